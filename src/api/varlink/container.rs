@@ -1,0 +1,139 @@
+//! io.berth.Container: decode, call one runtime method, encode.
+
+use super::generated::container as vl;
+use super::{answer, Ctx};
+use crate::container::{CreateSpec, Resources, Secret, Summary, VolumeSpec};
+
+const IFACE: &str = "io.berth.Container";
+
+pub struct ContainerApi(pub Ctx);
+
+fn spec_from(o: vl::CreateOptions) -> CreateSpec {
+    CreateSpec {
+        rootfs: o.rootfs.map(Into::into),
+        image: o.image,
+        command: o.command,
+        env: o.env.unwrap_or_default().into_iter().collect(),
+        labels: o.labels.unwrap_or_default().into_iter().collect(),
+        name: o.name,
+        pod: o.pod,
+        stop_signal: o.stopSignal,
+        stop_timeout: o.stopTimeout.map(|t| t.clamp(0, u32::MAX as i64) as u32),
+        shm_size: o.shmSize,
+        timezone: o.timezone,
+        log_driver: o.logDriver,
+        runtime: o.runtime,
+        cgroup_parent: o.cgroupParent,
+        no_cgroups: o.noCgroups.unwrap_or(false),
+        volumes: o
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| VolumeSpec { name: v.name, destination: v.destination, options: v.options.unwrap_or_default() })
+            .collect(),
+        secrets: o
+            .secrets
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| Secret { name: s.name, source: s.source.into() })
+            .collect(),
+        depends_on: o.dependsOn.unwrap_or_default(),
+        auto_remove: o.autoRemove.unwrap_or(false),
+        resources: o
+            .resources
+            .map(|r| Resources {
+                memory_max: r.memoryMax.map(|v| v.max(0) as u64),
+                pids_max: r.pidsMax.map(|v| v.max(0) as u64),
+                cpu_weight: r.cpuWeight.map(|v| v.max(0) as u64),
+            })
+            .unwrap_or_default(),
+    }
+}
+
+pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
+    vl::ContainerSummary {
+        id: s.id,
+        name: s.name,
+        image: s.image,
+        command: s.command,
+        state: s.state.as_str().to_string(),
+        created: s.created_nanos / 1_000_000_000,
+        exitCode: s.exit_code.map(i64::from),
+        pod: s.pod_id,
+        podName: s.pod_name,
+        labels: s.labels.into_iter().collect(),
+    }
+}
+
+impl vl::VarlinkInterface for ContainerApi {
+    fn create(&self, call: &mut dyn vl::Call_Create, options: vl::CreateOptions) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.create_container(spec_from(options)));
+        answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
+    }
+
+    fn evict(&self, call: &mut dyn vl::Call_Evict, name_or_id: String, volumes: Option<bool>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.evict_container(&name_or_id, volumes.unwrap_or(false)));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn exists(&self, call: &mut dyn vl::Call_Exists, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.container_exists(&name_or_id));
+        answer(call, IFACE, r, |c, e| c.reply(e))
+    }
+
+    fn inspect(&self, call: &mut dyn vl::Call_Inspect, name_or_id: String, size: Option<bool>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.inspect_container(&name_or_id, size.unwrap_or(false)));
+        answer(call, IFACE, r, |c, i| c.reply(serde_json::to_value(i).unwrap_or_default()))
+    }
+
+    fn list(
+        &self,
+        call: &mut dyn vl::Call_List,
+        all: Option<bool>,
+        filters: Option<Vec<String>>,
+        latest: Option<bool>,
+    ) -> varlink::Result<()> {
+        let filters = filters.unwrap_or_default();
+        let r = self.0.run(self.0.runtime.list_containers(all.unwrap_or(false), &filters, latest.unwrap_or(false)));
+        answer(call, IFACE, r, |c, list| c.reply(list.into_iter().map(summary_to).collect()))
+    }
+
+    fn lookup_id(&self, call: &mut dyn vl::Call_LookupId, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.lookup_container_id(&name_or_id));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn lookup_ids(&self, call: &mut dyn vl::Call_LookupIds, names_or_ids: Vec<String>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.lookup_container_ids(names_or_ids));
+        answer(call, IFACE, r, |c, ids| c.reply(ids))
+    }
+
+    fn prune(&self, call: &mut dyn vl::Call_Prune, filters: Option<Vec<String>>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.prune_containers(&filters.unwrap_or_default()));
+        answer(call, IFACE, r, |c, reports| {
+            c.reply(
+                reports
+                    .into_iter()
+                    .map(|p| vl::PruneReport { id: p.id, size: p.size as i64, error: p.error })
+                    .collect(),
+            )
+        })
+    }
+
+    fn remove(
+        &self,
+        call: &mut dyn vl::Call_Remove,
+        name_or_id: String,
+        force: Option<bool>,
+        volumes: Option<bool>,
+    ) -> varlink::Result<()> {
+        let r =
+            self.0.run(self.0.runtime.remove_container(&name_or_id, force.unwrap_or(false), volumes.unwrap_or(false)));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn rename(&self, call: &mut dyn vl::Call_Rename, name_or_id: String, new_name: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.rename_container(&name_or_id, &new_name));
+        answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
+    }
+}

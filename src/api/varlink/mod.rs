@@ -1,0 +1,261 @@
+//! The varlink transport. berthd serves every interface in interfaces/*.varlink
+//! (plus `org.varlink.service`) on one unix socket. The `varlink` crate's
+//! generated code decodes and dispatches; this module owns the connection
+//! loop so that protocol errors never cost a client its connection:
+//! a frame is read up to its NUL, parameters are checked against the
+//! interface definition (InvalidParameter names the field), and only then
+//! does the call reach an adapter. Each connection has its own thread; the
+//! adapters block on the tokio runtime for the one `Runtime` call they make.
+
+mod container;
+mod errors;
+mod pod;
+pub mod schema;
+mod system;
+mod volume;
+
+pub use errors::error_reply;
+
+use crate::error::Result;
+use crate::runtime::Runtime;
+use schema::{Schema, Verdict};
+use serde_json::{json, Value};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use varlink::{Call, CallTrait, Interface, Request, VarlinkService};
+
+/// Code generated from interfaces/*.varlink by build.rs.
+#[allow(non_camel_case_types, non_snake_case, dead_code, unused_imports, clippy::all)]
+pub mod generated {
+    pub mod container {
+        include!(concat!(env!("OUT_DIR"), "/io.berth.Container.rs"));
+    }
+    pub mod pod {
+        include!(concat!(env!("OUT_DIR"), "/io.berth.Pod.rs"));
+    }
+    pub mod volume {
+        include!(concat!(env!("OUT_DIR"), "/io.berth.Volume.rs"));
+    }
+    pub mod system {
+        include!(concat!(env!("OUT_DIR"), "/io.berth.System.rs"));
+    }
+}
+
+/// The largest request berthd reads; a longer frame closes the connection.
+const MAX_FRAME: usize = 8 << 20;
+/// Connections served at once; more are closed at accept.
+const MAX_CONNECTIONS: usize = 1024;
+
+/// What an adapter needs: the runtime and a way to wait for it.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    runtime: Arc<Runtime>,
+    tokio: tokio::runtime::Handle,
+}
+
+impl Ctx {
+    fn run<F: std::future::Future>(&self, fut: F) -> F::Output {
+        self.tokio.block_on(fut)
+    }
+}
+
+/// Send the runtime's answer: `ok` on success, the mapped error otherwise.
+fn answer<C, T>(
+    call: &mut C,
+    interface: &str,
+    result: Result<T>,
+    ok: impl FnOnce(&mut C, T) -> varlink::Result<()>,
+) -> varlink::Result<()>
+where
+    C: CallTrait + ?Sized,
+{
+    match result {
+        Ok(value) => ok(call, value),
+        Err(e) => call.reply_struct(error_reply(interface, &e)),
+    }
+}
+
+thread_local! {
+    /// The client socket of the connection this thread serves, so that a
+    /// long-running stream can notice the client has gone.
+    static PEER: Cell<RawFd> = const { Cell::new(-1) };
+}
+
+/// Whether the client of the current connection has hung up.
+pub(crate) fn peer_gone() -> bool {
+    use nix::sys::socket::{recv, MsgFlags};
+    let fd = PEER.with(|p| p.get());
+    if fd < 0 {
+        return true;
+    }
+    // A peek that reads 0 bytes means the client closed its end.
+    let mut byte = [0u8; 1];
+    match recv(fd, &mut byte, MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT) {
+        Ok(0) => true,
+        Ok(_) | Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => false,
+        Err(_) => true,
+    }
+}
+
+pub struct Server {
+    service: VarlinkService,
+    interfaces: HashMap<&'static str, Box<dyn Interface + Send + Sync>>,
+    schema: Schema,
+    active: AtomicUsize,
+    last_activity: Mutex<Instant>,
+}
+
+fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
+    vec![
+        Box::new(generated::container::new(Box::new(container::ContainerApi(ctx.clone())))),
+        Box::new(generated::pod::new(Box::new(pod::PodApi(ctx.clone())))),
+        Box::new(generated::volume::new(Box::new(volume::VolumeApi(ctx.clone())))),
+        Box::new(generated::system::new(Box::new(system::SystemApi(ctx.clone())))),
+    ]
+}
+
+impl Server {
+    pub fn new(runtime: Arc<Runtime>, tokio: tokio::runtime::Handle) -> Arc<Server> {
+        let ctx = Ctx { runtime, tokio };
+        // VarlinkService answers org.varlink.service (GetInfo and the exact
+        // interface texts); a second set of adapters takes the calls.
+        let service = VarlinkService::new(
+            "berth",
+            "berthd",
+            env!("CARGO_PKG_VERSION"),
+            "https://github.com/berth-engine/berth",
+            interfaces(&ctx),
+        );
+        let dispatch: HashMap<_, _> = interfaces(&ctx).into_iter().map(|i| (i.get_name(), i)).collect();
+        let descriptions: Vec<&'static str> = dispatch.values().map(|i| i.get_description()).collect();
+        let schema = Schema::new(&descriptions).expect("the interface definitions were parsed at build time");
+        Arc::new(Server {
+            service,
+            interfaces: dispatch,
+            schema,
+            active: AtomicUsize::new(0),
+            last_activity: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// Accept connections until `idle` passes with no client connected.
+    pub fn serve(self: &Arc<Self>, listener: UnixListener, idle: Option<Duration>) -> io::Result<()> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        listener.set_nonblocking(true)?;
+        loop {
+            let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+            let ready = match poll(&mut fds, PollTimeout::from(500u16)) {
+                Ok(n) => n,
+                Err(nix::errno::Errno::EINTR) => 0,
+                Err(e) => return Err(e.into()),
+            };
+            if ready > 0 {
+                match listener.accept() {
+                    Ok((stream, _)) => self.spawn_connection(stream),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => tracing::warn!("accept: {e}"),
+                }
+                continue;
+            }
+            if let Some(idle) = idle {
+                let quiet = self.last_activity.lock().map(|t| t.elapsed()).unwrap_or_default();
+                if self.active.load(Ordering::SeqCst) == 0 && quiet >= idle {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Clients connected now.
+    pub fn active_connections(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
+
+    fn spawn_connection(self: &Arc<Self>, stream: UnixStream) {
+        if self.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            self.active.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!("too many connections; closing a new one");
+            return;
+        }
+        let server = self.clone();
+        let spawned = std::thread::Builder::new().name("varlink-conn".into()).spawn(move || {
+            if let Err(e) = server.serve_connection(stream) {
+                tracing::debug!("connection closed: {e}");
+            }
+            server.touch();
+            server.active.fetch_sub(1, Ordering::SeqCst);
+        });
+        if let Err(e) = spawned {
+            self.active.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!("cannot start a connection thread: {e}");
+        }
+    }
+
+    fn touch(&self) {
+        if let Ok(mut t) = self.last_activity.lock() {
+            *t = Instant::now();
+        }
+    }
+
+    fn serve_connection(&self, stream: UnixStream) -> io::Result<()> {
+        stream.set_nonblocking(false)?;
+        PEER.with(|p| p.set(stream.as_raw_fd()));
+        let mut reader = BufReader::new(stream.try_clone()?);
+        let mut writer = &stream;
+        let mut frame = Vec::new();
+        loop {
+            frame.clear();
+            (&mut reader).take(MAX_FRAME as u64 + 1).read_until(0, &mut frame)?;
+            if frame.pop() != Some(0) {
+                // End of stream (possibly inside a frame) or an oversized frame.
+                return Ok(());
+            }
+            match serde_json::from_slice::<Request>(&frame) {
+                Ok(request) => self.dispatch(&mut writer, request)?,
+                Err(e) => {
+                    let reply = varlink::Reply::error(
+                        "org.varlink.service.InvalidParameter",
+                        Some(json!({ "parameter": format!("request: {e}") })),
+                    );
+                    let request = Request::default();
+                    let mut call = Call::new(&mut writer, &request);
+                    call.reply_struct(reply).map_err(|e| io::Error::other(e.to_string()))?;
+                }
+            }
+        }
+    }
+
+    /// Route one request. Only a failed write ends the connection.
+    fn dispatch(&self, out: &mut dyn Write, mut request: Request) -> io::Result<()> {
+        if request.parameters.as_ref().is_none_or(Value::is_null) {
+            request.parameters = Some(json!({}));
+        }
+        let mut sink = io::sink();
+        let writer: &mut dyn Write = if request.oneway == Some(true) { &mut sink } else { out };
+        let method = request.method.to_string();
+        let mut call = Call::new(writer, &request);
+        let result = match method.rsplit_once('.') {
+            None => call.reply_interface_not_found(Some(method.clone())),
+            Some(("org.varlink.service", _)) => self.service.call(&mut call),
+            Some((iface, name)) => match self.interfaces.get(iface) {
+                None => call.reply_interface_not_found(Some(iface.to_string())),
+                Some(handler) => {
+                    match self.schema.check(iface, name, request.parameters.as_ref().unwrap_or(&Value::Null)) {
+                        Verdict::InvalidParameter(p) => call.reply_invalid_parameter(p),
+                        Verdict::Valid | Verdict::UnknownMethod => handler.call(&mut call),
+                    }
+                }
+            },
+        };
+        match result {
+            Err(e) if matches!(e.kind(), varlink::ErrorKind::Io(_)) => Err(io::Error::other(e.to_string())),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! io.berth.Pod: decode, call one runtime method, encode.
+
+use super::generated::pod as vl;
+use super::{answer, Ctx};
+use crate::pod::PodSpec;
+use crate::runtime::PodInfo;
+
+const IFACE: &str = "io.berth.Pod";
+
+pub struct PodApi(pub Ctx);
+
+fn summary_to(p: PodInfo) -> vl::PodSummary {
+    let c = p.config;
+    vl::PodSummary {
+        id: c.id,
+        name: c.name,
+        created: c.created_nanos / 1_000_000_000,
+        labels: c.labels.into_iter().collect(),
+        cgroupParent: c.cgroup_parent,
+        shareCgroup: c.share_cgroup,
+        infraId: c.infra_id,
+        containers: p.containers,
+    }
+}
+
+impl vl::VarlinkInterface for PodApi {
+    fn create(
+        &self,
+        call: &mut dyn vl::Call_Create,
+        name: Option<String>,
+        labels: Option<varlink::StringHashMap<String>>,
+        cgroup_parent: Option<String>,
+        share_cgroup: Option<bool>,
+        infra: Option<bool>,
+    ) -> varlink::Result<()> {
+        let spec = PodSpec {
+            name,
+            labels: labels.unwrap_or_default().into_iter().collect(),
+            cgroup_parent,
+            share_cgroup,
+            infra: infra.unwrap_or(false),
+        };
+        let r = self.0.run(self.0.runtime.create_pod(spec));
+        answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
+    }
+
+    fn exists(&self, call: &mut dyn vl::Call_Exists, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.pod_exists(&name_or_id));
+        answer(call, IFACE, r, |c, e| c.reply(e))
+    }
+
+    fn inspect(&self, call: &mut dyn vl::Call_Inspect, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.inspect_pod(&name_or_id));
+        answer(call, IFACE, r, |c, p| c.reply(serde_json::to_value(p).unwrap_or_default()))
+    }
+
+    fn list(&self, call: &mut dyn vl::Call_List, filters: Option<Vec<String>>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.list_pods(&filters.unwrap_or_default()));
+        answer(call, IFACE, r, |c, pods| c.reply(pods.into_iter().map(summary_to).collect()))
+    }
+
+    fn remove(&self, call: &mut dyn vl::Call_Remove, name_or_id: String, force: Option<bool>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.remove_pod(&name_or_id, force.unwrap_or(false)));
+        answer(call, IFACE, r, |c, (id, removed)| c.reply(id, removed))
+    }
+}

@@ -1,0 +1,174 @@
+//! berthd: berth's daemon. It opens the catalogue under --root, takes the
+//! socket systemd hands it (LISTEN_FDS) or binds --varlink, serves varlink
+//! until signalled or idle for --idle-timeout seconds, and exits cleanly.
+
+use berth::api::varlink::Server;
+use berth::config::{CgroupManager, Config};
+use berth::runtime::Runtime;
+use clap::Parser;
+use std::os::fd::FromRawFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "berthd", version, about = "berth's container engine, served over varlink")]
+struct Args {
+    /// Database, images, layers and volumes.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Mounts, exit files and pid files.
+    #[arg(long)]
+    run_root: Option<PathBuf>,
+    /// The varlink address to bind (unix:PATH) when systemd passes no socket.
+    #[arg(long)]
+    varlink: Option<String>,
+    /// The D-Bus bus to serve on: system, session, none or an address.
+    #[arg(long, default_value = "system")]
+    dbus: String,
+    /// Exit after this many seconds with no client and nothing in flight (0: never).
+    #[arg(long, default_value_t = 60)]
+    idle_timeout: u64,
+    /// systemd or cgroupfs (default: systemd when PID 1 is systemd).
+    #[arg(long)]
+    cgroup_manager: Option<CgroupManager>,
+    /// Default OCI runtime: runc, crun or a path.
+    #[arg(long)]
+    runtime: Option<String>,
+    /// berth.conf to read (default /etc/berth/berth.conf when it exists).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// SD_LISTEN_FDS_START: the first descriptor systemd passes.
+const LISTEN_FDS_START: i32 = 3;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BERTH_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("berthd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    // Before any thread starts: it edits the environment.
+    let activated = activated_fd();
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(root) = args.root {
+        config.root = root;
+    }
+    if let Some(run_root) = args.run_root {
+        config.run_root = run_root;
+    }
+    if let Some(m) = args.cgroup_manager {
+        config.cgroup_manager = m;
+    }
+    if let Some(r) = args.runtime {
+        config.default_runtime = r;
+    }
+    std::fs::create_dir_all(&config.root)?;
+    let _instance = lock_root(&config.root)?;
+    if args.dbus != "none" {
+        tracing::info!(bus = args.dbus.as_str(), "the D-Bus API is not served by this build; varlink only");
+    }
+
+    let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio.block_on(Runtime::open(config.clone()))?;
+    let (listener, owned_path) = listener(activated, args.varlink.as_deref(), &config)?;
+    if let Some(path) = owned_path.clone() {
+        tokio.spawn(async move {
+            shutdown_signal().await;
+            let _ = std::fs::remove_file(&path);
+            std::process::exit(0);
+        });
+    } else {
+        tokio.spawn(async {
+            shutdown_signal().await;
+            std::process::exit(0);
+        });
+    }
+    let server = Server::new(runtime, tokio.handle().clone());
+    tracing::info!(root = %config.root.display(), cgroup_manager = config.cgroup_manager.as_str(), "berthd serving");
+    let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
+    server.serve(listener, idle)?;
+    tracing::info!("idle for {}s with no clients; exiting", args.idle_timeout);
+    if let Some(path) = owned_path {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+/// One berthd per root: hold an exclusive lock on ROOT/berthd.lock.
+fn lock_root(root: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
+    use nix::fcntl::{Flock, FlockArg};
+    let path = root.join("berthd.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock)
+        .map_err(|_| format!("another berthd is already using {}", root.display()))
+}
+
+/// The socket to serve: the one systemd passed, or a new one at `address`
+/// (whose path is returned so that it can be removed on exit).
+fn listener(
+    activated: Option<i32>,
+    address: Option<&str>,
+    config: &Config,
+) -> Result<(UnixListener, Option<PathBuf>), String> {
+    if let Some(fd) = activated {
+        // SAFETY: systemd passed this descriptor to us alone (LISTEN_PID is
+        // our PID) and nothing else in the process owns it.
+        return Ok((unsafe { UnixListener::from_raw_fd(fd) }, None));
+    }
+    let default = format!("unix:{}", config.run_root.join("io.berth").display());
+    let address = address.unwrap_or(&default);
+    let path = PathBuf::from(berth::client::socket_path(address));
+    if UnixStream::connect(&path).is_ok() {
+        return Err(format!("{address} is already served by another process"));
+    }
+    let _ = std::fs::remove_file(&path);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let listener = UnixListener::bind(&path).map_err(|e| format!("{address}: {e}"))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(|e| format!("{address}: {e}"))?;
+    Ok((listener, Some(path)))
+}
+
+/// The first socket from systemd's socket activation, if we were given one.
+fn activated_fd() -> Option<i32> {
+    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
+    let fds: i32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
+    if pid != std::process::id() || fds < 1 {
+        return None;
+    }
+    // Children (conmon, runc) must not see them.
+    for var in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
+        std::env::remove_var(var);
+    }
+    Some(LISTEN_FDS_START)
+}

@@ -1,0 +1,237 @@
+//! Container rows and the tables that hang off them (volumes, dependencies,
+//! exec sessions).
+
+use super::{decode, encode, Tx};
+use crate::container::{ContainerConfig, ContainerStatus, MountedVolume, State, Summary};
+use crate::error::{Error, Result};
+use rusqlite::{params, OptionalExtension, Row};
+use std::collections::{BTreeMap, HashMap};
+
+/// A stored container: its configuration, if it can still be read, and status.
+#[derive(Debug)]
+pub struct ContainerRecord {
+    pub summary: Summary,
+    pub config: Result<ContainerConfig>,
+    pub status: ContainerStatus,
+}
+
+impl ContainerRecord {
+    /// The configuration, or the error telling the user to evict.
+    pub fn config(&self) -> Result<&ContainerConfig> {
+        self.config.as_ref().map_err(|e| Error::Storage(format!("{e}; use evict to remove it")))
+    }
+}
+
+/// What create inserts in one go.
+pub struct NewContainer<'a> {
+    pub config: &'a ContainerConfig,
+    pub status: &'a ContainerStatus,
+}
+
+const SUMMARY_COLUMNS: &str =
+    "c.id, c.name, c.image, c.command, c.state, c.created, c.exit_code, c.pod_id, p.name, c.labels, c.is_infra";
+
+fn summary_from_row(r: &Row) -> rusqlite::Result<(Summary, String, String, String)> {
+    let state: String = r.get(4)?;
+    Ok((
+        Summary {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            image: r.get(2)?,
+            command: Vec::new(),
+            state: State::parse(&state).unwrap_or(State::Configured),
+            created_nanos: r.get(5)?,
+            exit_code: r.get(6)?,
+            pod_id: r.get(7)?,
+            pod_name: r.get(8)?,
+            labels: BTreeMap::new(),
+            is_infra: r.get(10)?,
+        },
+        r.get(3)?,
+        r.get(9)?,
+        state,
+    ))
+}
+
+fn finish_summary((mut s, command, labels, state): (Summary, String, String, String)) -> Result<Summary> {
+    if State::parse(&state).is_none() {
+        return Err(Error::Storage(format!("container {} has an unknown state {state:?}", s.id)));
+    }
+    s.command = decode("command", &s.id, &command)?;
+    s.labels = decode("labels", &s.id, &labels)?;
+    Ok(s)
+}
+
+impl Tx<'_> {
+    pub fn insert_container(&self, new: NewContainer) -> Result<()> {
+        let c = new.config;
+        let s = new.status;
+        self.0
+            .prepare_cached(
+                "INSERT INTO containers (id, name, pod_id, is_infra, image, command, labels, created, state, exit_code, pid, started_at, finished_at, config)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?
+            .execute(params![
+                c.id,
+                c.name,
+                c.pod,
+                c.is_infra,
+                c.image.as_deref().unwrap_or(""),
+                encode(&c.command)?,
+                encode(&c.labels)?,
+                c.created_nanos,
+                s.state.as_str(),
+                s.exit_code,
+                s.pid,
+                s.started_at,
+                s.finished_at,
+                encode(c)?,
+            ])?;
+        let mut vol = self.0.prepare_cached(
+            "INSERT INTO container_volumes (container_id, volume_name, destination) VALUES (?1, ?2, ?3)",
+        )?;
+        for v in &c.volumes {
+            vol.execute(params![c.id, v.name, v.destination])?;
+        }
+        let mut dep =
+            self.0.prepare_cached("INSERT INTO container_dependencies (container_id, depends_on) VALUES (?1, ?2)")?;
+        for d in &c.depends_on {
+            dep.execute(params![c.id, d])?;
+        }
+        Ok(())
+    }
+
+    /// One container by full ID, or None.
+    pub fn container(&self, id: &str) -> Result<Option<ContainerRecord>> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}, c.pid, c.started_at, c.finished_at, c.config
+             FROM containers c LEFT JOIN pods p ON p.id = c.pod_id WHERE c.id = ?1"
+        );
+        let row = self
+            .0
+            .prepare_cached(&sql)?
+            .query_row([id], |r| {
+                Ok((
+                    summary_from_row(r)?,
+                    r.get::<_, Option<i32>>(11)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                    r.get::<_, String>(14)?,
+                ))
+            })
+            .optional()?;
+        let Some((raw, pid, started_at, finished_at, config)) = row else { return Ok(None) };
+        let summary = finish_summary(raw)?;
+        let status =
+            ContainerStatus { state: summary.state, exit_code: summary.exit_code, pid, started_at, finished_at };
+        let config = decode::<ContainerConfig>("configuration", &format!("container {id}"), &config);
+        Ok(Some(ContainerRecord { summary, config, status }))
+    }
+
+    /// Name, pod and infra flag: what evict needs, readable whatever else broke.
+    pub fn container_identity(&self, id: &str) -> Result<Option<(String, Option<String>, bool)>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT name, pod_id, is_infra FROM containers WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?)
+    }
+
+    /// Every container, oldest first; `running_only` keeps those with processes.
+    pub fn container_summaries(&self, running_only: bool) -> Result<Vec<Summary>> {
+        let filter = if running_only { "WHERE c.state IN ('running', 'paused', 'stopping')" } else { "" };
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM containers c LEFT JOIN pods p ON p.id = c.pod_id {filter} ORDER BY c.created, c.id"
+        );
+        let mut stmt = self.0.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], summary_from_row)?;
+        rows.map(|r| finish_summary(r?)).collect()
+    }
+
+    /// When a container was created (Unix nanoseconds).
+    pub fn container_created(&self, id: &str) -> Result<i64> {
+        Ok(self.0.prepare_cached("SELECT created FROM containers WHERE id = ?1")?.query_row([id], |r| r.get(0))?)
+    }
+
+    pub fn set_container_state(&self, id: &str, state: State) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE containers SET state = ?2 WHERE id = ?1")?
+            .execute(params![id, state.as_str()])?;
+        Ok(())
+    }
+
+    /// Rename in the row and in the stored configuration, together.
+    pub fn rename_container(&self, id: &str, new_name: &str) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE containers SET name = ?2, config = json_set(config, '$.name', ?2) WHERE id = ?1")?
+            .execute(params![id, new_name])?;
+        Ok(())
+    }
+
+    /// Delete the row; volumes links, dependencies and exec sessions go with it.
+    pub fn delete_container(&self, id: &str) -> Result<()> {
+        self.0.prepare_cached("DELETE FROM containers WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
+    /// Containers that depend on `id`.
+    pub fn container_dependents(&self, id: &str) -> Result<Vec<String>> {
+        self.strings("SELECT container_id FROM container_dependencies WHERE depends_on = ?1 ORDER BY container_id", id)
+    }
+
+    pub fn exec_sessions(&self, id: &str) -> Result<Vec<String>> {
+        self.strings("SELECT id FROM exec_sessions WHERE container_id = ?1 ORDER BY id", id)
+    }
+
+    /// Record an exec session of a container.
+    pub fn insert_exec_session(&self, id: &str, container_id: &str, command: &[String]) -> Result<()> {
+        self.0
+            .prepare_cached("INSERT INTO exec_sessions (id, container_id, command, started) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![id, container_id, encode(&command)?, crate::events::now_nanos()])?;
+        Ok(())
+    }
+
+    /// The volumes a container mounts, read from the link table so that they
+    /// are known even when its configuration is not.
+    pub fn container_volumes(&self, id: &str) -> Result<Vec<MountedVolume>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT cv.volume_name, cv.destination, v.anonymous FROM container_volumes cv
+             JOIN volumes v ON v.name = cv.volume_name WHERE cv.container_id = ?1 ORDER BY cv.destination",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(MountedVolume { name: r.get(0)?, destination: r.get(1)?, options: Vec::new(), anonymous: r.get(2)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Container ID -> (volume name, destination) for every container.
+    pub fn all_container_volumes(&self) -> Result<HashMap<String, Vec<(String, String)>>> {
+        let mut stmt = self.0.prepare_cached("SELECT container_id, volume_name, destination FROM container_volumes")?;
+        let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        for row in rows {
+            let (ctr, name, dest) = row?;
+            map.entry(ctr).or_default().push((name, dest));
+        }
+        Ok(map)
+    }
+
+    /// IDs of containers in `state`.
+    pub fn containers_in_state(&self, state: State) -> Result<Vec<String>> {
+        self.strings("SELECT id FROM containers WHERE state = ?1 ORDER BY created", state.as_str())
+    }
+
+    /// Every container ID.
+    pub fn container_ids(&self) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare_cached("SELECT id FROM containers")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Overwrite a stored configuration with raw text, to corrupt it in tests.
+    #[cfg(test)]
+    pub fn overwrite_container_config(&self, id: &str, raw: &str) -> Result<()> {
+        self.0.prepare_cached("UPDATE containers SET config = ?2 WHERE id = ?1")?.execute(params![id, raw])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! The database schema, as an ordered list of migrations. `PRAGMA user_version`
+//! records how many have run; each runs in its own transaction at start-up.
+
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: containers, pods, volumes and what links them.
+    r#"
+CREATE TABLE pods (
+    id      TEXT PRIMARY KEY,
+    name    TEXT NOT NULL UNIQUE,
+    created INTEGER NOT NULL,
+    config  TEXT NOT NULL
+);
+CREATE TABLE containers (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    pod_id      TEXT REFERENCES pods(id),
+    is_infra    INTEGER NOT NULL DEFAULT 0,
+    image       TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    labels      TEXT NOT NULL,
+    created     INTEGER NOT NULL,
+    state       TEXT NOT NULL,
+    exit_code   INTEGER,
+    pid         INTEGER,
+    started_at  INTEGER,
+    finished_at INTEGER,
+    config      TEXT NOT NULL
+);
+CREATE INDEX containers_pod ON containers(pod_id);
+CREATE INDEX containers_created ON containers(created);
+CREATE TABLE volumes (
+    name      TEXT PRIMARY KEY,
+    anonymous INTEGER NOT NULL,
+    created   INTEGER NOT NULL,
+    config    TEXT NOT NULL
+);
+CREATE TABLE container_volumes (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    volume_name  TEXT NOT NULL REFERENCES volumes(name),
+    destination  TEXT NOT NULL,
+    PRIMARY KEY (container_id, destination)
+);
+CREATE INDEX container_volumes_volume ON container_volumes(volume_name);
+CREATE TABLE container_dependencies (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    depends_on   TEXT NOT NULL REFERENCES containers(id),
+    PRIMARY KEY (container_id, depends_on)
+);
+CREATE INDEX container_dependencies_target ON container_dependencies(depends_on);
+CREATE TABLE exec_sessions (
+    id           TEXT PRIMARY KEY,
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    command      TEXT NOT NULL,
+    pid          INTEGER,
+    started      INTEGER NOT NULL
+);
+CREATE INDEX exec_sessions_container ON exec_sessions(container_id);
+-- Containers and pods share one space of names and IDs.
+CREATE TRIGGER containers_insert_namespace BEFORE INSERT ON containers
+    WHEN EXISTS (SELECT 1 FROM pods WHERE name = NEW.name OR id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'name or ID in use by a pod'); END;
+CREATE TRIGGER containers_rename_namespace BEFORE UPDATE OF name ON containers
+    WHEN EXISTS (SELECT 1 FROM pods WHERE name = NEW.name)
+    BEGIN SELECT RAISE(ABORT, 'name in use by a pod'); END;
+CREATE TRIGGER pods_insert_namespace BEFORE INSERT ON pods
+    WHEN EXISTS (SELECT 1 FROM containers WHERE name = NEW.name OR id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'name or ID in use by a container'); END;
+"#,
+];
+
+/// The schema version this build writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Bring the database up to `VERSION`; refuse a database from a newer berth.
+pub fn migrate(conn: &mut Connection) -> Result<i64> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > VERSION {
+        return Err(Error::Storage(format!("database schema {current} is newer than this berth knows ({VERSION})")));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(VERSION)
+}

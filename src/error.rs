@@ -1,0 +1,58 @@
+//! The one error type of berth. Each variant is a failure a user can act on and
+//! carries the offending value; the transports map variants to their error names
+//! in exactly one place each.
+
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("no such container: {0}")]
+    NoSuchContainer(String),
+    #[error("no such pod: {0}")]
+    NoSuchPod(String),
+    #[error("no such volume: {0}")]
+    NoSuchVolume(String),
+    #[error("no such image: {0}")]
+    NoSuchImage(String),
+    #[error("{name_or_id} is ambiguous: it matches {}", matches.join(", "))]
+    AmbiguousName { name_or_id: String, matches: Vec<String> },
+    #[error("the name {0} is already in use")]
+    NameInUse(String),
+    #[error("invalid name {name:?}: {reason}")]
+    InvalidName { name: String, reason: String },
+    #[error("{id} is {state}: {reason}")]
+    InvalidState { id: String, state: String, reason: String },
+    #[error("{id} has dependents: {}", dependents.join(", "))]
+    HasDependents { id: String, dependents: Vec<String> },
+    #[error("container {id} has active exec sessions: {}", sessions.join(", "))]
+    ActiveExecSessions { id: String, sessions: Vec<String> },
+    #[error("container {id} is the infra container of pod {pod}; remove the pod instead")]
+    InfraContainer { id: String, pod: String },
+    #[error("volume {name} is in use by {}", users.join(", "))]
+    VolumeInUse { name: String, users: Vec<String> },
+    #[error("OCI runtime {0} is not available")]
+    RuntimeNotAvailable(String),
+    #[error("invalid {field}: {reason}")]
+    InvalidArgument { field: String, reason: String },
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    #[error("storage: {0}")]
+    Storage(String),
+    #[error("runtime: {0}")]
+    Runtime(String),
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+impl Error {
+    pub fn invalid_argument(field: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument { field: field.to_string(), reason: reason.into() }
+    }
+
+    /// An I/O failure on a path of berth's storage, naming the path.
+    pub fn storage(what: impl std::fmt::Display, err: impl std::fmt::Display) -> Self {
+        Error::Storage(format!("{what}: {err}"))
+    }
+}

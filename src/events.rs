@@ -1,0 +1,162 @@
+//! Events: every change the engine makes, fanned out to subscribers
+//! (`io.berth.System.Events`) and written to the log.
+
+use crate::container::filter::{split_filters, LabelFilter};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Container,
+    Pod,
+    Volume,
+    Image,
+    System,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Container => "container",
+            EventType::Pod => "pod",
+            EventType::Volume => "volume",
+            EventType::Image => "image",
+            EventType::System => "system",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Unix nanoseconds.
+    pub time_nanos: i64,
+    pub kind: EventType,
+    pub action: String,
+    pub id: String,
+    pub name: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Event {
+    pub fn new(kind: EventType, action: &str, id: &str, name: &str) -> Self {
+        Event {
+            time_nanos: now_nanos(),
+            kind,
+            action: action.to_string(),
+            id: id.to_string(),
+            name: name.to_string(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.attributes.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn with_labels(mut self, labels: &BTreeMap<String, String>) -> Self {
+        self.attributes.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self
+    }
+}
+
+pub fn now_nanos() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}
+
+/// The fan-out point. Slow subscribers lose the oldest events, never block writers.
+#[derive(Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl EventBus {
+    pub fn new() -> Self {
+        EventBus { tx: broadcast::channel(4096).0 }
+    }
+
+    pub fn emit(&self, event: Event) {
+        tracing::info!(
+            berth_event = event.action.as_str(),
+            kind = event.kind.as_str(),
+            id = event.id.as_str(),
+            name = event.name.as_str(),
+            "event"
+        );
+        let _ = self.tx.send(Arc::new(event));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Event filters: type, action (or event), id (prefix), name, container, pod,
+/// volume (each an ID prefix or a name of that type), label.
+#[derive(Debug, Default)]
+pub struct EventFilters {
+    types: Vec<String>,
+    actions: Vec<String>,
+    objects: Vec<(Option<EventType>, String)>,
+    labels: Vec<LabelFilter>,
+}
+
+impl EventFilters {
+    pub fn parse(filters: &[String]) -> Result<Self> {
+        let mut f = EventFilters::default();
+        for (key, value) in split_filters(filters)? {
+            match key {
+                "type" => f.types.push(value.into()),
+                "action" | "event" => f.actions.push(value.into()),
+                "id" | "name" => f.objects.push((None, value.into())),
+                "container" => f.objects.push((Some(EventType::Container), value.into())),
+                "pod" => f.objects.push((Some(EventType::Pod), value.into())),
+                "volume" => f.objects.push((Some(EventType::Volume), value.into())),
+                "label" => f.labels.push(LabelFilter::parse(value)),
+                other => {
+                    return Err(Error::invalid_argument(
+                        "filters",
+                        format!("unknown event filter {other:?}; known: type, action, event, id, name, container, pod, volume, label"),
+                    ))
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    pub fn matches(&self, e: &Event) -> bool {
+        (self.types.is_empty() || self.types.iter().any(|t| t == e.kind.as_str()))
+            && (self.actions.is_empty() || self.actions.contains(&e.action))
+            && (self.objects.is_empty()
+                || self.objects.iter().any(|(kind, v)| {
+                    kind.is_none_or(|k| k == e.kind)
+                        && (e.name == *v || (!v.is_empty() && e.id.starts_with(v.as_str())))
+                }))
+            && self.labels.iter().all(|l| l.matches(&e.attributes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_filters() {
+        let e = Event::new(EventType::Container, "create", "abcdef", "web").with("app", "x");
+        let f = |s: &[&str]| EventFilters::parse(&s.iter().map(|x| x.to_string()).collect::<Vec<_>>()).unwrap();
+        assert!(f(&[]).matches(&e));
+        assert!(f(&["type=container", "event=create", "container=web", "label=app=x"]).matches(&e));
+        assert!(f(&["id=abc"]).matches(&e));
+        assert!(!f(&["pod=web"]).matches(&e));
+        assert!(!f(&["action=remove"]).matches(&e));
+        assert!(EventFilters::parse(&["colour=red".into()]).is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! berth: a container engine that lives as a systemd service. This crate holds
+//! the runtime (libpod's container runtime over SQLite), the varlink transport,
+//! and a small client used by berthctl.
+
+pub mod api;
+pub mod client;
+pub mod config;
+pub mod container;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod names;
+pub mod pod;
+pub mod runtime;
+pub mod volume;

@@ -1,0 +1,134 @@
+//! The pod model: a named group of containers with a shared cgroup parent.
+
+use crate::config::CgroupManager;
+use crate::container::filter::{split_filters, LabelFilter};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A create request for a pod.
+#[derive(Debug, Clone, Default)]
+pub struct PodSpec {
+    pub name: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub cgroup_parent: Option<String>,
+    /// Members go under the pod's own cgroup (libpod's UsePodCgroup); default true.
+    pub share_cgroup: Option<bool>,
+    /// Add an infra container that holds the pod; default false.
+    pub infra: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodConfig {
+    pub id: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub cgroup_manager: CgroupManager,
+    pub cgroup_parent: String,
+    pub share_cgroup: bool,
+    /// The pod's own cgroup (a slice under systemd) when members share it.
+    pub cgroup_path: Option<String>,
+    pub infra_id: Option<String>,
+    pub created_nanos: i64,
+}
+
+/// The pod's own cgroup under `parent`: a transient slice
+/// `<parent prefix>-berth_pod_<id>.slice` under systemd, `<parent>/<id>` under cgroupfs.
+pub fn pod_cgroup(manager: CgroupManager, parent: &str, id: &str) -> String {
+    match manager {
+        CgroupManager::Systemd => {
+            let prefix = parent.strip_suffix(".slice").unwrap_or(parent);
+            if prefix == "-" || prefix.is_empty() {
+                format!("berth_pod_{id}.slice")
+            } else {
+                format!("{prefix}-berth_pod_{id}.slice")
+            }
+        }
+        CgroupManager::Cgroupfs => format!("{}/{id}", parent.trim_end_matches('/')),
+    }
+}
+
+/// Check a cgroup parent against the manager, as libpod does: under systemd it
+/// must be a slice, under cgroupfs it must not be.
+pub fn validate_cgroup_parent(manager: CgroupManager, parent: &str) -> Result<()> {
+    let base = parent.rsplit('/').next().unwrap_or(parent);
+    let is_slice = base.len() > ".slice".len() && base.ends_with(".slice");
+    match manager {
+        CgroupManager::Systemd if !is_slice || parent.contains('/') => Err(Error::invalid_argument(
+            "cgroupParent",
+            format!("{parent:?} is not a systemd slice; the systemd cgroup manager needs one such as machine.slice"),
+        )),
+        CgroupManager::Cgroupfs if is_slice => Err(Error::invalid_argument(
+            "cgroupParent",
+            format!("{parent:?} is a systemd slice, but the cgroup manager is cgroupfs"),
+        )),
+        CgroupManager::Cgroupfs if !parent.starts_with('/') => Err(Error::invalid_argument(
+            "cgroupParent",
+            format!("{parent:?} must be an absolute cgroup path under cgroupfs"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Pod list filters: id (prefix), name (exact), label.
+#[derive(Debug, Default)]
+pub struct PodFilters {
+    ids: Vec<String>,
+    names: Vec<String>,
+    labels: Vec<LabelFilter>,
+}
+
+impl PodFilters {
+    pub fn parse(filters: &[String]) -> Result<Self> {
+        let mut f = PodFilters::default();
+        for (key, value) in split_filters(filters)? {
+            match key {
+                "id" => f.ids.push(value.into()),
+                "name" => f.names.push(value.into()),
+                "label" => f.labels.push(LabelFilter::parse(value)),
+                other => {
+                    return Err(Error::invalid_argument(
+                        "filters",
+                        format!("unknown pod filter {other:?}; known: id, name, label"),
+                    ))
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    pub fn matches(&self, p: &PodConfig) -> bool {
+        (self.ids.is_empty() || self.ids.iter().any(|i| p.id.starts_with(i.as_str())))
+            && (self.names.is_empty() || self.names.contains(&p.name))
+            && self.labels.iter().all(|l| l.matches(&p.labels))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_per_manager() {
+        validate_cgroup_parent(CgroupManager::Systemd, "machine.slice").unwrap();
+        validate_cgroup_parent(CgroupManager::Systemd, "my-app.slice").unwrap();
+        for bad in ["/berth", ".slice", "machine", "a/b.slice"] {
+            assert!(validate_cgroup_parent(CgroupManager::Systemd, bad).is_err(), "{bad}");
+        }
+        validate_cgroup_parent(CgroupManager::Cgroupfs, "/berth_parent").unwrap();
+        for bad in ["machine.slice", "/x/machine.slice", "relative"] {
+            assert!(validate_cgroup_parent(CgroupManager::Cgroupfs, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pod_cgroups() {
+        assert_eq!(pod_cgroup(CgroupManager::Systemd, "machine.slice", "ab"), "machine-berth_pod_ab.slice");
+        assert_eq!(pod_cgroup(CgroupManager::Systemd, "-.slice", "ab"), "berth_pod_ab.slice");
+        assert_eq!(pod_cgroup(CgroupManager::Cgroupfs, "/berth_parent/", "ab"), "/berth_parent/ab");
+        // A systemd pod cgroup is itself a valid parent for members.
+        validate_cgroup_parent(CgroupManager::Systemd, &pod_cgroup(CgroupManager::Systemd, "machine.slice", "ab"))
+            .unwrap();
+    }
+}

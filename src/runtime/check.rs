@@ -1,0 +1,109 @@
+//! Check: compare the catalogue with the disk and repair what a crash left
+//! behind (libpod's `SystemCheck`). Each problem is reported with whether it
+//! was repaired. The daemon runs it with repair on every start.
+//!
+//! - a container left `removing`: the removal is finished;
+//! - a container or volume directory without a record: it is deleted;
+//! - a volume record without its directory: the directory is made again;
+//! - a container whose stored configuration cannot be read: reported only
+//!   (evict removes it).
+
+use super::Runtime;
+use crate::container::State;
+use crate::error::{Error, Result};
+use std::collections::HashSet;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub kind: &'static str,
+    pub id: String,
+    pub description: String,
+    pub repaired: bool,
+}
+
+impl Runtime {
+    pub async fn check(&self, repair: bool) -> Result<Vec<Problem>> {
+        let mut problems = Vec::new();
+        let (removing, ids, volumes, unreadable) = self
+            .db
+            .read(|tx| {
+                let removing = tx
+                    .containers_in_state(State::Removing)?
+                    .into_iter()
+                    .map(|id| Ok((tx.container_identity(&id)?.map(|(n, _, _)| n).unwrap_or_default(), id)))
+                    .collect::<Result<Vec<_>>>()?;
+                let ids = tx.container_ids()?;
+                let volumes = tx.volumes()?;
+                let unreadable: Vec<(String, String)> = ids
+                    .iter()
+                    .filter_map(|id| match tx.container(id) {
+                        Ok(Some(r)) => r.config.err().map(|e| (id.clone(), e.to_string())),
+                        Ok(None) => None,
+                        Err(e) => Some((id.clone(), e.to_string())),
+                    })
+                    .collect();
+                Ok((removing, ids, volumes, unreadable))
+            })
+            .await?;
+
+        for (name, id) in removing {
+            let result = if repair { self.finish_removal(&id, &name, false).await.map(|_| ()) } else { Ok(()) };
+            problems.push(problem("interrupted-removal", &id, "a removal was interrupted", repair, result));
+        }
+        let known: HashSet<String> = ids.into_iter().collect();
+        for id in orphans(&self.config.root.join("containers"), &known)? {
+            let result = if repair { super::remove_tree(&self.container_dir(&id)) } else { Ok(()) };
+            problems.push(problem(
+                "orphan-container-storage",
+                &id,
+                "container directory without a record",
+                repair,
+                result,
+            ));
+        }
+        let volume_names: HashSet<String> = volumes.iter().map(|v| v.config.name.clone()).collect();
+        for name in orphans(&self.config.root.join("volumes"), &volume_names)? {
+            let result = if repair { super::remove_tree(&self.volume_dir(&name)) } else { Ok(()) };
+            problems.push(problem("orphan-volume-storage", &name, "volume directory without a record", repair, result));
+        }
+        for v in volumes.iter().filter(|v| !v.config.mountpoint.is_dir()) {
+            let mountpoint = &v.config.mountpoint;
+            let result = if repair {
+                std::fs::create_dir_all(mountpoint).map_err(|e| Error::storage(mountpoint.display(), e))
+            } else {
+                Ok(())
+            };
+            problems.push(problem(
+                "missing-volume-storage",
+                &v.config.name,
+                "volume directory is missing",
+                repair,
+                result,
+            ));
+        }
+        for (id, why) in unreadable {
+            problems.push(Problem { kind: "unreadable-record", id, description: why, repaired: false });
+        }
+        Ok(problems)
+    }
+}
+
+fn problem(kind: &'static str, id: &str, what: &str, repair: bool, result: Result<()>) -> Problem {
+    match result {
+        Ok(()) => Problem { kind, id: id.to_string(), description: what.to_string(), repaired: repair },
+        Err(e) => {
+            Problem { kind, id: id.to_string(), description: format!("{what}; repair failed: {e}"), repaired: false }
+        }
+    }
+}
+
+/// Entries of `dir` that are not in `known`.
+fn orphans(dir: &Path, known: &HashSet<String>) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::storage(dir.display(), e))?;
+    Ok(entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| !known.contains(name))
+        .collect())
+}

@@ -1,0 +1,318 @@
+//! Create: libpod's `NewContainer` + `setupContainer` (runtime_ctr.go).
+//!
+//! Steps, in order:
+//! 1. Check the request alone: root file system, command, name, signal, sizes,
+//!    log driver, timezone, runtime, cgroup settings, volumes, secrets.
+//! 2. In one transaction: resolve the pod (and take its cgroup as parent when
+//!    it shares one) and the dependencies, claim the name (or generate one,
+//!    retrying on collision), create missing named and anonymous volumes, and
+//!    insert the container as `configured`.
+//! 3. Directories (the container's and new volumes') are made inside that step
+//!    before the commit; if the commit fails they are removed, and a crash in
+//!    between leaves orphans that the next start's check removes.
+
+use super::Runtime;
+use crate::config::{self, runtime_supports_no_cgroups};
+use crate::container::{ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Resources, VolumeSpec};
+use crate::db::{Kind, NewContainer, Tx};
+use crate::error::{Error, Result};
+use crate::events::{now_nanos, Event, EventType};
+use crate::names;
+use crate::pod::validate_cgroup_parent;
+use crate::volume::VolumeConfig;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Mount options a volume may carry.
+const VOLUME_OPTIONS: &[&str] = &[
+    "ro", "rw", "z", "Z", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "bind", "rbind", "private", "rprivate",
+    "shared", "rshared", "slave", "rslave", "U", "copy", "nocopy",
+];
+
+/// How many generated names to try before giving up.
+const NAME_ATTEMPTS: usize = 64;
+
+impl Runtime {
+    pub async fn create_container(&self, spec: CreateSpec) -> Result<(String, String)> {
+        let base = self.check_spec(&spec)?;
+        let root = self.config.root.clone();
+        let manager = self.config.cgroup_manager;
+        let (config, new_volumes) = self
+            .db
+            .write(move |tx| {
+                let mut made = Vec::new();
+                let result = insert_container(tx, &root, manager, spec, base, &mut made);
+                if result.is_err() {
+                    for dir in made {
+                        let _ = std::fs::remove_dir_all(dir);
+                    }
+                }
+                result
+            })
+            .await?;
+        for v in new_volumes {
+            self.events.emit(Event::new(EventType::Volume, "create", &v, &v));
+        }
+        let event = Event::new(EventType::Container, "create", &config.id, &config.name)
+            .with("image", config.image.clone().unwrap_or_default())
+            .with_labels(&config.labels);
+        self.events.emit(event);
+        Ok((config.id, config.name))
+    }
+
+    /// Step 1: everything that can be checked without the catalogue. Returns
+    /// the configuration with defaults applied; step 2 fills in the rest.
+    fn check_spec(&self, spec: &CreateSpec) -> Result<ContainerConfig> {
+        let cfg = &self.config;
+        match (&spec.rootfs, &spec.image) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_argument("rootfs", "give either rootfs or image, not both"))
+            }
+            (None, None) => return Err(Error::invalid_argument("rootfs", "a container needs a rootfs or an image")),
+            (None, Some(image)) => return Err(Error::NoSuchImage(image.clone())),
+            (Some(rootfs), None) => check_rootfs(rootfs)?,
+        }
+        if spec.command.is_empty() || spec.command[0].is_empty() {
+            return Err(Error::invalid_argument("command", "a container made from a rootfs needs a command"));
+        }
+        if let Some(name) = &spec.name {
+            names::validate_name(name)?;
+        }
+        check_map("env", &spec.env, |k| !k.contains('='))?;
+        check_map("labels", &spec.labels, |_| true)?;
+        let runtime_name = spec.runtime.as_deref().unwrap_or(&cfg.default_runtime);
+        let (runtime, runtime_path) = cfg.resolve_runtime(runtime_name)?;
+        if spec.no_cgroups {
+            if !runtime_supports_no_cgroups(&runtime) {
+                return Err(Error::invalid_argument(
+                    "noCgroups",
+                    format!("the OCI runtime {runtime} cannot run a container without cgroups; use crun"),
+                ));
+            }
+            if spec.cgroup_parent.is_some() {
+                return Err(Error::invalid_argument("cgroupParent", "cannot set a cgroup parent with noCgroups"));
+            }
+        }
+        if let Some(parent) = &spec.cgroup_parent {
+            validate_cgroup_parent(cfg.cgroup_manager, parent)?;
+        }
+        check_volumes(&spec.volumes)?;
+        for s in &spec.secrets {
+            names::validate_name(&s.name)?;
+            if !s.source.is_file() {
+                return Err(Error::invalid_argument("secrets", format!("{}: not a readable file", s.source.display())));
+            }
+        }
+        check_resources(&spec.resources)?;
+        let timezone = spec.timezone.clone().unwrap_or_else(|| cfg.timezone.clone());
+        check_timezone(&timezone)?;
+        Ok(ContainerConfig {
+            id: String::new(),
+            name: String::new(),
+            rootfs: spec.rootfs.clone(),
+            image: spec.image.clone(),
+            command: spec.command.clone(),
+            env: spec.env.clone(),
+            labels: spec.labels.clone(),
+            pod: None,
+            is_infra: false,
+            stop_signal: match &spec.stop_signal {
+                Some(s) => config::parse_signal(s)?,
+                None => cfg.stop_signal,
+            },
+            stop_timeout: spec.stop_timeout.unwrap_or(cfg.stop_timeout),
+            shm_size: match &spec.shm_size {
+                Some(s) => config::parse_size(s)?,
+                None => cfg.shm_size,
+            },
+            timezone,
+            log_driver: config::validate_log_driver(spec.log_driver.clone().unwrap_or_else(|| cfg.log_driver.clone()))?,
+            runtime,
+            runtime_path,
+            cgroup_manager: cfg.cgroup_manager,
+            cgroup_parent: spec.cgroup_parent.clone(),
+            no_cgroups: spec.no_cgroups,
+            volumes: Vec::new(),
+            secrets: spec.secrets.clone(),
+            depends_on: Vec::new(),
+            auto_remove: spec.auto_remove,
+            resources: spec.resources.clone(),
+            created_nanos: 0,
+        })
+    }
+}
+
+/// Step 2, inside the transaction. `made` collects directories to undo.
+fn insert_container(
+    tx: &Tx,
+    root: &Path,
+    manager: crate::config::CgroupManager,
+    spec: CreateSpec,
+    mut config: ContainerConfig,
+    made: &mut Vec<PathBuf>,
+) -> Result<(ContainerConfig, Vec<String>)> {
+    if let Some(pod) = &spec.pod {
+        let pod_id = super::lookup_result(Kind::Pod, pod, tx.lookup(Kind::Pod, pod)?)?;
+        let pod = tx.pod(&pod_id)?.ok_or_else(|| Error::NoSuchPod(pod_id.clone()))?;
+        if config.cgroup_parent.is_none() && !config.no_cgroups {
+            config.cgroup_parent = pod.cgroup_path.clone().or(Some(pod.cgroup_parent.clone()));
+        }
+        config.pod = Some(pod_id);
+    }
+    if config.cgroup_parent.is_none() && !config.no_cgroups {
+        config.cgroup_parent = Some(manager.default_parent().to_string());
+    }
+    for dep in &spec.depends_on {
+        let id = super::lookup_result(Kind::Container, dep, tx.lookup(Kind::Container, dep)?)?;
+        if !config.depends_on.contains(&id) {
+            config.depends_on.push(id);
+        }
+    }
+    config.name = claim_name(tx, spec.name)?;
+    config.id = loop {
+        let id = names::new_id();
+        if !tx.id_in_use(&id)? {
+            break id;
+        }
+    };
+    config.created_nanos = now_nanos();
+    let (volumes, new_volumes) = attach_volumes(tx, root, &spec.volumes, config.created_nanos, made)?;
+    config.volumes = volumes;
+    let dir = root.join("containers").join(&config.id);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::storage(dir.display(), e))?;
+    made.push(dir);
+    tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
+    Ok((config, new_volumes))
+}
+
+/// The asked-for name if free, else a generated one that is.
+pub(super) fn claim_name(tx: &Tx, wanted: Option<String>) -> Result<String> {
+    if let Some(name) = wanted {
+        if tx.name_in_use(&name)? {
+            return Err(Error::NameInUse(name));
+        }
+        return Ok(name);
+    }
+    for _ in 0..NAME_ATTEMPTS {
+        let name = names::generate_name();
+        if !tx.name_in_use(&name)? {
+            return Ok(name);
+        }
+    }
+    Err(Error::Runtime("could not generate a free name; give one".into()))
+}
+
+/// Resolve volume mounts: existing named volumes are used, missing named ones
+/// and anonymous ones are created (and returned by name).
+fn attach_volumes(
+    tx: &Tx,
+    root: &Path,
+    specs: &[VolumeSpec],
+    created_nanos: i64,
+    made: &mut Vec<PathBuf>,
+) -> Result<(Vec<MountedVolume>, Vec<String>)> {
+    let mut mounts = Vec::with_capacity(specs.len());
+    let mut created = Vec::new();
+    for spec in specs {
+        let anonymous = spec.name.is_none();
+        let name = spec.name.clone().unwrap_or_else(names::new_id);
+        if tx.volume(&name)?.is_none() {
+            let volume = new_volume(root, &name, anonymous, BTreeMap::new(), created_nanos, made)?;
+            tx.insert_volume(&volume)?;
+            created.push(name.clone());
+        }
+        mounts.push(MountedVolume {
+            name,
+            destination: spec.destination.clone(),
+            options: spec.options.clone(),
+            anonymous,
+        });
+    }
+    Ok((mounts, created))
+}
+
+/// Make a volume's directory and its record (not yet inserted).
+pub(super) fn new_volume(
+    root: &Path,
+    name: &str,
+    anonymous: bool,
+    labels: BTreeMap<String, String>,
+    created_nanos: i64,
+    made: &mut Vec<PathBuf>,
+) -> Result<VolumeConfig> {
+    let dir = root.join("volumes").join(name);
+    let data = dir.join("_data");
+    std::fs::create_dir_all(&data).map_err(|e| Error::storage(data.display(), e))?;
+    made.push(dir);
+    Ok(VolumeConfig { name: name.to_string(), anonymous, labels, created_nanos, mountpoint: data })
+}
+
+fn check_rootfs(rootfs: &Path) -> Result<()> {
+    if !rootfs.is_absolute() {
+        return Err(Error::invalid_argument("rootfs", format!("{} is not an absolute path", rootfs.display())));
+    }
+    if !rootfs.is_dir() {
+        return Err(Error::invalid_argument("rootfs", format!("{} is not a directory", rootfs.display())));
+    }
+    Ok(())
+}
+
+fn check_map(field: &str, map: &BTreeMap<String, String>, key_ok: impl Fn(&str) -> bool) -> Result<()> {
+    match map.keys().find(|k| k.is_empty() || !key_ok(k)) {
+        Some(k) => Err(Error::invalid_argument(field, format!("{k:?} is not a valid key"))),
+        None => Ok(()),
+    }
+}
+
+fn check_volumes(volumes: &[VolumeSpec]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for v in volumes {
+        if !v.destination.starts_with('/') {
+            return Err(Error::invalid_argument(
+                "volumes",
+                format!("destination {:?} is not an absolute path", v.destination),
+            ));
+        }
+        if !seen.insert(v.destination.trim_end_matches('/')) {
+            return Err(Error::invalid_argument("volumes", format!("{} is mounted twice", v.destination)));
+        }
+        if let Some(name) = &v.name {
+            names::validate_name(name)?;
+        }
+        if let Some(bad) = v.options.iter().find(|o| !VOLUME_OPTIONS.contains(&o.as_str())) {
+            return Err(Error::invalid_argument(
+                "volumes",
+                format!("unknown mount option {bad:?} for {}", v.destination),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_resources(r: &Resources) -> Result<()> {
+    if r.memory_max == Some(0) {
+        return Err(Error::invalid_argument("resources.memoryMax", "must be more than zero"));
+    }
+    if r.pids_max == Some(0) {
+        return Err(Error::invalid_argument("resources.pidsMax", "must be more than zero"));
+    }
+    if let Some(w) = r.cpu_weight {
+        if !(1..=10000).contains(&w) {
+            return Err(Error::invalid_argument("resources.cpuWeight", format!("{w} is outside 1..10000")));
+        }
+    }
+    Ok(())
+}
+
+/// "" (the host's), "local", or a zone in the host's zoneinfo database.
+fn check_timezone(tz: &str) -> Result<()> {
+    if tz.is_empty() || tz == "local" {
+        return Ok(());
+    }
+    let valid = !tz.starts_with('/') && !tz.split('/').any(|p| p == ".." || p.is_empty());
+    if valid && Path::new("/usr/share/zoneinfo").join(tz).is_file() {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument("timezone", format!("{tz:?} is not a known time zone")))
+    }
+}

@@ -1,0 +1,38 @@
+//! Evict: libpod's `EvictContainer`, for a container whose stored configuration
+//! cannot be read. It needs only the ID and name columns and the link tables.
+//!
+//! Steps: resolve the name or ID by its columns; under the lock, in one
+//! transaction, refuse an infra container or one that others depend on, and
+//! mark it `removing`; then finish as remove does (directory, record, and
+//! anonymous volumes when asked; named volumes are kept). Processes are not
+//! stopped, as in libpod.
+
+use super::Runtime;
+use crate::container::State;
+use crate::error::{Error, Result};
+
+impl Runtime {
+    pub async fn evict_container(&self, name_or_id: &str, volumes: bool) -> Result<String> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let _lock = self.locks.lock(&id).await;
+        let key = id.clone();
+        let name = self
+            .db
+            .write(move |tx| {
+                let (name, pod, is_infra) =
+                    tx.container_identity(&key)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
+                if is_infra {
+                    return Err(Error::InfraContainer { id: key, pod: pod.unwrap_or_default() });
+                }
+                let dependents = tx.container_dependents(&key)?;
+                if !dependents.is_empty() {
+                    return Err(Error::HasDependents { id: key, dependents });
+                }
+                tx.set_container_state(&key, State::Removing)?;
+                Ok(name)
+            })
+            .await?;
+        self.finish_removal(&id, &name, volumes).await?;
+        Ok(id)
+    }
+}

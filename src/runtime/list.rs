@@ -1,0 +1,39 @@
+//! List: libpod's `GetContainers`/`GetAllContainers`/`GetLatestContainer` with
+//! Podman's ps filters.
+
+use super::Runtime;
+use crate::container::filter::{ContainerFilters, Resolved};
+use crate::container::Summary;
+use crate::db::Kind;
+use crate::error::Result;
+
+impl Runtime {
+    /// Containers oldest first: only those with processes unless `all`; with
+    /// `latest`, only the newest of those that match.
+    pub async fn list_containers(&self, all: bool, filters: &[String], latest: bool) -> Result<Vec<Summary>> {
+        let filters = ContainerFilters::parse(filters)?;
+        self.db
+            .read(move |tx| {
+                let mut resolved = Resolved::default();
+                for (refs, times) in [(&filters.before, &mut resolved.before), (&filters.since, &mut resolved.since)] {
+                    for r in refs {
+                        let id = super::lookup_result(Kind::Container, r, tx.lookup(Kind::Container, r)?)?;
+                        times.push(tx.container_created(&id)?);
+                    }
+                }
+                if !filters.volumes.is_empty() {
+                    resolved.volumes = tx.all_container_volumes()?;
+                }
+                let mut list: Vec<Summary> = tx
+                    .container_summaries(!all && !latest)?
+                    .into_iter()
+                    .filter(|c| filters.matches(c, &resolved))
+                    .collect();
+                if latest {
+                    list = list.pop().into_iter().collect();
+                }
+                Ok(list)
+            })
+            .await
+    }
+}

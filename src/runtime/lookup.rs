@@ -1,0 +1,76 @@
+//! Lookup: libpod's `LookupContainer`, `HasContainer`, `GetContainersByList`
+//! and the inspect data. A name or ID resolves as: full ID, exact name, then a
+//! unique ID prefix; several prefix matches are an AmbiguousName error.
+
+use super::Runtime;
+use crate::container::{ContainerConfig, ContainerStatus};
+use crate::db::Kind;
+use crate::error::{Error, Result};
+use serde::Serialize;
+
+/// Everything Inspect shows about a container.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerInspect {
+    pub id: String,
+    pub name: String,
+    pub config: ContainerConfig,
+    pub state: ContainerStatus,
+    pub pod_name: Option<String>,
+    pub dependents: Vec<String>,
+    pub exec_sessions: Vec<String>,
+    /// Bytes the container wrote, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rw_size: Option<u64>,
+}
+
+impl Runtime {
+    pub async fn lookup_container_id(&self, name_or_id: &str) -> Result<String> {
+        self.resolve(Kind::Container, name_or_id).await
+    }
+
+    pub async fn container_exists(&self, name_or_id: &str) -> Result<bool> {
+        match self.lookup_container_id(name_or_id).await {
+            Ok(_) => Ok(true),
+            Err(Error::NoSuchContainer(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Resolve several names or IDs, in order, in one snapshot.
+    pub async fn lookup_container_ids(&self, names_or_ids: Vec<String>) -> Result<Vec<String>> {
+        self.db
+            .read(move |tx| {
+                names_or_ids
+                    .iter()
+                    .map(|n| super::lookup_result(Kind::Container, n, tx.lookup(Kind::Container, n)?))
+                    .collect()
+            })
+            .await
+    }
+
+    pub async fn inspect_container(&self, name_or_id: &str, size: bool) -> Result<ContainerInspect> {
+        let key = name_or_id.to_string();
+        let mut inspect = self
+            .db
+            .read(move |tx| {
+                let id = super::lookup_result(Kind::Container, &key, tx.lookup(Kind::Container, &key)?)?;
+                let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
+                Ok(ContainerInspect {
+                    config: record.config()?.clone(),
+                    name: record.summary.name,
+                    pod_name: record.summary.pod_name,
+                    state: record.status,
+                    dependents: tx.container_dependents(&id)?,
+                    exec_sessions: tx.exec_sessions(&id)?,
+                    rw_size: None,
+                    id,
+                })
+            })
+            .await?;
+        if size {
+            inspect.rw_size = Some(super::tree_size(&self.container_dir(&inspect.id)));
+        }
+        Ok(inspect)
+    }
+}

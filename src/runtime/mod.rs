@@ -1,0 +1,116 @@
+//! The runtime: libpod's container runtime (runtime_ctr.go and friends) over
+//! berth's database. One file per operation; each is an `impl Runtime` block.
+//! Transports call these methods and nothing else.
+
+mod check;
+mod create;
+mod evict;
+mod list;
+mod locks;
+mod lookup;
+mod pods;
+mod prune;
+mod remove;
+mod rename;
+mod system;
+mod volumes;
+
+pub use check::Problem;
+pub use lookup::ContainerInspect;
+pub use pods::PodInfo;
+pub use prune::PruneReport;
+pub use system::{Info, SystemPruneReport};
+pub use volumes::VolumePruneReport;
+
+use crate::config::Config;
+use crate::db::{Db, Kind, Lookup};
+use crate::error::{Error, Result};
+use crate::events::EventBus;
+use locks::Locks;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub struct Runtime {
+    config: Config,
+    db: Db,
+    events: EventBus,
+    locks: Locks,
+}
+
+impl Runtime {
+    /// Open the catalogue under `config.root`, then repair what an interrupted
+    /// run left behind (unfinished removals, orphaned directories).
+    pub async fn open(config: Config) -> Result<Arc<Runtime>> {
+        for dir in
+            [config.root.clone(), config.root.join("containers"), config.root.join("volumes"), config.run_root.clone()]
+        {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::storage(dir.display(), e))?;
+        }
+        let db = Db::open(&config.root.join("berth.db"))?;
+        let rt = Arc::new(Runtime { config, db, events: EventBus::new(), locks: Locks::default() });
+        for problem in rt.check(true).await? {
+            tracing::warn!(
+                kind = problem.kind,
+                id = problem.id.as_str(),
+                repaired = problem.repaired,
+                "{}",
+                problem.description
+            );
+        }
+        Ok(rt)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    fn container_dir(&self, id: &str) -> PathBuf {
+        self.config.root.join("containers").join(id)
+    }
+
+    fn volume_dir(&self, name: &str) -> PathBuf {
+        self.config.root.join("volumes").join(name)
+    }
+
+    /// Resolve a name or ID of `kind` to a full ID, or the typed error.
+    async fn resolve(&self, kind: Kind, name_or_id: &str) -> Result<String> {
+        let key = name_or_id.to_string();
+        let found = self.db.read(move |tx| tx.lookup(kind, &key)).await?;
+        lookup_result(kind, name_or_id, found)
+    }
+}
+
+fn lookup_result(kind: Kind, name_or_id: &str, found: Lookup) -> Result<String> {
+    match found {
+        Lookup::Found(id) => Ok(id),
+        Lookup::Missing => Err(match kind {
+            Kind::Container => Error::NoSuchContainer(name_or_id.to_string()),
+            Kind::Pod => Error::NoSuchPod(name_or_id.to_string()),
+        }),
+        Lookup::Ambiguous(matches) => Err(Error::AmbiguousName { name_or_id: name_or_id.to_string(), matches }),
+    }
+}
+
+/// Remove a directory tree; one that is already gone is fine.
+fn remove_tree(path: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::storage(path.display(), e)),
+        _ => Ok(()),
+    }
+}
+
+/// Bytes used by the files under `path` (0 when it is gone).
+fn tree_size(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return 0 };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    std::fs::read_dir(path).map(|entries| entries.flatten().map(|e| tree_size(&e.path())).sum()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,190 @@
+//! Pods: libpod's runtime_pod.go (`NewPod`, `RemovePod`, lookups). A pod shares
+//! the name space of containers. With shareCgroup its members' cgroup parent
+//! is the pod's own cgroup; with infra it gets an infra container that can
+//! only be removed with the pod.
+
+use super::remove::RemoveOptions;
+use super::Runtime;
+use crate::container::{ContainerConfig, ContainerStatus, Resources};
+use crate::db::{Kind, NewContainer};
+use crate::error::{Error, Result};
+use crate::events::{now_nanos, Event, EventType};
+use crate::names;
+use crate::pod::{pod_cgroup, validate_cgroup_parent, PodConfig, PodFilters, PodSpec};
+
+/// The command an infra container holds the pod with.
+const INFRA_COMMAND: &str = "/pause";
+
+/// A pod with its member containers.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodInfo {
+    #[serde(flatten)]
+    pub config: PodConfig,
+    pub containers: Vec<String>,
+}
+
+impl Runtime {
+    pub async fn create_pod(&self, spec: PodSpec) -> Result<(String, String)> {
+        if let Some(name) = &spec.name {
+            names::validate_name(name)?;
+        }
+        let manager = self.config.cgroup_manager;
+        let parent = spec.cgroup_parent.clone().unwrap_or_else(|| manager.default_parent().to_string());
+        validate_cgroup_parent(manager, &parent)?;
+        let infra_template = if spec.infra { Some(self.infra_config()?) } else { None };
+        let pod = self
+            .db
+            .write(move |tx| {
+                let name = super::create::claim_name(tx, spec.name)?;
+                let id = loop {
+                    let id = names::new_id();
+                    if !tx.id_in_use(&id)? {
+                        break id;
+                    }
+                };
+                let share = spec.share_cgroup.unwrap_or(true);
+                let mut pod = PodConfig {
+                    cgroup_path: share.then(|| pod_cgroup(manager, &parent, &id)),
+                    id,
+                    name,
+                    labels: spec.labels,
+                    cgroup_manager: manager,
+                    cgroup_parent: parent,
+                    share_cgroup: share,
+                    infra_id: None,
+                    created_nanos: now_nanos(),
+                };
+                let infra = infra_template.map(|mut infra| {
+                    infra.id = names::new_id();
+                    infra.name = format!("{}-infra", &pod.id[..12]);
+                    infra.pod = Some(pod.id.clone());
+                    infra.cgroup_parent = pod.cgroup_path.clone().or(Some(pod.cgroup_parent.clone()));
+                    infra.created_nanos = pod.created_nanos;
+                    infra
+                });
+                pod.infra_id = infra.as_ref().map(|c| c.id.clone());
+                tx.insert_pod(&pod)?;
+                if let Some(infra) = &infra {
+                    tx.insert_container(NewContainer { config: infra, status: &ContainerStatus::new() })?;
+                }
+                Ok(pod)
+            })
+            .await?;
+        self.events.emit(Event::new(EventType::Pod, "create", &pod.id, &pod.name).with_labels(&pod.labels));
+        Ok((pod.id, pod.name))
+    }
+
+    /// An infra container's configuration, but for its identity and pod.
+    fn infra_config(&self) -> Result<ContainerConfig> {
+        let cfg = &self.config;
+        let (runtime, runtime_path) = cfg.resolve_runtime(&cfg.default_runtime)?;
+        Ok(ContainerConfig {
+            id: String::new(),
+            name: String::new(),
+            rootfs: Some(cfg.root.join("infra-rootfs")),
+            image: None,
+            command: vec![INFRA_COMMAND.to_string()],
+            env: Default::default(),
+            labels: Default::default(),
+            pod: None,
+            is_infra: true,
+            stop_signal: cfg.stop_signal,
+            stop_timeout: cfg.stop_timeout,
+            shm_size: cfg.shm_size,
+            timezone: String::new(),
+            log_driver: "none".into(),
+            runtime,
+            runtime_path,
+            cgroup_manager: cfg.cgroup_manager,
+            cgroup_parent: None,
+            no_cgroups: false,
+            volumes: Vec::new(),
+            secrets: Vec::new(),
+            depends_on: Vec::new(),
+            auto_remove: false,
+            resources: Resources::default(),
+            created_nanos: 0,
+        })
+    }
+
+    pub async fn lookup_pod_id(&self, name_or_id: &str) -> Result<String> {
+        self.resolve(Kind::Pod, name_or_id).await
+    }
+
+    pub async fn pod_exists(&self, name_or_id: &str) -> Result<bool> {
+        match self.lookup_pod_id(name_or_id).await {
+            Ok(_) => Ok(true),
+            Err(Error::NoSuchPod(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn inspect_pod(&self, name_or_id: &str) -> Result<PodInfo> {
+        let key = name_or_id.to_string();
+        self.db
+            .read(move |tx| {
+                let id = super::lookup_result(Kind::Pod, &key, tx.lookup(Kind::Pod, &key)?)?;
+                let config = tx.pod(&id)?.ok_or_else(|| Error::NoSuchPod(key.clone()))?;
+                Ok(PodInfo { containers: tx.pod_members(&id)?, config })
+            })
+            .await
+    }
+
+    pub async fn list_pods(&self, filters: &[String]) -> Result<Vec<PodInfo>> {
+        let filters = PodFilters::parse(filters)?;
+        self.db
+            .read(move |tx| {
+                tx.pods()?
+                    .into_iter()
+                    .filter(|p| filters.matches(p))
+                    .map(|config| Ok(PodInfo { containers: tx.pod_members(&config.id)?, config }))
+                    .collect()
+            })
+            .await
+    }
+
+    /// Remove a pod: without force it may hold only its infra container; with
+    /// force its members are removed first (force-removed, like libpod's
+    /// `RemovePod` with force). Returns the pod ID and the removed containers.
+    pub async fn remove_pod(&self, name_or_id: &str, force: bool) -> Result<(String, Vec<String>)> {
+        let id = self.lookup_pod_id(name_or_id).await?;
+        let _lock = self.locks.lock(&id).await;
+        let key = id.clone();
+        let (pod, members) = self
+            .db
+            .read(move |tx| Ok((tx.pod(&key)?.ok_or_else(|| Error::NoSuchPod(key.clone()))?, tx.pod_members(&key)?)))
+            .await?;
+        let others: Vec<String> = members.iter().filter(|m| Some(*m) != pod.infra_id.as_ref()).cloned().collect();
+        if !others.is_empty() && !force {
+            return Err(Error::HasDependents { id, dependents: others });
+        }
+        let mut removed = Vec::new();
+        let mut failures = Vec::new();
+        for member in &members {
+            match self.remove_by_id(member, RemoveOptions { force: true, volumes: false, with_pod: true }).await {
+                Ok(_) => removed.push(member.clone()),
+                Err(e) => failures.push(format!("{member}: {e}")),
+            }
+        }
+        if !failures.is_empty() {
+            return Err(Error::Runtime(format!(
+                "pod {id} kept: removing its containers failed: {}",
+                failures.join("; ")
+            )));
+        }
+        let key = id.clone();
+        self.db
+            .write(move |tx| {
+                // A container may have joined while the members were removed.
+                let joined = tx.pod_members(&key)?;
+                if !joined.is_empty() {
+                    return Err(Error::HasDependents { id: key, dependents: joined });
+                }
+                tx.delete_pod(&key)
+            })
+            .await?;
+        self.events.emit(Event::new(EventType::Pod, "remove", &id, &pod.name));
+        Ok((id, removed))
+    }
+}

@@ -1,0 +1,111 @@
+//! Remove: libpod's `RemoveContainer`/`removeContainer`.
+//!
+//! Steps, in order:
+//! 1. Under the container's lock, in one transaction: refuse an infra
+//!    container (unless its pod is being removed), a running or paused one
+//!    without force, one that others depend on, and one with exec sessions
+//!    without force; then record the intent by setting the state `removing`.
+//! 2. Delete the container's directory. If that fails the record stays
+//!    `removing` and the error is returned; removing again (or the next start)
+//!    finishes the job.
+//! 3. In one transaction: delete the record (its volume links, dependencies and
+//!    exec sessions go with it) and, when asked, its anonymous volumes that no
+//!    other container uses. Named volumes are never removed here.
+//! 4. Delete the removed volumes' directories and emit the events.
+
+use super::Runtime;
+use crate::container::State;
+use crate::error::{Error, Result};
+use crate::events::{Event, EventType};
+
+/// How a removal was asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct RemoveOptions {
+    pub force: bool,
+    pub volumes: bool,
+    /// The container's pod is being removed, so its infra container may go.
+    pub with_pod: bool,
+}
+
+impl Runtime {
+    pub async fn remove_container(&self, name_or_id: &str, force: bool, volumes: bool) -> Result<String> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        self.remove_by_id(&id, RemoveOptions { force, volumes, with_pod: false }).await?;
+        Ok(id)
+    }
+
+    /// Remove a container by full ID; returns the bytes reclaimed.
+    pub(super) async fn remove_by_id(&self, id: &str, opts: RemoveOptions) -> Result<u64> {
+        let _lock = self.locks.lock(id).await;
+        let key = id.to_string();
+        let name = self
+            .db
+            .write(move |tx| {
+                let record = tx.container(&key)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
+                record.config()?;
+                let state = record.status.state;
+                if record.summary.is_infra && !opts.with_pod {
+                    return Err(Error::InfraContainer { id: key, pod: record.summary.pod_id.unwrap_or_default() });
+                }
+                state.can_remove(&key, opts.force)?;
+                let dependents = tx.container_dependents(&key)?;
+                if !dependents.is_empty() {
+                    return Err(Error::HasDependents { id: key, dependents });
+                }
+                let sessions = tx.exec_sessions(&key)?;
+                if !sessions.is_empty() && !opts.force {
+                    return Err(Error::ActiveExecSessions { id: key, sessions });
+                }
+                if state.has_processes() {
+                    // Stopping processes needs the OCI runtime, which berth does
+                    // not drive yet; a record claiming processes is refused
+                    // rather than removed with them still running.
+                    return Err(state.invalid(&key, "stopping its processes is not supported yet"));
+                }
+                tx.set_container_state(&key, State::Removing)?;
+                Ok(record.summary.name)
+            })
+            .await?;
+        self.finish_removal(id, &name, opts.volumes).await
+    }
+
+    /// Steps 2 to 4, shared with evict and with the start-up repair of
+    /// removals a crash interrupted. The container must be `removing`.
+    pub(super) async fn finish_removal(&self, id: &str, name: &str, volumes: bool) -> Result<u64> {
+        let dir = self.container_dir(id);
+        let size = super::tree_size(&dir);
+        super::remove_tree(&dir)?;
+        let key = id.to_string();
+        let removed_volumes = self
+            .db
+            .write(move |tx| {
+                let mounted = tx.container_volumes(&key)?;
+                tx.delete_container(&key)?;
+                let mut removed = Vec::new();
+                for v in mounted.into_iter().filter(|v| volumes && v.anonymous) {
+                    if tx.volume_users(&v.name)?.is_empty() {
+                        tx.delete_volume(&v.name)?;
+                        removed.push(v.name);
+                    }
+                }
+                Ok(removed)
+            })
+            .await?;
+        self.events.emit(Event::new(EventType::Container, "remove", id, name));
+        let mut failures = Vec::new();
+        for v in removed_volumes {
+            if let Err(e) = super::remove_tree(&self.volume_dir(&v)) {
+                failures.push(e.to_string());
+            }
+            self.events.emit(Event::new(EventType::Volume, "remove", &v, &v));
+        }
+        if failures.is_empty() {
+            Ok(size)
+        } else {
+            Err(Error::Storage(format!(
+                "container {id} was removed, but not all of its volumes' files: {}",
+                failures.join("; ")
+            )))
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Rename: libpod's `RenameContainer`. Libpod warns that "atomicity is a real
+//! problem here" because its names live in two stores; berth keeps the name in
+//! one row (and the stored configuration in the same row), so the check and
+//! the change are one transaction: a concurrent create of the same name either
+//! sees the new name taken or takes it first.
+//!
+//! Steps: validate the name; in one transaction resolve the container, refuse
+//! an infra container, refuse a name held by a container or pod, update.
+
+use super::Runtime;
+use crate::db::Kind;
+use crate::error::{Error, Result};
+use crate::events::{Event, EventType};
+use crate::names;
+
+impl Runtime {
+    pub async fn rename_container(&self, name_or_id: &str, new_name: &str) -> Result<(String, String)> {
+        names::validate_name(new_name)?;
+        let key = name_or_id.to_string();
+        let new = new_name.to_string();
+        let (id, old) = self
+            .db
+            .write(move |tx| {
+                let id = super::lookup_result(Kind::Container, &key, tx.lookup(Kind::Container, &key)?)?;
+                let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
+                if record.summary.is_infra {
+                    return Err(Error::InfraContainer { id, pod: record.summary.pod_id.unwrap_or_default() });
+                }
+                if record.summary.name == new {
+                    return Ok((id, new));
+                }
+                if tx.name_in_use(&new)? {
+                    return Err(Error::NameInUse(new));
+                }
+                tx.rename_container(&id, &new)?;
+                Ok((id, record.summary.name))
+            })
+            .await?;
+        if old != new_name {
+            self.events.emit(Event::new(EventType::Container, "rename", &id, new_name).with("oldName", old));
+        }
+        Ok((id, new_name.to_string()))
+    }
+}

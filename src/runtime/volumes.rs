@@ -1,0 +1,120 @@
+//! Volumes: libpod's runtime_volume.go (`NewVolume`, `RemoveVolume`,
+//! `PruneVolumes`). A volume is a directory `<root>/volumes/NAME/_data`.
+
+use super::remove::RemoveOptions;
+use super::Runtime;
+use crate::error::{Error, Result};
+use crate::events::{now_nanos, Event, EventType};
+use crate::names;
+use crate::volume::{VolumeFilters, VolumeInfo};
+use std::collections::BTreeMap;
+
+/// What pruning did to one volume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumePruneReport {
+    pub name: String,
+    pub size: u64,
+    pub error: Option<String>,
+}
+
+impl Runtime {
+    pub async fn create_volume(&self, name: Option<String>, labels: BTreeMap<String, String>) -> Result<String> {
+        if let Some(n) = &name {
+            names::validate_name(n)?;
+        }
+        let root = self.config.root.clone();
+        let name = self
+            .db
+            .write(move |tx| {
+                let anonymous = name.is_none();
+                let name = name.unwrap_or_else(names::new_id);
+                if tx.volume(&name)?.is_some() {
+                    return Err(Error::NameInUse(name));
+                }
+                let mut made = Vec::new();
+                let result = super::create::new_volume(&root, &name, anonymous, labels, now_nanos(), &mut made)
+                    .and_then(|v| tx.insert_volume(&v));
+                if result.is_err() {
+                    made.iter().for_each(|d| drop(std::fs::remove_dir_all(d)));
+                }
+                result.map(|_| name)
+            })
+            .await?;
+        self.events.emit(Event::new(EventType::Volume, "create", &name, &name));
+        Ok(name)
+    }
+
+    pub async fn inspect_volume(&self, name: &str) -> Result<VolumeInfo> {
+        let key = name.to_string();
+        self.db
+            .read(move |tx| {
+                let config = tx.volume(&key)?.ok_or_else(|| Error::NoSuchVolume(key.clone()))?;
+                Ok(VolumeInfo { users: tx.volume_users(&key)?, config })
+            })
+            .await
+    }
+
+    pub async fn volume_exists(&self, name: &str) -> Result<bool> {
+        let key = name.to_string();
+        self.db.read(move |tx| Ok(tx.volume(&key)?.is_some())).await
+    }
+
+    pub async fn list_volumes(&self, filters: &[String]) -> Result<Vec<VolumeInfo>> {
+        let filters = VolumeFilters::parse(filters)?;
+        Ok(self.db.read(|tx| tx.volumes()).await?.into_iter().filter(|v| filters.matches(v)).collect())
+    }
+
+    /// Remove a volume; refused while containers use it, unless force, which
+    /// force-removes those containers first. Returns the removed containers.
+    pub async fn remove_volume(&self, name: &str, force: bool) -> Result<Vec<String>> {
+        let users = self.inspect_volume(name).await?.users;
+        if !users.is_empty() && !force {
+            return Err(Error::VolumeInUse { name: name.to_string(), users });
+        }
+        for user in &users {
+            self.remove_by_id(user, RemoveOptions { force: true, ..Default::default() }).await?;
+        }
+        self.delete_unused_volume(name).await?;
+        Ok(users)
+    }
+
+    /// Remove every volume no container uses that matches the filters.
+    pub async fn prune_volumes(&self, filters: &[String]) -> Result<Vec<VolumePruneReport>> {
+        let label_filters = crate::container::filter::PruneFilters::parse(filters, now_nanos())?;
+        let unused: Vec<String> = self
+            .db
+            .read(|tx| tx.volumes())
+            .await?
+            .into_iter()
+            .filter(|v| v.users.is_empty() && label_filters.matches(&v.config.labels, v.config.created_nanos))
+            .map(|v| v.config.name)
+            .collect();
+        let mut reports = Vec::new();
+        for name in unused {
+            let size = super::tree_size(&self.volume_dir(&name));
+            reports.push(match self.delete_unused_volume(&name).await {
+                Ok(()) => VolumePruneReport { name, size, error: None },
+                Err(e) => VolumePruneReport { name, size: 0, error: Some(e.to_string()) },
+            });
+        }
+        Ok(reports)
+    }
+
+    /// Delete the record (only if still unused, checked in the same
+    /// transaction), then the directory.
+    async fn delete_unused_volume(&self, name: &str) -> Result<()> {
+        let key = name.to_string();
+        self.db
+            .write(move |tx| {
+                let users = tx.volume_users(&key)?;
+                if !users.is_empty() {
+                    return Err(Error::VolumeInUse { name: key, users });
+                }
+                tx.volume(&key)?.ok_or_else(|| Error::NoSuchVolume(key.clone()))?;
+                tx.delete_volume(&key)
+            })
+            .await?;
+        self.events.emit(Event::new(EventType::Volume, "remove", name, name));
+        super::remove_tree(&self.volume_dir(name))
+    }
+}
