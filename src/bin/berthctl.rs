@@ -1,1 +1,507 @@
-fn main() {}
+//! berthctl: berth's command-line client. Every command is one varlink call to
+//! berthd (BERTH_ADDRESS or --address); a failed call prints the error's name
+//! and parameters and exits 125, as podman does for engine errors.
+
+use berth::client::{Client, ClientError, DEFAULT_ADDRESS};
+use clap::{Parser, Subcommand};
+use serde_json::{json, Map, Value};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "berthctl", version, about = "Drive berthd, berth's container engine")]
+struct Cli {
+    /// The berthd socket.
+    #[arg(long, env = "BERTH_ADDRESS", default_value = DEFAULT_ADDRESS, global = true)]
+    address: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a container (state "configured").
+    Create(CreateArgs),
+    /// List containers.
+    Ps {
+        /// All containers, not only running ones.
+        #[arg(short, long)]
+        all: bool,
+        /// KEY=VALUE: id, name, label, status, pod, ancestor, before, since, exited, volume.
+        #[arg(short, long)]
+        filter: Vec<String>,
+        /// Only the newest container.
+        #[arg(short = 'l', long)]
+        latest: bool,
+        /// Only IDs.
+        #[arg(short, long)]
+        quiet: bool,
+        /// table or json.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Show containers' configuration and state as JSON.
+    Inspect {
+        names: Vec<String>,
+        /// Include the bytes each container wrote.
+        #[arg(short, long)]
+        size: bool,
+    },
+    /// Exit 0 if the container exists, 1 if not.
+    Exists { name: String },
+    /// Rename a container.
+    Rename { container: String, new_name: String },
+    /// Remove containers.
+    Rm {
+        names: Vec<String>,
+        #[arg(short, long)]
+        force: bool,
+        /// Also remove anonymous volumes.
+        #[arg(short, long)]
+        volumes: bool,
+    },
+    /// Remove a container whose stored configuration cannot be read.
+    Evict {
+        name: String,
+        #[arg(short, long)]
+        volumes: bool,
+    },
+    /// Remove all containers that are not running and not in a pod.
+    Prune {
+        /// label=KEY[=VALUE], label!=..., until=TIME.
+        #[arg(long)]
+        filter: Vec<String>,
+    },
+    /// Manage pods.
+    #[command(subcommand)]
+    Pod(PodCommand),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Stream events until interrupted.
+    Events {
+        #[arg(short, long)]
+        filter: Vec<String>,
+    },
+    /// Show what the engine is and holds.
+    Info,
+    /// System-wide operations.
+    #[command(subcommand)]
+    System(SystemCommand),
+}
+
+#[derive(clap::Args)]
+struct CreateArgs {
+    /// A host directory to use as the root file system.
+    #[arg(long)]
+    rootfs: Option<String>,
+    /// An image reference (instead of --rootfs).
+    #[arg(long)]
+    image: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    pod: Option<String>,
+    /// KEY=VALUE
+    #[arg(short, long)]
+    env: Vec<String>,
+    /// KEY=VALUE
+    #[arg(short, long)]
+    label: Vec<String>,
+    /// [NAME:]DEST[:OPTS], no name for an anonymous volume.
+    #[arg(short, long)]
+    volume: Vec<String>,
+    /// NAME=HOSTFILE, shown at /run/secrets/NAME.
+    #[arg(long)]
+    secret: Vec<String>,
+    #[arg(long)]
+    stop_signal: Option<String>,
+    #[arg(long)]
+    stop_timeout: Option<i64>,
+    #[arg(long)]
+    shm_size: Option<String>,
+    #[arg(long)]
+    timezone: Option<String>,
+    #[arg(long)]
+    log_driver: Option<String>,
+    #[arg(long)]
+    runtime: Option<String>,
+    #[arg(long)]
+    cgroup_parent: Option<String>,
+    #[arg(long)]
+    no_cgroups: bool,
+    #[arg(long)]
+    depends_on: Vec<String>,
+    /// Remove the container when it exits.
+    #[arg(long)]
+    rm: bool,
+    #[arg(long)]
+    memory: Option<i64>,
+    #[arg(long)]
+    pids_limit: Option<i64>,
+    #[arg(long)]
+    cpu_weight: Option<i64>,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    command: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum PodCommand {
+    Create {
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(short, long)]
+        label: Vec<String>,
+        #[arg(long)]
+        cgroup_parent: Option<String>,
+        /// Do not put members under the pod's own cgroup.
+        #[arg(long)]
+        no_share_cgroup: bool,
+        /// Add an infra container.
+        #[arg(long)]
+        infra: bool,
+    },
+    Inspect {
+        name: String,
+    },
+    Exists {
+        name: String,
+    },
+    #[command(alias = "ls")]
+    List {
+        #[arg(short, long)]
+        filter: Vec<String>,
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    Rm {
+        names: Vec<String>,
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum VolumeCommand {
+    Create {
+        name: Option<String>,
+        #[arg(short, long)]
+        label: Vec<String>,
+    },
+    Inspect {
+        name: String,
+    },
+    Exists {
+        name: String,
+    },
+    #[command(alias = "ls")]
+    List {
+        #[arg(short, long)]
+        filter: Vec<String>,
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    Rm {
+        names: Vec<String>,
+        #[arg(short, long)]
+        force: bool,
+    },
+    Prune {
+        #[arg(long)]
+        filter: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SystemCommand {
+    /// Compare the database with the disk.
+    Check {
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Prune containers, pods and volumes.
+    Prune,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(ClientError::Remote { error, parameters }) => {
+            eprintln!("Error: {error}: {parameters}");
+            ExitCode::from(125)
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::from(125)
+        }
+    }
+}
+
+/// `KEY=VALUE` strings as a JSON object.
+fn pairs(items: &[String]) -> Value {
+    let map: Map<String, Value> = items
+        .iter()
+        .map(|i| match i.split_once('=') {
+            Some((k, v)) => (k.to_string(), json!(v)),
+            None => (i.clone(), json!("")),
+        })
+        .collect();
+    Value::Object(map)
+}
+
+/// `[NAME:]DEST[:OPTS]` as a VolumeMount.
+fn volume_mount(spec: &str) -> Value {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (name, dest, opts) = match parts.as_slice() {
+        [dest] => (None, *dest, None),
+        [a, b] if a.starts_with('/') => (None, *a, Some(*b)),
+        [name, dest] => (Some(*name), *dest, None),
+        [name, dest, opts, ..] => (Some(*name), *dest, Some(*opts)),
+        [] => (None, "", None),
+    };
+    json!({ "name": name, "destination": dest, "options": opts.map(|o| o.split(',').collect::<Vec<_>>()) })
+}
+
+fn run(cli: Cli) -> Result<ExitCode, ClientError> {
+    let mut c = Client::connect(&cli.address)?;
+    let ok = Ok(ExitCode::SUCCESS);
+    match cli.command {
+        Command::Create(a) => {
+            let options = json!({
+                "rootfs": a.rootfs, "image": a.image, "command": a.command, "name": a.name, "pod": a.pod,
+                "env": pairs(&a.env), "labels": pairs(&a.label),
+                "volumes": a.volume.iter().map(|v| volume_mount(v)).collect::<Vec<_>>(),
+                "secrets": a.secret.iter().filter_map(|s| s.split_once('=')).map(|(n, p)| json!({"name": n, "source": p})).collect::<Vec<_>>(),
+                "stopSignal": a.stop_signal, "stopTimeout": a.stop_timeout, "shmSize": a.shm_size,
+                "timezone": a.timezone, "logDriver": a.log_driver, "runtime": a.runtime,
+                "cgroupParent": a.cgroup_parent, "noCgroups": a.no_cgroups, "dependsOn": a.depends_on,
+                "autoRemove": a.rm,
+                "resources": { "memoryMax": a.memory, "pidsMax": a.pids_limit, "cpuWeight": a.cpu_weight },
+            });
+            let r = c.call("io.berth.Container.Create", json!({ "options": options }))?;
+            println!("{}", r["id"].as_str().unwrap_or_default());
+        }
+        Command::Ps { all, filter, latest, quiet, format } => {
+            let r = c.call("io.berth.Container.List", json!({ "all": all, "filters": filter, "latest": latest }))?;
+            let list = r["containers"].as_array().cloned().unwrap_or_default();
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+            } else if quiet {
+                list.iter().for_each(|c| println!("{}", short(&c["id"])));
+            } else {
+                print_ps(&list);
+            }
+        }
+        Command::Inspect { names, size } => {
+            let mut out = Vec::new();
+            for n in names {
+                out.push(
+                    c.call("io.berth.Container.Inspect", json!({ "nameOrId": n, "size": size }))?["container"].take(),
+                );
+            }
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+        Command::Exists { name } => {
+            let r = c.call("io.berth.Container.Exists", json!({ "nameOrId": name }))?;
+            return Ok(if r["exists"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        Command::Rename { container, new_name } => {
+            c.call("io.berth.Container.Rename", json!({ "nameOrId": container, "newName": new_name }))?;
+        }
+        Command::Rm { names, force, volumes } => {
+            for n in names {
+                let r =
+                    c.call("io.berth.Container.Remove", json!({ "nameOrId": n, "force": force, "volumes": volumes }))?;
+                println!("{}", r["id"].as_str().unwrap_or_default());
+            }
+        }
+        Command::Evict { name, volumes } => {
+            let r = c.call("io.berth.Container.Evict", json!({ "nameOrId": name, "volumes": volumes }))?;
+            println!("{}", r["id"].as_str().unwrap_or_default());
+        }
+        Command::Prune { filter } => {
+            let r = c.call("io.berth.Container.Prune", json!({ "filters": filter }))?;
+            let mut total = 0;
+            for rep in r["reports"].as_array().into_iter().flatten() {
+                match rep["error"].as_str() {
+                    Some(e) => eprintln!("{}: {e}", rep["id"].as_str().unwrap_or_default()),
+                    None => println!("{}", rep["id"].as_str().unwrap_or_default()),
+                }
+                total += rep["size"].as_i64().unwrap_or(0);
+            }
+            println!("Total reclaimed space: {total} B");
+        }
+        Command::Pod(p) => return pod(&mut c, p),
+        Command::Volume(v) => return volume(&mut c, v),
+        Command::Events { filter } => {
+            c.stream("io.berth.System.Events", json!({ "filters": filter }), |r| {
+                let e = &r["event"];
+                println!(
+                    "{} {} {} {} (name={})",
+                    e["timeNano"],
+                    e["type"].as_str().unwrap_or_default(),
+                    e["action"].as_str().unwrap_or_default(),
+                    e["id"].as_str().unwrap_or_default(),
+                    e["name"].as_str().unwrap_or_default()
+                );
+                true
+            })?;
+        }
+        Command::Info => {
+            let r = c.call("io.berth.System.Info", json!({}))?;
+            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+        }
+        Command::System(SystemCommand::Check { repair }) => {
+            let r = c.call("io.berth.System.Check", json!({ "repair": repair }))?;
+            let problems = r["problems"].as_array().cloned().unwrap_or_default();
+            for p in &problems {
+                println!(
+                    "{} {}: {}{}",
+                    p["kind"].as_str().unwrap_or_default(),
+                    p["id"].as_str().unwrap_or_default(),
+                    p["description"].as_str().unwrap_or_default(),
+                    if p["repaired"] == json!(true) { " (repaired)" } else { "" }
+                );
+            }
+            if problems.is_empty() {
+                println!("no problems found");
+            }
+        }
+        Command::System(SystemCommand::Prune) => {
+            let r = c.call("io.berth.System.Prune", json!({}))?;
+            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+        }
+    }
+    ok
+}
+
+fn pod(c: &mut Client, cmd: PodCommand) -> Result<ExitCode, ClientError> {
+    match cmd {
+        PodCommand::Create { name, label, cgroup_parent, no_share_cgroup, infra } => {
+            let r = c.call(
+                "io.berth.Pod.Create",
+                json!({ "name": name, "labels": pairs(&label), "cgroupParent": cgroup_parent,
+                        "shareCgroup": !no_share_cgroup, "infra": infra }),
+            )?;
+            println!("{}", r["id"].as_str().unwrap_or_default());
+        }
+        PodCommand::Inspect { name } => {
+            let r = c.call("io.berth.Pod.Inspect", json!({ "nameOrId": name }))?;
+            println!("{}", serde_json::to_string_pretty(&r["pod"]).unwrap_or_default());
+        }
+        PodCommand::Exists { name } => {
+            let r = c.call("io.berth.Pod.Exists", json!({ "nameOrId": name }))?;
+            return Ok(if r["exists"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        PodCommand::List { filter, format } => {
+            let r = c.call("io.berth.Pod.List", json!({ "filters": filter }))?;
+            let pods = r["pods"].as_array().cloned().unwrap_or_default();
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&pods).unwrap_or_default());
+            } else {
+                println!("{:<14}{:<24}{:<16}{}", "POD ID", "NAME", "CREATED", "# OF CONTAINERS");
+                for p in pods {
+                    println!(
+                        "{:<14}{:<24}{:<16}{}",
+                        short(&p["id"]),
+                        p["name"].as_str().unwrap_or_default(),
+                        ago(p["created"].as_i64().unwrap_or(0)),
+                        p["containers"].as_array().map_or(0, |a| a.len())
+                    );
+                }
+            }
+        }
+        PodCommand::Rm { names, force } => {
+            for n in names {
+                let r = c.call("io.berth.Pod.Remove", json!({ "nameOrId": n, "force": force }))?;
+                println!("{}", r["id"].as_str().unwrap_or_default());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn volume(c: &mut Client, cmd: VolumeCommand) -> Result<ExitCode, ClientError> {
+    match cmd {
+        VolumeCommand::Create { name, label } => {
+            let r = c.call("io.berth.Volume.Create", json!({ "name": name, "labels": pairs(&label) }))?;
+            println!("{}", r["name"].as_str().unwrap_or_default());
+        }
+        VolumeCommand::Inspect { name } => {
+            let r = c.call("io.berth.Volume.Inspect", json!({ "name": name }))?;
+            println!("{}", serde_json::to_string_pretty(&r["volume"]).unwrap_or_default());
+        }
+        VolumeCommand::Exists { name } => {
+            let r = c.call("io.berth.Volume.Exists", json!({ "name": name }))?;
+            return Ok(if r["exists"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        VolumeCommand::List { filter, format } => {
+            let r = c.call("io.berth.Volume.List", json!({ "filters": filter }))?;
+            let vols = r["volumes"].as_array().cloned().unwrap_or_default();
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&vols).unwrap_or_default());
+            } else {
+                println!("{:<10}{}", "DRIVER", "VOLUME NAME");
+                vols.iter().for_each(|v| println!("{:<10}{}", "local", v["name"].as_str().unwrap_or_default()));
+            }
+        }
+        VolumeCommand::Rm { names, force } => {
+            for n in names {
+                let r = c.call("io.berth.Volume.Remove", json!({ "name": n, "force": force }))?;
+                println!("{}", r["name"].as_str().unwrap_or_default());
+            }
+        }
+        VolumeCommand::Prune { filter } => {
+            let r = c.call("io.berth.Volume.Prune", json!({ "filters": filter }))?;
+            for rep in r["reports"].as_array().into_iter().flatten() {
+                println!("{}", rep["name"].as_str().unwrap_or_default());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn short(id: &Value) -> &str {
+    let id = id.as_str().unwrap_or_default();
+    &id[..id.len().min(12)]
+}
+
+/// "5 seconds ago", as podman ps shows creation times.
+fn ago(unix: i64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let s = (now - unix).max(0);
+    let (n, unit) = match s {
+        0..60 => (s, "second"),
+        60..3600 => (s / 60, "minute"),
+        3600..86400 => (s / 3600, "hour"),
+        _ => (s / 86400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+fn print_ps(list: &[Value]) {
+    println!("{:<14}{:<22}{:<22}{:<16}{:<16}{}", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES");
+    for c in list {
+        let command: Vec<&str> = c["command"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let mut command = command.join(" ");
+        if command.len() > 20 {
+            command.truncate(17);
+            command.push_str("...");
+        }
+        let state = c["state"].as_str().unwrap_or_default();
+        let status = match (state, c["exitCode"].as_i64()) {
+            ("exited", Some(code)) => format!("Exited ({code})"),
+            (s, _) => s.to_string(),
+        };
+        println!(
+            "{:<14}{:<22}{:<22}{:<16}{:<16}{}",
+            short(&c["id"]),
+            c["image"].as_str().unwrap_or_default(),
+            command,
+            ago(c["created"].as_i64().unwrap_or(0)),
+            status,
+            c["name"].as_str().unwrap_or_default()
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! A real berthd on a temporary socket and root, for the integration tests.
+
+#![allow(dead_code)]
+
+use berth::client::Client;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Daemon {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+    pub address: String,
+}
+
+impl Daemon {
+    pub fn start() -> Daemon {
+        Self::start_with(&["--idle-timeout", "0"])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("rootfs/bin")).unwrap();
+        let mut d = Daemon { child: spawn(dir.path(), extra), address: address(dir.path()), dir };
+        d.wait_ready();
+        d
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    pub fn rootfs(&self) -> String {
+        self.dir.path().join("rootfs").display().to_string()
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("berth.sock")
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(&self.address).unwrap()
+    }
+
+    /// Stop (SIGTERM) and wait.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+
+    /// Start again on the same root and socket.
+    pub fn restart(&mut self, extra: &[&str]) {
+        self.stop();
+        self.child = spawn(self.dir.path(), extra);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Client::connect(&self.address).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("berthd exited early: {status}");
+            }
+            assert!(Instant::now() < deadline, "berthd did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Run berthctl against this daemon.
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_berthctl")).env("BERTH_ADDRESS", &self.address).args(args).output().unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn address(dir: &Path) -> String {
+    format!("unix:{}", dir.join("berth.sock").display())
+}
+
+fn spawn(dir: &Path, extra: &[&str]) -> Child {
+    // A tiny runtime table: runc is resolved from the host (CI installs it).
+    Command::new(env!("CARGO_BIN_EXE_berthd"))
+        .arg("--root")
+        .arg(dir.join("root"))
+        .arg("--run-root")
+        .arg(dir.join("run"))
+        .arg("--varlink")
+        .arg(address(dir))
+        .args(["--dbus", "none", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+/// Call through the Python varlink package, an implementation that is not ours.
+/// Its error replies go to stderr (with exit status 0), so both are returned.
+pub fn python_varlink(args: &[&str]) -> String {
+    let out = Command::new("python3").args(["-m", "varlink.cli"]).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "python3 -m varlink.cli failed (install it: pip install varlink): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()
+}

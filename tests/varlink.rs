@@ -1,0 +1,320 @@
+//! berthd over its varlink socket: the protocol, the catalogue operations, and
+//! an outside client (the Python varlink package).
+
+mod common;
+
+use berth::client::{Client, ClientError};
+use common::{python_varlink, Daemon};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+
+fn create(c: &mut Client, d: &Daemon, extra: Value) -> (String, String) {
+    let mut options = json!({ "rootfs": d.rootfs(), "command": ["/bin/true"] });
+    options.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let r = c.call("io.berth.Container.Create", json!({ "options": options })).unwrap();
+    (r["id"].as_str().unwrap().to_string(), r["name"].as_str().unwrap().to_string())
+}
+
+fn remote_error(r: Result<Value, ClientError>) -> (String, Value) {
+    match r {
+        Err(ClientError::Remote { error, parameters }) => (error, parameters),
+        other => panic!("expected an error reply, got {other:?}"),
+    }
+}
+
+/// Send raw bytes, read one NUL-terminated reply.
+fn raw(stream: &mut UnixStream, reader: &mut BufReader<UnixStream>, bytes: &[u8]) -> Value {
+    stream.write_all(bytes).unwrap();
+    let mut buf = Vec::new();
+    reader.read_until(0, &mut buf).unwrap();
+    assert_eq!(buf.pop(), Some(0), "no reply");
+    serde_json::from_slice(&buf).unwrap()
+}
+
+#[test]
+fn outside_client_sees_info_and_exact_interface_texts() {
+    let d = Daemon::start();
+    let addr = format!("unix:{}", d.socket().display());
+    let info = python_varlink(&["info", &addr]);
+    for iface in ["io.berth.Container", "io.berth.Pod", "io.berth.Volume", "io.berth.System", "org.varlink.service"] {
+        assert!(info.contains(iface), "{iface} missing from {info}");
+    }
+    let mut c = d.client();
+    for name in ["io.berth.Container", "io.berth.Pod", "io.berth.Volume", "io.berth.System"] {
+        let file =
+            std::fs::read_to_string(format!("{}/interfaces/{name}.varlink", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let r = c.call("org.varlink.service.GetInterfaceDescription", json!({ "interface": name })).unwrap();
+        assert_eq!(r["description"].as_str().unwrap(), file, "{name}");
+        // The python client parses every interface we serve.
+        let help = python_varlink(&["help", &format!("{addr}/{name}")]);
+        assert!(help.contains(&format!("interface {name}")));
+    }
+}
+
+#[test]
+fn outside_client_drives_the_catalogue() {
+    let d = Daemon::start();
+    let addr = format!("unix:{}", d.socket().display());
+    let call = |method: &str, params: Value| -> Value {
+        let out = python_varlink(&["call", &format!("{addr}/{method}"), &params.to_string()]);
+        serde_json::from_str(&out).unwrap_or_else(|_| panic!("{method}: not a reply: {out}"))
+    };
+    let opts = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/sh", "-c", "echo hi"], "name": "py",
+        "labels": { "app": "web" }, "volumes": [ { "destination": "/data" } ] } });
+    let created = call("io.berth.Container.Create", opts);
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["name"], "py");
+    let list = call("io.berth.Container.List", json!({ "all": true, "filters": ["label=app=web"] }));
+    assert_eq!(list["containers"][0]["id"], id.as_str());
+    assert_eq!(list["containers"][0]["state"], "configured");
+    let inspect = call("io.berth.Container.Inspect", json!({ "nameOrId": &id[..8], "size": true }));
+    assert_eq!(inspect["container"]["config"]["command"], json!(["/bin/sh", "-c", "echo hi"]));
+    assert_eq!(inspect["container"]["rwSize"], 0);
+    let renamed = call("io.berth.Container.Rename", json!({ "nameOrId": "py", "newName": "py2" }));
+    assert_eq!(renamed["name"], "py2");
+    assert_eq!(call("io.berth.Container.Exists", json!({ "nameOrId": "py" }))["exists"], false);
+    assert_eq!(call("io.berth.Container.LookupId", json!({ "nameOrId": "py2" }))["id"], id.as_str());
+    // The python client prints error replies (and exits 0): check the text.
+    let out = python_varlink(&["call", &format!("{addr}/io.berth.Container.Remove"), r#"{"nameOrId": "nope"}"#]);
+    assert!(out.contains("io.berth.Container.NoSuchContainer") && out.contains("nope"), "{out}");
+    let removed = call("io.berth.Container.Remove", json!({ "nameOrId": "py2", "volumes": true }));
+    assert_eq!(removed["id"], id.as_str());
+    assert_eq!(call("io.berth.Volume.List", json!({}))["volumes"], json!([]));
+}
+
+#[test]
+fn protocol_errors_keep_the_connection_usable() {
+    let d = Daemon::start();
+    let mut stream = UnixStream::connect(d.socket()).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut ask = |bytes: &[u8]| raw(&mut stream, &mut reader, bytes);
+
+    let r = ask(b"{\"method\":\"io.berth.Container.Frobnicate\",\"parameters\":{}}\0");
+    assert_eq!(r["error"], "org.varlink.service.MethodNotFound");
+    assert_eq!(r["parameters"]["method"], "io.berth.Container.Frobnicate");
+    let r = ask(b"{\"method\":\"io.berth.Nothing.Here\"}\0");
+    assert_eq!(r["error"], "org.varlink.service.InterfaceNotFound");
+    assert_eq!(r["parameters"]["interface"], "io.berth.Nothing");
+    let r = ask(b"{\"method\":\"io.berth.Container.Inspect\",\"parameters\":{}}\0");
+    assert_eq!(r["error"], "org.varlink.service.InvalidParameter");
+    assert_eq!(r["parameters"]["parameter"], "nameOrId");
+    let r = ask(b"{\"method\":\"io.berth.Container.Inspect\",\"parameters\":{\"nameOrId\":42}}\0");
+    assert_eq!(r["parameters"]["parameter"], "nameOrId");
+    let r = ask(b"{\"method\":\"io.berth.Container.List\",\"parameters\":{\"filters\":[\"a=b\",7]}}\0");
+    assert_eq!(r["parameters"]["parameter"], "filters[1]");
+    let r = ask(b"{\"method\":\"io.berth.Container.Create\",\"parameters\":{\"options\":{\"command\":\"sh\"}}}\0");
+    assert_eq!(r["parameters"]["parameter"], "options.command");
+    let r = ask(b"this is not json\0");
+    assert_eq!(r["error"], "org.varlink.service.InvalidParameter");
+    let r = ask(b"{\"method\":\"io.berth.System.Events\",\"parameters\":{}}\0");
+    assert_eq!(r["error"], "org.varlink.service.ExpectedMore");
+    // Parameters may be left out when all are optional.
+    let r = ask(b"{\"method\":\"io.berth.Container.List\"}\0");
+    assert_eq!(r["parameters"]["containers"], json!([]));
+    // A oneway call gets no reply; the next call's reply is the next frame.
+    let r = ask(b"{\"method\":\"io.berth.Volume.Create\",\"parameters\":{\"name\":\"ow\"},\"oneway\":true}\0{\"method\":\"io.berth.Volume.Exists\",\"parameters\":{\"name\":\"ow\"}}\0");
+    assert_eq!(r["parameters"]["exists"], true);
+    // Two requests in one write are answered in order.
+    stream_two_requests(&d);
+
+    // Oversized and truncated frames close only their own connection.
+    let mut big = UnixStream::connect(d.socket()).unwrap();
+    let junk = vec![b'x'; 9 << 20];
+    let _ = big.write_all(&junk);
+    let mut rest = Vec::new();
+    let _ = BufReader::new(big).read_until(0, &mut rest);
+    let mut cut = UnixStream::connect(d.socket()).unwrap();
+    cut.write_all(b"{\"method\":\"io.berth.Container.Li").unwrap();
+    drop(cut);
+    let r = d.client().call("io.berth.System.Info", json!({})).unwrap();
+    assert_eq!(r["containers"], 0);
+}
+
+fn stream_two_requests(d: &Daemon) {
+    let mut s = UnixStream::connect(d.socket()).unwrap();
+    s.write_all(b"{\"method\":\"io.berth.Volume.Exists\",\"parameters\":{\"name\":\"ow\"}}\0{\"method\":\"io.berth.Volume.Exists\",\"parameters\":{\"name\":\"nope\"}}\0").unwrap();
+    let mut r = BufReader::new(s);
+    let mut frames = Vec::new();
+    for _ in 0..2 {
+        let mut buf = Vec::new();
+        r.read_until(0, &mut buf).unwrap();
+        buf.pop();
+        frames.push(serde_json::from_slice::<Value>(&buf).unwrap()["parameters"]["exists"].clone());
+    }
+    assert_eq!(frames, [json!(true), json!(false)]);
+}
+
+#[test]
+fn domain_errors_carry_the_offending_value() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let (error, p) = remote_error(c.call("io.berth.Container.Inspect", json!({ "nameOrId": "ghost" })));
+    assert_eq!((error.as_str(), &p["nameOrId"]), ("io.berth.Container.NoSuchContainer", &json!("ghost")));
+    create(&mut c, &d, json!({ "name": "web" }));
+    let (error, p) = remote_error(c.call(
+        "io.berth.Container.Create",
+        json!({ "options": { "rootfs": d.rootfs(), "command": ["x"], "name": "web" } }),
+    ));
+    assert_eq!((error.as_str(), &p["name"]), ("io.berth.Container.NameInUse", &json!("web")));
+    let (error, p) = remote_error(c.call("io.berth.Pod.Create", json!({ "name": "web" })));
+    assert_eq!((error.as_str(), &p["name"]), ("io.berth.Pod.NameInUse", &json!("web")));
+    let (error, p) =
+        remote_error(c.call("io.berth.Container.Rename", json!({ "nameOrId": "web", "newName": "no/slash" })));
+    assert_eq!((error.as_str(), &p["name"]), ("io.berth.Container.InvalidName", &json!("no/slash")));
+    let (error, p) = remote_error(c.call(
+        "io.berth.Container.Create",
+        json!({ "options": { "rootfs": d.rootfs(), "command": ["x"], "runtime": "nosuchruntime" } }),
+    ));
+    assert_eq!((error.as_str(), &p["runtime"]), ("io.berth.Container.RuntimeNotAvailable", &json!("nosuchruntime")));
+    let (error, p) = remote_error(c.call(
+        "io.berth.Container.Create",
+        json!({ "options": { "rootfs": d.rootfs(), "command": ["x"], "noCgroups": true, "runtime": "runc" } }),
+    ));
+    assert_eq!((error.as_str(), &p["field"]), ("io.berth.Container.InvalidArgument", &json!("noCgroups")));
+    let (error, p) = remote_error(c.call(
+        "io.berth.Container.Create",
+        json!({ "options": { "rootfs": d.rootfs(), "command": ["x"], "cgroupParent": "machine.slice" } }),
+    ));
+    assert_eq!((error.as_str(), &p["field"]), ("io.berth.Container.InvalidArgument", &json!("cgroupParent")));
+    let (error, _) = remote_error(c.call("io.berth.Container.List", json!({ "filters": ["status=dreaming"] })));
+    assert_eq!(error, "io.berth.Container.InvalidArgument");
+    let (error, p) = remote_error(c.call("io.berth.Volume.Inspect", json!({ "name": "none" })));
+    assert_eq!((error.as_str(), &p["name"]), ("io.berth.Volume.NoSuchVolume", &json!("none")));
+    // Ambiguous prefixes: 17 IDs over 16 first characters must collide.
+    let ids: Vec<String> = (0..17).map(|_| create(&mut c, &d, json!({})).0).collect();
+    let p1 = ids.iter().map(|i| &i[..1]).find(|p| ids.iter().filter(|i| i.starts_with(*p)).count() > 1).unwrap();
+    let (error, p) = remote_error(c.call("io.berth.Container.LookupId", json!({ "nameOrId": p1 })));
+    assert_eq!(error, "io.berth.Container.AmbiguousName");
+    assert_eq!(p["nameOrId"], p1);
+    assert!(p["matches"].as_array().unwrap().len() >= 2);
+}
+
+#[test]
+fn remove_rules_over_the_wire() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let (base, _) = create(&mut c, &d, json!({ "name": "base" }));
+    let (dep, _) = create(&mut c, &d, json!({ "name": "dep", "dependsOn": ["base"] }));
+    let (error, p) = remote_error(c.call("io.berth.Container.Remove", json!({ "nameOrId": "base", "force": true })));
+    assert_eq!(error, "io.berth.Container.HasDependents");
+    assert_eq!((p["id"].as_str().unwrap(), p["dependents"].clone()), (base.as_str(), json!([dep])));
+    c.call("io.berth.Pod.Create", json!({ "name": "pod", "infra": true })).unwrap();
+    let infra = c.call("io.berth.Pod.Inspect", json!({ "nameOrId": "pod" })).unwrap()["pod"]["infraId"].clone();
+    let (error, p) = remote_error(c.call("io.berth.Container.Remove", json!({ "nameOrId": infra, "force": true })));
+    assert_eq!((error.as_str(), &p["id"]), ("io.berth.Container.InfraContainer", &infra));
+    create(&mut c, &d, json!({ "name": "member", "pod": "pod" }));
+    let (error, _) = remote_error(c.call("io.berth.Pod.Remove", json!({ "nameOrId": "pod" })));
+    assert_eq!(error, "io.berth.Pod.HasDependents");
+    let r = c.call("io.berth.Pod.Remove", json!({ "nameOrId": "pod", "force": true })).unwrap();
+    assert_eq!(r["removedContainers"].as_array().unwrap().len(), 2);
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": "dep" })).unwrap();
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": "base" })).unwrap();
+    assert_eq!(c.call("io.berth.System.Info", json!({})).unwrap()["containers"], 0);
+    assert_eq!(std::fs::read_dir(d.root().join("containers")).unwrap().count(), 0, "nothing left on disk");
+}
+
+#[test]
+fn prune_reports_each_container() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let (a, _) = create(&mut c, &d, json!({}));
+    let (b, _) = create(&mut c, &d, json!({ "labels": { "keep": "1" } }));
+    c.call("io.berth.Pod.Create", json!({ "name": "p" })).unwrap();
+    let (m, _) = create(&mut c, &d, json!({ "pod": "p" }));
+    let r = c.call("io.berth.Container.Prune", json!({ "filters": ["label!=keep"] })).unwrap();
+    assert_eq!(r["reports"], json!([{ "id": a, "size": 0, "error": null }]));
+    let left = c.call("io.berth.Container.List", json!({ "all": true })).unwrap();
+    let ids: Vec<&str> = left["containers"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [b.as_str(), m.as_str()]);
+}
+
+#[test]
+fn events_stream_with_more() {
+    let d = Daemon::start();
+    let addr = d.address.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let watcher = std::thread::spawn(move || {
+        let mut c = Client::connect(&addr).unwrap();
+        let mut n = 0;
+        c.stream("io.berth.System.Events", json!({ "filters": ["type=container"] }), |r| {
+            tx.send(r["event"].clone()).unwrap();
+            n += 1;
+            n < 3
+        })
+        .unwrap();
+    });
+    // The subscription is live once the daemon has read the request.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut c = d.client();
+    c.call("io.berth.Volume.Create", json!({ "name": "not-a-container" })).unwrap();
+    let (id, _) = create(&mut c, &d, json!({ "name": "ev", "labels": { "tier": "x" } }));
+    c.call("io.berth.Container.Rename", json!({ "nameOrId": "ev", "newName": "ev2" })).unwrap();
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": "ev2" })).unwrap();
+    watcher.join().unwrap();
+    let events: Vec<Value> = rx.iter().collect();
+    let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["create", "rename", "remove"]);
+    assert!(events
+        .iter()
+        .all(|e| e["id"] == id.as_str() && e["type"] == "container" && e["timeNano"].as_i64().unwrap() > 0));
+    assert_eq!(events[0]["attributes"]["tier"], "x");
+    assert_eq!(events[1]["attributes"]["oldName"], "ev");
+}
+
+#[test]
+fn state_survives_a_restart_and_a_corrupt_record_can_be_evicted() {
+    let mut d = Daemon::start();
+    let mut c = d.client();
+    let (id, _) = create(
+        &mut c,
+        &d,
+        json!({ "name": "keep", "volumes": [ { "destination": "/x" }, { "name": "named", "destination": "/n" } ] }),
+    );
+    let (broken, _) = create(&mut c, &d, json!({ "name": "broken", "volumes": [ { "destination": "/y" } ] }));
+    drop(c);
+    d.stop();
+    // Corrupt one stored record behind berthd's back while it is stopped.
+    let db = d.root().join("berth.db");
+    let script = format!(
+        "import sqlite3; c = sqlite3.connect({:?}); c.execute(\"UPDATE containers SET config = '{{garbage' WHERE name = 'broken'\"); c.commit()",
+        db.display().to_string()
+    );
+    assert!(std::process::Command::new("python3").args(["-c", &script]).status().unwrap().success());
+    d.restart(&["--idle-timeout", "0"]);
+    let mut c = d.client();
+    assert_eq!(c.call("io.berth.Container.LookupId", json!({ "nameOrId": "keep" })).unwrap()["id"], id.as_str());
+    let (error, _) = remote_error(c.call("io.berth.Container.Inspect", json!({ "nameOrId": "broken" })));
+    assert_eq!(error, "io.berth.Container.Storage");
+    let problems = c.call("io.berth.System.Check", json!({})).unwrap()["problems"].clone();
+    assert_eq!(problems[0]["kind"], "unreadable-record");
+    assert_eq!(problems[0]["id"], broken.as_str());
+    let r = c.call("io.berth.Container.Evict", json!({ "nameOrId": "broken", "volumes": true })).unwrap();
+    assert_eq!(r["id"], broken.as_str());
+    let vols = c.call("io.berth.Volume.List", json!({})).unwrap()["volumes"].clone();
+    assert_eq!(vols.as_array().unwrap().len(), 2, "keep's anonymous volume and the named one remain");
+    assert_eq!(c.call("io.berth.System.Check", json!({})).unwrap()["problems"], json!([]));
+}
+
+#[test]
+fn one_daemon_per_root_and_idle_exit() {
+    let d = Daemon::start();
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_berthd"))
+        .arg("--root")
+        .arg(d.root())
+        .args(["--varlink", "unix:/run/berth-test-second.sock", "--dbus", "none", "--config", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("another berthd"), "{second:?}");
+
+    let mut idle = Daemon::start_with(&["--idle-timeout", "1"]);
+    // A connected client keeps it alive past the timeout.
+    let mut c = idle.client();
+    std::thread::sleep(std::time::Duration::from_millis(1800));
+    c.call("io.berth.System.Info", json!({})).unwrap();
+    drop(c);
+    let status = idle.child.wait().unwrap();
+    assert!(status.success(), "idle exit is a clean exit: {status}");
+    assert!(!idle.socket().exists(), "its socket is removed");
+}
