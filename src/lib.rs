@@ -12,4 +12,5 @@ pub mod events;
 pub mod names;
 pub mod pod;
 pub mod runtime;
+pub mod systemd;
 pub mod volume;

@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Create a container (state "configured").
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List containers.
     Ps {
         /// All containers, not only running ones.
@@ -400,7 +400,7 @@ fn pod(c: &mut Client, cmd: PodCommand) -> Result<ExitCode, ClientError> {
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&pods).unwrap_or_default());
             } else {
-                println!("{:<14}{:<24}{:<16}{}", "POD ID", "NAME", "CREATED", "# OF CONTAINERS");
+                println!("{:<14}{:<24}{:<16}# OF CONTAINERS", "POD ID", "NAME", "CREATED");
                 for p in pods {
                     println!(
                         "{:<14}{:<24}{:<16}{}",
@@ -442,7 +442,7 @@ fn volume(c: &mut Client, cmd: VolumeCommand) -> Result<ExitCode, ClientError> {
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&vols).unwrap_or_default());
             } else {
-                println!("{:<10}{}", "DRIVER", "VOLUME NAME");
+                println!("{:<10}VOLUME NAME", "DRIVER");
                 vols.iter().for_each(|v| println!("{:<10}{}", "local", v["name"].as_str().unwrap_or_default()));
             }
         }
@@ -481,7 +481,7 @@ fn ago(unix: i64) -> String {
 }
 
 fn print_ps(list: &[Value]) {
-    println!("{:<14}{:<22}{:<22}{:<16}{:<16}{}", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES");
+    println!("{:<14}{:<22}{:<22}{:<16}{:<16}NAMES", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS");
     for c in list {
         let command: Vec<&str> = c["command"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
         let mut command = command.join(" ");

@@ -5,6 +5,7 @@
 use berth::api::varlink::Server;
 use berth::config::{CgroupManager, Config};
 use berth::runtime::Runtime;
+use berth::systemd::notify::notify;
 use clap::Parser;
 use std::os::fd::FromRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -86,20 +87,24 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(path) = owned_path.clone() {
         tokio.spawn(async move {
             shutdown_signal().await;
+            notify("STOPPING=1");
             let _ = std::fs::remove_file(&path);
             std::process::exit(0);
         });
     } else {
         tokio.spawn(async {
             shutdown_signal().await;
+            notify("STOPPING=1");
             std::process::exit(0);
         });
     }
     let server = Server::new(runtime, tokio.handle().clone());
     tracing::info!(root = %config.root.display(), cgroup_manager = config.cgroup_manager.as_str(), "berthd serving");
+    notify("READY=1\nSTATUS=serving varlink");
     let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
     server.serve(listener, idle)?;
     tracing::info!("idle for {}s with no clients; exiting", args.idle_timeout);
+    notify("STOPPING=1\nSTATUS=idle; exiting until the next connection");
     if let Some(path) = owned_path {
         let _ = std::fs::remove_file(path);
     }

@@ -280,7 +280,7 @@ async fn rename_is_atomic_against_a_concurrent_create() {
         let create = tokio::spawn(async move { rt2.create_container(spec).await });
         let (r, c) = (rename.await.unwrap(), create.await.unwrap());
         assert!(r.is_ok() != c.is_ok(), "round {round}: exactly one may win: {r:?} {c:?}");
-        let loser = if r.is_err() { r.unwrap_err() } else { c.unwrap_err() };
+        let loser = r.err().or(c.err()).unwrap();
         assert!(matches!(loser, Error::NameInUse(ref n) if *n == name), "{loser:?}");
         let holders = e.rt.list_containers(true, &[format!("name=^{name}$")], false).await.unwrap();
         assert_eq!(holders.len(), 1);

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install what berth and its tests need on a fresh Debian 12 machine (as root).
+# Quick when everything is already there.
+set -euo pipefail
+
+packages=(runc conmon busybox-static dbus)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# An outside varlink client for the conformance tests.
+if ! python3 -c 'import varlink' 2>/dev/null; then
+    echo "setup: installing the Python varlink package"
+    python3 -m pip install --quiet --disable-pip-version-check varlink
+fi

@@ -1,0 +1,3 @@
+//! systemd integration: readiness and status notification.
+
+pub mod notify;

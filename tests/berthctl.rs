@@ -1,0 +1,90 @@
+//! berthctl against a real berthd.
+
+mod common;
+
+use common::Daemon;
+use serde_json::Value;
+
+fn ok(out: std::process::Output) -> String {
+    assert!(out.status.success(), "berthctl failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn container_lifecycle_of_records() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    let id = ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "web", "-l", "app=web", "-v", "/data", "/bin/sh", "-c", "echo hi"]));
+    let id = id.trim().to_string();
+    assert_eq!(id.len(), 64);
+
+    let table = ok(d.ctl(&["ps", "-a"]));
+    let mut lines = table.lines();
+    let header = lines.next().unwrap();
+    for col in ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"] {
+        assert!(header.contains(col), "{header}");
+    }
+    let row = lines.next().unwrap();
+    assert!(row.starts_with(&id[..12]) && row.contains("configured") && row.ends_with("web"), "{row}");
+    assert!(ok(d.ctl(&["ps"])).lines().nth(1).is_none(), "nothing running");
+
+    let json: Value = serde_json::from_str(&ok(d.ctl(&["ps", "-a", "--format", "json", "--filter", "label=app=web"]))).unwrap();
+    assert_eq!(json[0]["id"], id.as_str());
+    let none: Value = serde_json::from_str(&ok(d.ctl(&["ps", "-a", "--format", "json", "--filter", "label=app=db"]))).unwrap();
+    assert_eq!(none, serde_json::json!([]));
+
+    let inspect: Value = serde_json::from_str(&ok(d.ctl(&["inspect", "web"]))).unwrap();
+    assert_eq!(inspect[0]["config"]["command"][2], "echo hi");
+    assert_eq!(inspect[0]["config"]["labels"]["app"], "web");
+
+    ok(d.ctl(&["rename", "web", "web2"]));
+    assert!(d.ctl(&["exists", "web2"]).status.success());
+    assert_eq!(d.ctl(&["exists", "web"]).status.code(), Some(1));
+    assert_eq!(ok(d.ctl(&["rm", "-v", "web2"])).trim(), id);
+    assert!(ok(d.ctl(&["volume", "ls"])).lines().nth(1).is_none(), "anonymous volume removed with -v");
+}
+
+#[test]
+fn failures_print_the_error_name_and_exit_non_zero() {
+    let d = Daemon::start();
+    let out = d.ctl(&["rm", "ghost"]);
+    assert_eq!(out.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("io.berth.Container.NoSuchContainer") && err.contains("ghost"), "{err}");
+    let out = d.ctl(&["create", "--rootfs", "/nonexistent", "/bin/true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("InvalidArgument"));
+    let out = d.ctl(&["--address", "unix:/nonexistent/sock", "info"]);
+    assert_eq!(out.status.code(), Some(125));
+}
+
+#[test]
+fn pods_volumes_prune_info() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    let pod = ok(d.ctl(&["pod", "create", "--name", "p", "-l", "team=a"]));
+    ok(d.ctl(&["create", "--rootfs", &rootfs, "--pod", "p", "--name", "member", "/bin/true"]));
+    let pods = ok(d.ctl(&["pod", "ls"]));
+    assert!(pods.contains(&pod.trim()[..12]) && pods.contains(" p "), "{pods}");
+    let out = d.ctl(&["pod", "rm", "p"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("io.berth.Pod.HasDependents"));
+    ok(d.ctl(&["pod", "rm", "-f", "p"]));
+    assert_eq!(d.ctl(&["exists", "member"]).status.code(), Some(1));
+
+    ok(d.ctl(&["volume", "create", "data"]));
+    ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "user", "-v", "data:/d:ro", "/bin/true"]));
+    let out = d.ctl(&["volume", "rm", "data"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("VolumeInUse"));
+    let vol: Value = serde_json::from_str(&ok(d.ctl(&["volume", "inspect", "data"]))).unwrap();
+    assert_eq!(vol["users"].as_array().unwrap().len(), 1);
+
+    ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "extra", "/bin/true"]));
+    let pruned = ok(d.ctl(&["prune"]));
+    assert!(pruned.contains("Total reclaimed space"), "{pruned}");
+    assert!(ok(d.ctl(&["ps", "-a", "-q"])).trim().is_empty());
+    assert_eq!(ok(d.ctl(&["volume", "prune"])).trim(), "data");
+
+    let info: Value = serde_json::from_str(&ok(d.ctl(&["info"]))).unwrap();
+    assert_eq!((info["containers"].as_i64(), info["pods"].as_i64(), info["volumes"].as_i64()), (Some(0), Some(0), Some(0)));
+    assert_eq!(ok(d.ctl(&["system", "check"])).trim(), "no problems found");
+}
