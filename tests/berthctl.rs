@@ -14,7 +14,9 @@ fn ok(out: std::process::Output) -> String {
 fn container_lifecycle_of_records() {
     let d = Daemon::start();
     let rootfs = d.rootfs();
-    let id = ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "web", "-l", "app=web", "-v", "/data", "/bin/sh", "-c", "echo hi"]));
+    let id = ok(d.ctl(&[
+        "create", "--rootfs", &rootfs, "--name", "web", "-l", "app=web", "-v", "/data", "/bin/sh", "-c", "echo hi",
+    ]));
     let id = id.trim().to_string();
     assert_eq!(id.len(), 64);
 
@@ -28,9 +30,11 @@ fn container_lifecycle_of_records() {
     assert!(row.starts_with(&id[..12]) && row.contains("configured") && row.ends_with("web"), "{row}");
     assert!(ok(d.ctl(&["ps"])).lines().nth(1).is_none(), "nothing running");
 
-    let json: Value = serde_json::from_str(&ok(d.ctl(&["ps", "-a", "--format", "json", "--filter", "label=app=web"]))).unwrap();
+    let json: Value =
+        serde_json::from_str(&ok(d.ctl(&["ps", "-a", "--format", "json", "--filter", "label=app=web"]))).unwrap();
     assert_eq!(json[0]["id"], id.as_str());
-    let none: Value = serde_json::from_str(&ok(d.ctl(&["ps", "-a", "--format", "json", "--filter", "label=app=db"]))).unwrap();
+    let none: Value =
+        serde_json::from_str(&ok(d.ctl(&["ps", "-a", "--format", "json", "--filter", "label=app=db"]))).unwrap();
     assert_eq!(none, serde_json::json!([]));
 
     let inspect: Value = serde_json::from_str(&ok(d.ctl(&["inspect", "web"]))).unwrap();
@@ -85,6 +89,9 @@ fn pods_volumes_prune_info() {
     assert_eq!(ok(d.ctl(&["volume", "prune"])).trim(), "data");
 
     let info: Value = serde_json::from_str(&ok(d.ctl(&["info"]))).unwrap();
-    assert_eq!((info["containers"].as_i64(), info["pods"].as_i64(), info["volumes"].as_i64()), (Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (info["containers"].as_i64(), info["pods"].as_i64(), info["volumes"].as_i64()),
+        (Some(0), Some(0), Some(0))
+    );
     assert_eq!(ok(d.ctl(&["system", "check"])).trim(), "no problems found");
 }

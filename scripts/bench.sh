@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Benchmark berth against Podman on this machine, side by side in one run.
+# Sets Podman up as ../shared/BENCH.md describes (runc, rlimits, a busybox image
+# imported offline), then runs benches/catalogue.rs, which prints a table and
+# appends it to bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+if ! command -v podman >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null
+fi
+mkdir -p /etc/containers
+if [ ! -f /etc/containers/containers.conf ] || ! grep -q 'runtime = "runc"' /etc/containers/containers.conf; then
+    printf '[containers]\ndefault_ulimits = ["nofile=1024:1024","nproc=1024:1024"]\n[engine]\nruntime = "runc"\n' \
+        > /etc/containers/containers.conf
+fi
+if ! podman image exists localhost/busybox:latest; then
+    tmp=$(mktemp -d /var/tmp/berth-bench-image.XXXXXX)
+    mkdir -p "$tmp/R/bin" && cp /bin/busybox "$tmp/R/bin/"
+    for c in sh true echo sleep; do ln -s busybox "$tmp/R/bin/$c"; done
+    tar -C "$tmp/R" -cf "$tmp/busybox.tar" . && podman import -q "$tmp/busybox.tar" localhost/busybox:latest >/dev/null
+    rm -rf "$tmp"
+fi
+cargo bench --locked --bench catalogue
