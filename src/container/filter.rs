@@ -117,6 +117,11 @@ impl ContainerFilters {
         Ok(f)
     }
 
+    /// A required label (key, value) that an index can narrow the search by.
+    pub fn indexed_label(&self) -> Option<(&str, Option<&str>)> {
+        self.labels.first().map(|l| (l.key.as_str(), l.value.as_deref()))
+    }
+
     pub fn matches(&self, c: &Summary, r: &Resolved) -> bool {
         fn any<T>(values: &[T], pred: impl Fn(&T) -> bool) -> bool {
             values.is_empty() || values.iter().any(pred)

@@ -93,6 +93,11 @@ impl Tx<'_> {
         for v in &c.volumes {
             vol.execute(params![c.id, v.name, v.destination])?;
         }
+        let mut label =
+            self.0.prepare_cached("INSERT INTO container_labels (container_id, key, value) VALUES (?1, ?2, ?3)")?;
+        for (k, v) in &c.labels {
+            label.execute(params![c.id, k, v])?;
+        }
         let mut dep =
             self.0.prepare_cached("INSERT INTO container_dependencies (container_id, depends_on) VALUES (?1, ?2)")?;
         for d in &c.depends_on {
@@ -145,6 +150,25 @@ impl Tx<'_> {
         );
         let mut stmt = self.0.prepare_cached(&sql)?;
         let rows = stmt.query_map([], summary_from_row)?;
+        rows.map(|r| finish_summary(r?)).collect()
+    }
+
+    /// Containers carrying label `key` (with `value`, if given), oldest first;
+    /// read through the label index, so the cost follows the matches.
+    pub fn container_summaries_labelled(
+        &self,
+        key: &str,
+        value: Option<&str>,
+        running_only: bool,
+    ) -> Result<Vec<Summary>> {
+        let filter = if running_only { "AND c.state IN ('running', 'paused', 'stopping')" } else { "" };
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM container_labels l JOIN containers c ON c.id = l.container_id
+             LEFT JOIN pods p ON p.id = c.pod_id
+             WHERE l.key = ?1 AND (?2 IS NULL OR l.value = ?2) {filter} ORDER BY c.created, c.id"
+        );
+        let mut stmt = self.0.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![key, value], summary_from_row)?;
         rows.map(|r| finish_summary(r?)).collect()
     }
 

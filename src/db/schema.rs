@@ -31,6 +31,14 @@ CREATE TABLE containers (
 );
 CREATE INDEX containers_pod ON containers(pod_id);
 CREATE INDEX containers_created ON containers(created);
+-- Labels again, one row each, so that a label filter reads only its matches.
+CREATE TABLE container_labels (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    key          TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    PRIMARY KEY (container_id, key)
+);
+CREATE INDEX container_labels_key_value ON container_labels(key, value);
 CREATE TABLE volumes (
     name      TEXT PRIMARY KEY,
     anonymous INTEGER NOT NULL,

@@ -6,7 +6,7 @@
 //! - a container or volume directory without a record: it is deleted;
 //! - a volume record without its directory: the directory is made again;
 //! - a container whose stored configuration cannot be read: reported only
-//!   (evict removes it).
+//!   (evict removes it). Start-up skips this one: it reads every record.
 
 use super::Runtime;
 use crate::container::State;
@@ -24,10 +24,19 @@ pub struct Problem {
 
 impl Runtime {
     pub async fn check(&self, repair: bool) -> Result<Vec<Problem>> {
+        self.check_scope(repair, true).await
+    }
+
+    /// What start-up runs: everything but reading every record.
+    pub(super) async fn repair_at_start(&self) -> Result<Vec<Problem>> {
+        self.check_scope(true, false).await
+    }
+
+    async fn check_scope(&self, repair: bool, read_records: bool) -> Result<Vec<Problem>> {
         let mut problems = Vec::new();
         let (removing, ids, volumes, unreadable) = self
             .db
-            .read(|tx| {
+            .read(move |tx| {
                 let removing = tx
                     .containers_in_state(State::Removing)?
                     .into_iter()
@@ -37,6 +46,7 @@ impl Runtime {
                 let volumes = tx.volumes()?;
                 let unreadable: Vec<(String, String)> = ids
                     .iter()
+                    .filter(|_| read_records)
                     .filter_map(|id| match tx.container(id) {
                         Ok(Some(r)) => r.config.err().map(|e| (id.clone(), e.to_string())),
                         Ok(None) => None,

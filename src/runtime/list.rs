@@ -24,11 +24,12 @@ impl Runtime {
                 if !filters.volumes.is_empty() {
                     resolved.volumes = tx.all_container_volumes()?;
                 }
-                let mut list: Vec<Summary> = tx
-                    .container_summaries(!all && !latest)?
-                    .into_iter()
-                    .filter(|c| filters.matches(c, &resolved))
-                    .collect();
+                let running_only = !all && !latest;
+                let candidates = match filters.indexed_label() {
+                    Some((key, value)) => tx.container_summaries_labelled(key, value, running_only)?,
+                    None => tx.container_summaries(running_only)?,
+                };
+                let mut list: Vec<Summary> = candidates.into_iter().filter(|c| filters.matches(c, &resolved)).collect();
                 if latest {
                     list = list.pop().into_iter().collect();
                 }

@@ -48,7 +48,7 @@ impl Runtime {
         }
         let db = Db::open(&config.root.join("berth.db"))?;
         let rt = Arc::new(Runtime { config, db, events: EventBus::new(), locks: Locks::default() });
-        for problem in rt.check(true).await? {
+        for problem in rt.repair_at_start().await? {
             tracing::warn!(
                 kind = problem.kind,
                 id = problem.id.as_str(),
