@@ -145,6 +145,24 @@ struct CreateArgs {
     command: Vec<String>,
 }
 
+/// `pod ls` and `volume ls`.
+#[derive(clap::Args)]
+struct ListArgs {
+    #[arg(short, long)]
+    filter: Vec<String>,
+    /// table or json.
+    #[arg(long, default_value = "table")]
+    format: String,
+}
+
+/// `pod rm` and `volume rm`.
+#[derive(clap::Args)]
+struct RmArgs {
+    names: Vec<String>,
+    #[arg(short, long)]
+    force: bool,
+}
+
 #[derive(Subcommand)]
 enum PodCommand {
     Create {
@@ -168,17 +186,8 @@ enum PodCommand {
         name: String,
     },
     #[command(alias = "ls")]
-    List {
-        #[arg(short, long)]
-        filter: Vec<String>,
-        #[arg(long, default_value = "table")]
-        format: String,
-    },
-    Rm {
-        names: Vec<String>,
-        #[arg(short, long)]
-        force: bool,
-    },
+    List(ListArgs),
+    Rm(RmArgs),
 }
 
 #[derive(Subcommand)]
@@ -195,17 +204,8 @@ enum VolumeCommand {
         name: String,
     },
     #[command(alias = "ls")]
-    List {
-        #[arg(short, long)]
-        filter: Vec<String>,
-        #[arg(long, default_value = "table")]
-        format: String,
-    },
-    Rm {
-        names: Vec<String>,
-        #[arg(short, long)]
-        force: bool,
-    },
+    List(ListArgs),
+    Rm(RmArgs),
     Prune {
         #[arg(long)]
         filter: Vec<String>,
@@ -394,7 +394,7 @@ fn pod(c: &mut Client, cmd: PodCommand) -> Result<ExitCode, ClientError> {
             let r = c.call("io.berth.Pod.Exists", json!({ "nameOrId": name }))?;
             return Ok(if r["exists"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
-        PodCommand::List { filter, format } => {
+        PodCommand::List(ListArgs { filter, format }) => {
             let r = c.call("io.berth.Pod.List", json!({ "filters": filter }))?;
             let pods = r["pods"].as_array().cloned().unwrap_or_default();
             if format == "json" {
@@ -412,7 +412,7 @@ fn pod(c: &mut Client, cmd: PodCommand) -> Result<ExitCode, ClientError> {
                 }
             }
         }
-        PodCommand::Rm { names, force } => {
+        PodCommand::Rm(RmArgs { names, force }) => {
             for n in names {
                 let r = c.call("io.berth.Pod.Remove", json!({ "nameOrId": n, "force": force }))?;
                 println!("{}", r["id"].as_str().unwrap_or_default());
@@ -436,7 +436,7 @@ fn volume(c: &mut Client, cmd: VolumeCommand) -> Result<ExitCode, ClientError> {
             let r = c.call("io.berth.Volume.Exists", json!({ "name": name }))?;
             return Ok(if r["exists"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
-        VolumeCommand::List { filter, format } => {
+        VolumeCommand::List(ListArgs { filter, format }) => {
             let r = c.call("io.berth.Volume.List", json!({ "filters": filter }))?;
             let vols = r["volumes"].as_array().cloned().unwrap_or_default();
             if format == "json" {
@@ -446,7 +446,7 @@ fn volume(c: &mut Client, cmd: VolumeCommand) -> Result<ExitCode, ClientError> {
                 vols.iter().for_each(|v| println!("{:<10}{}", "local", v["name"].as_str().unwrap_or_default()));
             }
         }
-        VolumeCommand::Rm { names, force } => {
+        VolumeCommand::Rm(RmArgs { names, force }) => {
             for n in names {
                 let r = c.call("io.berth.Volume.Remove", json!({ "name": n, "force": force }))?;
                 println!("{}", r["name"].as_str().unwrap_or_default());
