@@ -277,7 +277,7 @@ fn state_survives_a_restart_and_a_corrupt_record_can_be_evicted() {
     // Corrupt one stored record behind berthd's back while it is stopped.
     let db = d.root().join("berth.db");
     let script = format!(
-        "import sqlite3; c = sqlite3.connect({:?}); c.execute(\"UPDATE containers SET config = '{{garbage' WHERE name = 'broken'\"); c.commit()",
+        "import sqlite3; c = sqlite3.connect({:?}); c.execute(\"UPDATE container_configs SET config = '{{garbage' WHERE id = (SELECT id FROM containers WHERE name = 'broken')\"); c.commit()",
         db.display().to_string()
     );
     assert!(std::process::Command::new("python3").args(["-c", &script]).status().unwrap().success());

@@ -46,6 +46,7 @@ struct Args {
 const LISTEN_FDS_START: i32 = 3;
 
 fn main() -> ExitCode {
+    tune_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BERTH_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -56,6 +57,21 @@ fn main() -> ExitCode {
             eprintln!("berthd: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Replies of a few hundred KiB (a list of 1,000 containers) are built and
+/// freed on every call; glibc would hand them to mmap/munmap each time and pay
+/// page faults for every page. Keep such blocks on the heap instead: this
+/// halved the time of a 1,000-container list, for about 1 MiB more when idle.
+fn tune_allocator() {
+    use nix::libc::{mallopt, M_MMAP_THRESHOLD, M_TOP_PAD, M_TRIM_THRESHOLD};
+    // SAFETY: mallopt only changes allocator parameters; it is called before
+    // any other thread exists.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 8 << 20);
+        mallopt(M_TRIM_THRESHOLD, 16 << 20);
+        mallopt(M_TOP_PAD, 1 << 20);
     }
 }
 

@@ -68,8 +68,8 @@ impl Tx<'_> {
         let s = new.status;
         self.0
             .prepare_cached(
-                "INSERT INTO containers (id, name, pod_id, is_infra, image, command, labels, created, state, exit_code, pid, started_at, finished_at, config)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "INSERT INTO containers (id, name, pod_id, is_infra, image, command, labels, created, state, exit_code, pid, started_at, finished_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 c.id,
@@ -85,8 +85,10 @@ impl Tx<'_> {
                 s.pid,
                 s.started_at,
                 s.finished_at,
-                encode(c)?,
             ])?;
+        self.0
+            .prepare_cached("INSERT INTO container_configs (id, config) VALUES (?1, ?2)")?
+            .execute(params![c.id, encode(c)?])?;
         let mut vol = self.0.prepare_cached(
             "INSERT INTO container_volumes (container_id, volume_name, destination) VALUES (?1, ?2, ?3)",
         )?;
@@ -109,8 +111,9 @@ impl Tx<'_> {
     /// One container by full ID, or None.
     pub fn container(&self, id: &str) -> Result<Option<ContainerRecord>> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, c.pid, c.started_at, c.finished_at, c.config
-             FROM containers c LEFT JOIN pods p ON p.id = c.pod_id WHERE c.id = ?1"
+            "SELECT {SUMMARY_COLUMNS}, c.pid, c.started_at, c.finished_at, cc.config
+             FROM containers c LEFT JOIN pods p ON p.id = c.pod_id LEFT JOIN container_configs cc ON cc.id = c.id
+             WHERE c.id = ?1"
         );
         let row = self
             .0
@@ -121,7 +124,7 @@ impl Tx<'_> {
                     r.get::<_, Option<i32>>(11)?,
                     r.get(12)?,
                     r.get(13)?,
-                    r.get::<_, String>(14)?,
+                    r.get::<_, Option<String>>(14)?,
                 ))
             })
             .optional()?;
@@ -129,7 +132,8 @@ impl Tx<'_> {
         let summary = finish_summary(raw)?;
         let status =
             ContainerStatus { state: summary.state, exit_code: summary.exit_code, pid, started_at, finished_at };
-        let config = decode::<ContainerConfig>("configuration", &format!("container {id}"), &config);
+        let config =
+            decode::<ContainerConfig>("configuration", &format!("container {id}"), config.as_deref().unwrap_or(""));
         Ok(Some(ContainerRecord { summary, config, status }))
     }
 
@@ -186,8 +190,9 @@ impl Tx<'_> {
 
     /// Rename in the row and in the stored configuration, together.
     pub fn rename_container(&self, id: &str, new_name: &str) -> Result<()> {
+        self.0.prepare_cached("UPDATE containers SET name = ?2 WHERE id = ?1")?.execute(params![id, new_name])?;
         self.0
-            .prepare_cached("UPDATE containers SET name = ?2, config = json_set(config, '$.name', ?2) WHERE id = ?1")?
+            .prepare_cached("UPDATE container_configs SET config = json_set(config, '$.name', ?2) WHERE id = ?1")?
             .execute(params![id, new_name])?;
         Ok(())
     }
@@ -255,7 +260,7 @@ impl Tx<'_> {
     /// Overwrite a stored configuration with raw text, to corrupt it in tests.
     #[cfg(test)]
     pub fn overwrite_container_config(&self, id: &str, raw: &str) -> Result<()> {
-        self.0.prepare_cached("UPDATE containers SET config = ?2 WHERE id = ?1")?.execute(params![id, raw])?;
+        self.0.prepare_cached("UPDATE container_configs SET config = ?2 WHERE id = ?1")?.execute(params![id, raw])?;
         Ok(())
     }
 }

@@ -26,11 +26,15 @@ CREATE TABLE containers (
     exit_code   INTEGER,
     pid         INTEGER,
     started_at  INTEGER,
-    finished_at INTEGER,
-    config      TEXT NOT NULL
+    finished_at INTEGER
 );
 CREATE INDEX containers_pod ON containers(pod_id);
-CREATE INDEX containers_created ON containers(created);
+CREATE INDEX containers_created ON containers(created, id);
+-- The full configuration lives apart, so that listing scans only slim rows.
+CREATE TABLE container_configs (
+    id     TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,
+    config TEXT NOT NULL
+);
 -- Labels again, one row each, so that a label filter reads only its matches.
 CREATE TABLE container_labels (
     container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
