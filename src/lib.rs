@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod names;
+pub mod oci;
 pub mod pod;
 pub mod runtime;
 pub mod systemd;

@@ -59,6 +59,65 @@ impl State {
         Ok(())
     }
 
+    /// Init creates the container in the OCI runtime (libpod's `Init`).
+    pub fn can_init(self, id: &str) -> Result<()> {
+        match self {
+            State::Configured | State::Stopped | State::Exited => Ok(()),
+            _ => Err(self.invalid(id, "only configured, stopped or exited containers can be initialized")),
+        }
+    }
+
+    /// Start runs it; a container that is not created yet is initialized first.
+    pub fn can_start(self, id: &str) -> Result<()> {
+        match self {
+            State::Configured | State::Created | State::Stopped | State::Exited => Ok(()),
+            _ => Err(self.invalid(id, "only configured, created, stopped or exited containers can be started")),
+        }
+    }
+
+    /// Stop: created, running or already stopping containers. A paused one
+    /// must be unpaused first (libpod refuses it too).
+    pub fn can_stop(self, id: &str) -> Result<()> {
+        match self {
+            State::Created | State::Running | State::Stopping => Ok(()),
+            _ => Err(self.invalid(id, "only created or running containers can be stopped")),
+        }
+    }
+
+    /// Kill: a signal needs a process.
+    pub fn can_kill(self, id: &str) -> Result<()> {
+        match self {
+            State::Created | State::Running | State::Paused | State::Stopping => Ok(()),
+            _ => Err(self.invalid(id, "only containers with processes can be signalled")),
+        }
+    }
+
+    pub fn can_pause(self, id: &str) -> Result<()> {
+        match self {
+            State::Running => Ok(()),
+            _ => Err(self.invalid(id, "only running containers can be paused")),
+        }
+    }
+
+    pub fn can_unpause(self, id: &str) -> Result<()> {
+        match self {
+            State::Paused => Ok(()),
+            _ => Err(self.invalid(id, "only paused containers can be unpaused")),
+        }
+    }
+
+    pub fn can_exec(self, id: &str) -> Result<()> {
+        match self {
+            State::Running => Ok(()),
+            _ => Err(self.invalid(id, "commands can only be executed in running containers")),
+        }
+    }
+
+    /// Processes exist in the OCI runtime (or may: created has its init waiting).
+    pub fn in_runtime(self) -> bool {
+        matches!(self, State::Created | State::Running | State::Paused | State::Stopping)
+    }
+
     /// Prune takes only containers with nothing running (libpod's PruneContainers).
     pub fn can_prune(self) -> bool {
         matches!(self, State::Configured | State::Created | State::Stopped | State::Exited)
@@ -98,6 +157,21 @@ mod tests {
             Err(Error::InvalidState { id, state, .. }) => assert_eq!((id.as_str(), state.as_str()), ("abc", "running")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn lifecycle_table() {
+        use State::*;
+        let allowed = |f: fn(State, &str) -> Result<()>| -> Vec<State> {
+            State::ALL.into_iter().filter(|s| f(*s, "c").is_ok()).collect()
+        };
+        assert_eq!(allowed(State::can_init), [Configured, Stopped, Exited]);
+        assert_eq!(allowed(State::can_start), [Configured, Created, Stopped, Exited]);
+        assert_eq!(allowed(State::can_stop), [Created, Running, Stopping]);
+        assert_eq!(allowed(State::can_kill), [Created, Running, Paused, Stopping]);
+        assert_eq!(allowed(State::can_pause), [Running]);
+        assert_eq!(allowed(State::can_unpause), [Paused]);
+        assert_eq!(allowed(State::can_exec), [Running]);
     }
 
     #[test]

@@ -188,6 +188,21 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Record the runtime state: state, exit code, PID and times together.
+    pub fn set_container_status(&self, id: &str, s: &ContainerStatus) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE containers SET state = ?2, exit_code = ?3, pid = ?4, started_at = ?5, finished_at = ?6 WHERE id = ?1",
+            )?
+            .execute(params![id, s.state.as_str(), s.exit_code, s.pid, s.started_at, s.finished_at])?;
+        Ok(())
+    }
+
+    pub fn delete_exec_session(&self, id: &str) -> Result<()> {
+        self.0.prepare_cached("DELETE FROM exec_sessions WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
     /// Rename in the row and in the stored configuration, together.
     pub fn rename_container(&self, id: &str, new_name: &str) -> Result<()> {
         self.0.prepare_cached("UPDATE containers SET name = ?2 WHERE id = ?1")?.execute(params![id, new_name])?;

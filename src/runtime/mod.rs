@@ -5,17 +5,25 @@
 mod check;
 mod create;
 mod evict;
+mod exec;
+mod exits;
 mod list;
 mod locks;
+mod logs;
 mod lookup;
+mod pause;
 mod pods;
 mod prune;
 mod remove;
 mod rename;
+mod start;
+mod stop;
 mod system;
 mod volumes;
 
 pub use check::Problem;
+pub use exec::ExecResult;
+pub use logs::LogLine;
 pub use lookup::ContainerInspect;
 pub use pods::PodInfo;
 pub use prune::PruneReport;
@@ -23,31 +31,52 @@ pub use system::{Info, SystemPruneReport};
 pub use volumes::VolumePruneReport;
 
 use crate::config::Config;
+use crate::container::ContainerConfig;
 use crate::db::{Db, Kind, Lookup};
 use crate::error::{Error, Result};
 use crate::events::EventBus;
+use crate::oci::runc::Runc;
 use locks::Locks;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::sync::broadcast;
 
 pub struct Runtime {
     config: Config,
     db: Db,
     events: EventBus,
     locks: Locks,
+    /// conmon, when installed; running containers needs it.
+    conmon: Option<PathBuf>,
+    /// IDs whose exit file conmon has just written.
+    exits: broadcast::Sender<String>,
 }
 
 impl Runtime {
     /// Open the catalogue under `config.root`, then repair what an interrupted
     /// run left behind (unfinished removals, orphaned directories).
     pub async fn open(config: Config) -> Result<Arc<Runtime>> {
-        for dir in
-            [config.root.clone(), config.root.join("containers"), config.root.join("volumes"), config.run_root.clone()]
-        {
+        let run = &config.run_root;
+        for dir in [
+            config.root.clone(),
+            config.root.join("containers"),
+            config.root.join("volumes"),
+            run.clone(),
+            run.join("exits"),
+            run.join("sockets"),
+            run.join("runtime"),
+        ] {
             std::fs::create_dir_all(&dir).map_err(|e| Error::storage(dir.display(), e))?;
         }
         let db = Db::open(&config.root.join("berth.db"))?;
-        let rt = Arc::new(Runtime { config, db, events: EventBus::new(), locks: Locks::default() });
+        let rt = Arc::new(Runtime {
+            config,
+            db,
+            events: EventBus::new(),
+            locks: Locks::default(),
+            conmon: crate::oci::conmon::find(),
+            exits: broadcast::channel(1024).0,
+        });
         for problem in rt.repair_at_start().await? {
             tracing::warn!(
                 kind = problem.kind,
@@ -57,7 +86,27 @@ impl Runtime {
                 problem.description
             );
         }
+        rt.watch_exits()?;
+        rt.sync_at_start().await?;
         Ok(rt)
+    }
+
+    fn exits_dir(&self) -> PathBuf {
+        self.config.run_root.join("exits")
+    }
+
+    fn oci_paths(&self, id: &str) -> crate::oci::Paths {
+        crate::oci::Paths::new(&self.container_dir(id), &self.exits_dir(), id)
+    }
+
+    /// The OCI runtime a container was created with.
+    fn runc_for(&self, c: &ContainerConfig) -> Runc {
+        Runc {
+            name: c.runtime.clone(),
+            path: c.runtime_path.clone(),
+            root: self.config.run_root.join("runtime").join(&c.runtime),
+            systemd_cgroup: c.cgroup_manager == crate::config::CgroupManager::Systemd && !c.no_cgroups,
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -93,6 +142,11 @@ fn lookup_result(kind: Kind, name_or_id: &str, found: Lookup) -> Result<String> 
         }),
         Lookup::Ambiguous(matches) => Err(Error::AmbiguousName { name_or_id: name_or_id.to_string(), matches }),
     }
+}
+
+/// Run blocking work (runc, conmon, file reads) off the async executor.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Runtime(format!("a blocking task failed: {e}")))?
 }
 
 /// Remove a directory tree; one that is already gone is fine.

@@ -4,7 +4,10 @@
 //! 1. Under the container's lock, in one transaction: refuse an infra
 //!    container (unless its pod is being removed), a running or paused one
 //!    without force, one that others depend on, and one with exec sessions
-//!    without force; then record the intent by setting the state `removing`.
+//!    without force. If it has processes (forced, or only created), stop it:
+//!    stop signal then SIGKILL; a paused one is killed and thawed.
+//!    Then, checking again in the same transaction, record the intent by
+//!    setting the state `removing`.
 //! 2. Delete the container's directory. If that fails the record stays
 //!    `removing` and the error is returned; removing again (or the next start)
 //!    finishes the job.
@@ -15,6 +18,7 @@
 
 use super::Runtime;
 use crate::container::State;
+use crate::db::Tx;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 
@@ -38,32 +42,24 @@ impl Runtime {
     pub(super) async fn remove_by_id(&self, id: &str, opts: RemoveOptions) -> Result<u64> {
         let _lock = self.locks.lock(id).await;
         let key = id.to_string();
+        let (state, config) = self
+            .db
+            .read(move |tx| {
+                let state = check_removable(tx, &key, opts)?;
+                Ok((state, tx.container(&key)?.and_then(|r| r.config.ok())))
+            })
+            .await?;
+        if state.in_runtime() {
+            let config = config.ok_or_else(|| Error::Storage(format!("container {id} cannot be read; evict it")))?;
+            self.stop_locked(&config, config.stop_timeout).await?;
+        }
+        let key = id.to_string();
         let name = self
             .db
             .write(move |tx| {
-                let record = tx.container(&key)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
-                record.config()?;
-                let state = record.status.state;
-                if record.summary.is_infra && !opts.with_pod {
-                    return Err(Error::InfraContainer { id: key, pod: record.summary.pod_id.unwrap_or_default() });
-                }
-                state.can_remove(&key, opts.force)?;
-                let dependents = tx.container_dependents(&key)?;
-                if !dependents.is_empty() {
-                    return Err(Error::HasDependents { id: key, dependents });
-                }
-                let sessions = tx.exec_sessions(&key)?;
-                if !sessions.is_empty() && !opts.force {
-                    return Err(Error::ActiveExecSessions { id: key, sessions });
-                }
-                if state.has_processes() {
-                    // Stopping processes needs the OCI runtime, which berth does
-                    // not drive yet; a record claiming processes is refused
-                    // rather than removed with them still running.
-                    return Err(state.invalid(&key, "stopping its processes is not supported yet"));
-                }
+                check_removable(tx, &key, opts)?;
                 tx.set_container_state(&key, State::Removing)?;
-                Ok(record.summary.name)
+                Ok(tx.container_identity(&key)?.map(|(name, _, _)| name).unwrap_or_default())
             })
             .await?;
         self.finish_removal(id, &name, opts.volumes).await
@@ -108,4 +104,24 @@ impl Runtime {
             )))
         }
     }
+}
+
+/// The refusals of step 1; returns the container's state.
+fn check_removable(tx: &Tx, id: &str, opts: RemoveOptions) -> Result<State> {
+    let record = tx.container(id)?.ok_or_else(|| Error::NoSuchContainer(id.to_string()))?;
+    record.config()?;
+    let state = record.status.state;
+    if record.summary.is_infra && !opts.with_pod {
+        return Err(Error::InfraContainer { id: id.to_string(), pod: record.summary.pod_id.unwrap_or_default() });
+    }
+    state.can_remove(id, opts.force)?;
+    let dependents = tx.container_dependents(id)?;
+    if !dependents.is_empty() {
+        return Err(Error::HasDependents { id: id.to_string(), dependents });
+    }
+    let sessions = tx.exec_sessions(id)?;
+    if !sessions.is_empty() && !opts.force {
+        return Err(Error::ActiveExecSessions { id: id.to_string(), sessions });
+    }
+    Ok(state)
 }

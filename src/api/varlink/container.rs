@@ -3,6 +3,7 @@
 use super::generated::container as vl;
 use super::{answer, Ctx};
 use crate::container::{CreateSpec, Resources, Secret, Summary, VolumeSpec};
+use crate::runtime::LogLine;
 
 const IFACE: &str = "io.berth.Container";
 
@@ -136,4 +137,116 @@ impl vl::VarlinkInterface for ContainerApi {
         let r = self.0.run(self.0.runtime.rename_container(&name_or_id, &new_name));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
     }
+
+    fn init(&self, call: &mut dyn vl::Call_Init, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.init_container(&name_or_id));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn start(&self, call: &mut dyn vl::Call_Start, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.start_container(&name_or_id));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn stop(&self, call: &mut dyn vl::Call_Stop, name_or_id: String, timeout: Option<i64>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.stop_container(&name_or_id, seconds(timeout)));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn kill(&self, call: &mut dyn vl::Call_Kill, name_or_id: String, signal: Option<String>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.kill_container(&name_or_id, signal.as_deref()));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn pause(&self, call: &mut dyn vl::Call_Pause, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.pause_container(&name_or_id));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn unpause(&self, call: &mut dyn vl::Call_Unpause, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.unpause_container(&name_or_id));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn restart(
+        &self,
+        call: &mut dyn vl::Call_Restart,
+        name_or_id: String,
+        timeout: Option<i64>,
+    ) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.restart_container(&name_or_id, seconds(timeout)));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn wait(&self, call: &mut dyn vl::Call_Wait, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.wait_container(&name_or_id));
+        answer(call, IFACE, r, |c, code| c.reply(code.into()))
+    }
+
+    fn logs(
+        &self,
+        call: &mut dyn vl::Call_Logs,
+        name_or_id: String,
+        follow: Option<bool>,
+        tail: Option<i64>,
+    ) -> varlink::Result<()> {
+        let follow = follow.unwrap_or(false);
+        if follow && !call.wants_more() {
+            return call.reply_struct(varlink::Reply::error("org.varlink.service.ExpectedMore", None));
+        }
+        let tail = tail.map(|t| t.max(0) as usize);
+        let (id, lines, mut offset) = match self.0.run(self.0.runtime.container_logs(&name_or_id, tail)) {
+            Ok(found) => found,
+            Err(e) => return call.reply_struct(super::error_reply(IFACE, &e)),
+        };
+        if !follow {
+            return call.reply(lines.into_iter().map(line_to).collect());
+        }
+        call.set_continues(true);
+        call.reply(lines.into_iter().map(line_to).collect())?;
+        loop {
+            let (lines, next, running) = match self.0.run(self.0.runtime.read_logs(&id, offset)) {
+                Ok(read) => read,
+                // The container went away: the stream ends.
+                Err(_) => (Vec::new(), offset, false),
+            };
+            offset = next;
+            if !lines.is_empty() {
+                call.reply(lines.into_iter().map(line_to).collect())?;
+            } else if !running {
+                call.set_continues(false);
+                return call.reply(Vec::new());
+            } else if super::peer_gone() {
+                return Ok(());
+            } else {
+                std::thread::sleep(LOG_POLL);
+            }
+        }
+    }
+
+    fn exec(
+        &self,
+        call: &mut dyn vl::Call_Exec,
+        name_or_id: String,
+        command: Vec<String>,
+        env: Option<varlink::StringHashMap<String>>,
+        user: Option<String>,
+        work_dir: Option<String>,
+    ) -> varlink::Result<()> {
+        let env = env.unwrap_or_default().into_iter().collect();
+        let r = self.0.run(self.0.runtime.exec_container(&name_or_id, command, env, user, work_dir));
+        answer(call, IFACE, r, |c, e| c.reply(e.id, e.exit_code.into(), e.stdout, e.stderr))
+    }
+}
+
+/// How often a followed log looks for new lines.
+const LOG_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+fn line_to(l: LogLine) -> vl::LogLine {
+    vl::LogLine { time: l.time, stream: l.stream, text: l.text }
+}
+
+/// A timeout in seconds from the wire (negative means none given).
+fn seconds(t: Option<i64>) -> Option<u32> {
+    t.filter(|t| *t >= 0).map(|t| t.min(u32::MAX as i64) as u32)
 }

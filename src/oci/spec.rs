@@ -1,0 +1,204 @@
+//! The OCI runtime spec (config.json) of a container, built with oci-spec from
+//! its stored configuration, the way Podman fills one in: Podman's default
+//! capabilities, masked and read-only paths, the usual mounts with /dev/shm
+//! sized by shmSize, private namespaces (the network one holds only loopback),
+//! /etc/hosts, /etc/hostname, /etc/resolv.conf and /etc/localtime, volumes and
+//! secrets as bind mounts, and the resource limits.
+
+use crate::config::CgroupManager;
+use crate::container::ContainerConfig;
+use crate::error::{Error, Result};
+use oci_spec::runtime::{
+    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxPidsBuilder,
+    LinuxResourcesBuilder, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, Spec,
+};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Podman's default capability set (containers.conf default_capabilities).
+pub const DEFAULT_CAPABILITIES: &[&str] = &[
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Files made on the host for the container and bind-mounted into it.
+pub struct HostFiles {
+    pub hosts: PathBuf,
+    pub hostname: PathBuf,
+    pub resolv_conf: PathBuf,
+    /// Secret name -> the copy in the bundle.
+    pub secrets: Vec<(String, PathBuf)>,
+    /// Volume name -> its directory on the host.
+    pub volume_dirs: Vec<PathBuf>,
+}
+
+fn spec_err(e: impl std::fmt::Display) -> Error {
+    Error::Runtime(format!("building the OCI spec: {e}"))
+}
+
+fn bind(source: &Path, destination: &str, extra: &[String]) -> Result<Mount> {
+    let mut options: Vec<String> = vec!["rbind".into()];
+    let ro = extra.iter().any(|o| o == "ro");
+    options.extend(extra.iter().filter(|o| !matches!(o.as_str(), "rbind" | "bind" | "ro" | "rw")).cloned());
+    options.push(if ro { "ro".into() } else { "rw".into() });
+    MountBuilder::default()
+        .destination(destination)
+        .typ("bind")
+        .source(source)
+        .options(options)
+        .build()
+        .map_err(spec_err)
+}
+
+/// The hostname a container gets: the first 12 characters of its ID.
+pub fn hostname(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// The cgroups path for the runtime: `slice:prefix:name` under systemd,
+/// a path under cgroupfs.
+pub fn cgroups_path(c: &ContainerConfig) -> Option<String> {
+    let parent = c.cgroup_parent.as_deref()?;
+    Some(match c.cgroup_manager {
+        CgroupManager::Systemd => format!("{parent}:berth:{}", c.id),
+        CgroupManager::Cgroupfs => format!("{}/berth-{}", parent.trim_end_matches('/'), c.id),
+    })
+}
+
+pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Spec> {
+    let host = hostname(&c.id);
+    let mut env = vec![DEFAULT_PATH.to_string(), "container=berth".into(), format!("HOSTNAME={host}")];
+    for (k, v) in &c.env {
+        env.retain(|e| !e.starts_with(&format!("{k}=")));
+        env.push(format!("{k}={v}"));
+    }
+    let caps: HashSet<Capability> = DEFAULT_CAPABILITIES.iter().filter_map(|c| c.parse().ok()).collect();
+    let capabilities = LinuxCapabilitiesBuilder::default()
+        .bounding(caps.clone())
+        .effective(caps.clone())
+        .permitted(caps)
+        .inheritable(HashSet::new())
+        .ambient(HashSet::new())
+        .build()
+        .map_err(spec_err)?;
+    let process = ProcessBuilder::default()
+        .terminal(false)
+        .args(c.command.clone())
+        .env(env)
+        .cwd("/")
+        .no_new_privileges(false)
+        .capabilities(capabilities)
+        .rlimits(rlimits()?)
+        .build()
+        .map_err(spec_err)?;
+
+    let mut mounts: Vec<Mount> = oci_spec::runtime::get_default_mounts()
+        .into_iter()
+        .map(|mut m| {
+            if m.destination() == Path::new("/dev/shm") {
+                m.set_options(Some(vec![
+                    "nosuid".into(),
+                    "noexec".into(),
+                    "nodev".into(),
+                    "mode=1777".into(),
+                    format!("size={}", c.shm_size),
+                ]));
+            }
+            m
+        })
+        .collect();
+    mounts.push(bind(&files.hosts, "/etc/hosts", &[])?);
+    mounts.push(bind(&files.hostname, "/etc/hostname", &[])?);
+    mounts.push(bind(&files.resolv_conf, "/etc/resolv.conf", &[])?);
+    if let Some(zone) = localtime(&c.timezone) {
+        mounts.push(bind(&zone, "/etc/localtime", &["ro".into()])?);
+    }
+    for (v, dir) in c.volumes.iter().zip(&files.volume_dirs) {
+        mounts.push(bind(dir, &v.destination, &v.options)?);
+    }
+    for (name, copy) in &files.secrets {
+        mounts.push(bind(copy, &format!("/run/secrets/{name}"), &["ro".into()])?);
+    }
+
+    let mut resources = LinuxResourcesBuilder::default();
+    if let Some(m) = c.resources.memory_max {
+        resources = resources.memory(LinuxMemoryBuilder::default().limit(m as i64).build().map_err(spec_err)?);
+    }
+    if let Some(p) = c.resources.pids_max {
+        resources = resources.pids(LinuxPidsBuilder::default().limit(p as i64).build().map_err(spec_err)?);
+    }
+    if let Some(w) = c.resources.cpu_weight {
+        // cgroup v1 shares from a v2 weight, as systemd and runc convert them.
+        let shares = 2 + ((w.saturating_sub(1)) * 262_142) / 9_999;
+        resources = resources.cpu(LinuxCpuBuilder::default().shares(shares).build().map_err(spec_err)?);
+    }
+    let mut linux = LinuxBuilder::default()
+        .resources(resources.build().map_err(spec_err)?)
+        .namespaces(oci_spec::runtime::get_default_namespaces())
+        .masked_paths(oci_spec::runtime::get_default_maskedpaths())
+        .readonly_paths(oci_spec::runtime::get_default_readonly_paths());
+    if let Some(path) = cgroups_path(c) {
+        linux = linux.cgroups_path(PathBuf::from(path));
+    }
+
+    let mut spec = Spec::default();
+    spec.set_hostname(Some(host.to_string()));
+    spec.set_process(Some(process));
+    spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(false).build().map_err(spec_err)?));
+    spec.set_mounts(Some(mounts));
+    spec.set_linux(Some(linux.build().map_err(spec_err)?));
+    spec.set_annotations(Some([("io.berth.name".to_string(), c.name.clone())].into()));
+    Ok(spec)
+}
+
+/// The zone file for /etc/localtime: none for "", the host's for "local".
+fn localtime(tz: &str) -> Option<PathBuf> {
+    match tz {
+        "" => None,
+        "local" => Some(PathBuf::from("/etc/localtime")),
+        zone => Some(Path::new("/usr/share/zoneinfo").join(zone)),
+    }
+}
+
+/// Open files and processes: as high as berthd's own hard limits allow
+/// (Podman's default is 1048576, more than some hosts permit).
+fn rlimits() -> Result<Vec<oci_spec::runtime::PosixRlimit>> {
+    use nix::sys::resource::{getrlimit, Resource};
+    let mut out = Vec::new();
+    for (typ, res, want) in [
+        (PosixRlimitType::RlimitNofile, Resource::RLIMIT_NOFILE, 1_048_576u64),
+        (PosixRlimitType::RlimitNproc, Resource::RLIMIT_NPROC, 4_194_304u64),
+    ] {
+        let (_, hard) = getrlimit(res).map_err(spec_err)?;
+        let limit = want.min(hard);
+        out.push(PosixRlimitBuilder::default().typ(typ).soft(limit).hard(limit).build().map_err(spec_err)?);
+    }
+    Ok(out)
+}
+
+/// /etc/hosts for a container: loopback names and its own hostname.
+pub fn hosts_file(id: &str) -> String {
+    format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n", hostname(id))
+}
+
+/// resolv.conf: the host's, unless it points at a loopback resolver the
+/// container's own network cannot reach.
+pub fn resolv_conf() -> String {
+    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let usable: Vec<&str> = host
+        .lines()
+        .filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1"))))
+        .collect();
+    usable.join("\n") + "\n"
+}

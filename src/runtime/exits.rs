@@ -1,0 +1,192 @@
+//! Exits: how berth learns that a container ended, and `Wait`.
+//!
+//! conmon writes `<run-root>/exits/<id>` when a container exits. A watcher
+//! thread (inotify) hands each new file to `handle_exit`, which records the
+//! exit code, deletes the container from the OCI runtime, emits `died`, and
+//! removes an autoRemove container. At start berthd re-syncs every container
+//! the database believes has processes: from its exit file if conmon wrote one
+//! meanwhile, else from the runtime's own state.
+
+use super::remove::RemoveOptions;
+use super::{blocking, Runtime};
+use crate::container::{ContainerConfig, ContainerStatus, State};
+use crate::error::{Error, Result};
+use crate::events::{now_nanos, Event, EventType};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// The exit code recorded when conmon left none (it was killed with the container).
+const UNKNOWN_EXIT: i32 = -1;
+
+impl Runtime {
+    /// Start the watcher of the exits directory.
+    pub(super) fn watch_exits(self: &Arc<Self>) -> Result<()> {
+        use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+        let dir = self.exits_dir();
+        let inotify = Inotify::init(InitFlags::IN_CLOEXEC).map_err(|e| Error::storage("inotify", e))?;
+        inotify
+            .add_watch(&dir, AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO)
+            .map_err(|e| Error::storage(dir.display(), e))?;
+        let runtime: Weak<Runtime> = Arc::downgrade(self);
+        let tokio = tokio::runtime::Handle::current();
+        std::thread::Builder::new()
+            .name("berth-exits".into())
+            .spawn(move || loop {
+                let Ok(events) = inotify.read_events() else { return };
+                let Some(rt) = runtime.upgrade() else { return };
+                for name in events.into_iter().filter_map(|e| e.name?.into_string().ok()) {
+                    let _ = rt.exits.send(name.clone());
+                    let rt = rt.clone();
+                    tokio.spawn(async move {
+                        if let Err(e) = rt.handle_exit(&name).await {
+                            tracing::warn!(id = name.as_str(), "recording an exit: {e}");
+                        }
+                    });
+                }
+            })
+            .map_err(|e| Error::storage("exit watcher thread", e))?;
+        Ok(())
+    }
+
+    /// Record the exit of a container whose exit file appeared.
+    pub(super) async fn handle_exit(&self, id: &str) -> Result<()> {
+        let exit_file = self.oci_paths(id).exit_file;
+        let lock = self.locks.lock(id).await;
+        // Only conmon writes the file, once per run, and init clears a stale
+        // one: without it there is no exit to record (stop may have done it).
+        if !exit_file.exists() {
+            return Ok(());
+        }
+        let config = match self.load_container(id).await {
+            Ok((config, status)) if status.state.in_runtime() => config,
+            // Already recorded, or the container is gone: the file is stale.
+            _ => {
+                let _ = std::fs::remove_file(&exit_file);
+                return Ok(());
+            }
+        };
+        self.finish_exit_locked(&config).await?;
+        drop(lock);
+        if config.auto_remove {
+            self.remove_by_id(id, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
+        }
+        Ok(())
+    }
+
+    /// Record an exit under the caller's lock: the code from conmon's exit
+    /// file, the runtime's state deleted, state `exited`.
+    pub(super) async fn finish_exit_locked(&self, c: &ContainerConfig) -> Result<i32> {
+        let paths = self.oci_paths(&c.id);
+        let runc = self.runc_for(c);
+        let id = c.id.clone();
+        let code = blocking(move || {
+            let code = std::fs::read_to_string(&paths.exit_file)
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok())
+                .unwrap_or(UNKNOWN_EXIT);
+            runc.delete(&id)?;
+            let _ = std::fs::remove_file(&paths.exit_file);
+            Ok(code)
+        })
+        .await?;
+        let (_, old) = self.load_container(&c.id).await?;
+        let status = ContainerStatus {
+            state: State::Exited,
+            exit_code: Some(code),
+            pid: None,
+            started_at: old.started_at,
+            finished_at: Some(now_nanos()),
+        };
+        self.set_status(&c.id, status).await?;
+        self.events.emit(Event::new(EventType::Container, "died", &c.id, &c.name).with("exitCode", code.to_string()));
+        Ok(code)
+    }
+
+    /// Bring every container the database thinks has processes in line with
+    /// the runtime and conmon's exit files.
+    pub(super) async fn sync_at_start(&self) -> Result<()> {
+        let ids: Vec<String> = self
+            .db
+            .read(|tx| {
+                let mut ids = Vec::new();
+                for st in [State::Created, State::Running, State::Paused, State::Stopping] {
+                    ids.extend(tx.containers_in_state(st)?);
+                }
+                Ok(ids)
+            })
+            .await?;
+        for id in ids {
+            if let Err(e) = self.sync_one(&id).await {
+                tracing::warn!(id = id.as_str(), "re-syncing: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    async fn sync_one(&self, id: &str) -> Result<()> {
+        if self.oci_paths(id).exit_file.exists() {
+            return self.handle_exit(id).await;
+        }
+        let (config, mut status) = self.load_container(id).await?;
+        let runc = self.runc_for(&config);
+        let key = id.to_string();
+        let state = blocking(move || runc.state(&key)).await?;
+        let now = match state.as_ref().map(|s| s.status.as_str()) {
+            Some("running") => State::Running,
+            Some("paused") => State::Paused,
+            Some("created") => State::Created,
+            // Stopped or unknown to the runtime, and conmon left no exit file.
+            _ => {
+                let lock = self.locks.lock(id).await;
+                self.finish_exit_locked(&config).await?;
+                drop(lock);
+                if config.auto_remove {
+                    self.remove_by_id(id, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
+                }
+                return Ok(());
+            }
+        };
+        if status.state != now {
+            status.state = now;
+            self.set_status(id, status).await?;
+        }
+        Ok(())
+    }
+
+    /// Wait until the container has exited and return its exit code
+    /// (libpod's `Wait`). A container that is not running waits for its next
+    /// run to end, as Podman's does.
+    pub async fn wait_container(&self, name_or_id: &str) -> Result<i32> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let mut events = self.events.subscribe();
+        let mut seen_running = false;
+        loop {
+            let (_, status) = match self.load_container(&id).await {
+                Ok(found) => found,
+                Err(Error::NoSuchContainer(_)) => return Err(Error::NoSuchContainer(name_or_id.to_string())),
+                Err(e) => return Err(e),
+            };
+            seen_running |= status.state.in_runtime();
+            if matches!(status.state, State::Exited | State::Stopped) && (seen_running || status.exit_code.is_some()) {
+                return Ok(status.exit_code.unwrap_or(UNKNOWN_EXIT));
+            }
+            // An autoRemove container may be gone by the time we look again:
+            // its died event carries the code.
+            match tokio::time::timeout(Duration::from_millis(500), events.recv()).await {
+                Ok(Ok(e)) if e.id == id && e.action == "died" => {
+                    if let Some(code) = e.attributes.get("exitCode").and_then(|c| c.parse().ok()) {
+                        return Ok(code);
+                    }
+                }
+                Ok(Ok(e)) if e.id == id && e.action == "remove" => {
+                    return Err(Error::NoSuchContainer(name_or_id.to_string()))
+                }
+                _ => {
+                    if self.oci_paths(&id).exit_file.exists() {
+                        self.handle_exit(&id).await?;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Logs: read a container's output back from conmon's k8s-file log, whole,
+//! as its last lines, or followed as it grows.
+
+use super::{blocking, Runtime};
+use crate::error::{Error, Result};
+use std::io::{Read, Seek, SeekFrom};
+
+/// One line of output: when, which stream, what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub time: String,
+    pub stream: String,
+    pub text: String,
+}
+
+/// Parse k8s-file lines (`TIME STREAM P|F TEXT`); `P` marks a partial line
+/// that the next one continues. A trailing line without its newline is left
+/// for the next read: the returned count is how many bytes were consumed.
+pub fn parse_k8s_file(data: &[u8]) -> (Vec<LogLine>, usize) {
+    let mut lines = Vec::new();
+    let mut partial: Option<LogLine> = None;
+    let mut consumed = 0;
+    let mut pending = 0;
+    while let Some(nl) = data[consumed + pending..].iter().position(|b| *b == b'\n') {
+        let raw = String::from_utf8_lossy(&data[consumed + pending..consumed + pending + nl]).into_owned();
+        pending += nl + 1;
+        let mut parts = raw.splitn(4, ' ');
+        let (Some(time), Some(stream), Some(tag)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let text = parts.next().unwrap_or("");
+        let line = partial
+            .take()
+            .map_or_else(|| LogLine { time: time.to_string(), stream: stream.to_string(), text: String::new() }, |p| p);
+        let mut line = line;
+        line.text.push_str(text);
+        if tag == "P" {
+            partial = Some(line);
+        } else {
+            lines.push(line);
+            consumed += pending;
+            pending = 0;
+        }
+    }
+    (lines, consumed)
+}
+
+impl Runtime {
+    /// Log lines from byte `offset` on, with the offset to continue from and
+    /// whether the container may still write more.
+    pub async fn read_logs(&self, id: &str, offset: u64) -> Result<(Vec<LogLine>, u64, bool)> {
+        let (config, status) = self.load_container(id).await?;
+        match config.log_driver.as_str() {
+            "k8s-file" => {}
+            "none" => {
+                return Err(Error::invalid_argument(
+                    "logDriver",
+                    format!("container {id} keeps no logs (log driver none)"),
+                ))
+            }
+            other => {
+                return Err(Error::Runtime(format!(
+                    "reading logs of the {other} log driver is not supported by this build"
+                )))
+            }
+        }
+        let path = self.oci_paths(id).log;
+        let (lines, consumed) = blocking(move || {
+            let mut file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+                Err(e) => return Err(Error::storage(path.display(), e)),
+            };
+            file.seek(SeekFrom::Start(offset)).map_err(|e| Error::storage(path.display(), e))?;
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).map_err(|e| Error::storage(path.display(), e))?;
+            Ok(parse_k8s_file(&data))
+        })
+        .await?;
+        Ok((lines, offset + consumed as u64, status.state.in_runtime()))
+    }
+
+    /// A container's log so far; with `tail`, only its last lines.
+    pub async fn container_logs(&self, name_or_id: &str, tail: Option<usize>) -> Result<(String, Vec<LogLine>, u64)> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let (mut lines, offset, _) = self.read_logs(&id, 0).await?;
+        if let Some(n) = tail {
+            lines.drain(..lines.len().saturating_sub(n));
+        }
+        Ok((id, lines, offset))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn k8s_file_lines() {
+        let data = b"2026-01-01T00:00:00.1+00:00 stdout F hello\n2026-01-01T00:00:00.2+00:00 stderr P par\n2026-01-01T00:00:00.3+00:00 stderr F tial\n2026-01-01T00:00:00.4+00:00 stdout F unfinis";
+        let (lines, consumed) = parse_k8s_file(data);
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0].stream.as_str(), lines[0].text.as_str()), ("stdout", "hello"));
+        assert_eq!((lines[1].stream.as_str(), lines[1].text.as_str()), ("stderr", "partial"));
+        assert_eq!(&data[consumed..], b"2026-01-01T00:00:00.4+00:00 stdout F unfinis");
+        // A partial line without its end waits too.
+        let (lines, consumed) = parse_k8s_file(b"t stdout P abc\n");
+        assert!(lines.is_empty());
+        assert_eq!(consumed, 0);
+        let (lines, _) = parse_k8s_file(b"t stdout F \n");
+        assert_eq!(lines[0].text, "");
+    }
+}

@@ -1,0 +1,147 @@
+//! Init, start and restart: libpod's `Container.Init`, `Start` and `Restart`
+//! (container_api.go, container_internal.go).
+//!
+//! Init: write the bundle (config.json from the stored configuration, hosts,
+//! hostname, resolv.conf, secret copies), clear what an earlier run left in
+//! the runtime, and have conmon create the container: state `created`.
+//! Start: init first when needed, then `<runtime> start`: state `running`.
+//! Restart: stop when running, then start.
+
+use super::{blocking, Runtime};
+use crate::container::{ContainerConfig, ContainerStatus, State};
+use crate::error::{Error, Result};
+use crate::events::{now_nanos, Event, EventType};
+use crate::oci::conmon::Launch;
+use crate::oci::spec::{self, HostFiles};
+
+impl Runtime {
+    pub async fn init_container(&self, name_or_id: &str) -> Result<String> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let _lock = self.locks.lock(&id).await;
+        let (config, status) = self.load_container(&id).await?;
+        status.state.can_init(&id)?;
+        self.init_locked(&config).await?;
+        Ok(id)
+    }
+
+    pub async fn start_container(&self, name_or_id: &str) -> Result<String> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let _lock = self.locks.lock(&id).await;
+        let (config, status) = self.load_container(&id).await?;
+        status.state.can_start(&id)?;
+        if status.state != State::Created {
+            self.init_locked(&config).await?;
+        }
+        self.start_locked(&config).await?;
+        Ok(id)
+    }
+
+    pub async fn restart_container(&self, name_or_id: &str, timeout: Option<u32>) -> Result<String> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let _lock = self.locks.lock(&id).await;
+        let (config, status) = self.load_container(&id).await?;
+        if status.state == State::Paused {
+            return Err(status.state.invalid(&id, "unpause the container before restarting it"));
+        }
+        if status.state.in_runtime() {
+            self.stop_locked(&config, timeout.unwrap_or(config.stop_timeout)).await?;
+        }
+        self.init_locked(&config).await?;
+        self.start_locked(&config).await?;
+        self.events.emit(Event::new(EventType::Container, "restart", &id, &config.name));
+        Ok(id)
+    }
+
+    /// A container's readable configuration and its status.
+    pub(super) async fn load_container(&self, id: &str) -> Result<(ContainerConfig, ContainerStatus)> {
+        let key = id.to_string();
+        self.db
+            .read(move |tx| {
+                let record = tx.container(&key)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
+                Ok((record.config()?.clone(), record.status))
+            })
+            .await
+    }
+
+    pub(super) async fn set_status(&self, id: &str, status: ContainerStatus) -> Result<()> {
+        let key = id.to_string();
+        self.db.write(move |tx| tx.set_container_status(&key, &status)).await
+    }
+
+    /// Write the bundle and have conmon create the container (`created`).
+    pub(super) async fn init_locked(&self, c: &ContainerConfig) -> Result<()> {
+        let conmon = self.conmon.clone().ok_or_else(|| Error::RuntimeNotAvailable("conmon".into()))?;
+        let rootfs = c.rootfs.clone().ok_or_else(|| Error::NoSuchImage(c.image.clone().unwrap_or_default()))?;
+        let paths = self.oci_paths(&c.id);
+        let runc = self.runc_for(c);
+        let volume_dirs = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();
+        let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
+        let config = c.clone();
+        let pid = blocking(move || {
+            let bundle = &paths.bundle;
+            std::fs::create_dir_all(bundle.join("secrets")).map_err(|e| Error::storage(bundle.display(), e))?;
+            let write = |name: &str, text: &str| {
+                let path = bundle.join(name);
+                std::fs::write(&path, text).map_err(|e| Error::storage(path.display(), e)).map(|_| path)
+            };
+            let mut secrets = Vec::new();
+            for s in &config.secrets {
+                let copy = bundle.join("secrets").join(&s.name);
+                std::fs::copy(&s.source, &copy).map_err(|e| Error::storage(s.source.display(), e))?;
+                secrets.push((s.name.clone(), copy));
+            }
+            let files = HostFiles {
+                hosts: write("hosts", &spec::hosts_file(&config.id))?,
+                hostname: write("hostname", &format!("{}\n", spec::hostname(&config.id)))?,
+                resolv_conf: write("resolv.conf", &spec::resolv_conf())?,
+                secrets,
+                volume_dirs,
+            };
+            let spec = spec::build(&config, &rootfs, &files)?;
+            spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))?;
+            // What an earlier run of this container may have left behind.
+            let _ = std::fs::remove_file(&paths.exit_file);
+            runc.delete(&config.id)?;
+            Launch {
+                conmon: &conmon,
+                runtime: &runc,
+                id: &config.id,
+                name: &config.name,
+                paths: &paths,
+                log_driver: &config.log_driver,
+                exits_dir: &exits_dir,
+                sockets_dir: &sockets_dir,
+                no_cgroups: config.no_cgroups,
+            }
+            .create()
+        })
+        .await?;
+        let status = ContainerStatus {
+            state: State::Created,
+            exit_code: None,
+            pid: Some(pid),
+            started_at: None,
+            finished_at: None,
+        };
+        self.set_status(&c.id, status).await?;
+        self.events.emit(Event::new(EventType::Container, "init", &c.id, &c.name));
+        Ok(())
+    }
+
+    /// `<runtime> start` a created container (`running`).
+    pub(super) async fn start_locked(&self, c: &ContainerConfig) -> Result<()> {
+        let runc = self.runc_for(c);
+        let id = c.id.clone();
+        if let Err(e) = blocking(move || runc.start(&id)).await {
+            // Leave nothing half-started: kill what the runtime created.
+            let _ = self.stop_locked(c, 0).await;
+            return Err(e);
+        }
+        let (_, mut status) = self.load_container(&c.id).await?;
+        status.state = State::Running;
+        status.started_at = Some(now_nanos());
+        self.set_status(&c.id, status).await?;
+        self.events.emit(Event::new(EventType::Container, "start", &c.id, &c.name));
+        Ok(())
+    }
+}
