@@ -71,6 +71,64 @@ enum Command {
         #[arg(long)]
         filter: Vec<String>,
     },
+    /// Create a container and start it; prints its output and exits with its
+    /// code unless detached.
+    Run {
+        /// Start it and print its ID only.
+        #[arg(short, long)]
+        detach: bool,
+        #[command(flatten)]
+        create: Box<CreateArgs>,
+    },
+    /// Create containers in the OCI runtime without starting them.
+    Init { names: Vec<String> },
+    /// Start containers.
+    Start { names: Vec<String> },
+    /// Stop containers: stop signal, then SIGKILL after the timeout.
+    Stop {
+        names: Vec<String>,
+        #[arg(short, long)]
+        time: Option<i64>,
+    },
+    /// Send a signal to containers (default SIGKILL).
+    Kill {
+        names: Vec<String>,
+        #[arg(short, long)]
+        signal: Option<String>,
+    },
+    /// Freeze containers.
+    Pause { names: Vec<String> },
+    /// Thaw containers.
+    Unpause { names: Vec<String> },
+    /// Stop and start containers.
+    Restart {
+        names: Vec<String>,
+        #[arg(short, long)]
+        time: Option<i64>,
+    },
+    /// Wait for containers to exit; prints their exit codes.
+    Wait { names: Vec<String> },
+    /// Print a container's output.
+    Logs {
+        name: String,
+        #[arg(short, long)]
+        follow: bool,
+        #[arg(long)]
+        tail: Option<i64>,
+    },
+    /// Run a command in a running container.
+    Exec {
+        /// KEY=VALUE
+        #[arg(short, long)]
+        env: Vec<String>,
+        #[arg(short, long)]
+        user: Option<String>,
+        #[arg(short, long)]
+        workdir: Option<String>,
+        container: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
     /// Manage pods.
     #[command(subcommand)]
     Pod(PodCommand),
@@ -268,19 +326,35 @@ fn run(cli: Cli) -> Result<ExitCode, ClientError> {
     let ok = Ok(ExitCode::SUCCESS);
     match cli.command {
         Command::Create(a) => {
-            let options = json!({
-                "rootfs": a.rootfs, "image": a.image, "command": a.command, "name": a.name, "pod": a.pod,
-                "env": pairs(&a.env), "labels": pairs(&a.label),
-                "volumes": a.volume.iter().map(|v| volume_mount(v)).collect::<Vec<_>>(),
-                "secrets": a.secret.iter().filter_map(|s| s.split_once('=')).map(|(n, p)| json!({"name": n, "source": p})).collect::<Vec<_>>(),
-                "stopSignal": a.stop_signal, "stopTimeout": a.stop_timeout, "shmSize": a.shm_size,
-                "timezone": a.timezone, "logDriver": a.log_driver, "runtime": a.runtime,
-                "cgroupParent": a.cgroup_parent, "noCgroups": a.no_cgroups, "dependsOn": a.depends_on,
-                "autoRemove": a.rm,
-                "resources": { "memoryMax": a.memory, "pidsMax": a.pids_limit, "cpuWeight": a.cpu_weight },
-            });
-            let r = c.call("io.berth.Container.Create", json!({ "options": options }))?;
+            let r = c.call("io.berth.Container.Create", json!({ "options": create_options(&a) }))?;
             println!("{}", r["id"].as_str().unwrap_or_default());
+        }
+        Command::Run { detach, create } => return run_container(&mut c, &cli.address, &create, detach),
+        Command::Init { names } => each(&mut c, "io.berth.Container.Init", &names, json!({}))?,
+        Command::Start { names } => each(&mut c, "io.berth.Container.Start", &names, json!({}))?,
+        Command::Stop { names, time } => each(&mut c, "io.berth.Container.Stop", &names, json!({ "timeout": time }))?,
+        Command::Kill { names, signal } => {
+            each(&mut c, "io.berth.Container.Kill", &names, json!({ "signal": signal }))?
+        }
+        Command::Pause { names } => each(&mut c, "io.berth.Container.Pause", &names, json!({}))?,
+        Command::Unpause { names } => each(&mut c, "io.berth.Container.Unpause", &names, json!({}))?,
+        Command::Restart { names, time } => {
+            each(&mut c, "io.berth.Container.Restart", &names, json!({ "timeout": time }))?
+        }
+        Command::Wait { names } => {
+            for n in names {
+                println!("{}", c.call("io.berth.Container.Wait", json!({ "nameOrId": n }))?["exitCode"]);
+            }
+        }
+        Command::Logs { name, follow, tail } => print_logs(&mut c, &name, follow, tail)?,
+        Command::Exec { env, user, workdir, container, command } => {
+            let r = c.call(
+                "io.berth.Container.Exec",
+                json!({ "nameOrId": container, "command": command, "env": pairs(&env), "user": user, "workDir": workdir }),
+            )?;
+            print!("{}", r["stdout"].as_str().unwrap_or_default());
+            eprint!("{}", r["stderr"].as_str().unwrap_or_default());
+            return Ok(ExitCode::from(r["exitCode"].as_i64().unwrap_or(0).clamp(0, 255) as u8));
         }
         Command::Ps { all, filter, latest, quiet, format } => {
             let r = c.call("io.berth.Container.List", json!({ "all": all, "filters": filter, "latest": latest }))?;
@@ -374,6 +448,78 @@ fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         }
     }
     ok
+}
+
+/// The Create options of `create` and `run`.
+fn create_options(a: &CreateArgs) -> Value {
+    json!({
+        "rootfs": a.rootfs, "image": a.image, "command": a.command, "name": a.name, "pod": a.pod,
+        "env": pairs(&a.env), "labels": pairs(&a.label),
+        "volumes": a.volume.iter().map(|v| volume_mount(v)).collect::<Vec<_>>(),
+        "secrets": a.secret.iter().filter_map(|s| s.split_once('=')).map(|(n, p)| json!({"name": n, "source": p})).collect::<Vec<_>>(),
+        "stopSignal": a.stop_signal, "stopTimeout": a.stop_timeout, "shmSize": a.shm_size,
+        "timezone": a.timezone, "logDriver": a.log_driver, "runtime": a.runtime,
+        "cgroupParent": a.cgroup_parent, "noCgroups": a.no_cgroups, "dependsOn": a.depends_on,
+        "autoRemove": a.rm,
+        "resources": { "memoryMax": a.memory, "pidsMax": a.pids_limit, "cpuWeight": a.cpu_weight },
+    })
+}
+
+/// Call `method` for each name, printing the IDs, as podman's verbs do.
+fn each(c: &mut Client, method: &str, names: &[String], extra: Value) -> Result<(), ClientError> {
+    for n in names {
+        let mut params = extra.clone();
+        params["nameOrId"] = json!(n);
+        println!("{}", c.call(method, params)?["id"].as_str().unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// `run`: create, start, then (attached) follow the output and exit with the
+/// container's code. Attached, `--rm` removes the container after its output
+/// is read; detached, the engine removes it when it exits (autoRemove).
+fn run_container(c: &mut Client, address: &str, a: &CreateArgs, detach: bool) -> Result<ExitCode, ClientError> {
+    let mut options = create_options(a);
+    options["autoRemove"] = json!(a.rm && detach);
+    let id = c.call("io.berth.Container.Create", json!({ "options": options }))?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id }))?;
+    if detach {
+        println!("{id}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut waiter = Client::connect(address)?;
+    let waited = id.clone();
+    let wait = std::thread::spawn(move || waiter.call("io.berth.Container.Wait", json!({ "nameOrId": waited })));
+    let _ = print_logs(c, &id, true, None);
+    let code = wait.join().map_err(|_| ClientError::Protocol("wait thread".into()))??;
+    if a.rm {
+        c.call("io.berth.Container.Remove", json!({ "nameOrId": id, "force": true, "volumes": true }))?;
+    }
+    Ok(ExitCode::from(code["exitCode"].as_i64().unwrap_or(0).clamp(0, 255) as u8))
+}
+
+fn print_logs(c: &mut Client, name: &str, follow: bool, tail: Option<i64>) -> Result<(), ClientError> {
+    let print = |r: Value| {
+        for l in r["lines"].as_array().into_iter().flatten() {
+            let text = l["text"].as_str().unwrap_or_default();
+            if l["stream"] == "stderr" {
+                eprintln!("{text}");
+            } else {
+                println!("{text}");
+            }
+        }
+        true
+    };
+    let params = json!({ "nameOrId": name, "follow": follow, "tail": tail });
+    if follow {
+        c.stream("io.berth.Container.Logs", params, print)
+    } else {
+        print(c.call("io.berth.Container.Logs", params)?);
+        Ok(())
+    }
 }
 
 fn pod(c: &mut Client, cmd: PodCommand) -> Result<ExitCode, ClientError> {

@@ -27,10 +27,11 @@ pub fn parse_k8s_file(data: &[u8]) -> (Vec<LogLine>, usize) {
         let mut parts = raw.splitn(4, ' ');
         let (Some(time), Some(stream), Some(tag)) = (parts.next(), parts.next(), parts.next()) else { continue };
         let text = parts.next().unwrap_or("");
-        let line = partial
-            .take()
-            .map_or_else(|| LogLine { time: time.to_string(), stream: stream.to_string(), text: String::new() }, |p| p);
-        let mut line = line;
+        let mut line = partial.take().unwrap_or_else(|| LogLine {
+            time: time.to_string(),
+            stream: stream.to_string(),
+            text: String::new(),
+        });
         line.text.push_str(text);
         if tag == "P" {
             partial = Some(line);

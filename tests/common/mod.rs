@@ -20,7 +20,14 @@ impl Daemon {
 
     pub fn start_with(extra: &[&str]) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("rootfs/bin")).unwrap();
+        let bin = dir.path().join("rootfs/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        // A root file system with busybox and its applets (busybox-static).
+        std::fs::copy("/bin/busybox", bin.join("busybox")).expect("busybox-static is installed");
+        let applets = Command::new("/bin/busybox").arg("--list").output().unwrap();
+        for applet in String::from_utf8_lossy(&applets.stdout).lines().filter(|a| *a != "busybox") {
+            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+        }
         let mut d = Daemon { child: spawn(dir.path(), extra), address: address(dir.path()), dir };
         d.wait_ready();
         d

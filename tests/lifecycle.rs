@@ -1,0 +1,315 @@
+//! Running containers for real: conmon and runc, through berthd's varlink API.
+//! As root, with the cgroupfs manager (PID 1 here is not systemd).
+
+mod common;
+
+use berth::client::{Client, ClientError};
+use common::Daemon;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn create(c: &mut Client, d: &Daemon, name: &str, command: &[&str], extra: Value) -> String {
+    let mut options = json!({ "rootfs": d.rootfs(), "command": command, "name": name });
+    options.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string()
+}
+
+fn call(c: &mut Client, method: &str, name: &str, extra: Value) -> Value {
+    let mut params = json!({ "nameOrId": name });
+    params.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    c.call(&format!("io.berth.Container.{method}"), params).unwrap_or_else(|e| panic!("{method} {name}: {e}"))
+}
+
+fn state(c: &mut Client, name: &str) -> Value {
+    call(c, "Inspect", name, json!({}))["container"]["state"].clone()
+}
+
+fn error_of(r: Result<Value, ClientError>) -> String {
+    match r {
+        Err(ClientError::Remote { error, .. }) => error,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+fn pid_alive(pid: i64) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn logs(c: &mut Client, name: &str) -> Vec<String> {
+    let r = call(c, "Logs", name, json!({}));
+    r["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()).collect()
+}
+
+/// Nothing of a container is left: no record, files, exit file or runtime state.
+fn assert_gone(d: &Daemon, c: &mut Client, id: &str) {
+    assert_eq!(call(c, "Exists", id, json!({}))["exists"], false);
+    assert!(!d.root().join("containers").join(id).exists());
+    assert!(!d.dir.path().join("run/exits").join(id).exists());
+    let out = std::process::Command::new("runc")
+        .arg("--root")
+        .arg(d.dir.path().join("run/runtime/runc"))
+        .args(["list", "-q"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(id), "runc still knows {id}");
+}
+
+#[test]
+fn run_to_exit_with_output_and_exit_code() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    create(&mut c, &d, "hello", &["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], json!({}));
+    assert_eq!(state(&mut c, "hello")["state"], "configured");
+    call(&mut c, "Init", "hello", json!({}));
+    let st = state(&mut c, "hello");
+    assert_eq!(st["state"], "created");
+    assert!(pid_alive(st["pid"].as_i64().unwrap()));
+    call(&mut c, "Start", "hello", json!({}));
+    assert_eq!(call(&mut c, "Wait", "hello", json!({}))["exitCode"], 3);
+    let st = state(&mut c, "hello");
+    assert_eq!((st["state"].as_str(), st["exitCode"].as_i64()), (Some("exited"), Some(3)));
+    assert!(st["startedAt"].as_i64().unwrap() <= st["finishedAt"].as_i64().unwrap());
+    let r = call(&mut c, "Logs", "hello", json!({}));
+    let streams: Vec<(&str, &str)> = r["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["stream"].as_str().unwrap(), l["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(streams, [("stdout", "out"), ("stderr", "err")]);
+    // It can run again, and its log grows.
+    call(&mut c, "Start", "hello", json!({}));
+    assert_eq!(call(&mut c, "Wait", "hello", json!({}))["exitCode"], 3);
+    assert_eq!(logs(&mut c, "hello").len(), 4);
+    assert_eq!(call(&mut c, "Logs", "hello", json!({ "tail": 1 }))["lines"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_spec_gives_what_was_asked_for() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let secret = d.dir.path().join("token");
+    std::fs::write(&secret, "s3cret").unwrap();
+    let script = "hostname; cat /etc/hostname; grep -c localhost /etc/hosts; echo $GREETING; \
+                  df -k /dev/shm | tail -1 | awk '{print $2}'; cat /run/secrets/token; echo; \
+                  echo written > /data/file; ls /proc/1/ns | grep -c net; ip link 2>/dev/null | grep -c LOOPBACK || true";
+    let id = create(
+        &mut c,
+        &d,
+        "spec",
+        &["/bin/sh", "-c", script],
+        json!({ "env": { "GREETING": "hi" }, "shmSize": "8m", "secrets": [ { "name": "token", "source": secret } ],
+                "volumes": [ { "name": "data", "destination": "/data" } ] }),
+    );
+    call(&mut c, "Start", "spec", json!({}));
+    assert_eq!(call(&mut c, "Wait", "spec", json!({}))["exitCode"], 0);
+    let out = logs(&mut c, "spec");
+    assert_eq!(out[0], &id[..12], "{out:?}");
+    assert_eq!(out[1], &id[..12]);
+    assert_eq!(out[2], "2");
+    assert_eq!(out[3], "hi");
+    assert_eq!(out[4], "8192");
+    assert_eq!(out[5], "s3cret");
+    let vol = c.call("io.berth.Volume.Inspect", json!({ "name": "data" })).unwrap()["volume"]["mountpoint"].clone();
+    assert_eq!(std::fs::read_to_string(Path::new(vol.as_str().unwrap()).join("file")).unwrap(), "written\n");
+}
+
+#[test]
+fn stop_escalates_to_sigkill_after_the_timeout() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    // PID 1 ignores SIGTERM unless it handles it: sleep does not.
+    create(&mut c, &d, "stubborn", &["/bin/sleep", "600"], json!({ "stopTimeout": 1 }));
+    create(&mut c, &d, "polite", &["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"], json!({}));
+    call(&mut c, "Start", "stubborn", json!({}));
+    call(&mut c, "Start", "polite", json!({}));
+    let pid = state(&mut c, "stubborn")["pid"].as_i64().unwrap();
+    let t = Instant::now();
+    call(&mut c, "Stop", "stubborn", json!({}));
+    assert!(t.elapsed() >= Duration::from_secs(1), "waited for the timeout");
+    let st = state(&mut c, "stubborn");
+    assert_eq!((st["state"].as_str(), st["exitCode"].as_i64()), (Some("exited"), Some(137)));
+    assert!(!pid_alive(pid));
+    let t = Instant::now();
+    call(&mut c, "Stop", "polite", json!({ "timeout": 30 }));
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(state(&mut c, "polite")["exitCode"], 0);
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Stop", json!({ "nameOrId": "polite" }))),
+        "io.berth.Container.InvalidState"
+    );
+}
+
+#[test]
+fn kill_pause_unpause_restart() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    create(&mut c, &d, "k", &["/bin/sh", "-c", "trap 'exit 7' HUP; while true; do sleep 0.1; done"], json!({}));
+    call(&mut c, "Start", "k", json!({}));
+    call(&mut c, "Kill", "k", json!({ "signal": "HUP" }));
+    assert_eq!(call(&mut c, "Wait", "k", json!({}))["exitCode"], 7);
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Kill", json!({ "nameOrId": "k" }))),
+        "io.berth.Container.InvalidState"
+    );
+
+    create(&mut c, &d, "p", &["/bin/sleep", "600"], json!({}));
+    call(&mut c, "Start", "p", json!({}));
+    call(&mut c, "Pause", "p", json!({}));
+    assert_eq!(state(&mut c, "p")["state"], "paused");
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Exec", json!({ "nameOrId": "p", "command": ["true"] }))),
+        "io.berth.Container.InvalidState"
+    );
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Pause", json!({ "nameOrId": "p" }))),
+        "io.berth.Container.InvalidState"
+    );
+    call(&mut c, "Unpause", "p", json!({}));
+    assert_eq!(state(&mut c, "p")["state"], "running");
+    let before = state(&mut c, "p")["pid"].as_i64().unwrap();
+    call(&mut c, "Restart", "p", json!({ "timeout": 0 }));
+    let after = state(&mut c, "p");
+    assert_eq!(after["state"], "running");
+    assert_ne!(after["pid"].as_i64().unwrap(), before);
+    assert!(!pid_alive(before));
+    call(&mut c, "Kill", "p", json!({ "signal": "9" }));
+    assert_eq!(call(&mut c, "Wait", "p", json!({}))["exitCode"], 137);
+}
+
+#[test]
+fn exec_runs_in_the_container_and_is_a_session_while_it_runs() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    create(&mut c, &d, "e", &["/bin/sleep", "600"], json!({}));
+    call(&mut c, "Start", "e", json!({}));
+    let r = c
+        .call(
+            "io.berth.Container.Exec",
+            json!({ "nameOrId": "e", "command": ["/bin/sh", "-c", "echo $X; pwd; id -u; echo oops >&2; exit 9"],
+                    "env": { "X": "from-exec" }, "workDir": "/proc", "user": "65534" }),
+        )
+        .unwrap();
+    assert_eq!(r["exitCode"], 9);
+    assert_eq!(r["stdout"], "from-exec\n/proc\n65534\n");
+    assert_eq!(r["stderr"], "oops\n");
+    let addr = d.address.clone();
+    let long = std::thread::spawn(move || {
+        let mut c = Client::connect(&addr).unwrap();
+        c.call("io.berth.Container.Exec", json!({ "nameOrId": "e", "command": ["/bin/sleep", "2"] })).unwrap()
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while call(&mut c, "Inspect", "e", json!({}))["container"]["execSessions"].as_array().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the exec session was never recorded");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Remove", json!({ "nameOrId": "e" }))),
+        "io.berth.Container.InvalidState",
+        "running: refused before the sessions are even looked at"
+    );
+    assert_eq!(long.join().unwrap()["exitCode"], 0);
+    assert!(call(&mut c, "Inspect", "e", json!({}))["container"]["execSessions"].as_array().unwrap().is_empty());
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Exec", json!({ "nameOrId": "e", "command": [] }))),
+        "io.berth.Container.InvalidArgument"
+    );
+}
+
+#[test]
+fn force_remove_of_running_and_paused_leaves_nothing() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let run = create(
+        &mut c,
+        &d,
+        "r",
+        &["/bin/sleep", "600"],
+        json!({ "stopTimeout": 1, "volumes": [ { "destination": "/v" } ] }),
+    );
+    let paused = create(&mut c, &d, "pz", &["/bin/sleep", "600"], json!({}));
+    call(&mut c, "Start", "r", json!({}));
+    call(&mut c, "Start", "pz", json!({}));
+    call(&mut c, "Pause", "pz", json!({}));
+    let pids = [state(&mut c, "r")["pid"].as_i64().unwrap(), state(&mut c, "pz")["pid"].as_i64().unwrap()];
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Remove", json!({ "nameOrId": "pz" }))),
+        "io.berth.Container.InvalidState"
+    );
+    call(&mut c, "Remove", "r", json!({ "force": true, "volumes": true }));
+    call(&mut c, "Remove", "pz", json!({ "force": true }));
+    for id in [&run, &paused] {
+        assert_gone(&d, &mut c, id);
+    }
+    for pid in pids {
+        assert!(!pid_alive(pid), "process {pid} outlived its container");
+    }
+    assert_eq!(c.call("io.berth.Volume.List", json!({})).unwrap()["volumes"], json!([]));
+}
+
+#[test]
+fn auto_remove_after_exit() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let id = create(&mut c, &d, "once", &["/bin/sh", "-c", "exit 2"], json!({ "autoRemove": true }));
+    call(&mut c, "Start", "once", json!({}));
+    assert_eq!(call(&mut c, "Wait", &id, json!({}))["exitCode"], 2);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while call(&mut c, "Exists", &id, json!({}))["exists"] == true {
+        assert!(Instant::now() < deadline, "not removed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_gone(&d, &mut c, &id);
+}
+
+#[test]
+fn logs_follow_until_the_container_exits() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    create(&mut c, &d, "talk", &["/bin/sh", "-c", "for i in 1 2 3; do echo line$i; sleep 0.2; done"], json!({}));
+    call(&mut c, "Start", "talk", json!({}));
+    let mut lines = Vec::new();
+    let mut replies = 0;
+    c.stream("io.berth.Container.Logs", json!({ "nameOrId": "talk", "follow": true }), |r| {
+        replies += 1;
+        lines.extend(r["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()));
+        true
+    })
+    .unwrap();
+    assert_eq!(lines, ["line1", "line2", "line3"]);
+    assert!(replies >= 2, "lines came as they were written");
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Logs", json!({ "nameOrId": "talk", "follow": true }))),
+        "org.varlink.service.ExpectedMore"
+    );
+}
+
+#[test]
+fn containers_outlive_a_killed_daemon_and_are_resynced() {
+    let mut d = Daemon::start();
+    let mut c = d.client();
+    create(&mut c, &d, "stays", &["/bin/sleep", "600"], json!({}));
+    create(&mut c, &d, "ends", &["/bin/sh", "-c", "sleep 1; exit 5"], json!({}));
+    let gone = create(&mut c, &d, "gone", &["/bin/sh", "-c", "sleep 1; exit 6"], json!({ "autoRemove": true }));
+    for n in ["stays", "ends", "gone"] {
+        call(&mut c, "Start", n, json!({}));
+    }
+    let pid = state(&mut c, "stays")["pid"].as_i64().unwrap();
+    drop(c);
+    // kill -9: no chance to clean up.
+    d.child.kill().unwrap();
+    d.child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(pid_alive(pid), "the container died with berthd");
+    d.restart(&["--idle-timeout", "0"]);
+    let mut c = d.client();
+    let st = state(&mut c, "stays");
+    assert_eq!((st["state"].as_str(), st["pid"].as_i64()), (Some("running"), Some(pid)));
+    let st = state(&mut c, "ends");
+    assert_eq!((st["state"].as_str(), st["exitCode"].as_i64()), (Some("exited"), Some(5)));
+    assert_eq!(call(&mut c, "Exists", &gone, json!({}))["exists"], false);
+    // And the restarted daemon still drives the survivor.
+    call(&mut c, "Stop", "stays", json!({ "timeout": 0 }));
+    assert!(!pid_alive(pid));
+}
