@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# berth's main job, end to end: the service up, a container created, listed,
-# inspected and removed through the public API.
+# berth's main job, end to end: the service up, a container created, started
+# (conmon + runc), its output shown, listed and removed through the public API.
 #
 # On a host where systemd is PID 1 it installs the units and binaries and goes
 # through socket activation (berth.socket starts berthd on the first call).
@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 cargo build --release --locked
 bin=$PWD/target/release
 state=/var/lib/berth-demo
+# The demo's own state starts empty each time.
+rm -rf "$state"
 mkdir -p "$state"
 
 if [ -d /run/systemd/system ]; then
@@ -36,13 +38,17 @@ ctl() { echo "\$ berthctl $*"; "$bin/berthctl" "$@"; }
 rootfs=$state/rootfs
 mkdir -p "$rootfs/bin"
 cp /bin/busybox "$rootfs/bin/busybox"
-for c in sh echo true sleep; do ln -sf busybox "$rootfs/bin/$c"; done
+for c in $(/bin/busybox --list); do [ "$c" = busybox ] || ln -sf busybox "$rootfs/bin/$c"; done
 
 "$bin/berthctl" rm -f demo >/dev/null 2>&1 || true
 ctl info
-ctl create --rootfs "$rootfs" --name demo --label app=demo -- /bin/echo "hello from berth"
+ctl create --rootfs "$rootfs" --name demo --label app=demo -- /bin/sh -c 'echo "hello from berth, in $(hostname)"; sleep 1'
+ctl start demo
+ctl ps
+ctl wait demo
+ctl logs demo
 ctl ps -a
-ctl inspect demo
 ctl rm demo
 ctl ps -a
-echo "== done. Starting containers and showing their output comes with the OCI runtime work (issue 3)."
+echo "== and in one step:"
+ctl run --rm --rootfs "$rootfs" -- /bin/echo "run --rm: created, started, waited for, removed"
