@@ -91,7 +91,11 @@ impl Berth {
             .unwrap_or(0)
     }
 
-    fn stop(mut self) {
+    fn stop(self) {}
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -190,6 +194,82 @@ impl Engine for Podman {
     }
 }
 
+/// Container lifecycle on both engines, and the bare OCI runtime as the floor.
+fn lifecycle(berth: &mut Berth, podman: Option<&Podman>, reps: usize) -> Vec<Row> {
+    const POLITE: &str = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
+    let mut rows = Vec::new();
+    // run to exit: create (autoRemove), start, wait.
+    let b = median(
+        (0..reps)
+            .map(|i| {
+                timed(|| {
+                    let options = json!({ "rootfs": berth.rootfs, "command": ["/bin/true"], "name": format!("run{i}"), "autoRemove": true });
+                    let id = berth.call("io.berth.Container.Create", json!({ "options": options }))["id"].clone();
+                    berth.call("io.berth.Container.Start", json!({ "nameOrId": id }));
+                    berth.call("io.berth.Container.Wait", json!({ "nameOrId": id }));
+                })
+            })
+            .collect(),
+    );
+    let p = podman.map(|pm| {
+        median((0..reps.min(10)).map(|_| timed(|| drop(pm.run(&["run", "--rm", PODMAN_IMAGE, "/bin/true"])))).collect())
+    });
+    rows.push(Row { op: "run /bin/true to exit, auto-removed", n: 0, berth: Some(b), podman: p });
+    // start and stop of a container that exits on SIGTERM.
+    let (mut b_start, mut b_stop) = (Vec::new(), Vec::new());
+    for i in 0..reps {
+        let options =
+            json!({ "rootfs": berth.rootfs, "command": ["/bin/sh", "-c", POLITE], "name": format!("svc{i}") });
+        let id = berth.call("io.berth.Container.Create", json!({ "options": options }))["id"].clone();
+        b_start.push(timed(|| drop(berth.call("io.berth.Container.Start", json!({ "nameOrId": id })))));
+        b_stop.push(timed(|| drop(berth.call("io.berth.Container.Stop", json!({ "nameOrId": id })))));
+        berth.call("io.berth.Container.Remove", json!({ "nameOrId": id }));
+    }
+    let (mut p_start, mut p_stop) = (Vec::new(), Vec::new());
+    if let Some(pm) = podman {
+        for i in 0..reps.min(10) {
+            let id = pm.run(&["create", "--name", &format!("psvc{i}"), PODMAN_IMAGE, "/bin/sh", "-c", POLITE]);
+            p_start.push(timed(|| drop(pm.run(&["start", &id]))));
+            p_stop.push(timed(|| drop(pm.run(&["stop", &id]))));
+            pm.run(&["rm", &id]);
+        }
+    }
+    let pm_median = |v: Vec<Duration>| (!v.is_empty()).then(|| median(v));
+    rows.push(Row { op: "start", n: 0, berth: Some(median(b_start)), podman: pm_median(p_start) });
+    rows.push(Row { op: "stop (exits on SIGTERM)", n: 0, berth: Some(median(b_stop)), podman: pm_median(p_stop) });
+    rows.push(Row { op: "bare `runc run` of /bin/true (the floor)", n: 0, berth: Some(bare_runc(reps)), podman: None });
+    rows
+}
+
+/// `runc run` of /bin/true in a bundle made by `runc spec`, no engine at all.
+fn bare_runc(reps: usize) -> Duration {
+    let bundle = Path::new(STATE).join("bare");
+    std::fs::create_dir_all(&bundle).unwrap();
+    let _ = std::fs::remove_file(bundle.join("config.json"));
+    assert!(Command::new("runc").arg("spec").current_dir(&bundle).status().unwrap().success());
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
+    spec["process"]["terminal"] = json!(false);
+    spec["process"]["args"] = json!(["/bin/true"]);
+    spec["root"]["path"] = json!(format!("{STATE}/rootfs"));
+    std::fs::write(bundle.join("config.json"), spec.to_string()).unwrap();
+    median(
+        (0..reps)
+            .map(|i| {
+                timed(|| {
+                    let st = Command::new("runc")
+                        .args(["--root", &format!("{STATE}/bare-state"), "run", "--bundle"])
+                        .arg(&bundle)
+                        .arg(format!("bare{i}"))
+                        .stdin(Stdio::null())
+                        .status()
+                        .unwrap();
+                    assert!(st.success());
+                })
+            })
+            .collect(),
+    )
+}
+
 /// Repetitions per operation: fewer for slow engines and big catalogues.
 struct Reps {
     point: usize,
@@ -256,7 +336,9 @@ fn write_rootfs() {
     let bin = Path::new(STATE).join("rootfs/bin");
     std::fs::create_dir_all(&bin).unwrap();
     let _ = std::fs::copy("/bin/busybox", bin.join("busybox"));
-    let _ = std::os::unix::fs::symlink("busybox", bin.join("true"));
+    for applet in ["true", "sh", "sleep"] {
+        let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
+    }
 }
 
 fn version(cmd: &str, arg: &str) -> String {
@@ -282,7 +364,7 @@ fn main() {
     let (berth, cold_empty) = Berth::start(&root);
     let idle_rss = berth.rss_kib();
     let mut berth = berth;
-    let podman = Podman::available();
+    let podman = std::env::var("BERTH_BENCH_PODMAN").map_or(true, |v| v != "0") && Podman::available();
     let mut pm = Podman { next: 0 };
     if podman {
         pm.reset();
@@ -290,6 +372,8 @@ fn main() {
         eprintln!("podman or its {PODMAN_IMAGE} image is missing: run scripts/bench.sh; berth only");
     }
 
+    eprintln!("lifecycle");
+    rows.extend(lifecycle(&mut berth, podman.then_some(&pm), 20));
     let (mut berth_ids, mut podman_ids) = (Vec::new(), Vec::new());
     let mut rss = Vec::new();
     for &n in &sizes {
@@ -363,6 +447,13 @@ fn main() {
         if let (Some(a), Some(b)) = (at(smallest), at(big)) {
             growth.push_str(&format!("- {op}: {:.2}x from {smallest} to {big}\n", b.as_secs_f64() / a.as_secs_f64()));
         }
+    }
+    let at = |op: &str| rows.iter().find(|r| r.op.starts_with(op)).and_then(|r| r.berth);
+    if let (Some(run), Some(bare)) = (at("run /bin/true"), at("bare `runc run`")) {
+        growth.push_str(&format!(
+            "\nrun to exit through berth: {:.2}x a bare `runc run` of the same rootfs\n",
+            run.as_secs_f64() / bare.as_secs_f64()
+        ));
     }
     let memory = format!(
         "\nberthd RSS: {} KiB idle after start; {}\n",

@@ -74,19 +74,17 @@ impl Runtime {
     }
 
     /// Record an exit under the caller's lock: the code from conmon's exit
-    /// file, the runtime's state deleted, state `exited`.
+    /// file, state `exited`; then the runtime's state is deleted. The record
+    /// and the `died` event come first, so that waiters are not held up by the
+    /// runtime; a delete that fails is repeated by the next init or removal.
     pub(super) async fn finish_exit_locked(&self, c: &ContainerConfig) -> Result<i32> {
         let paths = self.oci_paths(&c.id);
-        let runc = self.runc_for(c);
-        let id = c.id.clone();
+        let exit_file = paths.exit_file.clone();
         let code = blocking(move || {
-            let code = std::fs::read_to_string(&paths.exit_file)
+            Ok(std::fs::read_to_string(&exit_file)
                 .ok()
                 .and_then(|s| s.trim().parse::<i32>().ok())
-                .unwrap_or(UNKNOWN_EXIT);
-            runc.delete(&id)?;
-            let _ = std::fs::remove_file(&paths.exit_file);
-            Ok(code)
+                .unwrap_or(UNKNOWN_EXIT))
         })
         .await?;
         let (_, old) = self.load_container(&c.id).await?;
@@ -99,6 +97,14 @@ impl Runtime {
         };
         self.set_status(&c.id, status).await?;
         self.events.emit(Event::new(EventType::Container, "died", &c.id, &c.name).with("exitCode", code.to_string()));
+        let runc = self.runc_for(c);
+        let id = c.id.clone();
+        blocking(move || {
+            runc.delete(&id)?;
+            let _ = std::fs::remove_file(&paths.exit_file);
+            Ok(())
+        })
+        .await?;
         Ok(code)
     }
 
