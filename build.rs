@@ -7,5 +7,7 @@ fn main() {
         "interfaces/io.berth.Pod.varlink",
         "interfaces/io.berth.Volume.varlink",
         "interfaces/io.berth.System.varlink",
+        "interfaces/io.berth.Image.varlink",
+        "interfaces/io.berth.Storage.varlink",
     ]);
 }

@@ -13,5 +13,6 @@ pub mod names;
 pub mod oci;
 pub mod pod;
 pub mod runtime;
+pub mod storage;
 pub mod systemd;
 pub mod volume;

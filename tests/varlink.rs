@@ -37,11 +37,26 @@ fn outside_client_sees_info_and_exact_interface_texts() {
     let d = Daemon::start();
     let addr = format!("unix:{}", d.socket().display());
     let info = python_varlink(&["info", &addr]);
-    for iface in ["io.berth.Container", "io.berth.Pod", "io.berth.Volume", "io.berth.System", "org.varlink.service"] {
+    for iface in [
+        "io.berth.Container",
+        "io.berth.Pod",
+        "io.berth.Volume",
+        "io.berth.System",
+        "io.berth.Image",
+        "io.berth.Storage",
+        "org.varlink.service",
+    ] {
         assert!(info.contains(iface), "{iface} missing from {info}");
     }
     let mut c = d.client();
-    for name in ["io.berth.Container", "io.berth.Pod", "io.berth.Volume", "io.berth.System"] {
+    for name in [
+        "io.berth.Container",
+        "io.berth.Pod",
+        "io.berth.Volume",
+        "io.berth.System",
+        "io.berth.Image",
+        "io.berth.Storage",
+    ] {
         let file =
             std::fs::read_to_string(format!("{}/interfaces/{name}.varlink", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let r = c.call("org.varlink.service.GetInterfaceDescription", json!({ "interface": name })).unwrap();

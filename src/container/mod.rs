@@ -78,8 +78,17 @@ pub struct ContainerConfig {
     pub name: String,
     pub rootfs: Option<PathBuf>,
     pub image: Option<String>,
+    /// The image's ID when made from one.
+    #[serde(default)]
+    pub image_id: Option<String>,
     pub command: Vec<String>,
     pub env: BTreeMap<String, String>,
+    /// The working directory of its process (the image's, else /).
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// The user its process runs as: uid[:gid] or a name from its /etc/passwd.
+    #[serde(default)]
+    pub user: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub pod: Option<String>,
     pub is_infra: bool,

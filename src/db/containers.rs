@@ -68,8 +68,8 @@ impl Tx<'_> {
         let s = new.status;
         self.0
             .prepare_cached(
-                "INSERT INTO containers (id, name, pod_id, is_infra, image, command, labels, created, state, exit_code, pid, started_at, finished_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "INSERT INTO containers (id, name, pod_id, is_infra, image, command, labels, created, state, exit_code, pid, started_at, finished_at, image_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 c.id,
@@ -85,6 +85,7 @@ impl Tx<'_> {
                 s.pid,
                 s.started_at,
                 s.finished_at,
+                c.image_id,
             ])?;
         self.0
             .prepare_cached("INSERT INTO container_configs (id, config) VALUES (?1, ?2)")?
@@ -196,6 +197,14 @@ impl Tx<'_> {
             )?
             .execute(params![id, s.state.as_str(), s.exit_code, s.pid, s.started_at, s.finished_at])?;
         Ok(())
+    }
+
+    /// Change the Storage API's mount count by `delta`; the new count.
+    pub fn add_mount_count(&self, id: &str, delta: i64) -> Result<i64> {
+        self.0
+            .prepare_cached("UPDATE containers SET mount_count = max(0, mount_count + ?2) WHERE id = ?1")?
+            .execute(params![id, delta])?;
+        Ok(self.0.prepare_cached("SELECT mount_count FROM containers WHERE id = ?1")?.query_row([id], |r| r.get(0))?)
     }
 
     pub fn delete_exec_session(&self, id: &str) -> Result<()> {

@@ -3,11 +3,13 @@
 //! on SQLite's file locks. This module is the only place with SQL.
 
 mod containers;
+mod images;
 mod pods;
 pub mod schema;
 mod volumes;
 
 pub use containers::{ContainerRecord, NewContainer};
+pub use images::ImageRecord;
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};

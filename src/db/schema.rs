@@ -81,6 +81,24 @@ CREATE TRIGGER pods_insert_namespace BEFORE INSERT ON pods
     WHEN EXISTS (SELECT 1 FROM containers WHERE name = NEW.name OR id = NEW.id)
     BEGIN SELECT RAISE(ABORT, 'name or ID in use by a container'); END;
 "#,
+    // 2: images, their names, and what containers take from them.
+    r#"
+CREATE TABLE images (
+    id      TEXT PRIMARY KEY,
+    created INTEGER NOT NULL,
+    size    INTEGER NOT NULL,
+    config  TEXT NOT NULL
+);
+CREATE TABLE image_names (
+    name     TEXT PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+);
+CREATE INDEX image_names_image ON image_names(image_id);
+ALTER TABLE containers ADD COLUMN image_id TEXT REFERENCES images(id);
+CREATE INDEX containers_image ON containers(image_id);
+-- Mounts of a container's root through the Storage API (a reference count).
+ALTER TABLE containers ADD COLUMN mount_count INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The schema version this build writes.

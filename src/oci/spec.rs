@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use oci_spec::runtime::{
     Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxPidsBuilder,
     LinuxResourcesBuilder, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, Spec,
+    User, UserBuilder,
 };
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -96,7 +97,8 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
         .terminal(false)
         .args(c.command.clone())
         .env(env)
-        .cwd("/")
+        .cwd(c.workdir.as_deref().unwrap_or("/"))
+        .user(user(rootfs, c.user.as_deref().unwrap_or(""))?)
         .no_new_privileges(false)
         .capabilities(capabilities)
         .rlimits(rlimits()?)
@@ -160,6 +162,41 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     spec.set_linux(Some(linux.build().map_err(spec_err)?));
     spec.set_annotations(Some([("io.berth.name".to_string(), c.name.clone())].into()));
     Ok(spec)
+}
+
+/// The process's user: `uid[:gid]` or names looked up in the root's
+/// /etc/passwd and /etc/group (empty: root).
+fn user(rootfs: &Path, spec: &str) -> Result<User> {
+    let (u, g) = spec.split_once(':').map_or((spec, None), |(u, g)| (u, Some(g)));
+    let lookup = |file: &str, name: &str| -> Option<(u32, u32)> {
+        let text = std::fs::read_to_string(rootfs.join("etc").join(file)).ok()?;
+        text.lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.first() == Some(&name))
+            .and_then(|f| Some((f.get(2)?.parse().ok()?, f.get(3).and_then(|g| g.parse().ok()).unwrap_or(0))))
+    };
+    let unknown = |what: &str| Error::invalid_argument("user", format!("{what} is not in the container's /etc files"));
+    let (uid, primary) = match u {
+        "" => (0, 0),
+        n if n.bytes().all(|b| b.is_ascii_digit()) => (n.parse().map_err(spec_err)?, lookup_gid_of_uid(rootfs, n)),
+        name => lookup("passwd", name).ok_or_else(|| unknown(name))?,
+    };
+    let gid = match g {
+        None => primary,
+        Some(n) if n.bytes().all(|b| b.is_ascii_digit()) => n.parse().map_err(spec_err)?,
+        Some(name) => lookup("group", name).map(|(gid, _)| gid).ok_or_else(|| unknown(name))?,
+    };
+    UserBuilder::default().uid(uid).gid(gid).build().map_err(spec_err)
+}
+
+/// The primary group of a numeric user, when /etc/passwd knows it.
+fn lookup_gid_of_uid(rootfs: &Path, uid: &str) -> u32 {
+    std::fs::read_to_string(rootfs.join("etc/passwd"))
+        .ok()
+        .and_then(|t| {
+            t.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.get(2) == Some(&uid))?.get(3)?.parse().ok()
+        })
+        .unwrap_or(0)
 }
 
 /// The zone file for /etc/localtime: none for "", the host's for "local".

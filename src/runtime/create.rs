@@ -69,11 +69,14 @@ impl Runtime {
                 return Err(Error::invalid_argument("rootfs", "give either rootfs or image, not both"))
             }
             (None, None) => return Err(Error::invalid_argument("rootfs", "a container needs a rootfs or an image")),
-            (None, Some(image)) => return Err(Error::NoSuchImage(image.clone())),
-            (Some(rootfs), None) => check_rootfs(rootfs)?,
-        }
-        if spec.command.is_empty() || spec.command[0].is_empty() {
-            return Err(Error::invalid_argument("command", "a container made from a rootfs needs a command"));
+            // The image is resolved, and its command taken, in the transaction.
+            (None, Some(_)) => {}
+            (Some(rootfs), None) => {
+                check_rootfs(rootfs)?;
+                if spec.command.first().is_none_or(|c| c.is_empty()) {
+                    return Err(Error::invalid_argument("command", "a container made from a rootfs needs a command"));
+                }
+            }
         }
         if let Some(name) = &spec.name {
             names::validate_name(name)?;
@@ -111,8 +114,11 @@ impl Runtime {
             name: String::new(),
             rootfs: spec.rootfs.clone(),
             image: spec.image.clone(),
+            image_id: None,
             command: spec.command.clone(),
             env: spec.env.clone(),
+            workdir: None,
+            user: None,
             labels: spec.labels.clone(),
             pod: None,
             is_infra: false,
@@ -151,6 +157,9 @@ fn insert_container(
     mut config: ContainerConfig,
     made: &mut Vec<PathBuf>,
 ) -> Result<(ContainerConfig, Vec<String>)> {
+    if let Some(reference) = &spec.image {
+        apply_image(tx, reference, &mut config)?;
+    }
     if let Some(pod) = &spec.pod {
         let pod_id = super::lookup_result(Kind::Pod, pod, tx.lookup(Kind::Pod, pod)?)?;
         let pod = tx.pod(&pod_id)?.ok_or_else(|| Error::NoSuchPod(pod_id.clone()))?;
@@ -183,6 +192,40 @@ fn insert_container(
     made.push(dir);
     tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
     Ok((config, new_volumes))
+}
+
+/// Take what the image says about running it: the ID, the command (its
+/// entrypoint, then the given command or else its own), environment, working
+/// directory and user; what the request gave wins.
+fn apply_image(tx: &Tx, reference: &str, config: &mut ContainerConfig) -> Result<()> {
+    let id = match tx.lookup_image(reference)? {
+        crate::db::Lookup::Found(id) => id,
+        crate::db::Lookup::Missing => return Err(Error::NoSuchImage(reference.to_string())),
+        crate::db::Lookup::Ambiguous(matches) => {
+            return Err(Error::AmbiguousName { name_or_id: reference.to_string(), matches })
+        }
+    };
+    let image = tx.image(&id)?.ok_or_else(|| Error::NoSuchImage(reference.to_string()))?;
+    let run = image.config.config;
+    let mut command = run.entrypoint.unwrap_or_default();
+    command.extend(if config.command.is_empty() { run.cmd.unwrap_or_default() } else { config.command.clone() });
+    if command.first().is_none_or(|c| c.is_empty()) {
+        return Err(Error::invalid_argument("command", format!("image {reference} has no command; give one")));
+    }
+    let mut env: BTreeMap<String, String> = run
+        .env
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.split_once('='))
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    env.extend(std::mem::take(&mut config.env));
+    config.image_id = Some(id);
+    config.command = command;
+    config.env = env;
+    config.workdir = run.working_dir.filter(|w| !w.is_empty());
+    config.user = run.user.filter(|u| !u.is_empty());
+    Ok(())
 }
 
 /// The asked-for name if free, else a generated one that is.

@@ -105,6 +105,7 @@ impl Runtime {
             Ok(())
         })
         .await?;
+        self.unmount_rootfs(&c.id, false).await?;
         Ok(code)
     }
 

@@ -69,7 +69,7 @@ impl Runtime {
             })
             .await?;
         if size {
-            inspect.rw_size = Some(super::tree_size(&self.container_dir(&inspect.id)));
+            inspect.rw_size = Some(self.rw_size(&inspect.id));
         }
         Ok(inspect)
     }

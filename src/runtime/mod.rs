@@ -7,6 +7,7 @@ mod create;
 mod evict;
 mod exec;
 mod exits;
+mod images;
 mod list;
 mod locks;
 mod logs;
@@ -18,6 +19,7 @@ mod remove;
 mod rename;
 mod start;
 mod stop;
+mod storage_ctrs;
 mod system;
 mod volumes;
 

@@ -69,7 +69,8 @@ impl Runtime {
     /// removals a crash interrupted. The container must be `removing`.
     pub(super) async fn finish_removal(&self, id: &str, name: &str, volumes: bool) -> Result<u64> {
         let dir = self.container_dir(id);
-        let size = super::tree_size(&dir);
+        let size = self.rw_size(id);
+        self.unmount_rootfs(id, true).await?;
         super::remove_tree(&dir)?;
         let key = id.to_string();
         let removed_volumes = self

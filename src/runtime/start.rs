@@ -71,7 +71,7 @@ impl Runtime {
     /// Write the bundle and have conmon create the container (`created`).
     pub(super) async fn init_locked(&self, c: &ContainerConfig) -> Result<()> {
         let conmon = self.conmon.clone().ok_or_else(|| Error::RuntimeNotAvailable("conmon".into()))?;
-        let rootfs = c.rootfs.clone().ok_or_else(|| Error::NoSuchImage(c.image.clone().unwrap_or_default()))?;
+        let rootfs = self.mount_rootfs(c).await?;
         let paths = self.oci_paths(&c.id);
         let runc = self.runc_for(c);
         let volume_dirs = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();

@@ -416,7 +416,9 @@ async fn prune_takes_only_stopped_containers_outside_pods() {
     keep.push(e.create(CreateSpec { pod: Some("p".into()), ..e.named("member") }).await);
     keep.push(e.create(CreateSpec { labels: [("keep".into(), "yes".into())].into(), ..e.named("labelled") }).await);
     let wrote = gone[0].clone();
-    std::fs::write(e.config.root.join("containers").join(&wrote).join("written"), vec![0u8; 5000]).unwrap();
+    let upper = e.config.root.join("containers").join(&wrote).join("upper");
+    std::fs::create_dir_all(&upper).unwrap();
+    std::fs::write(upper.join("written"), vec![0u8; 5000]).unwrap();
 
     let reports = e.rt.prune_containers(&["label!=keep".into()]).await.unwrap();
     let mut pruned: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();

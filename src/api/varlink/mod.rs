@@ -9,8 +9,10 @@
 
 mod container;
 mod errors;
+mod image;
 mod pod;
 pub mod schema;
+mod storage;
 mod system;
 mod volume;
 
@@ -44,6 +46,12 @@ pub mod generated {
     }
     pub mod system {
         include!(concat!(env!("OUT_DIR"), "/io.berth.System.rs"));
+    }
+    pub mod image {
+        include!(concat!(env!("OUT_DIR"), "/io.berth.Image.rs"));
+    }
+    pub mod storage {
+        include!(concat!(env!("OUT_DIR"), "/io.berth.Storage.rs"));
     }
 }
 
@@ -117,6 +125,8 @@ fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
         Box::new(generated::pod::new(Box::new(pod::PodApi(ctx.clone())))),
         Box::new(generated::volume::new(Box::new(volume::VolumeApi(ctx.clone())))),
         Box::new(generated::system::new(Box::new(system::SystemApi(ctx.clone())))),
+        Box::new(generated::image::new(Box::new(image::ImageApi(ctx.clone())))),
+        Box::new(generated::storage::new(Box::new(storage::StorageApi(ctx.clone())))),
     ]
 }
 

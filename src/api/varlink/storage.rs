@@ -1,0 +1,36 @@
+//! io.berth.Storage: decode, call one runtime method, encode.
+
+use super::generated::storage as vl;
+use super::{answer, Ctx};
+
+const IFACE: &str = "io.berth.Storage";
+
+pub struct StorageApi(pub Ctx);
+
+impl vl::VarlinkInterface for StorageApi {
+    fn list_external(&self, call: &mut dyn vl::Call_ListExternal) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.list_external_storage());
+        answer(call, IFACE, r, |c, list| {
+            c.reply(
+                list.into_iter()
+                    .map(|(id, path, mounted)| vl::ExternalContainer { id, path: path.display().to_string(), mounted })
+                    .collect(),
+            )
+        })
+    }
+
+    fn mount(&self, call: &mut dyn vl::Call_Mount, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.mount_storage(&name_or_id));
+        answer(call, IFACE, r, |c, path| c.reply(path.display().to_string()))
+    }
+
+    fn unmount(&self, call: &mut dyn vl::Call_Unmount, name_or_id: String, force: Option<bool>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.unmount_storage(&name_or_id, force.unwrap_or(false)));
+        answer(call, IFACE, r, |c, unmounted| c.reply(unmounted))
+    }
+
+    fn is_mounted(&self, call: &mut dyn vl::Call_IsMounted, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.storage_mounted(&name_or_id));
+        answer(call, IFACE, r, |c, (mounted, path)| c.reply(mounted, path.display().to_string()))
+    }
+}

@@ -1,0 +1,97 @@
+//! Image rows and their names.
+
+use super::{decode, encode, Lookup, Tx};
+use crate::error::Result;
+use crate::storage::source::ImageConfig;
+use rusqlite::{params, OptionalExtension};
+
+/// A stored image.
+#[derive(Debug, Clone)]
+pub struct ImageRecord {
+    pub id: String,
+    pub names: Vec<String>,
+    /// Unix nanoseconds of the import.
+    pub created: i64,
+    pub size: u64,
+    pub config: ImageConfig,
+}
+
+impl Tx<'_> {
+    /// Insert an image unless it is there; true when it was new.
+    pub fn insert_image(&self, id: &str, created: i64, size: u64, config: &ImageConfig) -> Result<bool> {
+        let n = self
+            .0
+            .prepare_cached("INSERT OR IGNORE INTO images (id, created, size, config) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![id, created, size as i64, encode(config)?])?;
+        Ok(n == 1)
+    }
+
+    /// Point `name` at the image, taking it from any other image.
+    pub fn set_image_name(&self, name: &str, id: &str) -> Result<()> {
+        self.0
+            .prepare_cached("INSERT OR REPLACE INTO image_names (name, image_id) VALUES (?1, ?2)")?
+            .execute(params![name, id])?;
+        Ok(())
+    }
+
+    pub fn remove_image_name(&self, name: &str) -> Result<()> {
+        self.0.prepare_cached("DELETE FROM image_names WHERE name = ?1")?.execute([name])?;
+        Ok(())
+    }
+
+    pub fn image(&self, id: &str) -> Result<Option<ImageRecord>> {
+        let row: Option<(i64, i64, String)> = self
+            .0
+            .prepare_cached("SELECT created, size, config FROM images WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((created, size, config)) = row else { return Ok(None) };
+        Ok(Some(ImageRecord {
+            id: id.to_string(),
+            names: self.strings("SELECT name FROM image_names WHERE image_id = ?1 ORDER BY name", id)?,
+            created,
+            size: size as u64,
+            config: decode("configuration", &format!("image {id}"), &config)?,
+        }))
+    }
+
+    pub fn images(&self) -> Result<Vec<ImageRecord>> {
+        let mut stmt = self.0.prepare_cached("SELECT id FROM images ORDER BY created, id")?;
+        let ids: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        ids.iter().filter_map(|id| self.image(id).transpose()).collect()
+    }
+
+    /// Resolve an image reference: a name as given or with `:latest`, an ID,
+    /// or a unique ID prefix.
+    pub fn lookup_image(&self, reference: &str) -> Result<Lookup> {
+        let by_name = "SELECT image_id FROM image_names WHERE name = ?1";
+        for candidate in [reference.to_string(), crate::storage::source::normalize(reference)] {
+            if let Some(id) = self.opt_string(by_name, &candidate)? {
+                return Ok(Lookup::Found(id));
+            }
+        }
+        let id = reference.strip_prefix("sha256:").unwrap_or(reference);
+        if !crate::names::is_id_prefix(id) {
+            return Ok(Lookup::Missing);
+        }
+        let mut stmt =
+            self.0.prepare_cached("SELECT id FROM images WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 16")?;
+        let ids: Vec<String> =
+            stmt.query_map([id, &format!("{id}g")], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(match ids.len() {
+            0 => Lookup::Missing,
+            1 => Lookup::Found(ids.into_iter().next().unwrap_or_default()),
+            _ => Lookup::Ambiguous(ids),
+        })
+    }
+
+    /// Containers made from the image.
+    pub fn image_users(&self, id: &str) -> Result<Vec<String>> {
+        self.strings("SELECT id FROM containers WHERE image_id = ?1 ORDER BY created", id)
+    }
+
+    pub fn delete_image(&self, id: &str) -> Result<()> {
+        self.0.prepare_cached("DELETE FROM images WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! Images: libimage's import, list, inspect, tag and remove, over berth's own
+//! layer store (`<root>/storage/layers/<diff-id hex>/diff`, shared between
+//! images) and the `images` table.
+//!
+//! Import: read the source (an archive is unpacked into a scratch directory
+//! first), check the config digest, unpack every layer that is not stored yet
+//! (each checked and renamed into place only when whole), then in one
+//! transaction record the image and its names. A failure at any step leaves
+//! no image record and no partial layer; a crash leaves at most scratch or
+//! temporary directories, which the next import or start clears.
+
+use super::remove::RemoveOptions;
+use super::{blocking, Runtime};
+use crate::db::{ImageRecord, Lookup};
+use crate::error::{Error, Result};
+use crate::events::{now_nanos, Event, EventType};
+use crate::storage::{self, layers, source};
+use std::path::{Path, PathBuf};
+
+impl Runtime {
+    fn layers_dir(&self) -> PathBuf {
+        self.config.root.join("storage/layers")
+    }
+
+    /// The directories of an image's layers, topmost first (overlay's order).
+    pub(super) fn layer_dirs(&self, image: &ImageRecord) -> Result<Vec<PathBuf>> {
+        let mut dirs = image
+            .config
+            .rootfs
+            .diff_ids
+            .iter()
+            .map(|d| Ok(self.layers_dir().join(storage::digest_hex(d)?).join("diff")))
+            .collect::<Result<Vec<_>>>()?;
+        dirs.reverse();
+        Ok(dirs)
+    }
+
+    pub async fn import_image(&self, path: &str, reference: Option<String>) -> Result<(String, Vec<String>)> {
+        if let Some(r) = &reference {
+            check_reference(r)?;
+        }
+        let (path, layers_dir) = (PathBuf::from(path), self.layers_dir());
+        let scratch = self.config.root.join("storage/tmp").join(crate::names::new_id());
+        let (id, config, size, mut names) = blocking(move || {
+            std::fs::create_dir_all(&scratch).map_err(|e| Error::storage(scratch.display(), e))?;
+            std::fs::create_dir_all(&layers_dir).map_err(|e| Error::storage(layers_dir.display(), e))?;
+            let result = import_layers(&path, &scratch, &layers_dir);
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        })
+        .await?;
+        if let Some(r) = reference {
+            names = vec![r];
+        }
+        let names: Vec<String> = names.iter().map(|n| source::normalize(n)).collect();
+        for n in &names {
+            check_reference(n)?;
+        }
+        let key = id.clone();
+        let stored = names.clone();
+        let new = self
+            .db
+            .write(move |tx| {
+                let new = tx.insert_image(&key, now_nanos(), size, &config)?;
+                for n in &stored {
+                    tx.set_image_name(n, &key)?;
+                }
+                Ok(new)
+            })
+            .await?;
+        let first = names.first().cloned().unwrap_or_default();
+        self.events.emit(Event::new(EventType::Image, if new { "import" } else { "tag" }, &id, &first));
+        Ok((id, names))
+    }
+
+    pub async fn lookup_image(&self, reference: &str) -> Result<ImageRecord> {
+        let key = reference.to_string();
+        self.db
+            .read(move |tx| {
+                let id = match tx.lookup_image(&key)? {
+                    Lookup::Found(id) => id,
+                    Lookup::Missing => return Err(Error::NoSuchImage(key)),
+                    Lookup::Ambiguous(matches) => return Err(Error::AmbiguousName { name_or_id: key, matches }),
+                };
+                tx.image(&id)?.ok_or(Error::NoSuchImage(key))
+            })
+            .await
+    }
+
+    pub async fn list_images(&self) -> Result<Vec<(ImageRecord, usize)>> {
+        self.db
+            .read(|tx| {
+                tx.images()?
+                    .into_iter()
+                    .map(|i| Ok((tx.image_users(&i.id)?.len(), i)))
+                    .map(|r| r.map(|(n, i)| (i, n)))
+                    .collect()
+            })
+            .await
+    }
+
+    pub async fn tag_image(&self, reference: &str, name: &str) -> Result<String> {
+        let image = self.lookup_image(reference).await?;
+        let name = source::normalize(name);
+        check_reference(&name)?;
+        let (id, n) = (image.id.clone(), name.clone());
+        self.db.write(move |tx| tx.set_image_name(&n, &id)).await?;
+        self.events.emit(Event::new(EventType::Image, "tag", &image.id, &name));
+        Ok(image.id)
+    }
+
+    /// Remove an image, or only the name when it has others. Refused while
+    /// containers use it, unless force, which removes them first. Layers no
+    /// other image uses go with it. Returns the image ID and whether the image
+    /// itself (not just a name) was removed.
+    pub async fn remove_image(&self, reference: &str, force: bool) -> Result<(String, bool)> {
+        let image = self.lookup_image(reference).await?;
+        let named = image.names.iter().find(|n| **n == reference || **n == source::normalize(reference)).cloned();
+        if let Some(name) = named.filter(|_| image.names.len() > 1) {
+            let n = name.clone();
+            self.db.write(move |tx| tx.remove_image_name(&n)).await?;
+            self.events.emit(Event::new(EventType::Image, "untag", &image.id, &name));
+            return Ok((image.id, false));
+        }
+        let key = image.id.clone();
+        let users = self.db.read(move |tx| tx.image_users(&key)).await?;
+        if !users.is_empty() && !force {
+            return Err(Error::HasDependents { id: image.id, dependents: users });
+        }
+        for user in &users {
+            self.remove_by_id(user, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
+        }
+        let key = image.id.clone();
+        let still_used: std::collections::HashSet<String> = self
+            .db
+            .write(move |tx| {
+                let users = tx.image_users(&key)?;
+                if !users.is_empty() {
+                    return Err(Error::HasDependents { id: key, dependents: users });
+                }
+                tx.delete_image(&key)?;
+                Ok(tx.images()?.into_iter().flat_map(|i| i.config.rootfs.diff_ids).collect())
+            })
+            .await?;
+        let layers_dir = self.layers_dir();
+        let unused: Vec<String> =
+            image.config.rootfs.diff_ids.iter().filter(|d| !still_used.contains(*d)).cloned().collect();
+        blocking(move || {
+            for d in unused {
+                super::remove_tree(&layers_dir.join(storage::digest_hex(&d)?))?;
+            }
+            Ok(())
+        })
+        .await?;
+        self.events.emit(Event::new(EventType::Image, "remove", &image.id, image.names.first().map_or("", |n| n)));
+        Ok((image.id, true))
+    }
+}
+
+/// The blocking part of import: returns the image ID, its configuration, the
+/// size of its layers and the names the source carries.
+fn import_layers(
+    path: &Path,
+    scratch: &Path,
+    layers_dir: &Path,
+) -> Result<(String, source::ImageConfig, u64, Vec<String>)> {
+    let src = source::open(path, scratch)?;
+    let config: source::ImageConfig = serde_json::from_slice(&src.config)
+        .map_err(|e| Error::Storage(format!("{}: the image configuration cannot be read: {e}", path.display())))?;
+    let diff_ids = &config.rootfs.diff_ids;
+    if diff_ids.len() != src.layers.len() {
+        return Err(Error::Storage(format!(
+            "{}: the manifest lists {} layers, the configuration {}",
+            path.display(),
+            src.layers.len(),
+            diff_ids.len()
+        )));
+    }
+    let mut size = 0;
+    for (layer, diff_id) in src.layers.iter().zip(diff_ids) {
+        size += std::fs::metadata(&layer.path).map(|m| m.len()).unwrap_or(0);
+        layers::unpack(layers_dir, &layer.path, layer.digest.as_deref(), diff_id)?;
+    }
+    let id = storage::digest_hex(&src.config_digest)?.to_string();
+    Ok((id, config, size, src.names))
+}
+
+/// A reference is stored as a name: no spaces or control characters.
+fn check_reference(r: &str) -> Result<()> {
+    if r.is_empty() || r.len() > 255 || r.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::InvalidName { name: r.to_string(), reason: "not an image reference".into() });
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! A container's root file system, and the Storage API: libpod's
+//! `mountStorage`/`cleanupStorage` and the runtime's `StorageContainers`,
+//! `Mount`/`Unmount`/`IsStorageContainerMounted`.
+//!
+//! A container made from a host directory runs in it as is. One made from an
+//! image gets an overlay at `<run-root>/overlay/<id>/merged`: its image's
+//! layers read-only under its own `upper` and `work` directories (kept in its
+//! container directory, so what it wrote is its RW size). The overlay is
+//! mounted when the container is initialized or mounted through the API, and
+//! unmounted when it exits, unless the API still holds it (a reference count
+//! kept with the container), and always before the container is removed.
+
+use super::{blocking, Runtime};
+use crate::container::ContainerConfig;
+use crate::error::{Error, Result};
+use crate::storage::overlay;
+use std::path::PathBuf;
+
+impl Runtime {
+    fn overlay_target(&self, id: &str) -> PathBuf {
+        self.config.run_root.join("overlay").join(id).join("merged")
+    }
+
+    /// Bytes a container wrote: its overlay's upper directory.
+    pub(super) fn rw_size(&self, id: &str) -> u64 {
+        super::tree_size(&self.container_dir(id).join("upper"))
+    }
+
+    /// The root the OCI runtime gets: the host directory, or the overlay,
+    /// mounted if it is not yet.
+    pub(super) async fn mount_rootfs(&self, c: &ContainerConfig) -> Result<PathBuf> {
+        if let Some(dir) = &c.rootfs {
+            return Ok(dir.clone());
+        }
+        let image_id = c.image_id.clone().ok_or_else(|| Error::NoSuchImage(c.image.clone().unwrap_or_default()))?;
+        let key = image_id.clone();
+        let image = self.db.read(move |tx| tx.image(&key)).await?.ok_or(Error::NoSuchImage(image_id))?;
+        let lowers = self.layer_dirs(&image)?;
+        let (dir, target) = (self.container_dir(&c.id), self.overlay_target(&c.id));
+        blocking(move || {
+            if !overlay::is_mounted(&target) {
+                overlay::mount(&lowers, &dir.join("upper"), &dir.join("work"), &target)?;
+            }
+            Ok(target)
+        })
+        .await
+    }
+
+    /// Unmount a container's overlay, unless the Storage API holds it and
+    /// this is not `force`d.
+    pub(super) async fn unmount_rootfs(&self, id: &str, force: bool) -> Result<()> {
+        let key = id.to_string();
+        let held = self.db.read(move |tx| tx.add_mount_count(&key, 0)).await.unwrap_or(0);
+        if held > 0 && !force {
+            return Ok(());
+        }
+        let target = self.overlay_target(id);
+        blocking(move || {
+            overlay::unmount(&target)?;
+            if let Some(parent) = target.parent() {
+                let _ = std::fs::remove_dir_all(parent);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Mount a container's root for a caller (the API's Mount); its path.
+    pub async fn mount_storage(&self, name_or_id: &str) -> Result<PathBuf> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let _lock = self.locks.lock(&id).await;
+        let (config, _) = self.load_container(&id).await?;
+        let path = self.mount_rootfs(&config).await?;
+        if config.image_id.is_some() {
+            let key = id.clone();
+            self.db.write(move |tx| tx.add_mount_count(&key, 1)).await?;
+        }
+        Ok(path)
+    }
+
+    /// Release a mount (all of them with force). The overlay is unmounted
+    /// when no mount is left and the container is not running. Whether it was.
+    pub async fn unmount_storage(&self, name_or_id: &str, force: bool) -> Result<bool> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let _lock = self.locks.lock(&id).await;
+        let (config, status) = self.load_container(&id).await?;
+        if config.image_id.is_none() {
+            return Ok(false);
+        }
+        let key = id.clone();
+        let left = self.db.write(move |tx| tx.add_mount_count(&key, if force { i64::MIN / 2 } else { -1 })).await?;
+        if left > 0 || status.state.in_runtime() {
+            return Ok(false);
+        }
+        self.unmount_rootfs(&id, true).await?;
+        Ok(true)
+    }
+
+    /// Whether a container's root is mounted, and where.
+    pub async fn storage_mounted(&self, name_or_id: &str) -> Result<(bool, PathBuf)> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let (config, _) = self.load_container(&id).await?;
+        match &config.rootfs {
+            Some(dir) => Ok((true, dir.clone())),
+            None => {
+                let target = self.overlay_target(&id);
+                Ok((overlay::is_mounted(&target), target))
+            }
+        }
+    }
+
+    /// Container storage the runtime does not know: directories under
+    /// `<root>/containers` and overlays under `<run-root>/overlay` without a
+    /// record (a crash between steps, or another tool). ID and path each.
+    pub async fn list_external_storage(&self) -> Result<Vec<(String, PathBuf, bool)>> {
+        let known: std::collections::HashSet<String> =
+            self.db.read(|tx| tx.container_ids()).await?.into_iter().collect();
+        let (containers, overlays) = (self.config.root.join("containers"), self.config.run_root.join("overlay"));
+        blocking(move || {
+            let mut out = Vec::new();
+            for (dir, mounted) in [(containers, false), (overlays, true)] {
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if !known.contains(&name) {
+                        let merged = entry.path().join("merged");
+                        let is_mounted = mounted && overlay::is_mounted(&merged);
+                        out.push((name, if mounted { merged } else { entry.path() }, is_mounted));
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}

@@ -1,0 +1,33 @@
+//! Overlay mounts: a container's root is its image's layers (read-only,
+//! topmost first) under its own upper and work directories.
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Mount the overlay at `target` (made if missing).
+pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Result<()> {
+    use nix::mount::{mount, MsFlags};
+    for d in [upper, work, target] {
+        std::fs::create_dir_all(d).map_err(|e| Error::storage(d.display(), e))?;
+    }
+    let lowerdir: Vec<String> = lowers.iter().map(|l| l.display().to_string()).collect();
+    let options = format!("lowerdir={},upperdir={},workdir={}", lowerdir.join(":"), upper.display(), work.display());
+    mount(Some("overlay"), target, Some("overlay"), MsFlags::empty(), Some(options.as_str()))
+        .map_err(|e| Error::Storage(format!("mounting the overlay at {}: {e}", target.display())))
+}
+
+/// Unmount `target`; one that is not mounted is fine.
+pub fn unmount(target: &Path) -> Result<()> {
+    use nix::mount::{umount2, MntFlags};
+    if !is_mounted(target) {
+        return Ok(());
+    }
+    umount2(target, MntFlags::MNT_DETACH).map_err(|e| Error::Storage(format!("unmounting {}: {e}", target.display())))
+}
+
+/// Whether something is mounted exactly at `target`.
+pub fn is_mounted(target: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
+    let want = target.display().to_string();
+    info.lines().any(|l| l.split(' ').nth(4) == Some(want.as_str()))
+}
