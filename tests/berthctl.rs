@@ -95,3 +95,24 @@ fn pods_volumes_prune_info() {
     );
     assert_eq!(ok(d.ctl(&["system", "check"])).trim(), "no problems found");
 }
+
+#[test]
+fn images_and_run_from_an_image() {
+    let d = Daemon::start();
+    let img = common::image::build(d.dir.path());
+    let id = ok(d.ctl(&["image", "import", img.oci_archive.to_str().unwrap(), "demo:1"]));
+    assert_eq!(id.trim(), &img.config_digest[7..]);
+    let table = ok(d.ctl(&["image", "ls"]));
+    assert!(table.lines().nth(1).unwrap().starts_with("demo:1"), "{table}");
+    let out = d.ctl(&["run", "--rm", "--image", "demo:1", "--", "/bin/cat", "/data/new"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "from the upper layer\n");
+    assert!(out.status.success());
+    let out = d.ctl(&["run", "--rm", "--image", "demo:1", "--", "/bin/sh", "-c", "exit 42"]);
+    assert_eq!(out.status.code(), Some(42));
+    assert!(ok(d.ctl(&["ps", "-a", "-q"])).trim().is_empty(), "--rm removed both");
+    ok(d.ctl(&["image", "tag", "demo:1", "demo:2"]));
+    assert!(ok(d.ctl(&["image", "rm", "demo:1"])).starts_with("Untagged"));
+    assert!(ok(d.ctl(&["image", "rm", "demo:2"])).starts_with("Deleted"));
+    let out = d.ctl(&["image", "inspect", "demo:2"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("io.berth.Image.NoSuchImage"));
+}

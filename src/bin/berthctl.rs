@@ -135,6 +135,17 @@ enum Command {
     /// Manage volumes.
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Manage images.
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Mount a container's root file system; prints its path.
+    Mount { name: String },
+    /// Release a mount of a container's root file system.
+    Unmount {
+        name: String,
+        #[arg(short, long)]
+        force: bool,
+    },
     /// Stream events until interrupted.
     Events {
         #[arg(short, long)]
@@ -267,6 +278,32 @@ enum VolumeCommand {
     Prune {
         #[arg(long)]
         filter: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImageCommand {
+    /// Import an OCI layout directory, OCI archive or docker-save archive.
+    Import {
+        path: String,
+        reference: Option<String>,
+    },
+    #[command(alias = "ls")]
+    List {
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    Inspect {
+        reference: String,
+    },
+    Tag {
+        reference: String,
+        name: String,
+    },
+    Rm {
+        references: Vec<String>,
+        #[arg(short, long)]
+        force: bool,
     },
 }
 
@@ -408,6 +445,16 @@ fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         }
         Command::Pod(p) => return pod(&mut c, p),
         Command::Volume(v) => return volume(&mut c, v),
+        Command::Image(i) => return image(&mut c, i),
+        Command::Mount { name } => {
+            println!(
+                "{}",
+                c.call("io.berth.Storage.Mount", json!({ "nameOrId": name }))?["path"].as_str().unwrap_or_default()
+            );
+        }
+        Command::Unmount { name, force } => {
+            c.call("io.berth.Storage.Unmount", json!({ "nameOrId": name, "force": force }))?;
+        }
         Command::Events { filter } => {
             c.stream("io.berth.System.Events", json!({ "filters": filter }), |r| {
                 let e = &r["event"];
@@ -602,6 +649,53 @@ fn volume(c: &mut Client, cmd: VolumeCommand) -> Result<ExitCode, ClientError> {
             let r = c.call("io.berth.Volume.Prune", json!({ "filters": filter }))?;
             for rep in r["reports"].as_array().into_iter().flatten() {
                 println!("{}", rep["name"].as_str().unwrap_or_default());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn image(c: &mut Client, cmd: ImageCommand) -> Result<ExitCode, ClientError> {
+    match cmd {
+        ImageCommand::Import { path, reference } => {
+            let path = std::fs::canonicalize(&path).map_or(path, |p| p.display().to_string());
+            let r = c.call("io.berth.Image.Import", json!({ "path": path, "reference": reference }))?;
+            println!("{}", r["id"].as_str().unwrap_or_default());
+        }
+        ImageCommand::List { format } => {
+            let r = c.call("io.berth.Image.List", json!({}))?;
+            let images = r["images"].as_array().cloned().unwrap_or_default();
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&images).unwrap_or_default());
+            } else {
+                println!("{:<40}{:<14}{:<16}SIZE", "REPOSITORY:TAG", "IMAGE ID", "CREATED");
+                for i in images {
+                    let names: Vec<&str> =
+                        i["names"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                    for name in if names.is_empty() { vec!["<none>"] } else { names } {
+                        println!(
+                            "{:<40}{:<14}{:<16}{}",
+                            name,
+                            short(&i["id"]),
+                            ago(i["created"].as_i64().unwrap_or(0)),
+                            i["size"]
+                        );
+                    }
+                }
+            }
+        }
+        ImageCommand::Inspect { reference } => {
+            let r = c.call("io.berth.Image.Inspect", json!({ "reference": reference }))?;
+            println!("{}", serde_json::to_string_pretty(&r["image"]).unwrap_or_default());
+        }
+        ImageCommand::Tag { reference, name } => {
+            c.call("io.berth.Image.Tag", json!({ "reference": reference, "name": name }))?;
+        }
+        ImageCommand::Rm { references, force } => {
+            for r in references {
+                let out = c.call("io.berth.Image.Remove", json!({ "reference": r, "force": force }))?;
+                let verb = if out["removed"] == json!(true) { "Deleted" } else { "Untagged" };
+                println!("{verb}: {}", if verb == "Deleted" { out["id"].as_str().unwrap_or_default() } else { &r });
             }
         }
     }
