@@ -9,6 +9,10 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 
+/// Every interface berthd serves besides org.varlink.service.
+const INTERFACES: [&str; 6] =
+    ["io.berth.Container", "io.berth.Pod", "io.berth.Volume", "io.berth.System", "io.berth.Image", "io.berth.Storage"];
+
 fn create(c: &mut Client, d: &Daemon, extra: Value) -> (String, String) {
     let mut options = json!({ "rootfs": d.rootfs(), "command": ["/bin/true"] });
     options.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
@@ -37,26 +41,11 @@ fn outside_client_sees_info_and_exact_interface_texts() {
     let d = Daemon::start();
     let addr = format!("unix:{}", d.socket().display());
     let info = python_varlink(&["info", &addr]);
-    for iface in [
-        "io.berth.Container",
-        "io.berth.Pod",
-        "io.berth.Volume",
-        "io.berth.System",
-        "io.berth.Image",
-        "io.berth.Storage",
-        "org.varlink.service",
-    ] {
+    for iface in INTERFACES.iter().chain(&["org.varlink.service"]) {
         assert!(info.contains(iface), "{iface} missing from {info}");
     }
     let mut c = d.client();
-    for name in [
-        "io.berth.Container",
-        "io.berth.Pod",
-        "io.berth.Volume",
-        "io.berth.System",
-        "io.berth.Image",
-        "io.berth.Storage",
-    ] {
+    for name in INTERFACES {
         let file =
             std::fs::read_to_string(format!("{}/interfaces/{name}.varlink", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let r = c.call("org.varlink.service.GetInterfaceDescription", json!({ "interface": name })).unwrap();

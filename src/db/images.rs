@@ -74,15 +74,7 @@ impl Tx<'_> {
         if !crate::names::is_id_prefix(id) {
             return Ok(Lookup::Missing);
         }
-        let mut stmt =
-            self.0.prepare_cached("SELECT id FROM images WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 16")?;
-        let ids: Vec<String> =
-            stmt.query_map([id, &format!("{id}g")], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        Ok(match ids.len() {
-            0 => Lookup::Missing,
-            1 => Lookup::Found(ids.into_iter().next().unwrap_or_default()),
-            _ => Lookup::Ambiguous(ids),
-        })
+        self.lookup_prefix("images", id)
     }
 
     /// Containers made from the image.

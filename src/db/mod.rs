@@ -131,11 +131,16 @@ impl Tx<'_> {
         if !crate::names::is_id_prefix(name_or_id) {
             return Ok(Lookup::Missing);
         }
+        self.lookup_prefix(table, name_or_id)
+    }
+
+    /// The IDs in `table` starting with `prefix`: one, none, or several.
+    fn lookup_prefix(&self, table: &str, prefix: &str) -> Result<Lookup> {
         // IDs are lowercase hex, so every ID with this prefix sorts below prefix+"g".
         let sql = format!("SELECT id FROM {table} WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 16");
         let mut stmt = self.0.prepare_cached(&sql)?;
         let ids: Vec<String> =
-            stmt.query_map([name_or_id, &format!("{name_or_id}g")], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            stmt.query_map([prefix, &format!("{prefix}g")], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         Ok(match ids.len() {
             0 => Lookup::Missing,
             1 => Lookup::Found(ids.into_iter().next().unwrap_or_default()),

@@ -101,6 +101,7 @@ fn spawn(dir: &Path, extra: &[&str]) -> Child {
         .arg(address(dir))
         .args(["--dbus", "none", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
         .args(extra)
+        .env("BERTH_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
