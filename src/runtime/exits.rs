@@ -34,7 +34,10 @@ impl Runtime {
             .spawn(move || loop {
                 let Ok(events) = inotify.read_events() else { return };
                 let Some(rt) = runtime.upgrade() else { return };
-                for name in events.into_iter().filter_map(|e| e.name?.into_string().ok()) {
+                // conmon writes `<id>.XXXXXX` and renames it to `<id>`: only
+                // the final name is an exit.
+                let names = events.into_iter().filter_map(|e| e.name?.into_string().ok());
+                for name in names.filter(|n| n.len() == crate::names::ID_LEN && crate::names::is_id_prefix(n)) {
                     let _ = rt.exits.send(name.clone());
                     let rt = rt.clone();
                     tokio.spawn(async move {
@@ -52,6 +55,7 @@ impl Runtime {
     pub(super) async fn handle_exit(&self, id: &str) -> Result<()> {
         let exit_file = self.oci_paths(id).exit_file;
         let lock = self.locks.lock(id).await;
+        tracing::debug!(id, exists = exit_file.exists(), "exit file event");
         // Only conmon writes the file, once per run, and init clears a stale
         // one: without it there is no exit to record (stop may have done it).
         if !exit_file.exists() {
@@ -60,7 +64,8 @@ impl Runtime {
         let config = match self.load_container(id).await {
             Ok((config, status)) if status.state.in_runtime() => config,
             // Already recorded, or the container is gone: the file is stale.
-            _ => {
+            other => {
+                tracing::debug!(id, state = ?other.map(|(_, s)| s.state), "stale exit file");
                 let _ = std::fs::remove_file(&exit_file);
                 return Ok(());
             }

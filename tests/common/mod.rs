@@ -101,7 +101,7 @@ fn spawn(dir: &Path, extra: &[&str]) -> Child {
         .arg(address(dir))
         .args(["--dbus", "none", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
         .args(extra)
-        .env("BERTH_LOG", "warn")
+        .env("BERTH_LOG", std::env::var("BERTH_TEST_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
