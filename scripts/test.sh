@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-cargo test --locked
+# A hung test must not hold CI: the whole run gets 25 minutes.
+timeout --kill-after=30 1500 cargo test --locked

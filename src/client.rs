@@ -54,6 +54,11 @@ impl Client {
         Ok(Client { reader: BufReader::new(stream.try_clone()?), writer: stream })
     }
 
+    /// Give up on a reply after `timeout` (None: wait as long as it takes).
+    pub fn set_timeout(&mut self, timeout: Option<std::time::Duration>) -> Result<(), ClientError> {
+        Ok(self.writer.set_read_timeout(timeout)?)
+    }
+
     /// One call, one reply.
     pub fn call(&mut self, method: &str, parameters: Value) -> Result<Value, ClientError> {
         self.send(json!({ "method": method, "parameters": parameters }))?;

@@ -45,8 +45,11 @@ impl Daemon {
         self.dir.path().join("berth.sock")
     }
 
+    /// A client that fails a call rather than hang the suite.
     pub fn client(&self) -> Client {
-        Client::connect(&self.address).unwrap()
+        let mut c = Client::connect(&self.address).unwrap();
+        c.set_timeout(Some(Duration::from_secs(60))).unwrap();
+        c
     }
 
     /// Stop (SIGTERM) and wait.
