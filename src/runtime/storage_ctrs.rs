@@ -49,12 +49,16 @@ impl Runtime {
     /// Unmount a container's overlay, unless the Storage API holds it and
     /// this is not `force`d.
     pub(super) async fn unmount_rootfs(&self, id: &str, force: bool) -> Result<()> {
+        let target = self.overlay_target(id);
+        if !target.parent().is_some_and(|p| p.exists()) {
+            // Never mounted (a host-directory root, or not initialized).
+            return Ok(());
+        }
         let key = id.to_string();
         let held = self.db.read(move |tx| tx.add_mount_count(&key, 0)).await.unwrap_or(0);
         if held > 0 && !force {
             return Ok(());
         }
-        let target = self.overlay_target(id);
         blocking(move || {
             overlay::unmount(&target)?;
             if let Some(parent) = target.parent() {
