@@ -313,3 +313,24 @@ fn containers_outlive_a_killed_daemon_and_are_resynced() {
     call(&mut c, "Stop", "stays", json!({ "timeout": 0 }));
     assert!(!pid_alive(pid));
 }
+
+#[test]
+fn private_network_has_only_loopback_host_network_has_the_hosts() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    // /proc/net/dev: two header lines, then one line per interface.
+    let count = |c: &mut Client, name: &str, network: &str| -> usize {
+        create(c, &d, name, &["/bin/cat", "/proc/net/dev"], json!({ "network": network }));
+        call(c, "Start", name, json!({}));
+        assert_eq!(call(c, "Wait", name, json!({}))["exitCode"], 0);
+        logs(c, name).len() - 2
+    };
+    assert_eq!(count(&mut c, "private", "private"), 1);
+    let host_interfaces = std::fs::read_to_string("/proc/net/dev").unwrap().lines().count() - 2;
+    assert_eq!(count(&mut c, "host", "host"), host_interfaces);
+    let r = c.call(
+        "io.berth.Container.Create",
+        json!({ "options": { "rootfs": d.rootfs(), "command": ["true"], "network": "bridge" } }),
+    );
+    assert_eq!(error_of(r), "io.berth.Container.InvalidArgument");
+}

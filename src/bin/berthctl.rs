@@ -209,6 +209,9 @@ struct CreateArgs {
     pids_limit: Option<i64>,
     #[arg(long)]
     cpu_weight: Option<i64>,
+    /// private (loopback only) or host.
+    #[arg(long)]
+    network: Option<String>,
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     command: Vec<String>,
@@ -507,7 +510,7 @@ fn create_options(a: &CreateArgs) -> Value {
         "stopSignal": a.stop_signal, "stopTimeout": a.stop_timeout, "shmSize": a.shm_size,
         "timezone": a.timezone, "logDriver": a.log_driver, "runtime": a.runtime,
         "cgroupParent": a.cgroup_parent, "noCgroups": a.no_cgroups, "dependsOn": a.depends_on,
-        "autoRemove": a.rm,
+        "autoRemove": a.rm, "network": a.network,
         "resources": { "memoryMax": a.memory, "pidsMax": a.pids_limit, "cpuWeight": a.cpu_weight },
     })
 }

@@ -35,6 +35,30 @@ pub struct Resources {
     pub cpu_weight: Option<u64>,
 }
 
+/// The network a container sees.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// Its own namespace, holding only loopback.
+    #[default]
+    Private,
+    /// The host's namespace.
+    Host,
+}
+
+impl std::str::FromStr for Network {
+    type Err = crate::error::Error;
+    fn from_str(s: &str) -> crate::error::Result<Self> {
+        match s {
+            "private" | "" => Ok(Network::Private),
+            "host" => Ok(Network::Host),
+            other => {
+                Err(crate::error::Error::invalid_argument("network", format!("{other:?} is neither private nor host")))
+            }
+        }
+    }
+}
+
 /// A create request, transport-neutral. Unset fields take berth.conf defaults.
 #[derive(Debug, Clone, Default)]
 pub struct CreateSpec {
@@ -58,6 +82,7 @@ pub struct CreateSpec {
     pub depends_on: Vec<String>,
     pub auto_remove: bool,
     pub resources: Resources,
+    pub network: Option<String>,
 }
 
 /// A volume as the container mounts it, after create resolved its name.
@@ -109,6 +134,8 @@ pub struct ContainerConfig {
     pub depends_on: Vec<String>,
     pub auto_remove: bool,
     pub resources: Resources,
+    #[serde(default)]
+    pub network: Network,
     /// Unix nanoseconds.
     pub created_nanos: i64,
 }

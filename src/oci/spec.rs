@@ -6,7 +6,7 @@
 //! secrets as bind mounts, and the resource limits.
 
 use crate::config::CgroupManager;
-use crate::container::ContainerConfig;
+use crate::container::{ContainerConfig, Network};
 use crate::error::{Error, Result};
 use oci_spec::runtime::{
     Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxPidsBuilder,
@@ -147,7 +147,7 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     }
     let mut linux = LinuxBuilder::default()
         .resources(resources.build().map_err(spec_err)?)
-        .namespaces(oci_spec::runtime::get_default_namespaces())
+        .namespaces(namespaces(c.network))
         .masked_paths(oci_spec::runtime::get_default_maskedpaths())
         .readonly_paths(oci_spec::runtime::get_default_readonly_paths());
     if let Some(path) = cgroups_path(c) {
@@ -199,6 +199,15 @@ fn lookup_gid_of_uid(rootfs: &Path, uid: &str) -> u32 {
         .unwrap_or(0)
 }
 
+/// Podman's namespaces: private pid, mount, ipc, uts, cgroup, and network
+/// unless the host's is asked for.
+fn namespaces(network: Network) -> Vec<oci_spec::runtime::LinuxNamespace> {
+    oci_spec::runtime::get_default_namespaces()
+        .into_iter()
+        .filter(|ns| network == Network::Private || ns.typ() != oci_spec::runtime::LinuxNamespaceType::Network)
+        .collect()
+}
+
 /// The zone file for /etc/localtime: none for "", the host's for "local".
 fn localtime(tz: &str) -> Option<PathBuf> {
     match tz {
@@ -229,10 +238,13 @@ pub fn hosts_file(id: &str) -> String {
     format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n", hostname(id))
 }
 
-/// resolv.conf: the host's, unless it points at a loopback resolver the
-/// container's own network cannot reach.
-pub fn resolv_conf() -> String {
+/// resolv.conf: the host's; in a private network without the loopback
+/// resolvers it cannot reach.
+pub fn resolv_conf(network: Network) -> String {
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    if network == Network::Host {
+        return host;
+    }
     let usable: Vec<&str> = host
         .lines()
         .filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1"))))

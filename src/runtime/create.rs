@@ -143,6 +143,7 @@ impl Runtime {
             depends_on: Vec::new(),
             auto_remove: spec.auto_remove,
             resources: spec.resources.clone(),
+            network: spec.network.as_deref().unwrap_or("private").parse()?,
             created_nanos: 0,
         })
     }

@@ -107,6 +107,7 @@ impl Runtime {
             depends_on: Vec::new(),
             auto_remove: false,
             resources: Resources::default(),
+            network: Default::default(),
             created_nanos: 0,
         })
     }

@@ -93,7 +93,7 @@ impl Runtime {
             let files = HostFiles {
                 hosts: write("hosts", &spec::hosts_file(&config.id))?,
                 hostname: write("hostname", &format!("{}\n", spec::hostname(&config.id)))?,
-                resolv_conf: write("resolv.conf", &spec::resolv_conf())?,
+                resolv_conf: write("resolv.conf", &spec::resolv_conf(config.network))?,
                 secrets,
                 volume_dirs,
             };

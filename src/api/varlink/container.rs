@@ -48,6 +48,7 @@ fn spec_from(o: vl::CreateOptions) -> CreateSpec {
                 cpu_weight: r.cpuWeight.map(|v| v.max(0) as u64),
             })
             .unwrap_or_default(),
+        network: o.network,
     }
 }
 
