@@ -185,4 +185,20 @@ fn storage_api_mounts_and_finds_strangers() {
     std::fs::create_dir_all(d.root().join("containers/stranger")).unwrap();
     let ext = c.call("io.berth.Storage.ListExternal", json!({})).unwrap()["containers"].clone();
     assert_eq!(ext[0]["id"], "stranger");
+    // An overlay left mounted by a crash: found, then unmounted by repair.
+    let merged = d.dir.path().join("run/overlay/leftover/merged");
+    std::fs::create_dir_all(&merged).unwrap();
+    assert!(std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "tmpfs"])
+        .arg(&merged)
+        .status()
+        .unwrap()
+        .success());
+    let ext = c.call("io.berth.Storage.ListExternal", json!({})).unwrap()["containers"].clone();
+    assert!(ext.as_array().unwrap().iter().any(|e| e["id"] == "leftover" && e["mounted"] == true), "{ext}");
+    let problems = c.call("io.berth.System.Check", json!({ "repair": true })).unwrap()["problems"].clone();
+    let kinds: Vec<&str> = problems.as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"orphan-overlay") && kinds.contains(&"orphan-container-storage"), "{problems}");
+    assert!(!merged.exists());
+    assert_eq!(c.call("io.berth.Storage.ListExternal", json!({})).unwrap()["containers"], json!([]));
 }

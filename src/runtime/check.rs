@@ -4,6 +4,7 @@
 //!
 //! - a container left `removing`: the removal is finished;
 //! - a container or volume directory without a record: it is deleted;
+//! - an overlay of a container without a record: it is unmounted and deleted;
 //! - a volume record without its directory: the directory is made again;
 //! - a container whose stored configuration cannot be read: reported only
 //!   (evict removes it). Start-up skips this one: it reads every record.
@@ -71,6 +72,16 @@ impl Runtime {
                 repair,
                 result,
             ));
+        }
+        let overlays = self.config.run_root.join("overlay");
+        for id in orphans(&overlays, &known).unwrap_or_default() {
+            let merged = overlays.join(&id).join("merged");
+            let result = if repair {
+                crate::storage::overlay::unmount(&merged).and_then(|_| super::remove_tree(&overlays.join(&id)))
+            } else {
+                Ok(())
+            };
+            problems.push(problem("orphan-overlay", &id, "overlay mount without a container record", repair, result));
         }
         let volume_names: HashSet<String> = volumes.iter().map(|v| v.config.name.clone()).collect();
         for name in orphans(&self.config.root.join("volumes"), &volume_names)? {
