@@ -334,3 +334,30 @@ fn private_network_has_only_loopback_host_network_has_the_hosts() {
     );
     assert_eq!(error_of(r), "io.berth.Container.InvalidArgument");
 }
+
+#[test]
+fn prune_takes_created_and_exited_and_keeps_running() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let created = create(&mut c, &d, "created", &["/bin/sleep", "600"], json!({}));
+    let exited = create(&mut c, &d, "exited", &["/bin/true"], json!({}));
+    let running = create(&mut c, &d, "running", &["/bin/sleep", "600"], json!({}));
+    let configured = create(&mut c, &d, "configured", &["/bin/true"], json!({}));
+    call(&mut c, "Init", "created", json!({}));
+    let init_pid = state(&mut c, "created")["pid"].as_i64().unwrap();
+    call(&mut c, "Start", "exited", json!({}));
+    call(&mut c, "Wait", "exited", json!({}));
+    call(&mut c, "Start", "running", json!({}));
+    let reports = c.call("io.berth.Container.Prune", json!({})).unwrap()["reports"].clone();
+    let mut pruned: Vec<&str> = reports.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    pruned.sort();
+    let mut want = vec![created.as_str(), exited.as_str(), configured.as_str()];
+    want.sort();
+    assert_eq!(pruned, want);
+    assert!(reports.as_array().unwrap().iter().all(|r| r["error"].is_null()), "{reports}");
+    for id in [&created, &exited, &configured] {
+        assert_gone(&d, &mut c, id);
+    }
+    assert!(!pid_alive(init_pid), "the created container's init was stopped");
+    assert_eq!(state(&mut c, &running)["state"], "running");
+}

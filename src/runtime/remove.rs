@@ -73,21 +73,7 @@ impl Runtime {
         self.unmount_rootfs(id, true).await?;
         super::remove_tree(&dir)?;
         let key = id.to_string();
-        let removed_volumes = self
-            .db
-            .write(move |tx| {
-                let mounted = tx.container_volumes(&key)?;
-                tx.delete_container(&key)?;
-                let mut removed = Vec::new();
-                for v in mounted.into_iter().filter(|v| volumes && v.anonymous) {
-                    if tx.volume_users(&v.name)?.is_empty() {
-                        tx.delete_volume(&v.name)?;
-                        removed.push(v.name);
-                    }
-                }
-                Ok(removed)
-            })
-            .await?;
+        let removed_volumes = self.db.write(move |tx| delete_records(tx, &key, volumes)).await?;
         self.events.emit(Event::new(EventType::Container, "remove", id, name));
         let mut failures = Vec::new();
         for v in removed_volumes {
@@ -107,8 +93,23 @@ impl Runtime {
     }
 }
 
+/// Step 3: delete a container's records and, with `volumes`, its anonymous
+/// volumes no other container uses; returns those volumes.
+pub(super) fn delete_records(tx: &Tx, id: &str, volumes: bool) -> Result<Vec<String>> {
+    let mounted = tx.container_volumes(id)?;
+    tx.delete_container(id)?;
+    let mut removed = Vec::new();
+    for v in mounted.into_iter().filter(|v| volumes && v.anonymous) {
+        if tx.volume_users(&v.name)?.is_empty() {
+            tx.delete_volume(&v.name)?;
+            removed.push(v.name);
+        }
+    }
+    Ok(removed)
+}
+
 /// The refusals of step 1; returns the container's state.
-fn check_removable(tx: &Tx, id: &str, opts: RemoveOptions) -> Result<State> {
+pub(super) fn check_removable(tx: &Tx, id: &str, opts: RemoveOptions) -> Result<State> {
     let record = tx.container(id)?.ok_or_else(|| Error::NoSuchContainer(id.to_string()))?;
     record.config()?;
     let state = record.status.state;
