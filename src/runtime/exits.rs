@@ -81,7 +81,8 @@ impl Runtime {
     /// Record an exit under the caller's lock: the code from conmon's exit
     /// file, state `exited`; then the runtime's state is deleted. The record
     /// and the `died` event come first, so that waiters are not held up by the
-    /// runtime; a delete that fails is repeated by the next init or removal.
+    /// runtime. A delete that fails is reported (the watcher logs it) and is
+    /// repeated by the next init.
     pub(super) async fn finish_exit_locked(&self, c: &ContainerConfig) -> Result<i32> {
         let paths = self.oci_paths(&c.id);
         let exit_file = paths.exit_file.clone();
