@@ -400,7 +400,7 @@ fn run(cli: Cli) -> Result<ExitCode, ClientError> {
             let r = c.call("io.berth.Container.List", json!({ "all": all, "filters": filter, "latest": latest }))?;
             let list = r["containers"].as_array().cloned().unwrap_or_default();
             if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+                pretty(&list);
             } else if quiet {
                 list.iter().for_each(|c| println!("{}", short(&c["id"])));
             } else {
@@ -414,11 +414,11 @@ fn run(cli: Cli) -> Result<ExitCode, ClientError> {
                     c.call("io.berth.Container.Inspect", json!({ "nameOrId": n, "size": size }))?["container"].take(),
                 );
             }
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            pretty(&out);
         }
         Command::Exists { name } => {
             let r = c.call("io.berth.Container.Exists", json!({ "nameOrId": name }))?;
-            return Ok(if r["exists"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            return Ok(exists_code(&r));
         }
         Command::Rename { container, new_name } => {
             c.call("io.berth.Container.Rename", json!({ "nameOrId": container, "newName": new_name }))?;
@@ -474,7 +474,7 @@ fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         }
         Command::Info => {
             let r = c.call("io.berth.System.Info", json!({}))?;
-            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            pretty(&r);
         }
         Command::System(SystemCommand::Check { repair }) => {
             let r = c.call("io.berth.System.Check", json!({ "repair": repair }))?;
@@ -494,7 +494,7 @@ fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         }
         Command::System(SystemCommand::Prune) => {
             let r = c.call("io.berth.System.Prune", json!({}))?;
-            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            pretty(&r);
         }
     }
     ok
@@ -584,17 +584,17 @@ fn pod(c: &mut Client, cmd: PodCommand) -> Result<ExitCode, ClientError> {
         }
         PodCommand::Inspect { name } => {
             let r = c.call("io.berth.Pod.Inspect", json!({ "nameOrId": name }))?;
-            println!("{}", serde_json::to_string_pretty(&r["pod"]).unwrap_or_default());
+            pretty(&r["pod"]);
         }
         PodCommand::Exists { name } => {
             let r = c.call("io.berth.Pod.Exists", json!({ "nameOrId": name }))?;
-            return Ok(if r["exists"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            return Ok(exists_code(&r));
         }
         PodCommand::List(ListArgs { filter, format }) => {
             let r = c.call("io.berth.Pod.List", json!({ "filters": filter }))?;
             let pods = r["pods"].as_array().cloned().unwrap_or_default();
             if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&pods).unwrap_or_default());
+                pretty(&pods);
             } else {
                 println!("{:<14}{:<24}{:<16}# OF CONTAINERS", "POD ID", "NAME", "CREATED");
                 for p in pods {
@@ -626,17 +626,17 @@ fn volume(c: &mut Client, cmd: VolumeCommand) -> Result<ExitCode, ClientError> {
         }
         VolumeCommand::Inspect { name } => {
             let r = c.call("io.berth.Volume.Inspect", json!({ "name": name }))?;
-            println!("{}", serde_json::to_string_pretty(&r["volume"]).unwrap_or_default());
+            pretty(&r["volume"]);
         }
         VolumeCommand::Exists { name } => {
             let r = c.call("io.berth.Volume.Exists", json!({ "name": name }))?;
-            return Ok(if r["exists"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            return Ok(exists_code(&r));
         }
         VolumeCommand::List(ListArgs { filter, format }) => {
             let r = c.call("io.berth.Volume.List", json!({ "filters": filter }))?;
             let vols = r["volumes"].as_array().cloned().unwrap_or_default();
             if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&vols).unwrap_or_default());
+                pretty(&vols);
             } else {
                 println!("{:<10}VOLUME NAME", "DRIVER");
                 vols.iter().for_each(|v| println!("{:<10}{}", "local", v["name"].as_str().unwrap_or_default()));
@@ -669,7 +669,7 @@ fn image(c: &mut Client, cmd: ImageCommand) -> Result<ExitCode, ClientError> {
             let r = c.call("io.berth.Image.List", json!({}))?;
             let images = r["images"].as_array().cloned().unwrap_or_default();
             if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&images).unwrap_or_default());
+                pretty(&images);
             } else {
                 println!("{:<40}{:<14}{:<16}SIZE", "REPOSITORY:TAG", "IMAGE ID", "CREATED");
                 for i in images {
@@ -689,7 +689,7 @@ fn image(c: &mut Client, cmd: ImageCommand) -> Result<ExitCode, ClientError> {
         }
         ImageCommand::Inspect { reference } => {
             let r = c.call("io.berth.Image.Inspect", json!({ "reference": reference }))?;
-            println!("{}", serde_json::to_string_pretty(&r["image"]).unwrap_or_default());
+            pretty(&r["image"]);
         }
         ImageCommand::Tag { reference, name } => {
             c.call("io.berth.Image.Tag", json!({ "reference": reference, "name": name }))?;
@@ -703,6 +703,19 @@ fn image(c: &mut Client, cmd: ImageCommand) -> Result<ExitCode, ClientError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `exists` commands answer with their exit code: 0 yes, 1 no.
+fn exists_code(reply: &Value) -> ExitCode {
+    if reply["exists"] == json!(true) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn pretty(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
 fn short(id: &Value) -> &str {
