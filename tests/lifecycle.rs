@@ -361,3 +361,49 @@ fn prune_takes_created_and_exited_and_keeps_running() {
     assert!(!pid_alive(init_pid), "the created container's init was stopped");
     assert_eq!(state(&mut c, &running)["state"], "running");
 }
+
+#[test]
+fn pods_start_stop_and_kill_their_containers_infra_first() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let pod = c.call("io.berth.Pod.Create", json!({ "name": "p", "infra": true })).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let infra = c.call("io.berth.Pod.Inspect", json!({ "nameOrId": "p" })).unwrap()["pod"]["infraId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = create(&mut c, &d, "a", &["/bin/sleep", "600"], json!({ "pod": "p", "stopTimeout": 1 }));
+    let b = create(
+        &mut c,
+        &d,
+        "b",
+        &["/bin/sh", "-c", "trap 'exit 3' TERM; while :; do sleep 0.1; done"],
+        json!({ "pod": "p" }),
+    );
+    let started = c.call("io.berth.Pod.Start", json!({ "nameOrId": "p" })).unwrap();
+    assert_eq!(started["id"], pod.as_str());
+    assert_eq!(started["containers"], json!([infra, a, b]));
+    for id in [&infra, &a, &b] {
+        assert_eq!(state(&mut c, id)["state"], "running");
+    }
+    // Starting again starts nothing new.
+    assert_eq!(c.call("io.berth.Pod.Start", json!({ "nameOrId": "p" })).unwrap()["containers"], json!([]));
+    let stopped = c.call("io.berth.Pod.Stop", json!({ "nameOrId": "p" })).unwrap();
+    assert_eq!(stopped["containers"], json!([a, b, infra]), "infra last");
+    assert_eq!(state(&mut c, &b)["exitCode"], 3);
+    assert_eq!(state(&mut c, &a)["exitCode"], 137);
+    c.call("io.berth.Pod.Start", json!({ "nameOrId": "p" })).unwrap();
+    let killed = c.call("io.berth.Pod.Kill", json!({ "nameOrId": "p", "signal": "KILL" })).unwrap();
+    assert_eq!(killed["containers"].as_array().unwrap().len(), 3);
+    for id in [&infra, &a, &b] {
+        assert_eq!(call(&mut c, "Wait", id, json!({}))["exitCode"], 137);
+    }
+    c.call("io.berth.Pod.Start", json!({ "nameOrId": "p" })).unwrap();
+    let removed = c.call("io.berth.Pod.Remove", json!({ "nameOrId": "p", "force": true })).unwrap();
+    assert_eq!(removed["removedContainers"].as_array().unwrap().len(), 3);
+    for id in [&infra, &a, &b] {
+        assert_gone(&d, &mut c, id);
+    }
+}

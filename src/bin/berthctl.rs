@@ -260,6 +260,22 @@ enum PodCommand {
     #[command(alias = "ls")]
     List(ListArgs),
     Rm(RmArgs),
+    /// Start a pod's containers, infra first.
+    Start {
+        name: String,
+    },
+    /// Stop a pod's containers.
+    Stop {
+        name: String,
+        #[arg(short, long)]
+        time: Option<i64>,
+    },
+    /// Signal a pod's containers.
+    Kill {
+        name: String,
+        #[arg(short, long)]
+        signal: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -608,6 +624,13 @@ fn pod(c: &mut Client, cmd: PodCommand) -> Result<ExitCode, ClientError> {
                 }
             }
         }
+        PodCommand::Start { name } => print_ids(c.call("io.berth.Pod.Start", json!({ "nameOrId": name }))?),
+        PodCommand::Stop { name, time } => {
+            print_ids(c.call("io.berth.Pod.Stop", json!({ "nameOrId": name, "timeout": time }))?)
+        }
+        PodCommand::Kill { name, signal } => {
+            print_ids(c.call("io.berth.Pod.Kill", json!({ "nameOrId": name, "signal": signal }))?)
+        }
         PodCommand::Rm(RmArgs { names, force }) => {
             for n in names {
                 let r = c.call("io.berth.Pod.Remove", json!({ "nameOrId": n, "force": force }))?;
@@ -703,6 +726,14 @@ fn image(c: &mut Client, cmd: ImageCommand) -> Result<ExitCode, ClientError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A pod command's answer: the pod, then the containers it acted on.
+fn print_ids(reply: Value) {
+    println!("{}", reply["id"].as_str().unwrap_or_default());
+    for id in reply["containers"].as_array().into_iter().flatten() {
+        println!("  {}", id.as_str().unwrap_or_default());
+    }
 }
 
 /// `exists` commands answer with their exit code: 0 yes, 1 no.

@@ -12,8 +12,10 @@ use crate::events::{now_nanos, Event, EventType};
 use crate::names;
 use crate::pod::{pod_cgroup, validate_cgroup_parent, PodConfig, PodFilters, PodSpec};
 
-/// The command an infra container holds the pod with.
-const INFRA_COMMAND: &str = "/pause";
+/// The infra container holds the pod with busybox-static (a runtime
+/// dependency) sleeping for ever; SIGKILL stops it at once.
+const INFRA_COMMAND: [&str; 3] = ["/bin/busybox", "sleep", "2147483647"];
+const INFRA_BINARY: &str = "/bin/busybox";
 
 /// A pod with its member containers.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -75,24 +77,35 @@ impl Runtime {
         Ok((pod.id, pod.name))
     }
 
-    /// An infra container's configuration, but for its identity and pod.
+    /// An infra container's configuration, but for its identity and pod. Its
+    /// root holds only a copy of busybox, made the first time it is needed.
     fn infra_config(&self) -> Result<ContainerConfig> {
         let cfg = &self.config;
         let (runtime, runtime_path) = cfg.resolve_runtime(&cfg.default_runtime)?;
+        let bin = cfg.root.join("infra-rootfs/bin");
+        if !bin.join("busybox").is_file() {
+            if !std::path::Path::new(INFRA_BINARY).is_file() {
+                return Err(Error::RuntimeNotAvailable(format!(
+                    "{INFRA_BINARY} (busybox-static), for infra containers"
+                )));
+            }
+            std::fs::create_dir_all(&bin).map_err(|e| Error::storage(bin.display(), e))?;
+            std::fs::copy(INFRA_BINARY, bin.join("busybox")).map_err(|e| Error::storage(bin.display(), e))?;
+        }
         Ok(ContainerConfig {
             id: String::new(),
             name: String::new(),
             rootfs: Some(cfg.root.join("infra-rootfs")),
             image: None,
             image_id: None,
-            command: vec![INFRA_COMMAND.to_string()],
+            command: INFRA_COMMAND.iter().map(|s| s.to_string()).collect(),
             env: Default::default(),
             workdir: None,
             user: None,
             labels: Default::default(),
             pod: None,
             is_infra: true,
-            stop_signal: cfg.stop_signal,
+            stop_signal: nix::sys::signal::Signal::SIGKILL as i32,
             stop_timeout: cfg.stop_timeout,
             shm_size: cfg.shm_size,
             timezone: String::new(),
@@ -190,5 +203,94 @@ impl Runtime {
             .await?;
         self.events.emit(Event::new(EventType::Pod, "remove", &id, &pod.name));
         Ok((id, removed))
+    }
+
+    /// Start a pod: its infra container first, then the others in the order
+    /// they were created; running ones are left as they are. Every member is
+    /// tried; failures are reported together. Returns the started IDs.
+    pub async fn start_pod(&self, name_or_id: &str) -> Result<(String, Vec<String>)> {
+        self.pod_each(name_or_id, "start", true, |rt, id| {
+            Box::pin(async move {
+                let (_, status) = rt.load_container(&id).await?;
+                if matches!(status.state, crate::container::State::Running | crate::container::State::Paused) {
+                    return Ok(false);
+                }
+                rt.start_container(&id).await.map(|_| true)
+            })
+        })
+        .await
+    }
+
+    /// Stop a pod's running members, infra last.
+    pub async fn stop_pod(&self, name_or_id: &str, timeout: Option<u32>) -> Result<(String, Vec<String>)> {
+        self.pod_each(name_or_id, "stop", false, move |rt, id| {
+            Box::pin(async move {
+                let (_, status) = rt.load_container(&id).await?;
+                if status.state.can_stop(&id).is_err() {
+                    return Ok(false);
+                }
+                rt.stop_container(&id, timeout).await.map(|_| true)
+            })
+        })
+        .await
+    }
+
+    /// Signal a pod's members that have processes.
+    pub async fn kill_pod(&self, name_or_id: &str, signal: Option<String>) -> Result<(String, Vec<String>)> {
+        self.pod_each(name_or_id, "kill", false, move |rt, id| {
+            let signal = signal.clone();
+            Box::pin(async move {
+                let (_, status) = rt.load_container(&id).await?;
+                if status.state.can_kill(&id).is_err() {
+                    return Ok(false);
+                }
+                rt.kill_container(&id, signal.as_deref()).await.map(|_| true)
+            })
+        })
+        .await
+    }
+
+    /// Apply `act` to every member of a pod under the pod's lock (infra first
+    /// when `infra_first`, else last); the IDs it acted on.
+    async fn pod_each<F>(
+        &self,
+        name_or_id: &str,
+        action: &str,
+        infra_first: bool,
+        act: F,
+    ) -> Result<(String, Vec<String>)>
+    where
+        F: for<'a> Fn(
+            &'a Runtime,
+            String,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool>> + Send + 'a>>,
+    {
+        let id = self.lookup_pod_id(name_or_id).await?;
+        let _lock = self.locks.lock(&id).await;
+        let key = id.clone();
+        // pod_members lists the infra container last.
+        let mut members = self.db.read(move |tx| tx.pod_members(&key)).await?;
+        let pod = self.inspect_pod(&id).await?.config;
+        if infra_first {
+            if let Some(infra) = &pod.infra_id {
+                members.retain(|m| m != infra);
+                members.insert(0, infra.clone());
+            }
+        }
+        let mut done = Vec::new();
+        let mut failures = Vec::new();
+        for member in members {
+            match act(self, member.clone()).await {
+                Ok(true) => done.push(member),
+                Ok(false) => {}
+                Err(e) => failures.push(format!("{member}: {e}")),
+            }
+        }
+        self.events.emit(Event::new(EventType::Pod, action, &id, &pod.name));
+        if failures.is_empty() {
+            Ok((id, done))
+        } else {
+            Err(Error::Runtime(format!("pod {id}: {action} failed for {}", failures.join("; "))))
+        }
     }
 }

@@ -63,4 +63,20 @@ impl vl::VarlinkInterface for PodApi {
         let r = self.0.run(self.0.runtime.remove_pod(&name_or_id, force.unwrap_or(false)));
         answer(call, IFACE, r, |c, (id, removed)| c.reply(id, removed))
     }
+
+    fn start(&self, call: &mut dyn vl::Call_Start, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.start_pod(&name_or_id));
+        answer(call, IFACE, r, |c, (id, ids)| c.reply(id, ids))
+    }
+
+    fn stop(&self, call: &mut dyn vl::Call_Stop, name_or_id: String, timeout: Option<i64>) -> varlink::Result<()> {
+        let timeout = timeout.filter(|t| *t >= 0).map(|t| t.min(u32::MAX as i64) as u32);
+        let r = self.0.run(self.0.runtime.stop_pod(&name_or_id, timeout));
+        answer(call, IFACE, r, |c, (id, ids)| c.reply(id, ids))
+    }
+
+    fn kill(&self, call: &mut dyn vl::Call_Kill, name_or_id: String, signal: Option<String>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.kill_pod(&name_or_id, signal));
+        answer(call, IFACE, r, |c, (id, ids)| c.reply(id, ids))
+    }
 }
