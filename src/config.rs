@@ -93,6 +93,10 @@ pub struct Config {
     pub stop_timeout: u32,
     pub timezone: String,
     pub log_driver: String,
+    /// What conmon runs when a container exits: a call to berthd's socket, so
+    /// that a socket-activated berthd starts and records the exit even when it
+    /// was not running. Set by berthd from the address it serves.
+    pub exit_command: Option<Vec<String>>,
 }
 
 pub const LOG_DRIVERS: &[&str] = &["k8s-file", "journald", "none"];
@@ -128,6 +132,7 @@ impl Config {
             stop_timeout: e.stop_timeout.unwrap_or(10),
             timezone: e.timezone.unwrap_or_default(),
             log_driver: validate_log_driver(e.log_driver.unwrap_or_else(|| "k8s-file".into()))?,
+            exit_command: None,
         })
     }
 

@@ -407,3 +407,57 @@ fn pods_start_stop_and_kill_their_containers_infra_first() {
         assert_gone(&d, &mut c, id);
     }
 }
+
+/// As systemd does for berth.socket: hold the listening socket while berthd
+/// is down, and start berthd with it (LISTEN_FDS) when a client connects.
+#[test]
+fn an_exit_while_berthd_is_down_wakes_it_through_its_socket() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let mut d = Daemon::start();
+    let mut c = d.client();
+    create(&mut c, &d, "late", &["/bin/sh", "-c", "sleep 1; exit 4"], json!({}));
+    let gone = create(&mut c, &d, "gone", &["/bin/sh", "-c", "sleep 1; exit 5"], json!({ "autoRemove": true }));
+    call(&mut c, "Start", "late", json!({}));
+    call(&mut c, "Start", "gone", json!({}));
+    drop(c);
+    d.child.kill().unwrap();
+    d.child.wait().unwrap();
+    let _ = std::fs::remove_file(d.socket());
+    let listener = std::os::unix::net::UnixListener::bind(d.socket()).unwrap();
+    // conmon's exit command connects: the socket becomes readable.
+    let mut fds = [nix::poll::PollFd::new(std::os::fd::AsFd::as_fd(&listener), nix::poll::PollFlags::POLLIN)];
+    let ready = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(10_000u16)).unwrap();
+    assert_eq!(ready, 1, "no exit command connected");
+    let fd = listener.as_raw_fd();
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.args(["-c", "export LISTEN_PID=$$ LISTEN_FDS=1; exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_berthd")])
+        .arg("--root")
+        .arg(d.root())
+        .arg("--run-root")
+        .arg(d.dir.path().join("run"))
+        .args(["--idle-timeout", "0", "--dbus", "none", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
+        .stdout(std::process::Stdio::null());
+    // SAFETY: dup2 and fcntl are async-signal-safe; the listener outlives
+    // the spawn. dup2 onto itself would keep close-on-exec, hence the fcntl.
+    unsafe {
+        cmd.pre_exec(move || {
+            let r = if fd == 3 { nix::libc::fcntl(3, nix::libc::F_SETFD, 0) } else { nix::libc::dup2(fd, 3) };
+            if r == -1 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(())
+            }
+        });
+    }
+    d.child = cmd.spawn().unwrap();
+    let mut c = d.client();
+    let st = state(&mut c, "late");
+    assert_eq!((st["state"].as_str(), st["exitCode"].as_i64()), (Some("exited"), Some(4)));
+    // The other one may exit a moment after the wake-up; then it is removed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while call(&mut c, "Exists", &gone, json!({}))["exists"] == true {
+        assert!(Instant::now() < deadline, "the autoRemove container was not removed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -97,9 +97,12 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(bus = args.dbus.as_str(), "the D-Bus API is not served by this build; varlink only");
     }
 
+    let default_address = format!("unix:{}", config.run_root.join("io.berth").display());
+    let address = args.varlink.clone().unwrap_or(default_address);
+    config.exit_command = exit_command(&address);
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let runtime = tokio.block_on(Runtime::open(config.clone()))?;
-    let (listener, owned_path) = listener(activated, args.varlink.as_deref(), &config)?;
+    let (listener, owned_path) = listener(activated, &address)?;
     if let Some(path) = owned_path.clone() {
         tokio.spawn(async move {
             shutdown_signal().await;
@@ -138,6 +141,16 @@ async fn shutdown_signal() {
     }
 }
 
+/// conmon's exit command: `berthctl --address ADDRESS info`, which only
+/// connects. A running berthd learns of the exit from its watcher anyway; a
+/// stopped one behind a listening socket (systemd's) is started by the
+/// connection and records the exit in its start-up re-sync. None when
+/// berthctl is not installed next to berthd.
+fn exit_command(address: &str) -> Option<Vec<String>> {
+    let ctl = std::env::current_exe().ok()?.with_file_name("berthctl");
+    ctl.is_file().then(|| vec![ctl.display().to_string(), "--address".into(), address.into(), "info".into()])
+}
+
 /// One berthd per root: hold an exclusive lock on ROOT/berthd.lock.
 fn lock_root(root: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
     use nix::fcntl::{Flock, FlockArg};
@@ -154,18 +167,20 @@ fn lock_root(root: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
 
 /// The socket to serve: the one systemd passed, or a new one at `address`
 /// (whose path is returned so that it can be removed on exit).
-fn listener(
-    activated: Option<i32>,
-    address: Option<&str>,
-    config: &Config,
-) -> Result<(UnixListener, Option<PathBuf>), String> {
+fn listener(activated: Option<i32>, address: &str) -> Result<(UnixListener, Option<PathBuf>), String> {
     if let Some(fd) = activated {
+        use nix::sys::stat::{fstat, SFlag};
+        // SAFETY: the descriptor is only looked at here, not taken.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let is_socket = fstat(borrowed)
+            .is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFSOCK);
+        if !is_socket {
+            return Err(format!("LISTEN_FDS names descriptor {fd}, which is not a socket"));
+        }
         // SAFETY: systemd passed this descriptor to us alone (LISTEN_PID is
-        // our PID) and nothing else in the process owns it.
+        // our PID), it is a socket, and nothing else in the process owns it.
         return Ok((unsafe { UnixListener::from_raw_fd(fd) }, None));
     }
-    let default = format!("unix:{}", config.run_root.join("io.berth").display());
-    let address = address.unwrap_or(&default);
     let path = PathBuf::from(berth::client::socket_path(address));
     if UnixStream::connect(&path).is_ok() {
         return Err(format!("{address} is already served by another process"));

@@ -32,6 +32,8 @@ pub struct Launch<'a> {
     pub exits_dir: &'a Path,
     pub sockets_dir: &'a Path,
     pub no_cgroups: bool,
+    /// Program and arguments conmon runs after the container exits.
+    pub exit_command: Option<&'a [String]>,
 }
 
 #[derive(serde::Deserialize)]
@@ -82,6 +84,12 @@ impl Launch<'_> {
         }
         if self.no_cgroups {
             args.extend(["--runtime-arg".into(), "--cgroup-manager".into(), "--runtime-arg".into(), "disabled".into()]);
+        }
+        if let Some((program, rest)) = self.exit_command.and_then(|c| c.split_first()) {
+            args.extend(["--exit-command".into(), program.clone()]);
+            for a in rest {
+                args.extend(["--exit-command-arg".into(), a.clone()]);
+            }
         }
         args
     }

@@ -76,6 +76,7 @@ impl Runtime {
         let runc = self.runc_for(c);
         let volume_dirs = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();
         let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
+        let exit_command = self.config.exit_command.clone();
         let config = c.clone();
         let pid = blocking(move || {
             let bundle = &paths.bundle;
@@ -112,6 +113,7 @@ impl Runtime {
                 exits_dir: &exits_dir,
                 sockets_dir: &sockets_dir,
                 no_cgroups: config.no_cgroups,
+                exit_command: exit_command.as_deref(),
             }
             .create()
         })

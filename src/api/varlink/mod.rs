@@ -168,8 +168,24 @@ impl Server {
             if ready > 0 {
                 match listener.accept() {
                     Ok((stream, _)) => self.spawn_connection(stream),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => tracing::warn!("accept: {e}"),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {}
+                    // Out of descriptors or an aborted handshake: back off, go on.
+                    Err(e)
+                        if matches!(
+                            e.raw_os_error(),
+                            Some(
+                                nix::libc::EMFILE
+                                    | nix::libc::ENFILE
+                                    | nix::libc::ECONNABORTED
+                                    | nix::libc::ENOBUFS
+                                    | nix::libc::ENOMEM
+                            )
+                        ) =>
+                    {
+                        tracing::warn!("accept: {e}");
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    Err(e) => return Err(e),
                 }
                 continue;
             }
