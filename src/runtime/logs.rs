@@ -4,6 +4,10 @@
 use super::{blocking, Runtime};
 use crate::error::{Error, Result};
 use std::io::{Read, Seek, SeekFrom};
+use tokio::sync::mpsc;
+
+/// How often a followed log is looked at for new lines.
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// One line of output: when, which stream, what.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +81,30 @@ impl Runtime {
         })
         .await?;
         Ok((lines, offset + consumed as u64, status.state.in_runtime()))
+    }
+
+    /// Follow a container's log from byte `offset`: batches of new lines as
+    /// they are written, until the container has stopped and its log is read
+    /// to the end (or it is removed). Dropping the receiver ends the follow.
+    pub fn follow_logs(self: &std::sync::Arc<Self>, id: String, mut offset: u64) -> mpsc::Receiver<Vec<LogLine>> {
+        let (tx, rx) = mpsc::channel(16);
+        let rt = self.clone();
+        tokio::spawn(async move {
+            while !tx.is_closed() {
+                let Ok((lines, next, running)) = rt.read_logs(&id, offset).await else { return };
+                offset = next;
+                if !lines.is_empty() {
+                    if tx.send(lines).await.is_err() {
+                        return;
+                    }
+                } else if !running {
+                    return;
+                } else {
+                    tokio::time::sleep(FOLLOW_POLL).await;
+                }
+            }
+        });
+        rx
     }
 
     /// A container's log so far; with `tail`, only its last lines.

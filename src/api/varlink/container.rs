@@ -196,7 +196,7 @@ impl vl::VarlinkInterface for ContainerApi {
             return call.reply_struct(varlink::Reply::error("org.varlink.service.ExpectedMore", None));
         }
         let tail = tail.map(|t| t.max(0) as usize);
-        let (id, lines, mut offset) = match self.0.run(self.0.runtime.container_logs(&name_or_id, tail)) {
+        let (id, lines, offset) = match self.0.run(self.0.runtime.container_logs(&name_or_id, tail)) {
             Ok(found) => found,
             Err(e) => return call.reply_struct(super::error_reply(IFACE, &e)),
         };
@@ -205,22 +205,17 @@ impl vl::VarlinkInterface for ContainerApi {
         }
         call.set_continues(true);
         call.reply(lines.into_iter().map(line_to).collect())?;
+        // Inside the tokio runtime: the follow runs as a task there.
+        let mut batches = self.0.run(async { self.0.runtime.follow_logs(id, offset) });
         loop {
-            let (lines, next, running) = match self.0.run(self.0.runtime.read_logs(&id, offset)) {
-                Ok(read) => read,
-                // The container went away: the stream ends.
-                Err(_) => (Vec::new(), offset, false),
-            };
-            offset = next;
-            if !lines.is_empty() {
-                call.reply(lines.into_iter().map(line_to).collect())?;
-            } else if !running {
-                call.set_continues(false);
-                return call.reply(Vec::new());
-            } else if super::peer_gone() {
-                return Ok(());
-            } else {
-                std::thread::sleep(LOG_POLL);
+            match self.0.run(async { tokio::time::timeout(HANGUP_CHECK, batches.recv()).await }) {
+                Ok(Some(lines)) => call.reply(lines.into_iter().map(line_to).collect())?,
+                Ok(None) => {
+                    call.set_continues(false);
+                    return call.reply(Vec::new());
+                }
+                Err(_quiet) if super::peer_gone() => return Ok(()),
+                Err(_quiet) => {}
             }
         }
     }
@@ -240,8 +235,8 @@ impl vl::VarlinkInterface for ContainerApi {
     }
 }
 
-/// How often a followed log looks for new lines.
-const LOG_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+/// How often a quiet followed log checks whether its client is still there.
+const HANGUP_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn line_to(l: LogLine) -> vl::LogLine {
     vl::LogLine { time: l.time, stream: l.stream, text: l.text }

@@ -209,16 +209,22 @@ impl Server {
             tracing::warn!("too many connections; closing a new one");
             return;
         }
-        let server = self.clone();
+        /// Counts the connection out however its thread ends, panics included.
+        struct Active(Arc<Server>);
+        impl Drop for Active {
+            fn drop(&mut self) {
+                self.0.touch();
+                self.0.active.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let active = Active(self.clone());
         let spawned = std::thread::Builder::new().name("varlink-conn".into()).spawn(move || {
-            if let Err(e) = server.serve_connection(stream) {
+            if let Err(e) = active.0.serve_connection(stream) {
                 tracing::debug!("connection closed: {e}");
             }
-            server.touch();
-            server.active.fetch_sub(1, Ordering::SeqCst);
         });
+        // On failure the closure, and with it the count, is dropped.
         if let Err(e) = spawned {
-            self.active.fetch_sub(1, Ordering::SeqCst);
             tracing::warn!("cannot start a connection thread: {e}");
         }
     }
