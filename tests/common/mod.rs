@@ -84,6 +84,18 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        // Containers outlive berthd by design: remove them first, so that a
+        // test (passing or not) leaves no processes or mounts behind.
+        if let Ok(mut c) = Client::connect(&self.address) {
+            let _ = c.set_timeout(Some(Duration::from_secs(30)));
+            let listed = c.call("io.berth.Container.List", serde_json::json!({ "all": true }));
+            for ctr in listed.ok().and_then(|r| r["containers"].as_array().cloned()).unwrap_or_default() {
+                let _ = c.call(
+                    "io.berth.Container.Remove",
+                    serde_json::json!({ "nameOrId": ctr["id"], "force": true, "volumes": true }),
+                );
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
