@@ -90,6 +90,8 @@ impl Drop for Daemon {
             let _ = c.set_timeout(Some(Duration::from_secs(30)));
             let listed = c.call("io.berth.Container.List", serde_json::json!({ "all": true }));
             for ctr in listed.ok().and_then(|r| r["containers"].as_array().cloned()).unwrap_or_default() {
+                // SIGKILL at once rather than wait out a stop timeout.
+                let _ = c.call("io.berth.Container.Stop", serde_json::json!({ "nameOrId": ctr["id"], "timeout": 0 }));
                 let _ = c.call(
                     "io.berth.Container.Remove",
                     serde_json::json!({ "nameOrId": ctr["id"], "force": true, "volumes": true }),
