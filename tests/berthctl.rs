@@ -116,3 +116,38 @@ fn images_and_run_from_an_image() {
     let out = d.ctl(&["image", "inspect", "demo:2"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("io.berth.Image.NoSuchImage"));
 }
+
+#[test]
+fn events_evict_and_system_prune() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    // `berthctl events` streams until it is stopped.
+    let mut events = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
+        .env("BERTH_ADDRESS", &d.address)
+        .args(["events", "--filter", "type=container"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let id = ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "watched", "/bin/true"])).trim().to_string();
+    ok(d.ctl(&["evict", "watched"]));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    events.kill().unwrap();
+    let out = events.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("container create {id} (name=watched)")), "{text}");
+    assert!(text.contains(&format!("container remove {id} (name=watched)")), "{text}");
+
+    ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "stale", "-v", "/anon", "/bin/true"]));
+    ok(d.ctl(&["pod", "create", "--name", "empty"]));
+    ok(d.ctl(&["volume", "create", "unused"]));
+    let report: Value = serde_json::from_str(&ok(d.ctl(&["system", "prune"]))).unwrap();
+    assert_eq!(report["containers"].as_array().unwrap().len(), 1);
+    assert_eq!(report["pods"].as_array().unwrap().len(), 1);
+    assert_eq!(report["volumes"].as_array().unwrap().len(), 2, "the named and the anonymous one: {report}");
+    let info: Value = serde_json::from_str(&ok(d.ctl(&["info"]))).unwrap();
+    assert_eq!(
+        (info["containers"].as_i64(), info["pods"].as_i64(), info["volumes"].as_i64()),
+        (Some(0), Some(0), Some(0))
+    );
+}
