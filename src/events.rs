@@ -66,15 +66,22 @@ pub fn now_nanos() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
 }
 
-/// The fan-out point. Slow subscribers lose the oldest events, never block writers.
+/// How many past events are kept for subscribers that ask for them (`since`).
+const HISTORY: usize = 4096;
+
+/// The fan-out point. Slow subscribers lose the oldest events, never block
+/// writers. The latest events are also kept, so that a subscriber can start
+/// from a point in the past and miss nothing between that and now.
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
+    // A std Mutex: held for a push or a copy, never across an await.
+    history: Arc<std::sync::Mutex<std::collections::VecDeque<Arc<Event>>>>,
 }
 
 impl EventBus {
     pub fn new() -> Self {
-        EventBus { tx: broadcast::channel(4096).0 }
+        EventBus { tx: broadcast::channel(4096).0, history: Default::default() }
     }
 
     pub fn emit(&self, event: Event) {
@@ -85,11 +92,26 @@ impl EventBus {
             name = event.name.as_str(),
             "event"
         );
-        let _ = self.tx.send(Arc::new(event));
+        let event = Arc::new(event);
+        let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        if history.len() == HISTORY {
+            history.pop_front();
+        }
+        history.push_back(event.clone());
+        // Sent under the lock, so that `subscribe_since` sees each event once.
+        let _ = self.tx.send(event);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
+    }
+
+    /// The kept events from `since_nanos` on, and a receiver for the ones
+    /// after them: together, every event from that point, none twice.
+    pub fn subscribe_since(&self, since_nanos: i64) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>) {
+        let history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        let past = history.iter().filter(|e| e.time_nanos >= since_nanos).cloned().collect();
+        (past, self.tx.subscribe())
     }
 }
 
@@ -100,9 +122,12 @@ impl Default for EventBus {
 }
 
 /// Event filters: type, action (or event), id (prefix), name, container, pod,
-/// volume (each an ID prefix or a name of that type), label.
+/// volume (each an ID prefix or a name of that type), label, and since (Unix
+/// seconds or a duration ago) to begin with kept past events.
 #[derive(Debug, Default)]
 pub struct EventFilters {
+    /// Unix nanoseconds: replay kept events from then on.
+    pub since: Option<i64>,
     types: Vec<String>,
     actions: Vec<String>,
     objects: Vec<(Option<EventType>, String)>,
@@ -121,10 +146,11 @@ impl EventFilters {
                 "pod" => f.objects.push((Some(EventType::Pod), value.into())),
                 "volume" => f.objects.push((Some(EventType::Volume), value.into())),
                 "label" => f.labels.push(LabelFilter::parse(value)),
+                "since" => f.since = Some(crate::container::filter::parse_until(value, now_nanos())?),
                 other => {
                     return Err(Error::invalid_argument(
                         "filters",
-                        format!("unknown event filter {other:?}; known: type, action, event, id, name, container, pod, volume, label"),
+                        format!("unknown event filter {other:?}; known: type, action, event, id, name, container, pod, volume, label, since"),
                     ))
                 }
             }
@@ -147,6 +173,21 @@ impl EventFilters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_replays_kept_events_once() {
+        let bus = EventBus::new();
+        bus.emit(Event::new(EventType::Container, "create", "a", "a"));
+        let cut = now_nanos();
+        bus.emit(Event::new(EventType::Container, "create", "b", "b"));
+        let (past, mut rx) = bus.subscribe_since(cut);
+        assert_eq!(past.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        bus.emit(Event::new(EventType::Container, "create", "c", "c"));
+        assert_eq!(rx.try_recv().unwrap().id, "c");
+        assert!(rx.try_recv().is_err());
+        let f = EventFilters::parse(&["since=10m".into()]).unwrap();
+        assert!(f.since.unwrap() < cut);
+    }
 
     #[test]
     fn event_filters() {

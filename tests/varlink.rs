@@ -236,27 +236,29 @@ fn prune_reports_each_container() {
 #[test]
 fn events_stream_with_more() {
     let d = Daemon::start();
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let mut c = d.client();
+    c.call("io.berth.Volume.Create", json!({ "name": "not-a-container" })).unwrap();
+    let (id, _) = create(&mut c, &d, json!({ "name": "ev", "labels": { "tier": "x" } }));
+    c.call("io.berth.Container.Rename", json!({ "nameOrId": "ev", "newName": "ev2" })).unwrap();
+    // Subscribing after the fact: `since` replays what happened, then the
+    // stream goes on live.
     let addr = d.address.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     let watcher = std::thread::spawn(move || {
         let mut c = Client::connect(&addr).unwrap();
         let mut n = 0;
-        c.stream("io.berth.System.Events", json!({ "filters": ["type=container"] }), |r| {
+        c.stream("io.berth.System.Events", json!({ "filters": ["type=container", format!("since={since}")] }), |r| {
             tx.send(r["event"].clone()).unwrap();
             n += 1;
             n < 3
         })
         .unwrap();
     });
-    // The subscription is live once the daemon has read the request.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let mut c = d.client();
-    c.call("io.berth.Volume.Create", json!({ "name": "not-a-container" })).unwrap();
-    let (id, _) = create(&mut c, &d, json!({ "name": "ev", "labels": { "tier": "x" } }));
-    c.call("io.berth.Container.Rename", json!({ "nameOrId": "ev", "newName": "ev2" })).unwrap();
+    let first = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
     c.call("io.berth.Container.Remove", json!({ "nameOrId": "ev2" })).unwrap();
     watcher.join().unwrap();
-    let events: Vec<Value> = rx.iter().collect();
+    let events: Vec<Value> = std::iter::once(first).chain(rx.iter()).collect();
     let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["create", "rename", "remove"]);
     assert!(events

@@ -176,7 +176,9 @@ impl PruneFilters {
     }
 }
 
-fn parse_until(value: &str, now_nanos: i64) -> Result<i64> {
+/// A point in time as Podman's filters take it: Unix seconds, or a duration
+/// such as `90s`, `10m`, `24h` meaning that long before `now_nanos`.
+pub fn parse_until(value: &str, now_nanos: i64) -> Result<i64> {
     const NANOS: i64 = 1_000_000_000;
     if let Ok(secs) = value.parse::<i64>() {
         return Ok(secs.saturating_mul(NANOS));

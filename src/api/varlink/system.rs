@@ -53,8 +53,14 @@ impl vl::VarlinkInterface for SystemApi {
             Ok(f) => f,
             Err(e) => return call.reply_struct(error_reply(IFACE, &e)),
         };
-        let mut events = self.0.runtime.events().subscribe();
+        let (past, mut events) = match filters.since {
+            Some(since) => self.0.runtime.events().subscribe_since(since),
+            None => (Vec::new(), self.0.runtime.events().subscribe()),
+        };
         call.set_continues(true);
+        for event in past.iter().filter(|e| filters.matches(e)) {
+            call.reply(event_to(event))?;
+        }
         loop {
             match self.0.run(async { tokio::time::timeout(HANGUP_CHECK, events.recv()).await }) {
                 Ok(Ok(event)) if filters.matches(&event) => call.reply(event_to(&event))?,
