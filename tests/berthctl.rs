@@ -121,16 +121,15 @@ fn images_and_run_from_an_image() {
 fn events_evict_and_system_prune() {
     let d = Daemon::start();
     let rootfs = d.rootfs();
-    // `berthctl events` streams until it is stopped.
+    let id = ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "watched", "/bin/true"])).trim().to_string();
+    ok(d.ctl(&["evict", "watched"]));
+    // `berthctl events` streams until it is stopped; --since replays first.
     let mut events = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
         .env("BERTH_ADDRESS", &d.address)
-        .args(["events", "--filter", "type=container"])
+        .args(["events", "--filter", "type=container", "--since", "1h"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let id = ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "watched", "/bin/true"])).trim().to_string();
-    ok(d.ctl(&["evict", "watched"]));
     std::thread::sleep(std::time::Duration::from_millis(300));
     events.kill().unwrap();
     let out = events.wait_with_output().unwrap();

@@ -150,6 +150,9 @@ enum Command {
     Events {
         #[arg(short, long)]
         filter: Vec<String>,
+        /// Begin with the kept events since then (Unix seconds or e.g. 10m).
+        #[arg(long)]
+        since: Option<String>,
     },
     /// Show what the engine is and holds.
     Info,
@@ -474,7 +477,8 @@ fn run(cli: Cli) -> Result<ExitCode, ClientError> {
         Command::Unmount { name, force } => {
             c.call("io.berth.Storage.Unmount", json!({ "nameOrId": name, "force": force }))?;
         }
-        Command::Events { filter } => {
+        Command::Events { mut filter, since } => {
+            filter.extend(since.map(|s| format!("since={s}")));
             c.stream("io.berth.System.Events", json!({ "filters": filter }), |r| {
                 let e = &r["event"];
                 println!(
