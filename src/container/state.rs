@@ -61,55 +61,59 @@ impl State {
 
     /// Init creates the container in the OCI runtime (libpod's `Init`).
     pub fn can_init(self, id: &str) -> Result<()> {
-        match self {
-            State::Configured | State::Stopped | State::Exited => Ok(()),
-            _ => Err(self.invalid(id, "only configured, stopped or exited containers can be initialized")),
-        }
+        self.require(
+            id,
+            &[State::Configured, State::Stopped, State::Exited],
+            "only configured, stopped or exited containers can be initialized",
+        )
     }
 
     /// Start runs it; a container that is not created yet is initialized first.
     pub fn can_start(self, id: &str) -> Result<()> {
-        match self {
-            State::Configured | State::Created | State::Stopped | State::Exited => Ok(()),
-            _ => Err(self.invalid(id, "only configured, created, stopped or exited containers can be started")),
-        }
+        self.require(
+            id,
+            &[State::Configured, State::Created, State::Stopped, State::Exited],
+            "only configured, created, stopped or exited containers can be started",
+        )
     }
 
     /// Stop: created, running or already stopping containers. A paused one
     /// must be unpaused first (libpod refuses it too).
     pub fn can_stop(self, id: &str) -> Result<()> {
-        match self {
-            State::Created | State::Running | State::Stopping => Ok(()),
-            _ => Err(self.invalid(id, "only created or running containers can be stopped")),
-        }
+        self.require(
+            id,
+            &[State::Created, State::Running, State::Stopping],
+            "only created or running containers can be stopped",
+        )
     }
 
     /// Kill: a signal needs a process.
     pub fn can_kill(self, id: &str) -> Result<()> {
-        match self {
-            State::Created | State::Running | State::Paused | State::Stopping => Ok(()),
-            _ => Err(self.invalid(id, "only containers with processes can be signalled")),
-        }
+        self.require(
+            id,
+            &[State::Created, State::Running, State::Paused, State::Stopping],
+            "only containers with processes can be signalled",
+        )
     }
 
     pub fn can_pause(self, id: &str) -> Result<()> {
-        match self {
-            State::Running => Ok(()),
-            _ => Err(self.invalid(id, "only running containers can be paused")),
-        }
+        self.require(id, &[State::Running], "only running containers can be paused")
     }
 
     pub fn can_unpause(self, id: &str) -> Result<()> {
-        match self {
-            State::Paused => Ok(()),
-            _ => Err(self.invalid(id, "only paused containers can be unpaused")),
-        }
+        self.require(id, &[State::Paused], "only paused containers can be unpaused")
     }
 
     pub fn can_exec(self, id: &str) -> Result<()> {
-        match self {
-            State::Running => Ok(()),
-            _ => Err(self.invalid(id, "commands can only be executed in running containers")),
+        self.require(id, &[State::Running], "commands can only be executed in running containers")
+    }
+
+    /// Ok when the state is one of `allowed`, else InvalidState with `reason`.
+    fn require(self, id: &str, allowed: &[State], reason: &str) -> Result<()> {
+        if allowed.contains(&self) {
+            Ok(())
+        } else {
+            Err(self.invalid(id, reason))
         }
     }
 
