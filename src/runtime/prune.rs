@@ -65,10 +65,10 @@ impl Runtime {
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
                     let marked = match check_removable(tx, &id, RemoveOptions::default()) {
-                        Ok(state) if state.in_runtime() => Err(state.invalid(&id, "it was started meanwhile")),
-                        Ok(_) => tx
-                            .set_container_state(&id, State::Removing)
-                            .and_then(|_| Ok(tx.container_identity(&id)?.map(|(n, _, _)| n).unwrap_or_default())),
+                        Ok(r) if r.status.state.in_runtime() => {
+                            Err(r.status.state.invalid(&id, "it was started meanwhile"))
+                        }
+                        Ok(r) => tx.set_container_state(&id, State::Removing).map(|_| r.summary.name),
                         Err(e) => Err(e),
                     };
                     out.push((id, marked));

@@ -18,7 +18,7 @@
 
 use super::Runtime;
 use crate::container::State;
-use crate::db::Tx;
+use crate::db::{ContainerRecord, Tx};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 
@@ -45,8 +45,8 @@ impl Runtime {
         let (state, config) = self
             .db
             .read(move |tx| {
-                let state = check_removable(tx, &key, opts)?;
-                Ok((state, tx.container(&key)?.and_then(|r| r.config.ok())))
+                let record = check_removable(tx, &key, opts)?;
+                Ok((record.status.state, record.config.ok()))
             })
             .await?;
         if state.in_runtime() {
@@ -57,9 +57,9 @@ impl Runtime {
         let name = self
             .db
             .write(move |tx| {
-                check_removable(tx, &key, opts)?;
+                let record = check_removable(tx, &key, opts)?;
                 tx.set_container_state(&key, State::Removing)?;
-                Ok(tx.container_identity(&key)?.map(|(name, _, _)| name).unwrap_or_default())
+                Ok(record.summary.name)
             })
             .await?;
         self.finish_removal(id, &name, opts.volumes).await
@@ -108,13 +108,13 @@ pub(super) fn delete_records(tx: &Tx, id: &str, volumes: bool) -> Result<Vec<Str
     Ok(removed)
 }
 
-/// The refusals of step 1; returns the container's state.
-pub(super) fn check_removable(tx: &Tx, id: &str, opts: RemoveOptions) -> Result<State> {
+/// The refusals of step 1; returns the container's record.
+pub(super) fn check_removable(tx: &Tx, id: &str, opts: RemoveOptions) -> Result<ContainerRecord> {
     let record = tx.container(id)?.ok_or_else(|| Error::NoSuchContainer(id.to_string()))?;
     record.config()?;
     let state = record.status.state;
     if record.summary.is_infra && !opts.with_pod {
-        return Err(Error::InfraContainer { id: id.to_string(), pod: record.summary.pod_id.unwrap_or_default() });
+        return Err(Error::InfraContainer { id: id.to_string(), pod: record.summary.pod_id.clone().unwrap_or_default() });
     }
     state.can_remove(id, opts.force)?;
     let dependents = tx.container_dependents(id)?;
@@ -125,5 +125,5 @@ pub(super) fn check_removable(tx: &Tx, id: &str, opts: RemoveOptions) -> Result<
     if !sessions.is_empty() && !opts.force {
         return Err(Error::ActiveExecSessions { id: id.to_string(), sessions });
     }
-    Ok(state)
+    Ok(record)
 }
