@@ -77,6 +77,12 @@ impl Tx<'_> {
         self.lookup_prefix("images", id)
     }
 
+    /// The image a reference resolves to, or NoSuchImage/AmbiguousName.
+    pub fn resolve_image(&self, reference: &str) -> Result<ImageRecord> {
+        let id = self.lookup_image(reference)?.found(reference, crate::error::Error::NoSuchImage)?;
+        self.image(&id)?.ok_or_else(|| crate::error::Error::NoSuchImage(reference.to_string()))
+    }
+
     /// Containers made from the image.
     pub fn image_users(&self, id: &str) -> Result<Vec<String>> {
         self.strings("SELECT id FROM containers WHERE image_id = ?1 ORDER BY created", id)

@@ -53,6 +53,18 @@ pub enum Lookup {
     Ambiguous(Vec<String>),
 }
 
+impl Lookup {
+    /// The ID, or the error naming what was asked for: `missing` when nothing
+    /// matched, AmbiguousName with the matches when several did.
+    pub fn found(self, name_or_id: &str, missing: fn(String) -> Error) -> Result<String> {
+        match self {
+            Lookup::Found(id) => Ok(id),
+            Lookup::Missing => Err(missing(name_or_id.to_string())),
+            Lookup::Ambiguous(matches) => Err(Error::AmbiguousName { name_or_id: name_or_id.to_string(), matches }),
+        }
+    }
+}
+
 impl Db {
     /// Open (creating) the database at `path`, migrate it, and start its thread.
     pub fn open(path: &Path) -> Result<Db> {
@@ -146,6 +158,15 @@ impl Tx<'_> {
             1 => Lookup::Found(ids.into_iter().next().unwrap_or_default()),
             _ => Lookup::Ambiguous(ids),
         })
+    }
+
+    /// The full ID a name or ID of `kind` resolves to, or the typed error.
+    pub fn resolve(&self, kind: Kind, name_or_id: &str) -> Result<String> {
+        let missing = match kind {
+            Kind::Container => Error::NoSuchContainer,
+            Kind::Pod => Error::NoSuchPod,
+        };
+        self.lookup(kind, name_or_id)?.found(name_or_id, missing)
     }
 
     /// Whether a container or a pod already has this name.

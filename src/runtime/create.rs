@@ -162,7 +162,7 @@ fn insert_container(
         apply_image(tx, reference, &mut config)?;
     }
     if let Some(pod) = &spec.pod {
-        let pod_id = super::lookup_result(Kind::Pod, pod, tx.lookup(Kind::Pod, pod)?)?;
+        let pod_id = tx.resolve(Kind::Pod, pod)?;
         let pod = tx.pod(&pod_id)?.ok_or_else(|| Error::NoSuchPod(pod_id.clone()))?;
         if config.cgroup_parent.is_none() && !config.no_cgroups {
             config.cgroup_parent = pod.cgroup_path.clone().or(Some(pod.cgroup_parent.clone()));
@@ -173,7 +173,7 @@ fn insert_container(
         config.cgroup_parent = Some(manager.default_parent().to_string());
     }
     for dep in &spec.depends_on {
-        let id = super::lookup_result(Kind::Container, dep, tx.lookup(Kind::Container, dep)?)?;
+        let id = tx.resolve(Kind::Container, dep)?;
         if !config.depends_on.contains(&id) {
             config.depends_on.push(id);
         }
@@ -199,14 +199,8 @@ fn insert_container(
 /// entrypoint, then the given command or else its own), environment, working
 /// directory and user; what the request gave wins.
 fn apply_image(tx: &Tx, reference: &str, config: &mut ContainerConfig) -> Result<()> {
-    let id = match tx.lookup_image(reference)? {
-        crate::db::Lookup::Found(id) => id,
-        crate::db::Lookup::Missing => return Err(Error::NoSuchImage(reference.to_string())),
-        crate::db::Lookup::Ambiguous(matches) => {
-            return Err(Error::AmbiguousName { name_or_id: reference.to_string(), matches })
-        }
-    };
-    let image = tx.image(&id)?.ok_or_else(|| Error::NoSuchImage(reference.to_string()))?;
+    let image = tx.resolve_image(reference)?;
+    let id = image.id;
     let run = image.config.config;
     let mut command = run.entrypoint.unwrap_or_default();
     command.extend(if config.command.is_empty() { run.cmd.unwrap_or_default() } else { config.command.clone() });

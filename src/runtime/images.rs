@@ -11,7 +11,7 @@
 
 use super::remove::RemoveOptions;
 use super::{blocking, Runtime};
-use crate::db::{ImageRecord, Lookup};
+use crate::db::ImageRecord;
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
 use crate::storage::{self, layers, source};
@@ -75,16 +75,7 @@ impl Runtime {
 
     pub async fn lookup_image(&self, reference: &str) -> Result<ImageRecord> {
         let key = reference.to_string();
-        self.db
-            .read(move |tx| {
-                let id = match tx.lookup_image(&key)? {
-                    Lookup::Found(id) => id,
-                    Lookup::Missing => return Err(Error::NoSuchImage(key)),
-                    Lookup::Ambiguous(matches) => return Err(Error::AmbiguousName { name_or_id: key, matches }),
-                };
-                tx.image(&id)?.ok_or(Error::NoSuchImage(key))
-            })
-            .await
+        self.db.read(move |tx| tx.resolve_image(&key)).await
     }
 
     pub async fn list_images(&self) -> Result<Vec<(ImageRecord, usize)>> {

@@ -17,7 +17,7 @@ impl Runtime {
                 let mut resolved = Resolved::default();
                 for (refs, times) in [(&filters.before, &mut resolved.before), (&filters.since, &mut resolved.since)] {
                     for r in refs {
-                        let id = super::lookup_result(Kind::Container, r, tx.lookup(Kind::Container, r)?)?;
+                        let id = tx.resolve(Kind::Container, r)?;
                         times.push(tx.container_created(&id)?);
                     }
                 }

@@ -39,14 +39,7 @@ impl Runtime {
 
     /// Resolve several names or IDs, in order, in one snapshot.
     pub async fn lookup_container_ids(&self, names_or_ids: Vec<String>) -> Result<Vec<String>> {
-        self.db
-            .read(move |tx| {
-                names_or_ids
-                    .iter()
-                    .map(|n| super::lookup_result(Kind::Container, n, tx.lookup(Kind::Container, n)?))
-                    .collect()
-            })
-            .await
+        self.db.read(move |tx| names_or_ids.iter().map(|n| tx.resolve(Kind::Container, n)).collect()).await
     }
 
     pub async fn inspect_container(&self, name_or_id: &str, size: bool) -> Result<ContainerInspect> {
@@ -54,7 +47,7 @@ impl Runtime {
         let mut inspect = self
             .db
             .read(move |tx| {
-                let id = super::lookup_result(Kind::Container, &key, tx.lookup(Kind::Container, &key)?)?;
+                let id = tx.resolve(Kind::Container, &key)?;
                 let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
                 Ok(ContainerInspect {
                     config: record.config()?.clone(),

@@ -34,7 +34,7 @@ pub use volumes::VolumePruneReport;
 
 use crate::config::Config;
 use crate::container::ContainerConfig;
-use crate::db::{Db, Kind, Lookup};
+use crate::db::{Db, Kind};
 use crate::error::{Error, Result};
 use crate::events::EventBus;
 use crate::oci::runc::Runc;
@@ -130,19 +130,7 @@ impl Runtime {
     /// Resolve a name or ID of `kind` to a full ID, or the typed error.
     async fn resolve(&self, kind: Kind, name_or_id: &str) -> Result<String> {
         let key = name_or_id.to_string();
-        let found = self.db.read(move |tx| tx.lookup(kind, &key)).await?;
-        lookup_result(kind, name_or_id, found)
-    }
-}
-
-fn lookup_result(kind: Kind, name_or_id: &str, found: Lookup) -> Result<String> {
-    match found {
-        Lookup::Found(id) => Ok(id),
-        Lookup::Missing => Err(match kind {
-            Kind::Container => Error::NoSuchContainer(name_or_id.to_string()),
-            Kind::Pod => Error::NoSuchPod(name_or_id.to_string()),
-        }),
-        Lookup::Ambiguous(matches) => Err(Error::AmbiguousName { name_or_id: name_or_id.to_string(), matches }),
+        self.db.read(move |tx| tx.resolve(kind, &key)).await
     }
 }
 

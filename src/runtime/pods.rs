@@ -141,7 +141,7 @@ impl Runtime {
         let key = name_or_id.to_string();
         self.db
             .read(move |tx| {
-                let id = super::lookup_result(Kind::Pod, &key, tx.lookup(Kind::Pod, &key)?)?;
+                let id = tx.resolve(Kind::Pod, &key)?;
                 let config = tx.pod(&id)?.ok_or_else(|| Error::NoSuchPod(key.clone()))?;
                 Ok(PodInfo { containers: tx.pod_members(&id)?, config })
             })

@@ -114,7 +114,10 @@ pub(super) fn check_removable(tx: &Tx, id: &str, opts: RemoveOptions) -> Result<
     record.config()?;
     let state = record.status.state;
     if record.summary.is_infra && !opts.with_pod {
-        return Err(Error::InfraContainer { id: id.to_string(), pod: record.summary.pod_id.clone().unwrap_or_default() });
+        return Err(Error::InfraContainer {
+            id: id.to_string(),
+            pod: record.summary.pod_id.clone().unwrap_or_default(),
+        });
     }
     state.can_remove(id, opts.force)?;
     let dependents = tx.container_dependents(id)?;

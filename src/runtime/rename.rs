@@ -21,7 +21,7 @@ impl Runtime {
         let (id, old) = self
             .db
             .write(move |tx| {
-                let id = super::lookup_result(Kind::Container, &key, tx.lookup(Kind::Container, &key)?)?;
+                let id = tx.resolve(Kind::Container, &key)?;
                 let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
                 if record.summary.is_infra {
                     return Err(Error::InfraContainer { id, pod: record.summary.pod_id.unwrap_or_default() });

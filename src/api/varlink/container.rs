@@ -1,7 +1,7 @@
 //! io.berth.Container: decode, call one runtime method, encode.
 
 use super::generated::container as vl;
-use super::{answer, Ctx};
+use super::{answer, seconds, Ctx};
 use crate::container::{CreateSpec, Resources, Secret, Summary, VolumeSpec};
 use crate::runtime::LogLine;
 
@@ -240,9 +240,4 @@ const HANGUP_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn line_to(l: LogLine) -> vl::LogLine {
     vl::LogLine { time: l.time, stream: l.stream, text: l.text }
-}
-
-/// A timeout in seconds from the wire (negative means none given).
-fn seconds(t: Option<i64>) -> Option<u32> {
-    t.filter(|t| *t >= 0).map(|t| t.min(u32::MAX as i64) as u32)
 }

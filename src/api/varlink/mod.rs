@@ -89,6 +89,11 @@ where
     }
 }
 
+/// A timeout in seconds from the wire (negative means none given).
+fn seconds(t: Option<i64>) -> Option<u32> {
+    t.filter(|t| *t >= 0).map(|t| t.min(u32::MAX as i64) as u32)
+}
+
 thread_local! {
     /// The client socket of the connection this thread serves, so that a
     /// long-running stream can notice the client has gone.

@@ -70,8 +70,7 @@ impl vl::VarlinkInterface for PodApi {
     }
 
     fn stop(&self, call: &mut dyn vl::Call_Stop, name_or_id: String, timeout: Option<i64>) -> varlink::Result<()> {
-        let timeout = timeout.filter(|t| *t >= 0).map(|t| t.min(u32::MAX as i64) as u32);
-        let r = self.0.run(self.0.runtime.stop_pod(&name_or_id, timeout));
+        let r = self.0.run(self.0.runtime.stop_pod(&name_or_id, super::seconds(timeout)));
         answer(call, IFACE, r, |c, (id, ids)| c.reply(id, ids))
     }
 
