@@ -113,6 +113,18 @@ impl EventBus {
         let past = history.iter().filter(|e| e.time_nanos >= since_nanos).cloned().collect();
         (past, self.tx.subscribe())
     }
+
+    /// A subscription for `filters`: the kept events it asks for (with
+    /// `since`) that match, then the receiver of what comes next.
+    pub fn subscribe_filtered(&self, filters: &EventFilters) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>) {
+        match filters.since {
+            Some(since) => {
+                let (past, rx) = self.subscribe_since(since);
+                (past.into_iter().filter(|e| filters.matches(e)).collect(), rx)
+            }
+            None => (Vec::new(), self.tx.subscribe()),
+        }
+    }
 }
 
 impl Default for EventBus {

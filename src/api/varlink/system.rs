@@ -53,12 +53,9 @@ impl vl::VarlinkInterface for SystemApi {
             Ok(f) => f,
             Err(e) => return call.reply_struct(error_reply(IFACE, &e)),
         };
-        let (past, mut events) = match filters.since {
-            Some(since) => self.0.runtime.events().subscribe_since(since),
-            None => (Vec::new(), self.0.runtime.events().subscribe()),
-        };
+        let (past, mut events) = self.0.runtime.events().subscribe_filtered(&filters);
         call.set_continues(true);
-        for event in past.iter().filter(|e| filters.matches(e)) {
+        for event in &past {
             call.reply(event_to(event))?;
         }
         loop {
