@@ -78,6 +78,8 @@ pub struct EngineSection {
     pub stop_timeout: Option<u32>,
     pub timezone: Option<String>,
     pub log_driver: Option<String>,
+    /// Registry credentials in the containers-auth.json format.
+    pub auth_file: Option<PathBuf>,
 }
 
 /// Settings in force: the file merged with flags and built-in defaults.
@@ -93,6 +95,9 @@ pub struct Config {
     pub stop_timeout: u32,
     pub timezone: String,
     pub log_driver: String,
+    /// Where pulls find registry credentials: by default the file that
+    /// `podman login` writes for root.
+    pub auth_file: PathBuf,
     /// What conmon runs when a container exits: a call to berthd's socket, so
     /// that a socket-activated berthd starts and records the exit even when it
     /// was not running. Set by berthd from the address it serves.
@@ -132,6 +137,7 @@ impl Config {
             stop_timeout: e.stop_timeout.unwrap_or(10),
             timezone: e.timezone.unwrap_or_default(),
             log_driver: validate_log_driver(e.log_driver.unwrap_or_else(|| "k8s-file".into()))?,
+            auth_file: e.auth_file.unwrap_or_else(|| "/run/containers/0/auth.json".into()),
             exit_command: None,
         })
     }

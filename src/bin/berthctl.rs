@@ -310,6 +310,19 @@ enum ImageCommand {
         path: String,
         reference: Option<String>,
     },
+    /// Pull an image from a registry.
+    Pull {
+        reference: String,
+        /// user:password for the registry.
+        #[arg(long)]
+        creds: Option<String>,
+        /// Verify the registry's certificate (false: also allow plain HTTP).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        tls_verify: bool,
+        /// Print only the image ID.
+        #[arg(short, long)]
+        quiet: bool,
+    },
     #[command(alias = "ls")]
     List {
         #[arg(long, default_value = "table")]
@@ -691,6 +704,24 @@ fn image(c: &mut Client, cmd: ImageCommand) -> Result<ExitCode, ClientError> {
             let path = std::fs::canonicalize(&path).map_or(path, |p| p.display().to_string());
             let r = c.call("io.berth.Image.Import", json!({ "path": path, "reference": reference }))?;
             println!("{}", r["id"].as_str().unwrap_or_default());
+        }
+        ImageCommand::Pull { reference, creds, tls_verify, quiet } => {
+            let params = json!({ "reference": reference, "credentials": creds, "tlsVerify": tls_verify });
+            c.stream("io.berth.Image.Pull", params, |r| {
+                let digest = r["digest"].as_str().unwrap_or_default();
+                match r["status"].as_str().unwrap_or_default() {
+                    "pulled" => println!("{}", r["id"].as_str().unwrap_or_default()),
+                    _ if quiet => {}
+                    "resolving" => eprintln!("Resolving {reference}"),
+                    "exists" => eprintln!("Layer {digest} already stored"),
+                    "unpacking" => eprintln!("Unpacking {digest}"),
+                    "downloading" if r["current"] == r["total"] => {
+                        eprintln!("Copied blob {digest} ({} bytes)", r["total"])
+                    }
+                    _ => {}
+                }
+                true
+            })?;
         }
         ImageCommand::List { format } => {
             let r = c.call("io.berth.Image.List", json!({}))?;

@@ -6,6 +6,8 @@
 //! - a container or volume directory without a record: it is deleted;
 //! - an overlay of a container without a record: it is unmounted and deleted;
 //! - a volume record without its directory: the directory is made again;
+//! - a layer no image uses (a pull or import that failed after storing it),
+//!   or scratch left by an interrupted one: it is deleted;
 //! - a container whose stored configuration cannot be read: reported only
 //!   (evict removes it). Start-up skips this one: it reads every record.
 
@@ -105,6 +107,36 @@ impl Runtime {
         }
         for (id, why) in unreadable {
             problems.push(Problem { kind: "unreadable-record", id, description: why, repaired: false });
+        }
+        problems.extend(self.check_layer_store(repair).await?);
+        Ok(problems)
+    }
+
+    async fn check_layer_store(&self, repair: bool) -> Result<Vec<Problem>> {
+        let _store = self.layer_store.write().await;
+        let used: HashSet<String> = self
+            .db
+            .read(|tx| {
+                let diff_ids = tx.images()?.into_iter().flat_map(|i| i.config.rootfs.diff_ids);
+                Ok(diff_ids.filter_map(|d| crate::storage::digest_hex(&d).ok().map(str::to_string)).collect())
+            })
+            .await?;
+        let mut problems = Vec::new();
+        let layers = self.layers_dir();
+        for hex in orphans(&layers, &used).unwrap_or_default() {
+            let result = if repair { super::remove_tree(&layers.join(&hex)) } else { Ok(()) };
+            problems.push(problem("orphan-layer", &hex, "layer that no image uses", repair, result));
+        }
+        let scratch = self.config.root.join("storage/tmp");
+        for name in orphans(&scratch, &HashSet::new()).unwrap_or_default() {
+            let result = if repair { super::remove_tree(&scratch.join(&name)) } else { Ok(()) };
+            problems.push(problem(
+                "leftover-scratch",
+                &name,
+                "scratch of an interrupted import or pull",
+                repair,
+                result,
+            ));
         }
         Ok(problems)
     }

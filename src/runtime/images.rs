@@ -18,7 +18,7 @@ use crate::storage::{self, layers, source};
 use std::path::{Path, PathBuf};
 
 impl Runtime {
-    fn layers_dir(&self) -> PathBuf {
+    pub(super) fn layers_dir(&self) -> PathBuf {
         self.config.root.join("storage/layers")
     }
 
@@ -39,9 +39,10 @@ impl Runtime {
         if let Some(r) = &reference {
             check_reference(r)?;
         }
+        let _store = self.layer_store.read().await;
         let (path, layers_dir) = (PathBuf::from(path), self.layers_dir());
-        let scratch = self.config.root.join("storage/tmp").join(crate::names::new_id());
-        let (id, config, size, mut names) = blocking(move || {
+        let scratch = self.scratch_dir();
+        let (id, config, size, names) = blocking(move || {
             std::fs::create_dir_all(&scratch).map_err(|e| Error::storage(scratch.display(), e))?;
             std::fs::create_dir_all(&layers_dir).map_err(|e| Error::storage(layers_dir.display(), e))?;
             let result = import_layers(&path, &scratch, &layers_dir);
@@ -49,15 +50,30 @@ impl Runtime {
             result
         })
         .await?;
-        if let Some(r) = reference {
-            names = vec![r];
-        }
+        let names = reference.map_or(names, |r| vec![r]);
         let names: Vec<String> = names.iter().map(|n| source::normalize(n)).collect();
+        self.record_image(id, config, size, names, "import").await
+    }
+
+    /// A fresh directory under storage/tmp for one import or pull.
+    pub(super) fn scratch_dir(&self) -> PathBuf {
+        self.config.root.join("storage/tmp").join(crate::names::new_id())
+    }
+
+    /// Record an image whose layers are stored, under `names`, in one
+    /// transaction; `action` names the event (a known image only gains names).
+    pub(super) async fn record_image(
+        &self,
+        id: String,
+        config: source::ImageConfig,
+        size: u64,
+        names: Vec<String>,
+        action: &'static str,
+    ) -> Result<(String, Vec<String>)> {
         for n in &names {
             check_reference(n)?;
         }
-        let key = id.clone();
-        let stored = names.clone();
+        let (key, stored) = (id.clone(), names.clone());
         let new = self
             .db
             .write(move |tx| {
@@ -69,7 +85,7 @@ impl Runtime {
             })
             .await?;
         let first = names.first().cloned().unwrap_or_default();
-        self.events.emit(Event::new(EventType::Image, if new { "import" } else { "tag" }, &id, &first));
+        self.events.emit(Event::new(EventType::Image, if new { action } else { "tag" }, &id, &first));
         Ok((id, names))
     }
 
@@ -122,6 +138,8 @@ impl Runtime {
             self.remove_by_id(user, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
         }
         let key = image.id.clone();
+        // Held from deciding which layers are unused until they are gone.
+        let _store = self.layer_store.write().await;
         let still_used: std::collections::HashSet<String> = self
             .db
             .write(move |tx| {

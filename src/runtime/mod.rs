@@ -15,6 +15,7 @@ mod lookup;
 mod pause;
 mod pods;
 mod prune;
+mod pull;
 mod remove;
 mod rename;
 mod start;
@@ -29,6 +30,7 @@ pub use logs::LogLine;
 pub use lookup::ContainerInspect;
 pub use pods::PodInfo;
 pub use prune::PruneReport;
+pub use pull::PullOptions;
 pub use system::{Info, SystemPruneReport};
 pub use volumes::VolumePruneReport;
 
@@ -52,6 +54,9 @@ pub struct Runtime {
     conmon: Option<PathBuf>,
     /// IDs whose exit file conmon has just written.
     exits: broadcast::Sender<String>,
+    /// Imports and pulls hold it shared while they add layers and record
+    /// their image; what deletes layers no image uses holds it alone.
+    layer_store: tokio::sync::RwLock<()>,
 }
 
 impl Runtime {
@@ -78,6 +83,7 @@ impl Runtime {
             locks: Locks::default(),
             conmon: crate::oci::conmon::find(),
             exits: broadcast::channel(1024).0,
+            layer_store: tokio::sync::RwLock::new(()),
         });
         for problem in rt.repair_at_start().await? {
             tracing::warn!(

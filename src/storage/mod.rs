@@ -5,6 +5,7 @@
 
 pub mod layers;
 pub mod overlay;
+pub mod registry;
 pub mod source;
 
 use crate::error::Error;

@@ -61,32 +61,35 @@ pub struct RootFs {
     pub diff_ids: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct Descriptor {
+#[derive(Debug, Deserialize)]
+pub struct Descriptor {
     #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
+    pub media_type: String,
+    pub digest: String,
+    /// Bytes; 0 when the source does not say.
+    #[serde(default)]
+    pub size: u64,
     #[serde(default)]
     annotations: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     platform: Option<Platform>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Platform {
     architecture: String,
     os: String,
 }
 
 #[derive(Deserialize)]
-struct Index {
+pub struct Index {
     manifests: Vec<Descriptor>,
 }
 
 #[derive(Deserialize)]
-struct Manifest {
-    config: Descriptor,
-    layers: Vec<Descriptor>,
+pub struct Manifest {
+    pub config: Descriptor,
+    pub layers: Vec<Descriptor>,
 }
 
 #[derive(Deserialize)]
@@ -140,7 +143,7 @@ fn blob(dir: &Path, digest: &str) -> Result<(PathBuf, Vec<u8>)> {
     Ok((path, bytes))
 }
 
-const INDEX_TYPES: &[&str] =
+pub const INDEX_TYPES: &[&str] =
     &["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
 
 fn oci_layout(dir: &Path) -> Result<ImageSource> {
@@ -157,12 +160,7 @@ fn oci_layout(dir: &Path) -> Result<ImageSource> {
     while INDEX_TYPES.contains(&media_type.as_str()) {
         let (_, bytes) = blob(dir, &desc_digest)?;
         let nested: Index = serde_json::from_slice(&bytes).map_err(|e| bad(dir, e))?;
-        let pick = nested
-            .manifests
-            .iter()
-            .find(|m| m.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == host_arch()))
-            .or(nested.manifests.first())
-            .ok_or_else(|| bad(dir, "an image index lists no manifest"))?;
+        let pick = pick_platform(&nested).ok_or_else(|| bad(dir, "an image index lists no manifest"))?;
         desc_digest = pick.digest.clone();
         media_type = pick.media_type.clone();
     }
@@ -195,6 +193,15 @@ fn docker_archive(dir: &Path) -> Result<ImageSource> {
     }
     let layers = m.layers.iter().map(|l| LayerBlob { path: dir.join(l), digest: None }).collect();
     Ok(ImageSource { config, config_digest, layers, names: m.repo_tags.unwrap_or_default() })
+}
+
+/// The manifest of an index for this machine's platform (else the first).
+pub fn pick_platform(index: &Index) -> Option<&Descriptor> {
+    index
+        .manifests
+        .iter()
+        .find(|m| m.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == host_arch()))
+        .or(index.manifests.first())
 }
 
 fn host_arch() -> &'static str {

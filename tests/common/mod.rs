@@ -137,3 +137,4 @@ pub fn python_varlink(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()
 }
 pub mod image;
+pub mod registry;

@@ -3,6 +3,7 @@
 use super::generated::image as vl;
 use super::{answer, Ctx};
 use crate::db::ImageRecord;
+use crate::runtime::PullOptions;
 
 const IFACE: &str = "io.berth.Image";
 
@@ -14,10 +15,40 @@ fn inspect_to(i: &ImageRecord) -> serde_json::Value {
     })
 }
 
+/// The last reply of a pull.
+fn pulled<C: vl::Call_Pull + ?Sized>(call: &mut C, (id, names): (String, Vec<String>)) -> varlink::Result<()> {
+    call.reply("pulled".into(), None, None, None, Some(id), Some(names))
+}
+
 impl vl::VarlinkInterface for ImageApi {
     fn import(&self, call: &mut dyn vl::Call_Import, path: String, reference: Option<String>) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.import_image(&path, reference));
         answer(call, IFACE, r, |c, (id, names)| c.reply(id, names))
+    }
+
+    fn pull(
+        &self,
+        call: &mut dyn vl::Call_Pull,
+        reference: String,
+        credentials: Option<String>,
+        tls_verify: Option<bool>,
+    ) -> varlink::Result<()> {
+        let options = PullOptions { credentials, tls_verify: tls_verify.unwrap_or(true) };
+        if !call.wants_more() {
+            let r = self.0.run(self.0.runtime.pull_image(&reference, options, None));
+            return answer(call, IFACE, r, pulled);
+        }
+        let (tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
+        let runtime = self.0.runtime.clone();
+        let pull = self.0.tokio.spawn(async move { runtime.pull_image(&reference, options, Some(tx)).await });
+        call.set_continues(true);
+        // The channel closes when the pull ends, either way.
+        while let Some(p) = self.0.run(steps.recv()) {
+            call.reply(p.status.into(), p.digest, Some(p.current as i64), Some(p.total as i64), None, None)?;
+        }
+        let r = self.0.run(pull).unwrap_or_else(|e| Err(crate::error::Error::Runtime(format!("the pull failed: {e}"))));
+        call.set_continues(false);
+        answer(call, IFACE, r, pulled)
     }
 
     fn list(&self, call: &mut dyn vl::Call_List) -> varlink::Result<()> {

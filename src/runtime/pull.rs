@@ -1,0 +1,93 @@
+//! Pull: libimage's pull from a registry. The blobs stream into a scratch
+//! directory, each checked against its digest; every layer is unpacked (and
+//! checked against its diff ID) into a temporary directory renamed into place
+//! only when whole; the image is recorded last, in one transaction. An
+//! interrupted or corrupt pull therefore leaves no image and no partial layer:
+//! at most whole layers that a retry reuses, and that start-up's check
+//! removes when no image has claimed them.
+
+use super::{blocking, Runtime};
+use crate::error::{Error, Result};
+use crate::storage::registry::{self, Progress, Reference, Registry};
+use crate::storage::{digest_hex, layers, source};
+use std::path::Path;
+use tokio::sync::mpsc::UnboundedSender;
+
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    /// `user:password`; else the entry for the registry in the auth file.
+    pub credentials: Option<String>,
+    /// False: accept any certificate, and plain HTTP when TLS fails.
+    pub tls_verify: bool,
+}
+
+impl Default for PullOptions {
+    fn default() -> Self {
+        PullOptions { credentials: None, tls_verify: true }
+    }
+}
+
+impl Runtime {
+    /// Pull `reference`; progress, when asked for, hears of each step.
+    /// Returns the image ID and the name it is stored under.
+    pub async fn pull_image(
+        &self,
+        reference: &str,
+        options: PullOptions,
+        progress: Option<UnboundedSender<Progress>>,
+    ) -> Result<(String, Vec<String>)> {
+        let reference = Reference::parse(reference)?;
+        let credentials = match &options.credentials {
+            Some(c) => Some(
+                registry::split_credentials(c)
+                    .ok_or_else(|| Error::invalid_argument("credentials", "expected user:password"))?,
+            ),
+            None => registry::stored_credentials(&self.config.auth_file, &reference.registry),
+        };
+        let _store = self.layer_store.read().await;
+        let (scratch, layers_dir) = (self.scratch_dir(), self.layers_dir());
+        let name = reference.name();
+        let (id, config, size) = blocking(move || {
+            std::fs::create_dir_all(&scratch).map_err(|e| Error::storage(scratch.display(), e))?;
+            std::fs::create_dir_all(&layers_dir).map_err(|e| Error::storage(layers_dir.display(), e))?;
+            let mut report = |p: Progress| {
+                if let Some(tx) = &progress {
+                    let _ = tx.send(p);
+                }
+            };
+            let result =
+                fetch_and_unpack(&reference, credentials, options.tls_verify, &scratch, &layers_dir, &mut report);
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        })
+        .await?;
+        self.record_image(id, config, size, vec![name], "pull").await
+    }
+}
+
+/// The blocking part: returns the image ID, its configuration and the bytes
+/// of its layer blobs.
+fn fetch_and_unpack(
+    reference: &Reference,
+    credentials: Option<(String, String)>,
+    tls_verify: bool,
+    scratch: &Path,
+    layers_dir: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(String, source::ImageConfig, u64)> {
+    let mut registry = Registry::connect(reference, credentials, tls_verify)?;
+    let stored = |diff_id: &str| digest_hex(diff_id).is_ok_and(|hex| layers_dir.join(hex).is_dir());
+    let fetched = registry.fetch(reference, scratch, &stored, progress)?;
+    let config: source::ImageConfig = serde_json::from_slice(&fetched.config)
+        .map_err(|e| Error::Storage(format!("the configuration of {} cannot be read: {e}", reference.name())))?;
+    for ((desc, blob), diff_id) in fetched.layers.iter().zip(&config.rootfs.diff_ids) {
+        if let Some(blob) = blob {
+            progress(Progress::of("unpacking", Some(&desc.digest), desc.size, desc.size));
+            layers::unpack(layers_dir, blob, Some(&desc.digest), diff_id)?;
+            // Scratch space goes as soon as the layer is stored.
+            let _ = std::fs::remove_file(blob);
+        }
+    }
+    let size = fetched.layers.iter().map(|(d, _)| d.size).sum();
+    Ok((digest_hex(&fetched.config_digest)?.to_string(), config, size))
+}

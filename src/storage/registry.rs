@@ -1,0 +1,495 @@
+//! Pulling from an OCI registry over the distribution API: resolve the
+//! reference to a manifest (an index picks this machine's platform), fetch
+//! the configuration and every layer blob that is not stored yet, each
+//! checked against its digest as it streams to a scratch file. The caller
+//! unpacks and records them. Authentication follows the registry's
+//! challenge: a bearer token from its token service (anonymous or with
+//! credentials), or basic credentials.
+
+use super::source::{self, Descriptor, Index, Manifest};
+use super::{digest_hex, digest_of, Hashing};
+use crate::error::{Error, Result};
+use base64::Engine;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const DOCKER_HUB: &str = "docker.io";
+const DOCKER_HUB_API: &str = "registry-1.docker.io";
+
+const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
+    application/vnd.oci.image.manifest.v1+json, \
+    application/vnd.docker.distribution.manifest.list.v2+json, \
+    application/vnd.docker.distribution.manifest.v2+json";
+
+/// The most a manifest or configuration may weigh.
+const DOCUMENT_LIMIT: u64 = 8 << 20;
+
+/// An image reference split the way the distribution API needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    pub registry: String,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl Reference {
+    /// `busybox`, `docker.io/library/busybox:1.36`, `localhost:5000/x/y@sha256:...`.
+    pub fn parse(s: &str) -> Result<Reference> {
+        let invalid = |why: &str| Error::InvalidName { name: s.to_string(), reason: why.to_string() };
+        let (rest, digest) = match s.split_once('@') {
+            Some((rest, d)) => {
+                digest_hex(d).map_err(|_| invalid("the digest is not sha256:<64 hex digits>"))?;
+                (rest, Some(d.to_string()))
+            }
+            None => (s, None),
+        };
+        let (registry, path) = match rest.split_once('/') {
+            Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => (first.to_string(), path),
+            _ => (DOCKER_HUB.to_string(), rest),
+        };
+        let (path, tag) = match path.rsplit_once(':') {
+            Some((p, t)) => (p, Some(t.to_string())),
+            None => (path, None),
+        };
+        let valid_component = |c: &str| {
+            !c.is_empty()
+                && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+                && c.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                && c.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
+        };
+        if !path.split('/').all(valid_component) {
+            return Err(invalid("a repository is lower-case components of [a-z0-9._-] separated by /"));
+        }
+        if let Some(t) = &tag {
+            let ok = t.len() <= 128
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+                && t.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !ok {
+                return Err(invalid("a tag is up to 128 characters of [A-Za-z0-9_.-]"));
+            }
+        }
+        let repository =
+            if registry == DOCKER_HUB && !path.contains('/') { format!("library/{path}") } else { path.into() };
+        let tag = if digest.is_none() { tag.or_else(|| Some("latest".into())) } else { tag };
+        Ok(Reference { registry, repository, tag, digest })
+    }
+
+    /// The name the image is stored under, as Podman shows it:
+    /// `docker.io/library/busybox:latest`, or `host/repo@sha256:...`.
+    pub fn name(&self) -> String {
+        match (&self.tag, &self.digest) {
+            (_, Some(d)) => format!("{}/{}@{d}", self.registry, self.repository),
+            (Some(t), None) => format!("{}/{}:{t}", self.registry, self.repository),
+            (None, None) => format!("{}/{}", self.registry, self.repository),
+        }
+    }
+
+    fn api_host(&self) -> &str {
+        if self.registry == DOCKER_HUB {
+            DOCKER_HUB_API
+        } else {
+            &self.registry
+        }
+    }
+
+    /// What the manifest is fetched by: the digest when given, else the tag.
+    fn manifest_ref(&self) -> &str {
+        self.digest.as_deref().or(self.tag.as_deref()).unwrap_or("latest")
+    }
+}
+
+/// One step of a pull, as streamed to the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// resolving, downloading, exists (a layer stored already), unpacking, done.
+    pub status: &'static str,
+    pub digest: Option<String>,
+    pub current: u64,
+    pub total: u64,
+}
+
+impl Progress {
+    pub fn of(status: &'static str, digest: Option<&str>, current: u64, total: u64) -> Self {
+        Progress { status, digest: digest.map(str::to_string), current, total }
+    }
+}
+
+/// What was fetched: the configuration and the layer blobs still to unpack
+/// (None where the layer is stored already), in the image's order.
+pub struct Fetched {
+    pub config: Vec<u8>,
+    pub config_digest: String,
+    pub layers: Vec<(Descriptor, Option<PathBuf>)>,
+}
+
+/// A connection to one registry for one repository.
+pub struct Registry {
+    agent: ureq::Agent,
+    /// `https://host` or, when TLS verification is off and the registry does
+    /// not speak TLS, `http://host`.
+    base: String,
+    repository: String,
+    credentials: Option<(String, String)>,
+    /// The Authorization header that the last challenge asked for.
+    authorization: Option<String>,
+}
+
+impl Registry {
+    /// Connect and pick the scheme: HTTPS, verified unless `tls_verify` is
+    /// false; then (as Podman's --tls-verify=false) plain HTTP is tried when
+    /// the registry does not speak TLS.
+    pub fn connect(reference: &Reference, credentials: Option<(String, String)>, tls_verify: bool) -> Result<Self> {
+        let tls = ureq::tls::TlsConfig::builder().disable_verification(!tls_verify).build();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_recv_response(Some(Duration::from_secs(60)))
+            .tls_config(tls)
+            .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let host = reference.api_host();
+        let mut registry = Registry {
+            agent,
+            base: format!("https://{host}"),
+            repository: reference.repository.clone(),
+            credentials,
+            authorization: None,
+        };
+        // The version check: any HTTP answer (401 included) says the scheme works.
+        if let Err(e) = registry.agent.get(format!("{}/v2/", registry.base)).call() {
+            if tls_verify {
+                return Err(unreachable(host, e));
+            }
+            registry.base = format!("http://{host}");
+            registry.agent.get(format!("{}/v2/", registry.base)).call().map_err(|e| unreachable(host, e))?;
+        }
+        Ok(registry)
+    }
+
+    fn host(&self) -> &str {
+        self.base.split_once("://").map_or(&self.base, |(_, h)| h)
+    }
+
+    /// GET a path of the repository, answering one authentication challenge.
+    fn get(&mut self, path: &str, accept: Option<&str>) -> Result<ureq::http::Response<ureq::Body>> {
+        let url = format!("{}/v2/{}/{path}", self.base, self.repository);
+        for challenged in [false, true] {
+            let mut request = self.agent.get(&url);
+            if let Some(a) = accept {
+                request = request.header("Accept", a);
+            }
+            if let Some(auth) = &self.authorization {
+                request = request.header("Authorization", auth);
+            }
+            let response = request.call().map_err(|e| unreachable(self.host(), e))?;
+            if response.status() == 401 && !challenged {
+                let challenge = header(&response, "www-authenticate").unwrap_or_default();
+                self.authorization = Some(self.answer_challenge(&challenge)?);
+                continue;
+            }
+            return Ok(response);
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    /// The Authorization header value for a `WWW-Authenticate` challenge.
+    fn answer_challenge(&self, challenge: &str) -> Result<String> {
+        let (scheme, params) = parse_challenge(challenge);
+        let basic = self.credentials.as_ref().map(|(user, password)| {
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+        });
+        match scheme.to_ascii_lowercase().as_str() {
+            "basic" => basic.ok_or_else(|| {
+                Error::PermissionDenied(format!("registry {} asks for credentials and none were given", self.host()))
+            }),
+            "bearer" => {
+                let realm = params.get("realm").ok_or_else(|| {
+                    Error::Storage(format!("registry {}: a bearer challenge without a realm", self.host()))
+                })?;
+                let scope =
+                    params.get("scope").cloned().unwrap_or_else(|| format!("repository:{}:pull", self.repository));
+                let mut request = self.agent.get(realm).query("scope", &scope);
+                if let Some(service) = params.get("service") {
+                    request = request.query("service", service);
+                }
+                if let Some(b) = &basic {
+                    request = request.header("Authorization", b);
+                }
+                let mut response = request.call().map_err(|e| unreachable(realm, e))?;
+                if response.status() != 200 {
+                    return Err(Error::PermissionDenied(format!(
+                        "the token service {realm} refused {scope}: {}",
+                        reason(&mut response)
+                    )));
+                }
+                let body: serde_json::Value = read_json(&mut response, realm)?;
+                let token = body["token"]
+                    .as_str()
+                    .or(body["access_token"].as_str())
+                    .ok_or_else(|| Error::Storage(format!("the token service {realm} answered without a token")))?;
+                Ok(format!("Bearer {token}"))
+            }
+            _ => Err(Error::Storage(format!(
+                "registry {} asks for authentication berth does not know: {challenge:?}",
+                self.host()
+            ))),
+        }
+    }
+
+    /// A manifest or index by tag or digest, with its media type.
+    fn manifest_bytes(&mut self, reference: &str, name: &str) -> Result<(Vec<u8>, String)> {
+        let mut response = self.get(&format!("manifests/{reference}"), Some(MANIFEST_TYPES))?;
+        match response.status().as_u16() {
+            200 => {}
+            404 => return Err(Error::NoSuchImage(name.to_string())),
+            401 | 403 => {
+                return Err(Error::PermissionDenied(format!(
+                    "registry {} refused {name}: {}",
+                    self.host(),
+                    reason(&mut response)
+                )))
+            }
+            _ => return Err(Error::Storage(format!("registry {}: {name}: {}", self.host(), reason(&mut response)))),
+        }
+        let media_type = header(&response, "content-type").unwrap_or_default();
+        let bytes =
+            response.body_mut().with_config().limit(DOCUMENT_LIMIT).read_to_vec().map_err(|e| {
+                Error::Storage(format!("registry {}: reading the manifest of {name}: {e}", self.host()))
+            })?;
+        if reference.starts_with("sha256:") && digest_of(&bytes) != reference {
+            return Err(Error::Storage(format!(
+                "registry {}: the manifest of {name} has digest {}, not {reference}",
+                self.host(),
+                digest_of(&bytes)
+            )));
+        }
+        Ok((bytes, media_type))
+    }
+
+    /// The image manifest for `reference`, through an index when there is one.
+    fn manifest(&mut self, reference: &Reference) -> Result<Manifest> {
+        let name = reference.name();
+        let (mut bytes, mut media_type) = self.manifest_bytes(reference.manifest_ref(), &name)?;
+        let parse_err = |e: serde_json::Error| Error::Storage(format!("the manifest of {name} cannot be read: {e}"));
+        if source::INDEX_TYPES.iter().any(|t| media_type.starts_with(t)) {
+            let index: Index = serde_json::from_slice(&bytes).map_err(parse_err)?;
+            let pick = source::pick_platform(&index)
+                .ok_or_else(|| Error::Storage(format!("the index of {name} lists no manifest")))?;
+            (bytes, media_type) = self.manifest_bytes(&pick.digest.clone(), &name)?;
+        }
+        if media_type.starts_with("application/vnd.docker.distribution.manifest.v1") {
+            return Err(Error::Storage(format!("{name} has a schema 1 manifest, which berth does not read")));
+        }
+        serde_json::from_slice(&bytes).map_err(parse_err)
+    }
+
+    /// Stream a blob to `dest`, checking its digest (and size, when the
+    /// descriptor has one); `progress` hears of every few hundred KiB.
+    fn blob_to_file(&mut self, desc: &Descriptor, dest: &Path, progress: &mut dyn FnMut(Progress)) -> Result<()> {
+        let fail = |what: String| Error::Storage(format!("blob {}: {what}", desc.digest));
+        digest_hex(&desc.digest)?;
+        let mut response = self.get(&format!("blobs/{}", desc.digest), None)?;
+        if response.status() != 200 {
+            return Err(fail(format!("registry {}: {}", self.host(), reason(&mut response))));
+        }
+        let total = if desc.size > 0 { desc.size } else { content_length(&response).unwrap_or(0) };
+        let file = std::fs::File::create(dest).map_err(|e| Error::storage(dest.display(), e))?;
+        let mut out = std::io::BufWriter::new(file);
+        let mut body = Hashing::new(response.body_mut().with_config().limit(total.max(1) + 1).reader());
+        let mut buf = vec![0u8; 64 << 10];
+        let mut reported = 0;
+        loop {
+            let n = body
+                .read(&mut buf)
+                .map_err(|e| fail(format!("download interrupted after {} bytes: {e}", body.bytes)))?;
+            if n == 0 {
+                break;
+            }
+            out.write_all(&buf[..n]).map_err(|e| Error::storage(dest.display(), e))?;
+            if body.bytes - reported >= 512 << 10 {
+                reported = body.bytes;
+                progress(Progress::of("downloading", Some(&desc.digest), body.bytes, total));
+            }
+        }
+        out.flush().map_err(|e| Error::storage(dest.display(), e))?;
+        let bytes = body.bytes;
+        let (got, _) = body.digest();
+        if desc.size > 0 && bytes != desc.size {
+            return Err(fail(format!("{bytes} bytes arrived, the manifest says {}", desc.size)));
+        }
+        if got != desc.digest {
+            return Err(fail(format!("the bytes that arrived have digest {got}")));
+        }
+        progress(Progress::of("downloading", Some(&desc.digest), bytes, total));
+        Ok(())
+    }
+
+    /// Fetch what `reference` needs into `scratch`: the configuration and
+    /// the blobs of every layer `have_layer` does not know.
+    pub fn fetch(
+        &mut self,
+        reference: &Reference,
+        scratch: &Path,
+        have_layer: &dyn Fn(&str) -> bool,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Fetched> {
+        progress(Progress::of("resolving", None, 0, 0));
+        let manifest = self.manifest(reference)?;
+        let config_path = scratch.join("config.json");
+        self.blob_to_file(&manifest.config, &config_path, &mut |_| {})?;
+        let config = std::fs::read(&config_path).map_err(|e| Error::storage(config_path.display(), e))?;
+        let diff_ids = serde_json::from_slice::<source::ImageConfig>(&config)
+            .map_err(|e| Error::Storage(format!("the configuration of {} cannot be read: {e}", reference.name())))?
+            .rootfs
+            .diff_ids;
+        if diff_ids.len() != manifest.layers.len() {
+            return Err(Error::Storage(format!(
+                "{}: the manifest lists {} layers, the configuration {}",
+                reference.name(),
+                manifest.layers.len(),
+                diff_ids.len()
+            )));
+        }
+        let mut layers = Vec::with_capacity(manifest.layers.len());
+        for (desc, diff_id) in manifest.layers.into_iter().zip(&diff_ids) {
+            if have_layer(diff_id) {
+                progress(Progress::of("exists", Some(&desc.digest), desc.size, desc.size));
+                layers.push((desc, None));
+                continue;
+            }
+            let path = scratch.join(digest_hex(&desc.digest)?);
+            self.blob_to_file(&desc, &path, progress)?;
+            layers.push((desc, Some(path)));
+        }
+        Ok(Fetched { config, config_digest: manifest.config.digest, layers })
+    }
+}
+
+fn unreachable(host: &str, e: ureq::Error) -> Error {
+    Error::Storage(format!("registry {host} cannot be reached: {e}"))
+}
+
+fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+fn content_length(response: &ureq::http::Response<ureq::Body>) -> Option<u64> {
+    header(response, "content-length")?.parse().ok()
+}
+
+fn read_json(response: &mut ureq::http::Response<ureq::Body>, from: &str) -> Result<serde_json::Value> {
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(DOCUMENT_LIMIT)
+        .read_to_vec()
+        .map_err(|e| Error::Storage(format!("{from}: {e}")))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Storage(format!("{from}: not JSON: {e}")))
+}
+
+/// The status and, when the body is the distribution API's error document,
+/// its first code and message.
+fn reason(response: &mut ureq::http::Response<ureq::Body>) -> String {
+    let status = response.status();
+    let body = response.body_mut().with_config().limit(64 << 10).read_to_vec().unwrap_or_default();
+    let detail = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| {
+        let e = &v["errors"][0];
+        Some(format!("{}: {}", e["code"].as_str()?, e["message"].as_str().unwrap_or_default()))
+    });
+    match detail {
+        Some(d) => format!("{status} ({d})"),
+        None => status.to_string(),
+    }
+}
+
+/// `Bearer realm="https://auth/token",service="reg",scope="repository:a:pull"`
+/// -> ("Bearer", {realm, service, scope}); quoted values may hold commas.
+pub fn parse_challenge(challenge: &str) -> (String, HashMap<String, String>) {
+    let challenge = challenge.trim();
+    let (scheme, mut rest) = challenge.split_once(' ').unwrap_or((challenge, ""));
+    let mut params = HashMap::new();
+    loop {
+        rest = rest.trim_start_matches([' ', ',']);
+        let Some((key, after)) = rest.split_once('=') else { break };
+        let (value, tail) = match after.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"').unwrap_or(quoted.len());
+                (&quoted[..end], quoted.get(end + 1..).unwrap_or(""))
+            }
+            None => after.split_at(after.find(',').unwrap_or(after.len())),
+        };
+        params.insert(key.trim().to_ascii_lowercase(), value.to_string());
+        rest = tail;
+    }
+    (scheme.to_string(), params)
+}
+
+/// `user:password` for `host` from a containers-auth.json file (the file
+/// `podman login` writes), if it has an entry.
+pub fn stored_credentials(auth_file: &Path, host: &str) -> Option<(String, String)> {
+    let text = std::fs::read(auth_file).ok()?;
+    let doc: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    let entry = doc["auths"].get(host).or_else(|| doc["auths"].get(format!("https://{host}")))?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(entry["auth"].as_str()?).ok()?;
+    split_credentials(std::str::from_utf8(&decoded).ok()?)
+}
+
+/// `user:password` split at its first colon.
+pub fn split_credentials(s: &str) -> Option<(String, String)> {
+    s.split_once(':').map(|(u, p)| (u.to_string(), p.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_parse_as_docker_does() {
+        let r = Reference::parse("busybox").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("docker.io", "library/busybox", Some("latest"))
+        );
+        assert_eq!(r.name(), "docker.io/library/busybox:latest");
+        let r = Reference::parse("localhost:5000/team/app:v1.2").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("localhost:5000", "team/app", Some("v1.2"))
+        );
+        assert_eq!(r.api_host(), "localhost:5000");
+        let d = format!("sha256:{}", "a".repeat(64));
+        let r = Reference::parse(&format!("quay.io/x/y@{d}")).unwrap();
+        assert_eq!((r.tag.clone(), r.digest.as_deref(), r.manifest_ref()), (None, Some(d.as_str()), d.as_str()));
+        assert_eq!(Reference::parse("user/app").unwrap().name(), "docker.io/user/app:latest");
+        assert_eq!(Reference::parse("busybox").unwrap().api_host(), "registry-1.docker.io");
+        for bad in ["Busybox", "a//b", "x:", "x:-bad", "x@sha256:12", "/x", "x/"] {
+            assert!(matches!(Reference::parse(bad), Err(Error::InvalidName { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn challenges_keep_quoted_commas() {
+        let (scheme, p) = parse_challenge(
+            r#"Bearer realm="http://127.0.0.1:1/token",service="reg",scope="repository:a/b:pull,push""#,
+        );
+        assert_eq!(scheme, "Bearer");
+        assert_eq!(p["realm"], "http://127.0.0.1:1/token");
+        assert_eq!(p["service"], "reg");
+        assert_eq!(p["scope"], "repository:a/b:pull,push");
+        let (scheme, p) = parse_challenge(r#"Basic realm="basic-realm""#);
+        assert_eq!((scheme.as_str(), p["realm"].as_str()), ("Basic", "basic-realm"));
+    }
+
+    #[test]
+    fn auth_file_entries_are_found_by_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("auth.json");
+        std::fs::write(&file, r#"{"auths":{"localhost:5000":{"auth":"dXNlcjpwYTpzcw=="}}}"#).unwrap();
+        assert_eq!(stored_credentials(&file, "localhost:5000"), Some(("user".into(), "pa:ss".into())));
+        assert_eq!(stored_credentials(&file, "quay.io"), None);
+    }
+}

@@ -1,0 +1,184 @@
+//! Pulls from a real registry on loopback (Debian's docker-registry with
+//! token authentication) into which each test pushes the test image.
+
+mod common;
+
+use berth::client::{Client, ClientError};
+use common::registry::{cutting_proxy, TestRegistry, PASSWORD, USER};
+use common::{image, Daemon};
+use serde_json::{json, Value};
+
+fn creds() -> String {
+    format!("{USER}:{PASSWORD}")
+}
+
+/// Pull with `more`: every reply, or the error.
+fn pull(c: &mut Client, reference: &str, credentials: Option<&str>) -> Result<Vec<Value>, ClientError> {
+    let mut replies = Vec::new();
+    let params = json!({ "reference": reference, "credentials": credentials, "tlsVerify": false });
+    c.stream("io.berth.Image.Pull", params, |r| {
+        replies.push(r);
+        true
+    })?;
+    Ok(replies)
+}
+
+fn error_name(r: Result<Vec<Value>, ClientError>) -> (String, Value) {
+    match r {
+        Err(ClientError::Remote { error, parameters }) => (error, parameters),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+fn statuses(replies: &[Value]) -> Vec<&str> {
+    replies.iter().map(|r| r["status"].as_str().unwrap()).collect()
+}
+
+/// Entries of a store directory (layers, scratch), none when it is missing.
+fn entries(d: &Daemon, dir: &str) -> Vec<String> {
+    std::fs::read_dir(d.root().join(dir))
+        .map(|r| r.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
+}
+
+fn images(c: &mut Client) -> usize {
+    c.call("io.berth.Image.List", json!({})).unwrap()["images"].as_array().unwrap().len()
+}
+
+#[test]
+fn pull_with_token_auth_streams_progress_and_the_image_runs() {
+    let d = Daemon::start();
+    let img = image::build(d.dir.path());
+    let reg = TestRegistry::start(&d.dir.path().join("registry"));
+    reg.push(&img.layout, "berth/testimage", "1");
+    let reference = format!("{}/berth/testimage:1", reg.host);
+    let mut c = d.client();
+
+    // The token service grants nothing without credentials, or with wrong ones.
+    let (error, params) = error_name(pull(&mut c, &reference, None));
+    assert_eq!(error, "io.berth.Image.PermissionDenied", "{params}");
+    let (error, params) = error_name(pull(&mut c, &reference, Some("berth-tester:wrong")));
+    assert_eq!(error, "io.berth.Image.PermissionDenied", "{params}");
+    assert!(params["reason"].as_str().unwrap().contains("token service"), "{params}");
+    assert_eq!(images(&mut c), 0);
+
+    let replies = pull(&mut c, &reference, Some(&creds())).unwrap();
+    let seen = statuses(&replies);
+    assert_eq!(seen.first(), Some(&"resolving"), "{seen:?}");
+    assert!(seen.contains(&"downloading") && seen.contains(&"unpacking"), "{seen:?}");
+    let last = replies.last().unwrap();
+    assert_eq!(last["status"], "pulled");
+    assert_eq!(last["id"].as_str().unwrap(), &img.config_digest[7..]);
+    assert_eq!(last["names"], json!([reference]));
+    // Every blob's download reached its full size.
+    let done: Vec<&Value> =
+        replies.iter().filter(|r| r["status"] == "downloading" && r["current"] == r["total"]).collect();
+    assert_eq!(done.len(), 2, "{replies:?}");
+    assert!(entries(&d, "storage/tmp").is_empty(), "scratch left: {:?}", entries(&d, "storage/tmp"));
+
+    // A container runs from it, with the image's configuration and whiteouts.
+    let id = c
+        .call(
+            "io.berth.Container.Create",
+            json!({ "options": { "image": reference,
+        "command": ["/bin/sh", "-c", "echo $IMAGE_VAR; cat /data/new; test -e /etc/removed || echo removed"] } }),
+        )
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    assert_eq!(c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap()["exitCode"], 0);
+    let logs = c.call("io.berth.Container.Logs", json!({ "nameOrId": id })).unwrap();
+    let text: Vec<&str> = logs["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
+    assert_eq!(text, ["set-by-image", "from the upper layer", "removed"]);
+
+    // Pulled again: both layers are known, nothing is downloaded.
+    let again = pull(&mut c, &reference, Some(&creds())).unwrap();
+    assert_eq!(statuses(&again), ["resolving", "exists", "exists", "pulled"]);
+    assert_eq!(images(&mut c), 1);
+
+    // Without more: one reply.
+    let r =
+        c.call("io.berth.Image.Pull", json!({ "reference": reference, "credentials": creds(), "tlsVerify": false }));
+    assert_eq!(r.unwrap()["status"], "pulled");
+
+    // A tag the registry does not have; a registry that is not there; TLS
+    // verification (the default) against a registry without TLS.
+    let missing = format!("{}/berth/testimage:2", reg.host);
+    let (error, params) = error_name(pull(&mut c, &missing, Some(&creds())));
+    assert_eq!((error.as_str(), params["reference"].as_str()), ("io.berth.Image.NoSuchImage", Some(missing.as_str())));
+    let (error, params) = error_name(pull(&mut c, "127.0.0.1:1/berth/testimage:1", None));
+    assert_eq!(error, "io.berth.Image.Storage", "{params}");
+    assert!(params["reason"].as_str().unwrap().contains("cannot be reached"), "{params}");
+    let r = c.call("io.berth.Image.Pull", json!({ "reference": reference, "credentials": creds() }));
+    assert!(matches!(r, Err(ClientError::Remote { ref error, .. }) if error == "io.berth.Image.Storage"), "{r:?}");
+    let (error, params) = error_name(pull(&mut c, "Not/A/Reference", None));
+    assert_eq!(error, "io.berth.Image.InvalidName", "{params}");
+
+    // berthctl: progress on stderr, the ID on stdout.
+    let out = d.ctl(&["image", "pull", "--tls-verify=false", "--creds", &creds(), &reference]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), &img.config_digest[7..]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already stored"));
+}
+
+#[test]
+fn corrupt_or_interrupted_pulls_leave_nothing_half_stored() {
+    let d = Daemon::start();
+    let img = image::build(d.dir.path());
+    let reg = TestRegistry::start(&d.dir.path().join("registry"));
+    reg.push(&img.layout, "berth/testimage", "1");
+    let mut c = d.client();
+
+    // Cut off mid-transfer: the first layer (about 1 MB) never arrives whole.
+    let proxy = cutting_proxy(reg.host.clone(), 200 << 10);
+    let (error, params) = error_name(pull(&mut c, &format!("{proxy}/berth/testimage:1"), Some(&creds())));
+    assert_eq!(error, "io.berth.Image.Storage", "{params}");
+    assert!(params["reason"].as_str().unwrap().starts_with("blob sha256:"), "{params}");
+    assert_eq!(images(&mut c), 0);
+    assert!(entries(&d, "storage/layers").is_empty(), "{:?}", entries(&d, "storage/layers"));
+    assert!(entries(&d, "storage/tmp").is_empty(), "{:?}", entries(&d, "storage/tmp"));
+
+    // The registry serves a tampered second layer: it is refused by its
+    // digest before anything is unpacked, and no image is recorded.
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(img.layout.join("blobs/sha256").join({
+            let index: Value = serde_json::from_slice(&std::fs::read(img.layout.join("index.json")).unwrap()).unwrap();
+            index["manifests"][0]["digest"].as_str().unwrap()[7..].to_string()
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let upper = manifest["layers"][1]["digest"].as_str().unwrap().to_string();
+    let stored = reg.blob_path(&upper);
+    let original = std::fs::read(&stored).unwrap();
+    let mut tampered = original.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0xff;
+    std::fs::write(&stored, &tampered).unwrap();
+    let reference = format!("{}/berth/testimage:1", reg.host);
+    let (error, params) = error_name(pull(&mut c, &reference, Some(&creds())));
+    assert_eq!(error, "io.berth.Image.Storage", "{params}");
+    assert!(params["reason"].as_str().unwrap().contains(&upper), "the error names the blob: {params}");
+    assert_eq!(images(&mut c), 0);
+    assert!(entries(&d, "storage/layers").is_empty(), "{:?}", entries(&d, "storage/layers"));
+    assert!(entries(&d, "storage/tmp").is_empty());
+
+    // A layer no image claims (a crash between unpacking and recording) is
+    // found by Check and removed by its repair, which start-up runs.
+    let stray = d.root().join("storage/layers").join("ab".repeat(32));
+    std::fs::create_dir_all(stray.join("diff")).unwrap();
+    let problems = c.call("io.berth.System.Check", json!({ "repair": false })).unwrap();
+    assert!(problems.to_string().contains("orphan-layer"), "{problems}");
+    c.call("io.berth.System.Check", json!({ "repair": true })).unwrap();
+    assert!(!stray.exists());
+
+    // Repaired at the registry: the pull succeeds and nothing is left over.
+    std::fs::write(&stored, &original).unwrap();
+    let replies = pull(&mut c, &reference, Some(&creds())).unwrap();
+    assert_eq!(replies.last().unwrap()["status"], "pulled");
+    assert_eq!(entries(&d, "storage/layers").len(), 2);
+    let problems = c.call("io.berth.System.Check", json!({ "repair": false })).unwrap();
+    assert!(!problems.to_string().contains("orphan-layer"), "{problems}");
+}
