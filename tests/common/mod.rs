@@ -138,3 +138,4 @@ pub fn python_varlink(args: &[&str]) -> String {
 }
 pub mod image;
 pub mod registry;
+pub mod sandbox;
