@@ -25,3 +25,49 @@ fn activation_on_first_call_with_ready_and_status() {
     let status = s.ok("systemctl show -p StatusText --value berth.service");
     assert!(status.starts_with("serving"), "{status}");
 }
+
+/// berthd exits after a short idle timeout; the client loop keeps calling
+/// across those exits, with pauses on both sides of the timeout.
+#[test]
+fn idle_exit_and_reactivation_under_a_client_loop_lose_no_call() {
+    let s = Sandbox::boot("idle", Mode::Unified);
+    s.ok("mkdir -p /etc/systemd/system/berth.service.d && printf '[Service]\\nExecStart=\\nExecStart=/usr/bin/berthd --idle-timeout 1\\n' \
+          > /etc/systemd/system/berth.service.d/idle.conf && systemctl daemon-reload");
+    let (rootfs, inside) = s.shared_dir("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+    let pauses = [0u64, 1500, 50, 950, 1000, 0, 2000, 10, 1050, 990, 1600, 0, 1010, 1800, 1002];
+    let (mut failed, mut created) = (Vec::new(), Vec::new());
+    for (i, pause) in pauses.iter().enumerate() {
+        std::thread::sleep(std::time::Duration::from_millis(*pause));
+        let result = Client::connect(&s.address()).and_then(|mut c| {
+            c.call("io.berth.System.Info", json!({}))?;
+            c.call("io.berth.Container.Create", json!({ "options": { "rootfs": inside, "command": ["/bin/true"], "name": format!("c{i}") } }))
+        });
+        match result {
+            Ok(r) => created.push(r["name"].as_str().unwrap().to_string()),
+            Err(e) => failed.push(format!("call {i} after {pause} ms: {e}")),
+        }
+    }
+    assert!(failed.is_empty(), "failed calls: {failed:?}");
+    let listed = client(&s).call("io.berth.Container.List", json!({ "all": true })).unwrap();
+    let mut names: Vec<String> =
+        listed["containers"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    names.sort();
+    created.sort();
+    assert_eq!(names, created, "every container created across the restarts is known");
+    let starts = s.journal(&["-u", "berth.service", "-o", "cat"]).lines().filter(|l| l.starts_with("Started")).count();
+    assert!(starts >= 4, "berthd was activated {starts} times; expected an idle exit after most long pauses");
+    let state = s.sh("systemctl is-failed berth.service berth.socket");
+    assert!(!String::from_utf8_lossy(&state.stdout).contains("failed"), "{state:?}");
+}
+
+#[test]
+fn a_second_berthd_on_the_same_root_refuses_to_start() {
+    let s = Sandbox::boot("second", Mode::Unified);
+    client(&s).call("io.berth.System.Info", json!({})).unwrap();
+    let out = s.sh("berthd --root /var/lib/berth --varlink unix:/run/second.sock --idle-timeout 0");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/var/lib/berth"), "{err}");
+    assert_eq!(s.ok("systemctl is-active berth.service"), "active");
+}

@@ -164,8 +164,15 @@ impl Server {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         listener.set_nonblocking(true)?;
         loop {
+            // Wake when the idle timeout would pass, or every 500 ms to look
+            // again (a connection may have ended meanwhile).
+            let mut wait = Duration::from_millis(500);
+            if let Some(idle) = idle {
+                let quiet = self.last_activity.lock().map(|t| t.elapsed()).unwrap_or_default();
+                wait = wait.min(idle.saturating_sub(quiet) + Duration::from_millis(1));
+            }
             let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-            let ready = match poll(&mut fds, PollTimeout::from(500u16)) {
+            let ready = match poll(&mut fds, PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX)) {
                 Ok(n) => n,
                 Err(nix::errno::Errno::EINTR) => 0,
                 Err(e) => return Err(e.into()),
