@@ -23,7 +23,17 @@ fn activation_on_first_call_with_ready_and_status() {
     assert_eq!(info["cgroupManager"], "systemd", "{info}");
     assert_eq!(s.ok("systemctl is-active berth.service"), "active");
     let status = s.ok("systemctl show -p StatusText --value berth.service");
-    assert!(status.starts_with("serving"), "{status}");
+    assert!(status.starts_with("serving varlink on unix:/run/berth/io.berth; 0 containers"), "{status}");
+
+    // The watchdog: pinged while berthd runs (here every second of a 2 s one).
+    s.ok("mkdir -p /etc/systemd/system/berth.service.d && printf '[Service]\\nWatchdogSec=2\\n' \
+          > /etc/systemd/system/berth.service.d/watchdog.conf && systemctl daemon-reload && systemctl restart berth.service");
+    let pinged = || s.ok("systemctl show -p WatchdogTimestampMonotonic --value berth.service");
+    let first = pinged();
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    assert_ne!(pinged(), first, "no watchdog ping in 3.5 s");
+    assert_eq!(s.ok("systemctl is-active berth.service"), "active");
+    assert_eq!(s.ok("systemctl show -p NRestarts --value berth.service"), "0");
 }
 
 /// berthd exits after a short idle timeout; the client loop keeps calling

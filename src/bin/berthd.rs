@@ -101,6 +101,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let address = args.varlink.clone().unwrap_or(default_address);
     config.exit_command = exit_command(&address);
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    notify("STATUS=starting: repairing storage, syncing containers with the runtime");
     let runtime = tokio.block_on(Runtime::open(config.clone()))?;
     let (listener, owned_path) = listener(activated, &address)?;
     if let Some(path) = owned_path.clone() {
@@ -117,9 +118,23 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(0);
         });
     }
+    if let Some(interval) = berth::systemd::notify::watchdog_interval() {
+        // Pinged only while the executor and the database thread answer.
+        let rt = runtime.clone();
+        tokio.spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            loop {
+                tick.tick().await;
+                if rt.info().await.is_ok() {
+                    notify("WATCHDOG=1");
+                }
+            }
+        });
+    }
+    let counts = tokio.block_on(runtime.info()).map(|i| (i.containers, i.pods)).unwrap_or_default();
     let server = Server::new(runtime, tokio.handle().clone());
     tracing::info!(root = %config.root.display(), cgroup_manager = config.cgroup_manager.as_str(), "berthd serving");
-    notify("READY=1\nSTATUS=serving varlink");
+    notify(&format!("READY=1\nSTATUS=serving varlink on {address}; {} containers, {} pods", counts.0, counts.1));
     let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
     server.serve(listener, idle)?;
     tracing::info!("idle for {}s with no clients; exiting", args.idle_timeout);

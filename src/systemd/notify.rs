@@ -18,6 +18,18 @@ pub fn notify(state: &str) {
     }
 }
 
+/// How often to send WATCHDOG=1: half of WATCHDOG_USEC, when the watchdog
+/// is on and meant for this process (sd_watchdog_enabled).
+pub fn watchdog_interval() -> Option<std::time::Duration> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    if let Some(pid) = std::env::var("WATCHDOG_PID").ok().and_then(|p| p.parse::<u32>().ok()) {
+        if pid != std::process::id() {
+            return None;
+        }
+    }
+    (usec > 0).then(|| std::time::Duration::from_micros(usec / 2))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
