@@ -51,7 +51,10 @@ fn idle_exit_and_reactivation_under_a_client_loop_lose_no_call() {
         std::thread::sleep(std::time::Duration::from_millis(*pause));
         let result = Client::connect(&s.address()).and_then(|mut c| {
             c.call("io.berth.System.Info", json!({}))?;
-            c.call("io.berth.Container.Create", json!({ "options": { "rootfs": inside, "command": ["/bin/true"], "name": format!("c{i}") } }))
+            c.call(
+                "io.berth.Container.Create",
+                json!({ "options": { "rootfs": inside, "command": ["/bin/true"], "name": format!("c{i}") } }),
+            )
         });
         match result {
             Ok(r) => created.push(r["name"].as_str().unwrap().to_string()),
@@ -80,4 +83,101 @@ fn a_second_berthd_on_the_same_root_refuses_to_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/var/lib/berth"), "{err}");
     assert_eq!(s.ok("systemctl is-active berth.service"), "active");
+}
+
+/// A busybox root file system that berthd inside the sandbox can use.
+fn busybox_rootfs(s: &Sandbox) -> String {
+    let (host, inside) = s.shared_dir("rootfs");
+    let bin = host.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+    for applet in ["sh", "sleep", "echo", "true", "cat"] {
+        let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
+    }
+    inside
+}
+
+fn berth_units(s: &Sandbox) -> String {
+    s.ok("systemctl list-units --all --no-legend --plain 'berth-*.scope' 'machine-berth*'")
+}
+
+#[test]
+fn containers_and_conmon_run_in_their_own_scopes_and_leave_no_unit() {
+    let s = Sandbox::boot("scopes", Mode::Unified);
+    let rootfs = busybox_rootfs(&s);
+    let mut c = client(&s);
+    let create = |c: &mut Client, extra: serde_json::Value| {
+        let mut options = json!({ "rootfs": rootfs, "command": ["/bin/sleep", "300"], "stopTimeout": 1 });
+        options.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string()
+    };
+    let id = create(&mut c, json!({ "name": "scoped" }));
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    let pid = c.call("io.berth.Container.Inspect", json!({ "nameOrId": id })).unwrap()["container"]["state"]["pid"]
+        .as_i64()
+        .unwrap();
+    let scope = format!("berth-{id}.scope");
+    let props = s.ok(&format!("systemctl show -p ActiveState,Delegate,Slice,Description,ControlGroup {scope}"));
+    assert!(props.contains("ActiveState=active") && props.contains("Delegate=yes"), "{props}");
+    assert!(props.contains("Slice=machine.slice"), "{props}");
+    assert!(props.contains(&format!("Description=berth container scoped ({id})")), "{props}");
+    let procs = s.ok(&format!("cat /sys/fs/cgroup/machine.slice/{scope}/cgroup.procs"));
+    assert!(procs.lines().any(|p| p == pid.to_string()), "pid {pid} not in {scope}: {procs}");
+    let conmon = s.ok(&format!("systemctl show -p ActiveState,Slice berth-conmon-{id}.scope"));
+    assert!(conmon.contains("ActiveState=active") && conmon.contains("Slice=machine.slice"), "{conmon}");
+    let conmon_procs = s.ok(&format!("cat /sys/fs/cgroup/machine.slice/berth-conmon-{id}.scope/cgroup.procs"));
+    let conmon_comm = s.ok(&format!("cat /proc/{}/comm", conmon_procs.lines().next().unwrap_or("0")));
+    assert_eq!(conmon_comm, "conmon");
+
+    // The container outlives its service: stopped and started again, berthd
+    // finds it running in its scope.
+    s.ok("systemctl stop berth.service && systemctl start berth.service");
+    let mut c = client(&s);
+    let state = c.call("io.berth.Container.Inspect", json!({ "nameOrId": id })).unwrap()["container"]["state"].clone();
+    assert_eq!((state["state"].as_str(), state["pid"].as_i64()), (Some("running"), Some(pid)), "{state}");
+    let procs = s.ok(&format!("cat /sys/fs/cgroup/machine.slice/{scope}/cgroup.procs"));
+    assert!(procs.lines().any(|p| p == pid.to_string()), "pid {pid} left {scope}: {procs}");
+
+    c.call("io.berth.Container.Stop", json!({ "nameOrId": id, "timeout": 0 })).unwrap();
+    assert_eq!(berth_units(&s), "", "no unit after stop");
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    assert!(berth_units(&s).contains(&scope), "the scope again after a restart");
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": id, "force": true })).unwrap();
+    assert_eq!(berth_units(&s), "", "no unit after remove");
+
+    // A pod's own slice, and its members' scopes in it.
+    let pod = c.call("io.berth.Pod.Create", json!({ "name": "web" })).unwrap()["id"].as_str().unwrap().to_string();
+    let slice = format!("machine-berth_pod_{pod}.slice");
+    assert_eq!(s.ok(&format!("systemctl show -p ActiveState --value {slice}")), "active");
+    let member = create(&mut c, json!({ "pod": "web" }));
+    c.call("io.berth.Container.Start", json!({ "nameOrId": member })).unwrap();
+    assert_eq!(s.ok(&format!("systemctl show -p Slice --value berth-{member}.scope")), slice);
+    let procs = s.ok(&format!("cat /sys/fs/cgroup/machine.slice/{slice}/berth-{member}.scope/cgroup.procs"));
+    assert!(!procs.is_empty());
+    c.call("io.berth.Pod.Remove", json!({ "nameOrId": "web", "force": true })).unwrap();
+    assert_eq!(berth_units(&s), "", "no unit after the pod's removal");
+}
+
+#[test]
+fn events_berthd_logs_and_container_output_reach_the_journal() {
+    let s = Sandbox::boot("journal", Mode::Unified);
+    let rootfs = busybox_rootfs(&s);
+    let mut c = client(&s);
+    let options = json!({ "rootfs": rootfs, "name": "talker", "logDriver": "journald",
+        "command": ["/bin/sh", "-c", "echo hello from the journal; echo to stderr >&2"] });
+    let id =
+        c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    assert_eq!(c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap()["exitCode"], 0);
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": id })).unwrap();
+    s.ok("journalctl --sync");
+
+    let removed = s.journal(&["BERTH_EVENT=remove", "CONTAINER_NAME=talker", "-o", "cat"]);
+    assert_eq!(removed.trim(), format!("container remove {id} (name=talker)"));
+    let started = s.journal(&["BERTH_EVENT=start", &format!("CONTAINER_ID={id}"), "-o", "cat"]);
+    assert_eq!(started.lines().count(), 1, "{started}");
+    let output = s.journal(&[&format!("CONTAINER_ID_FULL={id}"), "SYSLOG_IDENTIFIER=talker", "-o", "cat"]);
+    assert!(output.contains("hello from the journal") && output.contains("to stderr"), "{output}");
+    let logs = s.journal(&["SYSLOG_IDENTIFIER=berthd", "-o", "cat"]);
+    assert!(logs.contains("berthd serving"), "{logs}");
 }

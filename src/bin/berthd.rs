@@ -47,10 +47,7 @@ const LISTEN_FDS_START: i32 = 3;
 
 fn main() -> ExitCode {
     tune_allocator();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BERTH_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -72,6 +69,25 @@ fn tune_allocator() {
         mallopt(M_MMAP_THRESHOLD, 8 << 20);
         mallopt(M_TRIM_THRESHOLD, 16 << 20);
         mallopt(M_TOP_PAD, 1 << 20);
+    }
+}
+
+/// To the journal when berthd runs under systemd (its stderr is then the
+/// journal too, but without fields or priorities), else to stderr.
+fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BERTH_LOG").unwrap_or_else(|_| "info".into());
+    let journal = std::env::var_os("JOURNAL_STREAM")
+        .is_some()
+        .then(|| tracing_journald::layer().ok().map(|l| l.with_syslog_identifier("berthd".into())))
+        .flatten();
+    match journal {
+        Some(layer) => tracing_subscriber::registry().with(filter).with(layer).init(),
+        None => tracing_subscriber::registry()
+            .with(filter)
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .init(),
     }
 }
 

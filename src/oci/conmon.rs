@@ -34,6 +34,9 @@ pub struct Launch<'a> {
     pub no_cgroups: bool,
     /// Program and arguments conmon runs after the container exits.
     pub exit_command: Option<&'a [String]>,
+    /// Called with conmon's PID before it may create the container (to put
+    /// it into its scope); an error stops the launch.
+    pub before_start: Option<&'a dyn Fn(u32) -> Result<()>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -76,11 +79,12 @@ impl Launch<'_> {
                 _ => format!("k8s-file:{}", p.log.display()),
             },
         ];
+        if self.log_driver == "journald" {
+            // conmon sets SYSLOG_IDENTIFIER (and CONTAINER_TAG) from the tag.
+            args.extend(["--log-tag".into(), self.name.into()]);
+        }
         for a in self.runtime.global_args() {
             args.push(format!("--runtime-arg={a}"));
-        }
-        if self.runtime.systemd_cgroup && !self.no_cgroups {
-            args.push("-s".into());
         }
         if self.no_cgroups {
             args.extend(["--runtime-arg".into(), "--cgroup-manager".into(), "--runtime-arg".into(), "disabled".into()]);
@@ -136,6 +140,13 @@ impl Launch<'_> {
         let mut child = cmd.spawn().map_err(|e| Error::Runtime(format!("{}: {e}", self.conmon.display())))?;
         drop(child_sync);
         drop(child_start);
+        if let Some(hook) = self.before_start {
+            if let Err(e) = hook(child.id()) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        }
         // conmon waits for this byte before it creates the container.
         let mut start = std::fs::File::from(parent_start);
         let _ = start.write_all(&[0]);

@@ -12,7 +12,6 @@ pub struct Runc {
     pub path: PathBuf,
     /// The runtime's state directory (`--root`).
     pub root: PathBuf,
-    pub systemd_cgroup: bool,
 }
 
 /// What `runc state` reports.
@@ -34,8 +33,10 @@ impl Runc {
     fn command(&self) -> Command {
         let mut cmd = Command::new(&self.path);
         cmd.arg("--root").arg(&self.root);
-        if self.systemd_cgroup {
-            cmd.arg("--systemd-cgroup");
+        // systemd's variables are berthd's, not the container's: with
+        // NOTIFY_SOCKET set, runc would proxy sd_notify for the container.
+        for var in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"] {
+            cmd.env_remove(var);
         }
         cmd.stdin(Stdio::null());
         cmd

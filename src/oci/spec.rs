@@ -67,12 +67,13 @@ pub fn hostname(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-/// The cgroups path for the runtime: `slice:prefix:name` under systemd,
-/// a path under cgroupfs.
+/// The cgroups path for the runtime: under systemd, the cgroup of the scope
+/// berthd makes for the container (`/machine.slice/berth-<id>.scope`); under
+/// cgroupfs, a path under the parent.
 pub fn cgroups_path(c: &ContainerConfig) -> Option<String> {
     let parent = c.cgroup_parent.as_deref()?;
     Some(match c.cgroup_manager {
-        CgroupManager::Systemd => format!("{parent}:berth:{}", c.id),
+        CgroupManager::Systemd => format!("{}/berth-{}.scope", crate::systemd::manager::slice_path(parent), c.id),
         CgroupManager::Cgroupfs => format!("{}/berth-{}", parent.trim_end_matches('/'), c.id),
     })
 }

@@ -112,6 +112,7 @@ impl Runtime {
         })
         .await?;
         self.unmount_rootfs(&c.id, false).await?;
+        self.release_units(c).await;
         Ok(code)
     }
 

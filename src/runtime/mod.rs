@@ -22,6 +22,7 @@ mod start;
 mod stop;
 mod storage_ctrs;
 mod system;
+mod units;
 mod volumes;
 
 pub use check::Problem;
@@ -57,6 +58,8 @@ pub struct Runtime {
     /// Imports and pulls hold it shared while they add layers and record
     /// their image; what deletes layers no image uses holds it alone.
     layer_store: tokio::sync::RwLock<()>,
+    /// The system bus, for the systemd cgroup manager's units; made on first use.
+    systemd: tokio::sync::OnceCell<Arc<crate::systemd::manager::Systemd>>,
 }
 
 impl Runtime {
@@ -84,6 +87,7 @@ impl Runtime {
             conmon: crate::oci::conmon::find(),
             exits: broadcast::channel(1024).0,
             layer_store: tokio::sync::RwLock::new(()),
+            systemd: tokio::sync::OnceCell::new(),
         });
         for problem in rt.repair_at_start().await? {
             tracing::warn!(
@@ -113,7 +117,6 @@ impl Runtime {
             name: c.runtime.clone(),
             path: c.runtime_path.clone(),
             root: self.config.run_root.join("runtime").join(&c.runtime),
-            systemd_cgroup: c.cgroup_manager == crate::config::CgroupManager::Systemd && !c.no_cgroups,
         }
     }
 

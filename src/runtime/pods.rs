@@ -73,6 +73,11 @@ impl Runtime {
                 Ok(pod)
             })
             .await?;
+        if let Err(e) = self.start_pod_slice(&pod).await {
+            // No pod without its slice.
+            let _ = self.remove_pod(&pod.id, true).await;
+            return Err(e);
+        }
         self.events.emit(Event::new(EventType::Pod, "create", &pod.id, &pod.name).with_labels(&pod.labels));
         Ok((pod.id, pod.name))
     }
@@ -201,6 +206,9 @@ impl Runtime {
                 tx.delete_pod(&key)
             })
             .await?;
+        if let Err(e) = self.stop_pod_slice(&pod).await {
+            tracing::warn!(pod = id.as_str(), "stopping the pod's slice: {e}");
+        }
         self.events.emit(Event::new(EventType::Pod, "remove", &id, &pod.name));
         Ok((id, removed))
     }

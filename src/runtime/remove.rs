@@ -71,6 +71,7 @@ impl Runtime {
         let dir = self.container_dir(id);
         let size = self.rw_size(id);
         self.unmount_rootfs(id, true).await?;
+        self.release_units_of(id).await;
         super::remove_tree(&dir)?;
         let key = id.to_string();
         let removed_volumes = self.db.write(move |tx| delete_records(tx, &key, volumes)).await?;

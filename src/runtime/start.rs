@@ -7,12 +7,14 @@
 //! Start: init first when needed, then `<runtime> start`: state `running`.
 //! Restart: stop when running, then start.
 
+use super::units;
 use super::{blocking, Runtime};
 use crate::container::{ContainerConfig, ContainerStatus, State};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
 use crate::oci::conmon::Launch;
 use crate::oci::spec::{self, HostFiles};
+use crate::systemd::manager::Scope;
 
 impl Runtime {
     pub async fn init_container(&self, name_or_id: &str) -> Result<String> {
@@ -63,6 +65,14 @@ impl Runtime {
             .await
     }
 
+    /// What a failed init leaves: the root mount and any unit.
+    async fn undo_init(&self, c: &ContainerConfig) {
+        if let Err(e) = self.unmount_rootfs(&c.id, false).await {
+            tracing::warn!(id = c.id.as_str(), "unmounting after a failed init: {e}");
+        }
+        self.release_units(c).await;
+    }
+
     pub(super) async fn set_status(&self, id: &str, status: ContainerStatus) -> Result<()> {
         let key = id.to_string();
         self.db.write(move |tx| tx.set_container_status(&key, &status)).await
@@ -78,7 +88,11 @@ impl Runtime {
         let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
         let exit_command = self.config.exit_command.clone();
         let config = c.clone();
-        let pid = blocking(move || {
+        // Under systemd, conmon goes into its scope before it may create the
+        // container, so that runc and everything they fork start there.
+        let systemd = if Self::uses_units(c) { Some(self.systemd().await?) } else { None };
+        let tokio = tokio::runtime::Handle::current();
+        let launched = blocking(move || {
             let bundle = &paths.bundle;
             std::fs::create_dir_all(bundle.join("secrets")).map_err(|e| Error::storage(bundle.display(), e))?;
             let write = |name: &str, text: &str| {
@@ -103,6 +117,17 @@ impl Runtime {
             // What an earlier run of this container may have left behind.
             let _ = std::fs::remove_file(&paths.exit_file);
             runc.delete(&config.id)?;
+            let into_conmon_scope = |pid: u32| -> Result<()> {
+                let Some(systemd) = &systemd else { return Ok(()) };
+                tokio.block_on(systemd.start_scope(Scope {
+                    unit: &units::conmon_scope(&config.id),
+                    slice: units::container_slice(&config),
+                    description: format!("berth conmon of container {} ({})", config.name, config.id),
+                    pids: &[pid],
+                    delegate: false,
+                    resources: None,
+                }))
+            };
             Launch {
                 conmon: &conmon,
                 runtime: &runc,
@@ -114,10 +139,28 @@ impl Runtime {
                 sockets_dir: &sockets_dir,
                 no_cgroups: config.no_cgroups,
                 exit_command: exit_command.as_deref(),
+                before_start: systemd.as_ref().map(|_| &into_conmon_scope as &dyn Fn(u32) -> Result<()>),
             }
             .create()
         })
-        .await?;
+        .await;
+        let pid = match launched {
+            Ok(pid) if Self::uses_units(c) => match self.start_container_scope(c, pid).await {
+                Ok(()) => pid,
+                Err(e) => {
+                    let runc = self.runc_for(c);
+                    let id = c.id.clone();
+                    let _ = blocking(move || runc.delete(&id)).await;
+                    self.undo_init(c).await;
+                    return Err(e);
+                }
+            },
+            Ok(pid) => pid,
+            Err(e) => {
+                self.undo_init(c).await;
+                return Err(e);
+            }
+        };
         let status = ContainerStatus {
             state: State::Created,
             exit_code: None,

@@ -1,3 +1,6 @@
-//! systemd integration: readiness and status notification.
+//! systemd integration: readiness and status notification, and the
+//! transient units that hold containers, their conmon and pods.
 
+pub mod journal;
+pub mod manager;
 pub mod notify;

@@ -25,8 +25,17 @@ pub struct Sandbox {
 }
 
 const DEVICES: &[&str] = &[
-    "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",
-    "c 136:* rwm", "c 10:229 rwm", "c 10:200 rwm",
+    "c 1:3 rwm",
+    "c 1:5 rwm",
+    "c 1:7 rwm",
+    "c 1:8 rwm",
+    "c 1:9 rwm",
+    "c 5:0 rwm",
+    "c 5:1 rwm",
+    "c 5:2 rwm",
+    "c 136:* rwm",
+    "c 10:229 rwm",
+    "c 10:200 rwm",
 ];
 
 /// v1 hierarchies that get a child for the sandbox (all in legacy mode).
@@ -95,7 +104,10 @@ impl Sandbox {
                 panic!("the sandbox did not boot ({status}): {}", sandbox.console());
             }
             assert!(Instant::now() < deadline, "the sandbox did not start: {}", sandbox.console());
-            sandbox.pid = std::fs::read_to_string(sandbox.state.join("pid")).ok().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
+            sandbox.pid = std::fs::read_to_string(sandbox.state.join("pid"))
+                .ok()
+                .and_then(|p| p.trim().parse().ok())
+                .unwrap_or(0);
             std::thread::sleep(Duration::from_millis(20));
         }
         // PID 1 is the boot script until it execs systemd.

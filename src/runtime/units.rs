@@ -1,0 +1,92 @@
+//! The systemd units that hold a container under the systemd cgroup manager:
+//! `berth-<id>.scope` (the container's processes, delegated),
+//! `berth-conmon-<id>.scope` (its conmon), both in the container's slice, and
+//! `machine-berth_pod_<id>.slice` for a pod with a cgroup of its own. berthd
+//! makes them with StartTransientUnit and waits for each job; they collect
+//! themselves when they end (CollectMode=inactive-or-failed), and berthd stops
+//! whatever is left when a container exits or is removed.
+
+use super::Runtime;
+use crate::config::CgroupManager;
+use crate::container::ContainerConfig;
+use crate::error::Result;
+use crate::pod::PodConfig;
+use crate::systemd::manager::{Scope, Systemd};
+use std::sync::Arc;
+
+pub fn container_scope(id: &str) -> String {
+    format!("berth-{id}.scope")
+}
+
+pub fn conmon_scope(id: &str) -> String {
+    format!("berth-conmon-{id}.scope")
+}
+
+/// The slice a container's scopes go into.
+pub fn container_slice(c: &ContainerConfig) -> &str {
+    c.cgroup_parent.as_deref().unwrap_or("machine.slice")
+}
+
+impl Runtime {
+    /// Whether this container's processes live in systemd units.
+    pub(super) fn uses_units(c: &ContainerConfig) -> bool {
+        c.cgroup_manager == CgroupManager::Systemd && !c.no_cgroups
+    }
+
+    /// The system bus connection, made on first use.
+    pub(super) async fn systemd(&self) -> Result<Arc<Systemd>> {
+        self.systemd.get_or_try_init(|| async { Systemd::connect().await.map(Arc::new) }).await.cloned()
+    }
+
+    /// Put the container's init process (created, not yet started) into its scope.
+    pub(super) async fn start_container_scope(&self, c: &ContainerConfig, pid: i32) -> Result<()> {
+        let systemd = self.systemd().await?;
+        systemd
+            .start_scope(Scope {
+                unit: &container_scope(&c.id),
+                slice: container_slice(c),
+                description: format!("berth container {} ({})", c.name, c.id),
+                pids: &[pid as u32],
+                delegate: true,
+                resources: Some(&c.resources),
+            })
+            .await
+    }
+
+    /// Stop what is left of a container's units; failures are only logged
+    /// (the units collect themselves once empty).
+    pub(super) async fn release_units(&self, c: &ContainerConfig) {
+        if Self::uses_units(c) {
+            self.release_units_of(&c.id).await;
+        }
+    }
+
+    /// The same by ID, when only that is known (a removal being finished).
+    pub(super) async fn release_units_of(&self, id: &str) {
+        if self.config.cgroup_manager != CgroupManager::Systemd {
+            return;
+        }
+        let Ok(systemd) = self.systemd().await else { return };
+        for unit in [container_scope(id), conmon_scope(id)] {
+            if let Err(e) = systemd.stop(&unit).await {
+                tracing::warn!(unit = unit.as_str(), "stopping: {e}");
+            }
+        }
+    }
+
+    pub(super) async fn start_pod_slice(&self, pod: &PodConfig) -> Result<()> {
+        match (&pod.cgroup_path, pod.cgroup_manager) {
+            (Some(slice), CgroupManager::Systemd) => {
+                self.systemd().await?.start_slice(slice, format!("berth pod {} ({})", pod.name, pod.id)).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) async fn stop_pod_slice(&self, pod: &PodConfig) -> Result<()> {
+        match (&pod.cgroup_path, pod.cgroup_manager) {
+            (Some(slice), CgroupManager::Systemd) => self.systemd().await?.stop(slice).await,
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The few org.freedesktop.systemd1.Manager calls berth makes, by hand over
+//! zbus: transient scopes (a container, its conmon) and slices (a pod),
+//! waiting for each job to finish (JobRemoved) so that a failed job is an
+//! error the caller sees, and stopping them so that nothing is left behind.
+
+use crate::container::Resources;
+use crate::error::{Error, Result};
+use futures_util::StreamExt;
+use std::time::Duration;
+use zbus::{OwnedObjectPath, Variant as Value};
+
+const DEST: &str = "org.freedesktop.systemd1";
+const PATH: &str = "/org/freedesktop/systemd1";
+const MANAGER: &str = "org.freedesktop.systemd1.Manager";
+/// How long a job may take before berth gives up waiting.
+const JOB_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Systemd {
+    conn: zbus::Connection,
+}
+
+/// A scope to start: its processes, where it goes, and its limits.
+pub struct Scope<'a> {
+    pub unit: &'a str,
+    pub slice: &'a str,
+    pub description: String,
+    pub pids: &'a [u32],
+    pub delegate: bool,
+    pub resources: Option<&'a Resources>,
+}
+
+fn bus_error(what: &str, e: zbus::Error) -> Error {
+    Error::Runtime(format!("systemd: {what}: {e}"))
+}
+
+impl Systemd {
+    /// Connect to the system bus (DBUS_SYSTEM_BUS_ADDRESS, else the default
+    /// socket) and subscribe to the manager's job signals.
+    pub async fn connect() -> Result<Systemd> {
+        let conn = zbus::Connection::system().await.map_err(|e| bus_error("connecting to the system bus", e))?;
+        let systemd = Systemd { conn };
+        systemd.call("Subscribe", &()).await?;
+        Ok(systemd)
+    }
+
+    async fn call<B>(&self, method: &str, body: &B) -> Result<zbus::Message>
+    where
+        B: serde::Serialize + zbus::zvariant::DynamicType,
+    {
+        self.conn.call_method(Some(DEST), PATH, Some(MANAGER), method, body).await.map_err(|e| bus_error(method, e))
+    }
+
+    /// Run `start`, which returns a job, and wait for that job's result.
+    async fn job(&self, unit: &str, start: impl std::future::Future<Output = Result<zbus::Message>>) -> Result<()> {
+        let rule = zbus::MatchRule::builder()
+            .msg_type(zbus::message::Type::Signal)
+            .interface(MANAGER)
+            .member("JobRemoved")
+            .build()
+            .map_err(|e| bus_error("JobRemoved rule", e))?;
+        // Listening before the call: the job may end before its reply arrives.
+        let mut removed = zbus::MessageStream::for_match_rule(rule, &self.conn, None)
+            .await
+            .map_err(|e| bus_error("listening for JobRemoved", e))?;
+        let job: OwnedObjectPath =
+            start.await?.body().deserialize().map_err(|e| bus_error("reading the job path", e))?;
+        let wait = async {
+            while let Some(Ok(msg)) = removed.next().await {
+                let Ok((_, path, _, result)) = msg.body().deserialize::<(u32, OwnedObjectPath, String, String)>()
+                else {
+                    continue;
+                };
+                if path == job {
+                    return Ok(result);
+                }
+            }
+            Err(Error::Runtime("systemd: the bus connection closed while waiting for a job".into()))
+        };
+        let result = tokio::time::timeout(JOB_TIMEOUT, wait)
+            .await
+            .map_err(|_| Error::Runtime(format!("systemd: the job for {unit} did not finish in {JOB_TIMEOUT:?}")))??;
+        match result.as_str() {
+            "done" => Ok(()),
+            other => Err(Error::Runtime(format!("systemd: the job for {unit} ended {other:?}"))),
+        }
+    }
+
+    pub async fn start_scope(&self, scope: Scope<'_>) -> Result<()> {
+        let mut props: Vec<(&str, Value)> = vec![
+            ("Description", scope.description.into()),
+            ("Slice", scope.slice.into()),
+            ("PIDs", scope.pids.to_vec().into()),
+            ("Delegate", scope.delegate.into()),
+            // Gone when it ends, failed or not: nothing for anyone to reset.
+            ("CollectMode", "inactive-or-failed".into()),
+        ];
+        if let Some(r) = scope.resources {
+            props.extend(r.memory_max.map(|v| ("MemoryMax", Value::from(v))));
+            props.extend(r.pids_max.map(|v| ("TasksMax", Value::from(v))));
+            props.extend(r.cpu_weight.map(|v| ("CPUWeight", Value::from(v))));
+        }
+        let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
+        self.job(scope.unit, self.call("StartTransientUnit", &(scope.unit, "fail", props, aux))).await
+    }
+
+    pub async fn start_slice(&self, unit: &str, description: String) -> Result<()> {
+        let props: Vec<(&str, Value)> =
+            vec![("Description", description.into()), ("CollectMode", "inactive-or-failed".into())];
+        let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
+        self.job(unit, self.call("StartTransientUnit", &(unit, "fail", props, aux))).await
+    }
+
+    /// Stop a unit and wait; a unit that is not there is already stopped.
+    pub async fn stop(&self, unit: &str) -> Result<()> {
+        match self.job(unit, self.call("StopUnit", &(unit, "replace"))).await {
+            Err(Error::Runtime(why)) if why.contains("NoSuchUnit") || why.contains("not loaded") => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// The cgroup path of a slice: `a-b.slice` -> `/a.slice/a-b.slice`.
+pub fn slice_path(slice: &str) -> String {
+    let name = slice.strip_suffix(".slice").unwrap_or(slice);
+    if name.is_empty() || name == "-" {
+        return String::new();
+    }
+    let mut path = String::new();
+    let mut prefix = String::new();
+    for part in name.split('-') {
+        if !prefix.is_empty() {
+            prefix.push('-');
+        }
+        prefix.push_str(part);
+        path.push_str(&format!("/{prefix}.slice"));
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slice_paths_follow_the_dashes() {
+        assert_eq!(super::slice_path("machine.slice"), "/machine.slice");
+        assert_eq!(super::slice_path("machine-berth_pod_ab.slice"), "/machine.slice/machine-berth_pod_ab.slice");
+        assert_eq!(super::slice_path("-.slice"), "");
+    }
+}
