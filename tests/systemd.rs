@@ -169,8 +169,25 @@ fn events_berthd_logs_and_container_output_reach_the_journal() {
         c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string();
     c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
     assert_eq!(c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap()["exitCode"], 0);
-    c.call("io.berth.Container.Remove", json!({ "nameOrId": id })).unwrap();
     s.ok("journalctl --sync");
+    // Read back through berthd: Logs, and Logs with follow (ends at exit).
+    let logs = c.call("io.berth.Container.Logs", json!({ "nameOrId": id })).unwrap();
+    let lines: Vec<(String, String)> = logs["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["stream"].as_str().unwrap().to_string(), l["text"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(lines.contains(&("stdout".into(), "hello from the journal".into())), "{lines:?}");
+    assert!(lines.contains(&("stderr".into(), "to stderr".into())), "{lines:?}");
+    let mut followed = Vec::new();
+    c.stream("io.berth.Container.Logs", json!({ "nameOrId": id, "follow": true }), |r| {
+        followed.extend(r["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()));
+        true
+    })
+    .unwrap();
+    assert_eq!(followed.len(), 2, "{followed:?}");
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": id })).unwrap();
 
     let removed = s.journal(&["BERTH_EVENT=remove", "CONTAINER_NAME=talker", "-o", "cat"]);
     assert_eq!(removed.trim(), format!("container remove {id} (name=talker)"));

@@ -54,3 +54,83 @@ mod tests {
         assert_eq!(got, want);
     }
 }
+
+/// One entry of a container's output, read back from the journal.
+pub struct OutputEntry {
+    /// Microseconds since the epoch (`__REALTIME_TIMESTAMP`).
+    pub realtime_usec: u64,
+    pub stderr: bool,
+    pub text: String,
+}
+
+/// What the `journald` log driver wrote for container `id` after
+/// `after_usec` (0: from the start), oldest first, read with journalctl.
+pub fn container_output(id: &str, after_usec: u64) -> crate::error::Result<Vec<OutputEntry>> {
+    use crate::error::Error;
+    let mut cmd = std::process::Command::new("journalctl");
+    cmd.args(["-o", "json", "--no-pager", "-q", "--output-fields=MESSAGE,PRIORITY"]);
+    if after_usec > 0 {
+        cmd.arg(format!("--since=@{}.{:06}", after_usec / 1_000_000, after_usec % 1_000_000));
+    }
+    let out = cmd
+        .arg(format!("CONTAINER_ID_FULL={id}"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| Error::Runtime(format!("journalctl: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Runtime(format!("journalctl: {}", String::from_utf8_lossy(&out.stderr).trim())));
+    }
+    let mut entries = Vec::new();
+    for line in out.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
+        let realtime_usec = v["__REALTIME_TIMESTAMP"].as_str().and_then(|t| t.parse().ok()).unwrap_or(0);
+        if realtime_usec <= after_usec {
+            continue;
+        }
+        // A MESSAGE that is not valid UTF-8 comes as an array of bytes.
+        let text = match &v["MESSAGE"] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(bytes) => {
+                String::from_utf8_lossy(&bytes.iter().filter_map(|b| b.as_u64().map(|b| b as u8)).collect::<Vec<_>>())
+                    .into_owned()
+            }
+            _ => String::new(),
+        };
+        // conmon keeps the line's newline; k8s-file lines have none.
+        let text = text.strip_suffix('\n').map(str::to_string).unwrap_or(text);
+        entries.push(OutputEntry { realtime_usec, stderr: v["PRIORITY"].as_str() == Some("3"), text });
+    }
+    Ok(entries)
+}
+
+/// `2026-11-28T17:00:00.123456Z` for microseconds since the epoch.
+pub fn rfc3339_micros(usec: u64) -> String {
+    let secs = usec / 1_000_000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        usec % 1_000_000
+    )
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn rfc3339_of_known_instants() {
+        assert_eq!(super::rfc3339_micros(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(super::rfc3339_micros(1_709_251_199_000_001), "2024-02-29T23:59:59.000001Z");
+    }
+}
