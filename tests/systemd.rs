@@ -198,3 +198,28 @@ fn events_berthd_logs_and_container_output_reach_the_journal() {
     let logs = s.journal(&["SYSLOG_IDENTIFIER=berthd", "-o", "cat"]);
     assert!(logs.contains("berthd serving"), "{logs}");
 }
+
+/// cgroup v1 (the legacy variant), where limits are enforced on this VM: the
+/// scope carries the requested resources and the kernel applies them.
+#[test]
+fn legacy_hierarchy_scope_carries_and_enforces_the_resources() {
+    let s = Sandbox::boot("legacy", Mode::Legacy);
+    let rootfs = busybox_rootfs(&s);
+    let mut c = client(&s);
+    let options = json!({ "rootfs": rootfs, "command": ["/bin/sleep", "300"], "stopTimeout": 1,
+        "resources": { "memoryMax": 67108864, "pidsMax": 50, "cpuWeight": 200 } });
+    let id =
+        c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    let scope = format!("berth-{id}.scope");
+    let props = s.ok(&format!("systemctl show -p MemoryMax,TasksMax,CPUWeight,Delegate {scope}"));
+    for want in ["MemoryMax=67108864", "TasksMax=50", "CPUWeight=200", "Delegate=yes"] {
+        assert!(props.lines().any(|l| l == want), "{want} not in {props}");
+    }
+    let limit = s.ok(&format!("cat /sys/fs/cgroup/memory/machine.slice/{scope}/memory.limit_in_bytes"));
+    assert_eq!(limit, "67108864");
+    let pids = s.ok(&format!("cat /sys/fs/cgroup/pids/machine.slice/{scope}/pids.max"));
+    assert_eq!(pids, "50");
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": id, "force": true })).unwrap();
+    assert_eq!(berth_units(&s), "", "no unit after remove");
+}
