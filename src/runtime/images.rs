@@ -40,24 +40,31 @@ impl Runtime {
             check_reference(r)?;
         }
         let _store = self.layer_store.read().await;
-        let (path, layers_dir) = (PathBuf::from(path), self.layers_dir());
-        let scratch = self.scratch_dir();
-        let (id, config, size, names) = blocking(move || {
-            std::fs::create_dir_all(&scratch).map_err(|e| Error::storage(scratch.display(), e))?;
-            std::fs::create_dir_all(&layers_dir).map_err(|e| Error::storage(layers_dir.display(), e))?;
-            let result = import_layers(&path, &scratch, &layers_dir);
-            let _ = std::fs::remove_dir_all(&scratch);
-            result
-        })
-        .await?;
+        let path = PathBuf::from(path);
+        let (id, config, size, names) =
+            self.with_scratch(move |scratch, layers_dir| import_layers(&path, scratch, layers_dir)).await?;
         let names = reference.map_or(names, |r| vec![r]);
         let names: Vec<String> = names.iter().map(|n| source::normalize(n)).collect();
         self.record_image(id, config, size, names, "import").await
     }
 
-    /// A fresh directory under storage/tmp for one import or pull.
-    pub(super) fn scratch_dir(&self) -> PathBuf {
-        self.config.root.join("storage/tmp").join(crate::names::new_id())
+    /// Run the blocking part of an import or pull off the executor, given a
+    /// fresh scratch directory (removed afterwards, whatever happens) and the
+    /// layers directory.
+    pub(super) async fn with_scratch<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Path, &Path) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let scratch = self.config.root.join("storage/tmp").join(crate::names::new_id());
+        let layers_dir = self.layers_dir();
+        blocking(move || {
+            std::fs::create_dir_all(&scratch).map_err(|e| Error::storage(scratch.display(), e))?;
+            std::fs::create_dir_all(&layers_dir).map_err(|e| Error::storage(layers_dir.display(), e))?;
+            let result = work(&scratch, &layers_dir);
+            let _ = std::fs::remove_dir_all(&scratch);
+            result
+        })
+        .await
     }
 
     /// Record an image whose layers are stored, under `names`, in one

@@ -6,25 +6,20 @@
 //! at most whole layers that a retry reuses, and that start-up's check
 //! removes when no image has claimed them.
 
-use super::{blocking, Runtime};
+use super::Runtime;
 use crate::error::{Error, Result};
 use crate::storage::registry::{self, Progress, Reference, Registry};
 use crate::storage::{digest_hex, layers, source};
 use std::path::Path;
 use tokio::sync::mpsc::UnboundedSender;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PullOptions {
     /// `user:password`; else the entry for the registry in the auth file.
     pub credentials: Option<String>,
     /// False: accept any certificate, and plain HTTP when TLS fails.
-    pub tls_verify: bool,
-}
-
-impl Default for PullOptions {
-    fn default() -> Self {
-        PullOptions { credentials: None, tls_verify: true }
-    }
+    /// Verified unless said otherwise.
+    pub tls_verify: Option<bool>,
 }
 
 impl Runtime {
@@ -45,22 +40,18 @@ impl Runtime {
             None => registry::stored_credentials(&self.config.auth_file, &reference.registry),
         };
         let _store = self.layer_store.read().await;
-        let (scratch, layers_dir) = (self.scratch_dir(), self.layers_dir());
         let name = reference.name();
-        let (id, config, size) = blocking(move || {
-            std::fs::create_dir_all(&scratch).map_err(|e| Error::storage(scratch.display(), e))?;
-            std::fs::create_dir_all(&layers_dir).map_err(|e| Error::storage(layers_dir.display(), e))?;
-            let mut report = |p: Progress| {
-                if let Some(tx) = &progress {
-                    let _ = tx.send(p);
-                }
-            };
-            let result =
-                fetch_and_unpack(&reference, credentials, options.tls_verify, &scratch, &layers_dir, &mut report);
-            let _ = std::fs::remove_dir_all(&scratch);
-            result
-        })
-        .await?;
+        let tls_verify = options.tls_verify.unwrap_or(true);
+        let (id, config, size) = self
+            .with_scratch(move |scratch, layers_dir| {
+                let mut report = |p: Progress| {
+                    if let Some(tx) = &progress {
+                        let _ = tx.send(p);
+                    }
+                };
+                fetch_and_unpack(&reference, credentials, tls_verify, scratch, layers_dir, &mut report)
+            })
+            .await?;
         self.record_image(id, config, size, vec![name], "pull").await
     }
 }

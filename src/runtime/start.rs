@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
 use crate::oci::conmon::Launch;
 use crate::oci::spec::{self, HostFiles};
-use crate::systemd::manager::Scope;
 
 impl Runtime {
     pub async fn init_container(&self, name_or_id: &str) -> Result<String> {
@@ -119,14 +118,7 @@ impl Runtime {
             runc.delete(&config.id)?;
             let into_conmon_scope = |pid: u32| -> Result<()> {
                 let Some(systemd) = &systemd else { return Ok(()) };
-                tokio.block_on(systemd.start_scope(Scope {
-                    unit: &units::conmon_scope(&config.id),
-                    slice: units::container_slice(&config),
-                    description: format!("berth conmon of container {} ({})", config.name, config.id),
-                    pids: &[pid],
-                    delegate: false,
-                    resources: None,
-                }))
+                tokio.block_on(systemd.start_scope(units::conmon_scope_of(&config, pid)))
             };
             Launch {
                 conmon: &conmon,

@@ -23,8 +23,38 @@ pub fn conmon_scope(id: &str) -> String {
 }
 
 /// The slice a container's scopes go into.
-pub fn container_slice(c: &ContainerConfig) -> &str {
+fn container_slice(c: &ContainerConfig) -> &str {
     c.cgroup_parent.as_deref().unwrap_or("machine.slice")
+}
+
+/// The scope of a container's conmon, which is put there (with everything it
+/// will fork: runc, the container's init) before it may create the container.
+pub fn conmon_scope_of(c: &ContainerConfig, conmon_pid: u32) -> Scope<'_> {
+    Scope {
+        unit: conmon_scope(&c.id),
+        slice: container_slice(c),
+        description: format!("berth conmon of container {} ({})", c.name, c.id),
+        pids: vec![conmon_pid],
+        delegate: false,
+        resources: None,
+    }
+}
+
+/// The container's own scope: delegated, with its resources.
+fn container_scope_of(c: &ContainerConfig, pid: u32) -> Scope<'_> {
+    Scope {
+        unit: container_scope(&c.id),
+        slice: container_slice(c),
+        description: format!("berth container {} ({})", c.name, c.id),
+        pids: vec![pid],
+        delegate: true,
+        resources: Some(&c.resources),
+    }
+}
+
+/// A pod's slice, when it has one that systemd holds.
+fn pod_slice(pod: &PodConfig) -> Option<&str> {
+    pod.cgroup_path.as_deref().filter(|_| pod.cgroup_manager == CgroupManager::Systemd)
 }
 
 impl Runtime {
@@ -40,17 +70,7 @@ impl Runtime {
 
     /// Put the container's init process (created, not yet started) into its scope.
     pub(super) async fn start_container_scope(&self, c: &ContainerConfig, pid: i32) -> Result<()> {
-        let systemd = self.systemd().await?;
-        systemd
-            .start_scope(Scope {
-                unit: &container_scope(&c.id),
-                slice: container_slice(c),
-                description: format!("berth container {} ({})", c.name, c.id),
-                pids: &[pid as u32],
-                delegate: true,
-                resources: Some(&c.resources),
-            })
-            .await
+        self.systemd().await?.start_scope(container_scope_of(c, pid as u32)).await
     }
 
     /// Stop what is left of a container's units; failures are only logged
@@ -75,18 +95,18 @@ impl Runtime {
     }
 
     pub(super) async fn start_pod_slice(&self, pod: &PodConfig) -> Result<()> {
-        match (&pod.cgroup_path, pod.cgroup_manager) {
-            (Some(slice), CgroupManager::Systemd) => {
+        match pod_slice(pod) {
+            Some(slice) => {
                 self.systemd().await?.start_slice(slice, format!("berth pod {} ({})", pod.name, pod.id)).await
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
     pub(super) async fn stop_pod_slice(&self, pod: &PodConfig) -> Result<()> {
-        match (&pod.cgroup_path, pod.cgroup_manager) {
-            (Some(slice), CgroupManager::Systemd) => self.systemd().await?.stop(slice).await,
-            _ => Ok(()),
+        match pod_slice(pod) {
+            Some(slice) => self.systemd().await?.stop(slice).await,
+            None => Ok(()),
         }
     }
 }

@@ -256,10 +256,7 @@ impl Registry {
             _ => return Err(Error::Storage(format!("registry {}: {name}: {}", self.host(), reason(&mut response)))),
         }
         let media_type = header(&response, "content-type").unwrap_or_default();
-        let bytes =
-            response.body_mut().with_config().limit(DOCUMENT_LIMIT).read_to_vec().map_err(|e| {
-                Error::Storage(format!("registry {}: reading the manifest of {name}: {e}", self.host()))
-            })?;
+        let bytes = read_document(&mut response, &format!("registry {}: reading the manifest of {name}", self.host()))?;
         if reference.starts_with("sha256:") && digest_of(&bytes) != reference {
             return Err(Error::Storage(format!(
                 "registry {}: the manifest of {name} has digest {}, not {reference}",
@@ -381,13 +378,18 @@ fn content_length(response: &ureq::http::Response<ureq::Body>) -> Option<u64> {
     header(response, "content-length")?.parse().ok()
 }
 
-fn read_json(response: &mut ureq::http::Response<ureq::Body>, from: &str) -> Result<serde_json::Value> {
-    let bytes = response
+/// A manifest or token document, up to DOCUMENT_LIMIT bytes.
+fn read_document(response: &mut ureq::http::Response<ureq::Body>, from: &str) -> Result<Vec<u8>> {
+    response
         .body_mut()
         .with_config()
         .limit(DOCUMENT_LIMIT)
         .read_to_vec()
-        .map_err(|e| Error::Storage(format!("{from}: {e}")))?;
+        .map_err(|e| Error::Storage(format!("{from}: {e}")))
+}
+
+fn read_json(response: &mut ureq::http::Response<ureq::Body>, from: &str) -> Result<serde_json::Value> {
+    let bytes = read_document(response, from)?;
     serde_json::from_slice(&bytes).map_err(|e| Error::Storage(format!("{from}: not JSON: {e}")))
 }
 

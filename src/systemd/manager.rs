@@ -21,10 +21,10 @@ pub struct Systemd {
 
 /// A scope to start: its processes, where it goes, and its limits.
 pub struct Scope<'a> {
-    pub unit: &'a str,
+    pub unit: String,
     pub slice: &'a str,
     pub description: String,
-    pub pids: &'a [u32],
+    pub pids: Vec<u32>,
     pub delegate: bool,
     pub resources: Option<&'a Resources>,
 }
@@ -89,7 +89,7 @@ impl Systemd {
         let mut props: Vec<(&str, Value)> = vec![
             ("Description", scope.description.into()),
             ("Slice", scope.slice.into()),
-            ("PIDs", scope.pids.to_vec().into()),
+            ("PIDs", scope.pids.into()),
             ("Delegate", scope.delegate.into()),
             // Gone when it ends, failed or not: nothing for anyone to reset.
             ("CollectMode", "inactive-or-failed".into()),
@@ -100,7 +100,7 @@ impl Systemd {
             props.extend(r.cpu_weight.map(|v| ("CPUWeight", Value::from(v))));
         }
         let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
-        self.job(scope.unit, self.call("StartTransientUnit", &(scope.unit, "fail", props, aux))).await
+        self.job(&scope.unit, self.call("StartTransientUnit", &(scope.unit.as_str(), "fail", props, aux))).await
     }
 
     pub async fn start_slice(&self, unit: &str, description: String) -> Result<()> {

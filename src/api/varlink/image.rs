@@ -33,7 +33,7 @@ impl vl::VarlinkInterface for ImageApi {
         credentials: Option<String>,
         tls_verify: Option<bool>,
     ) -> varlink::Result<()> {
-        let options = PullOptions { credentials, tls_verify: tls_verify.unwrap_or(true) };
+        let options = PullOptions { credentials, tls_verify };
         if !call.wants_more() {
             let r = self.0.run(self.0.runtime.pull_image(&reference, options, None));
             return answer(call, IFACE, r, pulled);
