@@ -4,7 +4,7 @@
 mod common;
 
 use berth::client::{Client, ClientError};
-use common::registry::{cutting_proxy, TestRegistry, PASSWORD, USER};
+use common::registry::{cutting_proxy, slow_proxy, TestRegistry, PASSWORD, USER};
 use common::{image, Daemon};
 use serde_json::{json, Value};
 
@@ -181,4 +181,33 @@ fn corrupt_or_interrupted_pulls_leave_nothing_half_stored() {
     assert_eq!(entries(&d, "storage/layers").len(), 2);
     let problems = c.call("io.berth.System.Check", json!({ "repair": false })).unwrap();
     assert!(!problems.to_string().contains("orphan-layer"), "{problems}");
+}
+
+/// A pull whose client went away is work in flight: an idle berthd waits for
+/// it to finish before it exits, and the image is there afterwards.
+#[test]
+fn idle_exit_waits_for_a_pull_whose_client_left() {
+    let mut d = Daemon::start_with(&["--idle-timeout", "1"]);
+    // Connected from the start: berthd stays while the test sets up.
+    let mut c = d.client();
+    let img = image::build(d.dir.path());
+    let reg = TestRegistry::start(&d.dir.path().join("registry"));
+    reg.push(&img.layout, "berth/testimage", "1");
+    // About 1 MB in 16 KiB steps 40 ms apart: well over 2 s.
+    let proxy = slow_proxy(reg.host.clone(), std::time::Duration::from_millis(40));
+    let reference = format!("{proxy}/berth/testimage:1");
+    let params = json!({ "reference": reference, "credentials": creds(), "tlsVerify": false });
+    // Hang up after the first progress reply.
+    c.stream("io.berth.Image.Pull", params, |_| false).unwrap();
+    drop(c);
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    assert!(d.child.try_wait().unwrap().is_none(), "berthd went idle in the middle of a pull");
+    let exited = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        d.child.try_wait().unwrap().is_some()
+    });
+    assert!(exited, "berthd did not go idle after the pull");
+    d.restart(&["--idle-timeout", "0"]);
+    let images = d.client().call("io.berth.Image.List", json!({})).unwrap();
+    assert_eq!(images["images"][0]["names"], json!([reference]), "{images}");
 }

@@ -53,6 +53,7 @@ impl Runtime {
 
     /// Record the exit of a container whose exit file appeared.
     pub(super) async fn handle_exit(&self, id: &str) -> Result<()> {
+        let _work = self.in_flight();
         let exit_file = self.oci_paths(id).exit_file;
         let lock = self.locks.lock(id).await;
         tracing::debug!(id, exists = exit_file.exists(), "exit file event");

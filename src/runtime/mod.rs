@@ -43,6 +43,7 @@ use crate::events::EventBus;
 use crate::oci::runc::Runc;
 use locks::Locks;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -60,6 +61,17 @@ pub struct Runtime {
     layer_store: tokio::sync::RwLock<()>,
     /// The system bus, for the systemd cgroup manager's units; made on first use.
     systemd: tokio::sync::OnceCell<Arc<crate::systemd::manager::Systemd>>,
+    /// Work that may outlive the call that began it (see `busy`).
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// Counts one piece of work in flight while it lives.
+pub(crate) struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Runtime {
@@ -88,6 +100,7 @@ impl Runtime {
             exits: broadcast::channel(1024).0,
             layer_store: tokio::sync::RwLock::new(()),
             systemd: tokio::sync::OnceCell::new(),
+            in_flight: Arc::new(AtomicUsize::new(0)),
         });
         for problem in rt.repair_at_start().await? {
             tracing::warn!(
@@ -118,6 +131,18 @@ impl Runtime {
             path: c.runtime_path.clone(),
             root: self.config.run_root.join("runtime").join(&c.runtime),
         }
+    }
+
+    /// Whether work is in flight that no client waits for (a pull whose
+    /// client left, the cleanup after a container's exit): an idle berthd
+    /// must not exit under it.
+    pub fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::SeqCst) > 0
+    }
+
+    fn in_flight(&self) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.in_flight.clone())
     }
 
     pub fn config(&self) -> &Config {

@@ -74,8 +74,17 @@ impl Runtime {
             })
             .await?;
         if let Err(e) = self.start_pod_slice(&pod).await {
-            // No pod without its slice.
-            let _ = self.remove_pod(&pod.id, true).await;
+            // No pod without its slice: take back the records, which nothing
+            // has seen yet (no event went out, no container started).
+            let (id, infra) = (pod.id.clone(), pod.infra_id.clone());
+            self.db
+                .write(move |tx| {
+                    if let Some(infra) = &infra {
+                        super::remove::delete_records(tx, infra, true)?;
+                    }
+                    tx.delete_pod(&id)
+                })
+                .await?;
             return Err(e);
         }
         self.events.emit(Event::new(EventType::Pod, "create", &pod.id, &pod.name).with_labels(&pod.labels));

@@ -39,6 +39,7 @@ impl Runtime {
             ),
             None => registry::stored_credentials(&self.config.auth_file, &reference.registry),
         };
+        let _work = self.in_flight();
         let _store = self.layer_store.read().await;
         let name = reference.name();
         let tls_verify = options.tls_verify.unwrap_or(true);

@@ -158,6 +158,16 @@ impl Drop for TestRegistry {
 /// A TCP proxy to `upstream` that closes each connection once `limit` bytes
 /// of answers have passed: a transfer cut off mid-way. Returns its host:port.
 pub fn cutting_proxy(upstream: String, limit: usize) -> String {
+    proxy(upstream, limit, Duration::ZERO)
+}
+
+/// A TCP proxy to `upstream` that passes answers 16 KiB at a time, `pause`
+/// apart: a slow registry. Returns its host:port.
+pub fn slow_proxy(upstream: String, pause: Duration) -> String {
+    proxy(upstream, usize::MAX, pause)
+}
+
+fn proxy(upstream: String, limit: usize, pause: Duration) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
     std::thread::spawn(move || {
@@ -179,6 +189,7 @@ pub fn cutting_proxy(upstream: String, limit: usize) -> String {
                         break;
                     }
                     passed += n;
+                    std::thread::sleep(pause);
                 }
                 let _ = to_client.shutdown(std::net::Shutdown::Both);
                 let _ = from_server.shutdown(std::net::Shutdown::Both);

@@ -122,6 +122,9 @@ pub struct Server {
     schema: Schema,
     active: AtomicUsize,
     last_activity: Mutex<Instant>,
+    /// Asked whether work outlives its call (a pull whose client left, an
+    /// exit being cleaned up): that keeps berthd from going idle too.
+    runtime: Arc<Runtime>,
 }
 
 fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
@@ -137,7 +140,7 @@ fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
 
 impl Server {
     pub fn new(runtime: Arc<Runtime>, tokio: tokio::runtime::Handle) -> Arc<Server> {
-        let ctx = Ctx { runtime, tokio };
+        let ctx = Ctx { runtime: runtime.clone(), tokio };
         // VarlinkService answers org.varlink.service (GetInfo and the exact
         // interface texts); a second set of adapters takes the calls.
         let service = VarlinkService::new(
@@ -156,6 +159,7 @@ impl Server {
             schema,
             active: AtomicUsize::new(0),
             last_activity: Mutex::new(Instant::now()),
+            runtime,
         })
     }
 
@@ -202,6 +206,11 @@ impl Server {
                 continue;
             }
             if let Some(idle) = idle {
+                if self.runtime.busy() {
+                    // Idle time counts from when the last work ends.
+                    self.touch();
+                    continue;
+                }
                 let quiet = self.last_activity.lock().map(|t| t.elapsed()).unwrap_or_default();
                 if self.active.load(Ordering::SeqCst) == 0 && quiet >= idle {
                     return Ok(());
