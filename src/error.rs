@@ -47,6 +47,30 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error's name in both APIs (`io.berth.Container.<Name>` on
+    /// varlink, `io.berth.Berth1.Error.<Name>` on D-Bus).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Error::NoSuchContainer(_) => "NoSuchContainer",
+            Error::NoSuchPod(_) => "NoSuchPod",
+            Error::NoSuchVolume(_) => "NoSuchVolume",
+            Error::NoSuchImage(_) => "NoSuchImage",
+            Error::AmbiguousName { .. } => "AmbiguousName",
+            Error::NameInUse(_) => "NameInUse",
+            Error::InvalidName { .. } => "InvalidName",
+            Error::InvalidState { .. } => "InvalidState",
+            Error::HasDependents { .. } => "HasDependents",
+            Error::ActiveExecSessions { .. } => "ActiveExecSessions",
+            Error::InfraContainer { .. } => "InfraContainer",
+            Error::VolumeInUse { .. } => "VolumeInUse",
+            Error::RuntimeNotAvailable(_) => "RuntimeNotAvailable",
+            Error::InvalidArgument { .. } => "InvalidArgument",
+            Error::PermissionDenied(_) => "PermissionDenied",
+            Error::Storage(_) | Error::Database(_) => "Storage",
+            Error::Runtime(_) => "Runtime",
+        }
+    }
+
     pub fn invalid_argument(field: &str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument { field: field.to_string(), reason: reason.into() }
     }

@@ -1,1 +1,6 @@
+//! The two transports, thin over `runtime::Runtime`: varlink (the socket
+//! systemd activates) and D-Bus (io.berth.Berth1 on a bus).
+
+pub mod activity;
+pub mod dbus;
 pub mod varlink;

@@ -2,6 +2,7 @@
 //! socket systemd hands it (LISTEN_FDS) or binds --varlink, serves varlink
 //! until signalled or idle for --idle-timeout seconds, and exits cleanly.
 
+use berth::api::activity::Activity;
 use berth::api::varlink::Server;
 use berth::config::{CgroupManager, Config};
 use berth::runtime::Runtime;
@@ -109,9 +110,6 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     std::fs::create_dir_all(&config.root)?;
     let _instance = lock_root(&config.root)?;
-    if args.dbus != "none" {
-        tracing::info!(bus = args.dbus.as_str(), "the D-Bus API is not served by this build; varlink only");
-    }
 
     let default_address = format!("unix:{}", config.run_root.join("io.berth").display());
     let address = args.varlink.clone().unwrap_or(default_address);
@@ -148,17 +146,54 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     let counts = tokio.block_on(runtime.info()).map(|i| (i.containers, i.pods)).unwrap_or_default();
-    let server = Server::new(runtime, tokio.handle().clone());
+    let activity = Activity::new();
+    let dbus = serve_dbus(&tokio, &runtime, &activity, &args.dbus)?;
+    let server = Server::new(runtime, activity.clone(), tokio.handle().clone());
     tracing::info!(root = %config.root.display(), cgroup_manager = config.cgroup_manager.as_str(), "berthd serving");
     notify(&format!("READY=1\nSTATUS=serving varlink on {address}; {} containers, {} pods", counts.0, counts.1));
     let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
     server.serve(listener, idle)?;
     tracing::info!("idle for {}s with no clients; exiting", args.idle_timeout);
     notify("STOPPING=1\nSTATUS=idle; exiting until the next connection");
+    if let Some(dbus) = dbus {
+        // Calls the bus routed to us before the name went are still answered.
+        tokio.block_on(async {
+            dbus.release().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            while activity.active() > 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+    }
     if let Some(path) = owned_path {
         let _ = std::fs::remove_file(path);
     }
     Ok(())
+}
+
+/// Serve io.berth.Berth1 on `bus` (none: not at all). The well-known buses
+/// are optional (a machine may have none, or another owner of the name):
+/// berthd then serves varlink alone. An explicit address must work.
+fn serve_dbus(
+    tokio: &tokio::runtime::Runtime,
+    runtime: &std::sync::Arc<Runtime>,
+    activity: &std::sync::Arc<Activity>,
+    bus: &str,
+) -> Result<Option<berth::api::dbus::Service>, String> {
+    if bus == "none" {
+        return Ok(None);
+    }
+    match tokio.block_on(berth::api::dbus::serve(runtime.clone(), activity.clone(), bus)) {
+        Ok(service) => {
+            tracing::info!(bus, name = berth::api::dbus::BUS_NAME, "serving D-Bus");
+            Ok(Some(service))
+        }
+        Err(e) if bus == "system" || bus == "session" => {
+            tracing::warn!(bus, "not serving D-Bus: {e}");
+            Ok(None)
+        }
+        Err(e) => Err(format!("D-Bus at {bus}: {e}")),
+    }
 }
 
 async fn shutdown_signal() {

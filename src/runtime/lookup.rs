@@ -19,6 +19,9 @@ pub struct ContainerInspect {
     pub pod_name: Option<String>,
     pub dependents: Vec<String>,
     pub exec_sessions: Vec<String>,
+    /// The systemd scope holding its processes, while it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     /// Bytes the container wrote, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rw_size: Option<u64>,
@@ -49,8 +52,12 @@ impl Runtime {
             .read(move |tx| {
                 let id = tx.resolve(Kind::Container, &key)?;
                 let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
+                let config = record.config()?.clone();
+                let unit = (Runtime::uses_units(&config) && record.status.pid.is_some())
+                    .then(|| super::units::container_scope(&id));
                 Ok(ContainerInspect {
-                    config: record.config()?.clone(),
+                    config,
+                    unit,
                     name: record.summary.name,
                     pod_name: record.summary.pod_name,
                     state: record.status,

@@ -2,6 +2,7 @@
 //! berth's database. One file per operation; each is an `impl Runtime` block.
 //! Transports call these methods and nothing else.
 
+mod authorize;
 mod check;
 mod create;
 mod evict;
@@ -25,6 +26,7 @@ mod system;
 mod units;
 mod volumes;
 
+pub use authorize::{Caller, MANAGE_ACTION};
 pub use check::Problem;
 pub use exec::ExecResult;
 pub use logs::LogLine;
@@ -61,6 +63,8 @@ pub struct Runtime {
     layer_store: tokio::sync::RwLock<()>,
     /// The system bus, for the systemd cgroup manager's units; made on first use.
     systemd: tokio::sync::OnceCell<Arc<crate::systemd::manager::Systemd>>,
+    /// polkit, asked when a caller other than root wants a change.
+    polkit: tokio::sync::OnceCell<crate::systemd::polkit::Polkit>,
     /// Work that may outlive the call that began it (see `busy`).
     in_flight: Arc<AtomicUsize>,
 }
@@ -100,6 +104,7 @@ impl Runtime {
             exits: broadcast::channel(1024).0,
             layer_store: tokio::sync::RwLock::new(()),
             systemd: tokio::sync::OnceCell::new(),
+            polkit: tokio::sync::OnceCell::new(),
             in_flight: Arc::new(AtomicUsize::new(0)),
         });
         for problem in rt.repair_at_start().await? {

@@ -4,3 +4,4 @@
 pub mod journal;
 pub mod manager;
 pub mod notify;
+pub mod polkit;

@@ -9,7 +9,9 @@ const IFACE: &str = "io.berth.Container";
 
 pub struct ContainerApi(pub Ctx);
 
-fn spec_from(o: vl::CreateOptions) -> CreateSpec {
+/// A container to create, from Create's options (also the keys of D-Bus's
+/// CreateContainer options).
+pub(crate) fn spec_from(o: vl::CreateOptions) -> CreateSpec {
     CreateSpec {
         rootfs: o.rootfs.map(Into::into),
         image: o.image,

@@ -7,10 +7,10 @@
 //! does the call reach an adapter. Each connection has its own thread; the
 //! adapters block on the tokio runtime for the one `Runtime` call they make.
 
-mod container;
+pub(crate) mod container;
 mod errors;
 mod image;
-mod pod;
+pub(crate) mod pod;
 pub mod schema;
 mod storage;
 mod system;
@@ -18,8 +18,9 @@ mod volume;
 
 pub use errors::error_reply;
 
-use crate::error::Result;
-use crate::runtime::Runtime;
+use super::activity::Activity;
+use crate::error::{Error, Result};
+use crate::runtime::{Caller, Runtime};
 use schema::{Schema, Verdict};
 use serde_json::{json, Value};
 use std::cell::Cell;
@@ -27,9 +28,8 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use varlink::{Call, CallTrait, Interface, Request, VarlinkService};
 
 /// Code generated from interfaces/*.varlink by build.rs.
@@ -54,6 +54,30 @@ pub mod generated {
         include!(concat!(env!("OUT_DIR"), "/io.berth.Storage.rs"));
     }
 }
+
+/// The methods anyone who can reach the socket may call; every other
+/// method changes something and needs `Runtime::authorize`.
+const READ_ONLY: &[&str] = &[
+    "io.berth.Container.Inspect",
+    "io.berth.Container.Exists",
+    "io.berth.Container.LookupId",
+    "io.berth.Container.LookupIds",
+    "io.berth.Container.List",
+    "io.berth.Container.Wait",
+    "io.berth.Container.Logs",
+    "io.berth.Image.List",
+    "io.berth.Image.Inspect",
+    "io.berth.Pod.Inspect",
+    "io.berth.Pod.Exists",
+    "io.berth.Pod.List",
+    "io.berth.Storage.ListExternal",
+    "io.berth.Storage.IsMounted",
+    "io.berth.System.Info",
+    "io.berth.System.Events",
+    "io.berth.Volume.Inspect",
+    "io.berth.Volume.Exists",
+    "io.berth.Volume.List",
+];
 
 /// The largest request berthd reads; a longer frame closes the connection.
 const MAX_FRAME: usize = 8 << 20;
@@ -120,11 +144,11 @@ pub struct Server {
     service: VarlinkService,
     interfaces: HashMap<&'static str, Box<dyn Interface + Send + Sync>>,
     schema: Schema,
-    active: AtomicUsize,
-    last_activity: Mutex<Instant>,
+    activity: Arc<Activity>,
     /// Asked whether work outlives its call (a pull whose client left, an
     /// exit being cleaned up): that keeps berthd from going idle too.
     runtime: Arc<Runtime>,
+    tokio: tokio::runtime::Handle,
 }
 
 fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
@@ -139,8 +163,8 @@ fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
 }
 
 impl Server {
-    pub fn new(runtime: Arc<Runtime>, tokio: tokio::runtime::Handle) -> Arc<Server> {
-        let ctx = Ctx { runtime: runtime.clone(), tokio };
+    pub fn new(runtime: Arc<Runtime>, activity: Arc<Activity>, tokio: tokio::runtime::Handle) -> Arc<Server> {
+        let ctx = Ctx { runtime: runtime.clone(), tokio: tokio.clone() };
         // VarlinkService answers org.varlink.service (GetInfo and the exact
         // interface texts); a second set of adapters takes the calls.
         let service = VarlinkService::new(
@@ -153,14 +177,7 @@ impl Server {
         let dispatch: HashMap<_, _> = interfaces(&ctx).into_iter().map(|i| (i.get_name(), i)).collect();
         let descriptions: Vec<&'static str> = dispatch.values().map(|i| i.get_description()).collect();
         let schema = Schema::new(&descriptions).expect("the interface definitions were parsed at build time");
-        Arc::new(Server {
-            service,
-            interfaces: dispatch,
-            schema,
-            active: AtomicUsize::new(0),
-            last_activity: Mutex::new(Instant::now()),
-            runtime,
-        })
+        Arc::new(Server { service, interfaces: dispatch, schema, activity, runtime, tokio })
     }
 
     /// Accept connections until `idle` passes with no client connected.
@@ -172,8 +189,7 @@ impl Server {
             // again (a connection may have ended meanwhile).
             let mut wait = Duration::from_millis(500);
             if let Some(idle) = idle {
-                let quiet = self.last_activity.lock().map(|t| t.elapsed()).unwrap_or_default();
-                wait = wait.min(idle.saturating_sub(quiet) + Duration::from_millis(1));
+                wait = wait.min(idle.saturating_sub(self.activity.quiet_for()) + Duration::from_millis(1));
             }
             let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
             let ready = match poll(&mut fds, PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX)) {
@@ -208,39 +224,25 @@ impl Server {
             if let Some(idle) = idle {
                 if self.runtime.busy() {
                     // Idle time counts from when the last work ends.
-                    self.touch();
+                    self.activity.touch();
                     continue;
                 }
-                let quiet = self.last_activity.lock().map(|t| t.elapsed()).unwrap_or_default();
-                if self.active.load(Ordering::SeqCst) == 0 && quiet >= idle {
+                if self.activity.active() == 0 && self.activity.quiet_for() >= idle {
                     return Ok(());
                 }
             }
         }
     }
 
-    /// Clients connected now.
-    pub fn active_connections(&self) -> usize {
-        self.active.load(Ordering::SeqCst)
-    }
-
     fn spawn_connection(self: &Arc<Self>, stream: UnixStream) {
-        if self.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            self.active.fetch_sub(1, Ordering::SeqCst);
+        let Some(busy) = self.activity.enter(MAX_CONNECTIONS) else {
             tracing::warn!("too many connections; closing a new one");
             return;
-        }
-        /// Counts the connection out however its thread ends, panics included.
-        struct Active(Arc<Server>);
-        impl Drop for Active {
-            fn drop(&mut self) {
-                self.0.touch();
-                self.0.active.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
-        let active = Active(self.clone());
+        };
+        let server = self.clone();
         let spawned = std::thread::Builder::new().name("varlink-conn".into()).spawn(move || {
-            if let Err(e) = active.0.serve_connection(stream) {
+            let _busy = busy;
+            if let Err(e) = server.serve_connection(stream) {
                 tracing::debug!("connection closed: {e}");
             }
         });
@@ -250,14 +252,11 @@ impl Server {
         }
     }
 
-    fn touch(&self) {
-        if let Ok(mut t) = self.last_activity.lock() {
-            *t = Instant::now();
-        }
-    }
-
     fn serve_connection(&self, stream: UnixStream) -> io::Result<()> {
         stream.set_nonblocking(false)?;
+        // The kernel's word on who connected; what they may change follows.
+        let creds = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)?;
+        let caller = Caller { uid: creds.uid(), pid: creds.pid() as u32 };
         PEER.with(|p| p.set(stream.as_raw_fd()));
         let mut reader = BufReader::new(stream.try_clone()?);
         let mut writer = &stream;
@@ -270,7 +269,7 @@ impl Server {
                 return Ok(());
             }
             match serde_json::from_slice::<Request>(&frame) {
-                Ok(request) => self.dispatch(&mut writer, request)?,
+                Ok(request) => self.dispatch(&mut writer, caller, request)?,
                 Err(e) => {
                     let reply = varlink::Reply::error(
                         "org.varlink.service.InvalidParameter",
@@ -284,8 +283,16 @@ impl Server {
         }
     }
 
+    /// Ok for a read, or for a change `caller` is allowed to make.
+    fn authorize(&self, caller: Caller, method: &str) -> Result<(), Error> {
+        if READ_ONLY.contains(&method) {
+            return Ok(());
+        }
+        self.tokio.block_on(self.runtime.authorize(caller))
+    }
+
     /// Route one request. Only a failed write ends the connection.
-    fn dispatch(&self, out: &mut dyn Write, mut request: Request) -> io::Result<()> {
+    fn dispatch(&self, out: &mut dyn Write, caller: Caller, mut request: Request) -> io::Result<()> {
         if request.parameters.as_ref().is_none_or(Value::is_null) {
             request.parameters = Some(json!({}));
         }
@@ -301,7 +308,11 @@ impl Server {
                 Some(handler) => {
                     match self.schema.check(iface, name, request.parameters.as_ref().unwrap_or(&Value::Null)) {
                         Verdict::InvalidParameter(p) => call.reply_invalid_parameter(p),
-                        Verdict::Valid | Verdict::UnknownMethod => handler.call(&mut call),
+                        Verdict::Valid => match self.authorize(caller, &method) {
+                            Ok(()) => handler.call(&mut call),
+                            Err(e) => call.reply_struct(error_reply(iface, &e)),
+                        },
+                        Verdict::UnknownMethod => handler.call(&mut call),
                     }
                 }
             },

@@ -23,6 +23,18 @@ fn summary_to(p: PodInfo) -> vl::PodSummary {
     }
 }
 
+/// A pod to create, from Create's parameters (also the keys of D-Bus's
+/// CreatePod options).
+pub(crate) fn spec_from(a: vl::Create_Args) -> PodSpec {
+    PodSpec {
+        name: a.name,
+        labels: a.labels.unwrap_or_default().into_iter().collect(),
+        cgroup_parent: a.cgroupParent,
+        share_cgroup: a.shareCgroup,
+        infra: a.infra.unwrap_or(false),
+    }
+}
+
 impl vl::VarlinkInterface for PodApi {
     fn create(
         &self,
@@ -33,13 +45,8 @@ impl vl::VarlinkInterface for PodApi {
         share_cgroup: Option<bool>,
         infra: Option<bool>,
     ) -> varlink::Result<()> {
-        let spec = PodSpec {
-            name,
-            labels: labels.unwrap_or_default().into_iter().collect(),
-            cgroup_parent,
-            share_cgroup,
-            infra: infra.unwrap_or(false),
-        };
+        let spec =
+            spec_from(vl::Create_Args { name, labels, cgroupParent: cgroup_parent, shareCgroup: share_cgroup, infra });
         let r = self.0.run(self.0.runtime.create_pod(spec));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
     }

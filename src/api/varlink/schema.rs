@@ -41,6 +41,27 @@ impl Schema {
     }
 }
 
+impl Schema {
+    /// The field names of a method's input, or of its input `field` when
+    /// that is a struct: what an options dictionary may hold.
+    pub fn fields(&self, interface: &str, method: &str, field: Option<&str>) -> Vec<&'static str> {
+        let Some(idl) = self.interfaces.get(interface) else { return Vec::new() };
+        let Some(m) = idl.methods.get(method) else { return Vec::new() };
+        let st = match field {
+            None => &m.input,
+            Some(f) => match m.input.elts.iter().find(|a| a.name == f).map(|a| &a.vtype) {
+                Some(VTypeExt::Plain(VType::Typename(name))) => match idl.typedefs.get(name).map(|t| &t.elt) {
+                    Some(VStructOrEnum::VStruct(s)) => s,
+                    _ => return Vec::new(),
+                },
+                Some(VTypeExt::Plain(VType::Struct(s))) => s,
+                _ => return Vec::new(),
+            },
+        };
+        st.elts.iter().map(|a| a.name).collect()
+    }
+}
+
 fn join(path: &str, field: &str) -> String {
     if path.is_empty() {
         field.to_string()

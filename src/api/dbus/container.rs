@@ -1,0 +1,257 @@
+//! One object per container at /io/berth/Berth1/container/<id>
+//! (io.berth.Berth1.Container): its properties, kept from the events, and
+//! the operations on it. Each method makes one runtime call.
+
+use super::errors::Result;
+use super::Ctx;
+use crate::runtime::ContainerInspect;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use zbus::message::Header;
+use zbus::object_server::SignalEmitter;
+use zbus::{interface, Connection, OwnedObjectPath, Variant};
+
+pub const INTERFACE: &str = "io.berth.Berth1.Container";
+
+pub fn container_path(id: &str) -> OwnedObjectPath {
+    OwnedObjectPath::try_from(format!("{}/container/{id}", super::MANAGER_PATH))
+        .expect("container IDs are hexadecimal, valid in an object path")
+}
+
+/// What the properties show; compared before and after an event to say
+/// which of them changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Props {
+    name: String,
+    image: String,
+    state: String,
+    exit_code: i32,
+    pid: u32,
+    created: u64,
+    started: u64,
+    pod: String,
+    unit: String,
+}
+
+fn seconds(nanos: i64) -> u64 {
+    (nanos.max(0) / 1_000_000_000) as u64
+}
+
+impl Props {
+    pub fn of(i: &ContainerInspect) -> Props {
+        Props {
+            name: i.name.clone(),
+            image: i.config.image.clone().unwrap_or_default(),
+            state: i.state.state.as_str().to_string(),
+            exit_code: i.state.exit_code.unwrap_or(0),
+            pid: i.state.pid.unwrap_or(0).max(0) as u32,
+            created: seconds(i.config.created_nanos),
+            started: i.state.started_at.map(seconds).unwrap_or(0),
+            pod: i.config.pod.clone().unwrap_or_default(),
+            unit: i.unit.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The properties that differ from `old`, by their D-Bus names.
+    fn changes(&self, old: &Props) -> HashMap<&'static str, Variant<'static>> {
+        let mut changed: HashMap<&'static str, Variant<'static>> = HashMap::new();
+        let mut put = |name: &'static str, differs: bool, value: Variant<'static>| {
+            if differs {
+                changed.insert(name, value);
+            }
+        };
+        put("Name", self.name != old.name, self.name.clone().into());
+        put("State", self.state != old.state, self.state.clone().into());
+        put("ExitCode", self.exit_code != old.exit_code, self.exit_code.into());
+        put("Pid", self.pid != old.pid, self.pid.into());
+        put("Started", self.started != old.started, self.started.into());
+        put("Pod", self.pod != old.pod, self.pod.clone().into());
+        put("Unit", self.unit != old.unit, self.unit.clone().into());
+        changed
+    }
+}
+
+pub struct ContainerObject {
+    id: String,
+    props: Mutex<Props>,
+    ctx: Ctx,
+}
+
+impl ContainerObject {
+    pub fn new(id: String, props: Props, ctx: Ctx) -> Self {
+        ContainerObject { id, props: Mutex::new(props), ctx }
+    }
+
+    /// Take `new` as the current properties; returns those that changed.
+    pub fn update(&self, new: Props) -> HashMap<&'static str, Variant<'static>> {
+        let mut props = self.props.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = new.changes(&props);
+        *props = new;
+        changed
+    }
+
+    fn prop<T>(&self, f: impl FnOnce(&Props) -> T) -> T {
+        f(&self.props.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// A timeout from the wire; negative means the container's own.
+fn timeout(t: i32) -> Option<u32> {
+    u32::try_from(t).ok()
+}
+
+#[interface(name = "io.berth.Berth1.Container")]
+impl ContainerObject {
+    /// The full container ID.
+    #[zbus(property(emits_changed_signal = "const"))]
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    #[zbus(property)]
+    fn name(&self) -> String {
+        self.prop(|p| p.name.clone())
+    }
+
+    /// The image reference it was created from ("" for a rootfs).
+    #[zbus(property(emits_changed_signal = "const"))]
+    fn image(&self) -> String {
+        self.prop(|p| p.image.clone())
+    }
+
+    /// libpod's words: configured, created, running, paused, stopping,
+    /// stopped, exited, removing.
+    #[zbus(property)]
+    fn state(&self) -> String {
+        self.prop(|p| p.state.clone())
+    }
+
+    #[zbus(property)]
+    fn exit_code(&self) -> i32 {
+        self.prop(|p| p.exit_code)
+    }
+
+    /// The container's init process (0 when it has none).
+    #[zbus(property)]
+    fn pid(&self) -> u32 {
+        self.prop(|p| p.pid)
+    }
+
+    /// Unix seconds.
+    #[zbus(property(emits_changed_signal = "const"))]
+    fn created(&self) -> u64 {
+        self.prop(|p| p.created)
+    }
+
+    /// Unix seconds of the last start (0: never started).
+    #[zbus(property)]
+    fn started(&self) -> u64 {
+        self.prop(|p| p.started)
+    }
+
+    /// The ID of its pod ("" for none).
+    #[zbus(property)]
+    fn pod(&self) -> String {
+        self.prop(|p| p.pod.clone())
+    }
+
+    /// Its systemd scope while it has processes under the systemd cgroup
+    /// manager ("" otherwise).
+    #[zbus(property)]
+    fn unit(&self) -> String {
+        self.prop(|p| p.unit.clone())
+    }
+
+    async fn start(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<()> {
+        self.ctx.change(bus, &call, self.ctx.runtime.start_container(&self.id)).await.map(drop)
+    }
+
+    /// Stop with SIGTERM (or its stop signal), then SIGKILL after `timeout`
+    /// seconds (negative: its own stop timeout).
+    async fn stop(
+        &self,
+        timeout: i32,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<()> {
+        let stop = self.ctx.runtime.stop_container(&self.id, self::timeout(timeout));
+        self.ctx.change(bus, &call, stop).await.map(drop)
+    }
+
+    /// Send a signal by name or number ("": SIGKILL).
+    async fn kill(
+        &self,
+        signal: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<()> {
+        let signal = (!signal.is_empty()).then_some(signal.as_str());
+        self.ctx.change(bus, &call, self.ctx.runtime.kill_container(&self.id, signal)).await.map(drop)
+    }
+
+    async fn pause(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<()> {
+        self.ctx.change(bus, &call, self.ctx.runtime.pause_container(&self.id)).await.map(drop)
+    }
+
+    async fn unpause(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<()> {
+        self.ctx.change(bus, &call, self.ctx.runtime.unpause_container(&self.id)).await.map(drop)
+    }
+
+    async fn restart(
+        &self,
+        timeout: i32,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<()> {
+        let restart = self.ctx.runtime.restart_container(&self.id, self::timeout(timeout));
+        self.ctx.change(bus, &call, restart).await.map(drop)
+    }
+
+    /// Remove it (force: stop it first; volumes: its anonymous volumes too).
+    async fn remove(
+        &self,
+        force: bool,
+        volumes: bool,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<()> {
+        let remove = self.ctx.runtime.remove_container(&self.id, force, volumes);
+        self.ctx.change(bus, &call, remove).await.map(drop)
+    }
+
+    /// Rename it; returns the new name.
+    async fn rename(
+        &self,
+        new_name: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        let rename = self.ctx.runtime.rename_container(&self.id, &new_name);
+        self.ctx.change(bus, &call, rename).await.map(|(_, name)| name)
+    }
+
+    /// Wait until it exits; its exit code.
+    async fn wait(&self) -> Result<i32> {
+        self.ctx.read(self.ctx.runtime.wait_container(&self.id)).await
+    }
+
+    /// Its full configuration and state, the JSON document of varlink's
+    /// io.berth.Container.Inspect.
+    async fn inspect(&self) -> Result<String> {
+        let inspect = self.ctx.read(self.ctx.runtime.inspect_container(&self.id, false)).await?;
+        Ok(serde_json::to_string(&inspect).unwrap_or_default())
+    }
+}
+
+/// Emit one PropertiesChanged carrying every property in `changed`.
+pub async fn emit_changes(
+    emitter: &SignalEmitter<'_>,
+    changed: HashMap<&'static str, Variant<'static>>,
+) -> zbus::Result<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let interface = zbus::names::InterfaceName::from_static_str_unchecked(INTERFACE);
+    let changed: HashMap<&str, Variant<'_>> = changed.into_iter().collect();
+    zbus::fdo::Properties::properties_changed(emitter, interface, changed, std::borrow::Cow::Borrowed(&[])).await
+}

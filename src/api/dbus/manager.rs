@@ -1,0 +1,336 @@
+//! The manager object /io/berth/Berth1 (io.berth.Berth1.Manager): the
+//! container, pod, volume and image operations of the varlink API, each one
+//! runtime call, and the signals that announce containers and pods.
+
+use super::container::container_path;
+use super::errors::Result;
+use super::options;
+use super::Ctx;
+use crate::api::varlink::generated::{container as vl_container, pod as vl_pod};
+use crate::api::varlink::{container::spec_from as container_spec, pod::spec_from as pod_spec};
+use crate::runtime::PullOptions;
+use std::collections::HashMap;
+use zbus::message::Header;
+use zbus::object_server::SignalEmitter;
+use zbus::{interface, Connection, ObjectPath, OwnedObjectPath, OwnedVariant};
+
+pub struct Manager {
+    pub(super) ctx: Ctx,
+}
+
+/// One container as listed: id, name, image, state, created (Unix seconds),
+/// exit code, pod ID, labels, object path.
+type ContainerEntry = (String, String, String, String, i64, i32, String, HashMap<String, String>, OwnedObjectPath);
+/// One pod as listed: id, name, created (Unix seconds), labels, containers.
+type PodEntry = (String, String, i64, HashMap<String, String>, Vec<String>);
+/// One volume as listed: name, anonymous, labels, mount point, users.
+type VolumeEntry = (String, bool, HashMap<String, String>, String, Vec<String>);
+/// One image as listed: id, names, created (Unix seconds), size, containers using it.
+type ImageEntry = (String, Vec<String>, i64, u64, u32);
+/// One pruned object: its ID or name, bytes freed, and an error ("": none).
+type PruneEntry = (String, u64, String);
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[interface(name = "io.berth.Berth1.Manager")]
+impl Manager {
+    /// Create a container. The options are the fields of varlink's
+    /// io.berth.Container.CreateOptions (command, image or rootfs, name,
+    /// labels, env, resources...). Returns its ID and object path.
+    #[zbus(out_args("id", "path"))]
+    async fn create_container(
+        &self,
+        options: HashMap<String, OwnedVariant>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, OwnedObjectPath)> {
+        let create = async {
+            let o: vl_container::CreateOptions =
+                options::decode("io.berth.Container", "Create", Some("options"), &options)?;
+            self.ctx.runtime.create_container(container_spec(o)).await
+        };
+        let (id, _) = self.ctx.change(bus, &call, create).await?;
+        self.ctx.announce(&id).await;
+        let path = container_path(&id);
+        Ok((id, path))
+    }
+
+    /// Containers (all: stopped ones too), with Podman's filters (id=, name=,
+    /// label=, status=, pod=, ancestor=, before=, since=, exited=, volume=).
+    async fn list_containers(&self, all: bool, filters: Vec<String>) -> Result<Vec<ContainerEntry>> {
+        let list = self.ctx.read(self.ctx.runtime.list_containers(all, &filters, false)).await?;
+        Ok(list
+            .into_iter()
+            .map(|s| {
+                let path = container_path(&s.id);
+                (
+                    s.id,
+                    s.name,
+                    s.image,
+                    s.state.as_str().to_string(),
+                    s.created_nanos / 1_000_000_000,
+                    s.exit_code.unwrap_or(0),
+                    s.pod_id.unwrap_or_default(),
+                    s.labels.into_iter().collect(),
+                    path,
+                )
+            })
+            .collect())
+    }
+
+    /// The object path of a container by name, ID or unique ID prefix.
+    async fn get_container(&self, name_or_id: String) -> Result<OwnedObjectPath> {
+        let id = self.ctx.read(self.ctx.runtime.lookup_container_id(&name_or_id)).await?;
+        Ok(container_path(&id))
+    }
+
+    /// A container's configuration and state as JSON (varlink's Inspect).
+    async fn inspect_container(&self, name_or_id: String) -> Result<String> {
+        Ok(json(&self.ctx.read(self.ctx.runtime.inspect_container(&name_or_id, false)).await?))
+    }
+
+    /// Remove a container (force: stop it first; volumes: its anonymous
+    /// volumes too). Returns its ID.
+    async fn remove_container(
+        &self,
+        name_or_id: String,
+        force: bool,
+        volumes: bool,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        let remove = self.ctx.runtime.remove_container(&name_or_id, force, volumes);
+        self.ctx.change(bus, &call, remove).await
+    }
+
+    /// Drop a container's record even when its storage or runtime state is
+    /// broken. Returns its ID.
+    async fn evict_container(
+        &self,
+        name_or_id: String,
+        volumes: bool,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        let evict = self.ctx.runtime.evict_container(&name_or_id, volumes);
+        self.ctx.change(bus, &call, evict).await
+    }
+
+    #[zbus(out_args("id", "name"))]
+    async fn rename_container(
+        &self,
+        name_or_id: String,
+        new_name: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, String)> {
+        let rename = self.ctx.runtime.rename_container(&name_or_id, &new_name);
+        self.ctx.change(bus, &call, rename).await
+    }
+
+    /// Remove stopped containers matching the filters.
+    async fn prune_containers(
+        &self,
+        filters: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<PruneEntry>> {
+        let reports = self.ctx.change(bus, &call, self.ctx.runtime.prune_containers(&filters)).await?;
+        Ok(reports.into_iter().map(|r| (r.id, r.size, r.error.unwrap_or_default())).collect())
+    }
+
+    /// Create a pod; options are varlink's io.berth.Pod.Create parameters
+    /// (name, labels, cgroupParent, shareCgroup, infra).
+    #[zbus(out_args("id", "name"))]
+    async fn create_pod(
+        &self,
+        options: HashMap<String, OwnedVariant>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, String)> {
+        let create = async {
+            let args: vl_pod::Create_Args = options::decode("io.berth.Pod", "Create", None, &options)?;
+            self.ctx.runtime.create_pod(pod_spec(args)).await
+        };
+        self.ctx.change(bus, &call, create).await
+    }
+
+    async fn list_pods(&self, filters: Vec<String>) -> Result<Vec<PodEntry>> {
+        let pods = self.ctx.read(self.ctx.runtime.list_pods(&filters)).await?;
+        Ok(pods
+            .into_iter()
+            .map(|p| {
+                let c = p.config;
+                (c.id, c.name, c.created_nanos / 1_000_000_000, c.labels.into_iter().collect(), p.containers)
+            })
+            .collect())
+    }
+
+    /// A pod's configuration as JSON (varlink's Inspect).
+    async fn inspect_pod(&self, name_or_id: String) -> Result<String> {
+        Ok(json(&self.ctx.read(self.ctx.runtime.inspect_pod(&name_or_id)).await?))
+    }
+
+    #[zbus(out_args("id", "removedContainers"))]
+    async fn remove_pod(
+        &self,
+        name_or_id: String,
+        force: bool,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, Vec<String>)> {
+        self.ctx.change(bus, &call, self.ctx.runtime.remove_pod(&name_or_id, force)).await
+    }
+
+    #[zbus(out_args("id", "containers"))]
+    async fn start_pod(
+        &self,
+        name_or_id: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, Vec<String>)> {
+        self.ctx.change(bus, &call, self.ctx.runtime.start_pod(&name_or_id)).await
+    }
+
+    /// Stop a pod's containers; timeout in seconds, negative for each
+    /// container's own.
+    #[zbus(out_args("id", "containers"))]
+    async fn stop_pod(
+        &self,
+        name_or_id: String,
+        timeout: i32,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, Vec<String>)> {
+        let stop = self.ctx.runtime.stop_pod(&name_or_id, u32::try_from(timeout).ok());
+        self.ctx.change(bus, &call, stop).await
+    }
+
+    /// Signal a pod's containers ("": SIGKILL).
+    #[zbus(out_args("id", "containers"))]
+    async fn kill_pod(
+        &self,
+        name_or_id: String,
+        signal: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, Vec<String>)> {
+        let kill = self.ctx.runtime.kill_pod(&name_or_id, (!signal.is_empty()).then_some(signal));
+        self.ctx.change(bus, &call, kill).await
+    }
+
+    /// Create a volume ("" for a generated name); returns its name.
+    async fn create_volume(
+        &self,
+        name: String,
+        labels: HashMap<String, String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        let name = (!name.is_empty()).then_some(name);
+        self.ctx.change(bus, &call, self.ctx.runtime.create_volume(name, labels.into_iter().collect())).await
+    }
+
+    /// Volumes matching the filters (name=, label=, anonymous=, dangling=).
+    async fn list_volumes(&self, filters: Vec<String>) -> Result<Vec<VolumeEntry>> {
+        let volumes = self.ctx.read(self.ctx.runtime.list_volumes(&filters)).await?;
+        Ok(volumes
+            .into_iter()
+            .map(|v| {
+                let c = v.config;
+                (c.name, c.anonymous, c.labels.into_iter().collect(), c.mountpoint.display().to_string(), v.users)
+            })
+            .collect())
+    }
+
+    /// Remove a volume (force: with the containers using it); returns the
+    /// containers removed.
+    async fn remove_volume(
+        &self,
+        name: String,
+        force: bool,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<String>> {
+        self.ctx.change(bus, &call, self.ctx.runtime.remove_volume(&name, force)).await
+    }
+
+    /// Remove unused volumes matching the filters.
+    async fn prune_volumes(
+        &self,
+        filters: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<PruneEntry>> {
+        let reports = self.ctx.change(bus, &call, self.ctx.runtime.prune_volumes(&filters)).await?;
+        Ok(reports.into_iter().map(|r| (r.name, r.size, r.error.unwrap_or_default())).collect())
+    }
+
+    async fn list_images(&self) -> Result<Vec<ImageEntry>> {
+        let images = self.ctx.read(self.ctx.runtime.list_images()).await?;
+        Ok(images
+            .into_iter()
+            .map(|(i, users)| (i.id, i.names, i.created / 1_000_000_000, i.size, users as u32))
+            .collect())
+    }
+
+    /// Import an OCI layout directory, OCI archive or docker-save archive
+    /// (reference "": the names it carries).
+    #[zbus(out_args("id", "names"))]
+    async fn import_image(
+        &self,
+        path: String,
+        reference: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, Vec<String>)> {
+        let reference = (!reference.is_empty()).then_some(reference);
+        self.ctx.change(bus, &call, self.ctx.runtime.import_image(&path, reference)).await
+    }
+
+    /// Pull from a registry; options: credentials (user:password),
+    /// tlsVerify (b).
+    #[zbus(out_args("id", "names"))]
+    async fn pull_image(
+        &self,
+        reference: String,
+        options: HashMap<String, OwnedVariant>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, Vec<String>)> {
+        let pull = async {
+            options::only(&options, &["credentials", "tlsVerify"])?;
+            let credentials = options::get::<String>(&options, "credentials")?;
+            let tls_verify = options::get::<bool>(&options, "tlsVerify")?;
+            self.ctx.runtime.pull_image(&reference, PullOptions { credentials, tls_verify }, None).await
+        };
+        self.ctx.change(bus, &call, pull).await
+    }
+
+    /// Remove an image, or one of its names; returns its ID and whether the
+    /// image itself went (not only a name).
+    #[zbus(out_args("id", "removed"))]
+    async fn remove_image(
+        &self,
+        reference: String,
+        force: bool,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, bool)> {
+        self.ctx.change(bus, &call, self.ctx.runtime.remove_image(&reference, force)).await
+    }
+
+    #[zbus(signal)]
+    pub async fn container_new(emitter: &SignalEmitter<'_>, id: &str, path: ObjectPath<'_>) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    pub async fn container_removed(emitter: &SignalEmitter<'_>, id: &str, path: ObjectPath<'_>) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    pub async fn pod_new(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    pub async fn pod_removed(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
+}

@@ -1,0 +1,212 @@
+//! The D-Bus transport: berthd owns io.berth.Berth1 and serves the manager
+//! at /io/berth/Berth1 (with an ObjectManager there), one object per
+//! container below it, and signals that follow the runtime's events. Like
+//! the varlink adapters, each method decodes, makes one runtime call and
+//! encodes; changes are authorized first (root, or polkit's io.berth.manage).
+
+mod container;
+mod errors;
+mod manager;
+mod options;
+
+use super::activity::Activity;
+use crate::error::Error;
+use crate::events::{Event, EventType};
+use crate::runtime::{Caller, Runtime};
+use container::{container_path, ContainerObject, Props};
+use errors::Result;
+use manager::Manager;
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::broadcast::error::RecvError;
+use zbus::message::Header;
+use zbus::object_server::SignalEmitter;
+use zbus::{Connection, OwnedVariant};
+
+pub const BUS_NAME: &str = "io.berth.Berth1";
+pub const MANAGER_PATH: &str = "/io/berth/Berth1";
+
+/// What every D-Bus object needs: the runtime, and the activity count that
+/// keeps berthd from going idle during a call.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    runtime: Arc<Runtime>,
+    activity: Arc<Activity>,
+    /// The connection, set once it is made (the manager exists before it).
+    bus: Arc<OnceLock<Connection>>,
+    /// The containers that have an object.
+    objects: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Ctx {
+    /// A read: anyone the bus policy lets in may make it.
+    async fn read<T>(&self, call: impl Future<Output = crate::error::Result<T>>) -> Result<T> {
+        let _busy = self.activity.enter(usize::MAX);
+        Ok(call.await?)
+    }
+
+    /// A change: made only when the caller is authorized. `call` is not
+    /// polled (so does nothing) before that.
+    async fn change<T>(
+        &self,
+        bus: &Connection,
+        header: &Header<'_>,
+        call: impl Future<Output = crate::error::Result<T>>,
+    ) -> Result<T> {
+        let _busy = self.activity.enter(usize::MAX);
+        let caller = caller(bus, header).await?;
+        self.runtime.authorize(caller).await?;
+        Ok(call.await?)
+    }
+
+    /// Put a new container's object on the bus and say so (ContainerNew),
+    /// unless it is there already (its create event may have come first).
+    async fn announce(&self, id: &str) {
+        let Ok(inspect) = self.runtime.inspect_container(id, false).await else { return };
+        let Some(bus) = self.bus.get() else { return };
+        if self.add(bus, id, Props::of(&inspect)).await {
+            if let Ok(emitter) = SignalEmitter::new(bus, MANAGER_PATH) {
+                let _ = Manager::container_new(&emitter, id, container_path(id).as_ref()).await;
+            }
+        }
+    }
+
+    /// Register a container's object; false when it was there.
+    async fn add(&self, bus: &Connection, id: &str, props: Props) -> bool {
+        let object = ContainerObject::new(id.to_string(), props, self.clone());
+        let added = matches!(bus.object_server().at(container_path(id), object).await, Ok(None));
+        if added {
+            self.objects.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string());
+        }
+        added
+    }
+
+    /// Take a removed container's object off the bus and say so.
+    async fn retire(&self, bus: &Connection, id: &str) {
+        let path = container_path(id);
+        self.objects.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        if let Ok(true) = bus.object_server().remove::<ContainerObject, _>(&path).await {
+            if let Ok(emitter) = SignalEmitter::new(bus, MANAGER_PATH) {
+                let _ = Manager::container_removed(&emitter, id, path.as_ref()).await;
+            }
+        }
+    }
+}
+
+/// Who sent `header`'s call, as the bus daemon vouches for it.
+async fn caller(bus: &Connection, header: &Header<'_>) -> Result<Caller> {
+    let denied = |why: String| Error::PermissionDenied(format!("the caller cannot be identified: {why}"));
+    let sender = header.sender().ok_or_else(|| denied("the call has no sender".into()))?;
+    let reply = bus
+        .call_method(
+            Some("org.freedesktop.DBus"),
+            "/org/freedesktop/DBus",
+            Some("org.freedesktop.DBus"),
+            "GetConnectionCredentials",
+            &(sender.as_str(),),
+        )
+        .await
+        .map_err(|e| denied(e.to_string()))?;
+    let creds: HashMap<String, OwnedVariant> = reply.body().deserialize().map_err(|e| denied(e.to_string()))?;
+    let number = |key: &str| creds.get(key).and_then(|v| u32::try_from(v.clone()).ok());
+    match (number("UnixUserID"), number("ProcessID")) {
+        (Some(uid), Some(pid)) => Ok(Caller { uid, pid }),
+        _ => Err(denied(format!("the bus does not know the UID and PID of {sender}")).into()),
+    }
+}
+
+/// berthd's presence on a bus.
+pub struct Service {
+    bus: Connection,
+}
+
+impl Service {
+    /// Give up the name before an idle exit: calls sent after this start
+    /// berthd again (D-Bus activation) instead of reaching a leaving process.
+    pub async fn release(&self) {
+        let _ = self.bus.release_name(BUS_NAME).await;
+    }
+}
+
+/// Connect to `bus` (system, session or an address), put every container on
+/// it, then take the name, so that whoever sees the name sees everything.
+pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) -> zbus::Result<Service> {
+    let ctx = Ctx { runtime: runtime.clone(), activity, bus: Default::default(), objects: Default::default() };
+    let builder = match bus {
+        "system" => zbus::connection::Builder::system(),
+        "session" => zbus::connection::Builder::session(),
+        address => zbus::connection::Builder::address(address),
+    };
+    let conn = builder.serve_at(MANAGER_PATH, Manager { ctx: ctx.clone() }).build().await?;
+    let _ = ctx.bus.set(conn.clone());
+    // Subscribed before the first listing: nothing created meanwhile is missed.
+    let events = runtime.events().subscribe();
+    add_all(&conn, &ctx).await;
+    conn.object_server().at(MANAGER_PATH, zbus::fdo::ObjectManager).await?;
+    conn.request_name(BUS_NAME).await?;
+    tokio::spawn(follow(conn.clone(), ctx, events));
+    Ok(Service { bus: conn })
+}
+
+/// Objects for all containers that have none yet.
+async fn add_all(conn: &Connection, ctx: &Ctx) {
+    let Ok(list) = ctx.runtime.list_containers(true, &[], false).await else { return };
+    for s in list {
+        if let Ok(inspect) = ctx.runtime.inspect_container(&s.id, false).await {
+            ctx.add(conn, &s.id, Props::of(&inspect)).await;
+        }
+    }
+}
+
+/// Keep the objects in step with the runtime's events.
+async fn follow(conn: Connection, ctx: Ctx, mut events: tokio::sync::broadcast::Receiver<Arc<Event>>) {
+    loop {
+        match events.recv().await {
+            Ok(event) => apply(&conn, &ctx, &event).await,
+            // Events were dropped: look at everything again.
+            Err(RecvError::Lagged(_)) => resync(&conn, &ctx).await,
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
+    let Ok(emitter) = SignalEmitter::new(conn, MANAGER_PATH) else { return };
+    match (event.kind, event.action.as_str()) {
+        (EventType::Container, "create") => ctx.announce(&event.id).await,
+        (EventType::Container, "remove") => ctx.retire(conn, &event.id).await,
+        (EventType::Container, _) => refresh(conn, ctx, &event.id).await,
+        (EventType::Pod, "create") => {
+            let _ = Manager::pod_new(&emitter, &event.id, &event.name).await;
+        }
+        (EventType::Pod, "remove") => {
+            let _ = Manager::pod_removed(&emitter, &event.id, &event.name).await;
+        }
+        _ => {}
+    }
+}
+
+/// Read a container's state again and announce what changed.
+async fn refresh(conn: &Connection, ctx: &Ctx, id: &str) {
+    let path = container_path(id);
+    let Ok(object) = conn.object_server().interface::<_, ContainerObject>(&path).await else { return };
+    let Ok(inspect) = ctx.runtime.inspect_container(id, false).await else { return };
+    let changed = object.get().await.update(Props::of(&inspect));
+    let _ = container::emit_changes(object.signal_emitter(), changed).await;
+}
+
+/// After lost events: add what is missing, drop what is gone, refresh the rest.
+async fn resync(conn: &Connection, ctx: &Ctx) {
+    let Ok(list) = ctx.runtime.list_containers(true, &[], false).await else { return };
+    let ids: HashSet<String> = list.into_iter().map(|s| s.id).collect();
+    let gone: Vec<String> = ctx.objects.lock().unwrap_or_else(|p| p.into_inner()).difference(&ids).cloned().collect();
+    for id in gone {
+        ctx.retire(conn, &id).await;
+    }
+    for id in &ids {
+        ctx.announce(id).await;
+        refresh(conn, ctx, id).await;
+    }
+}

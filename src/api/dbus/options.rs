@@ -1,0 +1,96 @@
+//! `a{sv}` option dictionaries: their keys are the varlink field names, so
+//! they are turned into JSON, checked against the varlink definition (which
+//! names a wrong key or type) and decoded as the varlink call would be.
+
+use crate::api::varlink::schema::{Schema, Verdict};
+use crate::error::{Error, Result};
+use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use zbus::{OwnedVariant, Variant};
+
+fn schema() -> &'static Schema {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        Schema::new(&[
+            include_str!("../../../interfaces/io.berth.Container.varlink"),
+            include_str!("../../../interfaces/io.berth.Pod.varlink"),
+        ])
+        .expect("the interface definitions were parsed at build time")
+    })
+}
+
+/// The JSON form of a D-Bus value (variants unwrapped, dicts as objects).
+pub fn to_json(v: &Variant<'_>) -> Json {
+    match v {
+        Variant::U8(n) => Json::from(*n),
+        Variant::Bool(b) => Json::from(*b),
+        Variant::I16(n) => Json::from(*n),
+        Variant::U16(n) => Json::from(*n),
+        Variant::I32(n) => Json::from(*n),
+        Variant::U32(n) => Json::from(*n),
+        Variant::I64(n) => Json::from(*n),
+        Variant::U64(n) => Json::from(*n),
+        Variant::F64(n) => Json::from(*n),
+        Variant::Str(s) => Json::from(s.as_str()),
+        Variant::Signature(s) => Json::from(s.to_string()),
+        Variant::ObjectPath(p) => Json::from(p.as_str()),
+        Variant::Variant(inner) => to_json(inner),
+        Variant::Array(a) => Json::Array(a.inner().iter().map(to_json).collect()),
+        Variant::Dict(d) => Json::Object(
+            d.iter()
+                .map(|(k, v)| {
+                    let key = match to_json(k) {
+                        Json::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        Variant::Structure(s) => Json::Array(s.fields().iter().map(to_json).collect()),
+        Variant::Fd(_) => Json::Null,
+    }
+}
+
+/// Check `options` as the parameters `field` of varlink's `interface.method`
+/// and decode them as `T`.
+pub fn decode<T: serde::de::DeserializeOwned>(
+    interface: &str,
+    method: &str,
+    field: Option<&str>,
+    options: &HashMap<String, OwnedVariant>,
+) -> Result<T> {
+    only(options, &schema().fields(interface, method, field))?;
+    let dict: Map<String, Json> = options.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
+    let params = match field {
+        Some(f) => Json::Object(Map::from_iter([(f.to_string(), Json::Object(dict.clone()))])),
+        None => Json::Object(dict.clone()),
+    };
+    if let Verdict::InvalidParameter(p) = schema().check(interface, method, &params) {
+        let key = field.map_or(p.as_str(), |f| p.strip_prefix(&format!("{f}.")).unwrap_or(&p));
+        return Err(Error::invalid_argument(key, "missing, or a value of the wrong type"));
+    }
+    serde_json::from_value(Json::Object(dict)).map_err(|e| Error::invalid_argument("options", e.to_string()))
+}
+
+/// InvalidArgument naming the first key that is not one of `known`.
+pub fn only(options: &HashMap<String, OwnedVariant>, known: &[&str]) -> Result<()> {
+    match options.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(key) => Err(Error::invalid_argument(key, format!("not an option; the options are {}", known.join(", ")))),
+        None => Ok(()),
+    }
+}
+
+/// The option `key` as a `T`, if given; InvalidArgument when of another type.
+pub fn get<T>(options: &HashMap<String, OwnedVariant>, key: &str) -> Result<Option<T>>
+where
+    T: TryFrom<OwnedVariant>,
+{
+    match options.get(key) {
+        None => Ok(None),
+        Some(v) => T::try_from(v.clone()).map(Some).map_err(|_| {
+            Error::invalid_argument(key, format!("a value of type {} is not expected here", v.value_signature()))
+        }),
+    }
+}
