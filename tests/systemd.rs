@@ -41,8 +41,7 @@ fn activation_on_first_call_with_ready_and_status() {
 #[test]
 fn idle_exit_and_reactivation_under_a_client_loop_lose_no_call() {
     let s = Sandbox::boot("idle", Mode::Unified);
-    s.ok("mkdir -p /etc/systemd/system/berth.service.d && printf '[Service]\\nExecStart=\\nExecStart=/usr/bin/berthd --idle-timeout 1\\n' \
-          > /etc/systemd/system/berth.service.d/idle.conf && systemctl daemon-reload");
+    s.idle_after_one_second();
     let (rootfs, inside) = s.shared_dir("rootfs");
     std::fs::create_dir_all(rootfs.join("bin")).unwrap();
     let pauses = [0u64, 1500, 50, 950, 1000, 0, 2000, 10, 1050, 990, 1600, 0, 1010, 1800, 1002];
@@ -85,18 +84,6 @@ fn a_second_berthd_on_the_same_root_refuses_to_start() {
     assert_eq!(s.ok("systemctl is-active berth.service"), "active");
 }
 
-/// A busybox root file system that berthd inside the sandbox can use.
-fn busybox_rootfs(s: &Sandbox) -> String {
-    let (host, inside) = s.shared_dir("rootfs");
-    let bin = host.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
-    for applet in ["sh", "sleep", "echo", "true", "cat"] {
-        let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
-    }
-    inside
-}
-
 fn berth_units(s: &Sandbox) -> String {
     s.ok("systemctl list-units --all --no-legend --plain 'berth-*.scope' 'machine-berth*'")
 }
@@ -104,7 +91,7 @@ fn berth_units(s: &Sandbox) -> String {
 #[test]
 fn containers_and_conmon_run_in_their_own_scopes_and_leave_no_unit() {
     let s = Sandbox::boot("scopes", Mode::Unified);
-    let rootfs = busybox_rootfs(&s);
+    let rootfs = s.busybox_rootfs();
     let mut c = client(&s);
     let create = |c: &mut Client, extra: serde_json::Value| {
         let mut options = json!({ "rootfs": rootfs, "command": ["/bin/sleep", "300"], "stopTimeout": 1 });
@@ -161,7 +148,7 @@ fn containers_and_conmon_run_in_their_own_scopes_and_leave_no_unit() {
 #[test]
 fn events_berthd_logs_and_container_output_reach_the_journal() {
     let s = Sandbox::boot("journal", Mode::Unified);
-    let rootfs = busybox_rootfs(&s);
+    let rootfs = s.busybox_rootfs();
     let mut c = client(&s);
     let options = json!({ "rootfs": rootfs, "name": "talker", "logDriver": "journald",
         "command": ["/bin/sh", "-c", "echo hello from the journal; echo to stderr >&2"] });
@@ -204,7 +191,7 @@ fn events_berthd_logs_and_container_output_reach_the_journal() {
 #[test]
 fn legacy_hierarchy_scope_carries_and_enforces_the_resources() {
     let s = Sandbox::boot("legacy", Mode::Legacy);
-    let rootfs = busybox_rootfs(&s);
+    let rootfs = s.busybox_rootfs();
     let mut c = client(&s);
     let options = json!({ "rootfs": rootfs, "command": ["/bin/sleep", "300"], "stopTimeout": 1,
         "resources": { "memoryMax": 67108864, "pidsMax": 50, "cpuWeight": 200 } });

@@ -68,9 +68,11 @@ impl Sandbox {
         for (bin, path) in [("berthd", env!("CARGO_BIN_EXE_berthd")), ("berthctl", env!("CARGO_BIN_EXE_berthctl"))] {
             std::fs::copy(path, x.join("bin").join(bin)).unwrap();
         }
-        let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("units");
-        for unit in std::fs::read_dir(units).unwrap().flatten() {
-            std::fs::copy(unit.path(), x.join("units").join(unit.file_name())).unwrap();
+        let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let policy = project.join("packaging/io.berth.policy");
+        let units = std::fs::read_dir(project.join("units")).unwrap().flatten().map(|u| u.path());
+        for file in units.chain([policy]) {
+            std::fs::copy(&file, x.join("units").join(file.file_name().unwrap())).unwrap();
         }
         let cgroup = format!("berth-sandbox-{tag}");
         std::fs::create_dir_all(Path::new("/sys/fs/cgroup/unified").join(&cgroup)).unwrap();
@@ -172,6 +174,28 @@ impl Sandbox {
         let host = self.state.join("x/lib-berth").join(name);
         std::fs::create_dir_all(&host).unwrap();
         (host, format!("/var/lib/berth/{name}"))
+    }
+
+    /// Make berthd exit after one idle second. Activations then come every
+    /// second or two, more than systemd's default start limit (5 in 10 s)
+    /// allows, a limit meant for crash loops, not for a daemon that comes and
+    /// goes on demand: the drop-in raises it.
+    pub fn idle_after_one_second(&self) {
+        self.ok("mkdir -p /etc/systemd/system/berth.service.d && printf '[Unit]\\nStartLimitBurst=1000\\n\
+             [Service]\\nExecStart=\\nExecStart=/usr/bin/berthd --idle-timeout 1\\n' \
+             > /etc/systemd/system/berth.service.d/idle.conf && systemctl daemon-reload");
+    }
+
+    /// A busybox root file system that berthd inside can use.
+    pub fn busybox_rootfs(&self) -> String {
+        let (host, inside) = self.shared_dir("rootfs");
+        let bin = host.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::copy("/bin/busybox", bin.join("busybox")).unwrap();
+        for applet in ["sh", "sleep", "echo", "true", "cat"] {
+            let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
+        }
+        inside
     }
 
     /// journalctl on the host, over the sandbox's journal files.

@@ -148,7 +148,15 @@ for gen in systemd-fstab-generator systemd-getty-generator systemd-gpt-auto-gene
     systemd-hibernate-resume-generator systemd-sysv-generator; do
     ln -sf /dev/null "$etc/systemd/system-generators/$gen"
 done
-cp "$X"/units/* "$etc/systemd/system/"
+# The project's files, where a package puts them (packaging/README.md).
+for f in "$X"/units/*; do
+    case "${f##*/}" in
+    berth.*) cp "$f" "$etc/systemd/system/" ;;
+    io.berth.Berth1.service) cp "$f" "$ROOT/usr/share/dbus-1/system-services/" ;;
+    io.berth.Berth1.conf) cp "$f" "$ROOT/usr/share/dbus-1/system.d/" ;;
+    *.policy) cp "$f" "$ROOT/usr/share/polkit-1/actions/" ;;
+    esac
+done
 cat >"$etc/systemd/system/berth-sandbox.target" <<'EOF'
 [Unit]
 Description=berth test sandbox

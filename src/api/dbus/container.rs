@@ -220,6 +220,7 @@ impl ContainerObject {
     }
 
     /// Rename it; returns the new name.
+    #[zbus(out_args("name"))]
     async fn rename(
         &self,
         new_name: String,
@@ -231,12 +232,14 @@ impl ContainerObject {
     }
 
     /// Wait until it exits; its exit code.
+    #[zbus(out_args("exitCode"))]
     async fn wait(&self) -> Result<i32> {
         self.ctx.read(self.ctx.runtime.wait_container(&self.id)).await
     }
 
     /// Its full configuration and state, the JSON document of varlink's
     /// io.berth.Container.Inspect.
+    #[zbus(out_args("json"))]
     async fn inspect(&self) -> Result<String> {
         let inspect = self.ctx.read(self.ctx.runtime.inspect_container(&self.id, false)).await?;
         Ok(serde_json::to_string(&inspect).unwrap_or_default())

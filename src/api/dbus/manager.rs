@@ -59,6 +59,7 @@ impl Manager {
 
     /// Containers (all: stopped ones too), with Podman's filters (id=, name=,
     /// label=, status=, pod=, ancestor=, before=, since=, exited=, volume=).
+    #[zbus(out_args("containers"))]
     async fn list_containers(&self, all: bool, filters: Vec<String>) -> Result<Vec<ContainerEntry>> {
         let list = self.ctx.read(self.ctx.runtime.list_containers(all, &filters, false)).await?;
         Ok(list
@@ -81,18 +82,21 @@ impl Manager {
     }
 
     /// The object path of a container by name, ID or unique ID prefix.
+    #[zbus(out_args("path"))]
     async fn get_container(&self, name_or_id: String) -> Result<OwnedObjectPath> {
         let id = self.ctx.read(self.ctx.runtime.lookup_container_id(&name_or_id)).await?;
         Ok(container_path(&id))
     }
 
     /// A container's configuration and state as JSON (varlink's Inspect).
+    #[zbus(out_args("json"))]
     async fn inspect_container(&self, name_or_id: String) -> Result<String> {
         Ok(json(&self.ctx.read(self.ctx.runtime.inspect_container(&name_or_id, false)).await?))
     }
 
     /// Remove a container (force: stop it first; volumes: its anonymous
     /// volumes too). Returns its ID.
+    #[zbus(out_args("id"))]
     async fn remove_container(
         &self,
         name_or_id: String,
@@ -107,6 +111,7 @@ impl Manager {
 
     /// Drop a container's record even when its storage or runtime state is
     /// broken. Returns its ID.
+    #[zbus(out_args("id"))]
     async fn evict_container(
         &self,
         name_or_id: String,
@@ -131,6 +136,7 @@ impl Manager {
     }
 
     /// Remove stopped containers matching the filters.
+    #[zbus(out_args("reports"))]
     async fn prune_containers(
         &self,
         filters: Vec<String>,
@@ -157,6 +163,7 @@ impl Manager {
         self.ctx.change(bus, &call, create).await
     }
 
+    #[zbus(out_args("pods"))]
     async fn list_pods(&self, filters: Vec<String>) -> Result<Vec<PodEntry>> {
         let pods = self.ctx.read(self.ctx.runtime.list_pods(&filters)).await?;
         Ok(pods
@@ -169,6 +176,7 @@ impl Manager {
     }
 
     /// A pod's configuration as JSON (varlink's Inspect).
+    #[zbus(out_args("json"))]
     async fn inspect_pod(&self, name_or_id: String) -> Result<String> {
         Ok(json(&self.ctx.read(self.ctx.runtime.inspect_pod(&name_or_id)).await?))
     }
@@ -222,6 +230,7 @@ impl Manager {
     }
 
     /// Create a volume ("" for a generated name); returns its name.
+    #[zbus(out_args("name"))]
     async fn create_volume(
         &self,
         name: String,
@@ -234,6 +243,7 @@ impl Manager {
     }
 
     /// Volumes matching the filters (name=, label=, anonymous=, dangling=).
+    #[zbus(out_args("volumes"))]
     async fn list_volumes(&self, filters: Vec<String>) -> Result<Vec<VolumeEntry>> {
         let volumes = self.ctx.read(self.ctx.runtime.list_volumes(&filters)).await?;
         Ok(volumes
@@ -247,6 +257,7 @@ impl Manager {
 
     /// Remove a volume (force: with the containers using it); returns the
     /// containers removed.
+    #[zbus(out_args("removedContainers"))]
     async fn remove_volume(
         &self,
         name: String,
@@ -258,6 +269,7 @@ impl Manager {
     }
 
     /// Remove unused volumes matching the filters.
+    #[zbus(out_args("reports"))]
     async fn prune_volumes(
         &self,
         filters: Vec<String>,
@@ -268,6 +280,7 @@ impl Manager {
         Ok(reports.into_iter().map(|r| (r.name, r.size, r.error.unwrap_or_default())).collect())
     }
 
+    #[zbus(out_args("images"))]
     async fn list_images(&self) -> Result<Vec<ImageEntry>> {
         let images = self.ctx.read(self.ctx.runtime.list_images()).await?;
         Ok(images

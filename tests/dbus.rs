@@ -1,0 +1,317 @@
+//! The D-Bus API end to end in a booted systemd (tests/sandbox) with its
+//! real dbus-daemon and polkitd: D-Bus activation, every manager and
+//! container method through `busctl` and `dbus-send`, the signals a desktop
+//! program follows, the introspection file, and who may change what on both
+//! APIs.
+
+mod common;
+
+use common::sandbox::{Mode, Sandbox};
+
+const DEST: &str = "io.berth.Berth1";
+const MANAGER: &str = "/io/berth/Berth1 io.berth.Berth1.Manager";
+const CONTAINER: &str = "io.berth.Berth1.Container";
+
+/// `busctl call` of a manager method, inside; its output.
+fn manager(s: &Sandbox, call: &str) -> String {
+    s.ok(&format!("busctl -- call {DEST} {MANAGER} {call}"))
+}
+
+/// `busctl call` of a container object's method, inside; its output.
+fn object(s: &Sandbox, path: &str, call: &str) -> String {
+    s.ok(&format!("busctl -- call {DEST} {path} {CONTAINER} {call}"))
+}
+
+fn property(s: &Sandbox, path: &str, name: &str) -> String {
+    s.ok(&format!("busctl get-property {DEST} {path} {CONTAINER} {name}"))
+}
+
+/// A failed `dbus-send` call: its error line (name and message).
+fn dbus_send_error(s: &Sandbox, path: &str, method: &str, args: &str) -> String {
+    let out = s.sh(&format!("dbus-send --system --print-reply --dest={DEST} {path} {method} {args}"));
+    assert!(!out.status.success(), "{method} {args} succeeded");
+    String::from_utf8_lossy(&out.stderr).trim().to_string()
+}
+
+/// The quoted strings of a busctl reply, in order.
+fn strings(reply: &str) -> Vec<String> {
+    reply.split('"').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+/// The `<interface name="NAME">` element of an introspection document.
+fn interface_element<'a>(xml: &'a str, name: &str) -> &'a str {
+    let open = format!("<interface name=\"{name}\">");
+    let start = xml.find(&open).unwrap_or_else(|| panic!("{name} is not in {xml}"));
+    let end = start + xml[start..].find("</interface>").unwrap() + "</interface>".len();
+    &xml[start..end]
+}
+
+fn create(s: &Sandbox, rootfs: &str, name: &str, script: &str) -> (String, String) {
+    let reply = manager(
+        s,
+        &format!("CreateContainer 'a{{sv}}' 3 rootfs s {rootfs} command as 3 /bin/sh -c '{script}' name s {name}"),
+    );
+    let ids = strings(&reply);
+    assert!(reply.starts_with("so "), "{reply}");
+    (ids[0].clone(), ids[1].clone())
+}
+
+#[test]
+fn manager_and_container_objects_over_the_system_bus() {
+    let s = Sandbox::boot("dbus", Mode::Unified);
+    let rootfs = s.busybox_rootfs();
+
+    // D-Bus activation: the first call starts berth.service.
+    assert_eq!(s.sh("systemctl is-active berth.service").stdout, b"inactive\n");
+    assert_eq!(manager(&s, "ListContainers bas true 0"), "a(ssssxisa{ss}o) 0");
+    assert_eq!(s.ok("systemctl is-active berth.service"), "active");
+    s.ok(&format!("busctl monitor {DEST} >/run/monitor.txt 2>&1 </dev/null & echo $! >/run/monitor.pid"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    // The introspection file is what the service exports.
+    let (web, web_path) = create(&s, &rootfs, "web", "echo hi; sleep 1; exit 3");
+    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/interfaces/io.berth.Berth1.xml")).unwrap();
+    let live_manager = s.ok(&format!("busctl introspect --xml-interface {DEST} /io/berth/Berth1"));
+    let live_container = s.ok(&format!("busctl introspect --xml-interface {DEST} {web_path}"));
+    assert_eq!(
+        interface_element(&file, "io.berth.Berth1.Manager"),
+        interface_element(&live_manager, "io.berth.Berth1.Manager")
+    );
+    assert_eq!(interface_element(&file, CONTAINER), interface_element(&live_container, CONTAINER));
+    assert!(live_manager.contains("org.freedesktop.DBus.ObjectManager"));
+
+    // The object and what a desktop program sees of it.
+    assert_eq!(web_path, format!("/io/berth/Berth1/container/{web}"));
+    assert_eq!(manager(&s, "GetContainer s web"), format!("o \"{web_path}\""));
+    let managed =
+        s.ok(&format!("busctl call {DEST} /io/berth/Berth1 org.freedesktop.DBus.ObjectManager GetManagedObjects"));
+    assert!(managed.contains(&web_path) && managed.contains(CONTAINER), "{managed}");
+    assert!(s.ok(&format!("busctl tree {DEST}")).contains(&web_path));
+    assert_eq!(property(&s, &web_path, "State"), "s \"configured\"");
+    assert_eq!(property(&s, &web_path, "Name"), "s \"web\"");
+    assert_eq!(property(&s, &web_path, "Id"), format!("s \"{web}\""));
+
+    // Start, its scope, its exit.
+    object(&s, &web_path, "Start");
+    assert_eq!(property(&s, &web_path, "State"), "s \"running\"");
+    let pid: u32 = property(&s, &web_path, "Pid").trim_start_matches("u ").parse().unwrap();
+    assert!(pid > 0);
+    let scope = format!("berth-{web}.scope");
+    assert_eq!(property(&s, &web_path, "Unit"), format!("s \"{scope}\""));
+    assert!(s.ok(&format!("cat /sys/fs/cgroup/machine.slice/{scope}/cgroup.procs")).contains(&pid.to_string()));
+    assert_eq!(object(&s, &web_path, "Wait"), "i 3");
+    assert_eq!(property(&s, &web_path, "State"), "s \"exited\"");
+    assert_eq!(property(&s, &web_path, "ExitCode"), "i 3");
+    assert_eq!(property(&s, &web_path, "Unit"), "s \"\"");
+    let inspect = manager(&s, "InspectContainer s web");
+    assert!(inspect.contains("web") && inspect.contains("exited"), "{inspect}");
+
+    // Renames, both ways; restart, kill.
+    assert_eq!(object(&s, &web_path, "Rename s web2"), "s \"web2\"");
+    assert_eq!(property(&s, &web_path, "Name"), "s \"web2\"");
+    assert_eq!(manager(&s, "RenameContainer ss web2 web3"), format!("ss \"{web}\" \"web3\""));
+    object(&s, &web_path, "Restart i 1");
+    assert_eq!(property(&s, &web_path, "State"), "s \"running\"");
+    let (sleeper, sleeper_path) = create(&s, &rootfs, "sleeper", "sleep 100");
+    object(&s, &sleeper_path, "Start");
+    object(&s, &sleeper_path, "Pause");
+    assert_eq!(property(&s, &sleeper_path, "State"), "s \"paused\"");
+    object(&s, &sleeper_path, "Unpause");
+    assert_eq!(property(&s, &sleeper_path, "State"), "s \"running\"");
+    object(&s, &sleeper_path, "Kill s SIGKILL");
+    assert_eq!(object(&s, &sleeper_path, "Wait"), "i 137");
+    object(&s, &sleeper_path, "Start");
+    object(&s, &sleeper_path, "Stop i 1");
+    assert_eq!(property(&s, &sleeper_path, "State"), "s \"exited\"");
+    object(&s, &web_path, "Wait");
+
+    // Listing with filters, errors with their names and values.
+    let listed = manager(&s, "ListContainers bas true 1 name=web3");
+    assert!(listed.starts_with("a(ssssxisa{ss}o) 1 ") && listed.contains(&web), "{listed}");
+    let no_such = dbus_send_error(&s, "/io/berth/Berth1", "io.berth.Berth1.Manager.GetContainer", "string:nope");
+    assert_eq!(no_such, "Error io.berth.Berth1.Error.NoSuchContainer: no such container: nope");
+    let in_use = dbus_send_error(
+        &s,
+        "/io/berth/Berth1",
+        "io.berth.Berth1.Manager.RenameContainer",
+        "string:web3 string:sleeper",
+    );
+    assert!(in_use.starts_with("Error io.berth.Berth1.Error.NameInUse:") && in_use.contains("sleeper"), "{in_use}");
+    let bad = dbus_send_error(
+        &s,
+        "/io/berth/Berth1",
+        "io.berth.Berth1.Manager.RenameContainer",
+        "string:web3 string:'no good'",
+    );
+    assert!(bad.starts_with("Error io.berth.Berth1.Error.InvalidName:") && bad.contains("no good"), "{bad}");
+    let state = dbus_send_error(&s, &sleeper_path, "io.berth.Berth1.Container.Pause", "");
+    assert!(state.starts_with("Error io.berth.Berth1.Error.InvalidState:"), "{state}");
+    let option =
+        s.sh(&format!("busctl call {DEST} {MANAGER} CreateContainer 'a{{sv}}' 2 command as 1 /bin/true colour s red"));
+    let option = String::from_utf8_lossy(&option.stderr);
+    assert!(option.contains("invalid colour: not an option"), "{option}");
+    let pull = dbus_send_error(
+        &s,
+        "/io/berth/Berth1",
+        "io.berth.Berth1.Manager.RemoveImage",
+        "string:missing.example/none:1 boolean:false",
+    );
+    assert!(pull.starts_with("Error io.berth.Berth1.Error.NoSuchImage:"), "{pull}");
+
+    // Remove, evict, prune.
+    assert_eq!(manager(&s, "RemoveContainer sbb sleeper false false"), format!("s \"{sleeper}\""));
+    let (evictee, _) = create(&s, &rootfs, "evictee", "true");
+    assert_eq!(manager(&s, "EvictContainer sb evictee false"), format!("s \"{evictee}\""));
+    let pruned = manager(&s, "PruneContainers as 0");
+    assert!(pruned.starts_with("a(sts) 1 ") && pruned.contains(&web), "{pruned}");
+    assert_eq!(manager(&s, "ListContainers bas true 0"), "a(ssssxisa{ss}o) 0");
+
+    // Pods.
+    let pod = strings(&manager(&s, "CreatePod 'a{sv}' 2 name s pod1 labels 'a{ss}' 1 tier web"))[0].clone();
+    assert!(manager(&s, "ListPods as 1 label=tier=web").contains(&pod));
+    assert!(manager(&s, "InspectPod s pod1").contains("pod1"));
+    let member = manager(
+        &s,
+        &format!("CreateContainer 'a{{sv}}' 4 rootfs s {rootfs} command as 2 sleep 100 name s member pod s pod1"),
+    );
+    let member = strings(&member)[0].clone();
+    assert!(manager(&s, "StartPod s pod1").contains(&member));
+    assert!(manager(&s, "KillPod ss pod1 SIGKILL").contains(&member));
+    manager(&s, "StopPod si pod1 1");
+    assert!(manager(&s, "RemovePod sb pod1 true").contains(&member));
+    let pod_error =
+        dbus_send_error(&s, "/io/berth/Berth1", "io.berth.Berth1.Manager.RemovePod", "string:pod1 boolean:true");
+    assert!(pod_error.starts_with("Error io.berth.Berth1.Error.NoSuchPod:"), "{pod_error}");
+
+    // Volumes.
+    assert_eq!(manager(&s, "CreateVolume 'sa{ss}' vol1 1 k v"), "s \"vol1\"");
+    assert!(manager(&s, "ListVolumes as 1 label=k=v").contains("vol1"));
+    assert_eq!(manager(&s, "RemoveVolume sb vol1 false"), "as 0");
+    let anonymous = strings(&manager(&s, "CreateVolume 'sa{ss}' '' 0"))[0].clone();
+    assert!(manager(&s, "PruneVolumes as 0").contains(&anonymous));
+    let vol_error =
+        dbus_send_error(&s, "/io/berth/Berth1", "io.berth.Berth1.Manager.RemoveVolume", "string:vol1 boolean:false");
+    assert!(vol_error.starts_with("Error io.berth.Berth1.Error.NoSuchVolume:") && vol_error.contains("vol1"));
+
+    // Images: import an archive, list, remove; a pull that cannot reach its registry.
+    let (images, inside) = s.shared_dir("images");
+    let built = common::image::build(&images);
+    let archive = format!("{inside}/{}", built.oci_archive.file_name().unwrap().to_string_lossy());
+    let imported = manager(&s, &format!("ImportImage ss {archive} localhost/test:1"));
+    let image_id = strings(&imported)[0].clone();
+    assert!(manager(&s, "ListImages").contains(&image_id));
+    let pulled =
+        s.sh(&format!("busctl call {DEST} {MANAGER} PullImage 'sa{{sv}}' 127.0.0.1:1/none:1 1 tlsVerify b false"));
+    assert!(!pulled.status.success());
+    assert_eq!(manager(&s, "RemoveImage sb localhost/test:1 false"), format!("sb \"{image_id}\" true"));
+
+    // What the monitor saw: the life of `web` as signals.
+    s.ok("kill $(cat /run/monitor.pid)");
+    let seen = s.ok("cat /run/monitor.txt");
+    let web_changes: Vec<&str> = seen
+        .split("‣ Type=")
+        .filter(|m| m.contains(&format!("Path={web_path}")) && m.contains("Member=PropertiesChanged"))
+        .collect();
+    let running = web_changes.iter().position(|m| m.contains("STRING \"running\";")).expect("no change to running");
+    let exited = web_changes.iter().position(|m| m.contains("STRING \"exited\";") && m.contains("INT32 3;"));
+    assert!(exited.is_some_and(|e| e > running), "{web_changes:?}");
+    assert!(web_changes.iter().any(|m| m.contains("STRING \"web2\";")), "no Name change");
+    for member in ["ContainerNew", "ContainerRemoved", "InterfacesAdded", "InterfacesRemoved", "PodNew", "PodRemoved"] {
+        assert!(seen.contains(&format!("Member={member}")), "no {member} in {seen}");
+    }
+}
+
+/// Root may do everything; others may read, and change only with polkit's
+/// io.berth.manage: on D-Bus and on varlink, where the socket's mode is a
+/// second wall.
+#[test]
+fn only_root_or_polkit_may_change_things_on_either_api() {
+    let s = Sandbox::boot("authz", Mode::Unified);
+    let rootfs = s.busybox_rootfs();
+    let nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups --";
+    create(&s, &rootfs, "mine", "true");
+    let count = || manager(&s, "ListContainers bas true 0");
+    let before = count();
+
+    // D-Bus: reads yes, changes no, and nothing changed.
+    let listed = s.ok(&format!("{nobody} busctl call {DEST} {MANAGER} ListContainers bas true 0"));
+    assert_eq!(listed, before);
+    let path = manager(&s, "GetContainer s mine").trim_start_matches("o ").trim_matches('"').to_string();
+    assert_eq!(s.ok(&format!("{nobody} busctl get-property {DEST} {path} {CONTAINER} State")), "s \"configured\"");
+    let refused = s.sh(&format!(
+        "{nobody} dbus-send --system --print-reply --dest={DEST} /io/berth/Berth1 \
+         io.berth.Berth1.Manager.RemoveContainer string:mine boolean:true boolean:false"
+    ));
+    let refused = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        refused.contains(
+            "Error io.berth.Berth1.Error.PermissionDenied: permission denied: uid 65534 may not change berth"
+        ),
+        "{refused}"
+    );
+    let start = s.sh(&format!("{nobody} busctl call {DEST} {path} {CONTAINER} Start"));
+    assert!(!start.status.success());
+    assert_eq!(count(), before);
+    assert_eq!(property(&s, &path, "State"), "s \"configured\"");
+
+    // varlink: the 0600 socket keeps others out altogether.
+    let ctl = |args: &str| s.sh(&format!("{nobody} berthctl --address unix:/run/berth/io.berth {args}"));
+    let walled = ctl("ps -a");
+    assert!(!walled.status.success());
+    assert!(String::from_utf8_lossy(&walled.stderr).contains("ermission denied"), "{walled:?}");
+    // With the wall lowered, berthd itself refuses changes by SO_PEERCRED.
+    s.ok("mkdir -p /etc/systemd/system/berth.socket.d && printf '[Socket]\\nSocketMode=0666\\n' \
+          > /etc/systemd/system/berth.socket.d/open.conf && systemctl daemon-reload \
+          && systemctl stop berth.service berth.socket && systemctl start berth.socket");
+    let ps = ctl("ps -a");
+    assert!(ps.status.success(), "{ps:?}");
+    assert!(String::from_utf8_lossy(&ps.stdout).contains("mine"));
+    let rm = ctl("rm -f mine");
+    assert!(!rm.status.success());
+    assert!(String::from_utf8_lossy(&rm.stderr).contains("PermissionDenied"), "{rm:?}");
+    assert_eq!(count(), before);
+
+    // A polkit rule grants the action: both APIs let it through.
+    s.ok("cat > /etc/polkit-1/rules.d/50-berth-test.rules <<'EOF'
+polkit.addRule(function(action, subject) {
+    if (action.id == \"io.berth.manage\" && subject.user == \"nobody\") {
+        return polkit.Result.YES;
+    }
+});
+EOF");
+    let mut granted = s.sh(&format!("{nobody} busctl call {DEST} {path} {CONTAINER} Start"));
+    for _ in 0..50 {
+        if granted.status.success() {
+            break;
+        }
+        // polkitd reads new rules when it notices the file.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        granted = s.sh(&format!("{nobody} busctl call {DEST} {path} {CONTAINER} Start"));
+    }
+    assert!(granted.status.success(), "{granted:?}");
+    let rm = ctl("rm -f mine");
+    assert!(rm.status.success(), "{rm:?}");
+    assert_eq!(count(), "a(ssssxisa{ss}o) 0");
+}
+
+/// D-Bus activation across idle exits: calls with pauses around the idle
+/// timeout all succeed, each exit giving the name back first.
+#[test]
+fn bus_calls_across_idle_exits_all_succeed() {
+    let s = Sandbox::boot("dbus-idle", Mode::Unified);
+    s.idle_after_one_second();
+    let pauses = [0u64, 1500, 50, 1100, 2000, 10, 1200, 990, 0, 1600];
+    let mut failed = Vec::new();
+    for (i, pause) in pauses.iter().enumerate() {
+        std::thread::sleep(std::time::Duration::from_millis(*pause));
+        let out = s.sh(&format!("busctl call {DEST} {MANAGER} CreateVolume 'sa{{ss}}' v{i} 0"));
+        if !out.status.success() {
+            failed.push((i, String::from_utf8_lossy(&out.stderr).into_owned()));
+        }
+    }
+    assert!(failed.is_empty(), "failed calls: {failed:?}");
+    let volumes = manager(&s, "ListVolumes as 0");
+    assert!(volumes.starts_with(&format!("a(sba{{ss}}sas) {} ", pauses.len())), "{volumes}");
+    let starts = s.journal(&["-u", "berth.service", "-g", "serving D-Bus"]);
+    assert!(starts.lines().count() >= 4, "berthd did not go idle and come back: {starts}");
+}
