@@ -3,7 +3,7 @@
 # Quick when everything is already there.
 set -euo pipefail
 
-packages=(runc conmon busybox-static dbus docker-registry openssl)
+packages=(runc conmon busybox-static dbus polkitd docker-registry openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -17,4 +17,9 @@ fi
 if ! python3 -c 'import varlink' 2>/dev/null; then
     echo "setup: installing the Python varlink package"
     python3 -m pip install --quiet --disable-pip-version-check varlink
+fi
+# A second outside varlink client (the `varlink` command of varlink-cli).
+if ! command -v varlink >/dev/null 2>&1; then
+    echo "setup: installing varlink-cli"
+    cargo install --quiet --locked varlink-cli --version 5.0.0
 fi

@@ -1,5 +1,5 @@
 //! berthd over its varlink socket: the protocol, the catalogue operations, and
-//! an outside client (the Python varlink package).
+//! outside clients (the Python varlink package and varlink-cli's `varlink`).
 
 mod common;
 
@@ -54,6 +54,48 @@ fn outside_client_sees_info_and_exact_interface_texts() {
         let help = python_varlink(&["help", &format!("{addr}/{name}")]);
         assert!(help.contains(&format!("interface {name}")));
     }
+}
+
+/// `varlink` (varlink-cli): whether it succeeded (it exits 1 on an error
+/// reply), and its stdout and stderr.
+fn varlink_cli(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("timeout")
+        .args(["20", "varlink", "--color=off"])
+        .args(args)
+        .output()
+        .expect("varlink-cli is installed (scripts/setup.sh)");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn varlink_cli_sees_every_method_served_and_the_errors() {
+    let d = Daemon::start();
+    let addr = format!("unix:{}", d.socket().display());
+    let (ok, info) = varlink_cli(&["info", &addr]);
+    assert!(ok && INTERFACES.iter().all(|i| info.contains(i)), "{info}");
+    for name in INTERFACES {
+        let text =
+            std::fs::read_to_string(format!("{}/interfaces/{name}.varlink", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let (ok, help) = varlink_cli(&["help", &format!("{addr}/{name}")]);
+        assert!(ok && help.contains(&format!("interface {name}")), "{help}");
+        // Every method of the file is served: called with no parameters, each
+        // one answers (a result, a domain error, InvalidParameter or
+        // ExpectedMore), never MethodNotFound, and the daemon stays up.
+        let idl = varlink_parser::IDL::try_from(text.as_str()).unwrap();
+        for method in idl.method_keys {
+            let (_, out) = varlink_cli(&["call", &format!("{addr}/{name}.{method}"), "{}"]);
+            assert!(!out.contains("MethodNotFound") && !out.contains("Connection refused"), "{name}.{method}: {out}");
+            assert!(!out.is_empty(), "{name}.{method}: no answer");
+        }
+    }
+    let (ok, out) = varlink_cli(&["call", &format!("{addr}/io.berth.Container.Inspect"), r#"{"nameOrId":"nope"}"#]);
+    assert!(!ok && out.contains("io.berth.Container.NoSuchContainer") && out.contains("\"nope\""), "{out}");
+    let (ok, out) = varlink_cli(&["call", &format!("{addr}/io.berth.Container.Rename"), r#"{"nameOrId":"x"}"#]);
+    assert!(!ok && out.contains("InvalidParameter: newName"), "{out}");
+    let (ok, out) = varlink_cli(&["call", &format!("{addr}/io.berth.Volume.Create"), r#"{"name":"cli"}"#]);
+    assert!(ok && out.contains("\"cli\""), "{out}");
+    let (ok, out) = varlink_cli(&["call", "--more", &format!("{addr}/io.berth.Container.Logs"), r#"{"nameOrId":"x"}"#]);
+    assert!(!ok && out.contains("NoSuchContainer"), "{out}");
 }
 
 #[test]
