@@ -315,3 +315,179 @@ fn bus_calls_across_idle_exits_all_succeed() {
     let starts = s.journal(&["-u", "berth.service", "-g", "serving D-Bus"]);
     assert!(starts.lines().count() >= 4, "berthd did not go idle and come back: {starts}");
 }
+
+/// What one load client did: calls made, and the failures.
+type Tally = (usize, Vec<String>);
+
+/// A varlink client from the host: create, inspect, list, rename, sometimes
+/// run, remove; a new connection every tenth round.
+fn varlink_load(address: String, rootfs: String, me: usize, until: std::time::Instant) -> Tally {
+    use serde_json::json;
+    let (mut calls, mut failures) = (0, Vec::new());
+    let mut client = berth::client::Client::connect(&address).unwrap();
+    let mut round = 0;
+    while std::time::Instant::now() < until {
+        round += 1;
+        if round % 10 == 0 {
+            client = berth::client::Client::connect(&address).unwrap();
+        }
+        let name = format!("vl{me}-{round}");
+        let run = round % 10 == 5;
+        let command = if run { json!(["/bin/true"]) } else { json!(["/bin/sleep", "1"]) };
+        let mut steps = vec![
+            (
+                "io.berth.Container.Create",
+                json!({ "options": { "rootfs": rootfs, "command": command, "name": name, "labels": { "load": "yes" } } }),
+            ),
+            ("io.berth.Container.Inspect", json!({ "nameOrId": name })),
+            ("io.berth.Container.List", json!({ "all": true, "filters": ["label=load=yes"] })),
+            ("io.berth.Container.Rename", json!({ "nameOrId": name, "newName": format!("{name}r") })),
+        ];
+        if run {
+            steps.push(("io.berth.Container.Start", json!({ "nameOrId": format!("{name}r") })));
+            steps.push(("io.berth.Container.Wait", json!({ "nameOrId": format!("{name}r") })));
+        }
+        steps.push(("io.berth.Container.Remove", json!({ "nameOrId": format!("{name}r"), "force": true })));
+        for (method, params) in steps {
+            calls += 1;
+            if let Err(e) = client.call(method, params) {
+                failures.push(format!("{method} {name}: {e}"));
+            }
+        }
+    }
+    (calls, failures)
+}
+
+/// A D-Bus client from the host, on the sandbox's system bus: the same
+/// rounds through the manager and the container objects.
+fn dbus_load(bus: String, rootfs: String, me: usize, until: std::time::Instant) -> Tally {
+    use std::collections::HashMap;
+    use zbus::{OwnedObjectPath, Variant};
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    tokio.block_on(async {
+        let connect = || async { zbus::connection::Builder::address(bus.as_str()).build().await.unwrap() };
+        let (mut calls, mut failures) = (0, Vec::new());
+        let mut conn = connect().await;
+        let mut round = 0;
+        while std::time::Instant::now() < until {
+            round += 1;
+            if round % 10 == 0 {
+                conn = connect().await;
+            }
+            let name = format!("db{me}-{round}");
+            let run = round % 10 == 5;
+            let command: Vec<&str> = if run { vec!["/bin/true"] } else { vec!["/bin/sleep", "1"] };
+            let options: HashMap<&str, Variant> = HashMap::from([
+                ("rootfs", Variant::from(rootfs.as_str())),
+                ("command", Variant::from(command)),
+                ("name", Variant::from(name.as_str())),
+            ]);
+            let mut tally = |what: &str, r: zbus::Result<zbus::Message>| {
+                calls += 1;
+                r.map_err(|e| failures.push(format!("{what} {name}: {e}"))).ok()
+            };
+            let created = conn
+                .call_method(
+                    Some(DEST),
+                    "/io/berth/Berth1",
+                    Some("io.berth.Berth1.Manager"),
+                    "CreateContainer",
+                    &(options,),
+                )
+                .await;
+            let Some(reply) = tally("CreateContainer", created) else { continue };
+            let (_, path): (String, OwnedObjectPath) = reply.body().deserialize().unwrap();
+            let state = conn
+                .call_method(
+                    Some(DEST),
+                    path.as_str(),
+                    Some("org.freedesktop.DBus.Properties"),
+                    "Get",
+                    &(CONTAINER, "State"),
+                )
+                .await;
+            tally("Get State", state);
+            let listed = conn
+                .call_method(
+                    Some(DEST),
+                    "/io/berth/Berth1",
+                    Some("io.berth.Berth1.Manager"),
+                    "ListContainers",
+                    &(true, Vec::<String>::new()),
+                )
+                .await;
+            tally("ListContainers", listed);
+            let renamed = conn
+                .call_method(
+                    Some(DEST),
+                    "/io/berth/Berth1",
+                    Some("io.berth.Berth1.Manager"),
+                    "RenameContainer",
+                    &(name.as_str(), format!("{name}r")),
+                )
+                .await;
+            tally("RenameContainer", renamed);
+            if run {
+                let started = conn.call_method(Some(DEST), path.as_str(), Some(CONTAINER), "Start", &()).await;
+                tally("Start", started);
+                let waited = conn.call_method(Some(DEST), path.as_str(), Some(CONTAINER), "Wait", &()).await;
+                tally("Wait", waited);
+            }
+            let removed = conn.call_method(Some(DEST), path.as_str(), Some(CONTAINER), "Remove", &(true, false)).await;
+            tally("Remove", removed);
+        }
+        (calls, failures)
+    })
+}
+
+/// 16 clients, half on each API, for a minute: no failed call, and berthd
+/// holds as many descriptors afterwards as before.
+#[test]
+fn sixteen_clients_on_both_apis_for_a_minute() {
+    let s = Sandbox::boot("load", Mode::Unified);
+    let rootfs = s.busybox_rootfs();
+    // One round on each API first, so that what berthd keeps open for good
+    // (its bus connections, systemd's) is there before counting.
+    let warm = std::time::Instant::now() + std::time::Duration::from_millis(1);
+    let bus = format!("unix:path={}", s.state.join("x/dbus/system_bus_socket").display());
+    varlink_load(s.address(), rootfs.clone(), 99, warm);
+    dbus_load(bus.clone(), rootfs.clone(), 99, warm);
+    let pid = s.ok("systemctl show -p MainPID --value berth.service");
+    let fds = || s.ok(&format!("ls /proc/{pid}/fd | wc -l")).parse::<usize>().unwrap();
+    let before = fds();
+
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let clients: Vec<_> = (0..16)
+        .map(|me| {
+            let (address, bus, rootfs) = (s.address(), bus.clone(), rootfs.clone());
+            std::thread::spawn(move || {
+                if me % 2 == 0 {
+                    varlink_load(address, rootfs, me, until)
+                } else {
+                    dbus_load(bus, rootfs, me, until)
+                }
+            })
+        })
+        .collect();
+    let (mut calls, mut failures) = (0, Vec::new());
+    for c in clients {
+        let (n, f) = c.join().unwrap();
+        calls += n;
+        failures.extend(f);
+    }
+    assert!(failures.is_empty(), "{} of {calls} calls failed: {failures:?}", failures.len());
+    assert!(calls > 16 * 20, "only {calls} calls in a minute");
+    assert_eq!(s.ok("systemctl show -p MainPID --value berth.service"), pid, "berthd restarted");
+    assert_eq!(manager(&s, "ListContainers bas true 0"), "a(ssssxisa{ss}o) 0");
+    // Connections close asynchronously: give them a moment.
+    let mut after = fds();
+    for _ in 0..50 {
+        if after <= before {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        after = fds();
+    }
+    assert!(after <= before, "berthd holds {after} descriptors after the load, {before} before");
+    eprintln!("load: {calls} calls in 60 s by 16 clients; descriptors {before} before, {after} after");
+}

@@ -25,8 +25,10 @@ impl Runtime {
             return Ok(());
         }
         let refused = |why: String| Error::PermissionDenied(format!("uid {} may not change berth: {why}", caller.uid));
-        let start_time =
-            process_start_time(caller.pid).ok_or_else(|| refused(format!("its process {} is gone", caller.pid)))?;
+        let start_time = (caller.pid != 0)
+            .then(|| process_start_time(caller.pid))
+            .flatten()
+            .ok_or_else(|| refused(format!("its process ({}) cannot be found", caller.pid)))?;
         let polkit = self.polkit.get_or_try_init(Polkit::connect).await.map_err(|e| refused(e.to_string()))?;
         let subject = Subject { pid: caller.pid, start_time, uid: caller.uid };
         match polkit.check(MANAGE_ACTION, &subject).await {

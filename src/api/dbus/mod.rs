@@ -111,10 +111,10 @@ async fn caller(bus: &Connection, header: &Header<'_>) -> Result<Caller> {
         .map_err(|e| denied(e.to_string()))?;
     let creds: HashMap<String, OwnedVariant> = reply.body().deserialize().map_err(|e| denied(e.to_string()))?;
     let number = |key: &str| creds.get(key).and_then(|v| u32::try_from(v.clone()).ok());
-    match (number("UnixUserID"), number("ProcessID")) {
-        (Some(uid), Some(pid)) => Ok(Caller { uid, pid }),
-        _ => Err(denied(format!("the bus does not know the UID and PID of {sender}")).into()),
-    }
+    // The PID may be unknown (a caller in another PID namespace); only a
+    // caller other than root needs it, for polkit.
+    let uid = number("UnixUserID").ok_or_else(|| denied(format!("the bus does not know the UID of {sender}")))?;
+    Ok(Caller { uid, pid: number("ProcessID").unwrap_or(0) })
 }
 
 /// berthd's presence on a bus.
