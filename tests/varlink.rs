@@ -98,6 +98,40 @@ fn varlink_cli_sees_every_method_served_and_the_errors() {
     assert!(!ok && out.contains("NoSuchContainer"), "{out}");
 }
 
+/// Wait with more: the current state, each change, then the exit code.
+#[test]
+fn wait_streams_the_states_with_more() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let (id, _) = create(&mut c, &d, json!({ "command": ["/bin/sh", "-c", "sleep 2; exit 4"] }));
+    let mut watcher = d.client();
+    let watched = id.clone();
+    let replies = std::thread::spawn(move || {
+        let mut replies = Vec::new();
+        watcher.stream("io.berth.Container.Wait", json!({ "nameOrId": watched }), |r| {
+            replies.push(r);
+            true
+        })?;
+        Ok::<_, ClientError>(replies)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    c.call("io.berth.Container.Pause", json!({ "nameOrId": id })).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    c.call("io.berth.Container.Unpause", json!({ "nameOrId": id })).unwrap();
+    let replies = replies.join().unwrap().unwrap();
+    let states: Vec<&str> = replies.iter().map(|r| r["state"].as_str().unwrap()).collect();
+    let (last, before) = replies.split_last().unwrap();
+    assert_eq!(last, &json!({ "state": "exited", "exitCode": 4 }), "{replies:?}");
+    assert!(before.iter().all(|r| r.get("exitCode").is_none()), "{replies:?}");
+    assert_eq!(states.first(), Some(&"configured"), "{states:?}");
+    let changes: Vec<&str> = states.iter().copied().filter(|s| *s != "created" && *s != "stopping").collect();
+    assert_eq!(changes, ["configured", "running", "paused", "running", "exited"], "{states:?}");
+    // Without more: one reply, the same last one.
+    assert_eq!(c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap(), *last);
+}
+
 #[test]
 fn outside_client_drives_the_catalogue() {
     let d = Daemon::start();

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
 
 /// The exit code recorded when conmon left none (it was killed with the container).
 const UNKNOWN_EXIT: i32 = -1;
@@ -172,9 +173,21 @@ impl Runtime {
     /// (libpod's `Wait`). A container that is not running waits for its next
     /// run to end, as Podman's does.
     pub async fn wait_container(&self, name_or_id: &str) -> Result<i32> {
+        self.watch_container(name_or_id, None).await.map(|(_, code)| code)
+    }
+
+    /// `wait_container`, telling `states` of the state the container is in
+    /// and of each change before the last; returns that last state (exited
+    /// or stopped) and the exit code.
+    pub async fn watch_container(
+        &self,
+        name_or_id: &str,
+        states: Option<UnboundedSender<State>>,
+    ) -> Result<(State, i32)> {
         let id = self.lookup_container_id(name_or_id).await?;
         let mut events = self.events.subscribe();
         let mut seen_running = false;
+        let mut told = None;
         loop {
             let (_, status) = match self.load_container(&id).await {
                 Ok(found) => found,
@@ -183,14 +196,18 @@ impl Runtime {
             };
             seen_running |= status.state.in_runtime();
             if matches!(status.state, State::Exited | State::Stopped) && (seen_running || status.exit_code.is_some()) {
-                return Ok(status.exit_code.unwrap_or(UNKNOWN_EXIT));
+                return Ok((status.state, status.exit_code.unwrap_or(UNKNOWN_EXIT)));
+            }
+            if let Some(tx) = states.as_ref().filter(|_| told != Some(status.state)) {
+                told = Some(status.state);
+                let _ = tx.send(status.state);
             }
             // An autoRemove container may be gone by the time we look again:
             // its died event carries the code.
             match tokio::time::timeout(Duration::from_millis(500), events.recv()).await {
                 Ok(Ok(e)) if e.id == id && e.action == "died" => {
                     if let Some(code) = e.attributes.get("exitCode").and_then(|c| c.parse().ok()) {
-                        return Ok(code);
+                        return Ok((State::Exited, code));
                     }
                 }
                 Ok(Ok(e)) if e.id == id && e.action == "remove" => {

@@ -2,7 +2,7 @@
 
 use super::generated::container as vl;
 use super::{answer, seconds, Ctx};
-use crate::container::{CreateSpec, Resources, Secret, Summary, VolumeSpec};
+use crate::container::{CreateSpec, Resources, Secret, State, Summary, VolumeSpec};
 use crate::runtime::LogLine;
 
 const IFACE: &str = "io.berth.Container";
@@ -67,6 +67,11 @@ pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
         podName: s.pod_name,
         labels: s.labels.into_iter().collect(),
     }
+}
+
+/// The last reply of a wait: the state it ended in and the exit code.
+fn waited<C: vl::Call_Wait + ?Sized>(call: &mut C, (state, code): (State, i32)) -> varlink::Result<()> {
+    call.reply(state.as_str().into(), Some(code.into()))
 }
 
 impl vl::VarlinkInterface for ContainerApi {
@@ -182,8 +187,25 @@ impl vl::VarlinkInterface for ContainerApi {
     }
 
     fn wait(&self, call: &mut dyn vl::Call_Wait, name_or_id: String) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.wait_container(&name_or_id));
-        answer(call, IFACE, r, |c, code| c.reply(code.into()))
+        if !call.wants_more() {
+            let r = self.0.run(self.0.runtime.watch_container(&name_or_id, None));
+            return answer(call, IFACE, r, waited);
+        }
+        let (tx, mut states) = tokio::sync::mpsc::unbounded_channel();
+        let runtime = self.0.runtime.clone();
+        let watch = self.0.tokio.spawn(async move { runtime.watch_container(&name_or_id, Some(tx)).await });
+        call.set_continues(true);
+        // The channel closes when the watch ends, either way.
+        while let Some(state) = self.0.run(states.recv()) {
+            if let Err(e) = call.reply(state.as_str().into(), None) {
+                watch.abort();
+                return Err(e);
+            }
+        }
+        let r =
+            self.0.run(watch).unwrap_or_else(|e| Err(crate::error::Error::Runtime(format!("the wait failed: {e}"))));
+        call.set_continues(false);
+        answer(call, IFACE, r, waited)
     }
 
     fn logs(
