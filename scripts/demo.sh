@@ -19,16 +19,24 @@ mkdir -p "$state"
 if [ -d /run/systemd/system ]; then
     install -m 0755 "$bin/berthd" "$bin/berthctl" /usr/bin/
     install -m 0644 units/berth.socket units/berth.service /etc/systemd/system/
+    install -m 0644 units/io.berth.Berth1.service /usr/share/dbus-1/system-services/
+    install -m 0644 units/io.berth.Berth1.conf /usr/share/dbus-1/system.d/
+    install -m 0644 packaging/io.berth.policy /usr/share/polkit-1/actions/
+    systemctl reload dbus.service 2>/dev/null || true
     systemctl daemon-reload
     systemctl start berth.socket
     export BERTH_ADDRESS=unix:/run/berth/io.berth
+    bus=(--system)
     echo "== berth.socket is listening; the first call starts berth.service"
 else
     export BERTH_ADDRESS=unix:$state/io.berth
+    # No system bus here either: a bus of the demo's own for the D-Bus API.
+    dbus-daemon --session --address="unix:path=$state/bus" --fork --print-pid >"$state/bus.pid"
+    bus=(--address="unix:path=$state/bus")
     "$bin/berthd" --root "$state/root" --run-root "$state/run" --varlink "$BERTH_ADDRESS" \
-        --idle-timeout 0 --dbus none 2>"$state/berthd.log" &
+        --idle-timeout 0 --dbus "unix:path=$state/bus" 2>"$state/berthd.log" &
     daemon=$!
-    trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
+    trap 'kill $daemon $(cat "$state/bus.pid") 2>/dev/null; wait $daemon 2>/dev/null' EXIT
     for _ in $(seq 100); do "$bin/berthctl" info >/dev/null 2>&1 && break; sleep 0.05; done
     echo "== PID 1 is not systemd here: berthd runs directly on $BERTH_ADDRESS (log: $state/berthd.log)"
 fi
@@ -45,6 +53,10 @@ ctl info
 ctl create --rootfs "$rootfs" --name demo --label app=demo -- /bin/sh -c 'echo "hello from berth, in $(hostname)"; sleep 1'
 ctl start demo
 ctl ps
+echo "== the same container over D-Bus"
+path=$(busctl "${bus[@]}" call io.berth.Berth1 /io/berth/Berth1 io.berth.Berth1.Manager GetContainer s demo | cut -d'"' -f2)
+echo "\$ busctl get-property io.berth.Berth1 $path io.berth.Berth1.Container Name State"
+busctl "${bus[@]}" get-property io.berth.Berth1 "$path" io.berth.Berth1.Container Name State
 ctl wait demo
 ctl logs demo
 ctl ps -a
