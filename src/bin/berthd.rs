@@ -12,6 +12,7 @@ use std::os::fd::FromRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -147,7 +148,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let counts = tokio.block_on(runtime.info()).map(|i| (i.containers, i.pods)).unwrap_or_default();
     let activity = Activity::new();
-    let dbus = serve_dbus(&tokio, &runtime, &activity, &args.dbus)?;
+    let dbus = serve_dbus(&tokio, &runtime, &activity, &args.dbus);
     let server = Server::new(runtime, activity.clone(), tokio.handle().clone());
     tracing::info!(root = %config.root.display(), cgroup_manager = config.cgroup_manager.as_str(), "berthd serving");
     notify(&format!("READY=1\nSTATUS=serving varlink on {address}; {} containers, {} pods", counts.0, counts.1));
@@ -155,7 +156,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     server.serve(listener, idle)?;
     tracing::info!("idle for {}s with no clients; exiting", args.idle_timeout);
     notify("STOPPING=1\nSTATUS=idle; exiting until the next connection");
-    if let Some(dbus) = dbus {
+    if let Some(dbus) = dbus.get() {
         // Calls the bus routed to us before the name went are still answered.
         tokio.block_on(async {
             dbus.release().await;
@@ -171,29 +172,31 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Serve io.berth.Berth1 on `bus` (none: not at all). The well-known buses
-/// are optional (a machine may have none, or another owner of the name):
-/// berthd then serves varlink alone. An explicit address must work.
+/// Serve io.berth.Berth1 on `bus` (none: not at all), in the background:
+/// putting thousands of containers on the bus takes a while, and varlink
+/// answers meanwhile. A bus that cannot be reached (a machine without one,
+/// another owner of the name) is logged; berthd then serves varlink alone.
 fn serve_dbus(
     tokio: &tokio::runtime::Runtime,
-    runtime: &std::sync::Arc<Runtime>,
-    activity: &std::sync::Arc<Activity>,
+    runtime: &Arc<Runtime>,
+    activity: &Arc<Activity>,
     bus: &str,
-) -> Result<Option<berth::api::dbus::Service>, String> {
+) -> Arc<OnceLock<berth::api::dbus::Service>> {
+    let service = Arc::new(OnceLock::new());
     if bus == "none" {
-        return Ok(None);
+        return service;
     }
-    match tokio.block_on(berth::api::dbus::serve(runtime.clone(), activity.clone(), bus)) {
-        Ok(service) => {
-            tracing::info!(bus, name = berth::api::dbus::BUS_NAME, "serving D-Bus");
-            Ok(Some(service))
+    let (runtime, activity, bus, slot) = (runtime.clone(), activity.clone(), bus.to_string(), service.clone());
+    tokio.spawn(async move {
+        match berth::api::dbus::serve(runtime, activity, &bus).await {
+            Ok(s) => {
+                tracing::info!(bus, name = berth::api::dbus::BUS_NAME, "serving D-Bus");
+                let _ = slot.set(s);
+            }
+            Err(e) => tracing::warn!(bus, "not serving D-Bus: {e}"),
         }
-        Err(e) if bus == "system" || bus == "session" => {
-            tracing::warn!(bus, "not serving D-Bus: {e}");
-            Ok(None)
-        }
-        Err(e) => Err(format!("D-Bus at {bus}: {e}")),
-    }
+    });
+    service
 }
 
 async fn shutdown_signal() {

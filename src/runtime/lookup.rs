@@ -4,7 +4,7 @@
 
 use super::Runtime;
 use crate::container::{ContainerConfig, ContainerStatus};
-use crate::db::Kind;
+use crate::db::{Kind, Tx};
 use crate::error::{Error, Result};
 use serde::Serialize;
 
@@ -51,21 +51,7 @@ impl Runtime {
             .db
             .read(move |tx| {
                 let id = tx.resolve(Kind::Container, &key)?;
-                let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
-                let config = record.config()?.clone();
-                let unit = (Runtime::uses_units(&config) && record.status.pid.is_some())
-                    .then(|| super::units::container_scope(&id));
-                Ok(ContainerInspect {
-                    config,
-                    unit,
-                    name: record.summary.name,
-                    pod_name: record.summary.pod_name,
-                    state: record.status,
-                    dependents: tx.container_dependents(&id)?,
-                    exec_sessions: tx.exec_sessions(&id)?,
-                    rw_size: None,
-                    id,
-                })
+                inspect_in(tx, &id)?.ok_or(Error::NoSuchContainer(key))
             })
             .await?;
         if size {
@@ -73,4 +59,28 @@ impl Runtime {
         }
         Ok(inspect)
     }
+
+    /// Every container's inspect data, read in one transaction (what the
+    /// D-Bus objects are made from at start).
+    pub async fn inspect_containers(&self) -> Result<Vec<ContainerInspect>> {
+        self.db.read(|tx| tx.container_ids()?.iter().filter_map(|id| inspect_in(tx, id).transpose()).collect()).await
+    }
+}
+
+/// A container's inspect data within a transaction; None when it is gone.
+fn inspect_in(tx: &Tx, id: &str) -> Result<Option<ContainerInspect>> {
+    let Some(record) = tx.container(id)? else { return Ok(None) };
+    let config = record.config()?.clone();
+    let unit = (Runtime::uses_units(&config) && record.status.pid.is_some()).then(|| super::units::container_scope(id));
+    Ok(Some(ContainerInspect {
+        config,
+        unit,
+        name: record.summary.name,
+        pod_name: record.summary.pod_name,
+        state: record.status,
+        dependents: tx.container_dependents(id)?,
+        exec_sessions: tx.exec_sessions(id)?,
+        rw_size: None,
+        id: id.to_string(),
+    }))
 }

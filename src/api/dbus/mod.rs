@@ -152,11 +152,9 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
 
 /// Objects for all containers that have none yet.
 async fn add_all(conn: &Connection, ctx: &Ctx) {
-    let Ok(list) = ctx.runtime.list_containers(true, &[], false).await else { return };
-    for s in list {
-        if let Ok(inspect) = ctx.runtime.inspect_container(&s.id, false).await {
-            ctx.add(conn, &s.id, Props::of(&inspect)).await;
-        }
+    let Ok(all) = ctx.runtime.inspect_containers().await else { return };
+    for inspect in all {
+        ctx.add(conn, &inspect.id, Props::of(&inspect)).await;
     }
 }
 
