@@ -159,7 +159,11 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert!(pull.starts_with("Error io.berth.Berth1.Error.NoSuchImage:"), "{pull}");
 
     // Remove, evict, prune.
-    assert_eq!(manager(&s, "RemoveContainer sbb sleeper false false"), format!("s \"{sleeper}\""));
+    assert!(object(&s, &sleeper_path, "Inspect").contains(&sleeper));
+    object(&s, &sleeper_path, "Remove bb false false");
+    assert!(manager(&s, "ListContainers bas true 1 name=sleeper").starts_with("a(ssssxisa{ss}o) 0"));
+    let (gone, _) = create(&s, &rootfs, "gone", "true");
+    assert_eq!(manager(&s, "RemoveContainer sbb gone false false"), format!("s \"{gone}\""));
     let (evictee, _) = create(&s, &rootfs, "evictee", "true");
     assert_eq!(manager(&s, "EvictContainer sb evictee false"), format!("s \"{evictee}\""));
     let pruned = manager(&s, "PruneContainers as 0");

@@ -29,12 +29,12 @@ impl Runtime {
             .then(|| process_start_time(caller.pid))
             .flatten()
             .ok_or_else(|| refused(format!("its process ({}) cannot be found", caller.pid)))?;
-        let polkit = self.polkit.get_or_try_init(Polkit::connect).await.map_err(|e| refused(e.to_string()))?;
+        let polkit = self.polkit.get_or_try_init(Polkit::connect).await.map_err(refused)?;
         let subject = Subject { pid: caller.pid, start_time, uid: caller.uid };
         match polkit.check(MANAGE_ACTION, &subject).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(refused(format!("polkit does not grant {MANAGE_ACTION}"))),
-            Err(e) => Err(refused(e.to_string())),
+            Err(why) => Err(refused(why)),
         }
     }
 }

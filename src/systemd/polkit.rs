@@ -1,7 +1,6 @@
 //! polkit's CheckAuthorization, by hand over zbus: the one question berth
 //! asks when someone other than root wants to change something.
 
-use crate::error::{Error, Result};
 use std::collections::HashMap;
 use zbus::Variant as Value;
 
@@ -22,16 +21,16 @@ pub struct Polkit {
 }
 
 impl Polkit {
-    pub async fn connect() -> Result<Polkit> {
-        let conn = zbus::Connection::system()
-            .await
-            .map_err(|e| Error::PermissionDenied(format!("polkit cannot be asked: the system bus: {e}")))?;
+    /// Errors say why polkit cannot be asked; the caller says who was refused.
+    pub async fn connect() -> Result<Polkit, String> {
+        let conn =
+            zbus::Connection::system().await.map_err(|e| format!("polkit cannot be asked: the system bus: {e}"))?;
         Ok(Polkit { conn })
     }
 
     /// Whether polkit grants `action` to `subject` without asking anyone
     /// (berth's callers have no authentication agent in the loop).
-    pub async fn check(&self, action: &str, subject: &Subject) -> Result<bool> {
+    pub async fn check(&self, action: &str, subject: &Subject) -> Result<bool, String> {
         let details: HashMap<&str, Value> = HashMap::from([
             ("pid", Value::from(subject.pid)),
             ("start-time", Value::from(subject.start_time)),
@@ -49,11 +48,9 @@ impl Polkit {
                 &(("unix-process", details), action, no_details, flags, cancellation_id),
             )
             .await
-            .map_err(|e| Error::PermissionDenied(format!("polkit cannot be asked: {e}")))?;
-        let ((authorized, _challenge, _details),): ((bool, bool, HashMap<String, String>),) = reply
-            .body()
-            .deserialize()
-            .map_err(|e| Error::PermissionDenied(format!("polkit's answer cannot be read: {e}")))?;
+            .map_err(|e| format!("polkit cannot be asked: {e}"))?;
+        let ((authorized, _challenge, _details),): ((bool, bool, HashMap<String, String>),) =
+            reply.body().deserialize().map_err(|e| format!("polkit's answer cannot be read: {e}"))?;
         Ok(authorized)
     }
 }

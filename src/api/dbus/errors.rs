@@ -18,12 +18,6 @@ impl From<Error> for BusError {
     }
 }
 
-impl From<zbus::Error> for BusError {
-    fn from(e: zbus::Error) -> Self {
-        BusError { name: "org.freedesktop.DBus.Error.Failed".into(), message: e.to_string() }
-    }
-}
-
 impl zbus::DBusError for BusError {
     fn create_reply(&self, call: &Header<'_>) -> zbus::Result<Message> {
         Message::error(call, self.name.as_str()).build(&self.message.as_str())

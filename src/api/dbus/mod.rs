@@ -150,11 +150,21 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
     Ok(Service { bus: conn })
 }
 
+/// Containers read per transaction when putting them all on the bus: the
+/// database thread answers other calls between pages. With 10,000
+/// containers, a socket-activated berthd answered its first varlink call
+/// after 1.1 s when they were read at once, 190 ms with pages of 200, and
+/// 40-90 ms with pages of 50 (43 ms without D-Bus).
+const PAGE: usize = 50;
+
 /// Objects for all containers that have none yet.
 async fn add_all(conn: &Connection, ctx: &Ctx) {
-    let Ok(all) = ctx.runtime.inspect_containers().await else { return };
-    for inspect in all {
-        ctx.add(conn, &inspect.id, Props::of(&inspect)).await;
+    let Ok(ids) = ctx.runtime.container_ids().await else { return };
+    for page in ids.chunks(PAGE) {
+        let Ok(inspects) = ctx.runtime.inspect_containers(page.to_vec()).await else { continue };
+        for inspect in inspects {
+            ctx.add(conn, &inspect.id, Props::of(&inspect)).await;
+        }
     }
 }
 
