@@ -66,10 +66,17 @@ impl Ctx {
     async fn announce(&self, id: &str) {
         let Ok(inspect) = self.runtime.inspect_container(id, false).await else { return };
         let Some(bus) = self.bus.get() else { return };
-        if self.add(bus, id, Props::of(&inspect)).await {
-            if let Ok(emitter) = SignalEmitter::new(bus, MANAGER_PATH) {
-                let _ = Manager::container_new(&emitter, id, container_path(id).as_ref()).await;
-            }
+        if !self.add(bus, id, Props::of(&inspect)).await {
+            return;
+        }
+        // Removed between the read and the registration (its remove event
+        // found no object to take away): take it away now.
+        if let Ok(false) = self.runtime.container_exists(id).await {
+            self.retire(bus, id).await;
+            return;
+        }
+        if let Ok(emitter) = SignalEmitter::new(bus, MANAGER_PATH) {
+            let _ = Manager::container_new(&emitter, id, container_path(id).as_ref()).await;
         }
     }
 
