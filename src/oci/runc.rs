@@ -90,6 +90,12 @@ impl Runc {
         self.run(&["resume", id]).map(drop)
     }
 
+    /// Whether the runtime holds state for `id`: runc and crun keep a
+    /// directory per container under their root.
+    pub fn knows(&self, id: &str) -> bool {
+        self.root.join(id).exists()
+    }
+
     /// Forget the container in the runtime; one it does not know is fine.
     pub fn delete(&self, id: &str) -> Result<()> {
         match self.run(&["delete", "--force", id]) {
