@@ -175,6 +175,28 @@ fn events_berthd_logs_and_container_output_reach_the_journal() {
     .unwrap();
     assert_eq!(followed.len(), 2, "{followed:?}");
     c.call("io.berth.Container.Remove", json!({ "nameOrId": id })).unwrap();
+    // Followed while it runs: lines arrive as written, the stream ends at exit.
+    let options = json!({ "rootfs": rootfs, "name": "slow", "logDriver": "journald",
+        "command": ["/bin/sh", "-c", "echo first; sleep 1; echo second; sleep 1; echo third"] });
+    let slow = c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].clone();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": slow })).unwrap();
+    let started = std::time::Instant::now();
+    let mut live = Vec::new();
+    client(&s)
+        .stream("io.berth.Container.Logs", json!({ "nameOrId": slow, "follow": true }), |r| {
+            for l in r["lines"].as_array().unwrap() {
+                live.push((l["text"].as_str().unwrap().to_string(), started.elapsed()));
+            }
+            true
+        })
+        .unwrap();
+    let texts: Vec<&str> = live.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(texts, ["first", "second", "third"], "{live:?}");
+    assert!(live[1].1 < std::time::Duration::from_millis(1900), "second came late: {live:?}");
+    assert_eq!(
+        c.call("io.berth.Container.Inspect", json!({ "nameOrId": slow })).unwrap()["container"]["state"]["state"],
+        "exited"
+    );
 
     let removed = s.journal(&["BERTH_EVENT=remove", "CONTAINER_NAME=talker", "-o", "cat"]);
     assert_eq!(removed.trim(), format!("container remove {id} (name=talker)"));

@@ -9,8 +9,18 @@ use crate::systemd::journal;
 use std::io::{Read, Seek, SeekFrom};
 use tokio::sync::mpsc;
 
-/// How often a followed log is looked at for new lines.
+/// How often a followed k8s-file log is looked at for new lines.
 const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+/// How often a journald follow checks whether its container still runs.
+const JOURNAL_CHECK: std::time::Duration = std::time::Duration::from_millis(250);
+
+fn journal_line(e: journal::OutputEntry) -> LogLine {
+    LogLine {
+        time: journal::rfc3339_micros(e.realtime_usec),
+        stream: if e.stderr { "stderr" } else { "stdout" }.into(),
+        text: e.text,
+    }
+}
 
 /// One line of output: when, which stream, what.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,14 +71,7 @@ impl Runtime {
                 let key = id.to_string();
                 let entries = blocking(move || journal::container_output(&key, offset)).await?;
                 let next = entries.last().map_or(offset, |e| e.realtime_usec);
-                let lines = entries
-                    .into_iter()
-                    .map(|e| LogLine {
-                        time: journal::rfc3339_micros(e.realtime_usec),
-                        stream: if e.stderr { "stderr" } else { "stdout" }.into(),
-                        text: e.text,
-                    })
-                    .collect();
+                let lines = entries.into_iter().map(journal_line).collect();
                 return Ok((lines, next, status.state.in_runtime()));
             }
             "none" => {
@@ -95,28 +98,80 @@ impl Runtime {
         Ok((lines, offset + consumed as u64, status.state.in_runtime()))
     }
 
-    /// Follow a container's log from byte `offset`: batches of new lines as
-    /// they are written, until the container has stopped and its log is read
-    /// to the end (or it is removed). Dropping the receiver ends the follow.
-    pub fn follow_logs(self: &std::sync::Arc<Self>, id: String, mut offset: u64) -> mpsc::Receiver<Vec<LogLine>> {
+    /// Follow a container's log from `offset` (a byte offset, or a journal
+    /// time for the journald driver): batches of new lines as they are
+    /// written, until the container has stopped and its log is read to the
+    /// end (or it is removed). Dropping the receiver ends the follow.
+    pub fn follow_logs(self: &std::sync::Arc<Self>, id: String, offset: u64) -> mpsc::Receiver<Vec<LogLine>> {
         let (tx, rx) = mpsc::channel(16);
         let rt = self.clone();
         tokio::spawn(async move {
-            while !tx.is_closed() {
-                let Ok((lines, next, running)) = rt.read_logs(&id, offset).await else { return };
-                offset = next;
-                if !lines.is_empty() {
-                    if tx.send(lines).await.is_err() {
-                        return;
-                    }
-                } else if !running {
-                    return;
-                } else {
-                    tokio::time::sleep(FOLLOW_POLL).await;
-                }
+            match rt.load_container(&id).await {
+                Ok((c, _)) if c.log_driver == "journald" => rt.follow_journal(id, offset, tx).await,
+                _ => rt.follow_file(id, offset, tx).await,
             }
         });
         rx
+    }
+
+    /// The k8s-file log, read again whenever it may have grown.
+    async fn follow_file(&self, id: String, mut offset: u64, tx: mpsc::Sender<Vec<LogLine>>) {
+        while !tx.is_closed() {
+            let Ok((lines, next, running)) = self.read_logs(&id, offset).await else { return };
+            offset = next;
+            if !lines.is_empty() {
+                if tx.send(lines).await.is_err() {
+                    return;
+                }
+            } else if !running {
+                return;
+            } else {
+                tokio::time::sleep(FOLLOW_POLL).await;
+            }
+        }
+    }
+
+    /// The journald driver's output through one `journalctl --follow` (not a
+    /// journalctl run per look), until the container has stopped or the
+    /// receiver is gone.
+    async fn follow_journal(&self, id: String, after: u64, tx: mpsc::Sender<Vec<LogLine>>) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let Ok(mut child) = journal::follow_output(&id, after) else { return };
+        let Some(stdout) = child.stdout.take() else { return };
+        let last = std::sync::Arc::new(AtomicU64::new(after));
+        let (lines, seen) = (tx.clone(), last.clone());
+        let reader = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).split(b'\n') {
+                let Ok(line) = line else { return };
+                if let Some(entry) = journal::parse_entry(&line, after) {
+                    seen.store(entry.realtime_usec, Ordering::SeqCst);
+                    if lines.blocking_send(vec![journal_line(entry)]).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        loop {
+            tokio::time::sleep(JOURNAL_CHECK).await;
+            let running = matches!(self.load_container(&id).await, Ok((_, status)) if status.state.in_runtime());
+            if tx.is_closed() || reader.is_finished() || !running {
+                break;
+            }
+        }
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = child.kill();
+            child.wait()
+        })
+        .await;
+        let _ = reader.await;
+        // journalctl --follow hears of new entries when journald signals a
+        // change, up to 250 ms late: read the container's last lines directly.
+        if let Ok((rest, _, _)) = self.read_logs(&id, last.load(Ordering::SeqCst)).await {
+            if !rest.is_empty() {
+                let _ = tx.send(rest).await;
+            }
+        }
     }
 
     /// A container's log so far; with `tail`, only its last lines.

@@ -63,44 +63,60 @@ pub struct OutputEntry {
     pub text: String,
 }
 
+/// journalctl over container `id`'s output after `after_usec` (0: from the
+/// start), oldest first, one JSON entry per line.
+fn journalctl(id: &str, after_usec: u64) -> std::process::Command {
+    let mut cmd = std::process::Command::new("journalctl");
+    cmd.args(["-o", "json", "--no-pager", "-q", "--output-fields=MESSAGE,PRIORITY", "--lines=all"]);
+    if after_usec > 0 {
+        cmd.arg(format!("--since=@{}.{:06}", after_usec / 1_000_000, after_usec % 1_000_000));
+    }
+    cmd.arg(format!("CONTAINER_ID_FULL={id}")).stdin(std::process::Stdio::null());
+    cmd
+}
+
 /// What the `journald` log driver wrote for container `id` after
 /// `after_usec` (0: from the start), oldest first, read with journalctl.
 pub fn container_output(id: &str, after_usec: u64) -> crate::error::Result<Vec<OutputEntry>> {
     use crate::error::Error;
-    let mut cmd = std::process::Command::new("journalctl");
-    cmd.args(["-o", "json", "--no-pager", "-q", "--output-fields=MESSAGE,PRIORITY"]);
-    if after_usec > 0 {
-        cmd.arg(format!("--since=@{}.{:06}", after_usec / 1_000_000, after_usec % 1_000_000));
-    }
-    let out = cmd
-        .arg(format!("CONTAINER_ID_FULL={id}"))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| Error::Runtime(format!("journalctl: {e}")))?;
+    let out = journalctl(id, after_usec).output().map_err(|e| Error::Runtime(format!("journalctl: {e}")))?;
     if !out.status.success() {
         return Err(Error::Runtime(format!("journalctl: {}", String::from_utf8_lossy(&out.stderr).trim())));
     }
-    let mut entries = Vec::new();
-    for line in out.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
-        let realtime_usec = v["__REALTIME_TIMESTAMP"].as_str().and_then(|t| t.parse().ok()).unwrap_or(0);
-        if realtime_usec <= after_usec {
-            continue;
-        }
-        // A MESSAGE that is not valid UTF-8 comes as an array of bytes.
-        let text = match &v["MESSAGE"] {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Array(bytes) => {
-                String::from_utf8_lossy(&bytes.iter().filter_map(|b| b.as_u64().map(|b| b as u8)).collect::<Vec<_>>())
-                    .into_owned()
-            }
-            _ => String::new(),
-        };
-        // conmon keeps the line's newline; k8s-file lines have none.
-        let text = text.strip_suffix('\n').map(str::to_string).unwrap_or(text);
-        entries.push(OutputEntry { realtime_usec, stderr: v["PRIORITY"].as_str() == Some("3"), text });
+    Ok(out.stdout.split(|b| *b == b'\n').filter_map(|line| parse_entry(line, after_usec)).collect())
+}
+
+/// `journalctl --follow` over container `id`'s output after `after_usec`:
+/// entries as journald stores them, one JSON line each on the child's stdout
+/// (read them with `parse_entry`), until the child is killed.
+pub fn follow_output(id: &str, after_usec: u64) -> crate::error::Result<std::process::Child> {
+    journalctl(id, after_usec)
+        .arg("--follow")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| crate::error::Error::Runtime(format!("journalctl: {e}")))
+}
+
+/// One line of `journalctl -o json`, if it is an entry after `after_usec`.
+pub fn parse_entry(line: &[u8], after_usec: u64) -> Option<OutputEntry> {
+    let v = serde_json::from_slice::<serde_json::Value>(line).ok()?;
+    let realtime_usec = v["__REALTIME_TIMESTAMP"].as_str().and_then(|t| t.parse().ok()).unwrap_or(0);
+    if realtime_usec <= after_usec {
+        return None;
     }
-    Ok(entries)
+    // A MESSAGE that is not valid UTF-8 comes as an array of bytes.
+    let text = match &v["MESSAGE"] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(bytes) => {
+            String::from_utf8_lossy(&bytes.iter().filter_map(|b| b.as_u64().map(|b| b as u8)).collect::<Vec<_>>())
+                .into_owned()
+        }
+        _ => String::new(),
+    };
+    // conmon keeps the line's newline; k8s-file lines have none.
+    let text = text.strip_suffix('\n').map(str::to_string).unwrap_or(text);
+    Some(OutputEntry { realtime_usec, stderr: v["PRIORITY"].as_str() == Some("3"), text })
 }
 
 /// `2026-11-28T17:00:00.123456Z` for microseconds since the epoch.
