@@ -52,6 +52,19 @@ impl Props {
         }
     }
 
+    /// A container just created, from its create event: the record holds
+    /// nothing more yet (configured, never started), so it is not read again.
+    pub fn created(e: &crate::events::Event) -> Props {
+        Props {
+            name: e.name.clone(),
+            image: e.attributes.get("image").cloned().unwrap_or_default(),
+            state: crate::container::State::Configured.as_str().to_string(),
+            created: seconds(e.time_nanos),
+            pod: e.attributes.get("pod").cloned().unwrap_or_default(),
+            ..Props::default()
+        }
+    }
+
     /// The properties that differ from `old`, by their D-Bus names.
     fn changes(&self, old: &Props) -> HashMap<&'static str, Variant<'static>> {
         let mut changed: HashMap<&'static str, Variant<'static>> = HashMap::new();

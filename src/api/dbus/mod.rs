@@ -61,22 +61,29 @@ impl Ctx {
         Ok(call.await?)
     }
 
-    /// Put a new container's object on the bus and say so (ContainerNew),
-    /// unless it is there already (its create event may have come first).
-    async fn announce(&self, id: &str) {
-        let Ok(inspect) = self.runtime.inspect_container(id, false).await else { return };
-        let Some(bus) = self.bus.get() else { return };
-        if !self.add(bus, id, Props::of(&inspect)).await {
-            return;
-        }
-        // Removed between the read and the registration (its remove event
-        // found no object to take away): take it away now.
-        if let Ok(false) = self.runtime.container_exists(id).await {
-            self.retire(bus, id).await;
-            return;
+    /// Put a container's object on the bus and say so (ContainerNew);
+    /// false when it was there already.
+    async fn publish(&self, bus: &Connection, id: &str, props: Props) -> bool {
+        if !self.add(bus, id, props).await {
+            return false;
         }
         if let Ok(emitter) = SignalEmitter::new(bus, MANAGER_PATH) {
             let _ = Manager::container_new(&emitter, id, container_path(id).as_ref()).await;
+        }
+        true
+    }
+
+    /// `publish` a container from its record, outside the event stream
+    /// (CreateContainer's reply, a resync), where it may be removed meanwhile.
+    async fn announce(&self, id: &str) {
+        let Ok(inspect) = self.runtime.inspect_container(id, false).await else { return };
+        let Some(bus) = self.bus.get() else { return };
+        // Removed between the read and the registration (its remove event
+        // found no object to take away): take it away now.
+        if self.publish(bus, id, Props::of(&inspect)).await {
+            if let Ok(false) = self.runtime.container_exists(id).await {
+                self.retire(bus, id).await;
+            }
         }
     }
 
@@ -190,7 +197,10 @@ async fn follow(conn: Connection, ctx: Ctx, mut events: tokio::sync::broadcast::
 async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
     let Ok(emitter) = SignalEmitter::new(conn, MANAGER_PATH) else { return };
     match (event.kind, event.action.as_str()) {
-        (EventType::Container, "create") => ctx.announce(&event.id).await,
+        // Events come in order: a removal of this container comes after.
+        (EventType::Container, "create") => {
+            ctx.publish(conn, &event.id, Props::created(event)).await;
+        }
         (EventType::Container, "remove") => ctx.retire(conn, &event.id).await,
         (EventType::Container, _) => refresh(conn, ctx, &event.id).await,
         (EventType::Pod, "create") => {
