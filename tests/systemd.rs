@@ -211,7 +211,7 @@ fn events_berthd_logs_and_container_output_reach_the_journal() {
 /// cgroup v1 (the legacy variant), where limits are enforced on this VM: the
 /// scope carries the requested resources and the kernel applies them.
 #[test]
-fn legacy_hierarchy_scope_carries_and_enforces_the_resources() {
+fn legacy_hierarchy_scope_carries_and_enforces_the_resources_and_runs_crun() {
     let s = Sandbox::boot("legacy", Mode::Legacy);
     let rootfs = s.busybox_rootfs();
     let mut c = client(&s);
@@ -231,4 +231,20 @@ fn legacy_hierarchy_scope_carries_and_enforces_the_resources() {
     assert_eq!(pids, "50");
     c.call("io.berth.Container.Remove", json!({ "nameOrId": id, "force": true })).unwrap();
     assert_eq!(berth_units(&s), "", "no unit after remove");
+
+    // crun, which cannot run on this VM's unified hierarchy, runs here.
+    let options = json!({ "rootfs": rootfs, "runtime": "crun", "stopTimeout": 1,
+        "command": ["/bin/sh", "-c", "echo hello from crun; sleep 1; exit 5"] });
+    let id =
+        c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    let scope = format!("berth-{id}.scope");
+    assert_eq!(s.ok(&format!("systemctl show -p ActiveState --value {scope}")), "active");
+    let inspect = c.call("io.berth.Container.Inspect", json!({ "nameOrId": id })).unwrap();
+    assert_eq!(inspect["container"]["config"]["runtime"], "crun", "{inspect}");
+    assert_eq!(c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap()["exitCode"], 5);
+    let logs = c.call("io.berth.Container.Logs", json!({ "nameOrId": id })).unwrap();
+    assert_eq!(logs["lines"][0]["text"], "hello from crun", "{logs}");
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": id })).unwrap();
+    assert_eq!(berth_units(&s), "", "no unit after the crun container's removal");
 }
