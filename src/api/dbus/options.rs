@@ -94,3 +94,45 @@ where
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::varlink::generated::container::CreateOptions;
+
+    fn dict(entries: Vec<(&str, Variant<'static>)>) -> HashMap<String, OwnedVariant> {
+        entries.into_iter().map(|(k, v)| (k.to_string(), OwnedVariant::try_from(v).unwrap())).collect()
+    }
+
+    #[test]
+    fn create_options_decode_as_varlink_would() {
+        let labels: HashMap<String, String> = HashMap::from([("app".into(), "web".into())]);
+        let options = dict(vec![
+            ("command", Variant::from(vec!["/bin/sh", "-c", "true"])),
+            ("name", Variant::from("web")),
+            ("labels", Variant::from(labels)),
+            ("autoRemove", Variant::from(true)),
+        ]);
+        let o: CreateOptions = decode("io.berth.Container", "Create", Some("options"), &options).unwrap();
+        assert_eq!(o.command, ["/bin/sh", "-c", "true"]);
+        assert_eq!(o.name.as_deref(), Some("web"));
+        assert_eq!(o.labels.unwrap().get("app").map(String::as_str), Some("web"));
+        assert_eq!(o.autoRemove, Some(true));
+    }
+
+    #[test]
+    fn a_wrong_key_or_type_is_named() {
+        let unknown = dict(vec![("command", Variant::from(vec!["true"])), ("colour", Variant::from("red"))]);
+        let e = decode::<CreateOptions>("io.berth.Container", "Create", Some("options"), &unknown).unwrap_err();
+        assert!(matches!(&e, Error::InvalidArgument { field, .. } if field == "colour"), "{e}");
+        let mistyped = dict(vec![("command", Variant::from("true"))]);
+        let e = decode::<CreateOptions>("io.berth.Container", "Create", Some("options"), &mistyped).unwrap_err();
+        assert!(matches!(&e, Error::InvalidArgument { field, .. } if field == "command"), "{e}");
+        let missing = dict(vec![("name", Variant::from("x"))]);
+        let e = decode::<CreateOptions>("io.berth.Container", "Create", Some("options"), &missing).unwrap_err();
+        assert!(matches!(&e, Error::InvalidArgument { field, .. } if field == "command"), "{e}");
+        let tls = dict(vec![("tlsVerify", Variant::from("no"))]);
+        assert!(get::<bool>(&tls, "tlsVerify").is_err());
+        assert_eq!(get::<bool>(&dict(vec![("tlsVerify", Variant::from(false))]), "tlsVerify").unwrap(), Some(false));
+    }
+}
