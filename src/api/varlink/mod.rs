@@ -323,3 +323,26 @@ impl Server {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// A misspelt entry would make a read need authorization: each one must
+    /// name a method of the interface files.
+    #[test]
+    fn read_only_methods_are_methods() {
+        let files = [
+            include_str!("../../../interfaces/io.berth.Container.varlink"),
+            include_str!("../../../interfaces/io.berth.Pod.varlink"),
+            include_str!("../../../interfaces/io.berth.Volume.varlink"),
+            include_str!("../../../interfaces/io.berth.System.varlink"),
+            include_str!("../../../interfaces/io.berth.Image.varlink"),
+            include_str!("../../../interfaces/io.berth.Storage.varlink"),
+        ];
+        let idls: Vec<_> = files.iter().map(|f| varlink_parser::IDL::try_from(*f).unwrap()).collect();
+        for method in super::READ_ONLY {
+            let (interface, name) = method.rsplit_once('.').unwrap();
+            let idl = idls.iter().find(|i| i.name == interface).unwrap_or_else(|| panic!("{method}"));
+            assert!(idl.methods.contains_key(name), "{method} is not a method");
+        }
+    }
+}
