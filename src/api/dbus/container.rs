@@ -108,11 +108,6 @@ impl ContainerObject {
     }
 }
 
-/// A timeout from the wire; negative means the container's own.
-fn timeout(t: i32) -> Option<u32> {
-    u32::try_from(t).ok()
-}
-
 #[interface(name = "io.berth.Berth1.Container")]
 impl ContainerObject {
     /// The full container ID.
@@ -187,7 +182,7 @@ impl ContainerObject {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<()> {
-        let stop = self.ctx.runtime.stop_container(&self.id, self::timeout(timeout));
+        let stop = self.ctx.runtime.stop_container(&self.id, super::timeout(timeout));
         self.ctx.change(bus, &call, stop).await.map(drop)
     }
 
@@ -198,8 +193,9 @@ impl ContainerObject {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<()> {
-        let signal = (!signal.is_empty()).then_some(signal.as_str());
-        self.ctx.change(bus, &call, self.ctx.runtime.kill_container(&self.id, signal)).await.map(drop)
+        let signal = super::given(signal);
+        let kill = self.ctx.runtime.kill_container(&self.id, signal.as_deref());
+        self.ctx.change(bus, &call, kill).await.map(drop)
     }
 
     async fn pause(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<()> {
@@ -216,7 +212,7 @@ impl ContainerObject {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<()> {
-        let restart = self.ctx.runtime.restart_container(&self.id, self::timeout(timeout));
+        let restart = self.ctx.runtime.restart_container(&self.id, super::timeout(timeout));
         self.ctx.change(bus, &call, restart).await.map(drop)
     }
 

@@ -212,7 +212,7 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
-        let stop = self.ctx.runtime.stop_pod(&name_or_id, u32::try_from(timeout).ok());
+        let stop = self.ctx.runtime.stop_pod(&name_or_id, super::timeout(timeout));
         self.ctx.change(bus, &call, stop).await
     }
 
@@ -225,7 +225,7 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
-        let kill = self.ctx.runtime.kill_pod(&name_or_id, (!signal.is_empty()).then_some(signal));
+        let kill = self.ctx.runtime.kill_pod(&name_or_id, super::given(signal));
         self.ctx.change(bus, &call, kill).await
     }
 
@@ -238,8 +238,9 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
-        let name = (!name.is_empty()).then_some(name);
-        self.ctx.change(bus, &call, self.ctx.runtime.create_volume(name, labels.into_iter().collect())).await
+        self.ctx
+            .change(bus, &call, self.ctx.runtime.create_volume(super::given(name), labels.into_iter().collect()))
+            .await
     }
 
     /// Volumes matching the filters (name=, label=, anonymous=, dangling=).
@@ -299,8 +300,7 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
-        let reference = (!reference.is_empty()).then_some(reference);
-        self.ctx.change(bus, &call, self.ctx.runtime.import_image(&path, reference)).await
+        self.ctx.change(bus, &call, self.ctx.runtime.import_image(&path, super::given(reference))).await
     }
 
     /// Pull from a registry; options: credentials (user:password),

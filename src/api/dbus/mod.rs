@@ -131,6 +131,17 @@ async fn caller(bus: &Connection, header: &Header<'_>) -> Result<Caller> {
     Ok(Caller { uid, pid: number("ProcessID").unwrap_or(0) })
 }
 
+/// A timeout in seconds from the wire; negative means the container's own.
+fn timeout(seconds: i32) -> Option<u32> {
+    u32::try_from(seconds).ok()
+}
+
+/// A string argument where "" means none given (D-Bus has no optional
+/// arguments).
+fn given(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
 /// berthd's presence on a bus.
 pub struct Service {
     bus: Connection,
@@ -224,14 +235,17 @@ async fn refresh(conn: &Connection, ctx: &Ctx, id: &str) {
 
 /// After lost events: add what is missing, drop what is gone, refresh the rest.
 async fn resync(conn: &Connection, ctx: &Ctx) {
-    let Ok(list) = ctx.runtime.list_containers(true, &[], false).await else { return };
-    let ids: HashSet<String> = list.into_iter().map(|s| s.id).collect();
-    let gone: Vec<String> = ctx.objects.lock().unwrap_or_else(|p| p.into_inner()).difference(&ids).cloned().collect();
-    for id in gone {
-        ctx.retire(conn, &id).await;
+    let Ok(ids) = ctx.runtime.container_ids().await else { return };
+    let ids: HashSet<String> = ids.into_iter().collect();
+    let known = ctx.objects.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for gone in known.difference(&ids) {
+        ctx.retire(conn, gone).await;
     }
     for id in &ids {
-        ctx.announce(id).await;
-        refresh(conn, ctx, id).await;
+        if known.contains(id) {
+            refresh(conn, ctx, id).await;
+        } else {
+            ctx.announce(id).await;
+        }
     }
 }

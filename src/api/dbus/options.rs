@@ -62,16 +62,22 @@ pub fn decode<T: serde::de::DeserializeOwned>(
     options: &HashMap<String, OwnedVariant>,
 ) -> Result<T> {
     only(options, &schema().fields(interface, method, field))?;
-    let dict: Map<String, Json> = options.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
+    let dict = Json::Object(options.iter().map(|(k, v)| (k.clone(), to_json(v))).collect());
+    // Checked where varlink would see it: as the method's parameters, or as
+    // the one parameter `field` of them.
     let params = match field {
-        Some(f) => Json::Object(Map::from_iter([(f.to_string(), Json::Object(dict.clone()))])),
-        None => Json::Object(dict.clone()),
+        Some(f) => Json::Object(Map::from_iter([(f.to_string(), dict)])),
+        None => dict,
     };
     if let Verdict::InvalidParameter(p) = schema().check(interface, method, &params) {
         let key = field.map_or(p.as_str(), |f| p.strip_prefix(&format!("{f}.")).unwrap_or(&p));
         return Err(Error::invalid_argument(key, "missing, or a value of the wrong type"));
     }
-    serde_json::from_value(Json::Object(dict)).map_err(|e| Error::invalid_argument("options", e.to_string()))
+    let dict = match (field, params) {
+        (Some(f), Json::Object(mut outer)) => outer.remove(f).unwrap_or_default(),
+        (_, params) => params,
+    };
+    serde_json::from_value(dict).map_err(|e| Error::invalid_argument("options", e.to_string()))
 }
 
 /// InvalidArgument naming the first key that is not one of `known`.

@@ -1,7 +1,7 @@
 //! io.berth.Container: decode, call one runtime method, encode.
 
 use super::generated::container as vl;
-use super::{answer, seconds, Ctx};
+use super::{answer, seconds, Ctx, Hangup};
 use crate::container::{CreateSpec, Resources, Secret, State, Summary, VolumeSpec};
 use crate::runtime::LogLine;
 
@@ -191,20 +191,9 @@ impl vl::VarlinkInterface for ContainerApi {
             let r = self.0.run(self.0.runtime.watch_container(&name_or_id, None));
             return answer(call, IFACE, r, waited);
         }
-        let (tx, mut states) = tokio::sync::mpsc::unbounded_channel();
         let runtime = self.0.runtime.clone();
-        let watch = self.0.tokio.spawn(async move { runtime.watch_container(&name_or_id, Some(tx)).await });
-        call.set_continues(true);
-        // The channel closes when the watch ends, either way.
-        while let Some(state) = self.0.run(states.recv()) {
-            if let Err(e) = call.reply(state.as_str().into(), None) {
-                watch.abort();
-                return Err(e);
-            }
-        }
-        let r =
-            self.0.run(watch).unwrap_or_else(|e| Err(crate::error::Error::Runtime(format!("the wait failed: {e}"))));
-        call.set_continues(false);
+        let work = move |tx| async move { runtime.watch_container(&name_or_id, Some(tx)).await };
+        let r = self.0.stream(call, work, Hangup::Abort, |c, state: State| c.reply(state.as_str().into(), None))?;
         answer(call, IFACE, r, waited)
     }
 

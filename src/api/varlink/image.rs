@@ -1,9 +1,10 @@
 //! io.berth.Image: decode, call one runtime method, encode.
 
 use super::generated::image as vl;
-use super::{answer, Ctx};
+use super::{answer, Ctx, Hangup};
 use crate::db::ImageRecord;
 use crate::runtime::PullOptions;
+use crate::storage::registry::Progress;
 
 const IFACE: &str = "io.berth.Image";
 
@@ -38,16 +39,11 @@ impl vl::VarlinkInterface for ImageApi {
             let r = self.0.run(self.0.runtime.pull_image(&reference, options, None));
             return answer(call, IFACE, r, pulled);
         }
-        let (tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
         let runtime = self.0.runtime.clone();
-        let pull = self.0.tokio.spawn(async move { runtime.pull_image(&reference, options, Some(tx)).await });
-        call.set_continues(true);
-        // The channel closes when the pull ends, either way.
-        while let Some(p) = self.0.run(steps.recv()) {
-            call.reply(p.status.into(), p.digest, Some(p.current as i64), Some(p.total as i64), None, None)?;
-        }
-        let r = self.0.run(pull).unwrap_or_else(|e| Err(crate::error::Error::Runtime(format!("the pull failed: {e}"))));
-        call.set_continues(false);
+        let work = move |tx| async move { runtime.pull_image(&reference, options, Some(tx)).await };
+        let r = self.0.stream(call, work, Hangup::Finish, |c, p: Progress| {
+            c.reply(p.status.into(), p.digest, Some(p.current as i64), Some(p.total as i64), None, None)
+        })?;
         answer(call, IFACE, r, pulled)
     }
 

@@ -91,9 +91,50 @@ pub(crate) struct Ctx {
     tokio: tokio::runtime::Handle,
 }
 
+/// What a streamed call's work does when its client hangs up.
+#[derive(Clone, Copy, PartialEq)]
+enum Hangup {
+    /// Stop it: nobody waits for it (a Wait).
+    Abort,
+    /// Let it finish: its result outlives the call (a Pull).
+    Finish,
+}
+
 impl Ctx {
     fn run<F: std::future::Future>(&self, fut: F) -> F::Output {
         self.tokio.block_on(fut)
+    }
+
+    /// Run `work` on the runtime with a channel for its steps, sending each
+    /// step as a `more` reply through `reply`; returns the work's result for
+    /// the caller's last reply (sent with continues false).
+    fn stream<C, S, T, Fut>(
+        &self,
+        call: &mut C,
+        work: impl FnOnce(tokio::sync::mpsc::UnboundedSender<S>) -> Fut,
+        hangup: Hangup,
+        mut reply: impl FnMut(&mut C, S) -> varlink::Result<()>,
+    ) -> varlink::Result<Result<T>>
+    where
+        C: CallTrait + ?Sized,
+        S: Send + 'static,
+        T: Send + 'static,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        let (tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
+        let task = self.tokio.spawn(work(tx));
+        call.set_continues(true);
+        // The channel closes when the work ends, either way.
+        while let Some(step) = self.run(steps.recv()) {
+            if let Err(e) = reply(call, step) {
+                if hangup == Hangup::Abort {
+                    task.abort();
+                }
+                return Err(e);
+            }
+        }
+        call.set_continues(false);
+        Ok(self.run(task).unwrap_or_else(|e| Err(Error::Runtime(format!("a streamed call failed: {e}")))))
     }
 }
 
