@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark berth against Podman on this machine, side by side in one run.
 # Sets Podman up as ../shared/BENCH.md describes (runc, rlimits, a busybox image
-# imported offline), then runs benches/catalogue.rs, which prints a table and
+# imported offline), then runs benches/catalogue/, which prints a table and
 # appends it to bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

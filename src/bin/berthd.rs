@@ -134,13 +134,13 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     if let Some(interval) = berth::systemd::notify::watchdog_interval() {
-        // Pinged only while the executor and the database thread answer.
+        // Pinged only while the executor answers and a change could be made.
         let rt = runtime.clone();
         tokio.spawn(async move {
             let mut tick = tokio::time::interval(interval);
             loop {
                 tick.tick().await;
-                if rt.info().await.is_ok() {
+                if rt.responsive().await.is_ok() {
                     notify("WATCHDOG=1");
                 }
             }

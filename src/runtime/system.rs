@@ -29,6 +29,12 @@ pub struct SystemPruneReport {
 }
 
 impl Runtime {
+    /// Ok once a change could be made now: the writing connection is free
+    /// (what the watchdog asks; a wedged change holds it).
+    pub async fn responsive(&self) -> Result<()> {
+        self.db.write(|_| Ok(())).await
+    }
+
     pub async fn info(&self) -> Result<Info> {
         let (containers, pods, volumes) = self.db.read(|tx| tx.counts()).await?;
         let cfg = &self.config;

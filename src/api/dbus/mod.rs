@@ -175,8 +175,8 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
     Ok(Service { bus: conn })
 }
 
-/// Containers read per transaction when putting them all on the bus: the
-/// database thread answers other calls between pages. With 10,000
+/// Containers read per transaction when putting them all on the bus, so
+/// that start-up reading yields to calls between pages. With 10,000
 /// containers, a socket-activated berthd answered its first varlink call
 /// after 1.1 s when they were read at once, 190 ms with pages of 200, and
 /// 40-90 ms with pages of 50 (43 ms without D-Bus).

@@ -1,0 +1,181 @@
+//! berthd, started for real on its own root and socket, called through its
+//! public varlink socket, with its D-Bus API on a bus of the bench's own (as
+//! berth.service runs it).
+
+use crate::{Engine, STATE};
+use berth::client::Client;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Berth {
+    child: Child,
+    client: Client,
+    pub rootfs: String,
+    pub next: usize,
+}
+
+/// How long a start took: to the first varlink answer, and until
+/// io.berth.Berth1 was on the bus.
+pub struct ColdStart {
+    pub varlink: Duration,
+    pub dbus: Duration,
+}
+
+/// A bus of the bench's own, for berthd's D-Bus API (as on a system bus).
+pub struct Bus {
+    daemon: Child,
+    address: String,
+}
+
+impl Bus {
+    pub fn start() -> Bus {
+        let path = format!("{STATE}/bus");
+        let _ = std::fs::remove_file(&path);
+        let address = format!("unix:path={path}");
+        let daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", &format!("--address={address}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon is installed (scripts/setup.sh)");
+        while !Path::new(&path).exists() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Bus { daemon, address }
+    }
+
+    /// Whether io.berth.Berth1 has an owner.
+    fn has_berth(&self) -> bool {
+        Command::new("busctl")
+            .args([&format!("--address={}", self.address), "status", "io.berth.Berth1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+impl Berth {
+    /// berthd as berth.socket starts it: systemd-socket-activate listens and,
+    /// on the first connection, execs berthd with the socket (LISTEN_FDS),
+    /// which serves varlink and D-Bus. The cold start is that first call:
+    /// connect, berthd's start, its answer.
+    pub fn start(root: &Path, bus: &Bus) -> (Berth, ColdStart) {
+        let socket = format!("{STATE}/io.berth");
+        let _ = std::fs::remove_file(&socket);
+        let child = Command::new("systemd-socket-activate")
+            .args(["-l", &socket, "--fdname=varlink", env!("CARGO_BIN_EXE_berthd"), "--root"])
+            .arg(root)
+            .args(["--run-root", &format!("{STATE}/run"), "--dbus", &bus.address])
+            .args(["--idle-timeout", "0", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("systemd-socket-activate (systemd) is installed");
+        while !Path::new(&socket).exists() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let address = format!("unix:{socket}");
+        let start = Instant::now();
+        let client = loop {
+            if let Ok(mut c) = Client::connect(&address) {
+                if c.call("io.berth.System.Info", json!({})).is_ok() {
+                    break c;
+                }
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        let varlink = start.elapsed();
+        while !bus.has_berth() {
+            assert!(start.elapsed() < Duration::from_secs(120), "berthd did not take io.berth.Berth1");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let dbus = start.elapsed();
+        (Berth { child, client, rootfs: format!("{STATE}/rootfs"), next: 0 }, ColdStart { varlink, dbus })
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.client.call(method, params).unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    fn create_with(&mut self, mut options: Value) -> String {
+        self.next += 1;
+        options["rootfs"] = json!(self.rootfs);
+        options["name"] = json!(format!("b{}", self.next));
+        self.call("io.berth.Container.Create", json!({ "options": options }))["id"].as_str().unwrap().to_string()
+    }
+
+    /// berthd's resident memory and, of it, its own (anonymous: heap, D-Bus
+    /// objects, SQLite caches; the rest is mapped files, mostly the binary),
+    /// in KiB.
+    pub fn rss_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("RssAnon:"))
+    }
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Engine for Berth {
+    fn create(&mut self, labelled: bool) -> String {
+        let mut labels = json!({ "bench": "1" });
+        if labelled {
+            labels["sel"] = json!("yes");
+        }
+        self.create_with(json!({ "command": ["/bin/true"], "labels": labels }))
+    }
+    fn inspect(&mut self, id: &str) {
+        self.call("io.berth.Container.Inspect", json!({ "nameOrId": id }));
+    }
+    fn lookup_prefix(&mut self, prefix: &str) -> String {
+        self.call("io.berth.Container.LookupId", json!({ "nameOrId": prefix }))["id"].as_str().unwrap().to_string()
+    }
+    fn rename(&mut self, id: &str, name: &str) {
+        self.call("io.berth.Container.Rename", json!({ "nameOrId": id, "newName": name }));
+    }
+    fn remove(&mut self, id: &str) {
+        self.call("io.berth.Container.Remove", json!({ "nameOrId": id }));
+    }
+    fn list(&mut self, filter: Option<&str>) -> usize {
+        let filters: Vec<&str> = filter.into_iter().collect();
+        let r = self.call("io.berth.Container.List", json!({ "all": true, "filters": filters }));
+        r["containers"].as_array().map_or(0, Vec::len)
+    }
+    fn prune(&mut self) -> usize {
+        self.call("io.berth.Container.Prune", json!({}))["reports"].as_array().map_or(0, Vec::len)
+    }
+    fn run_to_exit(&mut self) {
+        let id = self.create_with(json!({ "command": ["/bin/true"], "autoRemove": true }));
+        self.call("io.berth.Container.Start", json!({ "nameOrId": id }));
+        self.call("io.berth.Container.Wait", json!({ "nameOrId": id }));
+    }
+    fn create_polite(&mut self, script: &str) -> String {
+        self.create_with(json!({ "command": ["/bin/sh", "-c", script] }))
+    }
+    fn start(&mut self, id: &str) {
+        self.call("io.berth.Container.Start", json!({ "nameOrId": id }));
+    }
+    fn stop(&mut self, id: &str) {
+        self.call("io.berth.Container.Stop", json!({ "nameOrId": id }));
+    }
+}
