@@ -82,7 +82,8 @@ impl Lookup {
 }
 
 impl Db {
-    /// Open (creating) the database at `path`, migrate it, and start its thread.
+    /// Open (creating) the database at `path` and migrate it; read connections
+    /// open as reads need them.
     pub fn open(path: &Path) -> Result<Db> {
         let mut conn = connect(path)?;
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;

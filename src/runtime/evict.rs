@@ -15,20 +15,19 @@ impl Runtime {
     pub async fn evict_container(&self, name_or_id: &str, volumes: bool) -> Result<String> {
         let id = self.lookup_container_id(name_or_id).await?;
         let _lock = self.locks.lock(&id).await;
-        let key = id.clone();
         let name = self
             .db
-            .write(move |tx| {
+            .write(|tx| {
                 let (name, pod, is_infra) =
-                    tx.container_identity(&key)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
+                    tx.container_identity(&id)?.ok_or_else(|| Error::NoSuchContainer(id.clone()))?;
                 if is_infra {
-                    return Err(Error::InfraContainer { id: key, pod: pod.unwrap_or_default() });
+                    return Err(Error::InfraContainer { id: id.clone(), pod: pod.unwrap_or_default() });
                 }
-                let dependents = tx.container_dependents(&key)?;
+                let dependents = tx.container_dependents(&id)?;
                 if !dependents.is_empty() {
-                    return Err(Error::HasDependents { id: key, dependents });
+                    return Err(Error::HasDependents { id: id.clone(), dependents });
                 }
-                tx.set_container_state(&key, State::Removing)?;
+                tx.set_container_state(&id, State::Removing)?;
                 Ok(name)
             })
             .await?;

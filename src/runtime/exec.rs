@@ -37,8 +37,7 @@ impl Runtime {
             let _lock = self.locks.lock(&id).await;
             let (config, status) = self.load_container(&id).await?;
             status.state.can_exec(&id)?;
-            let (key, sid, cmd) = (id.clone(), session.clone(), command.clone());
-            self.db.write(move |tx| tx.insert_exec_session(&sid, &key, &cmd)).await?;
+            self.db.write(|tx| tx.insert_exec_session(&session, &id, &command)).await?;
             config
         };
         self.events.emit(Event::new(EventType::Container, "exec", &id, &config.name).with("execID", session.clone()));
@@ -46,8 +45,7 @@ impl Runtime {
         let env: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         let key = id.clone();
         let output = blocking(move || runc.exec(&key, &command, &env, user.as_deref(), workdir.as_deref())).await;
-        let sid = session.clone();
-        self.db.write(move |tx| tx.delete_exec_session(&sid)).await?;
+        self.db.write(|tx| tx.delete_exec_session(&session)).await?;
         let output = output?;
         self.events.emit(
             Event::new(EventType::Container, "exec_died", &id, &config.name)

@@ -97,8 +97,7 @@ impl Runtime {
     }
 
     pub async fn lookup_image(&self, reference: &str) -> Result<ImageRecord> {
-        let key = reference.to_string();
-        self.db.read(move |tx| tx.resolve_image(&key)).await
+        self.db.read(|tx| tx.resolve_image(reference)).await
     }
 
     pub async fn list_images(&self) -> Result<Vec<(ImageRecord, usize)>> {
@@ -136,25 +135,23 @@ impl Runtime {
             self.events.emit(Event::new(EventType::Image, "untag", &image.id, &name));
             return Ok((image.id, false));
         }
-        let key = image.id.clone();
-        let users = self.db.read(move |tx| tx.image_users(&key)).await?;
+        let users = self.db.read(|tx| tx.image_users(&image.id)).await?;
         if !users.is_empty() && !force {
             return Err(Error::HasDependents { id: image.id, dependents: users });
         }
         for user in &users {
             self.remove_by_id(user, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
         }
-        let key = image.id.clone();
         // Held from deciding which layers are unused until they are gone.
         let _store = self.layer_store.write().await;
         let still_used: std::collections::HashSet<String> = self
             .db
-            .write(move |tx| {
-                let users = tx.image_users(&key)?;
+            .write(|tx| {
+                let users = tx.image_users(&image.id)?;
                 if !users.is_empty() {
-                    return Err(Error::HasDependents { id: key, dependents: users });
+                    return Err(Error::HasDependents { id: image.id.clone(), dependents: users });
                 }
-                tx.delete_image(&key)?;
+                tx.delete_image(&image.id)?;
                 Ok(tx.images()?.into_iter().flat_map(|i| i.config.rootfs.diff_ids).collect())
             })
             .await?;

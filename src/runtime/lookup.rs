@@ -46,12 +46,11 @@ impl Runtime {
     }
 
     pub async fn inspect_container(&self, name_or_id: &str, size: bool) -> Result<ContainerInspect> {
-        let key = name_or_id.to_string();
         let mut inspect = self
             .db
-            .read(move |tx| {
-                let id = tx.resolve(Kind::Container, &key)?;
-                inspect_in(tx, &id)?.ok_or(Error::NoSuchContainer(key))
+            .read(|tx| {
+                let id = tx.resolve(Kind::Container, name_or_id)?;
+                inspect_in(tx, &id)?.ok_or(Error::NoSuchContainer(name_or_id.to_string()))
             })
             .await?;
         if size {

@@ -168,8 +168,7 @@ impl Runtime {
 
     /// Resolve a name or ID of `kind` to a full ID, or the typed error.
     async fn resolve(&self, kind: Kind, name_or_id: &str) -> Result<String> {
-        let key = name_or_id.to_string();
-        self.db.read(move |tx| tx.resolve(kind, &key)).await
+        self.db.read(|tx| tx.resolve(kind, name_or_id)).await
     }
 }
 

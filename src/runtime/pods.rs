@@ -152,11 +152,10 @@ impl Runtime {
     }
 
     pub async fn inspect_pod(&self, name_or_id: &str) -> Result<PodInfo> {
-        let key = name_or_id.to_string();
         self.db
-            .read(move |tx| {
-                let id = tx.resolve(Kind::Pod, &key)?;
-                let config = tx.pod(&id)?.ok_or_else(|| Error::NoSuchPod(key.clone()))?;
+            .read(|tx| {
+                let id = tx.resolve(Kind::Pod, name_or_id)?;
+                let config = tx.pod(&id)?.ok_or_else(|| Error::NoSuchPod(name_or_id.to_string()))?;
                 Ok(PodInfo { containers: tx.pod_members(&id)?, config })
             })
             .await
@@ -181,10 +180,9 @@ impl Runtime {
     pub async fn remove_pod(&self, name_or_id: &str, force: bool) -> Result<(String, Vec<String>)> {
         let id = self.lookup_pod_id(name_or_id).await?;
         let _lock = self.locks.lock(&id).await;
-        let key = id.clone();
         let (pod, members) = self
             .db
-            .read(move |tx| Ok((tx.pod(&key)?.ok_or_else(|| Error::NoSuchPod(key.clone()))?, tx.pod_members(&key)?)))
+            .read(|tx| Ok((tx.pod(&id)?.ok_or_else(|| Error::NoSuchPod(id.clone()))?, tx.pod_members(&id)?)))
             .await?;
         let others: Vec<String> = members.iter().filter(|m| Some(*m) != pod.infra_id.as_ref()).cloned().collect();
         if !others.is_empty() && !force {
@@ -204,15 +202,14 @@ impl Runtime {
                 failures.join("; ")
             )));
         }
-        let key = id.clone();
         self.db
-            .write(move |tx| {
+            .write(|tx| {
                 // A container may have joined while the members were removed.
-                let joined = tx.pod_members(&key)?;
+                let joined = tx.pod_members(&id)?;
                 if !joined.is_empty() {
-                    return Err(Error::HasDependents { id: key, dependents: joined });
+                    return Err(Error::HasDependents { id: id.clone(), dependents: joined });
                 }
-                tx.delete_pod(&key)
+                tx.delete_pod(&id)
             })
             .await?;
         if let Err(e) = self.stop_pod_slice(&pod).await {
@@ -284,9 +281,8 @@ impl Runtime {
     {
         let id = self.lookup_pod_id(name_or_id).await?;
         let _lock = self.locks.lock(&id).await;
-        let key = id.clone();
         // pod_members lists the infra container last.
-        let mut members = self.db.read(move |tx| tx.pod_members(&key)).await?;
+        let mut members = self.db.read(|tx| tx.pod_members(&id)).await?;
         let pod = self.inspect_pod(&id).await?.config;
         if infra_first {
             if let Some(infra) = &pod.infra_id {

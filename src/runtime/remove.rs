@@ -41,11 +41,10 @@ impl Runtime {
     /// Remove a container by full ID; returns the bytes reclaimed.
     pub(super) async fn remove_by_id(&self, id: &str, opts: RemoveOptions) -> Result<u64> {
         let _lock = self.locks.lock(id).await;
-        let key = id.to_string();
         let (state, config) = self
             .db
-            .read(move |tx| {
-                let record = check_removable(tx, &key, opts)?;
+            .read(|tx| {
+                let record = check_removable(tx, id, opts)?;
                 Ok((record.status.state, record.config.ok()))
             })
             .await?;
@@ -53,12 +52,11 @@ impl Runtime {
             let config = config.ok_or_else(|| Error::Storage(format!("container {id} cannot be read; evict it")))?;
             self.stop_locked(&config, config.stop_timeout).await?;
         }
-        let key = id.to_string();
         let name = self
             .db
-            .write(move |tx| {
-                let record = check_removable(tx, &key, opts)?;
-                tx.set_container_state(&key, State::Removing)?;
+            .write(|tx| {
+                let record = check_removable(tx, id, opts)?;
+                tx.set_container_state(id, State::Removing)?;
                 Ok(record.summary.name)
             })
             .await?;
@@ -73,8 +71,7 @@ impl Runtime {
         self.unmount_rootfs(id, true).await?;
         self.release_units_of(id).await;
         super::remove_tree(&dir)?;
-        let key = id.to_string();
-        let removed_volumes = self.db.write(move |tx| delete_records(tx, &key, volumes)).await?;
+        let removed_volumes = self.db.write(|tx| delete_records(tx, id, volumes)).await?;
         self.events.emit(Event::new(EventType::Container, "remove", id, name));
         let mut failures = Vec::new();
         for v in removed_volumes {

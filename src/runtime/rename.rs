@@ -16,23 +16,21 @@ use crate::names;
 impl Runtime {
     pub async fn rename_container(&self, name_or_id: &str, new_name: &str) -> Result<(String, String)> {
         names::validate_name(new_name)?;
-        let key = name_or_id.to_string();
-        let new = new_name.to_string();
         let (id, old) = self
             .db
-            .write(move |tx| {
-                let id = tx.resolve(Kind::Container, &key)?;
-                let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
+            .write(|tx| {
+                let id = tx.resolve(Kind::Container, name_or_id)?;
+                let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(name_or_id.to_string()))?;
                 if record.summary.is_infra {
                     return Err(Error::InfraContainer { id, pod: record.summary.pod_id.unwrap_or_default() });
                 }
-                if record.summary.name == new {
-                    return Ok((id, new));
+                if record.summary.name == new_name {
+                    return Ok((id, new_name.to_string()));
                 }
-                if tx.name_in_use(&new)? {
-                    return Err(Error::NameInUse(new));
+                if tx.name_in_use(new_name)? {
+                    return Err(Error::NameInUse(new_name.to_string()));
                 }
-                tx.rename_container(&id, &new)?;
+                tx.rename_container(&id, new_name)?;
                 Ok((id, record.summary.name))
             })
             .await?;

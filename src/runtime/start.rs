@@ -55,10 +55,9 @@ impl Runtime {
 
     /// A container's readable configuration and its status.
     pub(super) async fn load_container(&self, id: &str) -> Result<(ContainerConfig, ContainerStatus)> {
-        let key = id.to_string();
         self.db
-            .read(move |tx| {
-                let record = tx.container(&key)?.ok_or_else(|| Error::NoSuchContainer(key.clone()))?;
+            .read(|tx| {
+                let record = tx.container(id)?.ok_or_else(|| Error::NoSuchContainer(id.to_string()))?;
                 Ok((record.config()?.clone(), record.status))
             })
             .await
@@ -73,8 +72,7 @@ impl Runtime {
     }
 
     pub(super) async fn set_status(&self, id: &str, status: ContainerStatus) -> Result<()> {
-        let key = id.to_string();
-        self.db.write(move |tx| tx.set_container_status(&key, &status)).await
+        self.db.write(|tx| tx.set_container_status(id, &status)).await
     }
 
     /// Write the bundle and have conmon create the container (`created`).

@@ -33,8 +33,7 @@ impl Runtime {
             return Ok(dir.clone());
         }
         let image_id = c.image_id.clone().ok_or_else(|| Error::NoSuchImage(c.image.clone().unwrap_or_default()))?;
-        let key = image_id.clone();
-        let image = self.db.read(move |tx| tx.image(&key)).await?.ok_or(Error::NoSuchImage(image_id))?;
+        let image = self.db.read(|tx| tx.image(&image_id)).await?.ok_or(Error::NoSuchImage(image_id))?;
         let lowers = self.layer_dirs(&image)?;
         let (dir, target) = (self.container_dir(&c.id), self.overlay_target(&c.id));
         blocking(move || {
@@ -54,8 +53,7 @@ impl Runtime {
             // Never mounted (a host-directory root, or not initialized).
             return Ok(());
         }
-        let key = id.to_string();
-        let held = self.db.read(move |tx| tx.add_mount_count(&key, 0)).await.unwrap_or(0);
+        let held = self.db.read(|tx| tx.add_mount_count(id, 0)).await.unwrap_or(0);
         if held > 0 && !force {
             return Ok(());
         }
@@ -76,8 +74,7 @@ impl Runtime {
         let (config, _) = self.load_container(&id).await?;
         let path = self.mount_rootfs(&config).await?;
         if config.image_id.is_some() {
-            let key = id.clone();
-            self.db.write(move |tx| tx.add_mount_count(&key, 1)).await?;
+            self.db.write(|tx| tx.add_mount_count(&id, 1)).await?;
         }
         Ok(path)
     }
@@ -91,8 +88,7 @@ impl Runtime {
         if config.image_id.is_none() {
             return Ok(false);
         }
-        let key = id.clone();
-        let left = self.db.write(move |tx| tx.add_mount_count(&key, if force { i64::MIN / 2 } else { -1 })).await?;
+        let left = self.db.write(|tx| tx.add_mount_count(&id, if force { i64::MIN / 2 } else { -1 })).await?;
         if left > 0 || status.state.in_runtime() {
             return Ok(false);
         }

@@ -323,8 +323,7 @@ async fn remove_refusals() {
     }
 
     let busy = e.create(e.named("busy")).await;
-    let key = busy.clone();
-    e.rt.db.write(move |tx| tx.insert_exec_session("e1", &key, &["sh".into()])).await.unwrap();
+    e.rt.db.write(|tx| tx.insert_exec_session("e1", &busy, &["sh".into()])).await.unwrap();
     match e.rt.remove_container("busy", false, false).await {
         Err(Error::ActiveExecSessions { id, sessions }) => {
             assert_eq!((id, sessions), (busy.clone(), vec!["e1".into()]))
@@ -380,8 +379,7 @@ async fn evict_removes_a_container_whose_record_is_corrupt() {
     ];
     let id = e.create(CreateSpec { volumes: vols, ..e.named("broken") }).await;
     let anon = e.rt.inspect_container(&id, false).await.unwrap().config.volumes[0].name.clone();
-    let key = id.clone();
-    e.rt.db.write(move |tx| tx.overwrite_container_config(&key, "{not json")).await.unwrap();
+    e.rt.db.write(|tx| tx.overwrite_container_config(&id, "{not json")).await.unwrap();
     assert!(matches!(e.rt.inspect_container("broken", false).await, Err(Error::Storage(_))));
     assert!(
         matches!(e.rt.remove_container("broken", true, false).await, Err(Error::Storage(m)) if m.contains("evict"))
@@ -525,9 +523,8 @@ async fn restart_finishes_interrupted_removals_and_drops_orphans() {
         let rt = Runtime::open(config.clone()).await.unwrap();
         let a = rt.create_container(spec.clone()).await.unwrap().0;
         let b = rt.create_container(spec).await.unwrap().0;
-        let key = a.clone();
         // A crash after step 1 of remove: the intent is recorded, nothing done.
-        rt.db.write(move |tx| tx.set_container_state(&key, State::Removing)).await.unwrap();
+        rt.db.write(|tx| tx.set_container_state(&a, State::Removing)).await.unwrap();
         (a, b)
     };
     std::fs::create_dir_all(config.root.join("containers/orphan")).unwrap();

@@ -45,18 +45,16 @@ impl Runtime {
     }
 
     pub async fn inspect_volume(&self, name: &str) -> Result<VolumeInfo> {
-        let key = name.to_string();
         self.db
-            .read(move |tx| {
-                let config = tx.volume(&key)?.ok_or_else(|| Error::NoSuchVolume(key.clone()))?;
-                Ok(VolumeInfo { users: tx.volume_users(&key)?, config })
+            .read(|tx| {
+                let config = tx.volume(name)?.ok_or_else(|| Error::NoSuchVolume(name.to_string()))?;
+                Ok(VolumeInfo { users: tx.volume_users(name)?, config })
             })
             .await
     }
 
     pub async fn volume_exists(&self, name: &str) -> Result<bool> {
-        let key = name.to_string();
-        self.db.read(move |tx| Ok(tx.volume(&key)?.is_some())).await
+        self.db.read(|tx| Ok(tx.volume(name)?.is_some())).await
     }
 
     pub async fn list_volumes(&self, filters: &[String]) -> Result<Vec<VolumeInfo>> {
@@ -103,15 +101,14 @@ impl Runtime {
     /// Delete the record (only if still unused, checked in the same
     /// transaction), then the directory.
     async fn delete_unused_volume(&self, name: &str) -> Result<()> {
-        let key = name.to_string();
         self.db
-            .write(move |tx| {
-                let users = tx.volume_users(&key)?;
+            .write(|tx| {
+                let users = tx.volume_users(name)?;
                 if !users.is_empty() {
-                    return Err(Error::VolumeInUse { name: key, users });
+                    return Err(Error::VolumeInUse { name: name.to_string(), users });
                 }
-                tx.volume(&key)?.ok_or_else(|| Error::NoSuchVolume(key.clone()))?;
-                tx.delete_volume(&key)
+                tx.volume(name)?.ok_or_else(|| Error::NoSuchVolume(name.to_string()))?;
+                tx.delete_volume(name)
             })
             .await?;
         self.events.emit(Event::new(EventType::Volume, "remove", name, name));
