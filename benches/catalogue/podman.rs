@@ -43,6 +43,9 @@ impl Engine for Cli {
         let label = if labelled { "sel=yes" } else { "sel=no" };
         self.run(&["create", "--name", &name, "--label", "bench=1", "--label", label, IMAGE, "/bin/true"])
     }
+    fn nothing(&mut self) {
+        self.run(&["--version"]);
+    }
     fn inspect(&mut self, id: &str) {
         self.run(&["container", "inspect", id]);
     }
@@ -185,6 +188,9 @@ impl Engine for Rest {
             "image": IMAGE, "command": ["/bin/true"], "name": format!("pr{}", self.next),
             "labels": { "bench": "1", "sel": label },
         }))
+    }
+    fn nothing(&mut self) {
+        self.call("GET", "/_ping", None);
     }
     fn inspect(&mut self, id: &str) {
         self.call("GET", &format!("{API}/containers/{id}/json"), None);
