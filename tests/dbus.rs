@@ -476,9 +476,9 @@ fn sixteen_clients_on_both_apis_for_a_minute() {
     let s = Sandbox::boot("load", Mode::Unified);
     let rootfs = s.busybox_rootfs();
     // The same load for a few seconds first, so that what berthd keeps open
-    // for good is there before counting: its bus connections, its pool of
-    // database readers (up to four, opened as concurrent reads need them),
-    // and, once a container has run, its connection to systemd.
+    // for good is there before counting: its bus connections and, once a
+    // container has run, its connection to systemd. (Its database readers
+    // are a fixed set, opened with the database.)
     let bus = format!("unix:path={}", s.state.join("x/dbus/system_bus_socket").display());
     let (_, failures) = sixteen_clients(&s, &bus, &rootfs, std::time::Duration::from_secs(3));
     assert!(failures.is_empty(), "warm-up: {failures:?}");

@@ -1,7 +1,7 @@
 //! The catalogue's SQLite database. Every operation runs as one transaction on
 //! the caller's thread. Changes share one writing connection behind a mutex,
 //! so berthd is the only writer and no writer waits on SQLite's file locks;
-//! reads each take a pooled read-only connection, and WAL gives them the last
+//! reads each take one of a fixed set of read-only connections, and WAL gives them the last
 //! committed state without waiting for a writer. (Operations used to be handed
 //! to a database thread and back: those two thread wake-ups were most of an
 //! inspect's time and a third of a rename's.) This module is the only place
@@ -19,8 +19,8 @@ pub use images::ImageRecord;
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
 
 /// The writing connection and the read connections; cheap to clone.
 #[derive(Clone)]
@@ -29,14 +29,21 @@ pub struct Db {
     readers: Arc<Readers>,
 }
 
-/// Read-only connections not in use. Opened on demand; as many are kept as
-/// were ever in use at once, up to `MAX_IDLE_READERS`.
+/// A fixed set of read-only connections, all opened with the database and
+/// never closed; a read takes an idle one or waits for one. A fixed set, not
+/// one opened per read beyond a bound: SQLite cannot close a connection's
+/// file while another connection of the process holds a lock on it (a POSIX
+/// lock dies with any descriptor of the file), so it parks the descriptor
+/// until every connection is closed, and berthd's descriptors grew with the
+/// most reads it ever ran at once.
 struct Readers {
-    path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    returned: Condvar,
 }
 
-const MAX_IDLE_READERS: usize = 4;
+/// Reads that run at once: more than the cores of the machines berthd is
+/// meant for; a read holds its connection for tens of microseconds.
+const READERS: usize = 4;
 
 /// The writer's page cache, in KiB. No other connection writes, so it stays
 /// valid; SQLite's default (2 MiB) held about 1,500 containers' pages.
@@ -82,8 +89,8 @@ impl Lookup {
 }
 
 impl Db {
-    /// Open (creating) the database at `path` and migrate it; read connections
-    /// open as reads need them.
+    /// Open (creating) the database at `path`, migrate it and open the read
+    /// connections.
     pub fn open(path: &Path) -> Result<Db> {
         let mut conn = connect(path)?;
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
@@ -91,7 +98,8 @@ impl Db {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         schema::migrate(&mut conn)?;
-        let readers = Arc::new(Readers { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) });
+        let idle = (0..READERS).map(|_| open_reader(path)).collect::<Result<Vec<_>>>()?;
+        let readers = Arc::new(Readers { idle: Mutex::new(idle), returned: Condvar::new() });
         Ok(Db { writer: Arc::new(Mutex::new(conn)), readers })
     }
 
@@ -115,17 +123,28 @@ impl Db {
         F: FnOnce(&Tx) -> Result<T>,
     {
         blocking(|| {
-            let mut conn = match self.readers.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
-                Some(conn) => conn,
-                None => open_reader(&self.readers.path)?,
-            };
+            let mut conn = self.readers.take();
             let result = transaction(&mut conn, TransactionBehavior::Deferred, false, f);
-            let mut idle = self.readers.idle.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.len() < MAX_IDLE_READERS {
-                idle.push(conn);
-            }
+            self.readers.give_back(conn);
             result
         })
+    }
+}
+
+impl Readers {
+    fn take(&self) -> Connection {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match idle.pop() {
+                Some(conn) => return conn,
+                None => idle = self.returned.wait(idle).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+        self.returned.notify_one();
     }
 }
 
@@ -266,7 +285,7 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::Db;
+    use super::{Db, READERS};
     use crate::volume::VolumeConfig;
     use std::time::Duration;
 
@@ -331,5 +350,40 @@ mod tests {
         assert!(panicked.is_err());
         db.write(|tx| tx.insert_volume(&volume("e"))).await.unwrap();
         assert_eq!(count(db).await, 4);
+    }
+
+    /// Sixteen threads reading at once, each read holding its connection a
+    /// while, all get answers, and the database file stays open exactly once
+    /// per connection: no descriptor is left behind however many read at once.
+    #[test]
+    fn many_concurrent_reads_share_the_fixed_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("berth.db");
+        let db = Db::open(&path).unwrap();
+        let opened = || {
+            std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                .filter(|target| *target == path)
+                .count()
+        };
+        assert_eq!(opened(), 1 + READERS);
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                    for _ in 0..20 {
+                        let read = db.read(|tx| {
+                            std::thread::sleep(Duration::from_millis(1));
+                            tx.volumes()
+                        });
+                        assert!(runtime.block_on(read).unwrap().is_empty());
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(opened(), 1 + READERS);
     }
 }
