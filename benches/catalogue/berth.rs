@@ -30,17 +30,16 @@ pub struct Bus {
 }
 
 impl Bus {
-    pub fn start() -> Bus {
-        let path = format!("{STATE}/bus");
-        let _ = std::fs::remove_file(&path);
-        let address = format!("unix:path={path}");
+    pub fn start(path: &Path) -> Bus {
+        let _ = std::fs::remove_file(path);
+        let address = format!("unix:path={}", path.display());
         let daemon = Command::new("dbus-daemon")
             .args(["--session", "--nofork", &format!("--address={address}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("dbus-daemon is installed (scripts/setup.sh)");
-        while !Path::new(&path).exists() {
+        while !path.exists() {
             std::thread::sleep(Duration::from_millis(5));
         }
         Bus { daemon, address }
@@ -68,14 +67,18 @@ impl Berth {
     /// berthd as berth.socket starts it: systemd-socket-activate listens and,
     /// on the first connection, execs berthd with the socket (LISTEN_FDS),
     /// which serves varlink and D-Bus. The cold start is that first call:
-    /// connect, berthd's start, its answer.
-    pub fn start(root: &Path, bus: &Bus) -> (Berth, ColdStart) {
-        let socket = format!("{STATE}/io.berth");
+    /// connect, berthd's start, its answer. Its root, run root and socket
+    /// are in `dir`.
+    pub fn start(dir: &Path, bus: &Bus) -> (Berth, ColdStart) {
+        std::fs::create_dir_all(dir).unwrap();
+        let socket = dir.join("io.berth").display().to_string();
         let _ = std::fs::remove_file(&socket);
         let child = Command::new("systemd-socket-activate")
             .args(["-l", &socket, "--fdname=varlink", env!("CARGO_BIN_EXE_berthd"), "--root"])
-            .arg(root)
-            .args(["--run-root", &format!("{STATE}/run"), "--dbus", &bus.address])
+            .arg(dir.join("root"))
+            .arg("--run-root")
+            .arg(dir.join("run"))
+            .args(["--dbus", &bus.address])
             .args(["--idle-timeout", "0", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
             .stderr(Stdio::null())
             .spawn()

@@ -45,8 +45,6 @@ pub trait Engine {
 struct Measured {
     op: &'static str,
     median: Duration,
-    /// How many containers the answer held (lists).
-    entries: Option<usize>,
 }
 
 /// One line of the table: berth, Podman's CLI, Podman's REST service.
@@ -56,7 +54,6 @@ struct Row {
     berth: Option<Duration>,
     cli: Option<Duration>,
     rest: Option<Duration>,
-    entries: Option<usize>,
 }
 
 /// Repetitions per kind of operation: fewer for slow engines and big catalogues.
@@ -102,9 +99,9 @@ fn lifecycle(e: &mut dyn Engine, reps: usize) -> Vec<Measured> {
         e.remove(&id);
     }
     vec![
-        Measured { op: "run /bin/true to exit, auto-removed", median: run, entries: None },
-        Measured { op: "start", median: median(starts), entries: None },
-        Measured { op: "stop (exits on SIGTERM)", median: median(stops), entries: None },
+        Measured { op: "run /bin/true to exit, auto-removed", median: run },
+        Measured { op: "start", median: median(starts) },
+        Measured { op: "stop (exits on SIGTERM)", median: median(stops) },
     ]
 }
 
@@ -118,9 +115,9 @@ fn measure(e: &mut dyn Engine, ids: &mut Vec<String>, n: usize, reps: Reps) -> V
         settle();
     }
     let mut out = Vec::new();
-    let mut put = |op, samples: Vec<Duration>, entries| out.push(Measured { op, median: median(samples), entries });
+    let mut put = |op, samples: Vec<Duration>| out.push(Measured { op, median: median(samples) });
     let mut created = Vec::new();
-    put("create", (0..reps.writes).map(|_| timed(|| created.push(e.create(false)))).collect(), None);
+    put("create", (0..reps.writes).map(|_| timed(|| created.push(e.create(false)))).collect());
     // Spread over the whole catalogue, as a client asking about any container.
     let pick = |i: usize| ids[(i * 7919) % ids.len()].clone();
     // Each inspect right after a call that does no work, so both meet the
@@ -132,21 +129,22 @@ fn measure(e: &mut dyn Engine, ids: &mut Vec<String>, n: usize, reps: Reps) -> V
         floor.push(timed(|| e.nothing()));
         inspects.push(timed(|| e.inspect(&id)));
     }
-    put(FLOOR, floor, None);
-    put("inspect", inspects, None);
+    put(FLOOR, floor);
+    put("inspect", inspects);
     let samples =
         (0..reps.reads).map(|i| pick(i + 1)).map(|id| timed(|| assert_eq!(e.lookup_prefix(&id[..12]), id))).collect();
-    put("lookup by ID prefix", samples, None);
+    put("lookup by ID prefix", samples);
     let samples =
         created.iter().enumerate().map(|(i, id)| timed(|| e.rename(id, &format!("renamed-{n}-{i}")))).collect();
-    put("rename", samples, None);
+    put("rename", samples);
     let mut listed = 0;
-    put("list all", (0..reps.lists).map(|_| timed(|| listed = e.list(None))).collect(), Some(listed));
+    put("list all", (0..reps.lists).map(|_| timed(|| listed = e.list(None))).collect());
     assert!(listed > n);
     let mut listed = 0;
     let label = Some("label=sel=yes");
-    put("list, label filter (1%)", (0..reps.lists).map(|_| timed(|| listed = e.list(label))).collect(), Some(listed));
-    put("remove", created.iter().map(|id| timed(|| e.remove(id))).collect(), None);
+    put("list, label filter (1%)", (0..reps.lists).map(|_| timed(|| listed = e.list(label))).collect());
+    assert!(listed >= n / 100);
+    put("remove", created.iter().map(|id| timed(|| e.remove(id))).collect());
     out.extend(lifecycle(e, reps.lifecycle));
     out
 }
@@ -161,28 +159,108 @@ fn settle() {
 }
 
 /// `runc run` of /bin/true in a bundle made by `runc spec`, no engine at all.
-fn bare_runc(reps: usize) -> Duration {
-    let bundle = Path::new(STATE).join("bare");
-    std::fs::create_dir_all(&bundle).unwrap();
-    let _ = std::fs::remove_file(bundle.join("config.json"));
-    assert!(Command::new("runc").arg("spec").current_dir(&bundle).status().unwrap().success());
-    let mut spec: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
-    spec["process"]["terminal"] = false.into();
-    spec["process"]["args"] = serde_json::json!(["/bin/true"]);
-    spec["root"]["path"] = format!("{STATE}/rootfs").into();
-    std::fs::write(bundle.join("config.json"), spec.to_string()).unwrap();
-    let run = |i: usize| {
+struct BareRunc {
+    bundle: PathBuf,
+    runs: usize,
+}
+
+impl BareRunc {
+    fn new() -> BareRunc {
+        let bundle = Path::new(STATE).join("bare");
+        std::fs::create_dir_all(&bundle).unwrap();
+        let _ = std::fs::remove_file(bundle.join("config.json"));
+        assert!(Command::new("runc").arg("spec").current_dir(&bundle).status().unwrap().success());
+        let mut spec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
+        spec["process"]["terminal"] = false.into();
+        spec["process"]["args"] = serde_json::json!(["/bin/true"]);
+        spec["root"]["path"] = format!("{STATE}/rootfs").into();
+        std::fs::write(bundle.join("config.json"), spec.to_string()).unwrap();
+        BareRunc { bundle, runs: 0 }
+    }
+
+    fn run(&mut self) {
+        self.runs += 1;
         let st = Command::new("runc")
             .args(["--root", &format!("{STATE}/bare-state"), "run", "--bundle"])
-            .arg(&bundle)
-            .arg(format!("bare{i}"))
+            .arg(&self.bundle)
+            .arg(format!("bare{}", self.runs))
             .stdin(Stdio::null())
             .status()
             .unwrap();
         assert!(st.success());
+    }
+}
+
+/// One operation timed on two daemons, alternating sample by sample (and
+/// which goes first), and a bare `runc run` beside run to exit.
+struct Paired {
+    op: &'static str,
+    big: Duration,
+    small: Duration,
+    /// Lists: times are per container listed.
+    per_container: bool,
+}
+
+/// How each operation's cost grows with the catalogue, measured on two live
+/// daemons at once: `big` holding the full catalogue and `small` holding
+/// few, called alternately. Measured one after the other, sub-millisecond
+/// rows moved by up to 2x between phases of a run on this VM (its round
+/// trip alone costs 0.03 ms while the cores are busy and 0.1 ms once they
+/// idle), more than any growth being looked for.
+fn side_by_side(pair: [&mut Berth; 2], ids: [&[String]; 2], bare: &mut BareRunc) -> (Vec<Paired>, Duration) {
+    const POLITE: &str = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
+    let mut daemons = pair;
+    let mut out = Vec::new();
+    let mut pairs = |op, reps: usize, per_container, f: &mut dyn FnMut(&mut Berth, usize, usize) -> Duration| {
+        let mut samples = [Vec::new(), Vec::new()];
+        for i in 0..reps {
+            for k in [i % 2, 1 - i % 2] {
+                samples[k].push(f(&mut *daemons[k], k, i));
+            }
+        }
+        let [big, small] = samples.map(median);
+        out.push(Paired { op, big, small, per_container });
     };
-    median((0..reps).map(|i| timed(|| run(i))).collect())
+    let pick = |k: usize, i: usize| ids[k][(i * 7919) % ids[k].len()].clone();
+    pairs(FLOOR, 200, false, &mut |e, _, _| timed(|| e.nothing()));
+    pairs("inspect", 200, false, &mut |e, k, i| {
+        let id = pick(k, i);
+        timed(|| e.inspect(&id))
+    });
+    pairs("lookup by ID prefix", 200, false, &mut |e, k, i| {
+        let id = pick(k, i + 1);
+        timed(|| assert_eq!(e.lookup_prefix(&id[..12]), id))
+    });
+    let mut created: [Vec<String>; 2] = Default::default();
+    pairs("create", 50, false, &mut |e, k, _| timed(|| created[k].push(e.create(false))));
+    pairs("rename", 50, false, &mut |e, k, i| timed(|| e.rename(&created[k][i], &format!("side-{k}-{i}"))));
+    for (op, filter) in [("list all", None), ("list, label filter (1%)", Some("label=sel=yes"))] {
+        pairs(op, 5, true, &mut |e, _, _| {
+            let mut listed = 0;
+            let took = timed(|| listed = e.list(filter));
+            took / listed.max(1) as u32
+        });
+    }
+    pairs("remove", 50, false, &mut |e, k, i| timed(|| e.remove(&created[k][i])));
+    let mut floor = Vec::new();
+    pairs("run /bin/true to exit, auto-removed", 20, false, &mut |e, k, _| {
+        if k == 0 {
+            floor.push(timed(|| bare.run()));
+        }
+        timed(|| e.run_to_exit())
+    });
+    let mut stops: [Vec<Duration>; 2] = Default::default();
+    pairs("start", 10, false, &mut |e, k, _| {
+        let id = e.create_polite(POLITE);
+        let took = timed(|| e.start(&id));
+        stops[k].push(timed(|| e.stop(&id)));
+        e.remove(&id);
+        took
+    });
+    let [big, small] = stops.map(median);
+    out.push(Paired { op: "stop (exits on SIGTERM)", big, small, per_container: false });
+    (out, median(floor))
 }
 
 fn write_rootfs() {
@@ -246,11 +324,11 @@ fn main() {
     let _ = std::fs::remove_dir_all(STATE);
     std::fs::create_dir_all(STATE).unwrap();
     write_rootfs();
-    let root = PathBuf::from(STATE).join("root");
+    let dir = PathBuf::from(STATE).join("berth");
     let mut rows: Vec<Row> = Vec::new();
 
-    let bus = Bus::start();
-    let (mut berth, cold_empty) = Berth::start(&root, &bus);
+    let bus = Bus::start(&Path::new(STATE).join("bus"));
+    let (mut berth, cold_empty) = Berth::start(&dir, &bus);
     // Idle: what the daemon holds once started and settled.
     std::thread::sleep(Duration::from_millis(500));
     let idle_rss = berth.rss_kib();
@@ -260,7 +338,7 @@ fn main() {
         eprintln!("podman or its {} image is missing: run scripts/bench.sh; berth only", podman::IMAGE);
     }
 
-    let bare = bare_runc(20);
+    let mut bare = BareRunc::new();
     let mut berth_ids = Vec::new();
     let mut rss = Vec::new();
     for &n in &sizes {
@@ -279,22 +357,27 @@ fn main() {
         }
         let of = |v: &[Measured], op| v.iter().find(|m| m.op == op).map(|m| m.median);
         for m in &b {
-            rows.push(Row {
-                op: m.op,
-                n,
-                berth: Some(m.median),
-                cli: of(&cli, m.op),
-                rest: of(&rest, m.op),
-                entries: m.entries,
-            });
+            rows.push(Row { op: m.op, n, berth: Some(m.median), cli: of(&cli, m.op), rest: of(&rest, m.op) });
         }
     }
     // Cold start on the full catalogue: spawn to the first answer.
     let big = *sizes.iter().max().unwrap_or(&10);
     let next = berth.next;
     drop(berth);
-    let (mut berth, cold_full) = Berth::start(&root, &bus);
+    let (mut berth, cold_full) = Berth::start(&dir, &bus);
     berth.next = next;
+
+    // Growth, side by side: a second daemon (on a bus of its own) holding as
+    // many containers as the smallest catalogue, called alternately with
+    // the full one.
+    let smallest = sizes[0];
+    let small_bus = Bus::start(&Path::new(STATE).join("small-bus"));
+    let (mut small, _) = Berth::start(&Path::new(STATE).join("small"), &small_bus);
+    let small_ids: Vec<String> = (0..smallest).map(|i| small.create(i % 100 == 0)).collect();
+    settle();
+    eprintln!("growth from {smallest} to {big}, side by side");
+    let (paired, floor) = side_by_side([&mut berth, &mut small], [&berth_ids, &small_ids], &mut bare);
+    drop(small);
 
     // Prune of 1,000 containers that have never run.
     let prune_n = std::env::var("BERTH_BENCH_PRUNE").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
@@ -304,7 +387,7 @@ fn main() {
     let bd = timed(|| pruned = berth.prune());
     assert_eq!(pruned, prune_n);
     let (pc, pr) = podman.as_mut().map(|pm| pm.prune(prune_n)).unzip();
-    rows.push(Row { op: "prune", n: prune_n, berth: Some(bd), cli: pc, rest: pr, entries: None });
+    rows.push(Row { op: "prune", n: prune_n, berth: Some(bd), cli: pc, rest: pr });
     drop(berth);
     if let Some(pm) = podman.as_ref() {
         pm.cli.reset();
@@ -324,7 +407,7 @@ fn main() {
             ratio(b, r)
         ))
     };
-    line("bare `runc run` of /bin/true (the floor)", 0, Some(bare), None, None);
+    line("bare `runc run` of /bin/true (the floor)", 0, Some(floor), None, None);
     for r in &rows {
         line(r.op, r.n, r.berth, r.cli, r.rest);
     }
@@ -334,35 +417,25 @@ fn main() {
         line("cold start, socket-activated, to io.berth.Berth1 on the bus", n, Some(*dbus), None, None);
     }
 
-    let smallest = sizes[0];
     let mut growth = format!(
-        "\nberth growth from N = {smallest} to N = {big} (time at {big} / time at {smallest}; \
-         lists per container listed, since their answers grow with N):\n\n"
+        "\nberth growth from N = {smallest} to N = {big}, side by side: two daemons, one holding {big} \
+         containers and one {smallest}, called alternately (time at {big} / time at {smallest}; lists per \
+         container listed, since their answers grow with N):\n\n"
     );
-    let at = |op: &str, n| rows.iter().find(|r| r.op == op && r.n == n);
-    for r in rows.iter().filter(|r| r.n == smallest) {
-        let Some(b) = at(r.op, big) else { continue };
-        let (Some(small), Some(large)) = (r.berth, b.berth) else { continue };
-        let per = |d: Duration, entries: Option<usize>| d.as_secs_f64() / entries.unwrap_or(1).max(1) as f64;
-        let (s, l) = (per(small, r.entries), per(large, b.entries));
-        let floor = |n| at(FLOOR, n).and_then(|f| f.berth).map_or(0.0, |d| d.as_secs_f64());
-        let unit = match (r.entries, b.entries) {
-            (Some(a), Some(b)) => format!(" ({:.1} µs per container for {a}, {:.1} µs for {b})", s * 1e6, l * 1e6),
-            _ if ["inspect", "lookup by ID prefix"].contains(&r.op) => format!(
-                " (above the round trip measured beside it: {:.1} µs at {smallest}, {:.1} µs at {big})",
-                (s - floor(smallest)) * 1e6,
-                (l - floor(big)) * 1e6
-            ),
-            _ => String::new(),
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    for p in &paired {
+        let detail = if p.per_container {
+            format!(" ({:.1} µs per container at {smallest}, {:.1} µs at {big})", us(p.small), us(p.big))
+        } else {
+            format!(" ({:.3} ms at {smallest}, {:.3} ms at {big})", us(p.small) / 1e3, us(p.big) / 1e3)
         };
-        growth.push_str(&format!("- {}: {:.2}x{unit}\n", r.op, l / s));
+        growth.push_str(&format!("- {}: {:.2}x{detail}\n", p.op, p.big.as_secs_f64() / p.small.as_secs_f64()));
     }
-    let run_at = |n| at("run /bin/true to exit, auto-removed", n).and_then(|r| r.berth);
-    for n in &sizes {
-        if let Some(run) = run_at(*n) {
+    if let Some(run) = paired.iter().find(|p| p.op.starts_with("run /bin/true")) {
+        for (n, t) in [(smallest, run.small), (big, run.big)] {
             growth.push_str(&format!(
-                "\nrun to exit through berth at N = {n}: {:.2}x a bare `runc run` of the same rootfs",
-                run.as_secs_f64() / bare.as_secs_f64()
+                "\nrun to exit through berth at N = {n}: {:.2}x a bare `runc run` of the same rootfs, timed beside it",
+                t.as_secs_f64() / floor.as_secs_f64()
             ));
         }
     }
