@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 pub const STATE: &str = "/var/lib/berth-bench";
 
+/// What start and stop run: a shell that exits on SIGTERM.
+const POLITE: &str = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
+
 /// The row of calls that do no work.
 const FLOOR: &str = "a call that does no work (the round trip)";
 
@@ -89,7 +92,6 @@ fn ratio(base: Option<Duration>, other: Option<Duration>) -> String {
 
 /// Start, stop, and run to exit, with the catalogue as it stands.
 fn lifecycle(e: &mut dyn Engine, reps: usize) -> Vec<Measured> {
-    const POLITE: &str = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
     let run = median((0..reps).map(|_| timed(|| e.run_to_exit())).collect());
     let (mut starts, mut stops) = (Vec::new(), Vec::new());
     for _ in 0..reps {
@@ -192,8 +194,8 @@ impl BareRunc {
     }
 }
 
-/// One operation timed on two daemons, alternating sample by sample (and
-/// which goes first), and a bare `runc run` beside run to exit.
+/// One operation's medians on two daemons called alternately, sample by
+/// sample (and which goes first alternates too).
 struct Paired {
     op: &'static str,
     big: Duration,
@@ -208,9 +210,9 @@ struct Paired {
 /// rows moved by up to 2x between phases of a run on this VM (its round
 /// trip alone costs 0.03 ms while the cores are busy and 0.1 ms once they
 /// idle), more than any growth being looked for.
-fn side_by_side(pair: [&mut Berth; 2], ids: [&[String]; 2], bare: &mut BareRunc) -> (Vec<Paired>, Duration) {
-    const POLITE: &str = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
-    let mut daemons = pair;
+/// Returns the operations and the bare `runc run` timed beside each run to
+/// exit.
+fn side_by_side(mut daemons: [&mut Berth; 2], ids: [&[String]; 2], bare: &mut BareRunc) -> (Vec<Paired>, Duration) {
     let mut out = Vec::new();
     let mut pairs = |op, reps: usize, per_container, f: &mut dyn FnMut(&mut Berth, usize, usize) -> Duration| {
         let mut samples = [Vec::new(), Vec::new()];
