@@ -93,13 +93,7 @@ fn ratio(base: Option<Duration>, other: Option<Duration>) -> String {
 /// Start, stop, and run to exit, with the catalogue as it stands.
 fn lifecycle(e: &mut dyn Engine, reps: usize) -> Vec<Measured> {
     let run = median((0..reps).map(|_| timed(|| e.run_to_exit())).collect());
-    let (mut starts, mut stops) = (Vec::new(), Vec::new());
-    for _ in 0..reps {
-        let id = e.create_polite(POLITE);
-        starts.push(timed(|| e.start(&id)));
-        stops.push(timed(|| e.stop(&id)));
-        e.remove(&id);
-    }
+    let (starts, stops) = (0..reps).map(|_| start_and_stop(e)).unzip();
     vec![
         Measured { op: "run /bin/true to exit, auto-removed", median: run },
         Measured { op: "start", median: median(starts) },
@@ -107,8 +101,19 @@ fn lifecycle(e: &mut dyn Engine, reps: usize) -> Vec<Measured> {
     ]
 }
 
-/// Grow the catalogue to `n` (1% labelled sel=yes) and time each operation.
-fn measure(e: &mut dyn Engine, ids: &mut Vec<String>, n: usize, reps: Reps) -> Vec<Measured> {
+/// Create a container that exits on SIGTERM, time its start and its stop,
+/// remove it.
+fn start_and_stop(e: &mut dyn Engine) -> (Duration, Duration) {
+    let id = e.create_polite(POLITE);
+    let start = timed(|| e.start(&id));
+    let stop = timed(|| e.stop(&id));
+    e.remove(&id);
+    (start, stop)
+}
+
+/// Grow the catalogue to `n` containers, 1% of them labelled sel=yes, and
+/// let the machine settle.
+fn grow(e: &mut dyn Engine, ids: &mut Vec<String>, n: usize) {
     if ids.len() < n {
         while ids.len() < n {
             let labelled = ids.len().is_multiple_of(100);
@@ -116,6 +121,11 @@ fn measure(e: &mut dyn Engine, ids: &mut Vec<String>, n: usize, reps: Reps) -> V
         }
         settle();
     }
+}
+
+/// Grow the catalogue to `n` and time each operation.
+fn measure(e: &mut dyn Engine, ids: &mut Vec<String>, n: usize, reps: Reps) -> Vec<Measured> {
+    grow(e, ids, n);
     let mut out = Vec::new();
     let mut put = |op, samples: Vec<Duration>| out.push(Measured { op, median: median(samples) });
     let mut created = Vec::new();
@@ -254,11 +264,9 @@ fn side_by_side(mut daemons: [&mut Berth; 2], ids: [&[String]; 2], bare: &mut Ba
     });
     let mut stops: [Vec<Duration>; 2] = Default::default();
     pairs("start", 10, false, &mut |e, k, _| {
-        let id = e.create_polite(POLITE);
-        let took = timed(|| e.start(&id));
-        stops[k].push(timed(|| e.stop(&id)));
-        e.remove(&id);
-        took
+        let (start, stop) = start_and_stop(e);
+        stops[k].push(stop);
+        start
     });
     let [big, small] = stops.map(median);
     out.push(Paired { op: "stop (exits on SIGTERM)", big, small, per_container: false });
@@ -375,8 +383,8 @@ fn main() {
     let smallest = sizes[0];
     let small_bus = Bus::start(&Path::new(STATE).join("small-bus"));
     let (mut small, _) = Berth::start(&Path::new(STATE).join("small"), &small_bus);
-    let small_ids: Vec<String> = (0..smallest).map(|i| small.create(i % 100 == 0)).collect();
-    settle();
+    let mut small_ids = Vec::new();
+    grow(&mut small, &mut small_ids, smallest);
     eprintln!("growth from {smallest} to {big}, side by side");
     let (paired, floor) = side_by_side([&mut berth, &mut small], [&berth_ids, &small_ids], &mut bare);
     drop(small);
