@@ -1,7 +1,8 @@
 //! Side-by-side benchmark: berthd through its public varlink socket
 //! (socket-activated, with its D-Bus API served, as berth.service runs it),
 //! and Podman 4.3 with runc on the same work in the same run, both through its
-//! CLI and through its REST service. Prints one table and appends it, with the
+//! CLI and through its REST service, called alternately, sample by sample, so
+//! that all meet the same machine. Prints one table and appends it, with the
 //! machine and versions, to bench/RESULTS.md. Podman is skipped (and said so)
 //! when it is not installed; scripts/bench.sh sets it up. Podman is not taken
 //! to 10,000 containers: its create alone would take most of an hour there
@@ -48,6 +49,8 @@ pub trait Engine {
 struct Measured {
     op: &'static str,
     median: Duration,
+    /// How many containers the answer held (lists).
+    entries: Option<usize>,
 }
 
 /// One line of the table: berth, Podman's CLI, Podman's REST service.
@@ -79,6 +82,14 @@ fn timed(f: impl FnOnce()) -> Duration {
     start.elapsed()
 }
 
+/// `timed`, for a call that writes: the machine's dirty data written back
+/// first, so that an engine's fsync does not also carry what another
+/// engine, called just before, left to write (they share the file system).
+fn timed_write(f: impl FnOnce()) -> Duration {
+    nix::unistd::sync();
+    timed(f)
+}
+
 fn ms(d: Option<Duration>) -> String {
     d.map_or("-".into(), |d| format!("{:.3}", d.as_secs_f64() * 1000.0))
 }
@@ -90,22 +101,11 @@ fn ratio(base: Option<Duration>, other: Option<Duration>) -> String {
     }
 }
 
-/// Start, stop, and run to exit, with the catalogue as it stands.
-fn lifecycle(e: &mut dyn Engine, reps: usize) -> Vec<Measured> {
-    let run = median((0..reps).map(|_| timed(|| e.run_to_exit())).collect());
-    let (starts, stops) = (0..reps).map(|_| start_and_stop(e)).unzip();
-    vec![
-        Measured { op: "run /bin/true to exit, auto-removed", median: run },
-        Measured { op: "start", median: median(starts) },
-        Measured { op: "stop (exits on SIGTERM)", median: median(stops) },
-    ]
-}
-
 /// Create a container that exits on SIGTERM, time its start and its stop,
 /// remove it.
 fn start_and_stop(e: &mut dyn Engine) -> (Duration, Duration) {
     let id = e.create_polite(POLITE);
-    let start = timed(|| e.start(&id));
+    let start = timed_write(|| e.start(&id));
     let stop = timed(|| e.stop(&id));
     e.remove(&id);
     (start, stop)
@@ -123,42 +123,120 @@ fn grow(e: &mut dyn Engine, ids: &mut Vec<String>, n: usize) {
     }
 }
 
-/// Grow the catalogue to `n` and time each operation.
-fn measure(e: &mut dyn Engine, ids: &mut Vec<String>, n: usize, reps: Reps) -> Vec<Measured> {
-    grow(e, ids, n);
-    let mut out = Vec::new();
-    let mut put = |op, samples: Vec<Duration>| out.push(Measured { op, median: median(samples) });
-    let mut created = Vec::new();
-    put("create", (0..reps.writes).map(|_| timed(|| created.push(e.create(false)))).collect());
-    // Spread over the whole catalogue, as a client asking about any container.
-    let pick = |i: usize| ids[(i * 7919) % ids.len()].clone();
-    // Each inspect right after a call that does no work, so both meet the
-    // same conditions: on this VM a sub-0.1 ms round trip costs 0.03 ms while
-    // its cores are busy and 0.1 ms once they idle (a vCPU woken through the
-    // host), whatever N is.
-    let (mut floor, mut inspects) = (Vec::new(), Vec::new());
-    for id in (0..reps.reads).map(&pick) {
-        floor.push(timed(|| e.nothing()));
-        inspects.push(timed(|| e.inspect(&id)));
+/// One engine in a measurement: the catalogue it picks from and how many
+/// samples it gives of each kind of operation.
+struct Lane<'a> {
+    engine: &'a mut dyn Engine,
+    ids: &'a [String],
+    reps: Reps,
+}
+
+/// Time `f` on every lane in turn, sample by sample, with the order
+/// rotating and a lane with fewer samples spread evenly over the others':
+/// all lanes meet the same machine. Measured one after the other instead,
+/// sub-millisecond rows moved by up to 2x between phases of one run on this
+/// VM (its round trip alone costs 0.03 ms while the cores are busy and 0.1
+/// ms once they idle). `f` gets the lane, its index and its sample number;
+/// returns the medians, lane by lane.
+fn alternate(
+    lanes: &mut [Lane],
+    reps: impl Fn(&Reps) -> usize,
+    mut f: impl FnMut(&mut Lane, usize, usize) -> Duration,
+) -> Vec<Duration> {
+    let most = lanes.iter().map(|l| reps(&l.reps)).max().unwrap_or(0);
+    let mut samples: Vec<Vec<Duration>> = lanes.iter().map(|_| Vec::new()).collect();
+    for step in 0..most {
+        for turn in 0..lanes.len() {
+            let k = (step + turn) % lanes.len();
+            let r = reps(&lanes[k].reps);
+            if (step + 1) * r / most > step * r / most {
+                let i = samples[k].len();
+                samples[k].push(f(&mut lanes[k], k, i));
+            }
+        }
     }
-    put(FLOOR, floor);
-    put("inspect", inspects);
-    let samples =
-        (0..reps.reads).map(|i| pick(i + 1)).map(|id| timed(|| assert_eq!(e.lookup_prefix(&id[..12]), id))).collect();
-    put("lookup by ID prefix", samples);
-    let samples =
-        created.iter().enumerate().map(|(i, id)| timed(|| e.rename(id, &format!("renamed-{n}-{i}")))).collect();
-    put("rename", samples);
-    let mut listed = 0;
-    put("list all", (0..reps.lists).map(|_| timed(|| listed = e.list(None))).collect());
-    assert!(listed > n);
-    let mut listed = 0;
-    let label = Some("label=sel=yes");
-    put("list, label filter (1%)", (0..reps.lists).map(|_| timed(|| listed = e.list(label))).collect());
-    assert!(listed >= n / 100);
-    put("remove", created.iter().map(|id| timed(|| e.remove(id))).collect());
-    out.extend(lifecycle(e, reps.lifecycle));
-    out
+    samples.into_iter().map(median).collect()
+}
+
+/// Time every operation on every lane, alternately (see `alternate`); with
+/// `bare`, a bare `runc run` is timed beside each run to exit of the first
+/// lane, and its median returned. The catalogues are as grown; what this
+/// creates it removes.
+fn measure(lanes: &mut [Lane], n: usize, mut bare: Option<&mut BareRunc>) -> (Vec<Vec<Measured>>, Option<Duration>) {
+    let mut out: Vec<Vec<Measured>> = lanes.iter().map(|_| Vec::new()).collect();
+    let mut put = |op, medians: Vec<Duration>, entries: &[usize]| {
+        for (k, median) in medians.into_iter().enumerate() {
+            out[k].push(Measured { op, median, entries: entries.get(k).copied() });
+        }
+    };
+    let mut created: Vec<Vec<String>> = lanes.iter().map(|_| Vec::new()).collect();
+    put(
+        "create",
+        alternate(lanes, |r| r.writes, |l, k, _| timed_write(|| created[k].push(l.engine.create(false)))),
+        &[],
+    );
+    // Spread over the whole catalogue, as a client asking about any container.
+    let pick = |l: &Lane, i: usize| l.ids[(i * 7919) % l.ids.len()].clone();
+    put(FLOOR, alternate(lanes, |r| r.reads, |l, _, _| timed(|| l.engine.nothing())), &[]);
+    let inspects = alternate(
+        lanes,
+        |r| r.reads,
+        |l, _, i| {
+            let id = pick(l, i);
+            timed(|| l.engine.inspect(&id))
+        },
+    );
+    put("inspect", inspects, &[]);
+    let lookups = alternate(
+        lanes,
+        |r| r.reads,
+        |l, _, i| {
+            let id = pick(l, i + 1);
+            timed(|| assert_eq!(l.engine.lookup_prefix(&id[..12]), id))
+        },
+    );
+    put("lookup by ID prefix", lookups, &[]);
+    let renames = alternate(
+        lanes,
+        |r| r.writes,
+        |l, k, i| timed_write(|| l.engine.rename(&created[k][i], &format!("renamed-{n}-{k}-{i}"))),
+    );
+    put("rename", renames, &[]);
+    for (op, filter) in [("list all", None), ("list, label filter (1%)", Some("label=sel=yes"))] {
+        let mut listed = vec![0; lanes.len()];
+        let lists = alternate(lanes, |r| r.lists, |l, k, _| timed(|| listed[k] = l.engine.list(filter)));
+        for (l, &count) in lanes.iter().zip(&listed) {
+            let labelled = l.ids.len().div_ceil(100);
+            assert!(count >= if filter.is_some() { labelled } else { l.ids.len() }, "{op} listed {count}");
+        }
+        put(op, lists, &listed);
+    }
+    put("remove", alternate(lanes, |r| r.writes, |l, k, i| timed_write(|| l.engine.remove(&created[k][i]))), &[]);
+    let mut floor = Vec::new();
+    let runs = alternate(
+        lanes,
+        |r| r.lifecycle,
+        |l, k, _| {
+            if let Some(bare) = bare.as_deref_mut().filter(|_| k == 0) {
+                floor.push(timed_write(|| bare.run()));
+            }
+            timed_write(|| l.engine.run_to_exit())
+        },
+    );
+    put("run /bin/true to exit, auto-removed", runs, &[]);
+    let mut stops: Vec<Vec<Duration>> = lanes.iter().map(|_| Vec::new()).collect();
+    let starts = alternate(
+        lanes,
+        |r| r.lifecycle,
+        |l, k, _| {
+            let (start, stop) = start_and_stop(l.engine);
+            stops[k].push(stop);
+            start
+        },
+    );
+    put("start", starts, &[]);
+    put("stop (exits on SIGTERM)", stops.into_iter().map(median).collect(), &[]);
+    (out, (!floor.is_empty()).then(|| median(floor)))
 }
 
 /// Let the machine write back what growing the catalogue left dirty (at
@@ -202,75 +280,6 @@ impl BareRunc {
             .unwrap();
         assert!(st.success());
     }
-}
-
-/// One operation's medians on two daemons called alternately, sample by
-/// sample (and which goes first alternates too).
-struct Paired {
-    op: &'static str,
-    big: Duration,
-    small: Duration,
-    /// Lists: times are per container listed.
-    per_container: bool,
-}
-
-/// How each operation's cost grows with the catalogue, measured on two live
-/// daemons at once: `big` holding the full catalogue and `small` holding
-/// few, called alternately. Measured one after the other, sub-millisecond
-/// rows moved by up to 2x between phases of a run on this VM (its round
-/// trip alone costs 0.03 ms while the cores are busy and 0.1 ms once they
-/// idle), more than any growth being looked for.
-/// Returns the operations and the bare `runc run` timed beside each run to
-/// exit.
-fn side_by_side(mut daemons: [&mut Berth; 2], ids: [&[String]; 2], bare: &mut BareRunc) -> (Vec<Paired>, Duration) {
-    let mut out = Vec::new();
-    let mut pairs = |op, reps: usize, per_container, f: &mut dyn FnMut(&mut Berth, usize, usize) -> Duration| {
-        let mut samples = [Vec::new(), Vec::new()];
-        for i in 0..reps {
-            for k in [i % 2, 1 - i % 2] {
-                samples[k].push(f(&mut *daemons[k], k, i));
-            }
-        }
-        let [big, small] = samples.map(median);
-        out.push(Paired { op, big, small, per_container });
-    };
-    let pick = |k: usize, i: usize| ids[k][(i * 7919) % ids[k].len()].clone();
-    pairs(FLOOR, 200, false, &mut |e, _, _| timed(|| e.nothing()));
-    pairs("inspect", 200, false, &mut |e, k, i| {
-        let id = pick(k, i);
-        timed(|| e.inspect(&id))
-    });
-    pairs("lookup by ID prefix", 200, false, &mut |e, k, i| {
-        let id = pick(k, i + 1);
-        timed(|| assert_eq!(e.lookup_prefix(&id[..12]), id))
-    });
-    let mut created: [Vec<String>; 2] = Default::default();
-    pairs("create", 50, false, &mut |e, k, _| timed(|| created[k].push(e.create(false))));
-    pairs("rename", 50, false, &mut |e, k, i| timed(|| e.rename(&created[k][i], &format!("side-{k}-{i}"))));
-    for (op, filter) in [("list all", None), ("list, label filter (1%)", Some("label=sel=yes"))] {
-        pairs(op, 5, true, &mut |e, _, _| {
-            let mut listed = 0;
-            let took = timed(|| listed = e.list(filter));
-            took / listed.max(1) as u32
-        });
-    }
-    pairs("remove", 50, false, &mut |e, k, i| timed(|| e.remove(&created[k][i])));
-    let mut floor = Vec::new();
-    pairs("run /bin/true to exit, auto-removed", 20, false, &mut |e, k, _| {
-        if k == 0 {
-            floor.push(timed(|| bare.run()));
-        }
-        timed(|| e.run_to_exit())
-    });
-    let mut stops: [Vec<Duration>; 2] = Default::default();
-    pairs("start", 10, false, &mut |e, k, _| {
-        let (start, stop) = start_and_stop(e);
-        stops[k].push(stop);
-        start
-    });
-    let [big, small] = stops.map(median);
-    out.push(Paired { op: "stop (exits on SIGTERM)", big, small, per_container: false });
-    (out, median(floor))
 }
 
 fn write_rootfs() {
@@ -351,24 +360,27 @@ fn main() {
     let mut bare = BareRunc::new();
     let mut berth_ids = Vec::new();
     let mut rss = Vec::new();
+    let mut floors = Vec::new();
     for &n in &sizes {
         let big = n >= 10000;
         let reps =
             Reps { reads: 200, writes: 50, lists: if big { 5 } else { 20 }, lifecycle: if big { 10 } else { 20 } };
-        eprintln!("berth at {n}");
-        let b = measure(&mut berth, &mut berth_ids, n, reps);
+        eprintln!("at {n}");
+        grow(&mut berth, &mut berth_ids, n);
+        let mut lanes = vec![Lane { engine: &mut berth, ids: &berth_ids, reps }];
+        if let Some(Podman { cli, rest, ids }) = podman.as_mut().filter(|_| n <= podman_max) {
+            // Grown through the service: faster, and not timed.
+            grow(rest, ids, n);
+            lanes.push(Lane { engine: cli, ids, reps: Reps { reads: 10, writes: 10, lists: 5, lifecycle: 10 } });
+            lanes.push(Lane { engine: rest, ids, reps: Reps { reads: 20, writes: 20, lists: 5, lifecycle: 10 } });
+        }
+        let (measured, floor) = measure(&mut lanes, n, Some(&mut bare));
+        floors.push((n, floor.unwrap()));
+        let of = |k: usize, op| measured.get(k)?.iter().find(|m| m.op == op).map(|m| m.median);
+        for m in &measured[0] {
+            rows.push(Row { op: m.op, n, berth: Some(m.median), cli: of(1, m.op), rest: of(2, m.op) });
+        }
         rss.push((n, berth.rss_kib()));
-        let (mut cli, mut rest) = (Vec::new(), Vec::new());
-        if let Some(pm) = podman.as_mut().filter(|_| n <= podman_max) {
-            eprintln!("podman CLI at {n}");
-            cli = measure(&mut pm.cli, &mut pm.ids, n, Reps { reads: 10, writes: 10, lists: 5, lifecycle: 10 });
-            eprintln!("podman REST at {n}");
-            rest = measure(&mut pm.rest, &mut pm.ids, n, Reps { reads: 20, writes: 20, lists: 5, lifecycle: 10 });
-        }
-        let of = |v: &[Measured], op| v.iter().find(|m| m.op == op).map(|m| m.median);
-        for m in &b {
-            rows.push(Row { op: m.op, n, berth: Some(m.median), cli: of(&cli, m.op), rest: of(&rest, m.op) });
-        }
     }
     // Cold start on the full catalogue: spawn to the first answer.
     let big = *sizes.iter().max().unwrap_or(&10);
@@ -386,7 +398,10 @@ fn main() {
     let mut small_ids = Vec::new();
     grow(&mut small, &mut small_ids, smallest);
     eprintln!("growth from {smallest} to {big}, side by side");
-    let (paired, floor) = side_by_side([&mut berth, &mut small], [&berth_ids, &small_ids], &mut bare);
+    let reps = Reps { reads: 200, writes: 50, lists: 5, lifecycle: 20 };
+    let mut lanes =
+        [Lane { engine: &mut berth, ids: &berth_ids, reps }, Lane { engine: &mut small, ids: &small_ids, reps }];
+    let (paired, _) = measure(&mut lanes, big, None);
     drop(small);
 
     // Prune of 1,000 containers that have never run.
@@ -417,7 +432,9 @@ fn main() {
             ratio(b, r)
         ))
     };
-    line("bare `runc run` of /bin/true (the floor)", 0, Some(floor), None, None);
+    for &(n, floor) in &floors {
+        line("bare `runc run` of /bin/true, timed beside berth's run to exit (the floor)", n, Some(floor), None, None);
+    }
     for r in &rows {
         line(r.op, r.n, r.berth, r.cli, r.rest);
     }
@@ -433,19 +450,22 @@ fn main() {
          container listed, since their answers grow with N):\n\n"
     );
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    for p in &paired {
-        let detail = if p.per_container {
-            format!(" ({:.1} µs per container at {smallest}, {:.1} µs at {big})", us(p.small), us(p.big))
+    for (big_m, small_m) in paired[0].iter().zip(&paired[1]) {
+        let per = |m: &Measured| m.median / m.entries.unwrap_or(1).max(1) as u32;
+        let (l, s) = (per(big_m), per(small_m));
+        let detail = if big_m.entries.is_some() {
+            format!(" ({:.1} µs per container at {smallest}, {:.1} µs at {big})", us(s), us(l))
         } else {
-            format!(" ({:.3} ms at {smallest}, {:.3} ms at {big})", us(p.small) / 1e3, us(p.big) / 1e3)
+            format!(" ({:.3} ms at {smallest}, {:.3} ms at {big})", us(s) / 1e3, us(l) / 1e3)
         };
-        growth.push_str(&format!("- {}: {:.2}x{detail}\n", p.op, p.big.as_secs_f64() / p.small.as_secs_f64()));
+        growth.push_str(&format!("- {}: {:.2}x{detail}\n", big_m.op, l.as_secs_f64() / s.as_secs_f64()));
     }
-    if let Some(run) = paired.iter().find(|p| p.op.starts_with("run /bin/true")) {
-        for (n, t) in [(smallest, run.small), (big, run.big)] {
+    let run = |n| rows.iter().find(|r| r.n == n && r.op.starts_with("run /bin/true")).and_then(|r| r.berth);
+    for &(n, floor) in &floors {
+        if let Some(run) = run(n) {
             growth.push_str(&format!(
                 "\nrun to exit through berth at N = {n}: {:.2}x a bare `runc run` of the same rootfs, timed beside it",
-                t.as_secs_f64() / floor.as_secs_f64()
+                run.as_secs_f64() / floor.as_secs_f64()
             ));
         }
     }
