@@ -9,12 +9,14 @@
 //! (see the figures in BENCH.md).
 
 mod berth;
+mod floors;
 mod podman;
 
 use berth::{Berth, Bus, ColdStart};
+use floors::{FloorTimes, Floors};
 use podman::{Cli, Rest};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub const STATE: &str = "/var/lib/berth-bench";
@@ -24,6 +26,10 @@ const POLITE: &str = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
 
 /// The row of calls that do no work.
 const FLOOR: &str = "a call that does no work (the round trip)";
+/// The rows of the floors (see floors.rs).
+const BARE_RUNC: &str = "bare `runc run` of /bin/true, timed beside berth's run to exit (the floor)";
+const BARE_COMMIT: &str =
+    "bare durable write, a page in place and an fsync, timed beside berth's rename (the floor of a change)";
 
 /// The same work on any engine.
 pub trait Engine {
@@ -161,10 +167,11 @@ fn alternate(
 }
 
 /// Time every operation on every lane, alternately (see `alternate`); with
-/// `bare`, a bare `runc run` is timed beside each run to exit of the first
-/// lane, and its median returned. The catalogues are as grown; what this
-/// creates it removes.
-fn measure(lanes: &mut [Lane], n: usize, mut bare: Option<&mut BareRunc>) -> (Vec<Vec<Measured>>, Option<Duration>) {
+/// `floors`, a bare durable write is timed beside each rename of the first
+/// lane and a bare `runc run` beside each of its runs to exit, and their
+/// medians returned. The catalogues are as grown; what this creates it
+/// removes.
+fn measure(lanes: &mut [Lane], n: usize, mut floors: Option<&mut Floors>) -> (Vec<Vec<Measured>>, Option<FloorTimes>) {
     let mut out: Vec<Vec<Measured>> = lanes.iter().map(|_| Vec::new()).collect();
     let mut put = |op, medians: Vec<Duration>, entries: &[usize]| {
         for (k, median) in medians.into_iter().enumerate() {
@@ -198,10 +205,16 @@ fn measure(lanes: &mut [Lane], n: usize, mut bare: Option<&mut BareRunc>) -> (Ve
         },
     );
     put("lookup by ID prefix", lookups, &[]);
+    let mut commits = Vec::new();
     let renames = alternate(
         lanes,
         |r| r.writes,
-        |l, k, i| timed_write(|| l.engine.rename(&created[k][i], &format!("renamed-{n}-{k}-{i}"))),
+        |l, k, i| {
+            if let Some(floors) = floors.as_deref_mut().filter(|_| k == 0) {
+                commits.push(timed_write(|| floors.commit.write()));
+            }
+            timed_write(|| l.engine.rename(&created[k][i], &format!("renamed-{n}-{k}-{i}")))
+        },
     );
     put("rename", renames, &[]);
     for (op, filter) in [("list all", None), ("list, label filter (1%)", Some("label=sel=yes"))] {
@@ -214,13 +227,13 @@ fn measure(lanes: &mut [Lane], n: usize, mut bare: Option<&mut BareRunc>) -> (Ve
         put(op, lists, &listed);
     }
     put("remove", alternate(lanes, |r| r.writes, |l, k, i| timed_write(|| l.engine.remove(&created[k][i]))), &[]);
-    let mut floor = Vec::new();
+    let mut bare_runs = Vec::new();
     let runs = alternate(
         lanes,
         |r| r.lifecycle,
         |l, k, _| {
-            if let Some(bare) = bare.as_deref_mut().filter(|_| k == 0) {
-                floor.push(timed_write(|| bare.run()));
+            if let Some(floors) = floors.as_deref_mut().filter(|_| k == 0) {
+                bare_runs.push(timed_write(|| floors.runc.run()));
             }
             timed_write(|| l.engine.run_to_exit())
         },
@@ -238,7 +251,8 @@ fn measure(lanes: &mut [Lane], n: usize, mut bare: Option<&mut BareRunc>) -> (Ve
     );
     put("start", starts, &[]);
     put("stop (exits on SIGTERM)", stops.into_iter().map(median).collect(), &[]);
-    (out, (!floor.is_empty()).then(|| median(floor)))
+    let floors = floors.map(|_| FloorTimes { runc: median(bare_runs), commit: median(commits) });
+    (out, floors)
 }
 
 /// Let the machine write back what growing the catalogue left dirty (at
@@ -248,40 +262,6 @@ fn measure(lanes: &mut [Lane], n: usize, mut bare: Option<&mut BareRunc>) -> (Ve
 fn settle() {
     let _ = Command::new("sync").status();
     std::thread::sleep(Duration::from_secs(1));
-}
-
-/// `runc run` of /bin/true in a bundle made by `runc spec`, no engine at all.
-struct BareRunc {
-    bundle: PathBuf,
-    runs: usize,
-}
-
-impl BareRunc {
-    fn new() -> BareRunc {
-        let bundle = Path::new(STATE).join("bare");
-        std::fs::create_dir_all(&bundle).unwrap();
-        let _ = std::fs::remove_file(bundle.join("config.json"));
-        assert!(Command::new("runc").arg("spec").current_dir(&bundle).status().unwrap().success());
-        let mut spec: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
-        spec["process"]["terminal"] = false.into();
-        spec["process"]["args"] = serde_json::json!(["/bin/true"]);
-        spec["root"]["path"] = format!("{STATE}/rootfs").into();
-        std::fs::write(bundle.join("config.json"), spec.to_string()).unwrap();
-        BareRunc { bundle, runs: 0 }
-    }
-
-    fn run(&mut self) {
-        self.runs += 1;
-        let st = Command::new("runc")
-            .args(["--root", &format!("{STATE}/bare-state"), "run", "--bundle"])
-            .arg(&self.bundle)
-            .arg(format!("bare{}", self.runs))
-            .stdin(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(st.success());
-    }
 }
 
 fn write_rootfs() {
@@ -359,7 +339,7 @@ fn main() {
         eprintln!("podman or its {} image is missing: run scripts/bench.sh; berth only", podman::IMAGE);
     }
 
-    let mut bare = BareRunc::new();
+    let mut bare = Floors::new();
     let mut berth_ids = Vec::new();
     let mut rss = Vec::new();
     let mut floors = Vec::new();
@@ -453,14 +433,8 @@ fn main() {
         ))
     };
     for &(n, floor) in &floors {
-        line(
-            "bare `runc run` of /bin/true, timed beside berth's run to exit (the floor)",
-            n,
-            Some(floor),
-            None,
-            None,
-            None,
-        );
+        line(BARE_RUNC, n, Some(floor.runc), None, None, None);
+        line(BARE_COMMIT, n, Some(floor.commit), None, None, None);
     }
     for r in &rows {
         line(r.op, r.n, r.berth, r.cli, r.berth_beside_rest, r.rest);
@@ -487,12 +461,30 @@ fn main() {
         };
         growth.push_str(&format!("- {}: {:.2}x{detail}\n", big_m.op, l.as_secs_f64() / s.as_secs_f64()));
     }
-    let run = |n| rows.iter().find(|r| r.n == n && r.op.starts_with("run /bin/true")).and_then(|r| r.berth);
+    let row = |n, op: &str| rows.iter().find(|r| r.n == n && r.op.starts_with(op));
+    let secs = |d: Duration| d.as_secs_f64();
     for &(n, floor) in &floors {
-        if let Some(run) = run(n) {
+        if let Some(run) = row(n, "run /bin/true").and_then(|r| r.berth) {
             growth.push_str(&format!(
                 "\nrun to exit through berth at N = {n}: {:.2}x a bare `runc run` of the same rootfs, timed beside it",
-                run.as_secs_f64() / floor.as_secs_f64()
+                secs(run) / secs(floor.runc)
+            ));
+        }
+        // The fastest a durable rename can be: a round trip and a commit.
+        let (Some(rename), Some(round_trip)) = (row(n, "rename"), row(n, FLOOR)) else { continue };
+        let best = round_trip.berth.map(|rt| rt + floor.commit);
+        growth.push_str(&format!(
+            "\nrename through berth at N = {n}: {} ms, against {} ms for berth's round trip and a bare durable \
+             write timed beside it",
+            ms(rename.berth),
+            ms(best),
+        ));
+        if rename.rest.is_some() {
+            growth.push_str(&format!(
+                "; Podman's REST rename ({} ms) is {} that sum, the most that any engine answering a rename \
+                 only once it is on disk could be faster here",
+                ms(rename.rest),
+                ratio(best, rename.rest),
             ));
         }
     }
