@@ -19,7 +19,7 @@ pub use images::ImageRecord;
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
 /// The writing connection and the read connections; cheap to clone.
@@ -95,6 +95,8 @@ impl Db {
         let mut conn = connect(path)?;
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        let page_size: u32 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+        presize_wal(path, page_size.into())?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         schema::migrate(&mut conn)?;
@@ -148,9 +150,63 @@ impl Readers {
     }
 }
 
+/// Pages SQLite appends to the WAL before it checkpoints them and starts the
+/// WAL over from its beginning (its default `wal_autocheckpoint`).
+const WAL_PAGES: u64 = 1000;
+
+/// Give the WAL file, up front, the size it reaches before SQLite starts it
+/// over, so that a commit writes into blocks the file already has: its
+/// fsync then flushes data alone, where a growing file also commits the
+/// file system's journal for the new size (here 0.21-0.24 ms against
+/// 0.45-0.49 ms per commit). Zeros beyond what the WAL holds are never read
+/// as frames: SQLite stops at the first frame whose checksum fails, and
+/// ignores a WAL whose header is not one. Only one berthd opens the
+/// database (berthd.lock), so nothing writes the WAL meanwhile.
+fn presize_wal(db: &Path, page_size: u64) -> Result<()> {
+    use std::io::Write;
+    let mut path = db.as_os_str().to_owned();
+    path.push("-wal");
+    let path = PathBuf::from(path);
+    let grow = || -> std::io::Result<()> {
+        let mut wal = std::fs::OpenOptions::new().append(true).create(true).open(&path)?;
+        let (have, want) = (wal.metadata()?.len(), 32 + WAL_PAGES * (24 + page_size));
+        if have < want {
+            // Written, not fallocated: an unwritten extent is converted (a
+            // journal commit) on its first write too.
+            wal.write_all(&vec![0; (want - have) as usize])?;
+            wal.sync_all()?;
+        }
+        Ok(())
+    };
+    grow().map_err(|e| Error::storage(path.display(), e))
+}
+
+/// Keep the WAL file (and its size) when the last connection closes, which
+/// SQLite deletes by default; so a daemon started by its socket does not
+/// grow the file again after every idle exit. Each connection carries the
+/// flag, since whichever closes last decides.
+fn persist_wal(conn: &Connection) -> Result<()> {
+    let mut on: std::ffi::c_int = 1;
+    // SAFETY: the handle is open for the whole call, and this file control
+    // reads and writes one int through the pointer.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&raw mut on).cast(),
+        )
+    };
+    match rc {
+        rusqlite::ffi::SQLITE_OK => Ok(()),
+        rc => Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rc), None).into()),
+    }
+}
+
 /// A connection with the settings every one of ours has.
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
+    persist_wal(&conn)?;
     conn.set_prepared_statement_cache_capacity(64);
     // Plans fixed at prepare time. Without this, bundled SQLite (built with
     // STAT4) re-prepared most cached statements in every transaction: the
@@ -288,7 +344,7 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Db, READERS};
+    use super::{Db, READERS, WAL_PAGES};
     use crate::volume::VolumeConfig;
     use std::time::Duration;
 
@@ -391,5 +447,61 @@ mod tests {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         assert_eq!(opened(), (1 + READERS, 1 + READERS));
+    }
+
+    /// The WAL is allocated whole when the database opens and kept when it
+    /// closes; a change a crash left only in a shorter WAL (as an older
+    /// berthd wrote it) survives the zeros appended to it.
+    #[test]
+    fn wal_is_allocated_once_and_what_it_holds_survives() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("berth.db");
+        let wal = dir.path().join("berth.db-wal");
+        let full = 32 + WAL_PAGES * (24 + 4096);
+        let db = Db::open(&path).unwrap();
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), full);
+        now(db.write(|tx| tx.insert_volume(&volume("a")))).unwrap();
+        drop(db);
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), full, "the WAL was not kept");
+
+        // A process that dies right after its change: the change is only in
+        // the WAL, never checkpointed.
+        let crashed = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "db::tests::crash_after_a_change", "--ignored", "--nocapture"])
+            .env("BERTH_TEST_CRASH_DB", &path)
+            .output()
+            .unwrap();
+        assert!(!crashed.status.success(), "the child did not crash: {crashed:?}");
+        let held = std::fs::read(&wal).unwrap();
+        // Cut the WAL after its last frame, as a WAL that was never presized.
+        let frame = 24 + 4096;
+        let used = held.iter().rposition(|b| *b != 0).unwrap() as u64 + 1;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&wal)
+            .unwrap()
+            .set_len(32 + (used - 32).div_ceil(frame) * frame)
+            .unwrap();
+        assert!(std::fs::metadata(&wal).unwrap().len() < full);
+
+        let db = Db::open(&path).unwrap();
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), full);
+        let names: Vec<String> = now(db.read(|tx| tx.volumes())).unwrap().into_iter().map(|v| v.config.name).collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    /// The child of the test above: run only by it.
+    #[test]
+    #[ignore]
+    fn crash_after_a_change() {
+        let Some(path) = std::env::var_os("BERTH_TEST_CRASH_DB") else { return };
+        let db = Db::open(std::path::Path::new(&path)).unwrap();
+        now(db.write(|tx| tx.insert_volume(&volume("b")))).unwrap();
+        std::process::abort();
+    }
+
+    /// A database future, which never waits on anything but SQLite.
+    fn now<T>(f: impl std::future::Future<Output = T>) -> T {
+        futures_util::FutureExt::now_or_never(f).expect("a database call waited")
     }
 }
