@@ -134,7 +134,9 @@ impl Tx<'_> {
         let status =
             ContainerStatus { state: summary.state, exit_code: summary.exit_code, pid, started_at, finished_at };
         let config =
-            decode::<ContainerConfig>("configuration", &format!("container {id}"), config.as_deref().unwrap_or(""));
+            decode::<ContainerConfig>("configuration", &format!("container {id}"), config.as_deref().unwrap_or(""))
+                // The row holds the current name (see `rename_container`).
+                .map(|config| ContainerConfig { name: summary.name.clone(), ..config });
         Ok(Some(ContainerRecord { summary, config, status }))
     }
 
@@ -212,12 +214,11 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Rename in the row and in the stored configuration, together.
+    /// Rename: the name lives in the row alone (reads put it into the stored
+    /// configuration, which keeps the name given at create), so a rename
+    /// commits the row and the name index and nothing else.
     pub fn rename_container(&self, id: &str, new_name: &str) -> Result<()> {
         self.0.prepare_cached("UPDATE containers SET name = ?2 WHERE id = ?1")?.execute(params![id, new_name])?;
-        self.0
-            .prepare_cached("UPDATE container_configs SET config = json_set(config, '$.name', ?2) WHERE id = ?1")?
-            .execute(params![id, new_name])?;
         Ok(())
     }
 

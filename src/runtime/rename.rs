@@ -1,8 +1,8 @@
 //! Rename: libpod's `RenameContainer`. Libpod warns that "atomicity is a real
 //! problem here" because its names live in two stores; berth keeps the name in
-//! one row (and the stored configuration in the same row), so the check and
-//! the change are one transaction: a concurrent create of the same name either
-//! sees the new name taken or takes it first.
+//! one place, the container's row, so the check and the change are one
+//! transaction: a concurrent create of the same name either sees the new name
+//! taken or takes it first.
 //!
 //! Steps: validate the name; in one transaction resolve the container, refuse
 //! an infra container, refuse a name held by a container or pod, update.
@@ -20,18 +20,19 @@ impl Runtime {
             .db
             .write(|tx| {
                 let id = tx.resolve(Kind::Container, name_or_id)?;
-                let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(name_or_id.to_string()))?;
-                if record.summary.is_infra {
-                    return Err(Error::InfraContainer { id, pod: record.summary.pod_id.unwrap_or_default() });
+                let (name, pod, is_infra) =
+                    tx.container_identity(&id)?.ok_or_else(|| Error::NoSuchContainer(name_or_id.to_string()))?;
+                if is_infra {
+                    return Err(Error::InfraContainer { id, pod: pod.unwrap_or_default() });
                 }
-                if record.summary.name == new_name {
-                    return Ok((id, new_name.to_string()));
+                if name == new_name {
+                    return Ok((id, name));
                 }
                 if tx.name_in_use(new_name)? {
                     return Err(Error::NameInUse(new_name.to_string()));
                 }
                 tx.rename_container(&id, new_name)?;
-                Ok((id, record.summary.name))
+                Ok((id, name))
             })
             .await?;
         if old != new_name {
