@@ -266,9 +266,12 @@ impl Tx<'_> {
     /// name, then a unique ID prefix.
     pub fn lookup(&self, kind: Kind, name_or_id: &str) -> Result<Lookup> {
         let table = kind.table();
-        let exact = format!("SELECT id FROM {table} WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1");
-        if let Some(id) = self.opt_string(&exact, name_or_id)? {
-            return Ok(Lookup::Found(id));
+        // One probe of a unique index each (a single query with OR cost a
+        // sort of its matches, as much as both probes).
+        for column in ["id", "name"] {
+            if let Some(id) = self.opt_string(&format!("SELECT id FROM {table} WHERE {column} = ?1"), name_or_id)? {
+                return Ok(Lookup::Found(id));
+            }
         }
         if !crate::names::is_id_prefix(name_or_id) {
             return Ok(Lookup::Missing);
