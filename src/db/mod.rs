@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 /// The writing connection and the read connections; cheap to clone.
@@ -27,6 +28,8 @@ use std::sync::{Arc, Condvar, Mutex};
 pub struct Db {
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Readers>,
+    /// Changes committed since open: each one durable write.
+    commits: Arc<AtomicU64>,
 }
 
 /// A fixed set of read-only connections, all opened with the database and
@@ -102,7 +105,7 @@ impl Db {
         schema::migrate(&mut conn)?;
         let idle = (0..READERS).map(|_| open_reader(path)).collect::<Result<Vec<_>>>()?;
         let readers = Arc::new(Readers { idle: Mutex::new(idle), returned: Condvar::new() });
-        Ok(Db { writer: Arc::new(Mutex::new(conn)), readers })
+        Ok(Db { writer: Arc::new(Mutex::new(conn)), readers, commits: Arc::default() })
     }
 
     /// Run `f` in one IMMEDIATE transaction, committed when `f` succeeds.
@@ -114,8 +117,17 @@ impl Db {
         blocking(|| {
             // A panic inside never reaches the lock (see `transaction`).
             let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            transaction(&mut conn, TransactionBehavior::Immediate, true, f)
+            let result = transaction(&mut conn, TransactionBehavior::Immediate, true, f);
+            if result.is_ok() {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+            }
+            result
         })
+    }
+
+    /// How many changes have been committed since the database was opened.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Run `f` in one read transaction on this thread: a consistent snapshot

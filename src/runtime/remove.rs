@@ -8,13 +8,18 @@
 //!    stop signal then SIGKILL; a paused one is killed and thawed.
 //!    Then, checking again in the same transaction, record the intent by
 //!    setting the state `removing`.
-//! 2. Delete the container's directory. If that fails the record stays
-//!    `removing` and the error is returned; removing again (or the next start)
-//!    finishes the job.
+//! 2. Unmount its root, stop its units, delete the container's directory. If
+//!    that fails the record stays `removing` and the error is returned;
+//!    removing again (or the next start) finishes the job.
 //! 3. In one transaction: delete the record (its volume links, dependencies and
 //!    exec sessions go with it) and, when asked, its anonymous volumes that no
 //!    other container uses. Named volumes are never removed here.
 //! 4. Delete the removed volumes' directories and emit the events.
+//!
+//! A container that was never initialized nor mounted has nothing on the
+//! machine but its directory, and the start-up repair deletes a container
+//! directory without a record; so its record goes in step 1's transaction
+//! (one durable commit, not two) and its directory after.
 
 use super::Runtime;
 use crate::container::State;
@@ -52,15 +57,28 @@ impl Runtime {
             let config = config.ok_or_else(|| Error::Storage(format!("container {id} cannot be read; evict it")))?;
             self.stop_locked(&config, config.stop_timeout).await?;
         }
-        let name = self
+        // Checked under the container's lock: nothing can mount or start it
+        // meanwhile.
+        let only_a_directory = !self.has_overlay(id);
+        let (name, removed_volumes) = self
             .db
             .write(|tx| {
                 let record = check_removable(tx, id, opts)?;
-                tx.set_container_state(id, State::Removing)?;
-                Ok(record.summary.name)
+                if only_a_directory && record.status.state == State::Configured {
+                    Ok((record.summary.name, Some(delete_records(tx, id, opts.volumes)?)))
+                } else {
+                    tx.set_container_state(id, State::Removing)?;
+                    Ok((record.summary.name, None))
+                }
             })
             .await?;
-        self.finish_removal(id, &name, opts.volumes).await
+        let Some(removed_volumes) = removed_volumes else {
+            return self.finish_removal(id, &name, opts.volumes).await;
+        };
+        let size = self.rw_size(id);
+        let left = super::remove_tree(&self.container_dir(id))
+            .map_err(|e| format!("its directory (the next start deletes it): {e}"));
+        self.removed(id, &name, removed_volumes, left.err().into_iter().collect()).map(|()| size)
     }
 
     /// Steps 2 to 4, shared with evict and with the start-up repair of
@@ -72,21 +90,24 @@ impl Runtime {
         self.release_units_of(id).await;
         super::remove_tree(&dir)?;
         let removed_volumes = self.db.write(|tx| delete_records(tx, id, volumes)).await?;
+        self.removed(id, name, removed_volumes, Vec::new()).map(|()| size)
+    }
+
+    /// Step 4, once the record is gone: the removed volumes' directories and
+    /// the events; an error names what was left behind (`left`, and any
+    /// volume directory that could not be deleted).
+    fn removed(&self, id: &str, name: &str, volumes: Vec<String>, mut left: Vec<String>) -> Result<()> {
         self.events.emit(Event::new(EventType::Container, "remove", id, name));
-        let mut failures = Vec::new();
-        for v in removed_volumes {
+        for v in volumes {
             if let Err(e) = super::remove_tree(&self.volume_dir(&v)) {
-                failures.push(e.to_string());
+                left.push(format!("volume {v}: {e}"));
             }
             self.events.emit(Event::new(EventType::Volume, "remove", &v, &v));
         }
-        if failures.is_empty() {
-            Ok(size)
+        if left.is_empty() {
+            Ok(())
         } else {
-            Err(Error::Storage(format!(
-                "container {id} was removed, but not all of its volumes' files: {}",
-                failures.join("; ")
-            )))
+            Err(Error::Storage(format!("container {id} was removed, but not all of its files: {}", left.join("; "))))
         }
     }
 }

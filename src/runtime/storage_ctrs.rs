@@ -21,6 +21,12 @@ impl Runtime {
         self.config.run_root.join("overlay").join(id).join("merged")
     }
 
+    /// Whether the container's overlay has a directory under the run root:
+    /// it is, or was, mounted.
+    pub(super) fn has_overlay(&self, id: &str) -> bool {
+        self.overlay_target(id).parent().is_some_and(|p| p.exists())
+    }
+
     /// Bytes a container wrote: its overlay's upper directory.
     pub(super) fn rw_size(&self, id: &str) -> u64 {
         super::tree_size(&self.container_dir(id).join("upper"))
@@ -48,11 +54,11 @@ impl Runtime {
     /// Unmount a container's overlay, unless the Storage API holds it and
     /// this is not `force`d.
     pub(super) async fn unmount_rootfs(&self, id: &str, force: bool) -> Result<()> {
-        let target = self.overlay_target(id);
-        if !target.parent().is_some_and(|p| p.exists()) {
+        if !self.has_overlay(id) {
             // Never mounted (a host-directory root, or not initialized).
             return Ok(());
         }
+        let target = self.overlay_target(id);
         let held = self.db.read(|tx| tx.add_mount_count(id, 0)).await.unwrap_or(0);
         if held > 0 && !force {
             return Ok(());

@@ -349,6 +349,25 @@ async fn remove_refusals() {
     assert!(!e.config.root.join("containers").join(&base).exists());
 }
 
+/// A container never initialized nor mounted has only its directory, which
+/// the start-up repair deletes when it has no record: its removal is one
+/// commit (the record goes, then the directory). One that has run keeps the
+/// `removing` step: two commits.
+#[tokio::test]
+async fn removing_a_container_that_never_ran_is_one_commit() {
+    let e = env().await;
+    let never = e.create(e.named("never")).await;
+    let ran = e.create(e.named("ran")).await;
+    e.set_state(&ran, State::Exited).await;
+    for (id, commits) in [(&never, 1), (&ran, 2)] {
+        let before = e.rt.db.commits();
+        e.rt.remove_container(id, false, false).await.unwrap();
+        assert_eq!(e.rt.db.commits() - before, commits, "{id}");
+        assert!(!e.rt.container_exists(id).await.unwrap());
+        assert!(!e.config.root.join("containers").join(id).exists());
+    }
+}
+
 #[tokio::test]
 async fn remove_takes_anonymous_volumes_only_when_asked_and_never_named_ones() {
     let e = env().await;
