@@ -3,8 +3,9 @@
 
 use crate::container::filter::{split_filters, LabelFilter};
 use crate::error::{Error, Result};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::cell::Cell;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +15,21 @@ pub enum EventType {
     Volume,
     Image,
     System,
+}
+
+/// Write the event to the journal, or where tracing writes without one.
+fn log(event: &Event) {
+    if crate::systemd::journal::available() {
+        journal_entry(event);
+    } else {
+        tracing::info!(
+            berth_event = event.action.as_str(),
+            kind = event.kind.as_str(),
+            id = event.id.as_str(),
+            name = event.name.as_str(),
+            "event"
+        );
+    }
 }
 
 /// The event as a journal entry: `journalctl BERTH_EVENT=remove` finds it,
@@ -102,46 +118,99 @@ const HISTORY: usize = 4096;
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
-    // A std Mutex: held for a push or a copy, never across an await.
-    history: Arc<std::sync::Mutex<std::collections::VecDeque<Arc<Event>>>>,
+    // A std Mutex: held to publish or copy, never across an await.
+    published: Arc<Mutex<Published>>,
+}
+
+#[derive(Default)]
+struct Published {
+    history: VecDeque<Arc<Event>>,
+    /// Emitted on a thread that holds its events (see `EventBus::hold`),
+    /// not yet published; whoever publishes next publishes these first, so
+    /// subscribers see events in the order they were emitted.
+    held: Vec<Event>,
+}
+
+thread_local! {
+    /// Whether this thread's events wait for its `Hold` to end.
+    static HOLDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While alive, events emitted on this thread are published when it drops
+/// (or sooner: see `EventBus::hold`).
+pub struct Hold<'a>(&'a EventBus);
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        HOLDING.with(|h| h.set(false));
+        self.0.publish(None);
+    }
 }
 
 impl EventBus {
     pub fn new() -> Self {
-        EventBus { tx: broadcast::channel(4096).0, history: Default::default() }
+        EventBus { tx: broadcast::channel(4096).0, published: Default::default() }
+    }
+
+    /// Hold the events this thread emits until the returned guard drops: a
+    /// varlink call's answer goes out first, and the journal entry and the
+    /// waking of subscribers (the D-Bus objects among them), tens of
+    /// microseconds, are no longer part of what the caller waits for. Any
+    /// publishing meanwhile, from any thread, publishes them first; and a
+    /// holding thread that subscribes stops holding, so a call that waits
+    /// for events sees its own.
+    pub fn hold(&self) -> Hold<'_> {
+        HOLDING.with(|h| h.set(true));
+        Hold(self)
     }
 
     pub fn emit(&self, event: Event) {
-        if crate::systemd::journal::available() {
-            journal_entry(&event);
+        if HOLDING.with(Cell::get) {
+            self.lock().held.push(event);
         } else {
-            tracing::info!(
-                berth_event = event.action.as_str(),
-                kind = event.kind.as_str(),
-                id = event.id.as_str(),
-                name = event.name.as_str(),
-                "event"
-            );
+            self.publish(Some(event));
         }
-        let event = Arc::new(event);
-        let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
-        if history.len() == HISTORY {
-            history.pop_front();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Published> {
+        self.published.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Publish what is held, then `event`: log each, keep it, send it. All
+    /// under the lock, so that the journal, the history and subscribers see
+    /// one order, and `subscribe_since` sees each event once.
+    fn publish(&self, event: Option<Event>) {
+        let mut published = self.lock();
+        let held = std::mem::take(&mut published.held);
+        for event in held.into_iter().chain(event) {
+            log(&event);
+            let event = Arc::new(event);
+            if published.history.len() == HISTORY {
+                published.history.pop_front();
+            }
+            published.history.push_back(event.clone());
+            let _ = self.tx.send(event);
         }
-        history.push_back(event.clone());
-        // Sent under the lock, so that `subscribe_since` sees each event once.
-        let _ = self.tx.send(event);
+    }
+
+    /// Stop holding this thread's events, publishing what is held.
+    fn release(&self) {
+        if HOLDING.with(|h| h.replace(false)) {
+            self.publish(None);
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.release();
         self.tx.subscribe()
     }
 
     /// The kept events from `since_nanos` on, and a receiver for the ones
     /// after them: together, every event from that point, none twice.
     pub fn subscribe_since(&self, since_nanos: i64) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>) {
-        let history = self.history.lock().unwrap_or_else(|p| p.into_inner());
-        let past = history.iter().filter(|e| e.time_nanos >= since_nanos).cloned().collect();
+        self.release();
+        let published = self.lock();
+        let past = published.history.iter().filter(|e| e.time_nanos >= since_nanos).cloned().collect();
         (past, self.tx.subscribe())
     }
 
@@ -153,7 +222,7 @@ impl EventBus {
                 let (past, rx) = self.subscribe_since(since);
                 (past.into_iter().filter(|e| filters.matches(e)).collect(), rx)
             }
-            None => (Vec::new(), self.tx.subscribe()),
+            None => (Vec::new(), self.subscribe()),
         }
     }
 }
@@ -230,6 +299,42 @@ mod tests {
         assert!(rx.try_recv().is_err());
         let f = EventFilters::parse(&["since=10m".into()]).unwrap();
         assert!(f.since.unwrap() < cut);
+    }
+
+    /// Held events wait for their guard, unless another thread publishes
+    /// first (then they go first: one order for everyone), or the holding
+    /// thread subscribes.
+    #[test]
+    fn held_events_keep_their_order() {
+        let bus = EventBus::new();
+        let mut rx = bus.subscribe();
+        let ids = |rx: &mut broadcast::Receiver<Arc<Event>>| {
+            std::iter::from_fn(|| rx.try_recv().ok()).map(|e| e.id.clone()).collect::<Vec<_>>()
+        };
+        let emit = |id: &str| bus.emit(Event::new(EventType::Container, "create", id, id));
+        {
+            let _held = bus.hold();
+            emit("a");
+            emit("b");
+            assert!(ids(&mut rx).is_empty());
+        }
+        assert_eq!(ids(&mut rx), ["a", "b"]);
+        {
+            let _held = bus.hold();
+            emit("c");
+            std::thread::scope(|s| {
+                s.spawn(|| emit("d"));
+            });
+            assert_eq!(ids(&mut rx), ["c", "d"]);
+            emit("e");
+            let mut own = bus.subscribe();
+            assert_eq!(ids(&mut rx), ["e"]);
+            emit("f");
+            assert_eq!(ids(&mut own), ["f"]);
+        }
+        assert_eq!(ids(&mut rx), ["f"]);
+        let (past, _) = bus.subscribe_since(0);
+        assert_eq!(past.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["a", "b", "c", "d", "e", "f"]);
     }
 
     #[test]

@@ -350,7 +350,11 @@ impl Server {
                     match self.schema.check(iface, name, request.parameters.as_ref().unwrap_or(&Value::Null)) {
                         Verdict::InvalidParameter(p) => call.reply_invalid_parameter(p),
                         Verdict::Valid => match self.authorize(caller, &method) {
-                            Ok(()) => handler.call(&mut call),
+                            Ok(()) => {
+                                // Its events are published once it has answered.
+                                let _held = self.runtime.events().hold();
+                                handler.call(&mut call)
+                            }
                             Err(e) => call.reply_struct(error_reply(iface, &e)),
                         },
                         Verdict::UnknownMethod => handler.call(&mut call),
