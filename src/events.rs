@@ -132,8 +132,9 @@ struct Published {
 }
 
 thread_local! {
-    /// Whether this thread's events wait for its `Hold` to end.
-    static HOLDING: Cell<bool> = const { Cell::new(false) };
+    /// The bus (its address; 0 for none) whose events emitted on this
+    /// thread wait for its `Hold` to end.
+    static HOLDING: Cell<usize> = const { Cell::new(0) };
 }
 
 /// While alive, events emitted on this thread are published when it drops
@@ -142,7 +143,7 @@ pub struct Hold<'a>(&'a EventBus);
 
 impl Drop for Hold<'_> {
     fn drop(&mut self) {
-        HOLDING.with(|h| h.set(false));
+        HOLDING.with(|h| h.set(0));
         self.0.publish(None);
     }
 }
@@ -160,12 +161,17 @@ impl EventBus {
     /// holding thread that subscribes stops holding, so a call that waits
     /// for events sees its own.
     pub fn hold(&self) -> Hold<'_> {
-        HOLDING.with(|h| h.set(true));
+        HOLDING.with(|h| h.set(self.address()));
         Hold(self)
     }
 
+    /// What tells this bus from another in `HOLDING`.
+    fn address(&self) -> usize {
+        Arc::as_ptr(&self.published) as usize
+    }
+
     pub fn emit(&self, event: Event) {
-        if HOLDING.with(Cell::get) {
+        if HOLDING.with(Cell::get) == self.address() {
             self.lock().held.push(event);
         } else {
             self.publish(Some(event));
@@ -195,7 +201,8 @@ impl EventBus {
 
     /// Stop holding this thread's events, publishing what is held.
     fn release(&self) {
-        if HOLDING.with(|h| h.replace(false)) {
+        if HOLDING.with(Cell::get) == self.address() {
+            HOLDING.with(|h| h.set(0));
             self.publish(None);
         }
     }
@@ -333,6 +340,14 @@ mod tests {
             assert_eq!(ids(&mut own), ["f"]);
         }
         assert_eq!(ids(&mut rx), ["f"]);
+        // Another bus on a holding thread is not held.
+        let other = EventBus::new();
+        let mut other_rx = other.subscribe();
+        {
+            let _held = bus.hold();
+            other.emit(Event::new(EventType::Container, "create", "g", "g"));
+            assert_eq!(ids(&mut other_rx), ["g"]);
+        }
         let (past, _) = bus.subscribe_since(0);
         assert_eq!(past.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["a", "b", "c", "d", "e", "f"]);
     }
