@@ -210,9 +210,7 @@ fn measure(lanes: &mut [Lane], n: usize, mut floors: Option<&mut Floors>) -> (Ve
         lanes,
         |r| r.writes,
         |l, k, i| {
-            if let Some(floors) = floors.as_deref_mut().filter(|_| k == 0) {
-                commits.push(timed_write(|| floors.commit.write()));
-            }
+            beside(&mut floors, k, &mut commits, |f| f.commit.write());
             timed_write(|| l.engine.rename(&created[k][i], &format!("renamed-{n}-{k}-{i}")))
         },
     );
@@ -232,9 +230,7 @@ fn measure(lanes: &mut [Lane], n: usize, mut floors: Option<&mut Floors>) -> (Ve
         lanes,
         |r| r.lifecycle,
         |l, k, _| {
-            if let Some(floors) = floors.as_deref_mut().filter(|_| k == 0) {
-                bare_runs.push(timed_write(|| floors.runc.run()));
-            }
+            beside(&mut floors, k, &mut bare_runs, |f| f.runc.run());
             timed_write(|| l.engine.run_to_exit())
         },
     );
@@ -253,6 +249,14 @@ fn measure(lanes: &mut [Lane], n: usize, mut floors: Option<&mut Floors>) -> (Ve
     put("stop (exits on SIGTERM)", stops.into_iter().map(median).collect(), &[]);
     let floors = floors.map(|_| FloorTimes { runc: median(bare_runs), commit: median(commits) });
     (out, floors)
+}
+
+/// With `floors`, on the first lane (berth), time `floor` just before the
+/// lane's own sample, into `samples`.
+fn beside(floors: &mut Option<&mut Floors>, lane: usize, samples: &mut Vec<Duration>, floor: impl FnOnce(&mut Floors)) {
+    if let Some(floors) = floors.as_deref_mut().filter(|_| lane == 0) {
+        samples.push(timed_write(|| floor(floors)));
+    }
 }
 
 /// Let the machine write back what growing the catalogue left dirty (at
