@@ -216,10 +216,19 @@ impl Tx<'_> {
 
     /// Rename: the name lives in the row alone (reads put it into the stored
     /// configuration, which keeps the name given at create), so a rename
-    /// commits the row and the name index and nothing else.
+    /// commits the row and the name index and nothing else. A name held by
+    /// another container (the unique index) or by a pod (a trigger of the
+    /// schema) is NameInUse: the constraints check it in the same statement.
     pub fn rename_container(&self, id: &str, new_name: &str) -> Result<()> {
-        self.0.prepare_cached("UPDATE containers SET name = ?2 WHERE id = ?1")?.execute(params![id, new_name])?;
-        Ok(())
+        use rusqlite::ffi::{SQLITE_CONSTRAINT_TRIGGER, SQLITE_CONSTRAINT_UNIQUE};
+        match self.0.prepare_cached("UPDATE containers SET name = ?2 WHERE id = ?1")?.execute(params![id, new_name]) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.extended_code, SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_TRIGGER) =>
+            {
+                Err(Error::NameInUse(new_name.to_string()))
+            }
+            result => Ok(result.map(drop)?),
+        }
     }
 
     /// Delete the row; volumes links, dependencies and exec sessions go with it.

@@ -17,7 +17,7 @@ pub use containers::{ContainerRecord, NewContainer};
 pub use images::ImageRecord;
 
 use crate::error::{Error, Result};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,7 +53,7 @@ const READERS: usize = 4;
 const WRITER_CACHE_KIB: i64 = 16 << 10;
 
 /// An open transaction, handed to the closure of `Db::write` or `Db::read`.
-pub struct Tx<'c>(rusqlite::Transaction<'c>);
+pub struct Tx<'c>(&'c Connection);
 
 /// Which table of the shared name space a lookup searches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,8 +116,8 @@ impl Db {
     {
         blocking(|| {
             // A panic inside never reaches the lock (see `transaction`).
-            let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            let result = transaction(&mut conn, TransactionBehavior::Immediate, true, f);
+            let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let result = transaction(&conn, Mode::Write, f);
             if result.is_ok() {
                 self.commits.fetch_add(1, Ordering::Relaxed);
             }
@@ -137,8 +137,8 @@ impl Db {
         F: FnOnce(&Tx) -> Result<T>,
     {
         blocking(|| {
-            let mut conn = self.readers.take();
-            let result = transaction(&mut conn, TransactionBehavior::Deferred, false, f);
+            let conn = self.readers.take();
+            let result = transaction(&conn, Mode::Read, f);
             self.readers.give_back(conn);
             result
         })
@@ -245,24 +245,40 @@ fn open_reader(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// How a transaction begins and ends.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Takes the write lock at BEGIN (IMMEDIATE), so it never fails half-way
+    /// for want of it; committed when its closure succeeds.
+    Write,
+    /// A snapshot from its first read on (DEFERRED); never committed.
+    Read,
+}
+
 /// Run `f` in a transaction on `conn`; a panic in `f` becomes an error (and
-/// rolls the transaction back as it unwinds) instead of taking a thread down.
-fn transaction<T>(
-    conn: &mut Connection,
-    behavior: TransactionBehavior,
-    commit: bool,
-    f: impl FnOnce(&Tx) -> Result<T>,
-) -> Result<T> {
+/// rolls back) instead of taking a thread down. BEGIN and COMMIT are cached
+/// statements like any other: through rusqlite's `Transaction` SQLite parsed
+/// both again in every transaction.
+fn transaction<T>(conn: &Connection, mode: Mode, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
     let run = || -> Result<T> {
-        let tx = Tx(conn.transaction_with_behavior(behavior)?);
-        let value = f(&tx)?;
-        if commit {
-            tx.0.commit()?;
+        let begin = if mode == Mode::Write { "BEGIN IMMEDIATE" } else { "BEGIN DEFERRED" };
+        conn.prepare_cached(begin)?.execute([])?;
+        let value = f(&Tx(conn))?;
+        if mode == Mode::Write {
+            conn.prepare_cached("COMMIT")?.execute([])?;
         }
         Ok(value)
     };
-    std::panic::catch_unwind(AssertUnwindSafe(run))
-        .unwrap_or_else(|_| Err(Error::Runtime("internal error in a database operation".into())))
+    let result = std::panic::catch_unwind(AssertUnwindSafe(run))
+        .unwrap_or_else(|_| Err(Error::Runtime("internal error in a database operation".into())));
+    // Whatever did not commit (a read, an error, a panic, a failed COMMIT)
+    // ends here, so the connection goes back with no transaction open.
+    if !conn.is_autocommit() {
+        if let Err(e) = conn.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([])) {
+            tracing::error!("rolling back a transaction: {e}");
+        }
+    }
+    result
 }
 
 /// Run `f`, which blocks on SQLite, from async code. On a worker of the
@@ -422,9 +438,16 @@ mod tests {
             .await;
         assert!(failed.is_err());
         assert_eq!(count(db.clone()).await, 3);
-        // A panic inside a change is an error, and the writer stays usable.
-        let panicked = db.write(|_| -> crate::error::Result<()> { panic!("inside a change") }).await;
+        // A panic inside a change is an error, what it wrote is rolled back,
+        // and the writer stays usable.
+        let panicked = db
+            .write(|tx| -> crate::error::Result<()> {
+                tx.insert_volume(&volume("p"))?;
+                panic!("inside a change")
+            })
+            .await;
         assert!(panicked.is_err());
+        assert_eq!(count(db.clone()).await, 3);
         db.write(|tx| tx.insert_volume(&volume("e"))).await.unwrap();
         assert_eq!(count(db).await, 4);
     }

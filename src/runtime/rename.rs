@@ -5,7 +5,8 @@
 //! taken or takes it first.
 //!
 //! Steps: validate the name; in one transaction resolve the container, refuse
-//! an infra container, refuse a name held by a container or pod, update.
+//! an infra container, update (the schema refuses a name held by a container
+//! or pod).
 
 use super::Runtime;
 use crate::db::Kind;
@@ -27,9 +28,6 @@ impl Runtime {
                 }
                 if name == new_name {
                     return Ok((id, name));
-                }
-                if tx.name_in_use(new_name)? {
-                    return Err(Error::NameInUse(new_name.to_string()));
                 }
                 tx.rename_container(&id, new_name)?;
                 Ok((id, name))
