@@ -248,6 +248,53 @@ fn force_remove_of_running_and_paused_leaves_nothing() {
     assert_eq!(c.call("io.berth.Volume.List", json!({})).unwrap()["volumes"], json!([]));
 }
 
+/// runc's view of a container: its status, or None when it does not know it.
+fn runc_status(d: &Daemon, id: &str) -> Option<String> {
+    let out = std::process::Command::new("runc")
+        .arg("--root")
+        .arg(d.dir.path().join("run/runtime/runc"))
+        .args(["state", id])
+        .output()
+        .unwrap();
+    let state: Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some(state["status"].as_str()?.to_string())
+}
+
+/// Start releases runc's waiting init itself (see `Runc::release_init`):
+/// runc then reports the container running, as after `runc start`; an init
+/// that died before its start is an error, not a start that waits for ever.
+#[test]
+fn start_of_a_created_container_and_of_one_whose_init_died() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let id = create(&mut c, &d, "held", &["/bin/sleep", "600"], json!({}));
+    call(&mut c, "Init", "held", json!({}));
+    assert_eq!(state(&mut c, "held")["state"], "created");
+    assert_eq!(runc_status(&d, &id).as_deref(), Some("created"));
+    call(&mut c, "Start", "held", json!({}));
+    assert_eq!(state(&mut c, "held")["state"], "running");
+    assert_eq!(runc_status(&d, &id).as_deref(), Some("running"));
+    let pid = state(&mut c, "held")["pid"].as_i64().unwrap();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(cmdline.starts_with(b"/bin/sleep\x00600"), "{}", String::from_utf8_lossy(&cmdline));
+    call(&mut c, "Kill", "held", json!({ "signal": "9" }));
+    assert_eq!(call(&mut c, "Wait", "held", json!({}))["exitCode"], 137);
+
+    let id = create(&mut c, &d, "orphan", &["/bin/sleep", "600"], json!({}));
+    call(&mut c, "Init", "orphan", json!({}));
+    let init = state(&mut c, "orphan")["pid"].as_i64().unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(init as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Start", json!({ "nameOrId": "orphan" }))),
+        "io.berth.Container.Runtime"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10), "a start waited {:?}", started.elapsed());
+    assert_ne!(state(&mut c, "orphan")["state"], "running");
+    call(&mut c, "Remove", "orphan", json!({ "force": true }));
+    assert_gone(&d, &mut c, &id);
+}
+
 #[test]
 fn auto_remove_after_exit() {
     let d = Daemon::start();

@@ -167,16 +167,17 @@ impl Runtime {
         Ok(())
     }
 
-    /// `<runtime> start` a created container (`running`).
+    /// Start a created container (`running`; see `Runc::start`).
     pub(super) async fn start_locked(&self, c: &ContainerConfig) -> Result<()> {
         let runc = self.runc_for(c);
         let id = c.id.clone();
-        if let Err(e) = blocking(move || runc.start(&id)).await {
+        let (_, status) = self.load_container(&c.id).await?;
+        if let Err(e) = blocking(move || runc.start(&id, status.pid)).await {
             // Leave nothing half-started: kill what the runtime created.
             let _ = self.stop_locked(c, 0).await;
             return Err(e);
         }
-        let (_, mut status) = self.load_container(&c.id).await?;
+        let mut status = status;
         status.state = State::Running;
         status.started_at = Some(now_nanos());
         self.set_status(&c.id, status).await?;
