@@ -17,9 +17,10 @@
 //! 4. Delete the removed volumes' directories and emit the events.
 //!
 //! A container that was never initialized nor mounted has nothing on the
-//! machine but its directory, and the start-up repair deletes a container
+//! machine but, at most, its directory (made when something is first put
+//! there: see create.rs), and the start-up repair deletes a container
 //! directory without a record; so its record goes in step 1's transaction
-//! (one durable commit, not two) and its directory after.
+//! (one durable commit, not two) and its directory, if any, after.
 
 use super::Runtime;
 use crate::container::State;

@@ -78,7 +78,8 @@ async fn create_applies_defaults_and_stores_the_record() {
     assert_eq!(i.config.runtime_path, PathBuf::from("/bin/sh"));
     assert_eq!(i.config.cgroup_parent.as_deref(), Some("/berth_parent"));
     assert_eq!(i.rw_size, Some(0));
-    assert!(e.config.root.join("containers").join(&id).is_dir());
+    // Nothing on the machine until it is initialized or mounted.
+    assert!(!e.config.root.join("containers").join(&id).exists());
 
     let custom = CreateSpec {
         shm_size: Some("128m".into()),
