@@ -4,10 +4,10 @@
 //! 1. Under the container's lock, in one transaction: refuse an infra
 //!    container (unless its pod is being removed), a running or paused one
 //!    without force, one that others depend on, and one with exec sessions
-//!    without force. If it has processes (forced, or only created), stop it:
-//!    stop signal then SIGKILL; a paused one is killed and thawed.
-//!    Then, checking again in the same transaction, record the intent by
-//!    setting the state `removing`.
+//!    without force; record the intent by setting the state `removing`. One
+//!    that has processes (forced, or only created) is first stopped, outside
+//!    the transaction (stop signal then SIGKILL; a paused one is killed and
+//!    thawed), and checked again.
 //! 2. Unmount its root, stop its units, delete the container's directory. If
 //!    that fails the record stays `removing` and the error is returned;
 //!    removing again (or the next start) finishes the job.
@@ -28,6 +28,16 @@ use crate::db::{ContainerRecord, Tx};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 
+/// What step 1's transaction found and did.
+enum Step {
+    /// The container has processes: stop it (with its configuration), then check again.
+    Stop(Box<crate::container::ContainerConfig>),
+    /// Marked `removing`: steps 2 to 4 follow.
+    Marked(String),
+    /// Never initialized nor mounted: its records are deleted already, with these volumes.
+    Deleted(String, Vec<String>),
+}
+
 /// How a removal was asked for.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct RemoveOptions {
@@ -47,39 +57,47 @@ impl Runtime {
     /// Remove a container by full ID; returns the bytes reclaimed.
     pub(super) async fn remove_by_id(&self, id: &str, opts: RemoveOptions) -> Result<u64> {
         let _lock = self.locks.lock(id).await;
-        let (state, config) = self
-            .db
-            .read(|tx| {
-                let record = check_removable(tx, id, opts)?;
-                Ok((record.status.state, record.config.ok()))
-            })
-            .await?;
-        if state.in_runtime() {
-            let config = config.ok_or_else(|| Error::Storage(format!("container {id} cannot be read; evict it")))?;
-            self.stop_locked(&config, config.stop_timeout).await?;
-        }
-        // Checked under the container's lock: nothing can mount or start it
-        // meanwhile.
-        let only_a_directory = !self.has_overlay(id);
-        let (name, removed_volumes) = self
-            .db
-            .write(|tx| {
-                let record = check_removable(tx, id, opts)?;
-                if only_a_directory && record.status.state == State::Configured {
-                    Ok((record.summary.name, Some(delete_records(tx, id, opts.volumes)?)))
-                } else {
-                    tx.set_container_state(id, State::Removing)?;
-                    Ok((record.summary.name, None))
+        let mut stopped = false;
+        loop {
+            // Checked under the container's lock: nothing can mount or start
+            // it meanwhile.
+            let only_a_directory = !self.has_overlay(id);
+            let step = self
+                .db
+                .write(|tx| {
+                    let record = check_removable(tx, id, opts)?;
+                    let state = record.status.state;
+                    if state.in_runtime() {
+                        // Stopped outside the write transaction, which
+                        // then changes nothing (and writes nothing).
+                        return Ok(Step::Stop(Box::new(record.config?)));
+                    }
+                    let name = record.summary.name;
+                    if only_a_directory && state == State::Configured {
+                        Ok(Step::Deleted(name, delete_records(tx, id, opts.volumes)?))
+                    } else {
+                        tx.set_container_state(id, State::Removing)?;
+                        Ok(Step::Marked(name))
+                    }
+                })
+                .await?;
+            match step {
+                Step::Stop(_) if stopped => {
+                    return Err(Error::Runtime(format!("container {id} still has processes after its stop")))
                 }
-            })
-            .await?;
-        let Some(removed_volumes) = removed_volumes else {
-            return self.finish_removal(id, &name, opts.volumes).await;
-        };
-        let size = self.rw_size(id);
-        let left = super::remove_tree(&self.container_dir(id))
-            .map_err(|e| format!("its directory (the next start deletes it): {e}"));
-        self.removed(id, &name, removed_volumes, left.err().into_iter().collect()).map(|()| size)
+                Step::Stop(config) => {
+                    self.stop_locked(&config, config.stop_timeout).await?;
+                    stopped = true;
+                }
+                Step::Marked(name) => return self.finish_removal(id, &name, opts.volumes).await,
+                Step::Deleted(name, removed_volumes) => {
+                    let size = self.rw_size(id);
+                    let left = super::remove_tree(&self.container_dir(id))
+                        .map_err(|e| format!("its directory (the next start deletes it): {e}"));
+                    return self.removed(id, &name, removed_volumes, left.err().into_iter().collect()).map(|()| size);
+                }
+            }
+        }
     }
 
     /// Steps 2 to 4, shared with evict and with the start-up repair of
