@@ -92,7 +92,7 @@ impl vl::VarlinkInterface for ContainerApi {
 
     fn inspect(&self, call: &mut dyn vl::Call_Inspect, name_or_id: String, size: Option<bool>) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.inspect_container(&name_or_id, size.unwrap_or(false)));
-        answer(call, IFACE, r, |c, i| c.reply(serde_json::to_value(i).unwrap_or_default()))
+        answer(call, IFACE, r, |c, i| super::reply_object(c, "container", i))
     }
 
     fn list(

@@ -154,6 +154,19 @@ where
     }
 }
 
+/// Reply with a single `object` field: `value` made into JSON once. (The
+/// generated `reply` takes it as a JSON value and converts its reply
+/// struct, value included, into another: a second copy of the largest
+/// answers, an inspect's.)
+fn reply_object<C>(call: &mut C, field: &str, value: impl serde::Serialize) -> varlink::Result<()>
+where
+    C: CallTrait + ?Sized,
+{
+    // Our types always serialize (no maps with non-string keys).
+    let parameters = serde_json::Map::from_iter([(field.to_string(), serde_json::to_value(value).unwrap_or_default())]);
+    call.reply_struct(varlink::Reply::parameters(Some(Value::Object(parameters))))
+}
+
 /// A timeout in seconds from the wire (negative means none given).
 fn seconds(t: Option<i64>) -> Option<u32> {
     t.filter(|t| *t >= 0).map(|t| t.min(u32::MAX as i64) as u32)

@@ -58,7 +58,7 @@ impl vl::VarlinkInterface for PodApi {
 
     fn inspect(&self, call: &mut dyn vl::Call_Inspect, name_or_id: String) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.inspect_pod(&name_or_id));
-        answer(call, IFACE, r, |c, p| c.reply(serde_json::to_value(p).unwrap_or_default()))
+        answer(call, IFACE, r, |c, p| super::reply_object(c, "pod", p))
     }
 
     fn list(&self, call: &mut dyn vl::Call_List, filters: Option<Vec<String>>) -> varlink::Result<()> {
