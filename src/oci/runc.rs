@@ -104,12 +104,13 @@ impl Runc {
             .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
             .open(&path)
             .map_err(|e| failed(format!("{}: {e} (the container is not created)", path.display())))?;
-        let mut written = Vec::new();
+        let (mut written, mut hung_up) = (Vec::new(), false);
         loop {
             match fifo.read_to_end(&mut written) {
                 // The init's byte, then the end of the file: it has exec'd
                 // (its end is close-on-exec).
                 Ok(_) if !written.is_empty() => break,
+                Ok(_) if hung_up => return Err(failed("the container's process left without starting".into())),
                 // No writer: the init has not opened its end yet (runc
                 // create returns just before it does), or never will.
                 Ok(_) => {}
@@ -122,11 +123,16 @@ impl Runc {
             // Look at the init again every 100 ms, as runc does.
             let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(&fifo), PollFlags::POLLIN)];
             match poll(&mut fds, PollTimeout::from(100u8)) {
-                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                // A writer came and went: the next read has all it wrote.
+                Ok(_) => hung_up = fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLHUP)),
+                Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return Err(failed(format!("poll: {e}"))),
             }
         }
-        std::fs::remove_file(&path).map_err(|e| failed(format!("{}: {e}", path.display())))
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(failed(format!("{}: {e}", path.display()))),
+            _ => Ok(()),
+        }
     }
 
     /// Send a signal to the container's init process (all its processes with `all`).
