@@ -2,6 +2,7 @@
 //! keeps each daemon's runtime state under its own `--root`.
 
 use crate::error::{Error, Result};
+use crate::systemd::polkit::process_start_time;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -19,14 +20,6 @@ pub struct Runc {
 pub struct RuntimeState {
     pub status: String,
     pub pid: i32,
-}
-
-/// Whether process `pid` is there and not a zombie.
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next()))
-        .is_some_and(|state| state != 'Z')
 }
 
 /// The output of an exec'd command.
@@ -97,6 +90,14 @@ impl Runc {
         use std::os::unix::fs::OpenOptionsExt;
         let failed = |why: String| Error::Runtime(format!("{} start {id}: {why}", self.name));
         let path = self.root.join(id).join("exec.fifo");
+        // The init is its PID and its start time, as runc records them: a
+        // PID taken by another process since is not the init.
+        let pid = init_pid as u32;
+        let start_time = std::fs::read(self.root.join(id).join("state.json"))
+            .ok()
+            .and_then(|state| serde_json::from_slice::<serde_json::Value>(&state).ok()?["init_process_start"].as_u64())
+            .or_else(|| process_start_time(pid));
+        let alive = || start_time.is_some() && process_start_time(pid) == start_time;
         // Non-blocking: with no init left to write, a blocking open would
         // wait for ever.
         let mut fifo = std::fs::OpenOptions::new()
@@ -117,7 +118,7 @@ impl Runc {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(failed(format!("{}: {e}", path.display()))),
             }
-            if written.is_empty() && !alive(init_pid) {
+            if written.is_empty() && !alive() {
                 return Err(failed("the container's process is already dead".into()));
             }
             // Look at the init again every 100 ms, as runc does.

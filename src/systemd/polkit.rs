@@ -56,7 +56,9 @@ impl Polkit {
 }
 
 /// A process's start time in clock ticks since boot (field 22 of
-/// /proc/PID/stat), as polkit wants it; None when the process is gone.
+/// /proc/PID/stat), None when the process is gone: with the PID, what
+/// tells a process from a later one given the same PID (polkit's subject,
+/// runc's record of a container's init).
 pub fn process_start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces and parentheses: count from its end.
