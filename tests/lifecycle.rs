@@ -260,11 +260,10 @@ fn runc_status(d: &Daemon, id: &str) -> Option<String> {
     Some(state["status"].as_str()?.to_string())
 }
 
-/// Start releases runc's waiting init itself (see `Runc::release_init`):
-/// runc then reports the container running, as after `runc start`; an init
-/// that died before its start is an error, not a start that waits for ever.
+/// Start releases runc's waiting init itself (see `Runc::start`): runc then
+/// reports the container running, as after `runc start`.
 #[test]
-fn start_of_a_created_container_and_of_one_whose_init_died() {
+fn start_of_a_created_container() {
     let d = Daemon::start();
     let mut c = d.client();
     let id = create(&mut c, &d, "held", &["/bin/sleep", "600"], json!({}));
@@ -279,20 +278,69 @@ fn start_of_a_created_container_and_of_one_whose_init_died() {
     assert!(cmdline.starts_with(b"/bin/sleep\x00600"), "{}", String::from_utf8_lossy(&cmdline));
     call(&mut c, "Kill", "held", json!({ "signal": "9" }));
     assert_eq!(call(&mut c, "Wait", "held", json!({}))["exitCode"], 137);
+}
 
-    let id = create(&mut c, &d, "orphan", &["/bin/sleep", "600"], json!({}));
-    call(&mut c, "Init", "orphan", json!({}));
-    let init = state(&mut c, "orphan")["pid"].as_i64().unwrap();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(init as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+/// `Runc::start` on containers runc created directly (through berthd, an
+/// init killed before Start is seen exiting first, and Start runs the
+/// container anew): an init that ends before its start is an error naming
+/// it, at once, where waiting for its byte would never end; a live one is
+/// released and runs.
+#[test]
+fn runc_start_of_an_init_that_died_is_an_error() {
+    let d = Daemon::start();
+    let runc =
+        berth::oci::runc::Runc { name: "runc".into(), path: "runc".into(), root: d.dir.path().join("direct-runc") };
+    let bundle = d.dir.path().join("direct-bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    let ran = |cmd: &mut std::process::Command| {
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    ran(std::process::Command::new("runc").arg("spec").current_dir(&bundle));
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
+    spec["process"]["terminal"] = json!(false);
+    spec["process"]["args"] = json!(["/bin/true"]);
+    spec["root"] = json!({ "path": d.rootfs() });
+    std::fs::write(bundle.join("config.json"), spec.to_string()).unwrap();
+    let created = |id: &str| -> i32 {
+        let runc_cmd = || {
+            let mut cmd = std::process::Command::new("runc");
+            cmd.arg("--root").arg(&runc.root);
+            cmd
+        };
+        // The container's init keeps runc's standard streams: not pipes
+        // that would be read to their end.
+        let status = runc_cmd()
+            .args(["create", "--bundle"])
+            .arg(&bundle)
+            .arg(id)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "runc create {id}: {status}");
+        let state: Value = serde_json::from_str(&ran(runc_cmd().args(["state", id]))).unwrap();
+        assert_eq!(state["status"], "created");
+        state["pid"].as_i64().unwrap() as i32
+    };
+
+    let live = created("direct-live");
+    runc.start("direct-live", Some(live)).unwrap();
+    assert!(!runc.root.join("direct-live/exec.fifo").exists());
+    assert_ne!(runc.state("direct-live").unwrap().unwrap().status, "created");
+    runc.delete("direct-live").unwrap();
+
+    let dead = created("direct-dead");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(dead), nix::sys::signal::Signal::SIGKILL).unwrap();
     let started = Instant::now();
-    assert_eq!(
-        error_of(c.call("io.berth.Container.Start", json!({ "nameOrId": "orphan" }))),
-        "io.berth.Container.Runtime"
-    );
-    assert!(started.elapsed() < Duration::from_secs(10), "a start waited {:?}", started.elapsed());
-    assert_ne!(state(&mut c, "orphan")["state"], "running");
-    call(&mut c, "Remove", "orphan", json!({ "force": true }));
-    assert_gone(&d, &mut c, &id);
+    match runc.start("direct-dead", Some(dead)) {
+        Err(berth::error::Error::Runtime(why)) => assert!(why.contains("ended before it started"), "{why}"),
+        other => panic!("expected a Runtime error, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "a start waited {:?}", started.elapsed());
+    runc.delete("direct-dead").unwrap();
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! keeps each daemon's runtime state under its own `--root`.
 
 use crate::error::{Error, Result};
-use crate::systemd::polkit::process_start_time;
+use crate::systemd::polkit::{process_start_time, process_state};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -97,7 +97,8 @@ impl Runc {
             .ok()
             .and_then(|state| serde_json::from_slice::<serde_json::Value>(&state).ok()?["init_process_start"].as_u64())
             .or_else(|| process_start_time(pid));
-        let alive = || start_time.is_some() && process_start_time(pid) == start_time;
+        // A zombie has ended: its parent has not yet collected it.
+        let alive = || process_state(pid).is_some_and(|(state, start)| state != 'Z' && Some(start) == start_time);
         // Non-blocking: with no init left to write, a blocking open would
         // wait for ever.
         let mut fifo = std::fs::OpenOptions::new()
@@ -107,6 +108,10 @@ impl Runc {
             .map_err(|e| failed(format!("{}: {e} (the container is not created)", path.display())))?;
         let (mut written, mut hung_up) = (Vec::new(), false);
         loop {
+            // Looked at before reading: an init that wrote its byte, then
+            // ran and ended (a /bin/true does in well under a millisecond),
+            // left the byte for this read.
+            let gone = !alive();
             match fifo.read_to_end(&mut written) {
                 // The init's byte, then the end of the file: it has exec'd
                 // (its end is close-on-exec).
@@ -118,8 +123,8 @@ impl Runc {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(failed(format!("{}: {e}", path.display()))),
             }
-            if written.is_empty() && !alive() {
-                return Err(failed("the container's process is already dead".into()));
+            if gone {
+                return Err(failed(format!("the container's process ({pid}) ended before it started")));
             }
             // Look at the init again every 100 ms, as runc does.
             let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(&fifo), PollFlags::POLLIN)];

@@ -97,7 +97,18 @@ impl ContainerObject {
 
     /// Take `new` as the current properties; returns those that changed.
     pub fn update(&self, new: Props) -> HashMap<&'static str, Variant<'static>> {
+        self.change(|props| *props = new)
+    }
+
+    /// Take `name` as the container's name; returns what changed.
+    pub fn take_name(&self, name: &str) -> HashMap<&'static str, Variant<'static>> {
+        self.change(|props| props.name = name.to_string())
+    }
+
+    fn change(&self, f: impl FnOnce(&mut Props)) -> HashMap<&'static str, Variant<'static>> {
         let mut props = self.props.lock().unwrap_or_else(|p| p.into_inner());
+        let mut new = props.clone();
+        f(&mut new);
         let changed = new.changes(&props);
         *props = new;
         changed

@@ -213,6 +213,12 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
             ctx.publish(conn, &event.id, Props::created(event)).await;
         }
         (EventType::Container, "remove") => ctx.retire(conn, &event.id).await,
+        // The name is all a rename changes, and its event carries it: the
+        // record is not read again (that read was a third of the D-Bus
+        // work a rename caused).
+        (EventType::Container, "rename") => {
+            announce(conn, &event.id, |object| object.take_name(&event.name)).await;
+        }
         (EventType::Container, _) => refresh(conn, ctx, &event.id).await,
         (EventType::Pod, "create") => {
             let _ = Manager::pod_new(&emitter, &event.id, &event.name).await;
@@ -226,10 +232,19 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
 
 /// Read a container's state again and announce what changed.
 async fn refresh(conn: &Connection, ctx: &Ctx, id: &str) {
+    let Ok(inspect) = ctx.runtime.inspect_container(id, false).await else { return };
+    announce(conn, id, |object| object.update(Props::of(&inspect))).await;
+}
+
+/// Change a container's object, if it has one, and announce what changed.
+async fn announce(
+    conn: &Connection,
+    id: &str,
+    change: impl FnOnce(&ContainerObject) -> HashMap<&'static str, zbus::zvariant::Variant<'static>>,
+) {
     let path = container_path(id);
     let Ok(object) = conn.object_server().interface::<_, ContainerObject>(&path).await else { return };
-    let Ok(inspect) = ctx.runtime.inspect_container(id, false).await else { return };
-    let changed = object.get().await.update(Props::of(&inspect));
+    let changed = change(&*object.get().await);
     let _ = container::emit_changes(object.signal_emitter(), changed).await;
 }
 
