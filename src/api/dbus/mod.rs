@@ -217,7 +217,7 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
         // record is not read again (that read was a third of the D-Bus
         // work a rename caused).
         (EventType::Container, "rename") => {
-            announce(conn, &event.id, |object| object.take_name(&event.name)).await;
+            change_object(conn, &event.id, |object| object.take_name(&event.name)).await;
         }
         (EventType::Container, _) => refresh(conn, ctx, &event.id).await,
         (EventType::Pod, "create") => {
@@ -233,11 +233,11 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
 /// Read a container's state again and announce what changed.
 async fn refresh(conn: &Connection, ctx: &Ctx, id: &str) {
     let Ok(inspect) = ctx.runtime.inspect_container(id, false).await else { return };
-    announce(conn, id, |object| object.update(Props::of(&inspect))).await;
+    change_object(conn, id, |object| object.update(Props::of(&inspect))).await;
 }
 
 /// Change a container's object, if it has one, and announce what changed.
-async fn announce(
+async fn change_object(
     conn: &Connection,
     id: &str,
     change: impl FnOnce(&ContainerObject) -> HashMap<&'static str, zbus::zvariant::Variant<'static>>,
