@@ -12,6 +12,7 @@ pub mod events;
 pub mod names;
 pub mod oci;
 pub mod pod;
+pub mod process;
 pub mod runtime;
 pub mod storage;
 pub mod systemd;

@@ -2,7 +2,7 @@
 //! keeps each daemon's runtime state under its own `--root`.
 
 use crate::error::{Error, Result};
-use crate::systemd::polkit::{process_start_time, process_state};
+use crate::process::{process_start_time, process_state};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

@@ -4,7 +4,8 @@
 
 use super::Runtime;
 use crate::error::{Error, Result};
-use crate::systemd::polkit::{process_start_time, Polkit, Subject};
+use crate::process::process_start_time;
+use crate::systemd::polkit::{Polkit, Subject};
 
 /// The polkit action that covers every change (packaging/io.berth.policy).
 pub const MANAGE_ACTION: &str = "io.berth.manage";
