@@ -106,6 +106,7 @@ impl Runc {
             .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
             .open(&path)
             .map_err(|e| failed(format!("{}: {e} (the container is not created)", path.display())))?;
+        let ended = || failed(format!("the container's process ({pid}) ended before it started"));
         let (mut written, mut hung_up) = (Vec::new(), false);
         loop {
             // Looked at before reading: an init that wrote its byte, then
@@ -116,7 +117,10 @@ impl Runc {
                 // The init's byte, then the end of the file: it has exec'd
                 // (its end is close-on-exec).
                 Ok(_) if !written.is_empty() => break,
-                Ok(_) if hung_up => return Err(failed("the container's process left without starting".into())),
+                // Its writer left without a byte: the init ended.
+                Ok(_) if hung_up => {
+                    return Err(failed(format!("the container's process ({pid}) ended before it started")))
+                }
                 // No writer: the init has not opened its end yet (runc
                 // create returns just before it does), or never will.
                 Ok(_) => {}
@@ -124,7 +128,7 @@ impl Runc {
                 Err(e) => return Err(failed(format!("{}: {e}", path.display()))),
             }
             if gone {
-                return Err(failed(format!("the container's process ({pid}) ended before it started")));
+                return Err(ended());
             }
             // Look at the init again every 100 ms, as runc does.
             let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(&fifo), PollFlags::POLLIN)];
