@@ -116,6 +116,10 @@ impl Berth {
         self.call("io.berth.Container.Create", json!({ "options": options }))["id"].as_str().unwrap().to_string()
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// berthd's resident memory and, of it, its own (anonymous: heap, D-Bus
     /// objects, SQLite caches; the rest is mapped files, mostly the binary),
     /// in KiB.

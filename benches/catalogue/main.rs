@@ -14,6 +14,8 @@ mod podman;
 
 use berth::{Berth, Bus, ColdStart};
 use floors::{FloorTimes, Floors};
+use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
+use nix::unistd::Pid;
 use podman::{Cli, Rest};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -275,6 +277,48 @@ fn settle() {
     std::thread::sleep(Duration::from_secs(1));
 }
 
+/// The bench and some daemons on one CPU, every thread of them (what the
+/// daemons start inherits it), until dropped. Two daemons compared side by
+/// side met the scheduler's placement, not only their own work: a thread
+/// that had last run on the other CPU of this VM stays there while that CPU
+/// idles, and a call that wakes it there costs 40-60 µs more than one that
+/// wakes it beside its client (a call that does no work: 17 µs on the
+/// client's CPU, 53-67 on the other, 10 or 10,000 containers alike), so one
+/// daemon's luck at its first connection decided the comparison.
+struct Placement {
+    pids: Vec<u32>,
+    before: CpuSet,
+}
+
+impl Placement {
+    fn one_cpu(pids: &[u32]) -> Placement {
+        let before = sched_getaffinity(Pid::from_raw(0)).unwrap();
+        let cpu = (0..CpuSet::count()).find(|&c| before.is_set(c).unwrap_or(false)).unwrap();
+        let mut one = CpuSet::new();
+        one.set(cpu).unwrap();
+        let placement = Placement { pids: pids.to_vec(), before };
+        placement.apply(&one);
+        placement
+    }
+
+    fn apply(&self, cpus: &CpuSet) {
+        sched_setaffinity(Pid::from_raw(0), cpus).unwrap();
+        for pid in &self.pids {
+            let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { continue };
+            for tid in tasks.flatten().filter_map(|t| t.file_name().to_str()?.parse().ok()) {
+                // A thread may end meanwhile.
+                let _ = sched_setaffinity(Pid::from_raw(tid), cpus);
+            }
+        }
+    }
+}
+
+impl Drop for Placement {
+    fn drop(&mut self) {
+        self.apply(&self.before);
+    }
+}
+
 fn write_rootfs() {
     let bin = Path::new(STATE).join("rootfs/bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -408,7 +452,7 @@ fn main() {
 
     // Growth, side by side: a second daemon (on a bus of its own) holding as
     // many containers as the smallest catalogue, called alternately with
-    // the full one.
+    // the full one, both on the bench's CPU (see `Placement`).
     let smallest = sizes[0];
     let small_bus = Bus::start(&Path::new(STATE).join("small-bus"));
     let (mut small, _) = Berth::start(&Path::new(STATE).join("small"), &small_bus);
@@ -416,10 +460,12 @@ fn main() {
     grow(&mut small, &mut small_ids, smallest);
     eprintln!("growth from {smallest} to {big}, side by side");
     let reps = Reps { reads: 200, writes: 50, lists: 5, lifecycle: 20 };
+    let placed = Placement::one_cpu(&[berth.pid(), small.pid()]);
     let mut lanes =
         [Lane { engine: &mut berth, ids: &berth_ids, reps }, Lane { engine: &mut small, ids: &small_ids, reps }];
     let (paired, _) = measure(&mut lanes, big, None);
     drop(small);
+    drop(placed);
 
     // Prune of 1,000 containers that have never run.
     let prune_n = std::env::var("BERTH_BENCH_PRUNE").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
@@ -475,7 +521,7 @@ fn main() {
 
     let mut growth = format!(
         "\nberth growth from N = {smallest} to N = {big}, side by side: two daemons, one holding {big} \
-         containers and one {smallest}, called alternately (time at {big} / time at {smallest}; lists per \
+         containers and one {smallest}, called alternately, both on the bench's CPU (time at {big} / time at {smallest}; lists per \
          container listed, since their answers grow with N):\n\n"
     );
     let us = |d: Duration| d.as_secs_f64() * 1e6;
