@@ -419,7 +419,9 @@ fn main() {
                 // Grown through the service: faster, and not timed.
                 grow(rest, ids, n);
                 let cli_reps = Reps { reads: 10, writes: 10, lists: 5, lifecycle: 10 };
-                let rest_reps = Reps { reads: 20, writes: 20, lists: 5, lifecycle: 10 };
+                // The service's writes as many as berth's, so that a ratio of
+                // two medians rests on as many samples on each side.
+                let rest_reps = Reps { reads: 50, writes: 50, lists: 5, lifecycle: 10 };
                 let mut beside_rest =
                     [Lane { engine: &mut berth, ids: &berth_ids, reps }, Lane { engine: rest, ids, reps: rest_reps }];
                 let (with_rest, rest_floor) = measure(&mut beside_rest, n, Some(&mut bare));
