@@ -282,7 +282,8 @@ fn settle() {
 /// side met the scheduler's placement, not only their own work: a thread
 /// that had last run on the other CPU of this VM stays there while that CPU
 /// idles, and a call that wakes it there costs 40-60 µs more than one that
-/// wakes it beside its client (a call that does no work: 17 µs on the
+/// wakes it beside its client (this VM halts an idle vCPU without polling
+/// first, so the wake is a VM exit and the host's) (a call that does no work: 17 µs on the
 /// client's CPU, 53-67 on the other, 10 or 10,000 containers alike), so one
 /// daemon's luck at its first connection decided the comparison.
 struct Placement {

@@ -100,6 +100,8 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let page_size: u32 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
         presize_wal(path, page_size.into())?;
+        // The WAL index file of a berthd from before unix-excl: unused now.
+        let _ = std::fs::remove_file(companion(path, "-shm"));
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         schema::migrate(&mut conn)?;
@@ -179,9 +181,7 @@ const WAL_PAGES: u64 = 1000;
 /// database (berthd.lock), so nothing writes the WAL meanwhile.
 fn presize_wal(db: &Path, page_size: u64) -> Result<()> {
     use std::io::Write;
-    let mut path = db.as_os_str().to_owned();
-    path.push("-wal");
-    let path = PathBuf::from(path);
+    let path = companion(db, "-wal");
     let grow = || -> std::io::Result<()> {
         let mut wal = std::fs::OpenOptions::new().append(true).create(true).open(&path)?;
         let (have, want) = (wal.metadata()?.len(), 32 + WAL_PAGES * (24 + page_size));
@@ -194,6 +194,13 @@ fn presize_wal(db: &Path, page_size: u64) -> Result<()> {
         Ok(())
     };
     grow().map_err(|e| Error::storage(path.display(), e))
+}
+
+/// The database's companion file named with `suffix` ("-wal", "-shm").
+fn companion(db: &Path, suffix: &str) -> PathBuf {
+    let mut path = db.as_os_str().to_owned();
+    path.push(suffix);
+    PathBuf::from(path)
 }
 
 /// Keep the WAL file (and its size) when the last connection closes, which
@@ -553,11 +560,14 @@ mod tests {
 
     /// While the database is open, it is this process's alone (unix-excl:
     /// the WAL index is in this process's memory, not in a file another
-    /// could map); once closed, another process reads what it holds.
+    /// could map, and one an older berthd left is removed); once closed,
+    /// another process reads what it holds.
     #[test]
     fn no_other_process_opens_the_database_while_it_is_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("berth.db");
+        let shm = dir.path().join("berth.db-shm");
+        std::fs::write(&shm, [0; 32]).unwrap();
         let other_reads = || {
             std::process::Command::new(std::env::current_exe().unwrap())
                 .args(["--exact", "db::tests::read_from_another_process", "--ignored"])
@@ -566,6 +576,7 @@ mod tests {
                 .unwrap()
         };
         let db = Db::open(&path).unwrap();
+        assert!(!shm.exists());
         now(db.write(|tx| tx.insert_volume(&volume("a")))).unwrap();
         let refused = other_reads();
         assert!(!refused.status.success(), "another process read the open database");
