@@ -118,9 +118,7 @@ impl Runc {
                 // (its end is close-on-exec).
                 Ok(_) if !written.is_empty() => break,
                 // Its writer left without a byte: the init ended.
-                Ok(_) if hung_up => {
-                    return Err(failed(format!("the container's process ({pid}) ended before it started")))
-                }
+                Ok(_) if hung_up => return Err(ended()),
                 // No writer: the init has not opened its end yet (runc
                 // create returns just before it does), or never will.
                 Ok(_) => {}

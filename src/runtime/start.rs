@@ -171,13 +171,13 @@ impl Runtime {
     pub(super) async fn start_locked(&self, c: &ContainerConfig) -> Result<()> {
         let runc = self.runc_for(c);
         let id = c.id.clone();
-        let (_, status) = self.load_container(&c.id).await?;
-        if let Err(e) = blocking(move || runc.start(&id, status.pid)).await {
+        let (_, mut status) = self.load_container(&c.id).await?;
+        let init_pid = status.pid;
+        if let Err(e) = blocking(move || runc.start(&id, init_pid)).await {
             // Leave nothing half-started: kill what the runtime created.
             let _ = self.stop_locked(c, 0).await;
             return Err(e);
         }
-        let mut status = status;
         status.state = State::Running;
         status.started_at = Some(now_nanos());
         self.set_status(&c.id, status).await?;

@@ -97,18 +97,18 @@ impl ContainerObject {
 
     /// Take `new` as the current properties; returns those that changed.
     pub fn update(&self, new: Props) -> HashMap<&'static str, Variant<'static>> {
-        self.change(|props| *props = new)
+        self.change(|_| new)
     }
 
     /// Take `name` as the container's name; returns what changed.
     pub fn take_name(&self, name: &str) -> HashMap<&'static str, Variant<'static>> {
-        self.change(|props| props.name = name.to_string())
+        self.change(|props| Props { name: name.to_string(), ..props.clone() })
     }
 
-    fn change(&self, f: impl FnOnce(&mut Props)) -> HashMap<&'static str, Variant<'static>> {
+    /// Replace the properties with what `new` makes of them; returns what changed.
+    fn change(&self, new: impl FnOnce(&Props) -> Props) -> HashMap<&'static str, Variant<'static>> {
         let mut props = self.props.lock().unwrap_or_else(|p| p.into_inner());
-        let mut new = props.clone();
-        f(&mut new);
+        let new = new(&props);
         let changed = new.changes(&props);
         *props = new;
         changed
