@@ -102,7 +102,7 @@ impl Runtime {
 
     pub async fn list_images(&self) -> Result<Vec<(ImageRecord, usize)>> {
         self.db
-            .read(|tx| {
+            .scan(|tx| {
                 tx.images()?
                     .into_iter()
                     .map(|i| Ok((tx.image_users(&i.id)?.len(), i)))

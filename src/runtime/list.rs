@@ -13,7 +13,7 @@ impl Runtime {
     pub async fn list_containers(&self, all: bool, filters: &[String], latest: bool) -> Result<Vec<Summary>> {
         let filters = ContainerFilters::parse(filters)?;
         self.db
-            .read(move |tx| {
+            .scan(move |tx| {
                 let mut resolved = Resolved::default();
                 for (refs, times) in [(&filters.before, &mut resolved.before), (&filters.since, &mut resolved.since)] {
                     for r in refs {

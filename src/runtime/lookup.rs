@@ -61,13 +61,13 @@ impl Runtime {
 
     /// The IDs of all containers.
     pub async fn container_ids(&self) -> Result<Vec<String>> {
-        self.db.read(|tx| tx.container_ids()).await
+        self.db.scan(|tx| tx.container_ids()).await
     }
 
     /// The inspect data of the containers in `ids` that exist, read in one
     /// transaction (what the D-Bus objects are made from at start).
     pub async fn inspect_containers(&self, ids: Vec<String>) -> Result<Vec<ContainerInspect>> {
-        self.db.read(move |tx| ids.iter().filter_map(|id| inspect_in(tx, id).transpose()).collect()).await
+        self.db.scan(move |tx| ids.iter().filter_map(|id| inspect_in(tx, id).transpose()).collect()).await
     }
 }
 

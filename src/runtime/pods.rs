@@ -164,7 +164,7 @@ impl Runtime {
     pub async fn list_pods(&self, filters: &[String]) -> Result<Vec<PodInfo>> {
         let filters = PodFilters::parse(filters)?;
         self.db
-            .read(move |tx| {
+            .scan(move |tx| {
                 tx.pods()?
                     .into_iter()
                     .filter(|p| filters.matches(p))

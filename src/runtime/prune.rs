@@ -37,7 +37,7 @@ impl Runtime {
         let filters = PruneFilters::parse(filters, now_nanos())?;
         let candidates: Vec<_> = self
             .db
-            .read(|tx| tx.container_summaries(false))
+            .scan(|tx| tx.container_summaries(false))
             .await?
             .into_iter()
             .filter(|c| c.state.can_prune() && c.pod_id.is_none() && filters.matches(&c.labels, c.created_nanos))

@@ -120,7 +120,7 @@ impl Runtime {
     /// record (a crash between steps, or another tool). ID and path each.
     pub async fn list_external_storage(&self) -> Result<Vec<(String, PathBuf, bool)>> {
         let known: std::collections::HashSet<String> =
-            self.db.read(|tx| tx.container_ids()).await?.into_iter().collect();
+            self.db.scan(|tx| tx.container_ids()).await?.into_iter().collect();
         let (containers, overlays) = (self.config.root.join("containers"), self.config.run_root.join("overlay"));
         blocking(move || {
             let mut out = Vec::new();

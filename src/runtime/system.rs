@@ -36,7 +36,7 @@ impl Runtime {
     }
 
     pub async fn info(&self) -> Result<Info> {
-        let (containers, pods, volumes) = self.db.read(|tx| tx.counts()).await?;
+        let (containers, pods, volumes) = self.db.scan(|tx| tx.counts()).await?;
         let cfg = &self.config;
         let runtimes = cfg
             .runtimes
@@ -69,7 +69,7 @@ impl Runtime {
                 Some(e) => tracing::warn!(id = r.id.as_str(), "prune: {e}"),
             }
         }
-        let summaries = self.db.read(|tx| tx.container_summaries(true)).await?;
+        let summaries = self.db.scan(|tx| tx.container_summaries(true)).await?;
         for pod in self.list_pods(&[]).await? {
             let busy = summaries.iter().any(|c| c.pod_id.as_deref() == Some(pod.config.id.as_str()));
             if busy {

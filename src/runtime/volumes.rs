@@ -59,7 +59,7 @@ impl Runtime {
 
     pub async fn list_volumes(&self, filters: &[String]) -> Result<Vec<VolumeInfo>> {
         let filters = VolumeFilters::parse(filters)?;
-        Ok(self.db.read(|tx| tx.volumes()).await?.into_iter().filter(|v| filters.matches(v)).collect())
+        Ok(self.db.scan(|tx| tx.volumes()).await?.into_iter().filter(|v| filters.matches(v)).collect())
     }
 
     /// Remove a volume; refused while containers use it, unless force, which
