@@ -2,7 +2,7 @@
 //! (socket-activated, with its D-Bus API served, as berth.service runs it),
 //! and Podman 4.3 with runc on the same work in the same run, both through its
 //! CLI and through its REST service: berth and one of Podman's two called
-//! alternately, sample by sample, so that both meet the same machine. Prints one table and appends it, with the
+//! alternately, in runs of up to ten samples, so that both meet the same machine. Prints one table and appends it, with the
 //! machine and versions, to bench/RESULTS.md. Podman is skipped (and said so)
 //! when it is not installed; scripts/bench.sh sets it up. Podman is not taken
 //! to 10,000 containers: its create alone would take most of an hour there
@@ -143,13 +143,24 @@ struct Lane<'a> {
     reps: Reps,
 }
 
-/// Time `f` on every lane in turn, sample by sample, with the order
-/// rotating and a lane with fewer samples spread evenly over the others':
-/// all lanes meet the same machine. Measured one after the other instead,
-/// sub-millisecond rows moved by up to 2x between phases of one run on this
-/// VM (its round trip alone costs 0.03 ms while the cores are busy and 0.1
-/// ms once they idle). `f` gets the lane, its index and its sample number;
-/// returns the medians, lane by lane.
+/// The most consecutive samples an engine gives before the next engine's
+/// turn; fewer when that would leave a lane fewer than ten turns.
+const RUN: usize = 10;
+
+/// Time `f` on every lane in turn, in runs of up to `RUN` consecutive samples,
+/// with the order rotating from run to run and a lane with fewer samples
+/// spread evenly over the others': all lanes meet the same machine.
+/// Measured one after the other instead, sub-millisecond rows moved by up
+/// to 2x between phases of one run on this VM (its round trip alone costs
+/// 0.03 ms while the cores are busy and 0.1 ms once they idle). Alternated
+/// sample by sample, every berth sample came right after a call to Podman,
+/// and paid for it: right after a rename through Podman's REST service,
+/// each part of berth's rename (its parsing and statements in berthd, its
+/// page writes, its fsync, the wakes at both ends) took about 1.5x as long
+/// as after a call to berth, back to normal within 3 ms, while a Podman
+/// sample after berth's met no such thing. In runs, all but the first
+/// sample of each follow a call to the same engine. `f` gets the lane, its
+/// index and its sample number; returns the medians, lane by lane.
 fn alternate(
     lanes: &mut [Lane],
     reps: impl Fn(&Reps) -> usize,
@@ -157,13 +168,16 @@ fn alternate(
 ) -> Vec<Duration> {
     let most = lanes.iter().map(|l| reps(&l.reps)).max().unwrap_or(0);
     let mut samples: Vec<Vec<Duration>> = lanes.iter().map(|_| Vec::new()).collect();
-    for step in 0..most {
+    let run_length = (most / 10).clamp(1, RUN);
+    for (run, first) in (0..most).step_by(run_length).enumerate() {
         for turn in 0..lanes.len() {
-            let k = (step + turn) % lanes.len();
+            let k = (run + turn) % lanes.len();
             let r = reps(&lanes[k].reps);
-            if (step + 1) * r / most > step * r / most {
-                let i = samples[k].len();
-                samples[k].push(f(&mut lanes[k], k, i));
+            for step in first..(first + run_length).min(most) {
+                if (step + 1) * r / most > step * r / most {
+                    let i = samples[k].len();
+                    samples[k].push(f(&mut lanes[k], k, i));
+                }
             }
         }
     }
@@ -446,13 +460,7 @@ fn main() {
         }
         rss.push((n, berth.rss_kib()));
     }
-    // Cold start on the full catalogue: spawn to the first answer.
     let big = *sizes.iter().max().unwrap_or(&10);
-    let next = berth.next;
-    drop(berth);
-    let (mut berth, cold_full) = Berth::start(&dir, &bus);
-    berth.next = next;
-
     // Growth, side by side: a second daemon (on a bus of its own) holding as
     // many containers as the smallest catalogue, called alternately with
     // the full one, both on the bench's CPU (see `Placement`).
@@ -469,6 +477,17 @@ fn main() {
     let (paired, _) = measure(&mut lanes, big, None);
     drop(small);
     drop(placed);
+
+    // Cold start on the full catalogue: spawn to the first answer. After
+    // the growth above, which compares the daemon as it has been running: a
+    // daemon just started reads its pages from the kernel the first time it
+    // meets each container (about one pread and one page fault per call),
+    // which made its inspect at 10,000 1.4-1.8x the 10-container daemon's
+    // there, against 1.1-1.15x for the daemon that ran the table.
+    let next = berth.next;
+    drop(berth);
+    let (mut berth, cold_full) = Berth::start(&dir, &bus);
+    berth.next = next;
 
     // Prune of 1,000 containers that have never run.
     let prune_n = std::env::var("BERTH_BENCH_PRUNE").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
