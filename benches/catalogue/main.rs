@@ -144,8 +144,10 @@ struct Lane<'a> {
 }
 
 /// The most consecutive samples an engine gives before the next engine's
-/// turn; fewer when that would leave a lane fewer than ten turns.
+/// turn; fewer when that would leave the lane with the most samples fewer
+/// than `TURNS` turns.
 const RUN: usize = 10;
+const TURNS: usize = 10;
 
 /// Time `f` on every lane in turn, in runs of up to `RUN` consecutive samples,
 /// with the order rotating from run to run and a lane with fewer samples
@@ -168,7 +170,7 @@ fn alternate(
 ) -> Vec<Duration> {
     let most = lanes.iter().map(|l| reps(&l.reps)).max().unwrap_or(0);
     let mut samples: Vec<Vec<Duration>> = lanes.iter().map(|_| Vec::new()).collect();
-    let run_length = (most / 10).clamp(1, RUN);
+    let run_length = (most / TURNS).clamp(1, RUN);
     for (run, first) in (0..most).step_by(run_length).enumerate() {
         for turn in 0..lanes.len() {
             let k = (run + turn) % lanes.len();
