@@ -169,6 +169,15 @@ fn storage_api_mounts_and_finds_strangers() {
     let path =
         c.call("io.berth.Storage.Mount", json!({ "nameOrId": id })).unwrap()["path"].as_str().unwrap().to_string();
     assert_eq!(std::fs::read_to_string(format!("{path}/data/new")).unwrap(), "from the upper layer\n");
+    // The container runs and exits: the exit leaves the mount the API holds.
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap();
+    let watched = std::time::Instant::now();
+    while watched.elapsed() < std::time::Duration::from_secs(1) {
+        let mounted = c.call("io.berth.Storage.IsMounted", json!({ "nameOrId": id })).unwrap()["mounted"].clone();
+        assert_eq!(mounted, true, "the exit unmounted a root the Storage API holds");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     c.call("io.berth.Storage.Mount", json!({ "nameOrId": id })).unwrap();
     assert_eq!(
         c.call("io.berth.Storage.Unmount", json!({ "nameOrId": id })).unwrap()["unmounted"],

@@ -206,7 +206,14 @@ impl Tx<'_> {
         self.0
             .prepare_cached("UPDATE containers SET mount_count = max(0, mount_count + ?2) WHERE id = ?1")?
             .execute(params![id, delta])?;
-        Ok(self.0.prepare_cached("SELECT mount_count FROM containers WHERE id = ?1")?.query_row([id], |r| r.get(0))?)
+        self.mount_count(id)
+    }
+
+    /// How many Storage API mounts hold the container's root; 0 when it has
+    /// no record.
+    pub fn mount_count(&self, id: &str) -> Result<i64> {
+        let sql = "SELECT mount_count FROM containers WHERE id = ?1";
+        Ok(self.0.prepare_cached(sql)?.query_row([id], |r| r.get(0)).optional()?.unwrap_or(0))
     }
 
     pub fn delete_exec_session(&self, id: &str) -> Result<()> {

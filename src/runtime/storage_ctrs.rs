@@ -59,7 +59,7 @@ impl Runtime {
             return Ok(());
         }
         let target = self.overlay_target(id);
-        let held = self.db.read(|tx| tx.add_mount_count(id, 0)).await.unwrap_or(0);
+        let held = self.db.read(|tx| tx.mount_count(id)).await?;
         if held > 0 && !force {
             return Ok(());
         }
