@@ -289,8 +289,8 @@ enum Mode {
     /// Takes the write lock at BEGIN (IMMEDIATE), so it never fails half-way
     /// for want of it; committed when its closure succeeds.
     Write,
-    /// A snapshot from its first read on (DEFERRED); never committed (on
-    /// the writing connection too: what it wrote is rolled back).
+    /// A snapshot from its first read on (DEFERRED); never committed, and
+    /// one that writes is an error on any connection.
     Read,
 }
 
@@ -302,9 +302,19 @@ fn transaction<T>(conn: &Connection, mode: Mode, f: impl FnOnce(&Tx) -> Result<T
     let run = || -> Result<T> {
         let begin = if mode == Mode::Write { "BEGIN IMMEDIATE" } else { "BEGIN DEFERRED" };
         conn.prepare_cached(begin)?.execute([])?;
+        let before = conn.total_changes();
         let value = f(&Tx(conn))?;
-        if mode == Mode::Write {
-            conn.prepare_cached("COMMIT")?.execute([])?;
+        match mode {
+            Mode::Write => conn.prepare_cached("COMMIT")?.execute([]).map(drop)?,
+            // A reader refuses writes itself (query_only); the writing
+            // connection, lent to a read, is held to the same rule here.
+            Mode::Read if conn.total_changes() != before => {
+                return Err(Error::Runtime(format!(
+                    "a read changed {} rows; rolled back",
+                    conn.total_changes() - before
+                )))
+            }
+            Mode::Read => {}
         }
         Ok(value)
     };
@@ -493,8 +503,8 @@ mod tests {
 
     /// A scan holds a read connection, never the writer: a change runs to
     /// its end while a scan is in progress, which still sees the state
-    /// before it. A read runs on the writer when no change holds it, and
-    /// what a read writes there is rolled back like any read.
+    /// before it. A read runs on the writer when no change holds it, and a
+    /// read that writes is refused there as on a reader, leaving nothing.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn changes_never_wait_for_a_scan_and_reads_never_commit() {
         let dir = tempfile::tempdir().unwrap();
@@ -519,8 +529,10 @@ mod tests {
         changed.send(()).unwrap();
         assert_eq!(scan.await.unwrap().unwrap(), (1, 1), "a scan saw a change made after it began");
 
+        // The writer was free, so the read ran there: the refusal is ours,
+        // not a reader's "attempt to write a readonly database".
         let wrote = db.read(|tx| tx.insert_volume(&volume("c"))).await;
-        assert!(wrote.is_ok(), "the writer was free, so the read ran there: {wrote:?}");
+        assert!(matches!(&wrote, Err(e) if e.to_string().contains("a read changed 1 rows")), "{wrote:?}");
         let names: Vec<String> = db.read(|tx| tx.volumes()).await.unwrap().into_iter().map(|v| v.config.name).collect();
         assert_eq!(names, ["a", "b"], "a read committed what it wrote");
     }
