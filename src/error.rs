@@ -75,8 +75,43 @@ impl Error {
         Error::InvalidArgument { field: field.to_string(), reason: reason.into() }
     }
 
+    /// What the transports send as the message: cut to `QUOTE_MAX` bytes.
+    pub fn message(&self) -> String {
+        shorten(&self.to_string()).into_owned()
+    }
+
     /// An I/O failure on a path of berth's storage, naming the path.
     pub fn storage(what: impl std::fmt::Display, err: impl std::fmt::Display) -> Self {
         Error::Storage(format!("{what}: {err}"))
+    }
+}
+
+/// The most of an input value that an error repeats back: enough to tell
+/// which value it was, and never a multi-megabyte request echoed whole.
+pub const QUOTE_MAX: usize = 512;
+
+/// `s` itself when short, else its first `QUOTE_MAX` bytes (at a character
+/// boundary) and how long it was.
+pub fn shorten(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= QUOTE_MAX {
+        return s.into();
+    }
+    let end = (0..=QUOTE_MAX).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+    format!("{}... ({} bytes)", &s[..end], s.len()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_at_a_character() {
+        assert_eq!(shorten("short"), "short");
+        let long = "é".repeat(1000);
+        let cut = shorten(&long);
+        assert!(cut.len() < QUOTE_MAX + 20, "{}", cut.len());
+        assert!(cut.ends_with("... (2000 bytes)"), "{cut}");
+        let e = Error::NoSuchContainer("x".repeat(5 << 20));
+        assert!(e.message().len() < QUOTE_MAX + 40);
     }
 }

@@ -12,9 +12,18 @@ pub fn new_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Names must match `^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`.
+/// The longest name: a DNS name's length, so that a container's name can be
+/// its host name and its alias on a network, and well within a file name
+/// (a volume's name is its directory's).
+pub const MAX_NAME_LEN: usize = 253;
+
+/// Names must match `^[a-zA-Z0-9][a-zA-Z0-9_.-]*$` and be at most
+/// `MAX_NAME_LEN` bytes.
 pub fn validate_name(name: &str) -> Result<()> {
     let invalid = |reason: &str| Error::InvalidName { name: name.to_string(), reason: reason.to_string() };
+    if name.len() > MAX_NAME_LEN {
+        return Err(invalid(&format!("names may be at most {MAX_NAME_LEN} bytes long, not {}", name.len())));
+    }
     let mut chars = name.chars();
     match chars.next() {
         None => return Err(invalid("names must not be empty")),
@@ -55,6 +64,11 @@ mod tests {
         }
         assert!(validate_name(&"a".repeat(64)).is_err());
         assert!(validate_name(&"a".repeat(63)).is_ok());
+        assert!(validate_name(&"a".repeat(MAX_NAME_LEN)).is_ok());
+        match validate_name(&"a".repeat(MAX_NAME_LEN + 1)) {
+            Err(Error::InvalidName { reason, .. }) => assert!(reason.contains("at most 253 bytes"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

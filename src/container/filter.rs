@@ -30,8 +30,37 @@ impl LabelFilter {
     }
 }
 
+/// The most filters one call may give, and the longest one: a filter names
+/// a few things, and each is matched against every container listed.
+pub const MAX_FILTERS: usize = 64;
+pub const MAX_FILTER_LEN: usize = 4096;
+/// What a `name=` regex may compile to (the library allows 10 MiB): a
+/// pattern over names needs a few KiB.
+const REGEX_SIZE_LIMIT: usize = 256 << 10;
+
+/// A `name=` pattern, compiled within `REGEX_SIZE_LIMIT`.
+pub fn name_regex(value: &str) -> Result<Regex> {
+    regex::RegexBuilder::new(value)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| Error::invalid_argument("filters", format!("name={value}: {e}")))
+}
+
 /// Split `key=value` filters into (key, value) pairs, naming a malformed one.
 pub fn split_filters(filters: &[String]) -> Result<Vec<(&str, &str)>> {
+    if filters.len() > MAX_FILTERS {
+        return Err(Error::invalid_argument(
+            "filters",
+            format!("{} filters given; at most {MAX_FILTERS} are taken", filters.len()),
+        ));
+    }
+    if let Some(long) = filters.iter().find(|f| f.len() > MAX_FILTER_LEN) {
+        return Err(Error::invalid_argument(
+            "filters",
+            format!("a filter of {} bytes; at most {MAX_FILTER_LEN} are taken", long.len()),
+        ));
+    }
     filters
         .iter()
         .map(|f| {
@@ -81,9 +110,7 @@ impl ContainerFilters {
         for (key, value) in split_filters(filters)? {
             match key {
                 "id" => f.ids.push(value.to_string()),
-                "name" => f.names.push(
-                    Regex::new(value).map_err(|e| Error::invalid_argument("filters", format!("name={value}: {e}")))?,
-                ),
+                "name" => f.names.push(name_regex(value)?),
                 "label" => f.labels.push(LabelFilter::parse(value)),
                 "label!" => f.not_labels.push(LabelFilter::parse(value)),
                 "status" => {
@@ -285,5 +312,17 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn filters_are_bounded() {
+        let many: Vec<String> = (0..=MAX_FILTERS).map(|i| format!("label=k{i}")).collect();
+        assert!(ContainerFilters::parse(&many[..MAX_FILTERS]).is_ok());
+        let refused = |f: &[String]| matches!(ContainerFilters::parse(f), Err(Error::InvalidArgument { .. }));
+        assert!(refused(&many));
+        assert!(refused(&[format!("name={}", "a".repeat(MAX_FILTER_LEN))]));
+        // Short, but it would compile to far more than the limit.
+        assert!(refused(&["name=\\w{1000}\\w{1000}".to_string()]));
+        assert!(ContainerFilters::parse(&["name=^web-[0-9]+$".to_string()]).is_ok());
     }
 }

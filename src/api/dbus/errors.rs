@@ -14,7 +14,7 @@ pub struct BusError {
 
 impl From<Error> for BusError {
     fn from(e: Error) -> Self {
-        BusError { name: format!("io.berth.Berth1.Error.{}", e.name()), message: e.to_string() }
+        BusError { name: format!("io.berth.Berth1.Error.{}", e.name()), message: e.message() }
     }
 }
 

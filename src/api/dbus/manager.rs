@@ -49,7 +49,7 @@ impl Manager {
         let create = async {
             let o: vl_container::CreateOptions =
                 options::decode("io.berth.Container", "Create", Some("options"), &options)?;
-            self.ctx.runtime.create_container(container_spec(o)).await
+            self.ctx.runtime.create_container(container_spec(o)?).await
         };
         let (id, _) = self.ctx.change(bus, &call, create).await?;
         self.ctx.announce(&id).await;

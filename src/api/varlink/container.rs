@@ -11,8 +11,11 @@ pub struct ContainerApi(pub Ctx);
 
 /// A container to create, from Create's options (also the keys of D-Bus's
 /// CreateContainer options).
-pub(crate) fn spec_from(o: vl::CreateOptions) -> CreateSpec {
-    CreateSpec {
+pub(crate) fn spec_from(o: vl::CreateOptions) -> crate::error::Result<CreateSpec> {
+    if o.stopTimeout.is_some_and(|t| t < 0) {
+        return Err(crate::error::Error::invalid_argument("stopTimeout", "must not be negative"));
+    }
+    Ok(CreateSpec {
         rootfs: o.rootfs.map(Into::into),
         image: o.image,
         command: o.command,
@@ -21,7 +24,7 @@ pub(crate) fn spec_from(o: vl::CreateOptions) -> CreateSpec {
         name: o.name,
         pod: o.pod,
         stop_signal: o.stopSignal,
-        stop_timeout: o.stopTimeout.map(|t| t.clamp(0, u32::MAX as i64) as u32),
+        stop_timeout: seconds("stopTimeout", o.stopTimeout)?,
         shm_size: o.shmSize,
         timezone: o.timezone,
         log_driver: o.logDriver,
@@ -51,7 +54,7 @@ pub(crate) fn spec_from(o: vl::CreateOptions) -> CreateSpec {
             })
             .unwrap_or_default(),
         network: o.network,
-    }
+    })
 }
 
 pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
@@ -76,7 +79,7 @@ fn waited<C: vl::Call_Wait + ?Sized>(call: &mut C, (state, code): (State, i32)) 
 
 impl vl::VarlinkInterface for ContainerApi {
     fn create(&self, call: &mut dyn vl::Call_Create, options: vl::CreateOptions) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.create_container(spec_from(options)));
+        let r = self.0.run(async { self.0.runtime.create_container(spec_from(options)?).await });
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
     }
 
@@ -157,7 +160,7 @@ impl vl::VarlinkInterface for ContainerApi {
     }
 
     fn stop(&self, call: &mut dyn vl::Call_Stop, name_or_id: String, timeout: Option<i64>) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.stop_container(&name_or_id, seconds(timeout)));
+        let r = self.0.run(async { self.0.runtime.stop_container(&name_or_id, seconds("timeout", timeout)?).await });
         answer(call, IFACE, r, |c, id| c.reply(id))
     }
 
@@ -182,7 +185,7 @@ impl vl::VarlinkInterface for ContainerApi {
         name_or_id: String,
         timeout: Option<i64>,
     ) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.restart_container(&name_or_id, seconds(timeout)));
+        let r = self.0.run(async { self.0.runtime.restart_container(&name_or_id, seconds("timeout", timeout)?).await });
         answer(call, IFACE, r, |c, id| c.reply(id))
     }
 

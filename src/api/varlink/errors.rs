@@ -29,5 +29,17 @@ pub fn error_reply(interface: &str, e: &Error) -> varlink::Reply {
         Error::Runtime(reason) => json!({ "reason": reason }),
         Error::Database(err) => json!({ "reason": format!("database: {err}") }),
     };
-    varlink::Reply::error(format!("{interface}.{}", e.name()), Some(params))
+    varlink::Reply::error(format!("{interface}.{}", e.name()), Some(bounded(params)))
+}
+
+/// The parameters with every string cut to what an error may quote, and
+/// lists of values (matches, users) to as many as fit in that much.
+fn bounded(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(crate::error::shorten(&s).into_owned()),
+        Value::Array(items) => Value::Array(items.into_iter().take(crate::error::QUOTE_MAX / 8).map(bounded).collect()),
+        Value::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (k, bounded(v))).collect()),
+        other => other,
+    }
 }

@@ -25,7 +25,7 @@ use schema::{Schema, Verdict};
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::Arc;
@@ -83,6 +83,80 @@ const READ_ONLY: &[&str] = &[
 const MAX_FRAME: usize = 8 << 20;
 /// Connections served at once; more are closed at accept.
 const MAX_CONNECTIONS: usize = 1024;
+/// What all connections' requests together may hold, read or being read
+/// (without it, 1,024 clients could each hold an 8 MiB frame); a request
+/// that would go over closes its connection, as an oversized one does.
+const MAX_FRAMES_TOTAL: usize = 64 << 20;
+/// A connection's read buffer is given back once a request larger than this is done.
+const KEPT_FRAME_CAPACITY: usize = 64 << 10;
+
+/// Bytes of requests held by all connections together.
+#[derive(Default)]
+struct FrameBudget(std::sync::atomic::AtomicUsize);
+
+/// One request's share of the budget, given back when dropped.
+struct Held<'a> {
+    budget: &'a FrameBudget,
+    bytes: usize,
+}
+
+impl Held<'_> {
+    /// Count `n` more bytes, unless the budget would be exceeded.
+    fn take(&mut self, n: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        let total = &self.budget.0;
+        if total.fetch_add(n, Ordering::SeqCst) + n > MAX_FRAMES_TOTAL {
+            total.fetch_sub(n, Ordering::SeqCst);
+            return false;
+        }
+        self.bytes += n;
+        true
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.budget.0.fetch_sub(self.bytes, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl FrameBudget {
+    /// Read one NUL-terminated request into `frame` (without the NUL);
+    /// None at the end of the stream, or when the request is larger than
+    /// MAX_FRAME or than what is left of the budget.
+    fn read_frame(&self, reader: &mut impl BufRead, frame: &mut Vec<u8>) -> io::Result<Option<Held<'_>>> {
+        let mut held = Held { budget: self, bytes: 0 };
+        if frame.capacity() > KEPT_FRAME_CAPACITY {
+            *frame = Vec::new();
+        }
+        frame.clear();
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let end = buf.iter().position(|b| *b == 0);
+            let n = end.map_or(buf.len(), |i| i + 1);
+            if frame.len() + n > MAX_FRAME + 1 || !held.take(n) {
+                return Ok(None);
+            }
+            if frame.len() + n > KEPT_FRAME_CAPACITY && frame.capacity() <= MAX_FRAME {
+                // Room for the largest frame at once: a block that size is
+                // past the allocator's mmap threshold (berthd's main), so it
+                // takes pages only as they are written and gives them back
+                // to the system when freed, where a heap block grown by
+                // doubling would stay with berthd.
+                frame.reserve_exact(MAX_FRAME + 1 - frame.len());
+            }
+            frame.extend_from_slice(&buf[..n]);
+            reader.consume(n);
+            if end.is_some() {
+                frame.pop();
+                return Ok(Some(held));
+            }
+        }
+    }
+}
 
 /// What an adapter needs: the runtime and a way to wait for it.
 #[derive(Clone)]
@@ -167,9 +241,16 @@ where
     call.reply_struct(varlink::Reply::parameters(Some(Value::Object(parameters))))
 }
 
-/// A timeout in seconds from the wire (negative means none given).
-fn seconds(t: Option<i64>) -> Option<u32> {
-    t.filter(|t| *t >= 0).map(|t| t.min(u32::MAX as i64) as u32)
+/// A timeout in seconds from the wire (negative means none given). More
+/// than a u32 of seconds (Podman's limit too, 136 years) cannot be
+/// honoured: InvalidArgument naming `field`.
+fn seconds(field: &str, t: Option<i64>) -> Result<Option<u32>> {
+    match t.filter(|t| *t >= 0) {
+        None => Ok(None),
+        Some(t) => u32::try_from(t)
+            .map(Some)
+            .map_err(|_| Error::invalid_argument(field, format!("{t} seconds; at most {} are taken", u32::MAX))),
+    }
 }
 
 thread_local! {
@@ -203,6 +284,7 @@ pub struct Server {
     /// exit being cleaned up): that keeps berthd from going idle too.
     runtime: Arc<Runtime>,
     tokio: tokio::runtime::Handle,
+    frames: FrameBudget,
 }
 
 fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
@@ -229,9 +311,20 @@ impl Server {
             interfaces(&ctx),
         );
         let dispatch: HashMap<_, _> = interfaces(&ctx).into_iter().map(|i| (i.get_name(), i)).collect();
-        let descriptions: Vec<&'static str> = dispatch.values().map(|i| i.get_description()).collect();
+        // org.varlink.service's own parameters are checked too: the stock
+        // service leaves a call with a missing or mistyped one unanswered.
+        let descriptions: Vec<&'static str> =
+            dispatch.values().map(|i| i.get_description()).chain([service.get_description()]).collect();
         let schema = Schema::new(&descriptions).expect("the interface definitions were parsed at build time");
-        Arc::new(Server { service, interfaces: dispatch, schema, activity, runtime, tokio })
+        Arc::new(Server {
+            service,
+            interfaces: dispatch,
+            schema,
+            activity,
+            runtime,
+            tokio,
+            frames: FrameBudget::default(),
+        })
     }
 
     /// Accept connections until `idle` passes with no client connected.
@@ -316,12 +409,12 @@ impl Server {
         let mut writer = &stream;
         let mut frame = Vec::new();
         loop {
-            frame.clear();
-            (&mut reader).take(MAX_FRAME as u64 + 1).read_until(0, &mut frame)?;
-            if frame.pop() != Some(0) {
-                // End of stream (possibly inside a frame) or an oversized frame.
+            // Held until the request is answered: it and what it decodes to
+            // count against the budget.
+            let Some(_held) = self.frames.read_frame(&mut reader, &mut frame)? else {
+                // End of stream (possibly inside a frame) or too large a frame.
                 return Ok(());
-            }
+            };
             match serde_json::from_slice::<Request>(&frame) {
                 Ok(request) => self.dispatch(&mut writer, caller, request)?,
                 Err(e) => {
@@ -356,7 +449,16 @@ impl Server {
         let mut call = Call::new(writer, &request);
         let result = match method.rsplit_once('.') {
             None => call.reply_interface_not_found(Some(method.clone())),
-            Some(("org.varlink.service", _)) => self.service.call(&mut call),
+            Some(("org.varlink.service", name)) => {
+                match self.schema.check(
+                    "org.varlink.service",
+                    name,
+                    request.parameters.as_ref().unwrap_or(&Value::Null),
+                ) {
+                    Verdict::InvalidParameter(p) => call.reply_invalid_parameter(p),
+                    Verdict::Valid | Verdict::UnknownMethod => self.service.call(&mut call),
+                }
+            }
             Some((iface, name)) => match self.interfaces.get(iface) {
                 None => call.reply_interface_not_found(Some(iface.to_string())),
                 Some(handler) => {
@@ -384,6 +486,29 @@ impl Server {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_read_within_the_budget() {
+        let budget = FrameBudget::default();
+        let mut frame = Vec::new();
+        let mut input = io::Cursor::new(b"{\"a\":1}\0{\"b\":2}\0tail".to_vec());
+        let held = budget.read_frame(&mut input, &mut frame).unwrap().unwrap();
+        assert_eq!(frame, b"{\"a\":1}");
+        assert_eq!(budget.0.load(std::sync::atomic::Ordering::SeqCst), 8);
+        drop(held);
+        assert_eq!(budget.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert!(budget.read_frame(&mut input, &mut frame).unwrap().is_some());
+        // An unfinished frame at the end of the stream is no request.
+        assert!(budget.read_frame(&mut input, &mut frame).unwrap().is_none());
+        assert_eq!(budget.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // A frame larger than what is left of the budget is refused.
+        budget.0.store(MAX_FRAMES_TOTAL - 4, std::sync::atomic::Ordering::SeqCst);
+        let mut input = io::Cursor::new(b"0123456789\0".to_vec());
+        assert!(budget.read_frame(&mut input, &mut frame).unwrap().is_none());
+        assert_eq!(budget.0.load(std::sync::atomic::Ordering::SeqCst), MAX_FRAMES_TOTAL - 4);
+    }
+
     /// A misspelt entry would make a read need authorization: each one must
     /// name a method of the interface files.
     #[test]
@@ -397,7 +522,7 @@ mod tests {
             include_str!("../../../interfaces/io.berth.Storage.varlink"),
         ];
         let idls: Vec<_> = files.iter().map(|f| varlink_parser::IDL::try_from(*f).unwrap()).collect();
-        for method in super::READ_ONLY {
+        for method in READ_ONLY {
             let (interface, name) = method.rsplit_once('.').unwrap();
             let idl = idls.iter().find(|i| i.name == interface).unwrap_or_else(|| panic!("{method}"));
             assert!(idl.methods.contains_key(name), "{method} is not a method");

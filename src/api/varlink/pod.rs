@@ -77,7 +77,7 @@ impl vl::VarlinkInterface for PodApi {
     }
 
     fn stop(&self, call: &mut dyn vl::Call_Stop, name_or_id: String, timeout: Option<i64>) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.stop_pod(&name_or_id, super::seconds(timeout)));
+        let r = self.0.run(async { self.0.runtime.stop_pod(&name_or_id, super::seconds("timeout", timeout)?).await });
         answer(call, IFACE, r, |c, (id, ids)| c.reply(id, ids))
     }
 

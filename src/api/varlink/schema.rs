@@ -72,6 +72,11 @@ fn join(path: &str, field: &str) -> String {
 
 fn check_struct(idl: &IDL, st: &VStruct, value: &Value, path: &str) -> Result<(), String> {
     let obj = value.as_object().ok_or_else(|| path.to_string())?;
+    // A field the interface does not define would be dropped by decoding,
+    // and the caller would believe what is not so (a port mapping, a mount).
+    if let Some(unknown) = obj.keys().find(|k| !st.elts.iter().any(|a| a.name == k.as_str())) {
+        return Err(join(path, unknown));
+    }
     for arg in &st.elts {
         let p = join(path, arg.name);
         check_ext(idl, &arg.vtype, obj.get(arg.name).unwrap_or(&Value::Null), &p)?;
@@ -142,6 +147,11 @@ mod tests {
         );
         assert_eq!(check(json!({"a": "x", "mode": "z"})), Verdict::InvalidParameter("mode".into()));
         assert_eq!(check(json!([1])), Verdict::InvalidParameter("parameters".into()));
+        assert_eq!(check(json!({"a": "x", "ports": []})), Verdict::InvalidParameter("ports".into()));
+        assert_eq!(
+            check(json!({"a": "x", "o": {"list": [], "mounts": 1}})),
+            Verdict::InvalidParameter("o.mounts".into())
+        );
         assert_eq!(s.check("org.example.t", "Nope", &json!({})), Verdict::UnknownMethod);
     }
 }
