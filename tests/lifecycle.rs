@@ -32,8 +32,9 @@ fn error_of(r: Result<Value, ClientError>) -> String {
     }
 }
 
+/// Whether the process runs (a zombie that PID 1 has not reaped yet has ended).
 fn pid_alive(pid: i64) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
 }
 
 fn logs(c: &mut Client, name: &str) -> Vec<String> {
@@ -46,13 +47,8 @@ fn assert_gone(d: &Daemon, c: &mut Client, id: &str) {
     assert_eq!(call(c, "Exists", id, json!({}))["exists"], false);
     assert!(!d.root().join("containers").join(id).exists());
     assert!(!d.dir.path().join("run/exits").join(id).exists());
-    let out = std::process::Command::new("runc")
-        .arg("--root")
-        .arg(d.dir.path().join("run/runtime/runc"))
-        .args(["list", "-q"])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&out.stdout).contains(id), "runc still knows {id}");
+    assert!(!common::runc_list(d).contains(&id.to_string()), "runc still knows {id}");
+    assert!(!common::conmons(d).iter().any(|(_, c)| c == id), "a conmon of {id} still runs");
 }
 
 #[test]
@@ -139,6 +135,86 @@ fn stop_escalates_to_sigkill_after_the_timeout() {
         error_of(c.call("io.berth.Container.Stop", json!({ "nameOrId": "polite" }))),
         "io.berth.Container.InvalidState"
     );
+}
+
+/// A Stop waiting out a long timeout holds nothing: a Kill or a forced
+/// Remove acts at once, a plain Remove is refused at once.
+#[test]
+fn kill_and_force_remove_act_during_a_long_stop() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let ignores_term = ["/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"];
+    for name in ["k", "rm"] {
+        create(&mut c, &d, name, &ignores_term, json!({}));
+        call(&mut c, "Start", name, json!({}));
+    }
+    let stop = |name: &'static str| {
+        let mut other = d.client();
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            let r = other.call("io.berth.Container.Stop", json!({ "nameOrId": name, "timeout": 3600 }));
+            (r.map(|_| ()).map_err(|e| e.to_string()), t.elapsed())
+        })
+    };
+    let stopping = stop("k");
+    let until_stopping = Instant::now() + Duration::from_secs(10);
+    while state(&mut c, "k")["state"] != "stopping" {
+        assert!(Instant::now() < until_stopping, "the stop never began");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Remove", json!({ "nameOrId": "k" }))),
+        "io.berth.Container.InvalidState"
+    );
+    call(&mut c, "Kill", "k", json!({ "signal": "SIGKILL" }));
+    let (result, took) = stopping.join().unwrap();
+    result.unwrap();
+    assert!(took < Duration::from_secs(60), "the stop waited {took:?} after the kill");
+    assert_eq!(state(&mut c, "k")["state"], "exited");
+
+    let stopping = stop("rm");
+    let until_stopping = Instant::now() + Duration::from_secs(10);
+    while state(&mut c, "rm")["state"] != "stopping" {
+        assert!(Instant::now() < until_stopping, "the stop never began");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let id = call(&mut c, "Remove", "rm", json!({ "force": true }))["id"].as_str().unwrap().to_string();
+    let (result, took) = stopping.join().unwrap();
+    result.unwrap();
+    assert!(took < Duration::from_secs(60), "the stop waited {took:?} after the removal");
+    assert_gone(&d, &mut c, &id);
+}
+
+/// A container whose conmon was killed has no exit file coming: a stop
+/// ends it and records the exit at once, and a second stop is refused.
+#[test]
+fn stop_after_conmon_was_killed_ends_at_once() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let id = create(&mut c, &d, "orphan", &["/bin/sleep", "600"], json!({ "stopTimeout": 600 }));
+    for timeout in [600, 0] {
+        call(&mut c, "Start", "orphan", json!({}));
+        let pid = state(&mut c, "orphan")["pid"].as_i64().unwrap();
+        let conmons = common::conmons(&d);
+        assert_eq!(conmons.iter().filter(|(_, c)| *c == id).count(), 1, "{conmons:?}");
+        for (conmon, _) in conmons {
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(conmon as i32), nix::sys::signal::Signal::SIGKILL)
+                .unwrap();
+        }
+        let t = Instant::now();
+        call(&mut c, "Stop", "orphan", json!({ "timeout": timeout }));
+        assert!(t.elapsed() < Duration::from_secs(30), "stop took {:?}", t.elapsed());
+        let st = state(&mut c, "orphan");
+        assert_eq!(st["state"], "exited", "{st}");
+        assert!(!pid_alive(pid), "the container's process outlived its stop");
+        assert_eq!(runc_status(&d, &id), None);
+        let t = Instant::now();
+        assert_eq!(
+            error_of(c.call("io.berth.Container.Stop", json!({ "nameOrId": "orphan", "timeout": 0 }))),
+            "io.berth.Container.InvalidState"
+        );
+        assert!(t.elapsed() < Duration::from_secs(5), "a second stop took {:?}", t.elapsed());
+    }
 }
 
 #[test]

@@ -125,6 +125,35 @@ fn spawn(dir: &Path, extra: &[&str]) -> Child {
         .unwrap()
 }
 
+/// The conmon processes of this daemon's containers: (PID, container ID),
+/// found by their command lines, whatever the records say.
+pub fn conmons(d: &Daemon) -> Vec<(u32, String)> {
+    let exits = d.dir.path().join("run/exits").display().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        let is_zombie = std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|s| s.contains(") Z "));
+        if args.first().is_some_and(|a| a.ends_with("conmon")) && args.contains(&exits) && !is_zombie {
+            let id = args.iter().skip_while(|a| *a != "-c").nth(1).cloned().unwrap_or_default();
+            found.push((pid, id));
+        }
+    }
+    found
+}
+
+/// The containers runc holds state for under this daemon.
+pub fn runc_list(d: &Daemon) -> Vec<String> {
+    let out = Command::new("runc")
+        .arg("--root")
+        .arg(d.dir.path().join("run/runtime/runc"))
+        .args(["list", "-q"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+}
+
 /// Call through the Python varlink package, an implementation that is not ours.
 /// Its error replies go to stderr (with exit status 0), so both are returned.
 pub fn python_varlink(args: &[&str]) -> String {
