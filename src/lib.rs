@@ -9,6 +9,7 @@ pub mod container;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod fault;
 pub mod names;
 pub mod oci;
 pub mod pod;

@@ -61,7 +61,7 @@ fn import_each_kind_shares_layers_and_runs_with_whiteouts_applied() {
     // Whiteouts and the opaque directory hide what the lower layer had.
     let (id, code, out) = run(
         &mut c,
-        json!({ "image": "localhost/testimage:1", "command": ["/bin/sh", "-c", "ls /etc; ls /data; dd if=/dev/zero of=/tmp/big bs=1024 count=64 2>/dev/null"], "user": null }),
+        json!({ "image": "localhost/testimage:1", "command": ["/bin/sh", "-c", "ls /etc; ls /data; dd if=/dev/zero of=/tmp/big bs=1024 count=64 2>/dev/null"] }),
     );
     assert_eq!(code, 0);
     assert!(!out.iter().any(|l| l.contains("removed")), "{out:?}");

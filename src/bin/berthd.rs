@@ -119,20 +119,22 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     notify("STATUS=starting: repairing storage, syncing containers with the runtime");
     let runtime = tokio.block_on(Runtime::open(config.clone()))?;
     let (listener, owned_path) = listener(activated, &address)?;
-    if let Some(path) = owned_path.clone() {
-        tokio.spawn(async move {
-            shutdown_signal().await;
-            notify("STOPPING=1");
+    let (path, rt) = (owned_path.clone(), runtime.clone());
+    tokio.spawn(async move {
+        shutdown_signal().await;
+        notify("STOPPING=1\nSTATUS=stopping: finishing the cleanup of exits");
+        // What no client waits for (an exit being recorded and cleaned up)
+        // is finished first, so that a stop leaves nothing for the next
+        // start to repair; bounded, well within systemd's stop timeout.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while rt.busy() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if let Some(path) = path {
             let _ = std::fs::remove_file(&path);
-            std::process::exit(0);
-        });
-    } else {
-        tokio.spawn(async {
-            shutdown_signal().await;
-            notify("STOPPING=1");
-            std::process::exit(0);
-        });
-    }
+        }
+        std::process::exit(0);
+    });
     if let Some(interval) = berth::systemd::notify::watchdog_interval() {
         // Pinged only while the executor answers and a change could be made.
         let rt = runtime.clone();

@@ -191,11 +191,44 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Record the runtime state: state, exit code, PID and times together.
+    /// Record that an init begins (true) or ended without a status (false).
+    pub fn set_container_initializing(&self, id: &str, initializing: bool) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE containers SET initializing = ?2 WHERE id = ?1")?
+            .execute(params![id, initializing])?;
+        Ok(())
+    }
+
+    /// A container's state and whether an init of it is in progress, or
+    /// None when it has no record.
+    pub fn container_run_state(&self, id: &str) -> Result<Option<(State, bool)>> {
+        let row: Option<(String, bool)> = self
+            .0
+            .prepare_cached("SELECT state, initializing FROM containers WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(state, initializing)| {
+            State::parse(&state)
+                .map(|s| (s, initializing))
+                .ok_or_else(|| Error::Storage(format!("container {id} has an unknown state {state:?}")))
+        })
+        .transpose()
+    }
+
+    /// Containers whose init a crash interrupted.
+    pub fn containers_initializing(&self) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare_cached("SELECT id FROM containers WHERE initializing = 1")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Record the runtime state: state, exit code, PID and times together
+    /// (which ends an init in progress).
     pub fn set_container_status(&self, id: &str, s: &ContainerStatus) -> Result<()> {
         self.0
             .prepare_cached(
-                "UPDATE containers SET state = ?2, exit_code = ?3, pid = ?4, started_at = ?5, finished_at = ?6 WHERE id = ?1",
+                "UPDATE containers SET state = ?2, exit_code = ?3, pid = ?4, started_at = ?5, finished_at = ?6,
+                 initializing = 0 WHERE id = ?1",
             )?
             .execute(params![id, s.state.as_str(), s.exit_code, s.pid, s.started_at, s.finished_at])?;
         Ok(())

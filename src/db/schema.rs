@@ -99,6 +99,11 @@ CREATE INDEX containers_image ON containers(image_id);
 -- Mounts of a container's root through the Storage API (a reference count).
 ALTER TABLE containers ADD COLUMN mount_count INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 3: an init in progress (conmon may be running the runtime's create),
+    // so that a crash during it is found and cleaned at the next start.
+    r#"
+ALTER TABLE containers ADD COLUMN initializing INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The schema version this build writes.

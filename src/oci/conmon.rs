@@ -219,3 +219,30 @@ fn read_sync(fd: OwnedFd) -> Option<SyncMessage> {
     let text = String::from_utf8_lossy(&buf[..n]);
     serde_json::from_str(text.trim()).ok()
 }
+
+/// The conmon processes that report to `exits_dir` (one berthd's), by
+/// their command lines: (PID, container ID). What the PID files cannot
+/// tell: a conmon whose container has no record, or that has not written
+/// its PID file yet.
+pub fn running_for(exits_dir: &Path) -> Vec<(u32, String)> {
+    let exits = exits_dir.as_os_str().as_encoded_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let mut args = cmdline.split(|b| *b == 0);
+        if !args.next().is_some_and(|a| a.ends_with(b"conmon")) {
+            continue;
+        }
+        let args: Vec<&[u8]> = args.collect();
+        let after = |flag: &[u8]| args.windows(2).find(|w| w[0] == flag).map(|w| w[1]);
+        let alive = crate::process::process_state(pid).is_some_and(|(state, _)| state != 'Z');
+        if alive && after(b"--exit-dir") == Some(exits) {
+            if let Some(id) = after(b"-c").and_then(|id| std::str::from_utf8(id).ok()) {
+                found.push((pid, id.to_string()));
+            }
+        }
+    }
+    found
+}

@@ -6,6 +6,9 @@
 //! - a container or volume directory without a record: it is deleted;
 //! - an overlay of a container without a record: it is unmounted and deleted;
 //! - a volume record without its directory: the directory is made again;
+//! - an init a crash interrupted, a runtime container or (Check only, a
+//!   walk of /proc) a conmon whose container's record says it has no
+//!   processes or that has no record: ended and deleted (leftovers.rs);
 //! - a layer no image uses (a pull or import that failed after storing it),
 //!   or scratch left by an interrupted one: it is deleted;
 //! - a container whose stored configuration cannot be read: reported only
@@ -14,7 +17,7 @@
 use super::Runtime;
 use crate::container::State;
 use crate::error::{Error, Result};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,9 +40,14 @@ impl Runtime {
 
     async fn check_scope(&self, repair: bool, read_records: bool) -> Result<Vec<Problem>> {
         let mut problems = Vec::new();
-        let (removing, ids, volumes, unreadable) = self
+        let (removing, ids, volumes, unreadable, initializing, with_processes) = self
             .db
             .read(move |tx| {
+                let initializing = tx.containers_initializing()?;
+                let mut with_processes = HashSet::new();
+                for st in [State::Created, State::Running, State::Paused, State::Stopping] {
+                    with_processes.extend(tx.containers_in_state(st)?);
+                }
                 let removing = tx
                     .containers_in_state(State::Removing)?
                     .into_iter()
@@ -56,7 +64,7 @@ impl Runtime {
                         Err(e) => Some((id.clone(), e.to_string())),
                     })
                     .collect();
-                Ok((removing, ids, volumes, unreadable))
+                Ok((removing, ids, volumes, unreadable, initializing, with_processes))
             })
             .await?;
 
@@ -64,6 +72,7 @@ impl Runtime {
             let result = if repair { self.finish_removal(&id, &name, false).await.map(|_| ()) } else { Ok(()) };
             problems.push(problem("interrupted-removal", &id, "a removal was interrupted", repair, result));
         }
+        problems.extend(self.check_runs(repair, read_records, initializing, &with_processes).await?);
         let known: HashSet<String> = ids.into_iter().collect();
         for id in orphans(&self.config.root.join("containers"), &known)? {
             let result = if repair { super::remove_tree(&self.container_dir(&id)) } else { Ok(()) };
@@ -112,6 +121,64 @@ impl Runtime {
         Ok(problems)
     }
 
+    /// Runs no record explains. Each suspect is judged again under its
+    /// lock: an init, start or stop in progress explains what it holds, and
+    /// holds the lock until its record says so.
+    async fn check_runs(
+        &self,
+        repair: bool,
+        walk_processes: bool,
+        initializing: Vec<String>,
+        with_processes: &HashSet<String>,
+    ) -> Result<Vec<Problem>> {
+        let runs = self.runs(walk_processes || !initializing.is_empty());
+        let mut suspects: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let unexplained = |id: &String| !with_processes.contains(id);
+        let on_disk = runs.in_runtime.iter().chain(&runs.exit_files).chain(&runs.overlays);
+        for id in initializing.into_iter().chain(on_disk.filter(|id| unexplained(id)).cloned()) {
+            suspects.entry(id).or_default();
+        }
+        for (pid, id) in runs.conmons.iter().filter(|(_, id)| unexplained(id)) {
+            suspects.entry(id.clone()).or_default().push(*pid);
+        }
+        let mut problems = Vec::new();
+        for (id, conmons) in suspects {
+            let _lock = self.locks.lock(&id).await;
+            let record = self.db.read(|tx| tx.container_run_state(&id)).await?;
+            let (kind, what) = match record {
+                Some((_, true)) => ("interrupted-init", "an init was interrupted"),
+                Some((state, false)) if state.in_runtime() => continue,
+                _ if !self.runtimes_holding(&id).is_empty() => {
+                    ("unexplained-runtime-container", "the runtime holds a container whose record has no processes")
+                }
+                // The rest of an exit's cleanup (runtime state, exit file,
+                // mount, units) follows its record: a crash can cut it short.
+                Some(_) if self.oci_paths(&id).exit_file.exists() => {
+                    ("leftover-exit-file", "an exit was recorded, but its cleanup was interrupted")
+                }
+                Some(_) if self.has_overlay(&id) && self.db.read(|tx| tx.mount_count(&id)).await? == 0 => {
+                    ("leftover-mount", "the root of a container without processes is mounted, and no one holds it")
+                }
+                // A conmon outlives the exit it reported by the moment its
+                // exit command takes: only one that stays is a problem.
+                _ if still_running(&conmons).await => {
+                    ("unexplained-conmon", "a conmon runs for a container whose record has no processes")
+                }
+                _ => continue,
+            };
+            let result = if repair { self.clear_interrupted_run(&id, &conmons).await } else { Ok(()) };
+            problems.push(problem(kind, &id, what, repair, result));
+        }
+        Ok(problems)
+    }
+
+    /// End what a run no record explains left, and its intent mark.
+    async fn clear_interrupted_run(&self, id: &str, conmons: &[u32]) -> Result<()> {
+        self.clear_run(id, conmons).await?;
+        let id = id.to_string();
+        self.db.write(move |tx| tx.set_container_initializing(&id, false)).await
+    }
+
     async fn check_layer_store(&self, repair: bool) -> Result<Vec<Problem>> {
         let _store = self.layer_store.write().await;
         let used: HashSet<String> = self
@@ -140,6 +207,18 @@ impl Runtime {
         }
         Ok(problems)
     }
+}
+
+/// Whether any of `pids` still runs after a second's grace.
+async fn still_running(pids: &[u32]) -> bool {
+    let running = || pids.iter().any(|p| crate::process::process_state(*p).is_some_and(|(s, _)| s != 'Z'));
+    for _ in 0..50 {
+        if !running() {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    true
 }
 
 fn problem(kind: &'static str, id: &str, what: &str, repair: bool, result: Result<()>) -> Problem {

@@ -54,6 +54,7 @@ impl Runtime {
                 result
             })
             .await?;
+        crate::fault::crash_point("create.recorded");
         for v in new_volumes {
             self.events.emit(Event::new(EventType::Volume, "create", &v, &v));
         }

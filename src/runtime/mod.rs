@@ -9,6 +9,7 @@ mod evict;
 mod exec;
 mod exits;
 mod images;
+mod leftovers;
 mod list;
 mod locks;
 mod logs;

@@ -76,6 +76,7 @@ impl Runtime {
                 Ok(out)
             })
             .await?;
+        crate::fault::crash_point("prune.marked");
         // Step 2 for each: its files.
         let mut reports = Vec::new();
         let mut removed = Vec::new();
@@ -96,6 +97,7 @@ impl Runtime {
                 Err(e) => reports.push(report(id, Err(e))),
             }
         }
+        crate::fault::crash_point("prune.files");
         // Step 3 for all: the records.
         let ids: Vec<String> = removed.iter().map(|(id, _, _)| id.clone()).collect();
         self.db

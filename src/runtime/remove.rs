@@ -8,7 +8,9 @@
 //!    that has processes (forced, or only created) is first stopped, outside
 //!    the transaction (stop signal then SIGKILL; a paused one is killed and
 //!    thawed), and checked again.
-//! 2. Unmount its root, stop its units, delete the container's directory. If
+//! 2. End and delete what its runs left (conmon, runtime state, exit file:
+//!    see leftovers.rs), unmount its root, stop its units, delete the
+//!    container's directory. If
 //!    that fails the record stays `removing` and the error is returned;
 //!    removing again (or the next start) finishes the job.
 //! 3. In one transaction: delete the record (its volume links, dependencies and
@@ -61,7 +63,7 @@ impl Runtime {
         loop {
             // Checked under the container's lock: nothing can mount or start
             // it meanwhile.
-            let only_a_directory = !self.has_overlay(id);
+            let only_a_directory = !self.has_overlay(id) && !self.may_have_run(id);
             let step = self
                 .db
                 .write(|tx| {
@@ -89,7 +91,10 @@ impl Runtime {
                     self.stop_locked(&config, config.stop_timeout).await?;
                     stopped = true;
                 }
-                Step::Marked(name) => return self.finish_removal(id, &name, opts.volumes).await,
+                Step::Marked(name) => {
+                    crate::fault::crash_point("remove.marked");
+                    return self.finish_removal(id, &name, opts.volumes).await;
+                }
                 Step::Deleted(name, removed_volumes) => {
                     let size = self.rw_size(id);
                     let left = super::remove_tree(&self.container_dir(id))
@@ -105,9 +110,12 @@ impl Runtime {
     pub(super) async fn finish_removal(&self, id: &str, name: &str, volumes: bool) -> Result<u64> {
         let dir = self.container_dir(id);
         let size = self.rw_size(id);
+        // Whatever state the record claimed: no conmon, runtime state,
+        // exit file, mount or unit may outlive it.
+        self.clear_run(id, &[]).await?;
         self.unmount_rootfs(id, true).await?;
-        self.release_units_of(id).await;
         super::remove_tree(&dir)?;
+        crate::fault::crash_point("remove.files");
         let removed_volumes = self.db.write(|tx| delete_records(tx, id, volumes)).await?;
         self.removed(id, name, removed_volumes, Vec::new()).map(|()| size)
     }

@@ -30,6 +30,7 @@ impl Runtime {
                     return Ok((id, name));
                 }
                 tx.rename_container(&id, new_name)?;
+                crate::fault::crash_point("rename.transaction");
                 Ok((id, name))
             })
             .await?;

@@ -63,12 +63,15 @@ impl Runtime {
             .await
     }
 
-    /// What a failed init leaves: the root mount and any unit.
+    /// What a failed init leaves: the root mount, any unit, and its intent.
     async fn undo_init(&self, c: &ContainerConfig) {
         if let Err(e) = self.unmount_rootfs(&c.id, false).await {
             tracing::warn!(id = c.id.as_str(), "unmounting after a failed init: {e}");
         }
         self.release_units(c).await;
+        if let Err(e) = self.db.write(|tx| tx.set_container_initializing(&c.id, false)).await {
+            tracing::warn!(id = c.id.as_str(), "clearing an init's intent (the next start does): {e}");
+        }
     }
 
     pub(super) async fn set_status(&self, id: &str, status: ContainerStatus) -> Result<()> {
@@ -78,7 +81,17 @@ impl Runtime {
     /// Write the bundle and have conmon create the container (`created`).
     pub(super) async fn init_locked(&self, c: &ContainerConfig) -> Result<()> {
         let conmon = self.conmon.clone().ok_or_else(|| Error::RuntimeNotAvailable("conmon".into()))?;
-        let rootfs = self.mount_rootfs(c).await?;
+        // The intent first: a crash from here until the status is recorded
+        // leaves a mark that the next start finds (see leftovers.rs).
+        self.db.write(|tx| tx.set_container_initializing(&c.id, true)).await?;
+        crate::fault::crash_point("init.intent");
+        let rootfs = match self.mount_rootfs(c).await {
+            Ok(rootfs) => rootfs,
+            Err(e) => {
+                self.undo_init(c).await;
+                return Err(e);
+            }
+        };
         let paths = self.oci_paths(&c.id);
         let runc = self.runc_for(c);
         let volume_dirs = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();
@@ -155,6 +168,7 @@ impl Runtime {
                 return Err(e);
             }
         };
+        crate::fault::crash_point("init.created");
         let status = ContainerStatus {
             state: State::Created,
             exit_code: None,
@@ -178,6 +192,7 @@ impl Runtime {
             let _ = self.stop_locked(c, 0).await;
             return Err(e);
         }
+        crate::fault::crash_point("start.released");
         status.state = State::Running;
         status.started_at = Some(now_nanos());
         self.set_status(&c.id, status).await?;

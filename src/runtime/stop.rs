@@ -49,7 +49,9 @@ impl Runtime {
             let hard = self.send_stop_signal(&config, timeout).await?;
             (config, if hard { 0 } else { timeout })
         };
+        crate::fault::crash_point("stop.signalled");
         self.wait_until_ended(&config, hard).await;
+        crate::fault::crash_point("stop.ended");
         let _lock = self.locks.lock(&id).await;
         match self.load_container(&id).await {
             Ok((_, status)) if status.state.in_runtime() => {
@@ -142,7 +144,7 @@ impl Runtime {
     /// Wait until conmon has written the exit file or is gone, or `timeout` passes.
     async fn wait_for_end(&self, c: &ContainerConfig, timeout: Duration) -> End {
         let paths = self.oci_paths(&c.id);
-        let conmon = conmon_of(&paths.conmon_pidfile());
+        let conmon = conmon_of(&paths.conmon_pidfile(), &c.id);
         let mut exits = self.exits.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -184,12 +186,19 @@ pub(super) enum Conmon {
     Gone,
 }
 
-pub(super) fn conmon_of(pidfile: &std::path::Path) -> Conmon {
+/// The conmon of container `id` that `pidfile` names. A PID a later
+/// process was given is not it: its command line must be conmon's for `id`.
+pub(super) fn conmon_of(pidfile: &std::path::Path, id: &str) -> Conmon {
     let Some(pid) = std::fs::read_to_string(pidfile).ok().and_then(|s| s.trim().parse::<u32>().ok()) else {
         return Conmon::Unknown;
     };
+    let is_ours = || {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let mut args = cmdline.split(|b| *b == 0);
+        args.next().is_some_and(|a| a.ends_with(b"conmon")) && args.any(|a| a == id.as_bytes())
+    };
     match process_state(pid) {
-        Some((state, start)) if state != 'Z' => Conmon::Running(pid, start),
+        Some((state, start)) if state != 'Z' && is_ours() => Conmon::Running(pid, start),
         _ => Conmon::Gone,
     }
 }

@@ -19,6 +19,11 @@ impl Daemon {
     }
 
     pub fn start_with(extra: &[&str]) -> Daemon {
+        Self::start_env(extra, &[])
+    }
+
+    /// A daemon with `env` set besides its arguments.
+    pub fn start_env(extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("rootfs/bin");
         std::fs::create_dir_all(&bin).unwrap();
@@ -28,7 +33,7 @@ impl Daemon {
         for applet in String::from_utf8_lossy(&applets.stdout).lines().filter(|a| *a != "busybox") {
             std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
         }
-        let mut d = Daemon { child: spawn(dir.path(), extra), address: address(dir.path()), dir };
+        let mut d = Daemon { child: spawn(dir.path(), extra, env), address: address(dir.path()), dir };
         d.wait_ready();
         d
     }
@@ -60,8 +65,13 @@ impl Daemon {
 
     /// Start again on the same root and socket.
     pub fn restart(&mut self, extra: &[&str]) {
+        self.restart_env(extra, &[]);
+    }
+
+    /// Start again with `env` set.
+    pub fn restart_env(&mut self, extra: &[&str], env: &[(&str, &str)]) {
         self.stop();
-        self.child = spawn(self.dir.path(), extra);
+        self.child = spawn(self.dir.path(), extra, env);
         self.wait_ready();
     }
 
@@ -107,7 +117,7 @@ fn address(dir: &Path) -> String {
     format!("unix:{}", dir.join("berth.sock").display())
 }
 
-fn spawn(dir: &Path, extra: &[&str]) -> Child {
+fn spawn(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Child {
     // A tiny runtime table: runc is resolved from the host (CI installs it).
     Command::new(env!("CARGO_BIN_EXE_berthd"))
         .arg("--root")
@@ -119,6 +129,7 @@ fn spawn(dir: &Path, extra: &[&str]) -> Child {
         .args(["--dbus", "none", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
         .args(extra)
         .env("BERTH_LOG", std::env::var("BERTH_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
