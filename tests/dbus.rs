@@ -225,15 +225,22 @@ fn manager_and_container_objects_over_the_system_bus() {
     }
 }
 
-/// Root may do everything; others may read, and change only with polkit's
-/// io.berth.manage: on D-Bus and on varlink, where the socket's mode is a
-/// second wall.
+/// Root may do everything; others may read summaries, read configuration
+/// and output only with polkit's io.berth.inspect (or io.berth.manage), and
+/// change only with io.berth.manage: on D-Bus and on varlink, where the
+/// socket's mode is a second wall.
 #[test]
 fn only_root_or_polkit_may_change_things_on_either_api() {
     let s = Sandbox::boot("authz", Mode::Unified);
     let rootfs = s.busybox_rootfs();
     let nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups --";
-    create(&s, &rootfs, "mine", "true");
+    manager(
+        &s,
+        &format!(
+            "CreateContainer 'a{{sv}}' 4 rootfs s {rootfs} command as 2 /bin/echo hello name s mine \
+             env 'a{{ss}}' 1 SECRET_TOKEN hunter2"
+        ),
+    );
     let count = || manager(&s, "ListContainers bas true 0");
     let before = count();
 
@@ -255,6 +262,14 @@ fn only_root_or_polkit_may_change_things_on_either_api() {
     );
     let start = s.sh(&format!("{nobody} busctl call {DEST} {path} {CONTAINER} Start"));
     assert!(!start.status.success());
+    // Configuration (its environment holds the secret) is not a summary.
+    let inspect_bus = || s.sh(&format!("{nobody} busctl call {DEST} {MANAGER} InspectContainer s mine"));
+    let inspect_object = || s.sh(&format!("{nobody} busctl call {DEST} {path} {CONTAINER} Inspect"));
+    for refused in [inspect_bus(), inspect_object()] {
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success() && err.contains("may not inspect berth"), "{refused:?}");
+        assert!(!String::from_utf8_lossy(&refused.stdout).contains("SECRET_TOKEN"));
+    }
     assert_eq!(count(), before);
     assert_eq!(property(&s, &path, "State"), "s \"configured\"");
 
@@ -274,15 +289,45 @@ fn only_root_or_polkit_may_change_things_on_either_api() {
     assert!(!rm.status.success());
     assert!(String::from_utf8_lossy(&rm.stderr).contains("PermissionDenied"), "{rm:?}");
     assert_eq!(count(), before);
-
-    // A polkit rule grants the action: both APIs let it through.
-    s.ok("cat > /etc/polkit-1/rules.d/50-berth-test.rules <<'EOF'
-polkit.addRule(function(action, subject) {
-    if (action.id == \"io.berth.manage\" && subject.user == \"nobody\") {
-        return polkit.Result.YES;
+    for read in ["inspect mine", "logs mine"] {
+        let refused = ctl(read);
+        assert!(!refused.status.success(), "{read}: {refused:?}");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("may not inspect berth"), "{read}: {refused:?}");
     }
-});
-EOF");
+
+    // A polkit rule grants io.berth.inspect: reads of configuration and
+    // output go through on both APIs; changes still do not.
+    let rule = |action: &str| {
+        format!(
+            "cat > /etc/polkit-1/rules.d/50-berth-{action}.rules <<'EOF'
+polkit.addRule(function(action, subject) {{
+    if (action.id == \"io.berth.{action}\" && subject.user == \"nobody\") {{
+        return polkit.Result.YES;
+    }}
+}});
+EOF"
+        )
+    };
+    s.ok(&rule("inspect"));
+    // polkitd reads new rules when it notices the file.
+    let mut granted = inspect_bus();
+    for _ in 0..50 {
+        if granted.status.success() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        granted = inspect_bus();
+    }
+    assert!(String::from_utf8_lossy(&granted.stdout).contains("SECRET_TOKEN"), "{granted:?}");
+    assert!(String::from_utf8_lossy(&inspect_object().stdout).contains("SECRET_TOKEN"));
+    let inspected = ctl("inspect mine");
+    assert!(String::from_utf8_lossy(&inspected.stdout).contains("SECRET_TOKEN"), "{inspected:?}");
+    assert!(ctl("logs mine").status.success());
+    assert!(!ctl("rm -f mine").status.success());
+    s.ok("rm /etc/polkit-1/rules.d/50-berth-inspect.rules");
+
+    // A polkit rule grants io.berth.manage: both APIs let changes through.
+    s.ok(&rule("manage"));
     let mut granted = s.sh(&format!("{nobody} busctl call {DEST} {path} {CONTAINER} Start"));
     for _ in 0..50 {
         if granted.status.success() {

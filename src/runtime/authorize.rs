@@ -1,6 +1,9 @@
-//! Who may change berth: root always; anyone else when polkit grants the
-//! action `io.berth.manage`. Both transports ask this before every call that
-//! changes something (reads are open to whoever can reach an API at all).
+//! Who may do what: root everything; anyone else the summaries (lists,
+//! states, events) freely, a container's configuration and output (inspect,
+//! logs: where its environment and secrets show) when polkit grants
+//! `io.berth.inspect` (or `io.berth.manage`, which can read them anyway,
+//! through exec), and changes when polkit grants `io.berth.manage`. Both
+//! transports ask this before every call that is not open to all.
 
 use super::Runtime;
 use crate::error::{Error, Result};
@@ -9,6 +12,34 @@ use crate::systemd::polkit::{Polkit, Subject};
 
 /// The polkit action that covers every change (packaging/io.berth.policy).
 pub const MANAGE_ACTION: &str = "io.berth.manage";
+/// The polkit action that covers reading configuration and output.
+pub const INSPECT_ACTION: &str = "io.berth.inspect";
+
+/// What a call needs beyond reaching an API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read a container's (or pod's, volume's, image's) configuration or output.
+    Inspect,
+    /// Change something.
+    Manage,
+}
+
+impl Access {
+    /// The polkit actions that grant it, asked in order.
+    fn actions(self) -> &'static [&'static str] {
+        match self {
+            Access::Inspect => &[INSPECT_ACTION, MANAGE_ACTION],
+            Access::Manage => &[MANAGE_ACTION],
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Access::Inspect => "inspect",
+            Access::Manage => "change",
+        }
+    }
+}
 
 /// The process on the other end of a call, as the kernel (SO_PEERCRED) or
 /// the bus (GetConnectionCredentials) vouches for it.
@@ -19,23 +50,27 @@ pub struct Caller {
 }
 
 impl Runtime {
-    /// Ok when `caller` may change containers, pods, volumes and images;
-    /// otherwise PermissionDenied saying who was refused and why.
-    pub async fn authorize(&self, caller: Caller) -> Result<()> {
+    /// Ok when `caller` may have `access`; otherwise PermissionDenied saying
+    /// who was refused and why.
+    pub async fn authorize(&self, caller: Caller, access: Access) -> Result<()> {
         if caller.uid == 0 {
             return Ok(());
         }
-        let refused = |why: String| Error::PermissionDenied(format!("uid {} may not change berth: {why}", caller.uid));
+        let refused =
+            |why: String| Error::PermissionDenied(format!("uid {} may not {} berth: {why}", caller.uid, access.verb()));
         let start_time = (caller.pid != 0)
             .then(|| process_start_time(caller.pid))
             .flatten()
             .ok_or_else(|| refused(format!("its process ({}) cannot be found", caller.pid)))?;
         let polkit = self.polkit.get_or_try_init(Polkit::connect).await.map_err(refused)?;
         let subject = Subject { pid: caller.pid, start_time, uid: caller.uid };
-        match polkit.check(MANAGE_ACTION, &subject).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(refused(format!("polkit does not grant {MANAGE_ACTION}"))),
-            Err(why) => Err(refused(why)),
+        for action in access.actions() {
+            match polkit.check(action, &subject).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(why) => return Err(refused(why)),
+            }
         }
+        Err(refused(format!("polkit does not grant {}", access.actions()[0])))
     }
 }

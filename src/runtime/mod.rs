@@ -27,7 +27,7 @@ mod system;
 mod units;
 mod volumes;
 
-pub use authorize::{Caller, MANAGE_ACTION};
+pub use authorize::{Access, Caller, INSPECT_ACTION, MANAGE_ACTION};
 pub use check::Problem;
 pub use exec::ExecResult;
 pub use logs::LogLine;

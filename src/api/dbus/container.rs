@@ -260,8 +260,8 @@ impl ContainerObject {
     /// Its full configuration and state, the JSON document of varlink's
     /// io.berth.Container.Inspect.
     #[zbus(out_args("json"))]
-    async fn inspect(&self) -> Result<String> {
-        let inspect = self.ctx.read(self.ctx.runtime.inspect_container(&self.id, false)).await?;
+    async fn inspect(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<String> {
+        let inspect = self.ctx.inspect(bus, &call, self.ctx.runtime.inspect_container(&self.id, false)).await?;
         Ok(serde_json::to_string(&inspect).unwrap_or_default())
     }
 }

@@ -90,8 +90,13 @@ impl Manager {
 
     /// A container's configuration and state as JSON (varlink's Inspect).
     #[zbus(out_args("json"))]
-    async fn inspect_container(&self, name_or_id: String) -> Result<String> {
-        Ok(json(&self.ctx.read(self.ctx.runtime.inspect_container(&name_or_id, false)).await?))
+    async fn inspect_container(
+        &self,
+        name_or_id: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        Ok(json(&self.ctx.inspect(bus, &call, self.ctx.runtime.inspect_container(&name_or_id, false)).await?))
     }
 
     /// Remove a container (force: stop it first; volumes: its anonymous
@@ -177,8 +182,13 @@ impl Manager {
 
     /// A pod's configuration as JSON (varlink's Inspect).
     #[zbus(out_args("json"))]
-    async fn inspect_pod(&self, name_or_id: String) -> Result<String> {
-        Ok(json(&self.ctx.read(self.ctx.runtime.inspect_pod(&name_or_id)).await?))
+    async fn inspect_pod(
+        &self,
+        name_or_id: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        Ok(json(&self.ctx.inspect(bus, &call, self.ctx.runtime.inspect_pod(&name_or_id)).await?))
     }
 
     #[zbus(out_args("id", "removedContainers"))]
