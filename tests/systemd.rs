@@ -145,6 +145,41 @@ fn containers_and_conmon_run_in_their_own_scopes_and_leave_no_unit() {
     assert_eq!(berth_units(&s), "", "no unit after the pod's removal");
 }
 
+/// berthd killed between conmon's create (the scopes made) and the record
+/// of it (src/fault.rs); the next connection starts it again, and that
+/// start ends the run no record explains: its conmon, runtime container
+/// and both scopes.
+#[test]
+fn a_crash_during_a_start_leaves_no_unit_once_berthd_is_back() {
+    let s = Sandbox::boot("crash", Mode::Unified);
+    let rootfs = s.busybox_rootfs();
+    let options = json!({ "rootfs": rootfs, "command": ["/bin/sleep", "300"], "name": "c", "stopTimeout": 0 });
+    let id = client(&s).call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.ok("mkdir -p /etc/systemd/system/berth.service.d && printf '[Service]\\nEnvironment=BERTH_CRASH_AT=init.created\\n' \
+          > /etc/systemd/system/berth.service.d/crash.conf && systemctl daemon-reload && systemctl restart berth.service");
+    let crashed = client(&s).call("io.berth.Container.Start", json!({ "nameOrId": "c" }));
+    assert!(crashed.is_err(), "berthd answered instead of crashing: {crashed:?}");
+    let units = berth_units(&s);
+    assert!(units.contains(&format!("berth-{id}.scope")) && units.contains("berth-conmon-"), "{units}");
+    s.ok("rm /etc/systemd/system/berth.service.d/crash.conf && systemctl daemon-reload");
+
+    let mut c = client(&s);
+    let state = c.call("io.berth.Container.Inspect", json!({ "nameOrId": "c" })).unwrap()["container"]["state"].clone();
+    assert_eq!(state["state"], "configured", "{state}");
+    assert_eq!(berth_units(&s), "", "the interrupted start's units outlived the repair");
+    assert_eq!(s.ok("pgrep -c conmon || true"), "0");
+    assert_eq!(c.call("io.berth.System.Check", json!({})).unwrap()["problems"], json!([]));
+    let repaired = s.journal(&["-u", "berth.service", "-o", "verbose", "-g", "an init was interrupted"]);
+    assert!(repaired.contains(&id), "{repaired}");
+    c.call("io.berth.Container.Start", json!({ "nameOrId": "c" })).unwrap();
+    assert!(berth_units(&s).contains(&format!("berth-{id}.scope")));
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": "c", "force": true })).unwrap();
+    assert_eq!(berth_units(&s), "", "no unit after remove");
+}
+
 #[test]
 fn events_berthd_logs_and_container_output_reach_the_journal() {
     let s = Sandbox::boot("journal", Mode::Unified);
