@@ -432,6 +432,16 @@ fn auto_remove_after_exit() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_gone(&d, &mut c, &id);
+    // A Wait that comes after the removal (a `run --rm` whose container
+    // ended before its client asked) still gets the exit code, by ID,
+    // prefix or name; an unknown name is still unknown.
+    for name in [id.as_str(), &id[..12], "once"] {
+        assert_eq!(call(&mut c, "Wait", name, json!({}))["exitCode"], 2, "{name}");
+    }
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Wait", json!({ "nameOrId": "never" }))),
+        "io.berth.Container.NoSuchContainer"
+    );
 }
 
 #[test]

@@ -6,9 +6,11 @@
 //! - a container or volume directory without a record: it is deleted;
 //! - an overlay of a container without a record: it is unmounted and deleted;
 //! - a volume record without its directory: the directory is made again;
-//! - an init a crash interrupted, a runtime container or (Check only, a
-//!   walk of /proc) a conmon whose container's record says it has no
-//!   processes or that has no record: ended and deleted (leftovers.rs);
+//! - what a run left that no record explains (leftovers.rs): an init a
+//!   crash interrupted; a runtime container, exit file or unheld mount of a
+//!   container whose record says it has no processes (a crash cut its
+//!   exit's cleanup short); a runtime container of no record; and (Check
+//!   only, a walk of /proc) a conmon of either: all ended and deleted;
 //! - a layer no image uses (a pull or import that failed after storing it),
 //!   or scratch left by an interrupted one: it is deleted;
 //! - a container whose stored configuration cannot be read: reported only

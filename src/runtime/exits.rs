@@ -18,6 +18,35 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// The exit code recorded when conmon left none (it was killed with the container).
 const UNKNOWN_EXIT: i32 = -1;
+/// How many exits of removed autoRemove containers are kept for Wait.
+const REMOVED_EXITS_KEPT: usize = 1024;
+
+/// The exit codes of autoRemove containers removed lately, newest last: a
+/// Wait that comes after the removal (a client's `run --rm` whose container
+/// ended at once) still gets its code, as libpod keeps them for it.
+#[derive(Default)]
+pub(super) struct RemovedExits(std::sync::Mutex<std::collections::VecDeque<(String, String, i32)>>);
+
+impl RemovedExits {
+    fn add(&self, id: &str, name: &str, code: i32) {
+        let Ok(mut exits) = self.0.lock() else { return };
+        if exits.len() == REMOVED_EXITS_KEPT {
+            exits.pop_front();
+        }
+        exits.push_back((id.to_string(), name.to_string(), code));
+    }
+
+    /// The code of the latest removed container with this ID, ID prefix or name.
+    fn find(&self, name_or_id: &str) -> Option<i32> {
+        let exits = self.0.lock().ok()?;
+        let prefix = crate::names::is_id_prefix(name_or_id);
+        exits
+            .iter()
+            .rev()
+            .find(|(id, name, _)| name == name_or_id || (prefix && id.starts_with(name_or_id)))
+            .map(|(_, _, code)| *code)
+    }
+}
 
 impl Runtime {
     /// Start the watcher of the exits directory.
@@ -72,10 +101,17 @@ impl Runtime {
                 return Ok(());
             }
         };
-        self.finish_exit_locked(&config).await?;
+        self.finish_exit_then_auto_remove(&config, lock).await
+    }
+
+    /// Record an exit under `lock`, then release it and remove an
+    /// autoRemove container, keeping its exit code for a late Wait.
+    async fn finish_exit_then_auto_remove(&self, c: &ContainerConfig, lock: super::locks::Guard<'_>) -> Result<()> {
+        let code = self.finish_exit_locked(c).await?;
         drop(lock);
-        if config.auto_remove {
-            self.remove_by_id(id, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
+        if c.auto_remove {
+            self.remove_by_id(&c.id, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
+            self.removed_exits.add(&c.id, &c.name, code);
         }
         Ok(())
     }
@@ -154,12 +190,7 @@ impl Runtime {
             // Stopped or unknown to the runtime, and conmon left no exit file.
             _ => {
                 let lock = self.locks.lock(id).await;
-                self.finish_exit_locked(&config).await?;
-                drop(lock);
-                if config.auto_remove {
-                    self.remove_by_id(id, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
-                }
-                return Ok(());
+                return self.finish_exit_then_auto_remove(&config, lock).await;
             }
         };
         if status.state != now {
@@ -184,14 +215,29 @@ impl Runtime {
         name_or_id: &str,
         states: Option<UnboundedSender<State>>,
     ) -> Result<(State, i32)> {
-        let id = self.lookup_container_id(name_or_id).await?;
         let mut events = self.events.subscribe();
+        let id = match self.lookup_container_id(name_or_id).await {
+            Err(Error::NoSuchContainer(n)) => {
+                return self
+                    .removed_exits
+                    .find(name_or_id)
+                    .map(|code| (State::Exited, code))
+                    .ok_or(Error::NoSuchContainer(n))
+            }
+            other => other?,
+        };
         let mut seen_running = false;
         let mut told = None;
         loop {
             let (_, status) = match self.load_container(&id).await {
                 Ok(found) => found,
-                Err(Error::NoSuchContainer(_)) => return Err(Error::NoSuchContainer(name_or_id.to_string())),
+                Err(Error::NoSuchContainer(_)) => {
+                    return self
+                        .removed_exits
+                        .find(&id)
+                        .map(|code| (State::Exited, code))
+                        .ok_or(Error::NoSuchContainer(name_or_id.to_string()))
+                }
                 Err(e) => return Err(e),
             };
             seen_running |= status.state.in_runtime();

@@ -68,6 +68,8 @@ pub struct Runtime {
     polkit: tokio::sync::OnceCell<crate::systemd::polkit::Polkit>,
     /// Work that may outlive the call that began it (see `busy`).
     in_flight: Arc<AtomicUsize>,
+    /// The exits of autoRemove containers removed lately (see exits.rs).
+    removed_exits: exits::RemovedExits,
 }
 
 /// Counts one piece of work in flight while it lives.
@@ -107,6 +109,7 @@ impl Runtime {
             systemd: tokio::sync::OnceCell::new(),
             polkit: tokio::sync::OnceCell::new(),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            removed_exits: Default::default(),
         });
         for problem in rt.repair_at_start().await? {
             tracing::warn!(
