@@ -59,6 +59,11 @@ impl Daemon {
 
     /// Stop (SIGTERM) and wait.
     pub fn stop(&mut self) {
+        // One that has ended (and been waited for) is not signalled: its
+        // PID may belong to another process by now.
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
         let _ = Command::new("kill").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
     }
