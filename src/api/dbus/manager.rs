@@ -51,8 +51,7 @@ impl Manager {
                 options::decode("io.berth.Container", "Create", Some("options"), &options)?;
             self.ctx.runtime.create_container(container_spec(o)?).await
         };
-        let (id, _) = self.ctx.change(bus, &call, create).await?;
-        self.ctx.announce(&id).await;
+        let id = self.ctx.created(async { Ok(self.ctx.change(bus, &call, create).await?.0) }).await?;
         let path = container_path(&id);
         Ok((id, path))
     }

@@ -39,6 +39,8 @@ pub(crate) struct Ctx {
     bus: Arc<OnceLock<Connection>>,
     /// The containers that have an object.
     objects: Arc<Mutex<HashSet<String>>>,
+    /// Each container ID as its object is put on the bus.
+    published: tokio::sync::broadcast::Sender<String>,
 }
 
 impl Ctx {
@@ -96,7 +98,7 @@ impl Ctx {
     }
 
     /// `publish` a container from its record, outside the event stream
-    /// (CreateContainer's reply, a resync), where it may be removed meanwhile.
+    /// (a resync after lost events), where it may be removed meanwhile.
     async fn announce(&self, id: &str) {
         let Ok(inspect) = self.runtime.inspect_container(id, false).await else { return };
         let Some(bus) = self.bus.get() else { return };
@@ -115,8 +117,32 @@ impl Ctx {
         let added = matches!(bus.object_server().at(container_path(id), object).await, Ok(None));
         if added {
             self.objects.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string());
+            let _ = self.published.send(id.to_string());
         }
         added
+    }
+
+    /// Make `create` (a container's creation), then wait until the event
+    /// path has put the container's object on the bus, so that the path
+    /// answered can be called at once; the event path alone publishes.
+    async fn created(&self, create: impl Future<Output = Result<String>>) -> Result<String> {
+        let mut published = self.published.subscribe();
+        let id = create.await?;
+        let wait = async {
+            loop {
+                match published.recv().await {
+                    Ok(p) if p == id => return,
+                    Ok(_) => {}
+                    // Missed among many: the set of objects says.
+                    Err(_) if self.objects.lock().unwrap_or_else(|p| p.into_inner()).contains(&id) => return,
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        };
+        // Bounded: a container removed at once may never have had one.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wait).await;
+        Ok(id)
     }
 
     /// Take a removed container's object off the bus and say so.
@@ -180,7 +206,13 @@ impl Service {
 /// Connect to `bus` (system, session or an address), put every container on
 /// it, then take the name, so that whoever sees the name sees everything.
 pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) -> zbus::Result<Service> {
-    let ctx = Ctx { runtime: runtime.clone(), activity, bus: Default::default(), objects: Default::default() };
+    let ctx = Ctx {
+        runtime: runtime.clone(),
+        activity,
+        bus: Default::default(),
+        objects: Default::default(),
+        published: tokio::sync::broadcast::channel(1024).0,
+    };
     let builder = match bus {
         "system" => zbus::connection::Builder::system(),
         "session" => zbus::connection::Builder::session(),
