@@ -37,14 +37,7 @@ pub struct PodConfig {
 /// `<parent prefix>-berth_pod_<id>.slice` under systemd, `<parent>/<id>` under cgroupfs.
 pub fn pod_cgroup(manager: CgroupManager, parent: &str, id: &str) -> String {
     match manager {
-        CgroupManager::Systemd => {
-            let prefix = parent.strip_suffix(".slice").unwrap_or(parent);
-            if prefix == "-" || prefix.is_empty() {
-                format!("berth_pod_{id}.slice")
-            } else {
-                format!("{prefix}-berth_pod_{id}.slice")
-            }
-        }
+        CgroupManager::Systemd => crate::systemd::unit_names::pod_slice(parent, id),
         CgroupManager::Cgroupfs => format!("{}/{id}", parent.trim_end_matches('/')),
     }
 }

@@ -73,7 +73,13 @@ pub fn hostname(id: &str) -> &str {
 pub fn cgroups_path(c: &ContainerConfig) -> Option<String> {
     let parent = c.cgroup_parent.as_deref()?;
     Some(match c.cgroup_manager {
-        CgroupManager::Systemd => format!("{}/berth-{}.scope", crate::systemd::manager::slice_path(parent), c.id),
+        CgroupManager::Systemd => {
+            format!(
+                "{}/{}",
+                crate::systemd::manager::slice_path(parent),
+                crate::systemd::unit_names::container_scope(&c.id)
+            )
+        }
         CgroupManager::Cgroupfs => format!("{}/berth-{}", parent.trim_end_matches('/'), c.id),
     })
 }

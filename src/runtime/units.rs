@@ -14,13 +14,7 @@ use crate::pod::PodConfig;
 use crate::systemd::manager::{Scope, Systemd};
 use std::sync::Arc;
 
-pub fn container_scope(id: &str) -> String {
-    format!("berth-{id}.scope")
-}
-
-pub fn conmon_scope(id: &str) -> String {
-    format!("berth-conmon-{id}.scope")
-}
+pub use crate::systemd::unit_names::{conmon_scope, container_scope};
 
 /// The slice a container's scopes go into.
 fn container_slice(c: &ContainerConfig) -> &str {

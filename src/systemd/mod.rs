@@ -5,3 +5,4 @@ pub mod journal;
 pub mod manager;
 pub mod notify;
 pub mod polkit;
+pub mod unit_names;
