@@ -169,20 +169,28 @@ impl Runc {
     }
 
     /// Forget the container in the runtime; one it does not know is fine.
+    /// Whether it knows it is told by its state directory, before and after
+    /// a failure (the runtime's messages are not read).
     pub fn delete(&self, id: &str) -> Result<()> {
+        if !self.knows(id) {
+            return Ok(());
+        }
         match self.run(&["delete", "--force", id]) {
-            Err(Error::Runtime(msg)) if msg.contains("does not exist") || msg.contains("not found") => Ok(()),
+            Err(_) if !self.knows(id) => Ok(()),
             other => other.map(drop),
         }
     }
 
     /// The runtime's view of a container, or None when it does not know it.
     pub fn state(&self, id: &str) -> Result<Option<RuntimeState>> {
+        if !self.knows(id) {
+            return Ok(None);
+        }
         match self.run(&["state", id]) {
             Ok(out) => serde_json::from_slice(&out.stdout)
                 .map(Some)
                 .map_err(|e| Error::Runtime(format!("{} state {id}: {e}", self.name))),
-            Err(Error::Runtime(msg)) if msg.contains("does not exist") || msg.contains("not found") => Ok(None),
+            Err(_) if !self.knows(id) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -12,6 +12,8 @@ use zbus::{OwnedObjectPath, Variant as Value};
 const DEST: &str = "org.freedesktop.systemd1";
 const PATH: &str = "/org/freedesktop/systemd1";
 const MANAGER: &str = "org.freedesktop.systemd1.Manager";
+/// The error systemd answers for a unit it has not loaded.
+const NO_SUCH_UNIT: &str = "org.freedesktop.systemd1.NoSuchUnit";
 /// How long a job may take before berth gives up waiting.
 const JOB_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -47,11 +49,30 @@ impl Systemd {
     where
         B: serde::Serialize + zbus::zvariant::DynamicType,
     {
-        self.conn.call_method(Some(DEST), PATH, Some(MANAGER), method, body).await.map_err(|e| bus_error(method, e))
+        self.request(method, body).await.map_err(|e| bus_error(method, e))
     }
 
-    /// Run `start`, which returns a job, and wait for that job's result.
-    async fn job(&self, unit: &str, start: impl std::future::Future<Output = Result<zbus::Message>>) -> Result<()> {
+    /// The manager's `method`, not yet sent: `job` sends it once it listens.
+    fn request<'a, B>(
+        &'a self,
+        method: &'a str,
+        body: &'a B,
+    ) -> impl std::future::Future<Output = zbus::Result<zbus::Message>> + 'a
+    where
+        B: serde::Serialize + zbus::zvariant::DynamicType,
+    {
+        self.conn.call_method(Some(DEST), PATH, Some(MANAGER), method, body)
+    }
+
+    /// Send `start`, which returns a job, and wait for that job's result.
+    /// With `missing_is_done`, a unit systemd has not loaded (its error
+    /// name says so: no message text is read) needs no job.
+    async fn job(
+        &self,
+        unit: &str,
+        start: impl std::future::Future<Output = zbus::Result<zbus::Message>>,
+        missing_is_done: bool,
+    ) -> Result<()> {
         let rule = zbus::MatchRule::builder()
             .msg_type(zbus::message::Type::Signal)
             .interface(MANAGER)
@@ -62,8 +83,13 @@ impl Systemd {
         let mut removed = zbus::MessageStream::for_match_rule(rule, &self.conn, None)
             .await
             .map_err(|e| bus_error("listening for JobRemoved", e))?;
-        let job: OwnedObjectPath =
-            start.await?.body().deserialize().map_err(|e| bus_error("reading the job path", e))?;
+        let reply = match start.await {
+            Err(zbus::Error::MethodError(name, _, _)) if missing_is_done && name.as_str() == NO_SUCH_UNIT => {
+                return Ok(())
+            }
+            reply => reply.map_err(|e| bus_error(&format!("the job for {unit}"), e))?,
+        };
+        let job: OwnedObjectPath = reply.body().deserialize().map_err(|e| bus_error("reading the job path", e))?;
         let wait = async {
             while let Some(Ok(msg)) = removed.next().await {
                 let Ok((_, path, _, result)) = msg.body().deserialize::<(u32, OwnedObjectPath, String, String)>()
@@ -100,22 +126,21 @@ impl Systemd {
             props.extend(r.cpu_weight.map(|v| ("CPUWeight", Value::from(v))));
         }
         let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
-        self.job(&scope.unit, self.call("StartTransientUnit", &(scope.unit.as_str(), "fail", props, aux))).await
+        let body = (scope.unit.as_str(), "fail", props, aux);
+        self.job(&scope.unit, self.request("StartTransientUnit", &body), false).await
     }
 
     pub async fn start_slice(&self, unit: &str, description: String) -> Result<()> {
         let props: Vec<(&str, Value)> =
             vec![("Description", description.into()), ("CollectMode", "inactive-or-failed".into())];
         let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
-        self.job(unit, self.call("StartTransientUnit", &(unit, "fail", props, aux))).await
+        let body = (unit, "fail", props, aux);
+        self.job(unit, self.request("StartTransientUnit", &body), false).await
     }
 
     /// Stop a unit and wait; a unit that is not there is already stopped.
     pub async fn stop(&self, unit: &str) -> Result<()> {
-        match self.job(unit, self.call("StopUnit", &(unit, "replace"))).await {
-            Err(Error::Runtime(why)) if why.contains("NoSuchUnit") || why.contains("not loaded") => Ok(()),
-            other => other,
-        }
+        self.job(unit, self.request("StopUnit", &(unit, "replace")), true).await
     }
 }
 
