@@ -592,6 +592,7 @@ fn pods_start_stop_and_kill_their_containers_infra_first() {
 /// As systemd does for berth.socket: hold the listening socket while berthd
 /// is down, and start berthd with it (LISTEN_FDS) when a client connects.
 #[test]
+#[allow(unsafe_code)] // hands berthd the socket as systemd would (pre_exec)
 fn an_exit_while_berthd_is_down_wakes_it_through_its_socket() {
     use std::os::fd::AsRawFd;
     use std::os::unix::process::CommandExt;

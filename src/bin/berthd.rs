@@ -63,6 +63,7 @@ fn main() -> ExitCode {
 /// freed on every call; glibc would hand them to mmap/munmap each time and pay
 /// page faults for every page. Keep such blocks on the heap instead: this
 /// halved the time of a 1,000-container list, for about 1 MiB more when idle.
+#[allow(unsafe_code)] // mallopt, before any thread exists
 fn tune_allocator() {
     use nix::libc::{mallopt, M_MMAP_THRESHOLD, M_TOP_PAD, M_TRIM_THRESHOLD};
     // SAFETY: mallopt only changes allocator parameters; it is called before
@@ -238,6 +239,7 @@ fn lock_root(root: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
 
 /// The socket to serve: the one systemd passed, or a new one at `address`
 /// (whose path is returned so that it can be removed on exit).
+#[allow(unsafe_code)] // the descriptor systemd passed
 fn listener(activated: Option<i32>, address: &str) -> Result<(UnixListener, Option<PathBuf>), String> {
     if let Some(fd) = activated {
         use nix::sys::stat::{fstat, SFlag};

@@ -227,6 +227,7 @@ fn companion(db: &Path, suffix: &str) -> PathBuf {
 /// SQLite deletes by default; so a daemon started by its socket does not
 /// grow the file again after every idle exit. Each connection carries the
 /// flag, since whichever closes last decides.
+#[allow(unsafe_code)] // SQLite's file control, through its C API
 fn persist_wal(conn: &Connection) -> Result<()> {
     let mut on: std::ffi::c_int = 1;
     // SAFETY: the handle is open for the whole call, and this file control

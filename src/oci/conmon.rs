@@ -156,6 +156,7 @@ impl Launch<'_> {
     /// then faults in a copy of every page berthd writes while the child
     /// execs, which grows with berthd's memory (about 2 ms more per start at
     /// 10,000 containers); posix_spawn shares the memory until the exec.
+    #[allow(unsafe_code)] // owns a descriptor fcntl made
     fn spawn(&self, stderr: &std::fs::File, sync: &OwnedFd, start: &OwnedFd) -> Result<Pid> {
         let failed =
             |what: &str, e: nix::Error| Error::Runtime(format!("starting {}: {what}: {e}", self.conmon.display()));

@@ -123,6 +123,7 @@ fn whiteout(path: &Path) -> std::io::Result<()> {
     mknod(path, SFlag::S_IFCHR, Mode::empty(), 0).map_err(std::io::Error::from)
 }
 
+#[allow(unsafe_code)] // setxattr has no safe wrapper here
 fn set_opaque(dir: &Path) -> std::io::Result<()> {
     let path = CString::new(dir.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
     let (name, value) = (c"trusted.overlay.opaque", b"y");
