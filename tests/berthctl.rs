@@ -28,6 +28,12 @@ fn container_lifecycle_of_records() {
     }
     let row = lines.next().unwrap();
     assert!(row.starts_with(&id[..12]) && row.contains("configured") && row.ends_with("web"), "{row}");
+    // A long command of many-byte characters is cut at a character.
+    ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "uni", "/bin/echo", "ünïcödé", "ünïcödé", "ünïcödé"]));
+    let table = ok(d.ctl(&["ps", "-a"]));
+    let row = table.lines().find(|l| l.ends_with("uni")).unwrap();
+    assert!(row.contains("/bin/echo ünïcödé..."), "{row}");
+    ok(d.ctl(&["rm", "uni"]));
     assert!(ok(d.ctl(&["ps"])).lines().nth(1).is_none(), "nothing running");
 
     let json: Value =

@@ -807,9 +807,9 @@ fn print_ps(list: &[Value]) {
     for c in list {
         let command: Vec<&str> = c["command"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
         let mut command = command.join(" ");
-        if command.len() > 20 {
-            command.truncate(17);
-            command.push_str("...");
+        // Cut at a character, not a byte: a command may be any text.
+        if command.chars().count() > 20 {
+            command = command.chars().take(17).chain("...".chars()).collect();
         }
         let state = c["state"].as_str().unwrap_or_default();
         let status = match (state, c["exitCode"].as_i64()) {
