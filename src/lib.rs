@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod fault;
+pub mod image;
 pub mod names;
 pub mod oci;
 pub mod pod;

@@ -287,10 +287,11 @@ impl Tx<'_> {
     }
 
     /// Record an exec session of a container.
-    pub fn insert_exec_session(&self, id: &str, container_id: &str, command: &[String]) -> Result<()> {
+    /// `started` is Unix nanoseconds.
+    pub fn insert_exec_session(&self, id: &str, container_id: &str, command: &[String], started: i64) -> Result<()> {
         self.0
             .prepare_cached("INSERT INTO exec_sessions (id, container_id, command, started) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![id, container_id, encode(&command)?, crate::events::now_nanos()])?;
+            .execute(params![id, container_id, encode(&command)?, started])?;
         Ok(())
     }
 

@@ -2,19 +2,8 @@
 
 use super::{decode, encode, Lookup, Tx};
 use crate::error::Result;
-use crate::storage::source::ImageConfig;
+use crate::image::{Image, ImageConfig};
 use rusqlite::{params, OptionalExtension};
-
-/// A stored image.
-#[derive(Debug, Clone)]
-pub struct ImageRecord {
-    pub id: String,
-    pub names: Vec<String>,
-    /// Unix nanoseconds of the import.
-    pub created: i64,
-    pub size: u64,
-    pub config: ImageConfig,
-}
 
 impl Tx<'_> {
     /// Insert an image unless it is there; true when it was new.
@@ -39,14 +28,14 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn image(&self, id: &str) -> Result<Option<ImageRecord>> {
+    pub fn image(&self, id: &str) -> Result<Option<Image>> {
         let row: Option<(i64, i64, String)> = self
             .0
             .prepare_cached("SELECT created, size, config FROM images WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let Some((created, size, config)) = row else { return Ok(None) };
-        Ok(Some(ImageRecord {
+        Ok(Some(Image {
             id: id.to_string(),
             names: self.strings("SELECT name FROM image_names WHERE image_id = ?1 ORDER BY name", id)?,
             created,
@@ -55,7 +44,7 @@ impl Tx<'_> {
         }))
     }
 
-    pub fn images(&self) -> Result<Vec<ImageRecord>> {
+    pub fn images(&self) -> Result<Vec<Image>> {
         let mut stmt = self.0.prepare_cached("SELECT id FROM images ORDER BY created, id")?;
         let ids: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         ids.iter().filter_map(|id| self.image(id).transpose()).collect()
@@ -65,7 +54,7 @@ impl Tx<'_> {
     /// or a unique ID prefix.
     pub fn lookup_image(&self, reference: &str) -> Result<Lookup> {
         let by_name = "SELECT image_id FROM image_names WHERE name = ?1";
-        for candidate in [reference.to_string(), crate::storage::source::normalize(reference)] {
+        for candidate in [reference.to_string(), crate::image::normalize(reference)] {
             if let Some(id) = self.opt_string(by_name, &candidate)? {
                 return Ok(Lookup::Found(id));
             }
@@ -78,7 +67,7 @@ impl Tx<'_> {
     }
 
     /// The image a reference resolves to, or NoSuchImage/AmbiguousName.
-    pub fn resolve_image(&self, reference: &str) -> Result<ImageRecord> {
+    pub fn resolve_image(&self, reference: &str) -> Result<Image> {
         let id = self.lookup_image(reference)?.found(reference, crate::error::Error::NoSuchImage)?;
         self.image(&id)?.ok_or_else(|| crate::error::Error::NoSuchImage(reference.to_string()))
     }

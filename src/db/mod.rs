@@ -14,7 +14,6 @@ pub mod schema;
 mod volumes;
 
 pub use containers::{ContainerRecord, NewContainer};
-pub use images::ImageRecord;
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;

@@ -37,7 +37,7 @@ impl Runtime {
             let _lock = self.locks.lock(&id).await;
             let (config, status) = self.load_container(&id).await?;
             status.state.can_exec(&id)?;
-            self.db.write(|tx| tx.insert_exec_session(&session, &id, &command)).await?;
+            self.db.write(|tx| tx.insert_exec_session(&session, &id, &command, crate::events::now_nanos())).await?;
             config
         };
         self.events.emit(Event::new(EventType::Container, "exec", &id, &config.name).with("execID", session.clone()));

@@ -11,9 +11,9 @@
 
 use super::remove::RemoveOptions;
 use super::{blocking, Runtime};
-use crate::db::ImageRecord;
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
+use crate::image::{self, Image, ImageConfig};
 use crate::storage::{self, layers, source};
 use std::path::{Path, PathBuf};
 
@@ -23,7 +23,7 @@ impl Runtime {
     }
 
     /// The directories of an image's layers, topmost first (overlay's order).
-    pub(super) fn layer_dirs(&self, image: &ImageRecord) -> Result<Vec<PathBuf>> {
+    pub(super) fn layer_dirs(&self, image: &Image) -> Result<Vec<PathBuf>> {
         let mut dirs = image
             .config
             .rootfs
@@ -44,7 +44,7 @@ impl Runtime {
         let (id, config, size, names) =
             self.with_scratch(move |scratch, layers_dir| import_layers(&path, scratch, layers_dir)).await?;
         let names = reference.map_or(names, |r| vec![r]);
-        let names: Vec<String> = names.iter().map(|n| source::normalize(n)).collect();
+        let names: Vec<String> = names.iter().map(|n| image::normalize(n)).collect();
         self.record_image(id, config, size, names, "import").await
     }
 
@@ -72,7 +72,7 @@ impl Runtime {
     pub(super) async fn record_image(
         &self,
         id: String,
-        config: source::ImageConfig,
+        config: ImageConfig,
         size: u64,
         names: Vec<String>,
         action: &'static str,
@@ -96,11 +96,11 @@ impl Runtime {
         Ok((id, names))
     }
 
-    pub async fn lookup_image(&self, reference: &str) -> Result<ImageRecord> {
+    pub async fn lookup_image(&self, reference: &str) -> Result<Image> {
         self.db.read(|tx| tx.resolve_image(reference)).await
     }
 
-    pub async fn list_images(&self) -> Result<Vec<(ImageRecord, usize)>> {
+    pub async fn list_images(&self) -> Result<Vec<(Image, usize)>> {
         self.db
             .scan(|tx| {
                 tx.images()?
@@ -114,7 +114,7 @@ impl Runtime {
 
     pub async fn tag_image(&self, reference: &str, name: &str) -> Result<String> {
         let image = self.lookup_image(reference).await?;
-        let name = source::normalize(name);
+        let name = image::normalize(name);
         check_reference(&name)?;
         let (id, n) = (image.id.clone(), name.clone());
         self.db.write(move |tx| tx.set_image_name(&n, &id)).await?;
@@ -128,7 +128,7 @@ impl Runtime {
     /// itself (not just a name) was removed.
     pub async fn remove_image(&self, reference: &str, force: bool) -> Result<(String, bool)> {
         let image = self.lookup_image(reference).await?;
-        let named = image.names.iter().find(|n| **n == reference || **n == source::normalize(reference)).cloned();
+        let named = image.names.iter().find(|n| **n == reference || **n == image::normalize(reference)).cloned();
         if let Some(name) = named.filter(|_| image.names.len() > 1) {
             let n = name.clone();
             self.db.write(move |tx| tx.remove_image_name(&n)).await?;
@@ -172,13 +172,9 @@ impl Runtime {
 
 /// The blocking part of import: returns the image ID, its configuration, the
 /// size of its layers and the names the source carries.
-fn import_layers(
-    path: &Path,
-    scratch: &Path,
-    layers_dir: &Path,
-) -> Result<(String, source::ImageConfig, u64, Vec<String>)> {
+fn import_layers(path: &Path, scratch: &Path, layers_dir: &Path) -> Result<(String, ImageConfig, u64, Vec<String>)> {
     let src = source::open(path, scratch)?;
-    let config: source::ImageConfig = serde_json::from_slice(&src.config)
+    let config: ImageConfig = serde_json::from_slice(&src.config)
         .map_err(|e| Error::Storage(format!("{}: the image configuration cannot be read: {e}", path.display())))?;
     let diff_ids = &config.rootfs.diff_ids;
     if diff_ids.len() != src.layers.len() {

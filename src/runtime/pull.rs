@@ -8,8 +8,9 @@
 
 use super::Runtime;
 use crate::error::{Error, Result};
-use crate::storage::registry::{self, Progress, Reference, Registry};
-use crate::storage::{digest_hex, layers, source};
+use crate::image::{ImageConfig, PullProgress};
+use crate::storage::registry::{self, Reference, Registry};
+use crate::storage::{digest_hex, layers};
 use std::path::Path;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -29,7 +30,7 @@ impl Runtime {
         &self,
         reference: &str,
         options: PullOptions,
-        progress: Option<UnboundedSender<Progress>>,
+        progress: Option<UnboundedSender<PullProgress>>,
     ) -> Result<(String, Vec<String>)> {
         let reference = Reference::parse(reference)?;
         let credentials = match &options.credentials {
@@ -45,7 +46,7 @@ impl Runtime {
         let tls_verify = options.tls_verify.unwrap_or(true);
         let (id, config, size) = self
             .with_scratch(move |scratch, layers_dir| {
-                let mut report = |p: Progress| {
+                let mut report = |p: PullProgress| {
                     if let Some(tx) = &progress {
                         let _ = tx.send(p);
                     }
@@ -65,16 +66,16 @@ fn fetch_and_unpack(
     tls_verify: bool,
     scratch: &Path,
     layers_dir: &Path,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(String, source::ImageConfig, u64)> {
+    progress: &mut dyn FnMut(PullProgress),
+) -> Result<(String, ImageConfig, u64)> {
     let mut registry = Registry::connect(reference, credentials, tls_verify)?;
     let stored = |diff_id: &str| digest_hex(diff_id).is_ok_and(|hex| layers_dir.join(hex).is_dir());
     let fetched = registry.fetch(reference, scratch, &stored, progress)?;
-    let config: source::ImageConfig = serde_json::from_slice(&fetched.config)
+    let config: ImageConfig = serde_json::from_slice(&fetched.config)
         .map_err(|e| Error::Storage(format!("the configuration of {} cannot be read: {e}", reference.name())))?;
     for ((desc, blob), diff_id) in fetched.layers.iter().zip(&config.rootfs.diff_ids) {
         if let Some(blob) = blob {
-            progress(Progress::of("unpacking", Some(&desc.digest), desc.size, desc.size));
+            progress(PullProgress::of("unpacking", Some(&desc.digest), desc.size, desc.size));
             layers::unpack(layers_dir, blob, Some(&desc.digest), diff_id)?;
             // Scratch space goes as soon as the layer is stored.
             let _ = std::fs::remove_file(blob);

@@ -324,7 +324,7 @@ async fn remove_refusals() {
     }
 
     let busy = e.create(e.named("busy")).await;
-    e.rt.db.write(|tx| tx.insert_exec_session("e1", &busy, &["sh".into()])).await.unwrap();
+    e.rt.db.write(|tx| tx.insert_exec_session("e1", &busy, &["sh".into()], 0)).await.unwrap();
     match e.rt.remove_container("busy", false, false).await {
         Err(Error::ActiveExecSessions { id, sessions }) => {
             assert_eq!((id, sessions), (busy.clone(), vec!["e1".into()]))

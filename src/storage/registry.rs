@@ -9,6 +9,7 @@
 use super::source::{self, Descriptor, Index, Manifest};
 use super::{digest_hex, digest_of, Hashing};
 use crate::error::{Error, Result};
+use crate::image::{ImageConfig, PullProgress};
 use base64::Engine;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -98,22 +99,6 @@ impl Reference {
     /// What the manifest is fetched by: the digest when given, else the tag.
     fn manifest_ref(&self) -> &str {
         self.digest.as_deref().or(self.tag.as_deref()).unwrap_or("latest")
-    }
-}
-
-/// One step of a pull, as streamed to the caller.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
-    /// resolving, downloading, exists (a layer stored already), unpacking, done.
-    pub status: &'static str,
-    pub digest: Option<String>,
-    pub current: u64,
-    pub total: u64,
-}
-
-impl Progress {
-    pub fn of(status: &'static str, digest: Option<&str>, current: u64, total: u64) -> Self {
-        Progress { status, digest: digest.map(str::to_string), current, total }
     }
 }
 
@@ -286,7 +271,7 @@ impl Registry {
 
     /// Stream a blob to `dest`, checking its digest (and size, when the
     /// descriptor has one); `progress` hears of every few hundred KiB.
-    fn blob_to_file(&mut self, desc: &Descriptor, dest: &Path, progress: &mut dyn FnMut(Progress)) -> Result<()> {
+    fn blob_to_file(&mut self, desc: &Descriptor, dest: &Path, progress: &mut dyn FnMut(PullProgress)) -> Result<()> {
         let fail = |what: String| Error::Storage(format!("blob {}: {what}", desc.digest));
         digest_hex(&desc.digest)?;
         let mut response = self.get(&format!("blobs/{}", desc.digest), None)?;
@@ -309,7 +294,7 @@ impl Registry {
             out.write_all(&buf[..n]).map_err(|e| Error::storage(dest.display(), e))?;
             if body.bytes - reported >= 512 << 10 {
                 reported = body.bytes;
-                progress(Progress::of("downloading", Some(&desc.digest), body.bytes, total));
+                progress(PullProgress::of("downloading", Some(&desc.digest), body.bytes, total));
             }
         }
         out.flush().map_err(|e| Error::storage(dest.display(), e))?;
@@ -321,7 +306,7 @@ impl Registry {
         if got != desc.digest {
             return Err(fail(format!("the bytes that arrived have digest {got}")));
         }
-        progress(Progress::of("downloading", Some(&desc.digest), bytes, total));
+        progress(PullProgress::of("downloading", Some(&desc.digest), bytes, total));
         Ok(())
     }
 
@@ -332,14 +317,14 @@ impl Registry {
         reference: &Reference,
         scratch: &Path,
         have_layer: &dyn Fn(&str) -> bool,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut dyn FnMut(PullProgress),
     ) -> Result<Fetched> {
-        progress(Progress::of("resolving", None, 0, 0));
+        progress(PullProgress::of("resolving", None, 0, 0));
         let manifest = self.manifest(reference)?;
         let config_path = scratch.join("config.json");
         self.blob_to_file(&manifest.config, &config_path, &mut |_| {})?;
         let config = std::fs::read(&config_path).map_err(|e| Error::storage(config_path.display(), e))?;
-        let diff_ids = serde_json::from_slice::<source::ImageConfig>(&config)
+        let diff_ids = serde_json::from_slice::<ImageConfig>(&config)
             .map_err(|e| Error::Storage(format!("the configuration of {} cannot be read: {e}", reference.name())))?
             .rootfs
             .diff_ids;
@@ -354,7 +339,7 @@ impl Registry {
         let mut layers = Vec::with_capacity(manifest.layers.len());
         for (desc, diff_id) in manifest.layers.into_iter().zip(&diff_ids) {
             if have_layer(diff_id) {
-                progress(Progress::of("exists", Some(&desc.digest), desc.size, desc.size));
+                progress(PullProgress::of("exists", Some(&desc.digest), desc.size, desc.size));
                 layers.push((desc, None));
                 continue;
             }

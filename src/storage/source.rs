@@ -25,42 +25,6 @@ pub struct ImageSource {
     pub names: Vec<String>,
 }
 
-/// What berth uses of an image configuration.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
-pub struct ImageConfig {
-    #[serde(default)]
-    pub config: RunConfig,
-    pub rootfs: RootFs,
-    #[serde(default)]
-    pub created: Option<String>,
-    #[serde(default)]
-    pub architecture: Option<String>,
-    #[serde(default)]
-    pub os: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
-#[serde(rename_all = "PascalCase")]
-pub struct RunConfig {
-    #[serde(default)]
-    pub entrypoint: Option<Vec<String>>,
-    #[serde(default)]
-    pub cmd: Option<Vec<String>>,
-    #[serde(default)]
-    pub env: Option<Vec<String>>,
-    #[serde(default)]
-    pub working_dir: Option<String>,
-    #[serde(default)]
-    pub user: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
-pub struct RootFs {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub diff_ids: Vec<String>,
-}
-
 #[derive(Debug, Deserialize)]
 pub struct Descriptor {
     #[serde(rename = "mediaType", default)]
@@ -209,26 +173,5 @@ fn host_arch() -> &'static str {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         other => other,
-    }
-}
-
-/// Normalize a reference the way it is stored: a tag is added when missing
-/// (`busybox` -> `busybox:latest`).
-pub fn normalize(reference: &str) -> String {
-    let last = reference.rsplit('/').next().unwrap_or(reference);
-    if last.contains(':') || last.contains('@') {
-        reference.to_string()
-    } else {
-        format!("{reference}:latest")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn normalize_adds_latest() {
-        assert_eq!(super::normalize("busybox"), "busybox:latest");
-        assert_eq!(super::normalize("localhost:5000/x"), "localhost:5000/x:latest");
-        assert_eq!(super::normalize("a/b:1.0"), "a/b:1.0");
     }
 }

@@ -2,15 +2,15 @@
 
 use super::generated::image as vl;
 use super::{answer, Ctx, Hangup};
-use crate::db::ImageRecord;
+use crate::image::Image;
+use crate::image::PullProgress;
 use crate::runtime::PullOptions;
-use crate::storage::registry::Progress;
 
 const IFACE: &str = "io.berth.Image";
 
 pub struct ImageApi(pub Ctx);
 
-fn inspect_to(i: &ImageRecord) -> serde_json::Value {
+fn inspect_to(i: &Image) -> serde_json::Value {
     serde_json::json!({
         "id": i.id, "names": i.names, "created": i.created / 1_000_000_000, "size": i.size, "config": i.config,
     })
@@ -41,7 +41,7 @@ impl vl::VarlinkInterface for ImageApi {
         }
         let runtime = self.0.runtime.clone();
         let work = move |tx| async move { runtime.pull_image(&reference, options, Some(tx)).await };
-        let r = self.0.stream(call, work, Hangup::Finish, |c, p: Progress| {
+        let r = self.0.stream(call, work, Hangup::Finish, |c, p: PullProgress| {
             c.reply(p.status.into(), p.digest, Some(p.current as i64), Some(p.total as i64), None, None)
         })?;
         answer(call, IFACE, r, pulled)

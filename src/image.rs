@@ -1,0 +1,90 @@
+//! The image model: an image as the catalogue holds it, what berth uses of
+//! its configuration, and one step of a pull as it is reported. The
+//! database, the storage code, the runtime and the transports all speak of
+//! images in these types.
+
+use serde::Deserialize;
+
+/// A stored image.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub id: String,
+    pub names: Vec<String>,
+    /// Unix nanoseconds of the import.
+    pub created: i64,
+    pub size: u64,
+    pub config: ImageConfig,
+}
+
+/// What berth uses of an image configuration.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+pub struct ImageConfig {
+    #[serde(default)]
+    pub config: RunConfig,
+    pub rootfs: RootFs,
+    #[serde(default)]
+    pub created: Option<String>,
+    #[serde(default)]
+    pub architecture: Option<String>,
+    #[serde(default)]
+    pub os: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct RunConfig {
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default)]
+    pub env: Option<Vec<String>>,
+    #[serde(default)]
+    pub working_dir: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+pub struct RootFs {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub diff_ids: Vec<String>,
+}
+
+/// One step of a pull, as streamed to the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullProgress {
+    /// resolving, downloading, exists (a layer stored already), unpacking, done.
+    pub status: &'static str,
+    pub digest: Option<String>,
+    pub current: u64,
+    pub total: u64,
+}
+
+impl PullProgress {
+    pub fn of(status: &'static str, digest: Option<&str>, current: u64, total: u64) -> Self {
+        PullProgress { status, digest: digest.map(str::to_string), current, total }
+    }
+}
+
+/// Normalize a reference the way it is stored: a tag is added when missing
+/// (`busybox` -> `busybox:latest`).
+pub fn normalize(reference: &str) -> String {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    if last.contains(':') || last.contains('@') {
+        reference.to_string()
+    } else {
+        format!("{reference}:latest")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn normalize_adds_latest() {
+        assert_eq!(super::normalize("busybox"), "busybox:latest");
+        assert_eq!(super::normalize("localhost:5000/x"), "localhost:5000/x:latest");
+        assert_eq!(super::normalize("a/b:1.0"), "a/b:1.0");
+    }
+}
