@@ -1,6 +1,7 @@
 //! The two transports, thin over `runtime::Runtime`: varlink (the socket
 //! systemd activates) and D-Bus (io.berth.Berth1 on a bus).
 
+pub mod access;
 pub mod activity;
 pub mod dbus;
 pub mod varlink;

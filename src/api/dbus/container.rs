@@ -182,7 +182,10 @@ impl ContainerObject {
     }
 
     async fn start(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<()> {
-        self.ctx.change(bus, &call, self.ctx.runtime.start_container(&self.id)).await.map(drop)
+        self.ctx
+            .call(bus, &call, "io.berth.Container.Start", self.ctx.runtime.start_container(&self.id))
+            .await
+            .map(drop)
     }
 
     /// Stop with SIGTERM (or its stop signal), then SIGKILL after `timeout`
@@ -194,7 +197,7 @@ impl ContainerObject {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<()> {
         let stop = self.ctx.runtime.stop_container(&self.id, super::timeout(timeout));
-        self.ctx.change(bus, &call, stop).await.map(drop)
+        self.ctx.call(bus, &call, "io.berth.Container.Stop", stop).await.map(drop)
     }
 
     /// Send a signal by name or number ("": SIGKILL).
@@ -206,15 +209,21 @@ impl ContainerObject {
     ) -> Result<()> {
         let signal = super::given(signal);
         let kill = self.ctx.runtime.kill_container(&self.id, signal.as_deref());
-        self.ctx.change(bus, &call, kill).await.map(drop)
+        self.ctx.call(bus, &call, "io.berth.Container.Kill", kill).await.map(drop)
     }
 
     async fn pause(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<()> {
-        self.ctx.change(bus, &call, self.ctx.runtime.pause_container(&self.id)).await.map(drop)
+        self.ctx
+            .call(bus, &call, "io.berth.Container.Pause", self.ctx.runtime.pause_container(&self.id))
+            .await
+            .map(drop)
     }
 
     async fn unpause(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<()> {
-        self.ctx.change(bus, &call, self.ctx.runtime.unpause_container(&self.id)).await.map(drop)
+        self.ctx
+            .call(bus, &call, "io.berth.Container.Unpause", self.ctx.runtime.unpause_container(&self.id))
+            .await
+            .map(drop)
     }
 
     async fn restart(
@@ -224,7 +233,7 @@ impl ContainerObject {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<()> {
         let restart = self.ctx.runtime.restart_container(&self.id, super::timeout(timeout));
-        self.ctx.change(bus, &call, restart).await.map(drop)
+        self.ctx.call(bus, &call, "io.berth.Container.Restart", restart).await.map(drop)
     }
 
     /// Remove it (force: stop it first; volumes: its anonymous volumes too).
@@ -236,7 +245,7 @@ impl ContainerObject {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<()> {
         let remove = self.ctx.runtime.remove_container(&self.id, force, volumes);
-        self.ctx.change(bus, &call, remove).await.map(drop)
+        self.ctx.call(bus, &call, "io.berth.Container.Remove", remove).await.map(drop)
     }
 
     /// Rename it; returns the new name.
@@ -248,20 +257,23 @@ impl ContainerObject {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
         let rename = self.ctx.runtime.rename_container(&self.id, &new_name);
-        self.ctx.change(bus, &call, rename).await.map(|(_, name)| name)
+        self.ctx.call(bus, &call, "io.berth.Container.Rename", rename).await.map(|(_, name)| name)
     }
 
     /// Wait until it exits; its exit code.
     #[zbus(out_args("exitCode"))]
-    async fn wait(&self) -> Result<i32> {
-        self.ctx.read(self.ctx.runtime.wait_container(&self.id)).await
+    async fn wait(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<i32> {
+        self.ctx.call(bus, &call, "io.berth.Container.Wait", self.ctx.runtime.wait_container(&self.id)).await
     }
 
     /// Its full configuration and state, the JSON document of varlink's
     /// io.berth.Container.Inspect.
     #[zbus(out_args("json"))]
     async fn inspect(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<String> {
-        let inspect = self.ctx.inspect(bus, &call, self.ctx.runtime.inspect_container(&self.id, false)).await?;
+        let inspect = self
+            .ctx
+            .call(bus, &call, "io.berth.Container.Inspect", self.ctx.runtime.inspect_container(&self.id, false))
+            .await?;
         Ok(serde_json::to_string(&inspect).unwrap_or_default())
     }
 }

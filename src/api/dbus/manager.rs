@@ -51,7 +51,10 @@ impl Manager {
                 options::decode("io.berth.Container", "Create", Some("options"), &options)?;
             self.ctx.runtime.create_container(container_spec(o)?).await
         };
-        let id = self.ctx.created(async { Ok(self.ctx.change(bus, &call, create).await?.0) }).await?;
+        let id = self
+            .ctx
+            .created(async { Ok(self.ctx.call(bus, &call, "io.berth.Container.Create", create).await?.0) })
+            .await?;
         let path = container_path(&id);
         Ok((id, path))
     }
@@ -59,8 +62,17 @@ impl Manager {
     /// Containers (all: stopped ones too), with Podman's filters (id=, name=,
     /// label=, status=, pod=, ancestor=, before=, since=, exited=, volume=).
     #[zbus(out_args("containers"))]
-    async fn list_containers(&self, all: bool, filters: Vec<String>) -> Result<Vec<ContainerEntry>> {
-        let list = self.ctx.read(self.ctx.runtime.list_containers(all, &filters, false)).await?;
+    async fn list_containers(
+        &self,
+        all: bool,
+        filters: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<ContainerEntry>> {
+        let list = self
+            .ctx
+            .call(bus, &call, "io.berth.Container.List", self.ctx.runtime.list_containers(all, &filters, false))
+            .await?;
         Ok(list
             .into_iter()
             .map(|s| {
@@ -82,8 +94,16 @@ impl Manager {
 
     /// The object path of a container by name, ID or unique ID prefix.
     #[zbus(out_args("path"))]
-    async fn get_container(&self, name_or_id: String) -> Result<OwnedObjectPath> {
-        let id = self.ctx.read(self.ctx.runtime.lookup_container_id(&name_or_id)).await?;
+    async fn get_container(
+        &self,
+        name_or_id: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<OwnedObjectPath> {
+        let id = self
+            .ctx
+            .call(bus, &call, "io.berth.Container.LookupId", self.ctx.runtime.lookup_container_id(&name_or_id))
+            .await?;
         Ok(container_path(&id))
     }
 
@@ -95,7 +115,12 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
-        Ok(json(&self.ctx.inspect(bus, &call, self.ctx.runtime.inspect_container(&name_or_id, false)).await?))
+        Ok(json(
+            &self
+                .ctx
+                .call(bus, &call, "io.berth.Container.Inspect", self.ctx.runtime.inspect_container(&name_or_id, false))
+                .await?,
+        ))
     }
 
     /// Remove a container (force: stop it first; volumes: its anonymous
@@ -110,7 +135,7 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
         let remove = self.ctx.runtime.remove_container(&name_or_id, force, volumes);
-        self.ctx.change(bus, &call, remove).await
+        self.ctx.call(bus, &call, "io.berth.Container.Remove", remove).await
     }
 
     /// Drop a container's record even when its storage or runtime state is
@@ -124,7 +149,7 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
         let evict = self.ctx.runtime.evict_container(&name_or_id, volumes);
-        self.ctx.change(bus, &call, evict).await
+        self.ctx.call(bus, &call, "io.berth.Container.Evict", evict).await
     }
 
     #[zbus(out_args("id", "name"))]
@@ -136,7 +161,7 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, String)> {
         let rename = self.ctx.runtime.rename_container(&name_or_id, &new_name);
-        self.ctx.change(bus, &call, rename).await
+        self.ctx.call(bus, &call, "io.berth.Container.Rename", rename).await
     }
 
     /// Remove stopped containers matching the filters.
@@ -147,7 +172,8 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<Vec<PruneEntry>> {
-        let reports = self.ctx.change(bus, &call, self.ctx.runtime.prune_containers(&filters)).await?;
+        let reports =
+            self.ctx.call(bus, &call, "io.berth.Container.Prune", self.ctx.runtime.prune_containers(&filters)).await?;
         Ok(reports.into_iter().map(|r| (r.id, r.size, r.error.unwrap_or_default())).collect())
     }
 
@@ -164,12 +190,17 @@ impl Manager {
             let args: vl_pod::Create_Args = options::decode("io.berth.Pod", "Create", None, &options)?;
             self.ctx.runtime.create_pod(pod_spec(args)).await
         };
-        self.ctx.change(bus, &call, create).await
+        self.ctx.call(bus, &call, "io.berth.Pod.Create", create).await
     }
 
     #[zbus(out_args("pods"))]
-    async fn list_pods(&self, filters: Vec<String>) -> Result<Vec<PodEntry>> {
-        let pods = self.ctx.read(self.ctx.runtime.list_pods(&filters)).await?;
+    async fn list_pods(
+        &self,
+        filters: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<PodEntry>> {
+        let pods = self.ctx.call(bus, &call, "io.berth.Pod.List", self.ctx.runtime.list_pods(&filters)).await?;
         Ok(pods
             .into_iter()
             .map(|p| {
@@ -187,7 +218,7 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
-        Ok(json(&self.ctx.inspect(bus, &call, self.ctx.runtime.inspect_pod(&name_or_id)).await?))
+        Ok(json(&self.ctx.call(bus, &call, "io.berth.Pod.Inspect", self.ctx.runtime.inspect_pod(&name_or_id)).await?))
     }
 
     #[zbus(out_args("id", "removedContainers"))]
@@ -198,7 +229,7 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
-        self.ctx.change(bus, &call, self.ctx.runtime.remove_pod(&name_or_id, force)).await
+        self.ctx.call(bus, &call, "io.berth.Pod.Remove", self.ctx.runtime.remove_pod(&name_or_id, force)).await
     }
 
     #[zbus(out_args("id", "containers"))]
@@ -208,7 +239,7 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
-        self.ctx.change(bus, &call, self.ctx.runtime.start_pod(&name_or_id)).await
+        self.ctx.call(bus, &call, "io.berth.Pod.Start", self.ctx.runtime.start_pod(&name_or_id)).await
     }
 
     /// Stop a pod's containers; timeout in seconds, negative for each
@@ -222,7 +253,7 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
         let stop = self.ctx.runtime.stop_pod(&name_or_id, super::timeout(timeout));
-        self.ctx.change(bus, &call, stop).await
+        self.ctx.call(bus, &call, "io.berth.Pod.Stop", stop).await
     }
 
     /// Signal a pod's containers ("": SIGKILL).
@@ -235,7 +266,7 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
         let kill = self.ctx.runtime.kill_pod(&name_or_id, super::given(signal));
-        self.ctx.change(bus, &call, kill).await
+        self.ctx.call(bus, &call, "io.berth.Pod.Kill", kill).await
     }
 
     /// Create a volume ("" for a generated name); returns its name.
@@ -248,14 +279,25 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
         self.ctx
-            .change(bus, &call, self.ctx.runtime.create_volume(super::given(name), labels.into_iter().collect()))
+            .call(
+                bus,
+                &call,
+                "io.berth.Volume.Create",
+                self.ctx.runtime.create_volume(super::given(name), labels.into_iter().collect()),
+            )
             .await
     }
 
     /// Volumes matching the filters (name=, label=, anonymous=, dangling=).
     #[zbus(out_args("volumes"))]
-    async fn list_volumes(&self, filters: Vec<String>) -> Result<Vec<VolumeEntry>> {
-        let volumes = self.ctx.read(self.ctx.runtime.list_volumes(&filters)).await?;
+    async fn list_volumes(
+        &self,
+        filters: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<VolumeEntry>> {
+        let volumes =
+            self.ctx.call(bus, &call, "io.berth.Volume.List", self.ctx.runtime.list_volumes(&filters)).await?;
         Ok(volumes
             .into_iter()
             .map(|v| {
@@ -275,7 +317,7 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<Vec<String>> {
-        self.ctx.change(bus, &call, self.ctx.runtime.remove_volume(&name, force)).await
+        self.ctx.call(bus, &call, "io.berth.Volume.Remove", self.ctx.runtime.remove_volume(&name, force)).await
     }
 
     /// Remove unused volumes matching the filters.
@@ -286,13 +328,18 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<Vec<PruneEntry>> {
-        let reports = self.ctx.change(bus, &call, self.ctx.runtime.prune_volumes(&filters)).await?;
+        let reports =
+            self.ctx.call(bus, &call, "io.berth.Volume.Prune", self.ctx.runtime.prune_volumes(&filters)).await?;
         Ok(reports.into_iter().map(|r| (r.name, r.size, r.error.unwrap_or_default())).collect())
     }
 
     #[zbus(out_args("images"))]
-    async fn list_images(&self) -> Result<Vec<ImageEntry>> {
-        let images = self.ctx.read(self.ctx.runtime.list_images()).await?;
+    async fn list_images(
+        &self,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<ImageEntry>> {
+        let images = self.ctx.call(bus, &call, "io.berth.Image.List", self.ctx.runtime.list_images()).await?;
         Ok(images
             .into_iter()
             .map(|(i, users)| (i.id, i.names, i.created / 1_000_000_000, i.size, users as u32))
@@ -309,7 +356,9 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
-        self.ctx.change(bus, &call, self.ctx.runtime.import_image(&path, super::given(reference))).await
+        self.ctx
+            .call(bus, &call, "io.berth.Image.Import", self.ctx.runtime.import_image(&path, super::given(reference)))
+            .await
     }
 
     /// Pull from a registry; options: credentials (user:password),
@@ -328,7 +377,7 @@ impl Manager {
             let tls_verify = options::get::<bool>(&options, "tlsVerify")?;
             self.ctx.runtime.pull_image(&reference, PullOptions { credentials, tls_verify }, None).await
         };
-        self.ctx.change(bus, &call, pull).await
+        self.ctx.call(bus, &call, "io.berth.Image.Pull", pull).await
     }
 
     /// Remove an image, or one of its names; returns its ID and whether the
@@ -341,7 +390,7 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, bool)> {
-        self.ctx.change(bus, &call, self.ctx.runtime.remove_image(&reference, force)).await
+        self.ctx.call(bus, &call, "io.berth.Image.Remove", self.ctx.runtime.remove_image(&reference, force)).await
     }
 
     #[zbus(signal)]

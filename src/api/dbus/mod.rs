@@ -2,8 +2,8 @@
 //! at /io/berth/Berth1 (with an ObjectManager there), one object per
 //! container below it, and signals that follow the runtime's events. Like
 //! the varlink adapters, each method decodes, makes one runtime call and
-//! encodes; changes are authorized first (root, or polkit's io.berth.manage),
-//! and so are reads of configuration or output (io.berth.inspect).
+//! encodes; what a call needs (nothing, io.berth.inspect or io.berth.manage
+//! from polkit; root everything) is api::access's to say.
 
 mod container;
 mod errors;
@@ -13,7 +13,7 @@ mod options;
 use super::activity::Activity;
 use crate::error::Error;
 use crate::events::{Event, EventType};
-use crate::runtime::{Access, Caller, Runtime};
+use crate::runtime::{Caller, Runtime};
 use container::{container_path, ContainerObject, Props};
 use errors::Result;
 use manager::Manager;
@@ -44,44 +44,21 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    /// A read of summaries: anyone the bus policy lets in may make it.
-    async fn read<T>(&self, call: impl Future<Output = crate::error::Result<T>>) -> Result<T> {
-        let _busy = self.activity.enter(usize::MAX);
-        Ok(call.await?)
-    }
-
-    /// A change: made only when the caller is authorized. `call` is not
-    /// polled (so does nothing) before that.
-    async fn change<T>(
+    /// A call, made only when the caller may: `method` is the varlink
+    /// method it mirrors, and api::access says what that needs. `call` is
+    /// not polled (so does nothing) before that.
+    async fn call<T>(
         &self,
         bus: &Connection,
         header: &Header<'_>,
-        call: impl Future<Output = crate::error::Result<T>>,
-    ) -> Result<T> {
-        self.authorized(bus, header, Access::Manage, call).await
-    }
-
-    /// A read of configuration or output (inspect): only when the caller
-    /// is authorized, as a change.
-    async fn inspect<T>(
-        &self,
-        bus: &Connection,
-        header: &Header<'_>,
-        call: impl Future<Output = crate::error::Result<T>>,
-    ) -> Result<T> {
-        self.authorized(bus, header, Access::Inspect, call).await
-    }
-
-    async fn authorized<T>(
-        &self,
-        bus: &Connection,
-        header: &Header<'_>,
-        access: Access,
+        method: &str,
         call: impl Future<Output = crate::error::Result<T>>,
     ) -> Result<T> {
         let _busy = self.activity.enter(usize::MAX);
-        let caller = caller(bus, header).await?;
-        self.runtime.authorize(caller, access).await?;
+        if let Some(access) = crate::api::access::required(method) {
+            let caller = caller(bus, header).await?;
+            self.runtime.authorize(caller, access).await?;
+        }
         Ok(call.await?)
     }
 
