@@ -4,4 +4,6 @@
 pub mod access;
 pub mod activity;
 pub mod dbus;
+pub mod request;
+pub mod schema;
 pub mod varlink;

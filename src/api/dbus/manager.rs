@@ -6,8 +6,7 @@ use super::container::container_path;
 use super::errors::Result;
 use super::options;
 use super::Ctx;
-use crate::api::varlink::generated::{container as vl_container, pod as vl_pod};
-use crate::api::varlink::{container::spec_from as container_spec, pod::spec_from as pod_spec};
+use crate::api::request::{CreateOptions, PodCreate};
 use crate::runtime::PullOptions;
 use std::collections::HashMap;
 use zbus::message::Header;
@@ -47,9 +46,8 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, OwnedObjectPath)> {
         let create = async {
-            let o: vl_container::CreateOptions =
-                options::decode("io.berth.Container", "Create", Some("options"), &options)?;
-            self.ctx.runtime.create_container(container_spec(o)?).await
+            let o: CreateOptions = options::decode("io.berth.Container", "Create", Some("options"), &options)?;
+            self.ctx.runtime.create_container(o.into_spec()?).await
         };
         let id = self
             .ctx
@@ -187,8 +185,8 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, String)> {
         let create = async {
-            let args: vl_pod::Create_Args = options::decode("io.berth.Pod", "Create", None, &options)?;
-            self.ctx.runtime.create_pod(pod_spec(args)).await
+            let args: PodCreate = options::decode("io.berth.Pod", "Create", None, &options)?;
+            self.ctx.runtime.create_pod(args.into_spec()).await
         };
         self.ctx.call(bus, &call, "io.berth.Pod.Create", create).await
     }

@@ -2,7 +2,7 @@
 //! they are turned into JSON, checked against the varlink definition (which
 //! names a wrong key or type) and decoded as the varlink call would be.
 
-use crate::api::varlink::schema::{Schema, Verdict};
+use crate::api::schema::{Schema, Verdict};
 use crate::error::{Error, Result};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
@@ -104,7 +104,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::varlink::generated::container::CreateOptions;
+    use crate::api::request::CreateOptions;
 
     fn dict(entries: Vec<(&str, Variant<'static>)>) -> HashMap<String, OwnedVariant> {
         entries.into_iter().map(|(k, v)| (k.to_string(), OwnedVariant::try_from(v).unwrap())).collect()
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(o.command, ["/bin/sh", "-c", "true"]);
         assert_eq!(o.name.as_deref(), Some("web"));
         assert_eq!(o.labels.unwrap().get("app").map(String::as_str), Some("web"));
-        assert_eq!(o.autoRemove, Some(true));
+        assert_eq!(o.auto_remove, Some(true));
     }
 
     #[test]

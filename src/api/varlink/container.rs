@@ -1,61 +1,14 @@
 //! io.berth.Container: decode, call one runtime method, encode.
 
 use super::generated::container as vl;
-use super::{answer, seconds, Ctx, Hangup};
-use crate::container::{CreateSpec, Resources, Secret, State, Summary, VolumeSpec};
+use super::{answer, Ctx, Hangup};
+use crate::api::request::{self, seconds};
+use crate::container::{State, Summary};
 use crate::runtime::LogLine;
 
 const IFACE: &str = "io.berth.Container";
 
 pub struct ContainerApi(pub Ctx);
-
-/// A container to create, from Create's options (also the keys of D-Bus's
-/// CreateContainer options).
-pub(crate) fn spec_from(o: vl::CreateOptions) -> crate::error::Result<CreateSpec> {
-    if o.stopTimeout.is_some_and(|t| t < 0) {
-        return Err(crate::error::Error::invalid_argument("stopTimeout", "must not be negative"));
-    }
-    Ok(CreateSpec {
-        rootfs: o.rootfs.map(Into::into),
-        image: o.image,
-        command: o.command,
-        env: o.env.unwrap_or_default().into_iter().collect(),
-        labels: o.labels.unwrap_or_default().into_iter().collect(),
-        name: o.name,
-        pod: o.pod,
-        stop_signal: o.stopSignal,
-        stop_timeout: seconds("stopTimeout", o.stopTimeout)?,
-        shm_size: o.shmSize,
-        timezone: o.timezone,
-        log_driver: o.logDriver,
-        runtime: o.runtime,
-        cgroup_parent: o.cgroupParent,
-        no_cgroups: o.noCgroups.unwrap_or(false),
-        volumes: o
-            .volumes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| VolumeSpec { name: v.name, destination: v.destination, options: v.options.unwrap_or_default() })
-            .collect(),
-        secrets: o
-            .secrets
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| Secret { name: s.name, source: s.source.into() })
-            .collect(),
-        depends_on: o.dependsOn.unwrap_or_default(),
-        auto_remove: o.autoRemove.unwrap_or(false),
-        resources: o
-            .resources
-            .map(|r| Resources {
-                memory_max: r.memoryMax.map(|v| v.max(0) as u64),
-                pids_max: r.pidsMax.map(|v| v.max(0) as u64),
-                cpu_weight: r.cpuWeight.map(|v| v.max(0) as u64),
-            })
-            .unwrap_or_default(),
-        network: o.network,
-    })
-}
 
 pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
     vl::ContainerSummary {
@@ -79,7 +32,9 @@ fn waited<C: vl::Call_Wait + ?Sized>(call: &mut C, (state, code): (State, i32)) 
 
 impl vl::VarlinkInterface for ContainerApi {
     fn create(&self, call: &mut dyn vl::Call_Create, options: vl::CreateOptions) -> varlink::Result<()> {
-        let r = self.0.run(async { self.0.runtime.create_container(spec_from(options)?).await });
+        let r = self.0.run(async {
+            self.0.runtime.create_container(request::from_wire::<request::CreateOptions>(options)?.into_spec()?).await
+        });
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
     }
 

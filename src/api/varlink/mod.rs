@@ -11,7 +11,6 @@ pub(crate) mod container;
 mod errors;
 mod image;
 pub(crate) mod pod;
-pub mod schema;
 mod storage;
 mod system;
 mod volume;
@@ -19,9 +18,9 @@ mod volume;
 pub use errors::error_reply;
 
 use super::activity::Activity;
+use super::schema::{Schema, Verdict};
 use crate::error::{Error, Result};
 use crate::runtime::{Caller, Runtime};
-use schema::{Schema, Verdict};
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -215,18 +214,6 @@ where
     // Our types always serialize (no maps with non-string keys).
     let parameters = serde_json::Map::from_iter([(field.to_string(), serde_json::to_value(value).unwrap_or_default())]);
     call.reply_struct(varlink::Reply::parameters(Some(Value::Object(parameters))))
-}
-
-/// A timeout in seconds from the wire (negative means none given). More
-/// than a u32 of seconds (Podman's limit too, 136 years) cannot be
-/// honoured: InvalidArgument naming `field`.
-fn seconds(field: &str, t: Option<i64>) -> Result<Option<u32>> {
-    match t.filter(|t| *t >= 0) {
-        None => Ok(None),
-        Some(t) => u32::try_from(t)
-            .map(Some)
-            .map_err(|_| Error::invalid_argument(field, format!("{t} seconds; at most {} are taken", u32::MAX))),
-    }
 }
 
 thread_local! {

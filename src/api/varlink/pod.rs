@@ -2,7 +2,7 @@
 
 use super::generated::pod as vl;
 use super::{answer, Ctx};
-use crate::pod::PodSpec;
+use crate::api::request::{seconds, PodCreate};
 use crate::runtime::PodInfo;
 
 const IFACE: &str = "io.berth.Pod";
@@ -23,18 +23,6 @@ fn summary_to(p: PodInfo) -> vl::PodSummary {
     }
 }
 
-/// A pod to create, from Create's parameters (also the keys of D-Bus's
-/// CreatePod options).
-pub(crate) fn spec_from(a: vl::Create_Args) -> PodSpec {
-    PodSpec {
-        name: a.name,
-        labels: a.labels.unwrap_or_default().into_iter().collect(),
-        cgroup_parent: a.cgroupParent,
-        share_cgroup: a.shareCgroup,
-        infra: a.infra.unwrap_or(false),
-    }
-}
-
 impl vl::VarlinkInterface for PodApi {
     fn create(
         &self,
@@ -45,8 +33,8 @@ impl vl::VarlinkInterface for PodApi {
         share_cgroup: Option<bool>,
         infra: Option<bool>,
     ) -> varlink::Result<()> {
-        let spec =
-            spec_from(vl::Create_Args { name, labels, cgroupParent: cgroup_parent, shareCgroup: share_cgroup, infra });
+        let labels = labels.map(|l| l.into_iter().collect());
+        let spec = PodCreate { name, labels, cgroup_parent, share_cgroup, infra }.into_spec();
         let r = self.0.run(self.0.runtime.create_pod(spec));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
     }
@@ -77,7 +65,7 @@ impl vl::VarlinkInterface for PodApi {
     }
 
     fn stop(&self, call: &mut dyn vl::Call_Stop, name_or_id: String, timeout: Option<i64>) -> varlink::Result<()> {
-        let r = self.0.run(async { self.0.runtime.stop_pod(&name_or_id, super::seconds("timeout", timeout)?).await });
+        let r = self.0.run(async { self.0.runtime.stop_pod(&name_or_id, seconds("timeout", timeout)?).await });
         answer(call, IFACE, r, |c, (id, ids)| c.reply(id, ids))
     }
 

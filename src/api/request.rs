@@ -1,0 +1,155 @@
+//! The requests both transports decode into, with the field names of
+//! `interfaces/` (varlink takes them as parameters, D-Bus as the keys of an
+//! options dictionary), and what each becomes for the runtime. Neither
+//! transport knows the other: each decodes into these.
+
+use crate::container::{CreateSpec, Resources as SpecResources, Secret as SpecSecret, VolumeSpec};
+use crate::error::{Error, Result};
+use crate::pod::PodSpec;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// io.berth.Container.CreateOptions.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateOptions {
+    pub rootfs: Option<String>,
+    pub image: Option<String>,
+    pub command: Vec<String>,
+    pub env: Option<BTreeMap<String, String>>,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub name: Option<String>,
+    pub pod: Option<String>,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<i64>,
+    pub shm_size: Option<String>,
+    pub timezone: Option<String>,
+    pub log_driver: Option<String>,
+    pub runtime: Option<String>,
+    pub cgroup_parent: Option<String>,
+    pub no_cgroups: Option<bool>,
+    pub volumes: Option<Vec<VolumeMount>>,
+    pub secrets: Option<Vec<Secret>>,
+    pub depends_on: Option<Vec<String>>,
+    pub auto_remove: Option<bool>,
+    pub resources: Option<Resources>,
+    pub network: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VolumeMount {
+    pub name: Option<String>,
+    pub destination: String,
+    pub options: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Secret {
+    pub name: String,
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resources {
+    pub memory_max: Option<i64>,
+    pub pids_max: Option<i64>,
+    pub cpu_weight: Option<i64>,
+}
+
+impl CreateOptions {
+    /// The container the runtime is asked to create.
+    pub fn into_spec(self) -> Result<CreateSpec> {
+        if self.stop_timeout.is_some_and(|t| t < 0) {
+            return Err(Error::invalid_argument("stopTimeout", "must not be negative"));
+        }
+        Ok(CreateSpec {
+            rootfs: self.rootfs.map(Into::into),
+            image: self.image,
+            command: self.command,
+            env: self.env.unwrap_or_default(),
+            labels: self.labels.unwrap_or_default(),
+            name: self.name,
+            pod: self.pod,
+            stop_signal: self.stop_signal,
+            stop_timeout: seconds("stopTimeout", self.stop_timeout)?,
+            shm_size: self.shm_size,
+            timezone: self.timezone,
+            log_driver: self.log_driver,
+            runtime: self.runtime,
+            cgroup_parent: self.cgroup_parent,
+            no_cgroups: self.no_cgroups.unwrap_or(false),
+            volumes: self
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| VolumeSpec {
+                    name: v.name,
+                    destination: v.destination,
+                    options: v.options.unwrap_or_default(),
+                })
+                .collect(),
+            secrets: self
+                .secrets
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| SpecSecret { name: s.name, source: s.source.into() })
+                .collect(),
+            depends_on: self.depends_on.unwrap_or_default(),
+            auto_remove: self.auto_remove.unwrap_or(false),
+            resources: self
+                .resources
+                .map(|r| SpecResources {
+                    memory_max: r.memory_max.map(|v| v.max(0) as u64),
+                    pids_max: r.pids_max.map(|v| v.max(0) as u64),
+                    cpu_weight: r.cpu_weight.map(|v| v.max(0) as u64),
+                })
+                .unwrap_or_default(),
+            network: self.network,
+        })
+    }
+}
+
+/// io.berth.Pod.Create's parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodCreate {
+    pub name: Option<String>,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub cgroup_parent: Option<String>,
+    pub share_cgroup: Option<bool>,
+    pub infra: Option<bool>,
+}
+
+impl PodCreate {
+    /// The pod the runtime is asked to create.
+    pub fn into_spec(self) -> PodSpec {
+        PodSpec {
+            name: self.name,
+            labels: self.labels.unwrap_or_default(),
+            cgroup_parent: self.cgroup_parent,
+            share_cgroup: self.share_cgroup,
+            infra: self.infra.unwrap_or(false),
+        }
+    }
+}
+
+/// A request as decoded by one transport's generated types, taken as one of
+/// these (the same field names, so the same JSON).
+pub fn from_wire<T: serde::de::DeserializeOwned>(value: impl serde::Serialize) -> Result<T> {
+    serde_json::to_value(value)
+        .and_then(serde_json::from_value)
+        .map_err(|e| Error::invalid_argument("options", e.to_string()))
+}
+
+/// A timeout in seconds from the wire (negative means none given). More
+/// than a u32 of seconds (Podman's limit too, 136 years) cannot be
+/// honoured: InvalidArgument naming `field`.
+pub fn seconds(field: &str, t: Option<i64>) -> Result<Option<u32>> {
+    match t.filter(|t| *t >= 0) {
+        None => Ok(None),
+        Some(t) => u32::try_from(t)
+            .map(Some)
+            .map_err(|_| Error::invalid_argument(field, format!("{t} seconds; at most {} are taken", u32::MAX))),
+    }
+}
