@@ -48,7 +48,8 @@ struct Readers {
 const READERS: usize = 4;
 
 /// The writer's page cache, in KiB. No other connection writes, so it stays
-/// valid; SQLite's default (2 MiB) held about 1,500 containers' pages.
+/// valid; SQLite's default (2 MiB) holds too few containers' pages for the
+/// catalogues berthd is meant for.
 const WRITER_CACHE_KIB: i64 = 16 << 10;
 
 /// An open transaction, handed to the closure of `Db::write`, `Db::read` or
@@ -190,11 +191,10 @@ const WAL_PAGES: u64 = 1000;
 /// Give the WAL file, up front, the size it reaches before SQLite starts it
 /// over, so that a commit writes into blocks the file already has: its
 /// fsync then flushes data alone, where a growing file also has its new
-/// size and blocks written (alternated sample by sample here: a commit to a
-/// growing WAL 0.44-0.58 ms, to one written in place 0.31-0.35 ms, a bare
-/// page write and fsync 0.26-0.31 ms). It costs once, when the database is
-/// created: 4 MiB written and flushed (berthd's first start 40-140 ms here,
-/// against 9 ms for the next). Zeros beyond what the WAL holds are never
+/// size and blocks written, which made a commit about half again as long as
+/// a bare page write and fsync. It costs once, when the database is
+/// created: 4 MiB written and flushed (the first start's row of
+/// bench/RESULTS.md). Zeros beyond what the WAL holds are never
 /// read as frames: SQLite stops at the first frame whose checksum fails,
 /// and ignores a WAL whose header is not one. Only one berthd opens the
 /// database (berthd.lock), so nothing writes the WAL meanwhile.
@@ -262,8 +262,8 @@ fn connect(path: &Path) -> Result<Connection> {
     // /var/tmp, and wrote 64 KiB to it in every container's removal.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Plans fixed at prepare time. Without this, bundled SQLite (built with
-    // STAT4) re-prepared most cached statements in every transaction: the
-    // parser was 35% of a 10,000-container start.
+    // STAT4) re-prepared most cached statements in every transaction, and
+    // the parser was a large part of a start with a large catalogue.
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(conn)
 }
@@ -273,7 +273,7 @@ fn open_reader(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "query_only", true)?;
     // A reader keeps SQLite's default page cache (2 MiB): it is emptied
     // whenever the writer commits anyway, and pages come back from the
-    // kernel's cache with a pread of about 2 µs. (Mapping the file instead
+    // kernel's cache with a cheap pread. (Mapping the file instead
     // cost an munmap, with its TLB shootdown, on every read after a write.)
     // Readers wait only while another connection recovers the WAL.
     conn.busy_timeout(std::time::Duration::from_secs(5))?;

@@ -154,8 +154,8 @@ impl Launch<'_> {
     ///
     /// posix_spawn rather than fork: a fork copies berthd's page tables and
     /// then faults in a copy of every page berthd writes while the child
-    /// execs, which grows with berthd's memory (about 2 ms more per start at
-    /// 10,000 containers); posix_spawn shares the memory until the exec.
+    /// execs, which grows with berthd's memory (and so with the number of
+    /// containers); posix_spawn shares the memory until the exec.
     #[allow(unsafe_code)] // owns a descriptor fcntl made
     fn spawn(&self, stderr: &std::fs::File, sync: &OwnedFd, start: &OwnedFd) -> Result<Pid> {
         let failed =

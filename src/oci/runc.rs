@@ -81,9 +81,9 @@ impl Runc {
     /// writing; once a reader opens it, the init writes a byte and execs the
     /// container's process, which closes the FIFO. Removing the FIFO then
     /// makes runc report the container running (runc tells created from
-    /// running by that file). A `runc start` is a process of about 10 ms
-    /// here, most of a container's start beyond what a bare `runc run`
-    /// costs (bench/RESULTS.md); this is well under 1 ms.
+    /// running by that file). A `runc start` process was most of what a
+    /// container's start cost beyond a bare `runc run` (bench/RESULTS.md);
+    /// this is a FIFO read and an unlink.
     fn release_init(&self, id: &str, init_pid: i32) -> Result<()> {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         use std::io::Read;

@@ -12,8 +12,8 @@
 //!    orphans that the next start's check removes. The container's own
 //!    directory is made when something is first put there (its bundle at
 //!    init, its overlay at a mount): a container that never runs has none,
-//!    so its create and its removal touch no directory (an empty one's
-//!    mkdir and rmdir cost 0.06 and 0.18 ms on this machine's ext4).
+//!    so its create and its removal touch no directory (a mkdir and an
+//!    rmdir would be a large part of either).
 
 use super::Runtime;
 use crate::config::{self, runtime_supports_no_cgroups};

@@ -126,7 +126,7 @@ impl Runtime {
             spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))?;
             // What an earlier run of this container may have left behind
             // (asking the runtime only when it holds something: a runtime
-            // start is about 10 ms of every container start).
+            // process is a large part of a container's start).
             let _ = std::fs::remove_file(&paths.exit_file);
             if runc.knows(&config.id) {
                 runc.delete(&config.id)?;
