@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark berth against Podman on this machine, side by side in one run.
-# Sets Podman up as ../shared/BENCH.md describes (runc, rlimits, a busybox image
+# Sets Podman up for a fair comparison (runc, rlimits, a busybox image
 # imported offline), then runs benches/catalogue/, which prints a table and
-# appends it to bench/RESULTS.md.
+# writes it at the top of bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh

@@ -2,11 +2,11 @@
 //! (socket-activated, with its D-Bus API served, as berth.service runs it),
 //! and Podman 4.3 with runc on the same work in the same run, both through its
 //! CLI and through its REST service: berth and one of Podman's two called
-//! alternately, in runs of up to ten samples, so that both meet the same machine. Prints one table and appends it, with the
-//! machine and versions, to bench/RESULTS.md. Podman is skipped (and said so)
+//! alternately, in runs of up to ten samples, so that both meet the same machine. Prints one table and writes it, with the
+//! machine and versions, at the top of bench/RESULTS.md. Podman is skipped (and said so)
 //! when it is not installed; scripts/bench.sh sets it up. Podman is not taken
 //! to 10,000 containers: its create alone would take most of an hour there
-//! (see the figures in BENCH.md).
+//! (each of its creates slows as the catalogue grows).
 
 mod berth;
 mod floors;
@@ -625,7 +625,10 @@ fn main() {
          varlink socket, Podman through its CLI and its REST service, same machine, same run.\n"
             .into()
     });
-    text.push_str(&section);
+    // The newest run first, under the file's introduction: the runs before
+    // it and the history of headline figures follow.
+    let at = text.find("\n## ").unwrap_or(text.len());
+    text.insert_str(at, &section);
     std::fs::write(&results, text).unwrap();
     let _ = std::fs::remove_dir_all(STATE);
 }
