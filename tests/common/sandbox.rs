@@ -1,5 +1,5 @@
 //! A booted systemd for end-to-end tests (tests/sandbox/boot.sh does the
-//! booting; SANDBOX.md has the recipe). The project's units and freshly built
+//! booting, and its comments say why each step is there). The project's units and freshly built
 //! binaries are installed in it; the host reaches berth through the socket in
 //! `x/run-berth`, the system bus through `x/dbus`, the journal through
 //! `journalctl -D x/journal/<machine-id>`.
