@@ -20,7 +20,7 @@ pub enum EventType {
 /// Write the event to the journal, or where tracing writes without one.
 fn log(event: &Event) {
     if crate::systemd::journal::available() {
-        journal_entry(event);
+        crate::systemd::journal::send_event(event);
     } else {
         tracing::info!(
             berth_event = event.action.as_str(),
@@ -30,33 +30,6 @@ fn log(event: &Event) {
             "event"
         );
     }
-}
-
-/// The event as a journal entry: `journalctl BERTH_EVENT=remove` finds it,
-/// and CONTAINER_ID/CONTAINER_NAME (or POD_/VOLUME_/IMAGE_) say what of.
-fn journal_entry(event: &Event) {
-    let kind = event.kind.as_str();
-    let upper = kind.to_ascii_uppercase();
-    let (id_field, name_field) = (format!("{upper}_ID"), format!("{upper}_NAME"));
-    let message = format!("{kind} {} {} (name={})", event.action, event.id, event.name);
-    let mut fields: Vec<(&str, &str)> = vec![
-        ("MESSAGE", &message),
-        ("PRIORITY", "6"),
-        ("SYSLOG_IDENTIFIER", "berthd"),
-        ("BERTH_EVENT", &event.action),
-        ("BERTH_EVENT_TYPE", kind),
-        (&id_field, &event.id),
-        (&name_field, &event.name),
-    ];
-    let attributes: Vec<(String, &str)> = event
-        .attributes
-        .iter()
-        .map(|(k, v)| {
-            (format!("BERTH_{}", k.to_ascii_uppercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_")), v.as_str())
-        })
-        .collect();
-    fields.extend(attributes.iter().map(|(k, v)| (k.as_str(), *v)));
-    crate::systemd::journal::send(&fields);
 }
 
 impl EventType {

@@ -4,6 +4,7 @@
 //! `journalctl BERTH_EVENT=remove CONTAINER_NAME=web` finds them; a no-op
 //! where there is no journal.
 
+use crate::events::Event;
 use std::os::unix::net::UnixDatagram;
 use std::sync::OnceLock;
 
@@ -41,6 +42,33 @@ pub fn send(fields: &[(&str, &str)]) {
     if let Ok(socket) = UnixDatagram::unbound() {
         let _ = socket.send_to(&encode(fields), SOCKET);
     }
+}
+
+/// The event as a journal entry: `journalctl BERTH_EVENT=remove` finds it,
+/// and CONTAINER_ID/CONTAINER_NAME (or POD_/VOLUME_/IMAGE_) say what of.
+pub fn send_event(event: &Event) {
+    let kind = event.kind.as_str();
+    let upper = kind.to_ascii_uppercase();
+    let (id_field, name_field) = (format!("{upper}_ID"), format!("{upper}_NAME"));
+    let message = format!("{kind} {} {} (name={})", event.action, event.id, event.name);
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("MESSAGE", &message),
+        ("PRIORITY", "6"),
+        ("SYSLOG_IDENTIFIER", "berthd"),
+        ("BERTH_EVENT", &event.action),
+        ("BERTH_EVENT_TYPE", kind),
+        (&id_field, &event.id),
+        (&name_field, &event.name),
+    ];
+    let attributes: Vec<(String, &str)> = event
+        .attributes
+        .iter()
+        .map(|(k, v)| {
+            (format!("BERTH_{}", k.to_ascii_uppercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_")), v.as_str())
+        })
+        .collect();
+    fields.extend(attributes.iter().map(|(k, v)| (k.as_str(), *v)));
+    send(&fields);
 }
 
 #[cfg(test)]
