@@ -412,22 +412,17 @@ impl Server {
         let mut call = Call::new(writer, &request);
         let result = match method.rsplit_once('.') {
             None => call.reply_interface_not_found(Some(method.clone())),
-            Some(("org.varlink.service", name)) => {
-                match self.schema.check(
-                    "org.varlink.service",
-                    name,
-                    request.parameters.as_ref().unwrap_or(&Value::Null),
-                ) {
+            // Checked first on every interface, org.varlink.service's too (an
+            // unknown interface is Valid here and not found below).
+            Some((iface, name)) => {
+                match self.schema.check(iface, name, request.parameters.as_ref().unwrap_or(&Value::Null)) {
                     Verdict::InvalidParameter(p) => call.reply_invalid_parameter(p),
-                    Verdict::Valid | Verdict::UnknownMethod => self.service.call(&mut call),
-                }
-            }
-            Some((iface, name)) => match self.interfaces.get(iface) {
-                None => call.reply_interface_not_found(Some(iface.to_string())),
-                Some(handler) => {
-                    match self.schema.check(iface, name, request.parameters.as_ref().unwrap_or(&Value::Null)) {
-                        Verdict::InvalidParameter(p) => call.reply_invalid_parameter(p),
-                        Verdict::Valid => match self.authorize(caller, &method) {
+                    _ if iface == "org.varlink.service" => self.service.call(&mut call),
+                    verdict => match self.interfaces.get(iface) {
+                        None => call.reply_interface_not_found(Some(iface.to_string())),
+                        // The handler says MethodNotFound.
+                        Some(handler) if verdict == Verdict::UnknownMethod => handler.call(&mut call),
+                        Some(handler) => match self.authorize(caller, &method) {
                             Ok(()) => {
                                 // Its events are published once it has answered.
                                 let _held = self.runtime.events().hold();
@@ -435,10 +430,9 @@ impl Server {
                             }
                             Err(e) => call.reply_struct(error_reply(iface, &e)),
                         },
-                        Verdict::UnknownMethod => handler.call(&mut call),
-                    }
+                    },
                 }
-            },
+            }
         };
         match result {
             Err(e) if matches!(e.kind(), varlink::ErrorKind::Io(_)) => Err(io::Error::other(e.to_string())),
