@@ -325,6 +325,16 @@ impl Tx<'_> {
         self.strings("SELECT id FROM containers WHERE state = ?1 ORDER BY created", state.as_str())
     }
 
+    /// Containers whose record says they have processes in the runtime
+    /// (`State::in_runtime`), oldest first: one scan, not one per state.
+    pub fn containers_in_runtime(&self) -> Result<Vec<String>> {
+        let states: Vec<&str> = State::ALL.into_iter().filter(|s| s.in_runtime()).map(State::as_str).collect();
+        let sql = format!("SELECT id FROM containers WHERE state IN ('{}') ORDER BY created", states.join("', '"));
+        let mut stmt = self.0.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every container ID.
     pub fn container_ids(&self) -> Result<Vec<String>> {
         let mut stmt = self.0.prepare_cached("SELECT id FROM containers")?;

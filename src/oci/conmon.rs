@@ -221,6 +221,49 @@ fn read_sync(fd: OwnedFd) -> Option<SyncMessage> {
     serde_json::from_str(text.trim()).ok()
 }
 
+/// The arguments of process `pid` when it is a conmon (a PID file may name
+/// a PID a later process was given).
+fn conmon_args(pid: u32) -> Option<Vec<Vec<u8>>> {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<Vec<u8>> = cmdline.split(|b| *b == 0).map(<[u8]>::to_vec).collect();
+    args.first()?.ends_with(b"conmon").then_some(args)
+}
+
+/// The value conmon was given for `flag`.
+fn arg<'a>(args: &'a [Vec<u8>], flag: &[u8]) -> Option<&'a [u8]> {
+    args.windows(2).find(|w| w[0] == flag).map(|w| w[1].as_slice())
+}
+
+/// Whether the process `pid` that started at `start` still runs (a zombie
+/// nobody has reaped yet has ended).
+pub fn still_runs(pid: u32, start: u64) -> bool {
+    crate::process::process_state(pid).is_some_and(|(state, t)| state != 'Z' && t == start)
+}
+
+/// The conmon a container's run has, as its PID file tells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Conmon {
+    /// No PID file: conmon never ran (or has not written it yet).
+    Unknown,
+    /// Its PID and start time, while it runs.
+    Running(u32, u64),
+    /// Gone, or a zombie nobody has reaped yet.
+    Gone,
+}
+
+/// The conmon of container `id` that `pidfile` names: running only when
+/// that PID is a live conmon for `id`.
+pub fn of(pidfile: &Path, id: &str) -> Conmon {
+    let Some(pid) = std::fs::read_to_string(pidfile).ok().and_then(|s| s.trim().parse::<u32>().ok()) else {
+        return Conmon::Unknown;
+    };
+    let ours = || conmon_args(pid).is_some_and(|args| arg(&args, b"-c") == Some(id.as_bytes()));
+    match crate::process::process_state(pid) {
+        Some((state, start)) if state != 'Z' && ours() => Conmon::Running(pid, start),
+        _ => Conmon::Gone,
+    }
+}
+
 /// The conmon processes that report to `exits_dir` (one berthd's), by
 /// their command lines: (PID, container ID). What the PID files cannot
 /// tell: a conmon whose container has no record, or that has not written
@@ -229,18 +272,11 @@ pub fn running_for(exits_dir: &Path) -> Vec<(u32, String)> {
     let exits = exits_dir.as_os_str().as_encoded_bytes();
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else { continue };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
-        let mut args = cmdline.split(|b| *b == 0);
-        if !args.next().is_some_and(|a| a.ends_with(b"conmon")) {
-            continue;
-        }
-        let args: Vec<&[u8]> = args.collect();
-        let after = |flag: &[u8]| args.windows(2).find(|w| w[0] == flag).map(|w| w[1]);
+    for pid in entries.flatten().filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok()) {
+        let Some(args) = conmon_args(pid) else { continue };
         let alive = crate::process::process_state(pid).is_some_and(|(state, _)| state != 'Z');
-        if alive && after(b"--exit-dir") == Some(exits) {
-            if let Some(id) = after(b"-c").and_then(|id| std::str::from_utf8(id).ok()) {
+        if alive && arg(&args, b"--exit-dir") == Some(exits) {
+            if let Some(id) = arg(&args, b"-c").and_then(|id| std::str::from_utf8(id).ok()) {
                 found.push((pid, id.to_string()));
             }
         }

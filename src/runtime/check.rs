@@ -46,10 +46,7 @@ impl Runtime {
             .db
             .read(move |tx| {
                 let initializing = tx.containers_initializing()?;
-                let mut with_processes = HashSet::new();
-                for st in [State::Created, State::Running, State::Paused, State::Stopping] {
-                    with_processes.extend(tx.containers_in_state(st)?);
-                }
+                let with_processes: HashSet<String> = tx.containers_in_runtime()?.into_iter().collect();
                 let removing = tx
                     .containers_in_state(State::Removing)?
                     .into_iter()
@@ -150,7 +147,7 @@ impl Runtime {
             let (kind, what) = match record {
                 Some((_, true)) => ("interrupted-init", "an init was interrupted"),
                 Some((state, false)) if state.in_runtime() => continue,
-                _ if !self.runtimes_holding(&id).is_empty() => {
+                _ if self.runtime_holds(&id) => {
                     ("unexplained-runtime-container", "the runtime holds a container whose record has no processes")
                 }
                 // The rest of an exit's cleanup (runtime state, exit file,

@@ -6,9 +6,9 @@
 //! record it), a runtime container or a conmon of a container whose record
 //! says it has no processes, or that has no record at all.
 
-use super::stop::{conmon_of, Conmon};
 use super::{blocking, Runtime};
 use crate::error::{Error, Result};
+use crate::oci::conmon::{self, Conmon};
 use crate::oci::runc::Runc;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -26,14 +26,23 @@ pub(super) struct Runs {
 }
 
 impl Runtime {
-    /// The runtimes that hold state for `id` (each keeps a directory per
-    /// container under its root, `<run-root>/runtime/<name>`).
-    pub(super) fn runtimes_holding(&self, id: &str) -> Vec<Runc> {
+    /// The state roots of the runtimes that hold `id` (each keeps a
+    /// directory per container under its root, `<run-root>/runtime/<name>`).
+    fn roots_holding(&self, id: &str) -> Vec<std::fs::DirEntry> {
         let roots = self.config.run_root.join("runtime");
         let Ok(entries) = std::fs::read_dir(&roots) else { return Vec::new() };
-        entries
-            .flatten()
-            .filter(|e| e.path().join(id).exists())
+        entries.flatten().filter(|e| e.path().join(id).exists()).collect()
+    }
+
+    /// Whether any runtime holds state for `id`.
+    pub(super) fn runtime_holds(&self, id: &str) -> bool {
+        !self.roots_holding(id).is_empty()
+    }
+
+    /// The runtimes that hold state for `id`, ready to delete it.
+    fn runtimes_holding(&self, id: &str) -> Vec<Runc> {
+        self.roots_holding(id)
+            .into_iter()
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
                 match self.config.resolve_runtime(&name) {
@@ -51,7 +60,7 @@ impl Runtime {
     /// two stats and a short directory read).
     pub(super) fn may_have_run(&self, id: &str) -> bool {
         let paths = self.oci_paths(id);
-        paths.conmon_pidfile().exists() || paths.exit_file.exists() || !self.runtimes_holding(id).is_empty()
+        paths.conmon_pidfile().exists() || paths.exit_file.exists() || self.runtime_holds(id)
     }
 
     /// End and delete everything a run of container `id` may have left:
@@ -65,7 +74,7 @@ impl Runtime {
         let conmons = known_conmons.to_vec();
         blocking(move || {
             let mut pids = conmons;
-            if let Conmon::Running(pid, _) = conmon_of(&paths.conmon_pidfile(), &key) {
+            if let Conmon::Running(pid, _) = conmon::of(&paths.conmon_pidfile(), &key) {
                 pids.push(pid);
             }
             for pid in pids {

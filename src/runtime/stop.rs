@@ -20,7 +20,7 @@ use crate::config::parse_signal;
 use crate::container::{ContainerConfig, State};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
-use crate::process::process_state;
+use crate::oci::conmon::{self, Conmon};
 use std::time::Duration;
 
 /// How long SIGKILL may take to end a container.
@@ -144,7 +144,7 @@ impl Runtime {
     /// Wait until conmon has written the exit file or is gone, or `timeout` passes.
     async fn wait_for_end(&self, c: &ContainerConfig, timeout: Duration) -> End {
         let paths = self.oci_paths(&c.id);
-        let conmon = conmon_of(&paths.conmon_pidfile(), &c.id);
+        let conmon = conmon::of(&paths.conmon_pidfile(), &c.id);
         let mut exits = self.exits.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -153,7 +153,7 @@ impl Runtime {
             }
             let gone = match conmon {
                 Conmon::Unknown => false,
-                Conmon::Running(pid, start) => !alive(pid, start),
+                Conmon::Running(pid, start) => !conmon::still_runs(pid, start),
                 Conmon::Gone => true,
             };
             if gone {
@@ -173,39 +173,6 @@ impl Runtime {
             }
         }
     }
-}
-
-/// The conmon a container's run has, as its PID file tells.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Conmon {
-    /// No PID file: conmon never ran (or has not written it yet).
-    Unknown,
-    /// Its PID and start time, while it runs.
-    Running(u32, u64),
-    /// Gone, or a zombie nobody has reaped yet.
-    Gone,
-}
-
-/// The conmon of container `id` that `pidfile` names. A PID a later
-/// process was given is not it: its command line must be conmon's for `id`.
-pub(super) fn conmon_of(pidfile: &std::path::Path, id: &str) -> Conmon {
-    let Some(pid) = std::fs::read_to_string(pidfile).ok().and_then(|s| s.trim().parse::<u32>().ok()) else {
-        return Conmon::Unknown;
-    };
-    let is_ours = || {
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let mut args = cmdline.split(|b| *b == 0);
-        args.next().is_some_and(|a| a.ends_with(b"conmon")) && args.any(|a| a == id.as_bytes())
-    };
-    match process_state(pid) {
-        Some((state, start)) if state != 'Z' && is_ours() => Conmon::Running(pid, start),
-        _ => Conmon::Gone,
-    }
-}
-
-/// Whether the process `pid` that started at `start` still runs.
-fn alive(pid: u32, start: u64) -> bool {
-    process_state(pid).is_some_and(|(state, t)| state != 'Z' && t == start)
 }
 
 fn libc_sigkill() -> i32 {
