@@ -157,16 +157,7 @@ impl Runtime {
     /// Bring every container the database thinks has processes in line with
     /// the runtime and conmon's exit files.
     pub(super) async fn sync_at_start(&self) -> Result<()> {
-        let ids: Vec<String> = self
-            .db
-            .read(|tx| {
-                let mut ids = Vec::new();
-                for st in [State::Created, State::Running, State::Paused, State::Stopping] {
-                    ids.extend(tx.containers_in_state(st)?);
-                }
-                Ok(ids)
-            })
-            .await?;
+        let ids = self.db.read(|tx| tx.containers_in_runtime()).await?;
         for id in ids {
             if let Err(e) = self.sync_one(&id).await {
                 tracing::warn!(id = id.as_str(), "re-syncing: {e}");
@@ -216,14 +207,15 @@ impl Runtime {
         states: Option<UnboundedSender<State>>,
     ) -> Result<(State, i32)> {
         let mut events = self.events.subscribe();
+        // Gone before or while it is watched: the code it was removed with.
+        let removed = |key: &str| {
+            self.removed_exits
+                .find(key)
+                .map(|code| (State::Exited, code))
+                .ok_or_else(|| Error::NoSuchContainer(name_or_id.to_string()))
+        };
         let id = match self.lookup_container_id(name_or_id).await {
-            Err(Error::NoSuchContainer(n)) => {
-                return self
-                    .removed_exits
-                    .find(name_or_id)
-                    .map(|code| (State::Exited, code))
-                    .ok_or(Error::NoSuchContainer(n))
-            }
+            Err(Error::NoSuchContainer(_)) => return removed(name_or_id),
             other => other?,
         };
         let mut seen_running = false;
@@ -231,13 +223,7 @@ impl Runtime {
         loop {
             let (_, status) = match self.load_container(&id).await {
                 Ok(found) => found,
-                Err(Error::NoSuchContainer(_)) => {
-                    return self
-                        .removed_exits
-                        .find(&id)
-                        .map(|code| (State::Exited, code))
-                        .ok_or(Error::NoSuchContainer(name_or_id.to_string()))
-                }
+                Err(Error::NoSuchContainer(_)) => return removed(&id),
                 Err(e) => return Err(e),
             };
             seen_running |= status.state.in_runtime();
