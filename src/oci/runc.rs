@@ -170,7 +170,8 @@ impl Runc {
 
     /// Forget the container in the runtime; one it does not know is fine.
     /// Whether it knows it is told by its state directory, before and after
-    /// a failure (the runtime's messages are not read).
+    /// a failure (the runtime's messages are not read): a container it does
+    /// not hold costs a stat, not a runtime process.
     pub fn delete(&self, id: &str) -> Result<()> {
         if !self.knows(id) {
             return Ok(());

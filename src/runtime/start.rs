@@ -125,12 +125,9 @@ impl Runtime {
             let spec = spec::build(&config, &rootfs, &files)?;
             spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))?;
             // What an earlier run of this container may have left behind
-            // (asking the runtime only when it holds something: a runtime
-            // process is a large part of a container's start).
+            // (delete asks the runtime only when it holds something).
             let _ = std::fs::remove_file(&paths.exit_file);
-            if runc.knows(&config.id) {
-                runc.delete(&config.id)?;
-            }
+            runc.delete(&config.id)?;
             let into_conmon_scope = |pid: u32| -> Result<()> {
                 let Some(systemd) = &systemd else { return Ok(()) };
                 tokio.block_on(systemd.start_scope(units::conmon_scope_of(&config, pid)))
