@@ -1,8 +1,8 @@
 //! Events: every change the engine makes, fanned out to subscribers
 //! (`io.berth.System.Events`) and written to the log.
 
-use crate::container::filter::{split_filters, LabelFilter};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::model::filter::{any_of, FilterSet, LabelFilter};
 use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -227,37 +227,34 @@ pub struct EventFilters {
 }
 
 impl EventFilters {
+    pub const KEYS: &'static [&'static str] =
+        &["type", "action", "event", "id", "name", "container", "pod", "volume", "label", "since"];
+
     pub fn parse(filters: &[String]) -> Result<Self> {
-        let mut f = EventFilters::default();
-        for (key, value) in split_filters(filters)? {
-            match key {
-                "type" => f.types.push(value.into()),
-                "action" | "event" => f.actions.push(value.into()),
-                "id" | "name" => f.objects.push((None, value.into())),
-                "container" => f.objects.push((Some(EventType::Container), value.into())),
-                "pod" => f.objects.push((Some(EventType::Pod), value.into())),
-                "volume" => f.objects.push((Some(EventType::Volume), value.into())),
-                "label" => f.labels.push(LabelFilter::parse(value)),
-                "since" => f.since = Some(crate::container::filter::parse_until(value, now_nanos())?),
-                other => {
-                    return Err(Error::invalid_argument(
-                        "filters",
-                        format!("unknown event filter {other:?}; known: type, action, event, id, name, container, pod, volume, label, since"),
-                    ))
-                }
-            }
-        }
-        Ok(f)
+        let f = FilterSet::parse(filters, "event", Self::KEYS)?;
+        let objects = [("id", None), ("name", None)]
+            .into_iter()
+            .chain(
+                [("container", EventType::Container), ("pod", EventType::Pod), ("volume", EventType::Volume)]
+                    .map(|(k, t)| (k, Some(t))),
+            )
+            .flat_map(|(key, kind)| f.values(key).map(move |v| (kind, v.to_owned())).collect::<Vec<_>>())
+            .collect();
+        Ok(EventFilters {
+            since: f.time("since", now_nanos())?,
+            types: f.strings("type"),
+            actions: f.values("action").chain(f.values("event")).map(str::to_owned).collect(),
+            objects,
+            labels: f.labels("label"),
+        })
     }
 
     pub fn matches(&self, e: &Event) -> bool {
-        (self.types.is_empty() || self.types.iter().any(|t| t == e.kind.as_str()))
-            && (self.actions.is_empty() || self.actions.contains(&e.action))
-            && (self.objects.is_empty()
-                || self.objects.iter().any(|(kind, v)| {
-                    kind.is_none_or(|k| k == e.kind)
-                        && (e.name == *v || (!v.is_empty() && e.id.starts_with(v.as_str())))
-                }))
+        any_of(&self.types, |t| t == e.kind.as_str())
+            && any_of(&self.actions, |a| *a == e.action)
+            && any_of(&self.objects, |(kind, v)| {
+                kind.is_none_or(|k| k == e.kind) && (e.name == *v || (!v.is_empty() && e.id.starts_with(v.as_str())))
+            })
             && self.labels.iter().all(|l| l.matches(&e.attributes))
     }
 }

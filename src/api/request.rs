@@ -3,9 +3,9 @@
 //! options dictionary), and what each becomes for the runtime. Neither
 //! transport knows the other: each decodes into these.
 
-use crate::container::{CreateSpec, Resources as SpecResources, Secret as SpecSecret, VolumeSpec};
 use crate::error::{Error, Result};
-use crate::pod::PodSpec;
+use crate::model::container::{CreateSpec, Resources as SpecResources, Secret as SpecSecret, VolumeSpec};
+use crate::model::pod::PodSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

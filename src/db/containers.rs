@@ -2,8 +2,8 @@
 //! exec sessions).
 
 use super::{decode, encode, Tx};
-use crate::container::{ContainerConfig, ContainerStatus, MountedVolume, State, Summary};
 use crate::error::{Error, Result};
+use crate::model::container::{ContainerConfig, ContainerStatus, MountedVolume, State, Summary};
 use rusqlite::{params, OptionalExtension, Row};
 use std::collections::{BTreeMap, HashMap};
 

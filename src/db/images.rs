@@ -2,7 +2,7 @@
 
 use super::{decode, encode, Lookup, Tx};
 use crate::error::Result;
-use crate::image::{Image, ImageConfig};
+use crate::model::image::{Image, ImageConfig};
 use rusqlite::{params, OptionalExtension};
 
 impl Tx<'_> {
@@ -54,7 +54,7 @@ impl Tx<'_> {
     /// or a unique ID prefix.
     pub fn lookup_image(&self, reference: &str) -> Result<Lookup> {
         let by_name = "SELECT image_id FROM image_names WHERE name = ?1";
-        for candidate in [reference.to_string(), crate::image::normalize(reference)] {
+        for candidate in [reference.to_string(), crate::model::image::normalize(reference)] {
             if let Some(id) = self.opt_string(by_name, &candidate)? {
                 return Ok(Lookup::Found(id));
             }

@@ -428,7 +428,7 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::{Db, READERS, WAL_PAGES};
-    use crate::volume::VolumeConfig;
+    use crate::model::volume::VolumeConfig;
     use std::time::Duration;
 
     fn volume(name: &str) -> VolumeConfig {

@@ -2,7 +2,7 @@
 
 use super::{decode, encode, Tx};
 use crate::error::Result;
-use crate::pod::PodConfig;
+use crate::model::pod::PodConfig;
 use rusqlite::{params, OptionalExtension};
 
 impl Tx<'_> {

@@ -2,7 +2,7 @@
 
 use super::{decode, encode, Tx};
 use crate::error::Result;
-use crate::volume::{VolumeConfig, VolumeInfo};
+use crate::model::volume::{VolumeConfig, VolumeInfo};
 use rusqlite::{params, OptionalExtension};
 
 impl Tx<'_> {

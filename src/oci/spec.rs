@@ -6,8 +6,8 @@
 //! secrets as bind mounts, and the resource limits.
 
 use crate::config::CgroupManager;
-use crate::container::{ContainerConfig, Network};
 use crate::error::{Error, Result};
+use crate::model::container::{ContainerConfig, Network};
 use oci_spec::runtime::{
     Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxPidsBuilder,
     LinuxResourcesBuilder, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, Spec,

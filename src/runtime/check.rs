@@ -17,8 +17,8 @@
 //!   (evict removes it). Start-up skips this one: it reads every record.
 
 use super::Runtime;
-use crate::container::State;
 use crate::error::{Error, Result};
+use crate::model::container::State;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 

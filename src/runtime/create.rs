@@ -17,13 +17,13 @@
 
 use super::Runtime;
 use crate::config::{self, runtime_supports_no_cgroups};
-use crate::container::{ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Resources, VolumeSpec};
 use crate::db::{Kind, NewContainer, Tx};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
+use crate::model::container::{ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Resources, VolumeSpec};
+use crate::model::pod::validate_cgroup_parent;
+use crate::model::volume::VolumeConfig;
 use crate::names;
-use crate::pod::validate_cgroup_parent;
-use crate::volume::VolumeConfig;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

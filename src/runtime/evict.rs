@@ -8,8 +8,8 @@
 //! stopped, as in libpod.
 
 use super::Runtime;
-use crate::container::State;
 use crate::error::{Error, Result};
+use crate::model::container::State;
 
 impl Runtime {
     pub async fn evict_container(&self, name_or_id: &str, volumes: bool) -> Result<String> {

@@ -9,9 +9,9 @@
 
 use super::remove::RemoveOptions;
 use super::{blocking, Runtime};
-use crate::container::{ContainerConfig, ContainerStatus, State};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
+use crate::model::container::{ContainerConfig, ContainerStatus, State};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;

@@ -13,7 +13,7 @@ use super::remove::RemoveOptions;
 use super::{blocking, Runtime};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
-use crate::image::{self, Image, ImageConfig};
+use crate::model::image::{self, Image, ImageConfig};
 use crate::storage::{self, layers, source};
 use std::path::{Path, PathBuf};
 

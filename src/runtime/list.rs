@@ -2,10 +2,10 @@
 //! Podman's ps filters.
 
 use super::Runtime;
-use crate::container::filter::{ContainerFilters, Resolved};
-use crate::container::Summary;
 use crate::db::Kind;
 use crate::error::Result;
+use crate::model::container::filter::{ContainerFilters, Resolved};
+use crate::model::container::Summary;
 
 impl Runtime {
     /// Containers oldest first: only those with processes unless `all`; with

@@ -3,9 +3,9 @@
 //! unique ID prefix; several prefix matches are an AmbiguousName error.
 
 use super::Runtime;
-use crate::container::{ContainerConfig, ContainerStatus};
 use crate::db::{Kind, Tx};
 use crate::error::{Error, Result};
+use crate::model::container::{ContainerConfig, ContainerStatus};
 use serde::Serialize;
 
 /// Everything Inspect shows about a container.

@@ -39,10 +39,10 @@ pub use system::{Info, SystemPruneReport};
 pub use volumes::VolumePruneReport;
 
 use crate::config::Config;
-use crate::container::ContainerConfig;
 use crate::db::{Db, Kind};
 use crate::error::{Error, Result};
 use crate::events::EventBus;
+use crate::model::container::ContainerConfig;
 use crate::oci::runc::Runc;
 use locks::Locks;
 use std::path::{Path, PathBuf};

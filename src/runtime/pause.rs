@@ -2,9 +2,9 @@
 //! freezes and thaws the container's cgroup).
 
 use super::{blocking, Runtime};
-use crate::container::State;
 use crate::error::Result;
 use crate::events::{Event, EventType};
+use crate::model::container::State;
 
 impl Runtime {
     pub async fn pause_container(&self, name_or_id: &str) -> Result<String> {

@@ -5,12 +5,12 @@
 
 use super::remove::RemoveOptions;
 use super::Runtime;
-use crate::container::{ContainerConfig, ContainerStatus, Resources};
 use crate::db::{Kind, NewContainer};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
+use crate::model::container::{ContainerConfig, ContainerStatus, Resources};
+use crate::model::pod::{pod_cgroup, validate_cgroup_parent, PodConfig, PodFilters, PodSpec};
 use crate::names;
-use crate::pod::{pod_cgroup, validate_cgroup_parent, PodConfig, PodFilters, PodSpec};
 
 /// The infra container holds the pod with busybox-static (a runtime
 /// dependency) sleeping for ever; SIGKILL stops it at once.
@@ -226,7 +226,10 @@ impl Runtime {
         self.pod_each(name_or_id, "start", true, |rt, id| {
             Box::pin(async move {
                 let (_, status) = rt.load_container(&id).await?;
-                if matches!(status.state, crate::container::State::Running | crate::container::State::Paused) {
+                if matches!(
+                    status.state,
+                    crate::model::container::State::Running | crate::model::container::State::Paused
+                ) {
                     return Ok(false);
                 }
                 rt.start_container(&id).await.map(|_| true)

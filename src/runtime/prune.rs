@@ -13,10 +13,10 @@
 
 use super::remove::{check_removable, delete_records, RemoveOptions};
 use super::Runtime;
-use crate::container::filter::PruneFilters;
-use crate::container::State;
 use crate::error::Result;
 use crate::events::{now_nanos, Event, EventType};
+use crate::model::container::State;
+use crate::model::filter::PruneFilters;
 
 fn report(id: String, result: Result<u64>) -> PruneReport {
     match result {

@@ -8,7 +8,7 @@
 
 use super::Runtime;
 use crate::error::{Error, Result};
-use crate::image::{ImageConfig, PullProgress};
+use crate::model::image::{ImageConfig, PullProgress};
 use crate::storage::registry::{self, Reference, Registry};
 use crate::storage::{digest_hex, layers};
 use std::path::Path;

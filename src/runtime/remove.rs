@@ -25,15 +25,15 @@
 //! (one durable commit, not two) and its directory, if any, after.
 
 use super::Runtime;
-use crate::container::State;
 use crate::db::{ContainerRecord, Tx};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
+use crate::model::container::State;
 
 /// What step 1's transaction found and did.
 enum Step {
     /// The container has processes: stop it (with its configuration), then check again.
-    Stop(Box<crate::container::ContainerConfig>),
+    Stop(Box<crate::model::container::ContainerConfig>),
     /// Marked `removing`: steps 2 to 4 follow.
     Marked(String),
     /// Never initialized nor mounted: its records are deleted already, with these volumes.

@@ -9,9 +9,9 @@
 
 use super::units;
 use super::{blocking, Runtime};
-use crate::container::{ContainerConfig, ContainerStatus, State};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
+use crate::model::container::{ContainerConfig, ContainerStatus, State};
 use crate::oci::conmon::Launch;
 use crate::oci::spec::{self, HostFiles};
 

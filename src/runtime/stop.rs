@@ -17,9 +17,9 @@
 
 use super::{blocking, Runtime};
 use crate::config::parse_signal;
-use crate::container::{ContainerConfig, State};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
+use crate::model::container::{ContainerConfig, State};
 use crate::oci::conmon::{self, Conmon};
 use std::time::Duration;
 

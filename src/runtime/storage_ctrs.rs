@@ -11,8 +11,8 @@
 //! kept with the container), and always before the container is removed.
 
 use super::{blocking, Runtime};
-use crate::container::ContainerConfig;
 use crate::error::{Error, Result};
+use crate::model::container::ContainerConfig;
 use crate::storage::overlay;
 use std::path::PathBuf;
 

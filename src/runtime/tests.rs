@@ -2,9 +2,9 @@
 
 use super::Runtime;
 use crate::config::{CgroupManager, Config, ConfigFile};
-use crate::container::{CreateSpec, State, VolumeSpec};
 use crate::error::Error;
-use crate::pod::PodSpec;
+use crate::model::container::{CreateSpec, State, VolumeSpec};
+use crate::model::pod::PodSpec;
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -8,9 +8,9 @@
 
 use super::Runtime;
 use crate::config::CgroupManager;
-use crate::container::ContainerConfig;
 use crate::error::Result;
-use crate::pod::PodConfig;
+use crate::model::container::ContainerConfig;
+use crate::model::pod::PodConfig;
 use crate::systemd::manager::{Scope, Systemd};
 use std::sync::Arc;
 

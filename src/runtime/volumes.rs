@@ -5,8 +5,8 @@ use super::remove::RemoveOptions;
 use super::Runtime;
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
+use crate::model::volume::{VolumeFilters, VolumeInfo};
 use crate::names;
-use crate::volume::{VolumeFilters, VolumeInfo};
 use std::collections::BTreeMap;
 
 /// What pruning did to one volume.
@@ -78,7 +78,7 @@ impl Runtime {
 
     /// Remove every volume no container uses that matches the filters.
     pub async fn prune_volumes(&self, filters: &[String]) -> Result<Vec<VolumePruneReport>> {
-        let label_filters = crate::container::filter::PruneFilters::parse(filters, now_nanos())?;
+        let label_filters = crate::model::filter::PruneFilters::parse(filters, now_nanos())?;
         let unused: Vec<String> = self
             .db
             .read(|tx| tx.volumes())

@@ -9,7 +9,7 @@
 use super::source::{self, Descriptor, Index, Manifest};
 use super::{digest_hex, digest_of, Hashing};
 use crate::error::{Error, Result};
-use crate::image::{ImageConfig, PullProgress};
+use crate::model::image::{ImageConfig, PullProgress};
 use base64::Engine;
 use std::collections::HashMap;
 use std::io::{Read, Write};

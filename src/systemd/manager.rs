@@ -3,8 +3,8 @@
 //! waiting for each job to finish (JobRemoved) so that a failed job is an
 //! error the caller sees, and stopping them so that nothing is left behind.
 
-use crate::container::Resources;
 use crate::error::{Error, Result};
+use crate::model::container::Resources;
 use futures_util::StreamExt;
 use std::time::Duration;
 use zbus::{OwnedObjectPath, Variant as Value};

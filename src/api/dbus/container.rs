@@ -58,7 +58,7 @@ impl Props {
         Props {
             name: e.name.clone(),
             image: e.attributes.get("image").cloned().unwrap_or_default(),
-            state: crate::container::State::Configured.as_str().to_string(),
+            state: crate::model::container::State::Configured.as_str().to_string(),
             created: seconds(e.time_nanos),
             pod: e.attributes.get("pod").cloned().unwrap_or_default(),
             ..Props::default()

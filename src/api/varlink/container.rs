@@ -3,7 +3,7 @@
 use super::generated::container as vl;
 use super::{answer, Ctx, Hangup};
 use crate::api::request::{self, seconds};
-use crate::container::{State, Summary};
+use crate::model::container::{State, Summary};
 use crate::runtime::LogLine;
 
 const IFACE: &str = "io.berth.Container";

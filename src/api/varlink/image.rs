@@ -2,8 +2,8 @@
 
 use super::generated::image as vl;
 use super::{answer, Ctx, Hangup};
-use crate::image::Image;
-use crate::image::PullProgress;
+use crate::model::image::Image;
+use crate::model::image::PullProgress;
 use crate::runtime::PullOptions;
 
 const IFACE: &str = "io.berth.Image";

@@ -2,7 +2,7 @@
 
 use super::generated::volume as vl;
 use super::{answer, Ctx};
-use crate::volume::VolumeInfo;
+use crate::model::volume::VolumeInfo;
 
 const IFACE: &str = "io.berth.Volume";
 

@@ -1,7 +1,7 @@
 //! The volume model: a named directory under the root that containers mount.
 
-use crate::container::filter::{split_filters, LabelFilter};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::model::filter::{any_of, FilterSet, LabelFilter};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -32,32 +32,21 @@ pub struct VolumeFilters {
     dangling: Option<bool>,
 }
 
-fn parse_bool(key: &str, v: &str) -> Result<bool> {
-    v.parse().map_err(|_| Error::invalid_argument("filters", format!("{key}={v}: expected true or false")))
-}
-
 impl VolumeFilters {
+    pub const KEYS: &'static [&'static str] = &["name", "label", "anonymous", "dangling"];
+
     pub fn parse(filters: &[String]) -> Result<Self> {
-        let mut f = VolumeFilters::default();
-        for (key, value) in split_filters(filters)? {
-            match key {
-                "name" => f.names.push(value.into()),
-                "label" => f.labels.push(LabelFilter::parse(value)),
-                "anonymous" => f.anonymous = Some(parse_bool(key, value)?),
-                "dangling" => f.dangling = Some(parse_bool(key, value)?),
-                other => {
-                    return Err(Error::invalid_argument(
-                        "filters",
-                        format!("unknown volume filter {other:?}; known: name, label, anonymous, dangling"),
-                    ))
-                }
-            }
-        }
-        Ok(f)
+        let f = FilterSet::parse(filters, "volume", Self::KEYS)?;
+        Ok(VolumeFilters {
+            names: f.strings("name"),
+            labels: f.labels("label"),
+            anonymous: f.flag("anonymous")?,
+            dangling: f.flag("dangling")?,
+        })
     }
 
     pub fn matches(&self, v: &VolumeInfo) -> bool {
-        (self.names.is_empty() || self.names.contains(&v.config.name))
+        any_of(&self.names, |n| *n == v.config.name)
             && self.labels.iter().all(|l| l.matches(&v.config.labels))
             && self.anonymous.is_none_or(|a| a == v.config.anonymous)
             && self.dangling.is_none_or(|d| d == v.users.is_empty())

@@ -1,8 +1,8 @@
 //! The pod model: a named group of containers with a shared cgroup parent.
 
 use crate::config::CgroupManager;
-use crate::container::filter::{split_filters, LabelFilter};
 use crate::error::{Error, Result};
+use crate::model::filter::{any_of, FilterSet, LabelFilter};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -73,27 +73,16 @@ pub struct PodFilters {
 }
 
 impl PodFilters {
+    pub const KEYS: &'static [&'static str] = &["id", "name", "label"];
+
     pub fn parse(filters: &[String]) -> Result<Self> {
-        let mut f = PodFilters::default();
-        for (key, value) in split_filters(filters)? {
-            match key {
-                "id" => f.ids.push(value.into()),
-                "name" => f.names.push(value.into()),
-                "label" => f.labels.push(LabelFilter::parse(value)),
-                other => {
-                    return Err(Error::invalid_argument(
-                        "filters",
-                        format!("unknown pod filter {other:?}; known: id, name, label"),
-                    ))
-                }
-            }
-        }
-        Ok(f)
+        let f = FilterSet::parse(filters, "pod", Self::KEYS)?;
+        Ok(PodFilters { ids: f.strings("id"), names: f.strings("name"), labels: f.labels("label") })
     }
 
     pub fn matches(&self, p: &PodConfig) -> bool {
-        (self.ids.is_empty() || self.ids.iter().any(|i| p.id.starts_with(i.as_str())))
-            && (self.names.is_empty() || self.names.contains(&p.name))
+        any_of(&self.ids, |i| p.id.starts_with(i.as_str()))
+            && any_of(&self.names, |n| *n == p.name)
             && self.labels.iter().all(|l| l.matches(&p.labels))
     }
 }

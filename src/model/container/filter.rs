@@ -1,0 +1,167 @@
+//! Container list filters, in the grammar of `model::filter`.
+
+use super::{State, Summary};
+use crate::error::{Error, Result};
+use crate::model::filter::{any_of, FilterSet, LabelFilter};
+use regex::Regex;
+use std::collections::HashMap;
+
+/// A parsed container filter set.
+#[derive(Debug, Default)]
+pub struct ContainerFilters {
+    ids: Vec<String>,
+    names: Vec<Regex>,
+    labels: Vec<LabelFilter>,
+    not_labels: Vec<LabelFilter>,
+    statuses: Vec<String>,
+    pods: Vec<String>,
+    ancestors: Vec<String>,
+    exited: Vec<i32>,
+    /// Containers named here must be resolved by the caller (see `Resolved`).
+    pub before: Vec<String>,
+    pub since: Vec<String>,
+    pub volumes: Vec<String>,
+}
+
+/// What matching needs from the catalogue beyond a summary.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// Created times (Unix nanoseconds) of the `before` and `since` containers.
+    pub before: Vec<i64>,
+    pub since: Vec<i64>,
+    /// Container ID -> (volume name, destination), loaded only for `volume`.
+    pub volumes: HashMap<String, Vec<(String, String)>>,
+}
+
+const STATUSES: &[&str] = &["created", "running", "paused", "stopping", "stopped", "exited", "removing"];
+
+impl ContainerFilters {
+    pub const KEYS: &'static [&'static str] =
+        &["id", "name", "label", "label!", "status", "pod", "ancestor", "exited", "before", "since", "volume"];
+
+    pub fn parse(filters: &[String]) -> Result<Self> {
+        let f = FilterSet::parse(filters, "container", Self::KEYS)?;
+        let statuses = f
+            .values("status")
+            .map(|value| {
+                let s = if value == "configured" { "created" } else { value };
+                STATUSES.iter().find(|known| **known == s).map(|s| s.to_string()).ok_or_else(|| {
+                    Error::invalid_argument(
+                        "filters",
+                        format!("{value:?} is not a valid status; use one of {}", STATUSES.join(", ")),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(ContainerFilters {
+            ids: f.strings("id"),
+            names: f.regexes("name")?,
+            labels: f.labels("label"),
+            not_labels: f.labels("label!"),
+            statuses,
+            pods: f.strings("pod"),
+            ancestors: f.strings("ancestor"),
+            exited: f.parsed("exited", "an exit code")?,
+            before: f.strings("before"),
+            since: f.strings("since"),
+            volumes: f.strings("volume"),
+        })
+    }
+
+    /// A required label (key, value) that an index can narrow the search by.
+    pub fn indexed_label(&self) -> Option<(&str, Option<&str>)> {
+        self.labels.first().map(|l| (l.key.as_str(), l.value.as_deref()))
+    }
+
+    pub fn matches(&self, c: &Summary, r: &Resolved) -> bool {
+        any_of(&self.ids, |id| c.id.starts_with(id.as_str()))
+            && any_of(&self.names, |re| re.is_match(&c.name))
+            && self.labels.iter().all(|l| l.matches(&c.labels))
+            && !self.not_labels.iter().any(|l| l.matches(&c.labels))
+            && any_of(&self.statuses, |s| s == c.state.status_word())
+            && any_of(&self.pods, |p| {
+                c.pod_name.as_deref() == Some(p.as_str())
+                    || c.pod_id.as_deref().is_some_and(|id| id.starts_with(p.as_str()))
+            })
+            && any_of(&self.ancestors, |a| !c.image.is_empty() && (c.image == *a || c.image.starts_with(a.as_str())))
+            && any_of(&self.exited, |code| c.state == State::Exited && c.exit_code == Some(*code))
+            && any_of(&r.before, |t| c.created_nanos < *t)
+            && any_of(&r.since, |t| c.created_nanos > *t)
+            && any_of(&self.volumes, |v| {
+                r.volumes.get(&c.id).is_some_and(|vols| vols.iter().any(|(name, dest)| name == v || dest == v))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, name: &str, labels: &[(&str, &str)], state: State, created: i64) -> Summary {
+        Summary {
+            id: id.into(),
+            name: name.into(),
+            image: String::new(),
+            command: vec![],
+            state,
+            created_nanos: created,
+            exit_code: (state == State::Exited).then_some(3),
+            pod_id: None,
+            pod_name: None,
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            is_infra: false,
+        }
+    }
+
+    fn f(list: &[&str]) -> ContainerFilters {
+        ContainerFilters::parse(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+    }
+
+    #[test]
+    fn keys_and_values() {
+        let a = summary("aaaa", "web-1", &[("app", "web"), ("tier", "front")], State::Configured, 10);
+        let b = summary("abbb", "db", &[("app", "db")], State::Exited, 20);
+        let r = Resolved::default();
+        let names = |fl: &ContainerFilters| -> Vec<&str> {
+            [&a, &b].into_iter().filter(|c| fl.matches(c, &r)).map(|c| c.name.as_str()).collect()
+        };
+        assert_eq!(names(&f(&["id=a"])), ["web-1", "db"]);
+        assert_eq!(names(&f(&["id=aa"])), ["web-1"]);
+        assert_eq!(names(&f(&["name=^web"])), ["web-1"]);
+        // values of one key are ORed
+        assert_eq!(names(&f(&["name=^web", "name=^db$"])), ["web-1", "db"]);
+        // different keys are ANDed
+        assert_eq!(names(&f(&["id=a", "status=exited"])), ["db"]);
+        // label values are all required
+        assert_eq!(names(&f(&["label=app", "label=tier=front"])), ["web-1"]);
+        assert_eq!(names(&f(&["label=app=web", "label=app=db"])), Vec::<&str>::new());
+        assert_eq!(names(&f(&["label!=tier"])), ["db"]);
+        assert_eq!(names(&f(&["status=created"])), ["web-1"]);
+        assert_eq!(names(&f(&["status=configured"])), ["web-1"]);
+        assert_eq!(names(&f(&["exited=3"])), ["db"]);
+        assert_eq!(names(&f(&["exited=4"])), Vec::<&str>::new());
+        let before = Resolved { before: vec![15], ..Default::default() };
+        assert!(f(&["before=x"]).matches(&a, &before) && !f(&["before=x"]).matches(&b, &before));
+        let since = Resolved { since: vec![15], ..Default::default() };
+        assert!(!f(&["since=x"]).matches(&a, &since) && f(&["since=x"]).matches(&b, &since));
+        let vols = Resolved {
+            volumes: HashMap::from([("abbb".to_string(), vec![("data".to_string(), "/var/lib/db".to_string())])]),
+            ..Default::default()
+        };
+        assert_eq!([&a, &b].iter().filter(|c| f(&["volume=data"]).matches(c, &vols)).count(), 1);
+        assert!(f(&["volume=/var/lib/db"]).matches(&b, &vols));
+    }
+
+    #[test]
+    fn bad_filters_are_named() {
+        for bad in ["status=sleeping", "bogus=1", "nokey", "=x", "exited=x", "name=("] {
+            match ContainerFilters::parse(&[bad.to_string()]) {
+                Err(Error::InvalidArgument { field, reason }) => {
+                    assert_eq!(field, "filters");
+                    assert!(!reason.is_empty());
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! What berth keeps: containers, pods, volumes and images, side by side, and
+//! the one filter grammar their list calls share.
+
+pub mod container;
+pub mod filter;
+pub mod image;
+pub mod pod;
+pub mod volume;
