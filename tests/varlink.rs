@@ -337,11 +337,67 @@ fn events_stream_with_more() {
     let events: Vec<Value> = std::iter::once(first).chain(rx.iter()).collect();
     let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["create", "rename", "remove"]);
-    assert!(events
-        .iter()
-        .all(|e| e["id"] == id.as_str() && e["type"] == "container" && e["timeNano"].as_i64().unwrap() > 0));
+    assert!(events.iter().all(|e| e["id"] == id.as_str()
+        && e["type"] == "container"
+        && e["time"].as_i64().unwrap() > since as i64 * 1_000_000));
     assert_eq!(events[0]["attributes"]["tier"], "x");
     assert_eq!(events[1]["attributes"]["oldName"], "ev");
+}
+
+/// The interface texts as berthd serves them, for checking replies.
+fn schema() -> berth::api::schema::Schema {
+    let texts: Vec<&'static str> = INTERFACES
+        .iter()
+        .map(|i| &*std::fs::read_to_string(format!("interfaces/{i}.varlink")).unwrap().leak())
+        .collect();
+    berth::api::schema::Schema::new(&texts).unwrap()
+}
+
+/// Inspect answers with the typed structures of the interface files, every
+/// field and no other (what a generated client decodes), and every time in
+/// microseconds since the epoch.
+#[test]
+fn inspect_replies_are_what_the_interfaces_say() {
+    use berth::api::schema::Verdict;
+    let d = Daemon::start();
+    let mut c = d.client();
+    let schema = schema();
+    let checked = |c: &mut Client, iface: &str, method: &str, params: Value| -> Value {
+        let reply = c.call(&format!("{iface}.{method}"), params).unwrap();
+        assert_eq!(schema.check_reply(iface, method, &reply), Verdict::Valid, "{method}: {reply:#}");
+        reply
+    };
+    let usec = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as i64;
+    let before = usec();
+    let secret = d.root().join("token");
+    std::fs::write(&secret, "s3cret").unwrap();
+    c.call("io.berth.Pod.Create", json!({ "name": "typed-pod", "infra": true })).unwrap();
+    let (id, _) = create(
+        &mut c,
+        &d,
+        json!({ "name": "typed", "pod": "typed-pod", "env": { "A": "1" }, "labels": { "k": "v" },
+                "volumes": [ { "destination": "/data" }, { "name": "named", "destination": "/named", "options": ["ro"] } ],
+                "secrets": [ { "name": "token", "source": secret } ], "resources": { "pidsMax": 64 } }),
+    );
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap();
+    let after = usec();
+    let info =
+        checked(&mut c, "io.berth.Container", "Inspect", json!({ "nameOrId": id, "size": true }))["container"].take();
+    for t in [&info["config"]["created"], &info["state"]["startedAt"], &info["state"]["finishedAt"]] {
+        assert!((before..=after).contains(&t.as_i64().unwrap()), "{t} not in {before}..{after}");
+    }
+    assert_eq!(info["config"]["volumes"][1]["options"], json!(["ro"]));
+    let pod = checked(&mut c, "io.berth.Pod", "Inspect", json!({ "nameOrId": "typed-pod" }))["pod"].take();
+    assert!((before..=after).contains(&pod["created"].as_i64().unwrap()));
+    assert_eq!(pod["containers"].as_array().unwrap().len(), 2);
+    let listed = c.call("io.berth.Container.List", json!({ "all": true, "filters": ["name=^typed$"] })).unwrap();
+    assert_eq!(listed["containers"][0]["created"], info["config"]["created"]);
+    let img = common::image::build(&d.root().join("img"));
+    c.call("io.berth.Image.Import", json!({ "path": img.layout, "reference": "typed:1" })).unwrap();
+    let image = checked(&mut c, "io.berth.Image", "Inspect", json!({ "reference": "typed:1" }))["image"].take();
+    assert!((before..=usec()).contains(&image["created"].as_i64().unwrap()));
+    checked(&mut c, "io.berth.Volume", "Inspect", json!({ "name": "named" }));
 }
 
 #[test]

@@ -7,3 +7,4 @@ pub mod dbus;
 pub mod request;
 pub mod schema;
 pub mod varlink;
+pub mod view;

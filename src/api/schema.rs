@@ -32,9 +32,25 @@ impl Schema {
     }
 
     pub fn check(&self, interface: &str, method: &str, params: &Value) -> Verdict {
+        self.check_against(interface, method, params, |m| &m.input)
+    }
+
+    /// Whether a reply holds what the method's output says: every field
+    /// and no other. (What a client's generated code will decode.)
+    pub fn check_reply(&self, interface: &str, method: &str, params: &Value) -> Verdict {
+        self.check_against(interface, method, params, |m| &m.output)
+    }
+
+    fn check_against(
+        &self,
+        interface: &str,
+        method: &str,
+        params: &Value,
+        side: impl for<'m> Fn(&'m varlink_parser::Method<'static>) -> &'m VStruct<'static>,
+    ) -> Verdict {
         let Some(idl) = self.interfaces.get(interface) else { return Verdict::Valid };
         let Some(m) = idl.methods.get(method) else { return Verdict::UnknownMethod };
-        match check_struct(idl, &m.input, params, "") {
+        match check_struct(idl, side(m), params, "") {
             Ok(()) => Verdict::Valid,
             Err(path) => Verdict::InvalidParameter(if path.is_empty() { "parameters".into() } else { path }),
         }

@@ -496,7 +496,7 @@ fn run(cli: Cli) -> Result<ExitCode, ClientError> {
                 let e = &r["event"];
                 println!(
                     "{} {} {} {} (name={})",
-                    e["timeNano"],
+                    e["time"],
                     e["type"].as_str().unwrap_or_default(),
                     e["action"].as_str().unwrap_or_default(),
                     e["id"].as_str().unwrap_or_default(),
@@ -789,10 +789,10 @@ fn short(id: &Value) -> &str {
     &id[..id.len().min(12)]
 }
 
-/// "5 seconds ago", as podman ps shows creation times.
-fn ago(unix: i64) -> String {
+/// "5 seconds ago", as podman ps shows creation times (given in microseconds).
+fn ago(usec: i64) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let s = (now - unix).max(0);
+    let s = (now - usec / 1_000_000).max(0);
     let (n, unit) = match s {
         0..60 => (s, "second"),
         60..3600 => (s / 60, "minute"),

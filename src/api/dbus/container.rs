@@ -33,8 +33,8 @@ pub struct Props {
     unit: String,
 }
 
-fn seconds(nanos: i64) -> u64 {
-    (nanos.max(0) / 1_000_000_000) as u64
+fn usec(nanos: i64) -> u64 {
+    crate::api::view::usec(nanos).max(0) as u64
 }
 
 impl Props {
@@ -45,8 +45,8 @@ impl Props {
             state: i.state.state.as_str().to_string(),
             exit_code: i.state.exit_code.unwrap_or(0),
             pid: i.state.pid.unwrap_or(0).max(0) as u32,
-            created: seconds(i.config.created_nanos),
-            started: i.state.started_at.map(seconds).unwrap_or(0),
+            created: usec(i.config.created_nanos),
+            started: i.state.started_at.map(usec).unwrap_or(0),
             pod: i.config.pod.clone().unwrap_or_default(),
             unit: i.unit.clone().unwrap_or_default(),
         }
@@ -59,7 +59,7 @@ impl Props {
             name: e.name.clone(),
             image: e.attributes.get("image").cloned().unwrap_or_default(),
             state: crate::model::container::State::Configured.as_str().to_string(),
-            created: seconds(e.time_nanos),
+            created: usec(e.time_nanos),
             pod: e.attributes.get("pod").cloned().unwrap_or_default(),
             ..Props::default()
         }
@@ -156,13 +156,13 @@ impl ContainerObject {
         self.prop(|p| p.pid)
     }
 
-    /// Unix seconds.
+    /// When it was created, in microseconds since the epoch.
     #[zbus(property(emits_changed_signal = "const"))]
     fn created(&self) -> u64 {
         self.prop(|p| p.created)
     }
 
-    /// Unix seconds of the last start (0: never started).
+    /// When it last started, in microseconds since the epoch (0: never).
     #[zbus(property)]
     fn started(&self) -> u64 {
         self.prop(|p| p.started)
@@ -274,7 +274,7 @@ impl ContainerObject {
             .ctx
             .call(bus, &call, "io.berth.Container.Inspect", self.ctx.runtime.inspect_container(&self.id, false))
             .await?;
-        Ok(serde_json::to_string(&inspect).unwrap_or_default())
+        Ok(serde_json::to_string(&crate::api::view::ContainerView::of(&inspect)).unwrap_or_default())
     }
 }
 

@@ -7,6 +7,7 @@ use super::errors::Result;
 use super::options;
 use super::Ctx;
 use crate::api::request::{CreateOptions, PodCreate};
+use crate::api::view::{usec, ContainerView, PodView};
 use crate::runtime::PullOptions;
 use std::collections::HashMap;
 use zbus::message::Header;
@@ -17,14 +18,14 @@ pub struct Manager {
     pub(super) ctx: Ctx,
 }
 
-/// One container as listed: id, name, image, state, created (Unix seconds),
+/// One container as listed: id, name, image, state, created (microseconds since the epoch),
 /// exit code, pod ID, labels, object path.
 type ContainerEntry = (String, String, String, String, i64, i32, String, HashMap<String, String>, OwnedObjectPath);
-/// One pod as listed: id, name, created (Unix seconds), labels, containers.
+/// One pod as listed: id, name, created (microseconds since the epoch), labels, containers.
 type PodEntry = (String, String, i64, HashMap<String, String>, Vec<String>);
 /// One volume as listed: name, anonymous, labels, mount point, users.
 type VolumeEntry = (String, bool, HashMap<String, String>, String, Vec<String>);
-/// One image as listed: id, names, created (Unix seconds), size, containers using it.
+/// One image as listed: id, names, created (microseconds since the epoch), size, containers using it.
 type ImageEntry = (String, Vec<String>, i64, u64, u32);
 /// One pruned object: its ID or name, bytes freed, and an error ("": none).
 type PruneEntry = (String, u64, String);
@@ -80,7 +81,7 @@ impl Manager {
                     s.name,
                     s.image,
                     s.state.as_str().to_string(),
-                    s.created_nanos / 1_000_000_000,
+                    usec(s.created_nanos),
                     s.exit_code.unwrap_or(0),
                     s.pod_id.unwrap_or_default(),
                     s.labels.into_iter().collect(),
@@ -113,12 +114,11 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
-        Ok(json(
-            &self
-                .ctx
-                .call(bus, &call, "io.berth.Container.Inspect", self.ctx.runtime.inspect_container(&name_or_id, false))
-                .await?,
-        ))
+        let inspect = self
+            .ctx
+            .call(bus, &call, "io.berth.Container.Inspect", self.ctx.runtime.inspect_container(&name_or_id, false))
+            .await?;
+        Ok(json(&ContainerView::of(&inspect)))
     }
 
     /// Remove a container (force: stop it first; volumes: its anonymous
@@ -203,7 +203,7 @@ impl Manager {
             .into_iter()
             .map(|p| {
                 let c = p.config;
-                (c.id, c.name, c.created_nanos / 1_000_000_000, c.labels.into_iter().collect(), p.containers)
+                (c.id, c.name, usec(c.created_nanos), c.labels.into_iter().collect(), p.containers)
             })
             .collect())
     }
@@ -216,7 +216,8 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
-        Ok(json(&self.ctx.call(bus, &call, "io.berth.Pod.Inspect", self.ctx.runtime.inspect_pod(&name_or_id)).await?))
+        let pod = self.ctx.call(bus, &call, "io.berth.Pod.Inspect", self.ctx.runtime.inspect_pod(&name_or_id)).await?;
+        Ok(json(&PodView::of(&pod)))
     }
 
     #[zbus(out_args("id", "removedContainers"))]
@@ -338,10 +339,7 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<Vec<ImageEntry>> {
         let images = self.ctx.call(bus, &call, "io.berth.Image.List", self.ctx.runtime.list_images()).await?;
-        Ok(images
-            .into_iter()
-            .map(|(i, users)| (i.id, i.names, i.created / 1_000_000_000, i.size, users as u32))
-            .collect())
+        Ok(images.into_iter().map(|(i, users)| (i.id, i.names, usec(i.created), i.size, users as u32)).collect())
     }
 
     /// Import an OCI layout directory, OCI archive or docker-save archive

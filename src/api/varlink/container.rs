@@ -3,6 +3,7 @@
 use super::generated::container as vl;
 use super::{answer, Ctx, Hangup};
 use crate::api::request::{self, seconds};
+use crate::api::view::{usec, ContainerView};
 use crate::model::container::{State, Summary};
 use crate::runtime::LogLine;
 
@@ -17,7 +18,7 @@ pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
         image: s.image,
         command: s.command,
         state: s.state.as_str().to_string(),
-        created: s.created_nanos / 1_000_000_000,
+        created: usec(s.created_nanos),
         exitCode: s.exit_code.map(i64::from),
         pod: s.pod_id,
         podName: s.pod_name,
@@ -50,7 +51,7 @@ impl vl::VarlinkInterface for ContainerApi {
 
     fn inspect(&self, call: &mut dyn vl::Call_Inspect, name_or_id: String, size: Option<bool>) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.inspect_container(&name_or_id, size.unwrap_or(false)));
-        answer(call, IFACE, r, |c, i| super::reply_object(c, "container", i))
+        answer(call, IFACE, r, |c, i| super::reply_object(c, "container", ContainerView::of(&i)))
     }
 
     fn list(

@@ -2,19 +2,13 @@
 
 use super::generated::image as vl;
 use super::{answer, Ctx, Hangup};
-use crate::model::image::Image;
+use crate::api::view::{usec, ImageView};
 use crate::model::image::PullProgress;
 use crate::runtime::PullOptions;
 
 const IFACE: &str = "io.berth.Image";
 
 pub struct ImageApi(pub Ctx);
-
-fn inspect_to(i: &Image) -> serde_json::Value {
-    serde_json::json!({
-        "id": i.id, "names": i.names, "created": i.created / 1_000_000_000, "size": i.size, "config": i.config,
-    })
-}
 
 /// The last reply of a pull.
 fn pulled<C: vl::Call_Pull + ?Sized>(call: &mut C, (id, names): (String, Vec<String>)) -> varlink::Result<()> {
@@ -56,7 +50,7 @@ impl vl::VarlinkInterface for ImageApi {
                     .map(|(i, users)| vl::ImageSummary {
                         id: i.id,
                         names: i.names,
-                        created: i.created / 1_000_000_000,
+                        created: usec(i.created),
                         size: i.size as i64,
                         containers: users as i64,
                     })
@@ -67,7 +61,7 @@ impl vl::VarlinkInterface for ImageApi {
 
     fn inspect(&self, call: &mut dyn vl::Call_Inspect, reference: String) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.lookup_image(&reference));
-        answer(call, IFACE, r, |c, i| c.reply(inspect_to(&i)))
+        answer(call, IFACE, r, |c, i| super::reply_object(c, "image", ImageView::of(&i)))
     }
 
     fn tag(&self, call: &mut dyn vl::Call_Tag, reference: String, name: String) -> varlink::Result<()> {

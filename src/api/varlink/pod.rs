@@ -3,6 +3,7 @@
 use super::generated::pod as vl;
 use super::{answer, Ctx};
 use crate::api::request::{seconds, PodCreate};
+use crate::api::view::{usec, PodView};
 use crate::runtime::PodInfo;
 
 const IFACE: &str = "io.berth.Pod";
@@ -14,7 +15,7 @@ fn summary_to(p: PodInfo) -> vl::PodSummary {
     vl::PodSummary {
         id: c.id,
         name: c.name,
-        created: c.created_nanos / 1_000_000_000,
+        created: usec(c.created_nanos),
         labels: c.labels.into_iter().collect(),
         cgroupParent: c.cgroup_parent,
         shareCgroup: c.share_cgroup,
@@ -46,7 +47,7 @@ impl vl::VarlinkInterface for PodApi {
 
     fn inspect(&self, call: &mut dyn vl::Call_Inspect, name_or_id: String) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.inspect_pod(&name_or_id));
-        answer(call, IFACE, r, |c, p| super::reply_object(c, "pod", p))
+        answer(call, IFACE, r, |c, p| super::reply_object(c, "pod", PodView::of(&p)))
     }
 
     fn list(&self, call: &mut dyn vl::Call_List, filters: Option<Vec<String>>) -> varlink::Result<()> {

@@ -16,8 +16,7 @@ pub struct SystemApi(pub Ctx);
 
 fn event_to(e: &Event) -> vl::Event {
     vl::Event {
-        time: e.time_nanos / 1_000_000_000,
-        timeNano: e.time_nanos,
+        time: crate::api::view::usec(e.time_nanos),
         r#type: e.kind.as_str().to_string(),
         action: e.action.clone(),
         id: e.id.clone(),

@@ -14,7 +14,7 @@ fn summary_to(v: VolumeInfo) -> vl::VolumeSummary {
         name: c.name,
         anonymous: c.anonymous,
         labels: c.labels.into_iter().collect(),
-        created: c.created_nanos / 1_000_000_000,
+        created: crate::api::view::usec(c.created_nanos),
         mountpoint: c.mountpoint.display().to_string(),
         users: v.users,
     }

@@ -1,0 +1,178 @@
+//! What Inspect shows, as both transports send it: the `ContainerInfo`,
+//! `PodInfo` and `ImageInfo` of the interface files. The models keep times
+//! in nanoseconds for ordering; callers get systemd's rule, microseconds
+//! since the epoch, so that a time means the same on varlink, on D-Bus and
+//! beside systemd's own properties. The views borrow from the runtime's
+//! answer: an inspect is serialized once, straight from the record.
+
+use crate::model::container::{MountedVolume, Resources, Secret};
+use crate::model::image::{Image, ImageConfig};
+use crate::runtime::{ContainerInspect, PodInfo};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Microseconds since the epoch, from the models' nanoseconds.
+pub fn usec(nanos: i64) -> i64 {
+    nanos / 1_000
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerView<'a> {
+    id: &'a str,
+    name: &'a str,
+    config: ContainerConfigView<'a>,
+    state: ContainerStateView<'a>,
+    pod_name: &'a Option<String>,
+    dependents: &'a [String],
+    exec_sessions: &'a [String],
+    unit: &'a Option<String>,
+    rw_size: Option<u64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerConfigView<'a> {
+    id: &'a str,
+    name: &'a str,
+    rootfs: Option<&'a Path>,
+    image: &'a Option<String>,
+    image_id: &'a Option<String>,
+    command: &'a [String],
+    env: &'a BTreeMap<String, String>,
+    workdir: &'a Option<String>,
+    user: &'a Option<String>,
+    labels: &'a BTreeMap<String, String>,
+    pod: &'a Option<String>,
+    is_infra: bool,
+    stop_signal: i32,
+    stop_timeout: u32,
+    shm_size: u64,
+    timezone: &'a str,
+    log_driver: &'a str,
+    runtime: &'a str,
+    runtime_path: &'a Path,
+    cgroup_manager: crate::config::CgroupManager,
+    cgroup_parent: &'a Option<String>,
+    no_cgroups: bool,
+    volumes: &'a [MountedVolume],
+    secrets: &'a [Secret],
+    depends_on: &'a [String],
+    auto_remove: bool,
+    resources: &'a Resources,
+    network: crate::model::container::Network,
+    created: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerStateView<'a> {
+    state: &'a str,
+    exit_code: Option<i32>,
+    pid: Option<i32>,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+}
+
+impl<'a> ContainerView<'a> {
+    pub fn of(i: &'a ContainerInspect) -> Self {
+        let c = &i.config;
+        let s = &i.state;
+        ContainerView {
+            id: &i.id,
+            name: &i.name,
+            config: ContainerConfigView {
+                id: &c.id,
+                name: &c.name,
+                rootfs: c.rootfs.as_deref(),
+                image: &c.image,
+                image_id: &c.image_id,
+                command: &c.command,
+                env: &c.env,
+                workdir: &c.workdir,
+                user: &c.user,
+                labels: &c.labels,
+                pod: &c.pod,
+                is_infra: c.is_infra,
+                stop_signal: c.stop_signal,
+                stop_timeout: c.stop_timeout,
+                shm_size: c.shm_size,
+                timezone: &c.timezone,
+                log_driver: &c.log_driver,
+                runtime: &c.runtime,
+                runtime_path: &c.runtime_path,
+                cgroup_manager: c.cgroup_manager,
+                cgroup_parent: &c.cgroup_parent,
+                no_cgroups: c.no_cgroups,
+                volumes: &c.volumes,
+                secrets: &c.secrets,
+                depends_on: &c.depends_on,
+                auto_remove: c.auto_remove,
+                resources: &c.resources,
+                network: c.network,
+                created: usec(c.created_nanos),
+            },
+            state: ContainerStateView {
+                state: s.state.as_str(),
+                exit_code: s.exit_code,
+                pid: s.pid,
+                started_at: s.started_at.map(usec),
+                finished_at: s.finished_at.map(usec),
+            },
+            pod_name: &i.pod_name,
+            dependents: &i.dependents,
+            exec_sessions: &i.exec_sessions,
+            unit: &i.unit,
+            rw_size: i.rw_size,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodView<'a> {
+    id: &'a str,
+    name: &'a str,
+    labels: &'a BTreeMap<String, String>,
+    cgroup_manager: crate::config::CgroupManager,
+    cgroup_parent: &'a str,
+    share_cgroup: bool,
+    cgroup_path: &'a Option<String>,
+    infra_id: &'a Option<String>,
+    created: i64,
+    containers: &'a [String],
+}
+
+impl<'a> PodView<'a> {
+    pub fn of(p: &'a PodInfo) -> Self {
+        let c = &p.config;
+        PodView {
+            id: &c.id,
+            name: &c.name,
+            labels: &c.labels,
+            cgroup_manager: c.cgroup_manager,
+            cgroup_parent: &c.cgroup_parent,
+            share_cgroup: c.share_cgroup,
+            cgroup_path: &c.cgroup_path,
+            infra_id: &c.infra_id,
+            created: usec(c.created_nanos),
+            containers: &p.containers,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ImageView<'a> {
+    id: &'a str,
+    names: &'a [String],
+    created: i64,
+    size: u64,
+    config: &'a ImageConfig,
+}
+
+impl<'a> ImageView<'a> {
+    pub fn of(i: &'a Image) -> Self {
+        ImageView { id: &i.id, names: &i.names, created: usec(i.created), size: i.size, config: &i.config }
+    }
+}
