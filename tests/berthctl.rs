@@ -54,18 +54,52 @@ fn container_lifecycle_of_records() {
     assert!(ok(d.ctl(&["volume", "ls"])).lines().nth(1).is_none(), "anonymous volume removed with -v");
 }
 
+/// stderr of a failed command, which must have exited `code`.
+fn failed(out: std::process::Output, code: i32) -> String {
+    assert_eq!(out.status.code(), Some(code), "{out:?}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
 #[test]
-fn failures_print_the_error_name_and_exit_non_zero() {
+fn failures_say_what_failed_as_podman_does() {
     let d = Daemon::start();
-    let out = d.ctl(&["rm", "ghost"]);
-    assert_eq!(out.status.code(), Some(125));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("io.berth.Container.NoSuchContainer") && err.contains("ghost"), "{err}");
-    let out = d.ctl(&["create", "--rootfs", "/nonexistent", "/bin/true"]);
-    assert_eq!(out.status.code(), Some(125));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("InvalidArgument"));
-    let out = d.ctl(&["--address", "unix:/nonexistent/sock", "info"]);
-    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(
+        failed(d.ctl(&["rm", "ghost"]), 125),
+        "Error: no container with name or ID \"ghost\" found: no such container\n"
+    );
+    let err = failed(d.ctl(&["create", "--rootfs", "/nonexistent", "/bin/true"]), 125);
+    assert!(err.starts_with("Error: rootfs: ") && err.contains("/nonexistent"), "{err}");
+    let err = failed(d.ctl(&["--address", "unix:/nonexistent/sock", "info"]), 125);
+    assert!(err.starts_with("Error: cannot connect to berthd at unix:/nonexistent/sock: No such file"), "{err}");
+    let err = failed(d.ctl(&["ps", "--filter", "colour=red"]), 125);
+    assert!(err.contains("unknown container filter \"colour\""), "{err}");
+    let err = failed(d.ctl(&["ps", "--format", "{{.Names"]), 125);
+    assert!(err.contains("not closed"), "{err}");
+}
+
+#[test]
+fn formats_json_and_templates() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    for name in ["one", "two"] {
+        ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", name, "-l", &format!("n={name}"), "/bin/true"]));
+    }
+    let names = ok(d.ctl(&["ps", "-a", "--format", "{{.Names}}"]));
+    let mut names: Vec<&str> = names.lines().collect();
+    names.sort();
+    assert_eq!(names, ["one", "two"]);
+    let table =
+        ok(d.ctl(&["ps", "-a", "--filter", "name=one", "--format", "table {{.ID}}\\t{{.Names}}\\t{{.Labels}}"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("CONTAINER ID  NAMES  LABELS"), "{table}");
+    assert!(lines[1].ends_with("one    map[n:one]"), "{table}");
+    let pid =
+        ok(d.ctl(&["inspect", "--format", "{{.State.State}} {{.Config.Labels.n}} {{json .Config.Command}}", "two"]));
+    assert_eq!(pid, "configured two [\"/bin/true\"]\n");
+    let inspected: Value = serde_json::from_str(&ok(d.ctl(&["container", "inspect", "one", "two"]))).unwrap();
+    assert_eq!(inspected.as_array().unwrap().len(), 2);
+    ok(d.ctl(&["volume", "create", "v1"]));
+    assert_eq!(ok(d.ctl(&["volume", "ls", "--format", "{{.Name}} {{.Driver}}"])), "v1 local\n");
 }
 
 #[test]
@@ -76,17 +110,17 @@ fn pods_volumes_prune_info() {
     ok(d.ctl(&["create", "--rootfs", &rootfs, "--pod", "p", "--name", "member", "/bin/true"]));
     let pods = ok(d.ctl(&["pod", "ls"]));
     assert!(pods.contains(&pod.trim()[..12]) && pods.contains(" p "), "{pods}");
-    let out = d.ctl(&["pod", "rm", "p"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("io.berth.Pod.HasDependents"));
+    let err = failed(d.ctl(&["pod", "rm", "p"]), 125);
+    assert!(err.contains("has dependents which must be removed before it"), "{err}");
     ok(d.ctl(&["pod", "rm", "-f", "p"]));
     assert_eq!(d.ctl(&["exists", "member"]).status.code(), Some(1));
 
     ok(d.ctl(&["volume", "create", "data"]));
     ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "user", "-v", "data:/d:ro", "/bin/true"]));
-    let out = d.ctl(&["volume", "rm", "data"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("VolumeInUse"));
+    let err = failed(d.ctl(&["volume", "rm", "data"]), 125);
+    assert!(err.contains("volume is being used"), "{err}");
     let vol: Value = serde_json::from_str(&ok(d.ctl(&["volume", "inspect", "data"]))).unwrap();
-    assert_eq!(vol["users"].as_array().unwrap().len(), 1);
+    assert_eq!(vol[0]["users"].as_array().unwrap().len(), 1);
 
     ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "extra", "/bin/true"]));
     let pruned = ok(d.ctl(&["prune"]));
@@ -109,7 +143,10 @@ fn images_and_run_from_an_image() {
     let id = ok(d.ctl(&["image", "import", img.oci_archive.to_str().unwrap(), "demo:1"]));
     assert_eq!(id.trim(), &img.config_digest[7..]);
     let table = ok(d.ctl(&["image", "ls"]));
-    assert!(table.lines().nth(1).unwrap().starts_with("demo:1"), "{table}");
+    let header: Vec<&str> = table.lines().next().unwrap().split("  ").filter(|c| !c.is_empty()).collect();
+    assert_eq!(header, ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], "{table}");
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(row[..3], ["demo", "1", &id.trim()[..12]], "{table}");
     let out = d.ctl(&["run", "--rm", "--image", "demo:1", "--", "/bin/cat", "/data/new"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "from the upper layer\n");
     assert!(out.status.success());
@@ -119,8 +156,7 @@ fn images_and_run_from_an_image() {
     ok(d.ctl(&["image", "tag", "demo:1", "demo:2"]));
     assert!(ok(d.ctl(&["image", "rm", "demo:1"])).starts_with("Untagged"));
     assert!(ok(d.ctl(&["image", "rm", "demo:2"])).starts_with("Deleted"));
-    let out = d.ctl(&["image", "inspect", "demo:2"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("io.berth.Image.NoSuchImage"));
+    assert_eq!(failed(d.ctl(&["image", "inspect", "demo:2"]), 125), "Error: demo:2: image not known\n");
 }
 
 #[test]

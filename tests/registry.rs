@@ -120,7 +120,7 @@ fn pull_with_token_auth_streams_progress_and_the_image_runs() {
     let out = d.ctl(&["image", "pull", "--tls-verify=false", "--creds", &creds(), &reference]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), &img.config_digest[7..]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("already stored"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped: already exists"));
 }
 
 #[test]

@@ -1,0 +1,440 @@
+//! Container commands, at the top level as podman has them and under
+//! `berthctl container`.
+
+use crate::error::Failure;
+use crate::output::{self, ago, print_list, short, truncate, Format};
+use crate::Connection;
+use berth::api::varlink::generated::container::{self as vl, VarlinkClient, VarlinkClientInterface};
+use berth::api::varlink::generated::storage;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Create a container (state "configured").
+    Create(Box<CreateArgs>),
+    /// Create a container and start it; prints its output and exits with its
+    /// code unless detached.
+    Run {
+        /// Start it and print its ID only.
+        #[arg(short, long)]
+        detach: bool,
+        #[command(flatten)]
+        create: Box<CreateArgs>,
+    },
+    /// List containers.
+    #[command(alias = "list", alias = "ls")]
+    Ps {
+        /// All containers, not only running ones.
+        #[arg(short, long)]
+        all: bool,
+        /// KEY=VALUE: id, name, label, label!, status, pod, ancestor, before, since, exited, volume.
+        #[arg(short, long)]
+        filter: Vec<String>,
+        /// Only the newest container.
+        #[arg(short = 'l', long)]
+        latest: bool,
+        /// Only IDs.
+        #[arg(short, long)]
+        quiet: bool,
+        /// table, json, or a template such as '{{.ID}} {{.Names}}'.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Show containers' configuration and state.
+    Inspect {
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Include the bytes each container wrote.
+        #[arg(short, long)]
+        size: bool,
+        /// json, or a template such as '{{.State.Pid}}'.
+        #[arg(short, long, default_value = "json")]
+        format: String,
+    },
+    /// Exit 0 if the container exists, 1 if not.
+    Exists { name: String },
+    /// Rename a container.
+    Rename { container: String, new_name: String },
+    /// Remove containers.
+    Rm {
+        #[arg(required = true)]
+        names: Vec<String>,
+        #[arg(short, long)]
+        force: bool,
+        /// Also remove anonymous volumes.
+        #[arg(short, long)]
+        volumes: bool,
+    },
+    /// Remove a container whose stored configuration cannot be read.
+    Evict {
+        name: String,
+        #[arg(short, long)]
+        volumes: bool,
+    },
+    /// Remove all containers that are not running and not in a pod.
+    Prune {
+        /// label=KEY[=VALUE], label!=..., until=TIME.
+        #[arg(long)]
+        filter: Vec<String>,
+    },
+    /// Create containers in the OCI runtime without starting them.
+    Init {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Start containers.
+    Start {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Stop containers: stop signal, then SIGKILL after the timeout.
+    Stop {
+        #[arg(required = true)]
+        names: Vec<String>,
+        #[arg(short, long)]
+        time: Option<i64>,
+    },
+    /// Send a signal to containers (default SIGKILL).
+    Kill {
+        #[arg(required = true)]
+        names: Vec<String>,
+        #[arg(short, long)]
+        signal: Option<String>,
+    },
+    /// Freeze containers.
+    Pause {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Thaw containers.
+    Unpause {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Stop and start containers.
+    Restart {
+        #[arg(required = true)]
+        names: Vec<String>,
+        #[arg(short, long)]
+        time: Option<i64>,
+    },
+    /// Wait for containers to exit; prints their exit codes.
+    Wait {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Print a container's output.
+    Logs {
+        name: String,
+        #[arg(short, long)]
+        follow: bool,
+        #[arg(long)]
+        tail: Option<i64>,
+    },
+    /// Run a command in a running container.
+    Exec {
+        /// KEY=VALUE
+        #[arg(short, long)]
+        env: Vec<String>,
+        #[arg(short, long)]
+        user: Option<String>,
+        #[arg(short, long)]
+        workdir: Option<String>,
+        container: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Mount a container's root file system; prints its path.
+    Mount { name: String },
+    /// Release a mount of a container's root file system.
+    #[command(alias = "umount")]
+    Unmount {
+        name: String,
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct CreateArgs {
+    /// A host directory to use as the root file system.
+    #[arg(long)]
+    rootfs: Option<String>,
+    /// An image reference (instead of --rootfs).
+    #[arg(long)]
+    image: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    pod: Option<String>,
+    /// KEY=VALUE
+    #[arg(short, long)]
+    env: Vec<String>,
+    /// KEY=VALUE
+    #[arg(short, long)]
+    label: Vec<String>,
+    /// [NAME:]DEST[:OPTS], no name for an anonymous volume.
+    #[arg(short, long)]
+    volume: Vec<String>,
+    /// NAME=HOSTFILE, shown at /run/secrets/NAME.
+    #[arg(long)]
+    secret: Vec<String>,
+    #[arg(long)]
+    stop_signal: Option<String>,
+    #[arg(long)]
+    stop_timeout: Option<i64>,
+    #[arg(long)]
+    shm_size: Option<String>,
+    #[arg(long)]
+    timezone: Option<String>,
+    #[arg(long)]
+    log_driver: Option<String>,
+    #[arg(long)]
+    runtime: Option<String>,
+    #[arg(long)]
+    cgroup_parent: Option<String>,
+    #[arg(long)]
+    no_cgroups: bool,
+    #[arg(long)]
+    depends_on: Vec<String>,
+    /// Remove the container when it exits (done by the engine).
+    #[arg(long)]
+    rm: bool,
+    #[arg(long)]
+    memory: Option<i64>,
+    #[arg(long)]
+    pids_limit: Option<i64>,
+    #[arg(long)]
+    cpu_weight: Option<i64>,
+    /// private (loopback only) or host.
+    #[arg(long)]
+    network: Option<String>,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    command: Vec<String>,
+}
+
+/// `KEY=VALUE` strings as a map (a bare KEY has the empty value).
+pub fn pairs(items: &[String]) -> HashMap<String, String> {
+    items
+        .iter()
+        .map(|i| match i.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (i.clone(), String::new()),
+        })
+        .collect()
+}
+
+/// `[NAME:]DEST[:OPTS]` as a VolumeMount.
+fn volume_mount(spec: &str) -> vl::VolumeMount {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (name, dest, opts) = match parts.as_slice() {
+        [dest] => (None, *dest, None),
+        [a, b] if a.starts_with('/') => (None, *a, Some(*b)),
+        [name, dest] => (Some(*name), *dest, None),
+        [name, dest, opts, ..] => (Some(*name), *dest, Some(*opts)),
+        [] => (None, "", None),
+    };
+    vl::VolumeMount {
+        name: name.map(str::to_string),
+        destination: dest.to_string(),
+        options: opts.map(|o| o.split(',').map(str::to_string).collect()),
+    }
+}
+
+impl CreateArgs {
+    fn options(&self) -> vl::CreateOptions {
+        let some = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
+        vl::CreateOptions {
+            rootfs: self.rootfs.clone(),
+            image: self.image.clone(),
+            command: self.command.clone(),
+            env: Some(pairs(&self.env)),
+            labels: Some(pairs(&self.label)),
+            name: self.name.clone(),
+            pod: self.pod.clone(),
+            stopSignal: self.stop_signal.clone(),
+            stopTimeout: self.stop_timeout,
+            shmSize: self.shm_size.clone(),
+            timezone: self.timezone.clone(),
+            logDriver: self.log_driver.clone(),
+            runtime: self.runtime.clone(),
+            cgroupParent: self.cgroup_parent.clone(),
+            noCgroups: Some(self.no_cgroups),
+            volumes: Some(self.volume.iter().map(|v| volume_mount(v)).collect()),
+            secrets: Some(
+                self.secret
+                    .iter()
+                    .filter_map(|s| s.split_once('='))
+                    .map(|(n, p)| vl::Secret { name: n.into(), source: p.into() })
+                    .collect(),
+            ),
+            dependsOn: some(&self.depends_on),
+            autoRemove: Some(self.rm),
+            resources: Some(vl::Resources {
+                memoryMax: self.memory,
+                pidsMax: self.pids_limit,
+                cpuWeight: self.cpu_weight,
+            }),
+            network: self.network.clone(),
+        }
+    }
+}
+
+/// An exit code as a process may have it.
+pub fn exit_code(code: i64) -> ExitCode {
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
+    let mut c = VarlinkClient::new(conn.handle.clone());
+    match cmd {
+        Command::Create(a) => println!("{}", c.create(a.options()).call()?.id),
+        Command::Run { detach, create } => return run_container(conn, &create, detach),
+        Command::Init { names } => each(names, |n| Ok(c.init(n).call()?.id))?,
+        Command::Start { names } => each(names, |n| Ok(c.start(n).call()?.id))?,
+        Command::Stop { names, time } => each(names, |n| Ok(c.stop(n, time).call()?.id))?,
+        Command::Kill { names, signal } => each(names, |n| Ok(c.kill(n, signal.clone()).call()?.id))?,
+        Command::Pause { names } => each(names, |n| Ok(c.pause(n).call()?.id))?,
+        Command::Unpause { names } => each(names, |n| Ok(c.unpause(n).call()?.id))?,
+        Command::Restart { names, time } => each(names, |n| Ok(c.restart(n, time).call()?.id))?,
+        Command::Wait { names } => {
+            each(names, |n| Ok(c.wait(n).call()?.exitCode.map_or(String::new(), |code| code.to_string())))?
+        }
+        Command::Rm { names, force, volumes } => {
+            each(names, |n| Ok(c.remove(n, Some(force), Some(volumes)).call()?.id))?
+        }
+        Command::Evict { name, volumes } => println!("{}", c.evict(name, Some(volumes)).call()?.id),
+        Command::Rename { container, new_name } => {
+            c.rename(container, new_name).call()?;
+        }
+        Command::Exists { name } => return Ok(crate::exists_code(c.exists(name).call()?.exists)),
+        Command::Logs { name, follow, tail } => print_logs(&mut c, name, follow, tail)?,
+        Command::Exec { env, user, workdir, container, command } => {
+            let r = c.exec(container, command, Some(pairs(&env)), user, workdir).call()?;
+            print!("{}", r.stdout);
+            eprint!("{}", r.stderr);
+            return Ok(exit_code(r.exitCode));
+        }
+        Command::Ps { all, filter, latest, quiet, format } => {
+            let list = c.list(Some(all), Some(filter), Some(latest)).call()?.containers;
+            if quiet {
+                list.iter().for_each(|c| println!("{}", short(&c.id)));
+            } else {
+                print_ps(&Format::parse(&format)?, &list)?;
+            }
+        }
+        Command::Inspect { names, size, format } => {
+            output::inspect_each(&format, names, |n| Ok(c.inspect(n, Some(size)).call()?.container))?;
+        }
+        Command::Prune { filter } => {
+            let mut total = 0;
+            for rep in c.prune(Some(filter)).call()?.reports {
+                match rep.error {
+                    Some(e) => eprintln!("{}: {e}", rep.id),
+                    None => println!("{}", rep.id),
+                }
+                total += rep.size;
+            }
+            println!("Total reclaimed space: {}", output::human_size(total.max(0) as u64));
+        }
+        Command::Mount { name } => {
+            use storage::VarlinkClientInterface as _;
+            println!("{}", storage::VarlinkClient::new(conn.handle.clone()).mount(name).call()?.path)
+        }
+        Command::Unmount { name, force } => {
+            use storage::VarlinkClientInterface as _;
+            storage::VarlinkClient::new(conn.handle.clone()).unmount(name, Some(force)).call()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Act on each name in turn, printing what each answers (podman's verbs
+/// print the IDs); the first failure ends it.
+fn each(names: Vec<String>, mut act: impl FnMut(String) -> Result<String, Failure>) -> Result<(), Failure> {
+    for n in names {
+        println!("{}", act(n)?);
+    }
+    Ok(())
+}
+
+/// `run`: create and start, then (attached) follow the output and exit
+/// with the container's code. Detached, `--rm` is the engine's autoRemove;
+/// attached, this client removes the container once its output is read
+/// (the engine could remove it before the first line was).
+fn run_container(conn: &Connection, a: &CreateArgs, detach: bool) -> Result<ExitCode, Failure> {
+    let mut c = VarlinkClient::new(conn.handle.clone());
+    let mut options = a.options();
+    options.autoRemove = Some(a.rm && detach);
+    let id = c.create(options).call()?.id;
+    if let Err(e) = c.start(id.clone()).call() {
+        if a.rm {
+            // podman's --rm also removes a container whose start failed.
+            let _ = c.remove(id, Some(true), Some(true)).call();
+        }
+        return Err(e.into());
+    }
+    if detach {
+        println!("{id}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let waiter = conn.another()?;
+    let waited = id.clone();
+    let wait = std::thread::spawn(move || VarlinkClient::new(waiter.handle).wait(waited).call());
+    let _ = print_logs(&mut c, id.clone(), true, None);
+    let code = wait.join().map_err(|_| Failure::engine("waiting for the container failed"))??;
+    if a.rm {
+        c.remove(id, Some(true), Some(true)).call()?;
+    }
+    Ok(exit_code(code.exitCode.unwrap_or(0)))
+}
+
+fn print_logs(c: &mut VarlinkClient, name: String, follow: bool, tail: Option<i64>) -> Result<(), Failure> {
+    let print = |lines: Vec<vl::LogLine>| {
+        for l in lines {
+            if l.stream == "stderr" {
+                eprintln!("{}", l.text);
+            } else {
+                println!("{}", l.text);
+            }
+        }
+    };
+    if follow {
+        for reply in c.logs(name, Some(true), tail).more()? {
+            print(reply?.lines);
+        }
+    } else {
+        print(c.logs(name, Some(false), tail).call()?.lines);
+    }
+    Ok(())
+}
+
+fn print_ps(format: &Format, list: &[vl::ContainerSummary]) -> Result<(), Failure> {
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|c| {
+            let status = match (c.state.as_str(), c.exitCode) {
+                ("exited", Some(code)) => format!("Exited ({code})"),
+                (s, _) => s.to_string(),
+            };
+            json!({
+                "ID": short(&c.id), "Image": c.image, "Command": truncate(&c.command.join(" "), 20),
+                "CreatedHuman": ago(c.created), "Created": c.created, "Status": status, "State": c.state,
+                "Names": c.name, "Labels": c.labels, "Pod": c.pod.as_deref().map(short), "PodName": c.podName,
+                "ExitCode": c.exitCode,
+            })
+        })
+        .collect();
+    const COLUMNS: &[output::Column] = &[
+        ("CONTAINER ID", "ID"),
+        ("IMAGE", "Image"),
+        ("COMMAND", "Command"),
+        ("CREATED", "CreatedHuman"),
+        ("STATUS", "Status"),
+        ("NAMES", "Names"),
+    ];
+    print_list(format, COLUMNS, &rows, &json!(list))
+}

@@ -1,0 +1,205 @@
+//! `berthctl image ...`
+
+use crate::error::Failure;
+use crate::output::{self, ago, human_size, print_list, short, Format};
+use crate::Connection;
+use berth::api::varlink::generated::image::{Pull_Reply, VarlinkClient, VarlinkClientInterface};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Import an OCI layout directory, OCI archive or docker-save archive.
+    Import { path: String, reference: Option<String> },
+    /// Pull an image from a registry.
+    Pull {
+        reference: String,
+        /// user:password for the registry.
+        #[arg(long)]
+        creds: Option<String>,
+        /// Verify the registry's certificate (false: also allow plain HTTP).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        tls_verify: bool,
+        /// Print only the image ID.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// List images.
+    #[command(alias = "ls")]
+    List {
+        /// table, json, or a template such as '{{.Repository}}:{{.Tag}}'.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Show images' configuration.
+    Inspect {
+        #[arg(required = true)]
+        references: Vec<String>,
+        /// json, or a template such as '{{.Id}}'.
+        #[arg(short, long, default_value = "json")]
+        format: String,
+    },
+    /// Give an image one more name.
+    Tag { reference: String, name: String },
+    /// Remove images, or names of them.
+    Rm {
+        #[arg(required = true)]
+        references: Vec<String>,
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
+    let mut c = VarlinkClient::new(conn.handle.clone());
+    match cmd {
+        Command::Import { path, reference } => {
+            // The engine reads the path: make it absolute from here.
+            let path = std::fs::canonicalize(&path).map_or(path, |p| p.display().to_string());
+            println!("{}", c.import(path, reference).call()?.id);
+        }
+        Command::Pull { reference, creds, tls_verify, quiet } => {
+            let mut progress = Progress::new(quiet);
+            if !quiet {
+                eprintln!("Trying to pull {reference}...");
+            }
+            for step in c.pull(reference, creds, Some(tls_verify)).more()? {
+                let step = step?;
+                if step.status == "pulled" {
+                    progress.finish();
+                    println!("{}", step.id.unwrap_or_default());
+                } else {
+                    progress.show(&step);
+                }
+            }
+        }
+        Command::List { format } => {
+            let images = c.list().call()?.images;
+            let mut rows = Vec::new();
+            for i in &images {
+                let names = if i.names.is_empty() { vec!["<none>:<none>".to_string()] } else { i.names.clone() };
+                for name in names {
+                    let (repository, tag) = split_name(&name);
+                    rows.push(json!({ "Repository": repository, "Tag": tag, "ID": short(&i.id),
+                        "Created": ago(i.created), "Size": human_size(i.size.max(0) as u64), "Containers": i.containers }));
+                }
+            }
+            const COLUMNS: &[output::Column] = &[
+                ("REPOSITORY", "Repository"),
+                ("TAG", "Tag"),
+                ("IMAGE ID", "ID"),
+                ("CREATED", "Created"),
+                ("SIZE", "Size"),
+            ];
+            print_list(&Format::parse(&format)?, COLUMNS, &rows, &json!(images))?;
+        }
+        Command::Inspect { references, format } => {
+            output::inspect_each(&format, references, |r| Ok(c.inspect(r).call()?.image))?;
+        }
+        Command::Tag { reference, name } => {
+            c.tag(reference, name).call()?;
+        }
+        Command::Rm { references, force } => {
+            for r in references {
+                let out = c.remove(r.clone(), Some(force)).call()?;
+                if out.removed {
+                    println!("Deleted: {}", out.id);
+                } else {
+                    println!("Untagged: {r}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `registry/repo:tag` as (repository, tag), as podman images shows them.
+fn split_name(name: &str) -> (&str, &str) {
+    let last = name.rfind('/').map_or(0, |i| i + 1);
+    match name[last..].rfind(':') {
+        Some(i) => (&name[..last + i], &name[last + i + 1..]),
+        None => (name, "<none>"),
+    }
+}
+
+/// A pull's steps as podman shows them: on a terminal a bar per layer
+/// with its bytes; elsewhere one line per layer when it is done.
+struct Progress {
+    quiet: bool,
+    bars: Option<(MultiProgress, HashMap<String, ProgressBar>)>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        let terminal = !quiet && std::io::stderr().is_terminal();
+        let bars = terminal.then(|| (MultiProgress::with_draw_target(ProgressDrawTarget::stderr()), HashMap::new()));
+        Progress { quiet, bars }
+    }
+
+    fn show(&mut self, step: &Pull_Reply) {
+        if self.quiet {
+            return;
+        }
+        let digest = step.digest.clone().unwrap_or_default();
+        let Some((multi, bars)) = &mut self.bars else {
+            match step.status.as_str() {
+                "exists" => eprintln!("Copying blob {} skipped: already exists", short_digest(&digest)),
+                "downloading" if step.current == step.total => {
+                    eprintln!("Copying blob {} done ({})", short_digest(&digest), human_size(total(step)))
+                }
+                _ => {}
+            }
+            return;
+        };
+        let bar = bars.entry(digest.clone()).or_insert_with(|| {
+            let bar = multi.add(ProgressBar::new(total(step)));
+            bar.set_style(
+                ProgressStyle::with_template("Copying blob {msg} [{bar:30}] {bytes} / {total_bytes}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_message(short_digest(&digest).to_string());
+            bar
+        });
+        match step.status.as_str() {
+            "downloading" => {
+                bar.set_length(total(step));
+                bar.set_position(step.current.unwrap_or(0).max(0) as u64);
+            }
+            "exists" => bar.finish_with_message(format!("{} skipped: already exists", short_digest(&digest))),
+            "unpacking" => bar.finish_with_message(format!("{} done", short_digest(&digest))),
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some((multi, _)) = &self.bars {
+            let _ = multi.clear();
+        }
+        if !self.quiet {
+            eprintln!("Writing manifest to image destination");
+        }
+    }
+}
+
+fn total(step: &Pull_Reply) -> u64 {
+    step.total.unwrap_or(0).max(0) as u64
+}
+
+/// `sha256:` and the first 12 hex digits, as podman names blobs.
+fn short_digest(digest: &str) -> &str {
+    &digest[..digest.len().min("sha256:".len() + 12)]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_split_at_the_tag() {
+        assert_eq!(super::split_name("demo:1"), ("demo", "1"));
+        assert_eq!(super::split_name("localhost:5000/a/b:v2"), ("localhost:5000/a/b", "v2"));
+        assert_eq!(super::split_name("localhost:5000/a"), ("localhost:5000/a", "<none>"));
+    }
+}

@@ -1,0 +1,130 @@
+//! berthctl: berth's command-line client. Each command is one varlink call
+//! (or a few) to berthd, at BERTH_ADDRESS or --address, made through the
+//! client code generated from interfaces/*.varlink. Flags, messages and exit
+//! codes follow podman's: 125 when the engine failed, the container's own
+//! code for `run`, `exec` and `wait`, 1 for "no" from `exists`.
+
+mod container;
+mod error;
+mod image;
+mod output;
+mod pod;
+mod system;
+mod volume;
+
+use berth::client::DEFAULT_ADDRESS;
+use clap::{Parser, Subcommand};
+use error::Failure;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+
+#[derive(Parser)]
+#[command(name = "berthctl", version, about = "Drive berthd, berth's container engine")]
+struct Cli {
+    /// The berthd socket.
+    #[arg(long, env = "BERTH_ADDRESS", default_value = DEFAULT_ADDRESS, global = true)]
+    address: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Container(container::Command),
+    /// Manage containers (the same commands as at the top level).
+    #[command(subcommand, name = "container")]
+    ContainerNoun(container::Command),
+    /// Manage pods.
+    #[command(subcommand)]
+    Pod(pod::Command),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(volume::Command),
+    /// Manage images.
+    #[command(subcommand)]
+    Image(image::Command),
+    /// List images (image ls).
+    Images {
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Stream events until interrupted.
+    Events(system::EventsArgs),
+    /// Show what the engine is and holds.
+    Info,
+    /// System-wide operations.
+    #[command(subcommand)]
+    System(system::Command),
+}
+
+/// `pod ls` and `volume ls`.
+#[derive(clap::Args)]
+pub struct ListArgs {
+    #[arg(short, long)]
+    filter: Vec<String>,
+    /// table, json, or a template such as '{{.Name}}'.
+    #[arg(long, default_value = "table")]
+    format: String,
+}
+
+/// `pod inspect` and `volume inspect`.
+#[derive(clap::Args)]
+pub struct InspectArgs {
+    #[arg(required = true)]
+    names: Vec<String>,
+    /// json, or a template such as '{{.Name}}'.
+    #[arg(short, long, default_value = "json")]
+    format: String,
+}
+
+/// `pod rm` and `volume rm`.
+#[derive(clap::Args)]
+pub struct RmArgs {
+    #[arg(required = true)]
+    names: Vec<String>,
+    #[arg(short, long)]
+    force: bool,
+}
+
+/// A connection to berthd, shared by the generated clients of every interface.
+pub struct Connection {
+    address: String,
+    handle: Arc<RwLock<varlink::Connection>>,
+}
+
+impl Connection {
+    fn open(address: &str) -> Result<Connection, Failure> {
+        let handle = varlink::Connection::with_address(address).map_err(|e| Failure::unreachable(address, &e))?;
+        Ok(Connection { address: address.to_string(), handle })
+    }
+
+    /// A second connection, for a call made while this one streams.
+    fn another(&self) -> Result<Connection, Failure> {
+        Connection::open(&self.address)
+    }
+}
+
+/// `exists` commands answer with their exit code: 0 yes, 1 no.
+fn exists_code(exists: bool) -> ExitCode {
+    if exists {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = Connection::open(&cli.address).and_then(|conn| match cli.command {
+        Command::Container(c) | Command::ContainerNoun(c) => container::run(&conn, c),
+        Command::Pod(p) => pod::run(&conn, p),
+        Command::Volume(v) => volume::run(&conn, v),
+        Command::Image(i) => image::run(&conn, i),
+        Command::Images { format } => image::run(&conn, image::Command::List { format }),
+        Command::Events(e) => system::events(&conn, e),
+        Command::Info => system::info(&conn),
+        Command::System(s) => system::run(&conn, s),
+    });
+    result.unwrap_or_else(|failure| failure.exit())
+}

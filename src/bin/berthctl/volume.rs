@@ -1,0 +1,70 @@
+//! `berthctl volume ...`
+
+use crate::container::pairs;
+use crate::error::Failure;
+use crate::output::{self, print_list, Format};
+use crate::{Connection, InspectArgs, ListArgs, RmArgs};
+use berth::api::varlink::generated::volume::{VarlinkClient, VarlinkClientInterface};
+use serde_json::json;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Create a volume (a generated name when none is given).
+    Create {
+        name: Option<String>,
+        #[arg(short, long)]
+        label: Vec<String>,
+    },
+    /// Show volumes and the containers that mount them.
+    Inspect(InspectArgs),
+    /// Exit 0 if the volume exists, 1 if not.
+    Exists { name: String },
+    /// List volumes.
+    #[command(alias = "ls")]
+    List(ListArgs),
+    /// Remove volumes.
+    Rm(RmArgs),
+    /// Remove every volume no container mounts.
+    Prune {
+        #[arg(long)]
+        filter: Vec<String>,
+    },
+}
+
+pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
+    let mut c = VarlinkClient::new(conn.handle.clone());
+    match cmd {
+        Command::Create { name, label } => println!("{}", c.create(name, Some(pairs(&label))).call()?.name),
+        Command::Inspect(InspectArgs { names, format }) => {
+            output::inspect_each(&format, names, |n| Ok(c.inspect(n).call()?.volume))?;
+        }
+        Command::Exists { name } => return Ok(crate::exists_code(c.exists(name).call()?.exists)),
+        Command::List(ListArgs { filter, format }) => {
+            let volumes = c.list(Some(filter)).call()?.volumes;
+            let rows: Vec<_> = volumes
+                .iter()
+                .map(|v| {
+                    json!({ "Driver": "local", "Name": v.name, "Mountpoint": v.mountpoint, "Labels": v.labels,
+                            "Anonymous": v.anonymous, "Users": v.users })
+                })
+                .collect();
+            const COLUMNS: &[output::Column] = &[("DRIVER", "Driver"), ("VOLUME NAME", "Name")];
+            print_list(&Format::parse(&format)?, COLUMNS, &rows, &json!(volumes))?;
+        }
+        Command::Rm(RmArgs { names, force }) => {
+            for n in names {
+                println!("{}", c.remove(n, Some(force)).call()?.name);
+            }
+        }
+        Command::Prune { filter } => {
+            for rep in c.prune(Some(filter)).call()?.reports {
+                match rep.error {
+                    Some(e) => eprintln!("{}: {e}", rep.name),
+                    None => println!("{}", rep.name),
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
