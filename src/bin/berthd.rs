@@ -6,9 +6,9 @@ use berth::api::activity::Activity;
 use berth::api::varlink::Server;
 use berth::config::{CgroupManager, Config};
 use berth::runtime::Runtime;
-use berth::systemd::notify::notify;
+use berth::systemd::notify::{notify, NotifyState};
 use clap::Parser;
-use std::os::fd::FromRawFd;
+use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,9 +43,6 @@ struct Args {
     #[arg(long)]
     config: Option<PathBuf>,
 }
-
-/// SD_LISTEN_FDS_START: the first descriptor systemd passes.
-const LISTEN_FDS_START: i32 = 3;
 
 fn main() -> ExitCode {
     tune_allocator();
@@ -97,7 +94,7 @@ fn init_logging() {
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Before any thread starts: it edits the environment.
-    let activated = activated_fd();
+    let activated = activated_fd()?;
     let mut config = Config::load(args.config.as_deref())?;
     if let Some(root) = args.root {
         config.root = root;
@@ -118,13 +115,13 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let address = args.varlink.clone().unwrap_or(default_address);
     config.exit_command = exit_command(&address);
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    notify("STATUS=starting: repairing storage, syncing containers with the runtime");
+    notify(&[NotifyState::Status("starting: repairing storage, syncing containers with the runtime")]);
     let runtime = tokio.block_on(Runtime::open(config.clone()))?;
     let (listener, owned_path) = listener(activated, &address)?;
     let (path, rt) = (owned_path.clone(), runtime.clone());
     tokio.spawn(async move {
         shutdown_signal().await;
-        notify("STOPPING=1\nSTATUS=stopping: finishing the cleanup of exits");
+        notify(&[NotifyState::Stopping, NotifyState::Status("stopping: finishing the cleanup of exits")]);
         // What no client waits for (an exit being recorded and cleaned up)
         // is finished first, so that a stop leaves nothing for the next
         // start to repair; bounded, well within systemd's stop timeout.
@@ -145,7 +142,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             loop {
                 tick.tick().await;
                 if rt.responsive().await.is_ok() {
-                    notify("WATCHDOG=1");
+                    notify(&[NotifyState::Watchdog]);
                 }
             }
         });
@@ -155,11 +152,12 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let dbus = serve_dbus(&tokio, &runtime, &activity, &args.dbus);
     let server = Server::new(runtime, activity.clone(), tokio.handle().clone());
     tracing::info!(root = %config.root.display(), cgroup_manager = config.cgroup_manager.as_str(), "berthd serving");
-    notify(&format!("READY=1\nSTATUS=serving varlink on {address}; {} containers, {} pods", counts.0, counts.1));
+    let status = format!("serving varlink on {address}; {} containers, {} pods", counts.0, counts.1);
+    notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
     let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
     server.serve(listener, idle)?;
     tracing::info!("idle for {}s with no clients; exiting", args.idle_timeout);
-    notify("STOPPING=1\nSTATUS=idle; exiting until the next connection");
+    notify(&[NotifyState::Stopping, NotifyState::Status("idle; exiting until the next connection")]);
     if let Some(dbus) = dbus.get() {
         // Calls the bus routed to us before the name went are still answered.
         tokio.block_on(async {
@@ -269,16 +267,40 @@ fn listener(activated: Option<i32>, address: &str) -> Result<(UnixListener, Opti
     Ok((listener, Some(path)))
 }
 
-/// The first socket from systemd's socket activation, if we were given one.
-fn activated_fd() -> Option<i32> {
-    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
-    let fds: i32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
-    if pid != std::process::id() || fds < 1 {
-        return None;
+/// The varlink socket from systemd's socket activation, if we were given
+/// one. Must run before any thread starts: it unsets LISTEN_* so that
+/// children (conmon, runc) do not see them.
+#[allow(unsafe_code)] // std::env::remove_var, before threads exist
+fn activated_fd() -> Result<Option<RawFd>, String> {
+    // SAFETY: called first thing in `run`, while berthd has one thread.
+    let passed = unsafe { sd_notify::listen_fds_with_names_and_unset_env() }
+        .map_err(|e| format!("the sockets systemd passed: {e}"))?;
+    pick_varlink(&passed.collect::<Vec<_>>())
+}
+
+/// Of the descriptors systemd passed, the one named `varlink` (berth.socket's
+/// FileDescriptorName), or the only one when there is one: a unit that
+/// passes several must say which is ours.
+fn pick_varlink(passed: &[(RawFd, String)]) -> Result<Option<RawFd>, String> {
+    match passed {
+        [] => Ok(None),
+        [(fd, _)] => Ok(Some(*fd)),
+        many => many.iter().find(|(_, name)| name == "varlink").map(|(fd, _)| Some(*fd)).ok_or_else(|| {
+            let names: Vec<&str> = many.iter().map(|(_, n)| n.as_str()).collect();
+            format!("systemd passed {} sockets ({}) and none is named varlink", many.len(), names.join(", "))
+        }),
     }
-    // Children (conmon, runc) must not see them.
-    for var in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
-        std::env::remove_var(var);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_varlink_socket_is_picked_by_name() {
+        let named = |list: &[(i32, &str)]| list.iter().map(|(fd, n)| (*fd, n.to_string())).collect::<Vec<_>>();
+        assert_eq!(super::pick_varlink(&[]), Ok(None));
+        assert_eq!(super::pick_varlink(&named(&[(3, "unknown")])), Ok(Some(3)));
+        assert_eq!(super::pick_varlink(&named(&[(3, "metrics"), (4, "varlink")])), Ok(Some(4)));
+        let refused = super::pick_varlink(&named(&[(3, "a"), (4, "b")])).unwrap_err();
+        assert!(refused.contains("(a, b)"), "{refused}");
     }
-    Some(LISTEN_FDS_START)
 }
