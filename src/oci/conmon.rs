@@ -14,7 +14,6 @@ use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 use std::ffi::CString;
-use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -38,9 +37,18 @@ pub struct Launch<'a> {
     pub no_cgroups: bool,
     /// Program and arguments conmon runs after the container exits.
     pub exit_command: Option<&'a [String]>,
-    /// Called with conmon's PID before it may create the container (to put
-    /// it into its scope); an error stops the launch.
-    pub before_start: Option<&'a dyn Fn(u32) -> Result<()>>,
+}
+
+/// A conmon started and waiting for the word to create its container, so
+/// that the caller can first put it where it belongs (its scope). Dropped
+/// without `create`, it is killed.
+pub struct Waiting {
+    pid: Option<Pid>,
+    sync: OwnedFd,
+    start: OwnedFd,
+    stderr_path: PathBuf,
+    runtime: String,
+    id: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -102,8 +110,8 @@ impl Launch<'_> {
         args
     }
 
-    /// Start conmon, let it create the container, and return the container's PID.
-    pub fn create(&self) -> Result<i32> {
+    /// Start conmon, waiting before it creates the container.
+    pub fn spawn_waiting(&self) -> Result<Waiting> {
         let pair = || {
             socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
                 .map_err(|e| Error::Runtime(format!("socketpair for conmon: {e}")))
@@ -113,37 +121,54 @@ impl Launch<'_> {
         let stderr_path = self.paths.bundle.join("conmon.stderr");
         let stderr = std::fs::File::create(&stderr_path).map_err(|e| Error::storage(stderr_path.display(), e))?;
         let pid = self.spawn(&stderr, &child_sync, &child_start)?;
-        drop(child_sync);
-        drop(child_start);
-        if let Some(hook) = self.before_start {
-            if let Err(e) = hook(pid.as_raw() as u32) {
-                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-                let _ = waitpid(pid, None);
-                return Err(e);
-            }
-        }
+        Ok(Waiting {
+            pid: Some(pid),
+            sync: parent_sync,
+            start: parent_start,
+            stderr_path,
+            runtime: self.runtime.name.clone(),
+            id: self.id.to_string(),
+        })
+    }
+}
+
+impl Waiting {
+    pub fn pid(&self) -> u32 {
+        self.pid.map_or(0, |p| p.as_raw() as u32)
+    }
+
+    /// Let conmon create the container; the container's PID.
+    pub fn create(mut self) -> Result<i32> {
+        let Some(pid) = self.pid.take() else { return Err(Error::Runtime("conmon was already told to create".into())) };
         // conmon waits for this byte before it creates the container.
-        let mut start = std::fs::File::from(parent_start);
-        let _ = start.write_all(&[0]);
+        let _ = nix::unistd::write(&self.start, &[0]);
         let status = match waitpid(pid, None) {
             Ok(WaitStatus::Exited(_, code)) => format!("exit code {code}"),
             Ok(WaitStatus::Signaled(_, signal, _)) => format!("killed by {signal}"),
             Ok(other) => format!("{other:?}"),
             Err(e) => return Err(Error::Runtime(format!("conmon: {e}"))),
         };
-        let message = read_sync(parent_sync);
-        let conmon_err = || std::fs::read_to_string(&stderr_path).unwrap_or_default().trim().to_string();
-        match message {
+        let conmon_err = || std::fs::read_to_string(&self.stderr_path).unwrap_or_default().trim().to_string();
+        match read_sync(&self.sync) {
             Some(SyncMessage { data, .. }) if data > 0 => Ok(data as i32),
             Some(SyncMessage { message, .. }) => Err(Error::Runtime(format!(
                 "{} could not create container {}: {}",
-                self.runtime.name,
+                self.runtime,
                 self.id,
                 message.unwrap_or_else(conmon_err)
             ))),
             None => {
                 Err(Error::Runtime(format!("conmon exited ({status}) without creating {}: {}", self.id, conmon_err())))
             }
+        }
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+            let _ = waitpid(pid, None);
         }
     }
 }
@@ -208,15 +233,14 @@ const CREATE_TIMEOUT_MS: u16 = 60_000;
 
 /// conmon's first message on the sync pipe, or None if it closed it first
 /// (or said nothing in time).
-fn read_sync(fd: OwnedFd) -> Option<SyncMessage> {
+fn read_sync(fd: &OwnedFd) -> Option<SyncMessage> {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(&fd), PollFlags::POLLIN)];
+    let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(fd), PollFlags::POLLIN)];
     if !matches!(poll(&mut fds, PollTimeout::from(CREATE_TIMEOUT_MS)), Ok(n) if n > 0) {
         return None;
     }
-    let mut file = std::fs::File::from(fd);
     let mut buf = vec![0u8; 8192];
-    let n = file.read(&mut buf).ok()?;
+    let n = nix::unistd::read(fd, &mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf[..n]);
     serde_json::from_str(text.trim()).ok()
 }

@@ -14,6 +14,7 @@ use crate::events::{now_nanos, Event, EventType};
 use crate::model::container::{ContainerConfig, ContainerStatus, State};
 use crate::oci::conmon::Launch;
 use crate::oci::spec::{self, HostFiles};
+use std::path::{Path, PathBuf};
 
 impl Runtime {
     pub async fn init_container(&self, name_or_id: &str) -> Result<String> {
@@ -85,80 +86,7 @@ impl Runtime {
         // leaves a mark that the next start finds (see leftovers.rs).
         self.db.write(|tx| tx.set_container_initializing(&c.id, true)).await?;
         crate::fault::crash_point("init.intent");
-        let rootfs = match self.mount_rootfs(c).await {
-            Ok(rootfs) => rootfs,
-            Err(e) => {
-                self.undo_init(c).await;
-                return Err(e);
-            }
-        };
-        let paths = self.oci_paths(&c.id);
-        let runc = self.runc_for(c);
-        let volume_dirs = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();
-        let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
-        let exit_command = self.config.exit_command.clone();
-        let config = c.clone();
-        // Under systemd, conmon goes into its scope before it may create the
-        // container, so that runc and everything they fork start there.
-        let systemd = if Self::uses_units(c) { Some(self.systemd().await?) } else { None };
-        let tokio = tokio::runtime::Handle::current();
-        let launched = blocking(move || {
-            let bundle = &paths.bundle;
-            std::fs::create_dir_all(bundle.join("secrets")).map_err(|e| Error::storage(bundle.display(), e))?;
-            let write = |name: &str, text: &str| {
-                let path = bundle.join(name);
-                std::fs::write(&path, text).map_err(|e| Error::storage(path.display(), e)).map(|_| path)
-            };
-            let mut secrets = Vec::new();
-            for s in &config.secrets {
-                let copy = bundle.join("secrets").join(&s.name);
-                std::fs::copy(&s.source, &copy).map_err(|e| Error::storage(s.source.display(), e))?;
-                secrets.push((s.name.clone(), copy));
-            }
-            let files = HostFiles {
-                hosts: write("hosts", &spec::hosts_file(&config.id))?,
-                hostname: write("hostname", &format!("{}\n", spec::hostname(&config.id)))?,
-                resolv_conf: write("resolv.conf", &spec::resolv_conf(config.network))?,
-                secrets,
-                volume_dirs,
-            };
-            let spec = spec::build(&config, &rootfs, &files)?;
-            spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))?;
-            // What an earlier run of this container may have left behind
-            // (delete asks the runtime only when it holds something).
-            let _ = std::fs::remove_file(&paths.exit_file);
-            runc.delete(&config.id)?;
-            let into_conmon_scope = |pid: u32| -> Result<()> {
-                let Some(systemd) = &systemd else { return Ok(()) };
-                tokio.block_on(systemd.start_scope(units::conmon_scope_of(&config, pid)))
-            };
-            Launch {
-                conmon: &conmon,
-                runtime: &runc,
-                id: &config.id,
-                name: &config.name,
-                paths: &paths,
-                log_driver: &config.log_driver,
-                exits_dir: &exits_dir,
-                sockets_dir: &sockets_dir,
-                no_cgroups: config.no_cgroups,
-                exit_command: exit_command.as_deref(),
-                before_start: systemd.as_ref().map(|_| &into_conmon_scope as &dyn Fn(u32) -> Result<()>),
-            }
-            .create()
-        })
-        .await;
-        let pid = match launched {
-            Ok(pid) if Self::uses_units(c) => match self.start_container_scope(c, pid).await {
-                Ok(()) => pid,
-                Err(e) => {
-                    let runc = self.runc_for(c);
-                    let id = c.id.clone();
-                    let _ = blocking(move || runc.delete(&id)).await;
-                    self.undo_init(c).await;
-                    return Err(e);
-                }
-            },
+        let pid = match self.create_in_runtime(c, conmon).await {
             Ok(pid) => pid,
             Err(e) => {
                 self.undo_init(c).await;
@@ -176,6 +104,55 @@ impl Runtime {
         self.set_status(&c.id, status).await?;
         self.events.emit(Event::new(EventType::Container, "init", &c.id, &c.name));
         Ok(())
+    }
+
+    /// Mount the root, write the bundle, start conmon, put it into its
+    /// scope (under systemd, before it may create the container, so that
+    /// the runtime and all they fork start there), let it create the
+    /// container, and give the container its own scope: the container's PID.
+    async fn create_in_runtime(&self, c: &ContainerConfig, conmon: PathBuf) -> Result<i32> {
+        let systemd = if Self::uses_units(c) { Some(self.systemd().await?) } else { None };
+        let rootfs = self.mount_rootfs(c).await?;
+        let paths = self.oci_paths(&c.id);
+        let runc = self.runc_for(c);
+        let volume_dirs = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();
+        let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
+        let exit_command = self.config.exit_command.clone();
+        let config = c.clone();
+        let waiting = blocking(move || {
+            write_bundle(&paths.bundle, &config, &rootfs, volume_dirs)?;
+            // What an earlier run of this container may have left behind
+            // (delete asks the runtime only when it holds something).
+            let _ = std::fs::remove_file(&paths.exit_file);
+            runc.delete(&config.id)?;
+            Launch {
+                conmon: &conmon,
+                runtime: &runc,
+                id: &config.id,
+                name: &config.name,
+                paths: &paths,
+                log_driver: &config.log_driver,
+                exits_dir: &exits_dir,
+                sockets_dir: &sockets_dir,
+                no_cgroups: config.no_cgroups,
+                exit_command: exit_command.as_deref(),
+            }
+            .spawn_waiting()
+        })
+        .await?;
+        if let Some(systemd) = &systemd {
+            // An error drops `waiting`, which kills conmon.
+            systemd.start_scope(units::conmon_scope_of(c, waiting.pid())).await?;
+        }
+        let pid = blocking(move || waiting.create()).await?;
+        if systemd.is_some() {
+            if let Err(e) = self.start_container_scope(c, pid).await {
+                let (runc, id) = (self.runc_for(c), c.id.clone());
+                let _ = blocking(move || runc.delete(&id)).await;
+                return Err(e);
+            }
+        }
+        Ok(pid)
     }
 
     /// Start a created container (`running`; see `Runc::start`).
@@ -196,4 +173,29 @@ impl Runtime {
         self.events.emit(Event::new(EventType::Container, "start", &c.id, &c.name));
         Ok(())
     }
+}
+
+/// The bundle conmon and the runtime read: config.json, the hosts,
+/// hostname and resolv.conf files it mounts, and copies of its secrets.
+fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, volume_dirs: Vec<PathBuf>) -> Result<()> {
+    std::fs::create_dir_all(bundle.join("secrets")).map_err(|e| Error::storage(bundle.display(), e))?;
+    let write = |name: &str, text: &str| {
+        let path = bundle.join(name);
+        std::fs::write(&path, text).map_err(|e| Error::storage(path.display(), e)).map(|_| path)
+    };
+    let mut secrets = Vec::new();
+    for s in &config.secrets {
+        let copy = bundle.join("secrets").join(&s.name);
+        std::fs::copy(&s.source, &copy).map_err(|e| Error::storage(s.source.display(), e))?;
+        secrets.push((s.name.clone(), copy));
+    }
+    let files = HostFiles {
+        hosts: write("hosts", &spec::hosts_file(&config.id))?,
+        hostname: write("hostname", &format!("{}\n", spec::hostname(&config.id)))?,
+        resolv_conf: write("resolv.conf", &spec::resolv_conf(config.network))?,
+        secrets,
+        volume_dirs,
+    };
+    let spec = spec::build(config, rootfs, &files)?;
+    spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))
 }
