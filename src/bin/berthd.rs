@@ -95,19 +95,7 @@ fn init_logging() {
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Before any thread starts: it edits the environment.
     let activated = activated_fd()?;
-    let mut config = Config::load(args.config.as_deref())?;
-    if let Some(root) = args.root {
-        config.root = root;
-    }
-    if let Some(run_root) = args.run_root {
-        config.run_root = run_root;
-    }
-    if let Some(m) = args.cgroup_manager {
-        config.cgroup_manager = m;
-    }
-    if let Some(r) = args.runtime {
-        config.default_runtime = r;
-    }
+    let mut config = configure(&args)?;
     std::fs::create_dir_all(&config.root)?;
     let _instance = lock_root(&config.root)?;
 
@@ -118,34 +106,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     notify(&[NotifyState::Status("starting: repairing storage, syncing containers with the runtime")]);
     let runtime = tokio.block_on(Runtime::open(config.clone()))?;
     let (listener, owned_path) = listener(activated, &address)?;
-    let (path, rt) = (owned_path.clone(), runtime.clone());
-    tokio.spawn(async move {
-        shutdown_signal().await;
-        notify(&[NotifyState::Stopping, NotifyState::Status("stopping: finishing the cleanup of exits")]);
-        // What no client waits for (an exit being recorded and cleaned up)
-        // is finished first, so that a stop leaves nothing for the next
-        // start to repair; bounded, well within systemd's stop timeout.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while rt.busy() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        if let Some(path) = path {
-            let _ = std::fs::remove_file(&path);
-        }
-        std::process::exit(0);
-    });
+    tokio.spawn(stop_on_signal(runtime.clone(), owned_path.clone()));
     if let Some(interval) = berth::systemd::notify::watchdog_interval() {
-        // Pinged only while the executor answers and a change could be made.
-        let rt = runtime.clone();
-        tokio.spawn(async move {
-            let mut tick = tokio::time::interval(interval);
-            loop {
-                tick.tick().await;
-                if rt.responsive().await.is_ok() {
-                    notify(&[NotifyState::Watchdog]);
-                }
-            }
-        });
+        tokio.spawn(feed_watchdog(runtime.clone(), interval));
     }
     let counts = tokio.block_on(runtime.info()).map(|i| (i.containers, i.pods)).unwrap_or_default();
     let activity = Activity::new();
@@ -172,6 +135,52 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let _ = std::fs::remove_file(path);
     }
     Ok(())
+}
+
+/// berth.conf, with what the command line sets over it.
+fn configure(args: &Args) -> Result<Config, Box<dyn std::error::Error>> {
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(root) = &args.root {
+        config.root = root.clone();
+    }
+    if let Some(run_root) = &args.run_root {
+        config.run_root = run_root.clone();
+    }
+    if let Some(m) = args.cgroup_manager {
+        config.cgroup_manager = m;
+    }
+    if let Some(r) = &args.runtime {
+        config.default_runtime = r.clone();
+    }
+    Ok(config)
+}
+
+/// On SIGTERM or SIGINT: finish what no client waits for (an exit being
+/// recorded and cleaned up), so that a stop leaves nothing for the next
+/// start to repair, bounded well within systemd's stop timeout; then exit.
+async fn stop_on_signal(runtime: Arc<Runtime>, socket_path: Option<PathBuf>) {
+    shutdown_signal().await;
+    notify(&[NotifyState::Stopping, NotifyState::Status("stopping: finishing the cleanup of exits")]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while runtime.busy() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if let Some(path) = socket_path {
+        let _ = std::fs::remove_file(&path);
+    }
+    std::process::exit(0);
+}
+
+/// WATCHDOG=1 every `interval`, only while the executor answers and a
+/// change could be made.
+async fn feed_watchdog(runtime: Arc<Runtime>, interval: Duration) {
+    let mut tick = tokio::time::interval(interval);
+    loop {
+        tick.tick().await;
+        if runtime.responsive().await.is_ok() {
+            notify(&[NotifyState::Watchdog]);
+        }
+    }
 }
 
 /// Serve io.berth.Berth1 on `bus` (none: not at all), in the background:

@@ -17,8 +17,10 @@
 //!   (evict removes it). Start-up skips this one: it reads every record.
 
 use super::Runtime;
+use crate::db::Tx;
 use crate::error::{Error, Result};
 use crate::model::container::State;
+use crate::model::volume::VolumeInfo;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
@@ -41,39 +43,27 @@ impl Runtime {
     }
 
     async fn check_scope(&self, repair: bool, read_records: bool) -> Result<Vec<Problem>> {
+        let records = self.db.read(move |tx| Records::read(tx, read_records)).await?;
         let mut problems = Vec::new();
-        let (removing, ids, volumes, unreadable, initializing, with_processes) = self
-            .db
-            .read(move |tx| {
-                let initializing = tx.containers_initializing()?;
-                let with_processes: HashSet<String> = tx.containers_in_runtime()?.into_iter().collect();
-                let removing = tx
-                    .containers_in_state(State::Removing)?
-                    .into_iter()
-                    .map(|id| Ok((tx.container_identity(&id)?.map(|(n, _, _)| n).unwrap_or_default(), id)))
-                    .collect::<Result<Vec<_>>>()?;
-                let ids = tx.container_ids()?;
-                let volumes = tx.volumes()?;
-                let unreadable: Vec<(String, String)> = ids
-                    .iter()
-                    .filter(|_| read_records)
-                    .filter_map(|id| match tx.container(id) {
-                        Ok(Some(r)) => r.config.err().map(|e| (id.clone(), e.to_string())),
-                        Ok(None) => None,
-                        Err(e) => Some((id.clone(), e.to_string())),
-                    })
-                    .collect();
-                Ok((removing, ids, volumes, unreadable, initializing, with_processes))
-            })
-            .await?;
-
-        for (name, id) in removing {
+        for (name, id) in records.removing {
             let result = if repair { self.finish_removal(&id, &name, false).await.map(|_| ()) } else { Ok(()) };
             problems.push(problem("interrupted-removal", &id, "a removal was interrupted", repair, result));
         }
-        problems.extend(self.check_runs(repair, read_records, initializing, &with_processes).await?);
-        let known: HashSet<String> = ids.into_iter().collect();
-        for id in orphans(&self.config.root.join("containers"), &known)? {
+        problems.extend(self.check_runs(repair, read_records, records.initializing, &records.with_processes).await?);
+        let known: HashSet<String> = records.ids.into_iter().collect();
+        problems.extend(self.check_container_dirs(repair, &known)?);
+        problems.extend(self.check_volume_dirs(repair, &records.volumes)?);
+        for (id, why) in records.unreadable {
+            problems.push(Problem { kind: "unreadable-record", id, description: why, repaired: false });
+        }
+        problems.extend(self.check_layer_store(repair).await?);
+        Ok(problems)
+    }
+
+    /// Container directories and overlay mounts that no record has.
+    fn check_container_dirs(&self, repair: bool, known: &HashSet<String>) -> Result<Vec<Problem>> {
+        let mut problems = Vec::new();
+        for id in orphans(&self.config.root.join("containers"), known)? {
             let result = if repair { super::remove_tree(&self.container_dir(&id)) } else { Ok(()) };
             problems.push(problem(
                 "orphan-container-storage",
@@ -84,7 +74,7 @@ impl Runtime {
             ));
         }
         let overlays = self.config.run_root.join("overlay");
-        for id in orphans(&overlays, &known).unwrap_or_default() {
+        for id in orphans(&overlays, known).unwrap_or_default() {
             let merged = overlays.join(&id).join("merged");
             let result = if repair {
                 crate::storage::overlay::unmount(&merged).and_then(|_| super::remove_tree(&overlays.join(&id)))
@@ -93,6 +83,12 @@ impl Runtime {
             };
             problems.push(problem("orphan-overlay", &id, "overlay mount without a container record", repair, result));
         }
+        Ok(problems)
+    }
+
+    /// Volume directories without a record, and records without a directory.
+    fn check_volume_dirs(&self, repair: bool, volumes: &[VolumeInfo]) -> Result<Vec<Problem>> {
+        let mut problems = Vec::new();
         let volume_names: HashSet<String> = volumes.iter().map(|v| v.config.name.clone()).collect();
         for name in orphans(&self.config.root.join("volumes"), &volume_names)? {
             let result = if repair { super::remove_tree(&self.volume_dir(&name)) } else { Ok(()) };
@@ -113,10 +109,6 @@ impl Runtime {
                 result,
             ));
         }
-        for (id, why) in unreadable {
-            problems.push(Problem { kind: "unreadable-record", id, description: why, repaired: false });
-        }
-        problems.extend(self.check_layer_store(repair).await?);
         Ok(problems)
     }
 
@@ -237,4 +229,44 @@ fn orphans(dir: &Path, known: &HashSet<String>) -> Result<Vec<String>> {
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|name| !known.contains(name))
         .collect())
+}
+
+/// What a check compares with the disk, read in one snapshot.
+struct Records {
+    /// (name, ID) of containers whose removal was interrupted.
+    removing: Vec<(String, String)>,
+    ids: Vec<String>,
+    volumes: Vec<VolumeInfo>,
+    /// (ID, why) of records whose configuration cannot be read (only when asked).
+    unreadable: Vec<(String, String)>,
+    initializing: Vec<String>,
+    with_processes: HashSet<String>,
+}
+
+impl Records {
+    fn read(tx: &Tx, read_records: bool) -> Result<Records> {
+        let removing = tx
+            .containers_in_state(State::Removing)?
+            .into_iter()
+            .map(|id| Ok((tx.container_identity(&id)?.map(|(n, _, _)| n).unwrap_or_default(), id)))
+            .collect::<Result<Vec<_>>>()?;
+        let ids = tx.container_ids()?;
+        let unreadable = ids
+            .iter()
+            .filter(|_| read_records)
+            .filter_map(|id| match tx.container(id) {
+                Ok(Some(r)) => r.config.err().map(|e| (id.clone(), e.to_string())),
+                Ok(None) => None,
+                Err(e) => Some((id.clone(), e.to_string())),
+            })
+            .collect();
+        Ok(Records {
+            removing,
+            unreadable,
+            ids,
+            volumes: tx.volumes()?,
+            initializing: tx.containers_initializing()?,
+            with_processes: tx.containers_in_runtime()?.into_iter().collect(),
+        })
+    }
 }

@@ -75,20 +75,7 @@ impl Runtime {
     /// the configuration with defaults applied; step 2 fills in the rest.
     fn check_spec(&self, spec: &CreateSpec) -> Result<ContainerConfig> {
         let cfg = &self.config;
-        match (&spec.rootfs, &spec.image) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid_argument("rootfs", "give either rootfs or image, not both"))
-            }
-            (None, None) => return Err(Error::invalid_argument("rootfs", "a container needs a rootfs or an image")),
-            // The image is resolved, and its command taken, in the transaction.
-            (None, Some(_)) => {}
-            (Some(rootfs), None) => {
-                check_rootfs(rootfs)?;
-                if spec.command.first().is_none_or(|c| c.is_empty()) {
-                    return Err(Error::invalid_argument("command", "a container made from a rootfs needs a command"));
-                }
-            }
-        }
+        check_source(spec)?;
         if let Some(name) = &spec.name {
             names::validate_name(name)?;
         }
@@ -96,20 +83,7 @@ impl Runtime {
         check_map("labels", &spec.labels, |_| true)?;
         let runtime_name = spec.runtime.as_deref().unwrap_or(&cfg.default_runtime);
         let (runtime, runtime_path) = cfg.resolve_runtime(runtime_name)?;
-        if spec.no_cgroups {
-            if !runtime_supports_no_cgroups(&runtime) {
-                return Err(Error::invalid_argument(
-                    "noCgroups",
-                    format!("the OCI runtime {runtime} cannot run a container without cgroups; use crun"),
-                ));
-            }
-            if spec.cgroup_parent.is_some() {
-                return Err(Error::invalid_argument("cgroupParent", "cannot set a cgroup parent with noCgroups"));
-            }
-        }
-        if let Some(parent) = &spec.cgroup_parent {
-            validate_cgroup_parent(cfg.cgroup_manager, parent)?;
-        }
+        check_cgroups(spec, &runtime, cfg.cgroup_manager)?;
         check_volumes(&spec.volumes)?;
         for s in &spec.secrets {
             names::validate_name(&s.name)?;
@@ -157,6 +131,43 @@ impl Runtime {
             network: spec.network.as_deref().unwrap_or("private").parse()?,
             created_nanos: 0,
         })
+    }
+}
+
+/// A container is made from a rootfs or from an image, not both; one from
+/// a rootfs needs a command (an image's is taken in the transaction).
+fn check_source(spec: &CreateSpec) -> Result<()> {
+    match (&spec.rootfs, &spec.image) {
+        (Some(_), Some(_)) => Err(Error::invalid_argument("rootfs", "give either rootfs or image, not both")),
+        (None, None) => Err(Error::invalid_argument("rootfs", "a container needs a rootfs or an image")),
+        (None, Some(_)) => Ok(()),
+        (Some(rootfs), None) => {
+            check_rootfs(rootfs)?;
+            if spec.command.first().is_none_or(|c| c.is_empty()) {
+                return Err(Error::invalid_argument("command", "a container made from a rootfs needs a command"));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// noCgroups needs a runtime that can do without, and no parent; a parent
+/// must suit the cgroup manager.
+fn check_cgroups(spec: &CreateSpec, runtime: &str, manager: config::CgroupManager) -> Result<()> {
+    if spec.no_cgroups {
+        if !runtime_supports_no_cgroups(runtime) {
+            return Err(Error::invalid_argument(
+                "noCgroups",
+                format!("the OCI runtime {runtime} cannot run a container without cgroups; use crun"),
+            ));
+        }
+        if spec.cgroup_parent.is_some() {
+            return Err(Error::invalid_argument("cgroupParent", "cannot set a cgroup parent with noCgroups"));
+        }
+    }
+    match &spec.cgroup_parent {
+        Some(parent) => validate_cgroup_parent(manager, parent),
+        None => Ok(()),
     }
 }
 
