@@ -174,8 +174,7 @@ impl Runtime {
 /// size of its layers and the names the source carries.
 fn import_layers(path: &Path, scratch: &Path, layers_dir: &Path) -> Result<(String, ImageConfig, u64, Vec<String>)> {
     let src = source::open(path, scratch)?;
-    let config: ImageConfig = serde_json::from_slice(&src.config)
-        .map_err(|e| Error::Storage(format!("{}: the image configuration cannot be read: {e}", path.display())))?;
+    let config = source::image_config(&src.config, &format!("{}: the image configuration", path.display()))?;
     let diff_ids = &config.rootfs.diff_ids;
     if diff_ids.len() != src.layers.len() {
         return Err(Error::Storage(format!(

@@ -10,7 +10,7 @@ use super::Runtime;
 use crate::error::{Error, Result};
 use crate::model::image::{ImageConfig, PullProgress};
 use crate::storage::registry::{self, Reference, Registry};
-use crate::storage::{digest_hex, layers};
+use crate::storage::{digest_hex, layers, source};
 use std::path::Path;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -32,17 +32,17 @@ impl Runtime {
         options: PullOptions,
         progress: Option<UnboundedSender<PullProgress>>,
     ) -> Result<(String, Vec<String>)> {
-        let reference = Reference::parse(reference)?;
+        let reference = registry::parse_reference(reference)?;
         let credentials = match &options.credentials {
             Some(c) => Some(
                 registry::split_credentials(c)
                     .ok_or_else(|| Error::invalid_argument("credentials", "expected user:password"))?,
             ),
-            None => registry::stored_credentials(&self.config.auth_file, &reference.registry),
+            None => registry::stored_credentials(&self.config.auth_file, reference.registry()),
         };
         let _work = self.in_flight();
         let _store = self.layer_store.read().await;
-        let name = reference.name();
+        let name = registry::stored_name(&reference);
         let tls_verify = options.tls_verify.unwrap_or(true);
         let (id, config, size) = self
             .with_scratch(move |scratch, layers_dir| {
@@ -71,16 +71,17 @@ fn fetch_and_unpack(
     let mut registry = Registry::connect(reference, credentials, tls_verify)?;
     let stored = |diff_id: &str| digest_hex(diff_id).is_ok_and(|hex| layers_dir.join(hex).is_dir());
     let fetched = registry.fetch(reference, scratch, &stored, progress)?;
-    let config: ImageConfig = serde_json::from_slice(&fetched.config)
-        .map_err(|e| Error::Storage(format!("the configuration of {} cannot be read: {e}", reference.name())))?;
+    let config =
+        source::image_config(&fetched.config, &format!("the configuration of {}", registry::stored_name(reference)))?;
     for ((desc, blob), diff_id) in fetched.layers.iter().zip(&config.rootfs.diff_ids) {
         if let Some(blob) = blob {
-            progress(PullProgress::of("unpacking", Some(&desc.digest), desc.size, desc.size));
-            layers::unpack(layers_dir, blob, Some(&desc.digest), diff_id)?;
+            let digest = desc.digest().to_string();
+            progress(PullProgress::of("unpacking", Some(&digest), desc.size(), desc.size()));
+            layers::unpack(layers_dir, blob, Some(&digest), diff_id)?;
             // Scratch space goes as soon as the layer is stored.
             let _ = std::fs::remove_file(blob);
         }
     }
-    let size = fetched.layers.iter().map(|(d, _)| d.size).sum();
+    let size = fetched.layers.iter().map(|(d, _)| d.size()).sum();
     Ok((digest_hex(&fetched.config_digest)?.to_string(), config, size))
 }

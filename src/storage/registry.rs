@@ -6,11 +6,12 @@
 //! challenge: a bearer token from its token service (anonymous or with
 //! credentials), or basic credentials.
 
-use super::source::{self, Descriptor, Index, Manifest};
+use super::source::{self, parse_document};
 use super::{digest_hex, digest_of, Hashing};
 use crate::error::{Error, Result};
-use crate::model::image::{ImageConfig, PullProgress};
+use crate::model::image::PullProgress;
 use base64::Engine;
+use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -27,79 +28,42 @@ const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
 /// The most a manifest or configuration may weigh.
 const DOCUMENT_LIMIT: u64 = 8 << 20;
 
-/// An image reference split the way the distribution API needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reference {
-    pub registry: String,
-    pub repository: String,
-    pub tag: Option<String>,
-    pub digest: Option<String>,
+pub use oci_spec::distribution::Reference;
+
+/// Parse an image reference as docker does: `busybox` is
+/// `docker.io/library/busybox:latest`. Only sha256 digests: the store
+/// keeps nothing else.
+pub fn parse_reference(s: &str) -> Result<Reference> {
+    let invalid = |why: String| Error::InvalidName { name: s.to_string(), reason: why };
+    let reference = Reference::try_from(s).map_err(|e| invalid(format!("not an image reference: {e}")))?;
+    if let Some(d) = reference.digest() {
+        digest_hex(d).map_err(|_| invalid("the digest is not sha256:<64 hex digits>".into()))?;
+    }
+    Ok(reference)
 }
 
-impl Reference {
-    /// `busybox`, `docker.io/library/busybox:1.36`, `localhost:5000/x/y@sha256:...`.
-    pub fn parse(s: &str) -> Result<Reference> {
-        let invalid = |why: &str| Error::InvalidName { name: s.to_string(), reason: why.to_string() };
-        let (rest, digest) = match s.split_once('@') {
-            Some((rest, d)) => {
-                digest_hex(d).map_err(|_| invalid("the digest is not sha256:<64 hex digits>"))?;
-                (rest, Some(d.to_string()))
-            }
-            None => (s, None),
-        };
-        let (registry, path) = match rest.split_once('/') {
-            Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => (first.to_string(), path),
-            _ => (DOCKER_HUB.to_string(), rest),
-        };
-        let (path, tag) = match path.rsplit_once(':') {
-            Some((p, t)) => (p, Some(t.to_string())),
-            None => (path, None),
-        };
-        let valid_component = |c: &str| {
-            !c.is_empty()
-                && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-                && c.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-                && c.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
-        };
-        if !path.split('/').all(valid_component) {
-            return Err(invalid("a repository is lower-case components of [a-z0-9._-] separated by /"));
-        }
-        if let Some(t) = &tag {
-            let ok = t.len() <= 128
-                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-                && t.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if !ok {
-                return Err(invalid("a tag is up to 128 characters of [A-Za-z0-9_.-]"));
-            }
-        }
-        let repository =
-            if registry == DOCKER_HUB && !path.contains('/') { format!("library/{path}") } else { path.into() };
-        let tag = if digest.is_none() { tag.or_else(|| Some("latest".into())) } else { tag };
-        Ok(Reference { registry, repository, tag, digest })
+/// The name an image is stored under, as Podman shows it:
+/// `docker.io/library/busybox:latest`, or `host/repo@sha256:...`.
+pub fn stored_name(r: &Reference) -> String {
+    match (r.tag(), r.digest()) {
+        (_, Some(d)) => format!("{}/{}@{d}", r.registry(), r.repository()),
+        (Some(t), None) => format!("{}/{}:{t}", r.registry(), r.repository()),
+        (None, None) => format!("{}/{}", r.registry(), r.repository()),
     }
+}
 
-    /// The name the image is stored under, as Podman shows it:
-    /// `docker.io/library/busybox:latest`, or `host/repo@sha256:...`.
-    pub fn name(&self) -> String {
-        match (&self.tag, &self.digest) {
-            (_, Some(d)) => format!("{}/{}@{d}", self.registry, self.repository),
-            (Some(t), None) => format!("{}/{}:{t}", self.registry, self.repository),
-            (None, None) => format!("{}/{}", self.registry, self.repository),
-        }
+/// Where the distribution API of the reference's registry answers.
+fn api_host(r: &Reference) -> &str {
+    if r.registry() == DOCKER_HUB {
+        DOCKER_HUB_API
+    } else {
+        r.registry()
     }
+}
 
-    fn api_host(&self) -> &str {
-        if self.registry == DOCKER_HUB {
-            DOCKER_HUB_API
-        } else {
-            &self.registry
-        }
-    }
-
-    /// What the manifest is fetched by: the digest when given, else the tag.
-    fn manifest_ref(&self) -> &str {
-        self.digest.as_deref().or(self.tag.as_deref()).unwrap_or("latest")
-    }
+/// What the manifest is fetched by: the digest when given, else the tag.
+fn manifest_ref(r: &Reference) -> &str {
+    r.digest().or(r.tag()).unwrap_or("latest")
 }
 
 /// What was fetched: the configuration and the layer blobs still to unpack
@@ -136,11 +100,11 @@ impl Registry {
             .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        let host = reference.api_host();
+        let host = api_host(reference);
         let mut registry = Registry {
             agent,
             base: format!("https://{host}"),
-            repository: reference.repository.clone(),
+            repository: reference.repository().to_string(),
             credentials,
             authorization: None,
         };
@@ -253,32 +217,33 @@ impl Registry {
     }
 
     /// The image manifest for `reference`, through an index when there is one.
-    fn manifest(&mut self, reference: &Reference) -> Result<Manifest> {
-        let name = reference.name();
-        let (mut bytes, mut media_type) = self.manifest_bytes(reference.manifest_ref(), &name)?;
-        let parse_err = |e: serde_json::Error| Error::Storage(format!("the manifest of {name} cannot be read: {e}"));
-        if source::INDEX_TYPES.iter().any(|t| media_type.starts_with(t)) {
-            let index: Index = serde_json::from_slice(&bytes).map_err(parse_err)?;
+    fn manifest(&mut self, reference: &Reference) -> Result<ImageManifest> {
+        let name = stored_name(reference);
+        let (mut bytes, mut media_type) = self.manifest_bytes(manifest_ref(reference), &name)?;
+        let what = format!("the manifest of {name}");
+        if source::is_index(&MediaType::from(media_type.split(';').next().unwrap_or_default().trim())) {
+            let index: ImageIndex = parse_document(&bytes, &what)?;
             let pick = source::pick_platform(&index)
                 .ok_or_else(|| Error::Storage(format!("the index of {name} lists no manifest")))?;
-            (bytes, media_type) = self.manifest_bytes(&pick.digest.clone(), &name)?;
+            (bytes, media_type) = self.manifest_bytes(&pick.digest().to_string(), &name)?;
         }
         if media_type.starts_with("application/vnd.docker.distribution.manifest.v1") {
             return Err(Error::Storage(format!("{name} has a schema 1 manifest, which berth does not read")));
         }
-        serde_json::from_slice(&bytes).map_err(parse_err)
+        parse_document(&bytes, &what)
     }
 
     /// Stream a blob to `dest`, checking its digest (and size, when the
     /// descriptor has one); `progress` hears of every few hundred KiB.
     fn blob_to_file(&mut self, desc: &Descriptor, dest: &Path, progress: &mut dyn FnMut(PullProgress)) -> Result<()> {
-        let fail = |what: String| Error::Storage(format!("blob {}: {what}", desc.digest));
-        digest_hex(&desc.digest)?;
-        let mut response = self.get(&format!("blobs/{}", desc.digest), None)?;
+        let digest = desc.digest().to_string();
+        let fail = |what: String| Error::Storage(format!("blob {digest}: {what}"));
+        digest_hex(&digest)?;
+        let mut response = self.get(&format!("blobs/{digest}"), None)?;
         if response.status() != 200 {
             return Err(fail(format!("registry {}: {}", self.host(), reason(&mut response))));
         }
-        let total = if desc.size > 0 { desc.size } else { content_length(&response).unwrap_or(0) };
+        let total = if desc.size() > 0 { desc.size() } else { content_length(&response).unwrap_or(0) };
         let file = std::fs::File::create(dest).map_err(|e| Error::storage(dest.display(), e))?;
         let mut out = std::io::BufWriter::new(file);
         let mut body = Hashing::new(response.body_mut().with_config().limit(total.max(1) + 1).reader());
@@ -294,19 +259,19 @@ impl Registry {
             out.write_all(&buf[..n]).map_err(|e| Error::storage(dest.display(), e))?;
             if body.bytes - reported >= 512 << 10 {
                 reported = body.bytes;
-                progress(PullProgress::of("downloading", Some(&desc.digest), body.bytes, total));
+                progress(PullProgress::of("downloading", Some(&digest), body.bytes, total));
             }
         }
         out.flush().map_err(|e| Error::storage(dest.display(), e))?;
         let bytes = body.bytes;
         let (got, _) = body.digest();
-        if desc.size > 0 && bytes != desc.size {
-            return Err(fail(format!("{bytes} bytes arrived, the manifest says {}", desc.size)));
+        if desc.size() > 0 && bytes != desc.size() {
+            return Err(fail(format!("{bytes} bytes arrived, the manifest says {}", desc.size())));
         }
-        if got != desc.digest {
+        if got != digest {
             return Err(fail(format!("the bytes that arrived have digest {got}")));
         }
-        progress(PullProgress::of("downloading", Some(&desc.digest), bytes, total));
+        progress(PullProgress::of("downloading", Some(&digest), bytes, total));
         Ok(())
     }
 
@@ -322,32 +287,30 @@ impl Registry {
         progress(PullProgress::of("resolving", None, 0, 0));
         let manifest = self.manifest(reference)?;
         let config_path = scratch.join("config.json");
-        self.blob_to_file(&manifest.config, &config_path, &mut |_| {})?;
+        self.blob_to_file(manifest.config(), &config_path, &mut |_| {})?;
         let config = std::fs::read(&config_path).map_err(|e| Error::storage(config_path.display(), e))?;
-        let diff_ids = serde_json::from_slice::<ImageConfig>(&config)
-            .map_err(|e| Error::Storage(format!("the configuration of {} cannot be read: {e}", reference.name())))?
-            .rootfs
-            .diff_ids;
-        if diff_ids.len() != manifest.layers.len() {
+        let name = stored_name(reference);
+        let diff_ids = source::image_config(&config, &format!("the configuration of {name}"))?.rootfs.diff_ids;
+        if diff_ids.len() != manifest.layers().len() {
             return Err(Error::Storage(format!(
-                "{}: the manifest lists {} layers, the configuration {}",
-                reference.name(),
-                manifest.layers.len(),
+                "{name}: the manifest lists {} layers, the configuration {}",
+                manifest.layers().len(),
                 diff_ids.len()
             )));
         }
-        let mut layers = Vec::with_capacity(manifest.layers.len());
-        for (desc, diff_id) in manifest.layers.into_iter().zip(&diff_ids) {
+        let mut layers = Vec::with_capacity(manifest.layers().len());
+        for (desc, diff_id) in manifest.layers().iter().zip(&diff_ids) {
+            let digest = desc.digest().to_string();
             if have_layer(diff_id) {
-                progress(PullProgress::of("exists", Some(&desc.digest), desc.size, desc.size));
-                layers.push((desc, None));
+                progress(PullProgress::of("exists", Some(&digest), desc.size(), desc.size()));
+                layers.push((desc.clone(), None));
                 continue;
             }
-            let path = scratch.join(digest_hex(&desc.digest)?);
-            self.blob_to_file(&desc, &path, progress)?;
-            layers.push((desc, Some(path)));
+            let path = scratch.join(digest_hex(&digest)?);
+            self.blob_to_file(desc, &path, progress)?;
+            layers.push((desc.clone(), Some(path)));
         }
-        Ok(Fetched { config, config_digest: manifest.config.digest, layers })
+        Ok(Fetched { config, config_digest: manifest.config().digest().to_string(), layers })
     }
 }
 
@@ -436,25 +399,22 @@ mod tests {
 
     #[test]
     fn references_parse_as_docker_does() {
-        let r = Reference::parse("busybox").unwrap();
-        assert_eq!(
-            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
-            ("docker.io", "library/busybox", Some("latest"))
-        );
-        assert_eq!(r.name(), "docker.io/library/busybox:latest");
-        let r = Reference::parse("localhost:5000/team/app:v1.2").unwrap();
-        assert_eq!(
-            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
-            ("localhost:5000", "team/app", Some("v1.2"))
-        );
-        assert_eq!(r.api_host(), "localhost:5000");
+        let parts = |r: &Reference| (r.registry().to_string(), r.repository().to_string(), r.tag().map(str::to_string));
+        let r = parse_reference("busybox").unwrap();
+        assert_eq!(parts(&r), ("docker.io".into(), "library/busybox".into(), Some("latest".into())));
+        assert_eq!(stored_name(&r), "docker.io/library/busybox:latest");
+        assert_eq!(api_host(&r), "registry-1.docker.io");
+        let r = parse_reference("localhost:5000/team/app:v1.2").unwrap();
+        assert_eq!(parts(&r), ("localhost:5000".into(), "team/app".into(), Some("v1.2".into())));
+        assert_eq!(api_host(&r), "localhost:5000");
         let d = format!("sha256:{}", "a".repeat(64));
-        let r = Reference::parse(&format!("quay.io/x/y@{d}")).unwrap();
-        assert_eq!((r.tag.clone(), r.digest.as_deref(), r.manifest_ref()), (None, Some(d.as_str()), d.as_str()));
-        assert_eq!(Reference::parse("user/app").unwrap().name(), "docker.io/user/app:latest");
-        assert_eq!(Reference::parse("busybox").unwrap().api_host(), "registry-1.docker.io");
-        for bad in ["Busybox", "a//b", "x:", "x:-bad", "x@sha256:12", "/x", "x/"] {
-            assert!(matches!(Reference::parse(bad), Err(Error::InvalidName { .. })), "{bad}");
+        let r = parse_reference(&format!("quay.io/x/y@{d}")).unwrap();
+        assert_eq!((r.tag(), r.digest(), manifest_ref(&r)), (None, Some(d.as_str()), d.as_str()));
+        assert_eq!(stored_name(&r), format!("quay.io/x/y@{d}"));
+        assert_eq!(stored_name(&parse_reference("user/app").unwrap()), "docker.io/user/app:latest");
+        let sha512 = format!("x@sha512:{}", "a".repeat(128));
+        for bad in ["Busybox", "a//b", "x:", "x:-bad", "x@sha256:12", "/x", "x/", sha512.as_str()] {
+            assert!(matches!(parse_reference(bad), Err(Error::InvalidName { .. })), "{bad}");
         }
     }
 

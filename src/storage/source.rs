@@ -6,6 +6,8 @@
 
 use super::{digest_hex, digest_of};
 use crate::error::{Error, Result};
+use crate::model::image::{ImageConfig, RootFs, RunConfig};
+use oci_spec::image::{Arch, Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType, Os};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -25,37 +27,6 @@ pub struct ImageSource {
     pub names: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    pub media_type: String,
-    pub digest: String,
-    /// Bytes; 0 when the source does not say.
-    #[serde(default)]
-    pub size: u64,
-    #[serde(default)]
-    annotations: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    platform: Option<Platform>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Platform {
-    architecture: String,
-    os: String,
-}
-
-#[derive(Deserialize)]
-pub struct Index {
-    manifests: Vec<Descriptor>,
-}
-
-#[derive(Deserialize)]
-pub struct Manifest {
-    pub config: Descriptor,
-    pub layers: Vec<Descriptor>,
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct DockerManifest {
@@ -67,6 +38,31 @@ struct DockerManifest {
 
 fn bad(what: &Path, why: impl std::fmt::Display) -> Error {
     Error::Storage(format!("{}: {why}", what.display()))
+}
+
+/// A layout's or registry's document (index, manifest), parsed by oci-spec.
+pub fn parse_document<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &dyn std::fmt::Display) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Storage(format!("{what} cannot be read: {e}")))
+}
+
+/// What berth uses of an image configuration, read by oci-spec (which
+/// requires what the image specification does: architecture, os, rootfs).
+pub fn image_config(bytes: &[u8], what: &str) -> Result<ImageConfig> {
+    let oci: ImageConfiguration = parse_document(bytes, &what)?;
+    let run = oci.config().clone().unwrap_or_default();
+    Ok(ImageConfig {
+        config: RunConfig {
+            entrypoint: run.entrypoint().clone(),
+            cmd: run.cmd().clone(),
+            env: run.env().clone(),
+            working_dir: run.working_dir().clone(),
+            user: run.user().clone(),
+        },
+        rootfs: RootFs { kind: oci.rootfs().typ().clone(), diff_ids: oci.rootfs().diff_ids().clone() },
+        created: oci.created().clone(),
+        architecture: Some(oci.architecture().to_string()),
+        os: Some(oci.os().to_string()),
+    })
 }
 
 /// Read the source at `path`; `scratch` is an empty directory an archive is
@@ -90,10 +86,9 @@ pub fn open(path: &Path, scratch: &Path) -> Result<ImageSource> {
     }
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(T, Vec<u8>)> {
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let bytes = std::fs::read(path).map_err(|e| bad(path, e))?;
-    let value = serde_json::from_slice(&bytes).map_err(|e| bad(path, e))?;
-    Ok((value, bytes))
+    parse_document(&bytes, &path.display())
 }
 
 /// A blob of an OCI layout, read and checked against its digest.
@@ -107,45 +102,48 @@ fn blob(dir: &Path, digest: &str) -> Result<(PathBuf, Vec<u8>)> {
     Ok((path, bytes))
 }
 
-pub const INDEX_TYPES: &[&str] =
-    &["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
+/// Whether a descriptor names an index (OCI's, or docker's manifest list)
+/// rather than an image manifest.
+pub fn is_index(media_type: &MediaType) -> bool {
+    match media_type {
+        MediaType::ImageIndex => true,
+        MediaType::Other(t) => t.starts_with("application/vnd.docker.distribution.manifest.list.v2+json"),
+        _ => false,
+    }
+}
 
 fn oci_layout(dir: &Path) -> Result<ImageSource> {
-    let (index, _) = read_json::<Index>(&dir.join("index.json"))?;
-    let top = index.manifests.first().ok_or_else(|| bad(dir, "index.json lists no image"))?;
+    let index: ImageIndex = read_json(&dir.join("index.json"))?;
+    let top = index.manifests().first().ok_or_else(|| bad(dir, "index.json lists no image"))?;
     let names: Vec<String> = index
-        .manifests
+        .manifests()
         .iter()
-        .filter_map(|m| m.annotations.get("org.opencontainers.image.ref.name").cloned())
+        .filter_map(|m| m.annotations().as_ref()?.get("org.opencontainers.image.ref.name").cloned())
         .collect();
-    let mut desc_digest = top.digest.clone();
-    let mut media_type = top.media_type.clone();
+    let mut desc = top.clone();
     // A nested index (multi-platform): take this machine's platform.
-    while INDEX_TYPES.contains(&media_type.as_str()) {
-        let (_, bytes) = blob(dir, &desc_digest)?;
-        let nested: Index = serde_json::from_slice(&bytes).map_err(|e| bad(dir, e))?;
-        let pick = pick_platform(&nested).ok_or_else(|| bad(dir, "an image index lists no manifest"))?;
-        desc_digest = pick.digest.clone();
-        media_type = pick.media_type.clone();
+    while is_index(desc.media_type()) {
+        let (_, bytes) = blob(dir, &desc.digest().to_string())?;
+        let nested: ImageIndex = parse_document(&bytes, &"an image index")?;
+        desc = pick_platform(&nested).ok_or_else(|| bad(dir, "an image index lists no manifest"))?.clone();
     }
-    let (_, bytes) = blob(dir, &desc_digest)?;
-    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| bad(dir, e))?;
-    let (_, config) = blob(dir, &manifest.config.digest)?;
+    let (_, bytes) = blob(dir, &desc.digest().to_string())?;
+    let manifest: ImageManifest = parse_document(&bytes, &"the image manifest")?;
+    let config_digest = manifest.config().digest().to_string();
+    let (_, config) = blob(dir, &config_digest)?;
     let layers = manifest
-        .layers
+        .layers()
         .iter()
         .map(|l| {
-            Ok(LayerBlob {
-                path: dir.join("blobs/sha256").join(digest_hex(&l.digest)?),
-                digest: Some(l.digest.clone()),
-            })
+            let digest = l.digest().to_string();
+            Ok(LayerBlob { path: dir.join("blobs/sha256").join(digest_hex(&digest)?), digest: Some(digest) })
         })
         .collect::<Result<_>>()?;
-    Ok(ImageSource { config, config_digest: manifest.config.digest, layers, names })
+    Ok(ImageSource { config, config_digest, layers, names })
 }
 
 fn docker_archive(dir: &Path) -> Result<ImageSource> {
-    let (manifests, _) = read_json::<Vec<DockerManifest>>(&dir.join("manifest.json"))?;
+    let manifests: Vec<DockerManifest> = read_json(&dir.join("manifest.json"))?;
     let m = manifests.into_iter().next().ok_or_else(|| bad(dir, "manifest.json lists no image"))?;
     let config_path = dir.join(&m.config);
     let config = std::fs::read(&config_path).map_err(|e| bad(&config_path, e))?;
@@ -160,18 +158,11 @@ fn docker_archive(dir: &Path) -> Result<ImageSource> {
 }
 
 /// The manifest of an index for this machine's platform (else the first).
-pub fn pick_platform(index: &Index) -> Option<&Descriptor> {
+pub fn pick_platform(index: &ImageIndex) -> Option<&Descriptor> {
+    let (os, arch) = (Os::Linux, Arch::default());
     index
-        .manifests
+        .manifests()
         .iter()
-        .find(|m| m.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == host_arch()))
-        .or(index.manifests.first())
-}
-
-fn host_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
+        .find(|m| m.platform().as_ref().is_some_and(|p| *p.os() == os && *p.architecture() == arch))
+        .or(index.manifests().first())
 }
