@@ -225,7 +225,7 @@ impl Registry {
             let index: ImageIndex = parse_document(&bytes, &what)?;
             let pick = source::pick_platform(&index)
                 .ok_or_else(|| Error::Storage(format!("the index of {name} lists no manifest")))?;
-            (bytes, media_type) = self.manifest_bytes(&pick.digest().to_string(), &name)?;
+            (bytes, media_type) = self.manifest_bytes(pick.digest().as_ref(), &name)?;
         }
         if media_type.starts_with("application/vnd.docker.distribution.manifest.v1") {
             return Err(Error::Storage(format!("{name} has a schema 1 manifest, which berth does not read")));

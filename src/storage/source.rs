@@ -123,11 +123,11 @@ fn oci_layout(dir: &Path) -> Result<ImageSource> {
     let mut desc = top.clone();
     // A nested index (multi-platform): take this machine's platform.
     while is_index(desc.media_type()) {
-        let (_, bytes) = blob(dir, &desc.digest().to_string())?;
+        let (_, bytes) = blob(dir, desc.digest().as_ref())?;
         let nested: ImageIndex = parse_document(&bytes, &"an image index")?;
         desc = pick_platform(&nested).ok_or_else(|| bad(dir, "an image index lists no manifest"))?.clone();
     }
-    let (_, bytes) = blob(dir, &desc.digest().to_string())?;
+    let (_, bytes) = blob(dir, desc.digest().as_ref())?;
     let manifest: ImageManifest = parse_document(&bytes, &"the image manifest")?;
     let config_digest = manifest.config().digest().to_string();
     let (_, config) = blob(dir, &config_digest)?;
