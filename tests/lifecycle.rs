@@ -412,8 +412,10 @@ fn runc_start_of_an_init_that_died_is_an_error() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(dead), nix::sys::signal::Signal::SIGKILL).unwrap();
     let started = Instant::now();
     match runc.start("direct-dead", Some(dead)) {
-        Err(berth::error::Error::Runtime(why)) => assert!(why.contains("ended before it started"), "{why}"),
-        other => panic!("expected a Runtime error, got {other:?}"),
+        Err(berth::oci::error::OciError::Start { why, .. }) => {
+            assert!(why.contains("ended before it started"), "{why}")
+        }
+        other => panic!("expected a start error, got {other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(5), "a start waited {:?}", started.elapsed());
     runc.delete("direct-dead").unwrap();

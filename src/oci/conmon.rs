@@ -4,9 +4,9 @@
 //! the container exits, its exit code to `<exits>/<id>`. conmon runs in its own
 //! session, so containers outlive berthd.
 
+use super::error::{OciError, Result};
 use super::runc::Runc;
 use super::Paths;
-use crate::error::{Error, Result};
 use nix::fcntl::{fcntl, FcntlArg};
 use nix::spawn::{posix_spawn, PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags};
 use nix::sys::signal::{SigSet, Signal};
@@ -114,12 +114,12 @@ impl Launch<'_> {
     pub fn spawn_waiting(&self) -> Result<Waiting> {
         let pair = || {
             socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
-                .map_err(|e| Error::Runtime(format!("socketpair for conmon: {e}")))
+                .map_err(|e| OciError::Conmon(format!("socketpair: {e}")))
         };
         let (parent_sync, child_sync) = pair()?;
         let (parent_start, child_start) = pair()?;
         let stderr_path = self.paths.bundle.join("conmon.stderr");
-        let stderr = std::fs::File::create(&stderr_path).map_err(|e| Error::storage(stderr_path.display(), e))?;
+        let stderr = std::fs::File::create(&stderr_path).map_err(|e| OciError::file(&stderr_path, e))?;
         let pid = self.spawn(&stderr, &child_sync, &child_start)?;
         Ok(Waiting {
             pid: Some(pid),
@@ -139,27 +139,24 @@ impl Waiting {
 
     /// Let conmon create the container; the container's PID.
     pub fn create(mut self) -> Result<i32> {
-        let Some(pid) = self.pid.take() else { return Err(Error::Runtime("conmon was already told to create".into())) };
+        let Some(pid) = self.pid.take() else { return Err(OciError::Conmon("already told to create".into())) };
         // conmon waits for this byte before it creates the container.
         let _ = nix::unistd::write(&self.start, &[0]);
         let status = match waitpid(pid, None) {
             Ok(WaitStatus::Exited(_, code)) => format!("exit code {code}"),
             Ok(WaitStatus::Signaled(_, signal, _)) => format!("killed by {signal}"),
             Ok(other) => format!("{other:?}"),
-            Err(e) => return Err(Error::Runtime(format!("conmon: {e}"))),
+            Err(e) => return Err(OciError::Conmon(e.to_string())),
         };
         let conmon_err = || std::fs::read_to_string(&self.stderr_path).unwrap_or_default().trim().to_string();
         match read_sync(&self.sync) {
             Some(SyncMessage { data, .. }) if data > 0 => Ok(data as i32),
-            Some(SyncMessage { message, .. }) => Err(Error::Runtime(format!(
-                "{} could not create container {}: {}",
-                self.runtime,
-                self.id,
-                message.unwrap_or_else(conmon_err)
-            ))),
-            None => {
-                Err(Error::Runtime(format!("conmon exited ({status}) without creating {}: {}", self.id, conmon_err())))
-            }
+            Some(SyncMessage { message, .. }) => Err(OciError::Create {
+                runtime: self.runtime.clone(),
+                id: self.id.clone(),
+                why: message.unwrap_or_else(conmon_err),
+            }),
+            None => Err(OciError::Conmon(format!("exited ({status}) without creating {}: {}", self.id, conmon_err()))),
         }
     }
 }
@@ -184,7 +181,7 @@ impl Launch<'_> {
     #[allow(unsafe_code)] // owns a descriptor fcntl made
     fn spawn(&self, stderr: &std::fs::File, sync: &OwnedFd, start: &OwnedFd) -> Result<Pid> {
         let failed =
-            |what: &str, e: nix::Error| Error::Runtime(format!("starting {}: {what}: {e}", self.conmon.display()));
+            |what: &str, e: nix::Error| OciError::Conmon(format!("starting {}: {what}: {e}", self.conmon.display()));
         // Above the descriptors being set, so that no dup2 below overwrites
         // a source that a later one still needs.
         let high = |fd: &OwnedFd| -> Result<OwnedFd> {
@@ -198,7 +195,7 @@ impl Launch<'_> {
             .read(true)
             .write(true)
             .open("/dev/null")
-            .map_err(|e| Error::storage("/dev/null", e))?;
+            .map_err(|e| OciError::file("/dev/null", e))?;
         let targets = [(&null, 0), (&null, 1), (stderr, 2)].map(|(f, t)| (f.as_raw_fd(), t));
         for (fd, target) in targets.into_iter().chain([(sync.as_raw_fd(), 3), (start.as_raw_fd(), 4)]) {
             actions.add_dup2(fd, target).map_err(|e| failed("dup2", e))?;
@@ -213,8 +210,10 @@ impl Launch<'_> {
         let setsid = PosixSpawnFlags::from_bits_retain(nix::libc::POSIX_SPAWN_SETSID as nix::libc::c_int);
         attr.set_flags(setsid | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF | PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK)
             .map_err(|e| failed("attributes", e))?;
-        let cstring =
-            |s: String| CString::new(s).map_err(|_| Error::invalid_argument("conmon argument", "contains a NUL byte"));
+        let cstring = |s: String| {
+            CString::new(s)
+                .map_err(|_| OciError::Argument { field: "conmon argument", reason: "contains a NUL byte".into() })
+        };
         let args = std::iter::once(self.conmon.display().to_string())
             .chain(self.args())
             .map(cstring)

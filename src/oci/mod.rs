@@ -3,6 +3,7 @@
 //! This is the only module that spawns conmon or the runtime.
 
 pub mod conmon;
+pub mod error;
 pub mod runc;
 pub mod spec;
 

@@ -1,7 +1,7 @@
 //! The OCI runtime's command line (runc; crun takes the same verbs). berth
 //! keeps each daemon's runtime state under its own `--root`.
 
-use crate::error::{Error, Result};
+use super::error::{OciError, Result};
 use crate::process::{process_start_time, process_state};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -48,6 +48,10 @@ impl Runc {
         vec![format!("--root={}", self.root.display())]
     }
 
+    fn spawn_failed(&self, source: std::io::Error) -> OciError {
+        OciError::Spawn { program: self.path.display().to_string(), source }
+    }
+
     fn run(&self, args: &[&str]) -> Result<Output> {
         let out = self
             .command()
@@ -55,16 +59,15 @@ impl Runc {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .output()
-            .map_err(|e| Error::Runtime(format!("{}: {e}", self.path.display())))?;
+            .map_err(|e| self.spawn_failed(e))?;
         if out.status.success() {
             Ok(out)
         } else {
-            Err(Error::Runtime(format!(
-                "{} {}: {}",
-                self.name,
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            )))
+            Err(OciError::Refused {
+                runtime: self.name.clone(),
+                command: args.join(" "),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
         }
     }
 
@@ -88,7 +91,7 @@ impl Runc {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         use std::io::Read;
         use std::os::unix::fs::OpenOptionsExt;
-        let failed = |why: String| Error::Runtime(format!("{} start {id}: {why}", self.name));
+        let failed = |why: String| OciError::Start { runtime: self.name.clone(), id: id.to_string(), why };
         let path = self.root.join(id).join("exec.fifo");
         // The init is its PID and its start time, as runc records them: a
         // PID taken by another process since is not the init.
@@ -188,9 +191,11 @@ impl Runc {
             return Ok(None);
         }
         match self.run(&["state", id]) {
-            Ok(out) => serde_json::from_slice(&out.stdout)
-                .map(Some)
-                .map_err(|e| Error::Runtime(format!("{} state {id}: {e}", self.name))),
+            Ok(out) => serde_json::from_slice(&out.stdout).map(Some).map_err(|e| OciError::Unreadable {
+                runtime: self.name.clone(),
+                command: format!("state {id}"),
+                why: e.to_string(),
+            }),
             Err(_) if !self.knows(id) => Ok(None),
             Err(e) => Err(e),
         }
@@ -218,11 +223,7 @@ impl Runc {
             cmd.arg("--cwd").arg(w);
         }
         cmd.arg(id).args(command);
-        let out = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| Error::Runtime(format!("{}: {e}", self.path.display())))?;
+        let out = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).output().map_err(|e| self.spawn_failed(e))?;
         Ok(ExecOutput {
             exit_code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -2,7 +2,7 @@
 //! the OCI runtime in the running container; while it runs it is recorded as
 //! an exec session, which makes remove refuse the container without force.
 
-use super::{blocking, Runtime};
+use super::{in_oci, Runtime};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
 use crate::names;
@@ -44,7 +44,7 @@ impl Runtime {
         let runc = self.runc_for(&config);
         let env: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         let key = id.clone();
-        let output = blocking(move || runc.exec(&key, &command, &env, user.as_deref(), workdir.as_deref())).await;
+        let output = in_oci(move || runc.exec(&key, &command, &env, user.as_deref(), workdir.as_deref())).await;
         self.db.write(|tx| tx.delete_exec_session(&session)).await?;
         let output = output?;
         self.events.emit(

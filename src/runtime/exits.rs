@@ -8,7 +8,7 @@
 //! meanwhile, else from the runtime's own state.
 
 use super::remove::RemoveOptions;
-use super::{blocking, Runtime};
+use super::{blocking, in_oci, Runtime};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
 use crate::model::container::{ContainerConfig, ContainerStatus, State};
@@ -173,7 +173,7 @@ impl Runtime {
         let (config, mut status) = self.load_container(id).await?;
         let runc = self.runc_for(&config);
         let key = id.to_string();
-        let state = blocking(move || runc.state(&key)).await?;
+        let state = in_oci(move || runc.state(&key)).await?;
         let now = match state.as_ref().map(|s| s.status.as_str()) {
             Some("running") => State::Running,
             Some("paused") => State::Paused,

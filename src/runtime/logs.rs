@@ -69,7 +69,7 @@ impl Runtime {
         match config.log_driver.as_str() {
             "journald" => {
                 let key = id.to_string();
-                let entries = blocking(move || journal::container_output(&key, offset)).await?;
+                let entries = blocking(move || Ok(journal::container_output(&key, offset)?)).await?;
                 let next = entries.last().map_or(offset, |e| e.realtime_usec);
                 let lines = entries.into_iter().map(journal_line).collect();
                 return Ok((lines, next, status.state.in_runtime()));

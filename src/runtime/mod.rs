@@ -181,6 +181,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
     tokio::task::spawn_blocking(f).await.map_err(|e| Error::Runtime(format!("a blocking task failed: {e}")))?
 }
 
+/// `blocking` for a call into the OCI layer (conmon, the runtime), whose
+/// error becomes the crate's.
+async fn in_oci<T: Send + 'static>(f: impl FnOnce() -> crate::oci::error::Result<T> + Send + 'static) -> Result<T> {
+    blocking(move || f().map_err(Error::from)).await
+}
+
 /// Remove a directory tree; one that is already gone is fine.
 fn remove_tree(path: &Path) -> Result<()> {
     match std::fs::remove_dir_all(path) {

@@ -1,7 +1,7 @@
 //! Pause and unpause: libpod's `Container.Pause` and `Unpause` (the runtime
 //! freezes and thaws the container's cgroup).
 
-use super::{blocking, Runtime};
+use super::{in_oci, Runtime};
 use crate::error::Result;
 use crate::events::{Event, EventType};
 use crate::model::container::State;
@@ -26,7 +26,7 @@ impl Runtime {
         }
         let runc = self.runc_for(&config);
         let key = id.clone();
-        blocking(move || if pause { runc.pause(&key) } else { runc.resume(&key) }).await?;
+        in_oci(move || if pause { runc.pause(&key) } else { runc.resume(&key) }).await?;
         status.state = if pause { State::Paused } else { State::Running };
         self.set_status(&id, status).await?;
         let action = if pause { "pause" } else { "unpause" };

@@ -8,7 +8,7 @@
 //! Restart: stop when running, then start.
 
 use super::units;
-use super::{blocking, Runtime};
+use super::{blocking, in_oci, Runtime};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
 use crate::model::container::{ContainerConfig, ContainerStatus, State};
@@ -125,7 +125,7 @@ impl Runtime {
             // (delete asks the runtime only when it holds something).
             let _ = std::fs::remove_file(&paths.exit_file);
             runc.delete(&config.id)?;
-            Launch {
+            let launch = Launch {
                 conmon: &conmon,
                 runtime: &runc,
                 id: &config.id,
@@ -136,19 +136,19 @@ impl Runtime {
                 sockets_dir: &sockets_dir,
                 no_cgroups: config.no_cgroups,
                 exit_command: exit_command.as_deref(),
-            }
-            .spawn_waiting()
+            };
+            Ok(launch.spawn_waiting()?)
         })
         .await?;
         if let Some(systemd) = &systemd {
             // An error drops `waiting`, which kills conmon.
             systemd.start_scope(units::conmon_scope_of(c, waiting.pid())).await?;
         }
-        let pid = blocking(move || waiting.create()).await?;
+        let pid = in_oci(move || waiting.create()).await?;
         if systemd.is_some() {
             if let Err(e) = self.start_container_scope(c, pid).await {
                 let (runc, id) = (self.runc_for(c), c.id.clone());
-                let _ = blocking(move || runc.delete(&id)).await;
+                let _ = in_oci(move || runc.delete(&id)).await;
                 return Err(e);
             }
         }
@@ -161,7 +161,7 @@ impl Runtime {
         let id = c.id.clone();
         let (_, mut status) = self.load_container(&c.id).await?;
         let init_pid = status.pid;
-        if let Err(e) = blocking(move || runc.start(&id, init_pid)).await {
+        if let Err(e) = in_oci(move || runc.start(&id, init_pid)).await {
             // Leave nothing half-started: kill what the runtime created.
             let _ = self.stop_locked(c, 0).await;
             return Err(e);

@@ -15,7 +15,7 @@
 //! Kill only delivers a signal; the exit, if it comes, is recorded by the
 //! exit watcher.
 
-use super::{blocking, Runtime};
+use super::{blocking, in_oci, Runtime};
 use crate::config::parse_signal;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventType};
@@ -74,7 +74,7 @@ impl Runtime {
         let signal = parse_signal(signal.unwrap_or("SIGKILL"))?;
         let runc = self.runc_for(&config);
         let key = id.clone();
-        blocking(move || runc.kill(&key, signal, false)).await?;
+        in_oci(move || runc.kill(&key, signal, false)).await?;
         self.events
             .emit(Event::new(EventType::Container, "kill", &id, &config.name).with("signal", signal.to_string()));
         Ok(id)
@@ -101,11 +101,11 @@ impl Runtime {
         let (id, signal) = (c.id.clone(), if hard { libc_sigkill() } else { c.stop_signal });
         // A signal to a process that is already gone fails; the exit file tells.
         let r = runc.clone();
-        let _ = blocking(move || r.kill(&id, signal, signal == libc_sigkill())).await;
+        let _ = in_oci(move || r.kill(&id, signal, signal == libc_sigkill())).await;
         if was_paused {
             // A frozen cgroup (v1) holds the signal until it is thawed.
             let id = c.id.clone();
-            let _ = blocking(move || runc.resume(&id)).await;
+            let _ = in_oci(move || runc.resume(&id)).await;
         }
         Ok(hard)
     }
@@ -117,7 +117,7 @@ impl Runtime {
         let end = self.wait_for_end(c, Duration::from_secs(timeout.into())).await;
         let end = if end == End::TimedOut {
             let (r, id) = (runc.clone(), c.id.clone());
-            let _ = blocking(move || r.kill(&id, libc_sigkill(), true)).await;
+            let _ = in_oci(move || r.kill(&id, libc_sigkill(), true)).await;
             self.wait_for_end(c, KILL_WAIT).await
         } else {
             end

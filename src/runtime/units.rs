@@ -59,12 +59,12 @@ impl Runtime {
 
     /// The system bus connection, made on first use.
     pub(super) async fn systemd(&self) -> Result<Arc<Systemd>> {
-        self.systemd.get_or_try_init(|| async { Systemd::connect().await.map(Arc::new) }).await.cloned()
+        self.systemd.get_or_try_init(|| async { Ok(Arc::new(Systemd::connect().await?)) }).await.cloned()
     }
 
     /// Put the container's init process (created, not yet started) into its scope.
     pub(super) async fn start_container_scope(&self, c: &ContainerConfig, pid: i32) -> Result<()> {
-        self.systemd().await?.start_scope(container_scope_of(c, pid as u32)).await
+        Ok(self.systemd().await?.start_scope(container_scope_of(c, pid as u32)).await?)
     }
 
     /// Stop what is left of a container's units; failures are only logged
@@ -91,7 +91,8 @@ impl Runtime {
     pub(super) async fn start_pod_slice(&self, pod: &PodConfig) -> Result<()> {
         match pod_slice(pod) {
             Some(slice) => {
-                self.systemd().await?.start_slice(slice, format!("berth pod {} ({})", pod.name, pod.id)).await
+                let description = format!("berth pod {} ({})", pod.name, pod.id);
+                Ok(self.systemd().await?.start_slice(slice, description).await?)
             }
             None => Ok(()),
         }
@@ -99,7 +100,7 @@ impl Runtime {
 
     pub(super) async fn stop_pod_slice(&self, pod: &PodConfig) -> Result<()> {
         match pod_slice(pod) {
-            Some(slice) => self.systemd().await?.stop(slice).await,
+            Some(slice) => Ok(self.systemd().await?.stop(slice).await?),
             None => Ok(()),
         }
     }

@@ -105,11 +105,11 @@ fn journalctl(id: &str, after_usec: u64) -> std::process::Command {
 
 /// What the `journald` log driver wrote for container `id` after
 /// `after_usec` (0: from the start), oldest first, read with journalctl.
-pub fn container_output(id: &str, after_usec: u64) -> crate::error::Result<Vec<OutputEntry>> {
-    use crate::error::Error;
-    let out = journalctl(id, after_usec).output().map_err(|e| Error::Runtime(format!("journalctl: {e}")))?;
+pub fn container_output(id: &str, after_usec: u64) -> super::error::Result<Vec<OutputEntry>> {
+    use super::error::SystemdError;
+    let out = journalctl(id, after_usec).output().map_err(|e| SystemdError::Journal(e.to_string()))?;
     if !out.status.success() {
-        return Err(Error::Runtime(format!("journalctl: {}", String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(SystemdError::Journal(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
     Ok(out.stdout.split(|b| *b == b'\n').filter_map(|line| parse_entry(line, after_usec)).collect())
 }
@@ -117,13 +117,13 @@ pub fn container_output(id: &str, after_usec: u64) -> crate::error::Result<Vec<O
 /// `journalctl --follow` over container `id`'s output after `after_usec`:
 /// entries as journald stores them, one JSON line each on the child's stdout
 /// (read them with `parse_entry`), until the child is killed.
-pub fn follow_output(id: &str, after_usec: u64) -> crate::error::Result<std::process::Child> {
+pub fn follow_output(id: &str, after_usec: u64) -> super::error::Result<std::process::Child> {
     journalctl(id, after_usec)
         .arg("--follow")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map_err(|e| crate::error::Error::Runtime(format!("journalctl: {e}")))
+        .map_err(|e| super::error::SystemdError::Journal(e.to_string()))
 }
 
 /// One line of `journalctl -o json`, if it is an entry after `after_usec`.

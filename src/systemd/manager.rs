@@ -3,7 +3,7 @@
 //! waiting for each job to finish (JobRemoved) so that a failed job is an
 //! error the caller sees, and stopping them so that nothing is left behind.
 
-use crate::error::{Error, Result};
+use super::error::{Result, SystemdError};
 use crate::model::container::Resources;
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -31,8 +31,8 @@ pub struct Scope<'a> {
     pub resources: Option<&'a Resources>,
 }
 
-fn bus_error(what: &str, e: zbus::Error) -> Error {
-    Error::Runtime(format!("systemd: {what}: {e}"))
+fn bus_error(what: &str, e: zbus::Error) -> SystemdError {
+    SystemdError::bus(what, e)
 }
 
 impl Systemd {
@@ -100,14 +100,14 @@ impl Systemd {
                     return Ok(result);
                 }
             }
-            Err(Error::Runtime("systemd: the bus connection closed while waiting for a job".into()))
+            Err(SystemdError::BusClosed)
         };
         let result = tokio::time::timeout(JOB_TIMEOUT, wait)
             .await
-            .map_err(|_| Error::Runtime(format!("systemd: the job for {unit} did not finish in {JOB_TIMEOUT:?}")))??;
+            .map_err(|_| SystemdError::JobTimedOut { unit: unit.to_string(), after: JOB_TIMEOUT })??;
         match result.as_str() {
             "done" => Ok(()),
-            other => Err(Error::Runtime(format!("systemd: the job for {unit} ended {other:?}"))),
+            other => Err(SystemdError::JobFailed { unit: unit.to_string(), result: other.to_string() }),
         }
     }
 

@@ -1,6 +1,7 @@
 //! systemd integration: readiness and status notification, and the
 //! transient units that hold containers, their conmon and pods.
 
+pub mod error;
 pub mod journal;
 pub mod manager;
 pub mod notify;
