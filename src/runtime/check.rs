@@ -77,7 +77,9 @@ impl Runtime {
         for id in orphans(&overlays, known).unwrap_or_default() {
             let merged = overlays.join(&id).join("merged");
             let result = if repair {
-                crate::storage::overlay::unmount(&merged).and_then(|_| super::remove_tree(&overlays.join(&id)))
+                crate::storage::overlay::unmount(&merged)
+                    .map_err(Error::from)
+                    .and_then(|_| super::remove_tree(&overlays.join(&id)))
             } else {
                 Ok(())
             };

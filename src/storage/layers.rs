@@ -6,8 +6,8 @@
 //! is renamed into place only when every check passed, so nothing
 //! half-unpacked is ever a layer.
 
+use super::error::{Result, StorageError};
 use super::Hashing;
-use crate::error::{Error, Result};
 use std::ffi::CString;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::ffi::OsStrExt;
@@ -38,7 +38,7 @@ pub fn unpack(layers: &Path, blob: &Path, blob_digest: Option<&str>, diff_id: &s
         if dest.is_dir() {
             Ok(())
         } else {
-            Err(Error::storage(dest.display(), e))
+            Err(StorageError::file(&dest, e))
         }
     })?;
     Ok(dest)
@@ -48,7 +48,7 @@ fn unpack_into(blob: &Path, blob_digest: Option<&str>, diff_id: &str, dir: &Path
     let io = |e: std::io::Error| {
         // tar wraps the cause; say it too.
         let cause = std::error::Error::source(&e).map(|c| format!(": {c}")).unwrap_or_default();
-        Error::Storage(format!("layer {}: {e}{cause}", blob.display()))
+        StorageError::Invalid(format!("layer {}: {e}{cause}", blob.display()))
     };
     std::fs::create_dir_all(dir).map_err(io)?;
     let file = std::fs::File::open(blob).map_err(io)?;
@@ -87,7 +87,7 @@ fn unpack_into(blob: &Path, blob_digest: Option<&str>, diff_id: &str, dir: &Path
     std::io::copy(&mut rest, &mut std::io::sink()).map_err(io)?;
     let (got_diff, _) = rest.digest();
     if got_diff != diff_id {
-        return Err(Error::Storage(format!(
+        return Err(StorageError::Invalid(format!(
             "layer {}: content digest {got_diff} is not the expected {diff_id}",
             blob.display()
         )));
@@ -98,7 +98,7 @@ fn unpack_into(blob: &Path, blob_digest: Option<&str>, diff_id: &str, dir: &Path
         std::io::copy(&mut h, &mut std::io::sink()).map_err(io)?;
         let (got, _) = h.digest();
         if got != want {
-            return Err(Error::Storage(format!("blob {}: digest {got} does not match {want}", blob.display())));
+            return Err(StorageError::Invalid(format!("blob {}: digest {got} does not match {want}", blob.display())));
         }
     }
     Ok(())
@@ -111,7 +111,7 @@ fn safe_join(dir: &Path, rel: &Path) -> Result<PathBuf> {
         match c {
             Component::Normal(p) => out.push(p),
             Component::CurDir | Component::RootDir => {}
-            _ => return Err(Error::Storage(format!("layer entry {} leaves the layer", rel.display()))),
+            _ => return Err(StorageError::Invalid(format!("layer entry {} leaves the layer", rel.display()))),
         }
     }
     Ok(out)

@@ -8,7 +8,9 @@ pub mod overlay;
 pub mod registry;
 pub mod source;
 
-use crate::error::Error;
+pub mod error;
+
+use error::StorageError;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 
@@ -46,9 +48,9 @@ pub fn digest_of(bytes: &[u8]) -> String {
 
 /// The hex part of a `sha256:` digest, refusing anything else (it becomes a
 /// path component).
-pub fn digest_hex(digest: &str) -> Result<&str, Error> {
+pub fn digest_hex(digest: &str) -> Result<&str, StorageError> {
     match digest.strip_prefix("sha256:") {
         Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(hex),
-        _ => Err(Error::Storage(format!("unsupported or malformed digest {digest:?}"))),
+        _ => Err(StorageError::Invalid(format!("unsupported or malformed digest {digest:?}"))),
     }
 }

@@ -1,19 +1,19 @@
 //! Overlay mounts: a container's root is its image's layers (read-only,
 //! topmost first) under its own upper and work directories.
 
-use crate::error::{Error, Result};
+use super::error::{Result, StorageError};
 use std::path::{Path, PathBuf};
 
 /// Mount the overlay at `target` (made if missing).
 pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Result<()> {
     use nix::mount::{mount, MsFlags};
     for d in [upper, work, target] {
-        std::fs::create_dir_all(d).map_err(|e| Error::storage(d.display(), e))?;
+        std::fs::create_dir_all(d).map_err(|e| StorageError::file(d, e))?;
     }
     let lowerdir: Vec<String> = lowers.iter().map(|l| l.display().to_string()).collect();
     let options = format!("lowerdir={},upperdir={},workdir={}", lowerdir.join(":"), upper.display(), work.display());
     mount(Some("overlay"), target, Some("overlay"), MsFlags::empty(), Some(options.as_str()))
-        .map_err(|e| Error::Storage(format!("mounting the overlay at {}: {e}", target.display())))
+        .map_err(|e| StorageError::Mount { what: format!("mounting the overlay at {}", target.display()), source: e })
 }
 
 /// Unmount `target`; one that is not mounted is fine.
@@ -22,7 +22,8 @@ pub fn unmount(target: &Path) -> Result<()> {
     if !is_mounted(target) {
         return Ok(());
     }
-    umount2(target, MntFlags::MNT_DETACH).map_err(|e| Error::Storage(format!("unmounting {}: {e}", target.display())))
+    umount2(target, MntFlags::MNT_DETACH)
+        .map_err(|e| StorageError::Mount { what: format!("unmounting {}", target.display()), source: e })
 }
 
 /// Whether something is mounted exactly at `target`.

@@ -6,9 +6,9 @@
 //! challenge: a bearer token from its token service (anonymous or with
 //! credentials), or basic credentials.
 
+use super::error::{Result, StorageError};
 use super::source::{self, parse_document};
 use super::{digest_hex, digest_of, Hashing};
-use crate::error::{Error, Result};
 use crate::model::image::PullProgress;
 use base64::Engine;
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType};
@@ -34,7 +34,7 @@ pub use oci_spec::distribution::Reference;
 /// `docker.io/library/busybox:latest`. Only sha256 digests: the store
 /// keeps nothing else.
 pub fn parse_reference(s: &str) -> Result<Reference> {
-    let invalid = |why: String| Error::InvalidName { name: s.to_string(), reason: why };
+    let invalid = |why: String| StorageError::InvalidReference { name: s.to_string(), reason: why };
     let reference = Reference::try_from(s).map_err(|e| invalid(format!("not an image reference: {e}")))?;
     if let Some(d) = reference.digest() {
         digest_hex(d).map_err(|_| invalid("the digest is not sha256:<64 hex digits>".into()))?;
@@ -153,11 +153,11 @@ impl Registry {
         });
         match scheme.to_ascii_lowercase().as_str() {
             "basic" => basic.ok_or_else(|| {
-                Error::PermissionDenied(format!("registry {} asks for credentials and none were given", self.host()))
+                StorageError::Denied(format!("registry {} asks for credentials and none were given", self.host()))
             }),
             "bearer" => {
                 let realm = params.get("realm").ok_or_else(|| {
-                    Error::Storage(format!("registry {}: a bearer challenge without a realm", self.host()))
+                    StorageError::Registry(format!("registry {}: a bearer challenge without a realm", self.host()))
                 })?;
                 let scope =
                     params.get("scope").cloned().unwrap_or_else(|| format!("repository:{}:pull", self.repository));
@@ -170,19 +170,18 @@ impl Registry {
                 }
                 let mut response = request.call().map_err(|e| unreachable(realm, e))?;
                 if response.status() != 200 {
-                    return Err(Error::PermissionDenied(format!(
+                    return Err(StorageError::Denied(format!(
                         "the token service {realm} refused {scope}: {}",
                         reason(&mut response)
                     )));
                 }
                 let body: serde_json::Value = read_json(&mut response, realm)?;
-                let token = body["token"]
-                    .as_str()
-                    .or(body["access_token"].as_str())
-                    .ok_or_else(|| Error::Storage(format!("the token service {realm} answered without a token")))?;
+                let token = body["token"].as_str().or(body["access_token"].as_str()).ok_or_else(|| {
+                    StorageError::Registry(format!("the token service {realm} answered without a token"))
+                })?;
                 Ok(format!("Bearer {token}"))
             }
-            _ => Err(Error::Storage(format!(
+            _ => Err(StorageError::Registry(format!(
                 "registry {} asks for authentication berth does not know: {challenge:?}",
                 self.host()
             ))),
@@ -194,20 +193,26 @@ impl Registry {
         let mut response = self.get(&format!("manifests/{reference}"), Some(MANIFEST_TYPES))?;
         match response.status().as_u16() {
             200 => {}
-            404 => return Err(Error::NoSuchImage(name.to_string())),
+            404 => return Err(StorageError::NoSuchImage(name.to_string())),
             401 | 403 => {
-                return Err(Error::PermissionDenied(format!(
+                return Err(StorageError::Denied(format!(
                     "registry {} refused {name}: {}",
                     self.host(),
                     reason(&mut response)
                 )))
             }
-            _ => return Err(Error::Storage(format!("registry {}: {name}: {}", self.host(), reason(&mut response)))),
+            _ => {
+                return Err(StorageError::Registry(format!(
+                    "registry {}: {name}: {}",
+                    self.host(),
+                    reason(&mut response)
+                )))
+            }
         }
         let media_type = header(&response, "content-type").unwrap_or_default();
         let bytes = read_document(&mut response, &format!("registry {}: reading the manifest of {name}", self.host()))?;
         if reference.starts_with("sha256:") && digest_of(&bytes) != reference {
-            return Err(Error::Storage(format!(
+            return Err(StorageError::Invalid(format!(
                 "registry {}: the manifest of {name} has digest {}, not {reference}",
                 self.host(),
                 digest_of(&bytes)
@@ -224,11 +229,11 @@ impl Registry {
         if source::is_index(&MediaType::from(media_type.split(';').next().unwrap_or_default().trim())) {
             let index: ImageIndex = parse_document(&bytes, &what)?;
             let pick = source::pick_platform(&index)
-                .ok_or_else(|| Error::Storage(format!("the index of {name} lists no manifest")))?;
+                .ok_or_else(|| StorageError::Invalid(format!("the index of {name} lists no manifest")))?;
             (bytes, media_type) = self.manifest_bytes(pick.digest().as_ref(), &name)?;
         }
         if media_type.starts_with("application/vnd.docker.distribution.manifest.v1") {
-            return Err(Error::Storage(format!("{name} has a schema 1 manifest, which berth does not read")));
+            return Err(StorageError::Invalid(format!("{name} has a schema 1 manifest, which berth does not read")));
         }
         parse_document(&bytes, &what)
     }
@@ -237,14 +242,14 @@ impl Registry {
     /// descriptor has one); `progress` hears of every few hundred KiB.
     fn blob_to_file(&mut self, desc: &Descriptor, dest: &Path, progress: &mut dyn FnMut(PullProgress)) -> Result<()> {
         let digest = desc.digest().to_string();
-        let fail = |what: String| Error::Storage(format!("blob {digest}: {what}"));
+        let fail = |what: String| StorageError::Invalid(format!("blob {digest}: {what}"));
         digest_hex(&digest)?;
         let mut response = self.get(&format!("blobs/{digest}"), None)?;
         if response.status() != 200 {
             return Err(fail(format!("registry {}: {}", self.host(), reason(&mut response))));
         }
         let total = if desc.size() > 0 { desc.size() } else { content_length(&response).unwrap_or(0) };
-        let file = std::fs::File::create(dest).map_err(|e| Error::storage(dest.display(), e))?;
+        let file = std::fs::File::create(dest).map_err(|e| StorageError::file(dest, e))?;
         let mut out = std::io::BufWriter::new(file);
         let mut body = Hashing::new(response.body_mut().with_config().limit(total.max(1) + 1).reader());
         let mut buf = vec![0u8; 64 << 10];
@@ -256,13 +261,13 @@ impl Registry {
             if n == 0 {
                 break;
             }
-            out.write_all(&buf[..n]).map_err(|e| Error::storage(dest.display(), e))?;
+            out.write_all(&buf[..n]).map_err(|e| StorageError::file(dest, e))?;
             if body.bytes - reported >= 512 << 10 {
                 reported = body.bytes;
                 progress(PullProgress::of("downloading", Some(&digest), body.bytes, total));
             }
         }
-        out.flush().map_err(|e| Error::storage(dest.display(), e))?;
+        out.flush().map_err(|e| StorageError::file(dest, e))?;
         let bytes = body.bytes;
         let (got, _) = body.digest();
         if desc.size() > 0 && bytes != desc.size() {
@@ -288,11 +293,11 @@ impl Registry {
         let manifest = self.manifest(reference)?;
         let config_path = scratch.join("config.json");
         self.blob_to_file(manifest.config(), &config_path, &mut |_| {})?;
-        let config = std::fs::read(&config_path).map_err(|e| Error::storage(config_path.display(), e))?;
+        let config = std::fs::read(&config_path).map_err(|e| StorageError::file(config_path, e))?;
         let name = stored_name(reference);
         let diff_ids = source::image_config(&config, &format!("the configuration of {name}"))?.rootfs.diff_ids;
         if diff_ids.len() != manifest.layers().len() {
-            return Err(Error::Storage(format!(
+            return Err(StorageError::Invalid(format!(
                 "{name}: the manifest lists {} layers, the configuration {}",
                 manifest.layers().len(),
                 diff_ids.len()
@@ -314,8 +319,8 @@ impl Registry {
     }
 }
 
-fn unreachable(host: &str, e: ureq::Error) -> Error {
-    Error::Storage(format!("registry {host} cannot be reached: {e}"))
+fn unreachable(host: &str, e: ureq::Error) -> StorageError {
+    StorageError::Unreachable { host: host.to_string(), source: Box::new(e) }
 }
 
 fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
@@ -333,12 +338,12 @@ fn read_document(response: &mut ureq::http::Response<ureq::Body>, from: &str) ->
         .with_config()
         .limit(DOCUMENT_LIMIT)
         .read_to_vec()
-        .map_err(|e| Error::Storage(format!("{from}: {e}")))
+        .map_err(|e| StorageError::Invalid(format!("{from}: {e}")))
 }
 
 fn read_json(response: &mut ureq::http::Response<ureq::Body>, from: &str) -> Result<serde_json::Value> {
     let bytes = read_document(response, from)?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::Storage(format!("{from}: not JSON: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| StorageError::Invalid(format!("{from}: not JSON: {e}")))
 }
 
 /// The status and, when the body is the distribution API's error document,
@@ -414,7 +419,7 @@ mod tests {
         assert_eq!(stored_name(&parse_reference("user/app").unwrap()), "docker.io/user/app:latest");
         let sha512 = format!("x@sha512:{}", "a".repeat(128));
         for bad in ["Busybox", "a//b", "x:", "x:-bad", "x@sha256:12", "/x", "x/", sha512.as_str()] {
-            assert!(matches!(parse_reference(bad), Err(Error::InvalidName { .. })), "{bad}");
+            assert!(matches!(parse_reference(bad), Err(StorageError::InvalidReference { .. })), "{bad}");
         }
     }
 

@@ -4,8 +4,8 @@
 //! manifest and configuration is checked against its digest; layers are
 //! checked as they are unpacked.
 
+use super::error::{Result, StorageError};
 use super::{digest_hex, digest_of};
-use crate::error::{Error, Result};
 use crate::model::image::{ImageConfig, RootFs, RunConfig};
 use oci_spec::image::{Arch, Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType, Os};
 use serde::Deserialize;
@@ -36,13 +36,13 @@ struct DockerManifest {
     layers: Vec<String>,
 }
 
-fn bad(what: &Path, why: impl std::fmt::Display) -> Error {
-    Error::Storage(format!("{}: {why}", what.display()))
+fn bad(what: &Path, why: impl std::fmt::Display) -> StorageError {
+    StorageError::Invalid(format!("{}: {why}", what.display()))
 }
 
 /// A layout's or registry's document (index, manifest), parsed by oci-spec.
 pub fn parse_document<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &dyn std::fmt::Display) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| Error::Storage(format!("{what} cannot be read: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| StorageError::Invalid(format!("{what} cannot be read: {e}")))
 }
 
 /// What berth uses of an image configuration, read by oci-spec (which
