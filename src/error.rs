@@ -42,6 +42,9 @@ pub enum Error {
     Storage(String),
     #[error("runtime: {0}")]
     Runtime(String),
+    /// The runtime could not run the container's command.
+    #[error("runtime: {reason}")]
+    Command { reason: String, cause: CommandFailure },
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
 }
@@ -67,7 +70,7 @@ impl Error {
             Error::InvalidArgument { .. } => "InvalidArgument",
             Error::PermissionDenied(_) => "PermissionDenied",
             Error::Storage(_) | Error::Database(_) => "Storage",
-            Error::Runtime(_) => "Runtime",
+            Error::Runtime(_) | Error::Command { .. } => "Runtime",
         }
     }
 
@@ -83,6 +86,32 @@ impl Error {
     /// An I/O failure on a path of berth's storage, naming the path.
     pub fn storage(what: impl std::fmt::Display, err: impl std::fmt::Display) -> Self {
         Error::Storage(format!("{what}: {err}"))
+    }
+}
+
+/// Why a container's command could not be run, as podman tells them apart
+/// (its exit codes 127 and 126).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandFailure {
+    NotFound,
+    NotRunnable,
+}
+
+impl CommandFailure {
+    /// The `cause` of a Runtime error.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandFailure::NotFound => "command-not-found",
+            CommandFailure::NotRunnable => "command-not-runnable",
+        }
+    }
+
+    /// The exit code podman gives for it.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            CommandFailure::NotFound => 127,
+            CommandFailure::NotRunnable => 126,
+        }
     }
 }
 

@@ -77,6 +77,24 @@ fn failures_say_what_failed_as_podman_does() {
     assert!(err.contains("not closed"), "{err}");
 }
 
+/// podman's codes: 127 for a command that is not there, 126 for one that
+/// cannot be run, from run (whose --rm also removes what did not start)
+/// and from exec; a command's own code passes through.
+#[test]
+fn commands_that_cannot_run_exit_as_podmans_do() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    let err = failed(d.ctl(&["run", "--rm", "--rootfs", &rootfs, "--", "/nonexistent"]), 127);
+    assert!(err.contains("/nonexistent"), "{err}");
+    failed(d.ctl(&["run", "--rm", "--rootfs", &rootfs, "--", "/bin"]), 126);
+    assert!(ok(d.ctl(&["ps", "-a", "-q"])).trim().is_empty(), "--rm removed what did not start");
+    ok(d.ctl(&["run", "-d", "--name", "up", "--rootfs", &rootfs, "--", "/bin/sleep", "600"]));
+    assert_eq!(d.ctl(&["exec", "up", "/nonexistent"]).status.code(), Some(127));
+    assert_eq!(d.ctl(&["exec", "up", "/bin/sh", "-c", "exit 3"]).status.code(), Some(3));
+    assert_eq!(d.ctl(&["exec", "up", "/bin/cat", "/missing"]).status.code(), Some(1));
+    ok(d.ctl(&["rm", "-f", "up"]));
+}
+
 #[test]
 fn formats_json_and_templates() {
     let d = Daemon::start();

@@ -151,11 +151,11 @@ impl Waiting {
         let conmon_err = || std::fs::read_to_string(&self.stderr_path).unwrap_or_default().trim().to_string();
         match read_sync(&self.sync) {
             Some(SyncMessage { data, .. }) if data > 0 => Ok(data as i32),
-            Some(SyncMessage { message, .. }) => Err(OciError::Create {
-                runtime: self.runtime.clone(),
-                id: self.id.clone(),
-                why: message.unwrap_or_else(conmon_err),
-            }),
+            Some(SyncMessage { message, .. }) => {
+                let why = message.unwrap_or_else(conmon_err);
+                let command = super::error::command_failure(&why);
+                Err(OciError::Create { runtime: self.runtime.clone(), id: self.id.clone(), why, command })
+            }
             None => Err(OciError::Conmon(format!("exited ({status}) without creating {}: {}", self.id, conmon_err()))),
         }
     }

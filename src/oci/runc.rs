@@ -224,10 +224,16 @@ impl Runc {
         }
         cmd.arg(id).args(command);
         let out = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).output().map_err(|e| self.spawn_failed(e))?;
-        Ok(ExecOutput {
-            exit_code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let mut exit_code = out.status.code().unwrap_or(-1);
+        // The runtime's own failure to start the command (it exits 255:
+        // a command's own exit 1 with a missing file is not one), in
+        // podman's codes 127 and 126.
+        if exit_code == 255 {
+            if let Some(failure) = super::error::command_failure(&stderr) {
+                exit_code = failure.exit_code();
+            }
+        }
+        Ok(ExecOutput { exit_code, stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr })
     }
 }

@@ -27,6 +27,7 @@ pub fn error_reply(interface: &str, e: &Error) -> varlink::Reply {
         Error::PermissionDenied(reason) => json!({ "reason": reason }),
         Error::Storage(reason) => json!({ "reason": reason }),
         Error::Runtime(reason) => json!({ "reason": reason }),
+        Error::Command { reason, cause } => json!({ "reason": reason, "cause": cause.as_str() }),
         Error::Database(err) => json!({ "reason": format!("database: {err}") }),
     };
     varlink::Reply::error(format!("{interface}.{}", e.name()), Some(bounded(params)))

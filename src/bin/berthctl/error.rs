@@ -1,5 +1,6 @@
 //! What berthctl says when a call fails, and how it exits: podman's words
-//! where podman has them, and its exit code for an engine error, 125.
+//! where podman has them, and its exit codes: 125 for an engine error, 127
+//! and 126 for a container command that could not be found or run.
 
 use berth::api::varlink::generated;
 use serde_json::Value;
@@ -33,10 +34,17 @@ impl Failure {
 
     fn of_varlink(e: &varlink::Error) -> Self {
         match e.kind() {
-            varlink::ErrorKind::VarlinkErrorReply(reply) => Failure::engine(message(
-                reply.error.as_deref().unwrap_or_default(),
-                reply.parameters.as_ref().unwrap_or(&Value::Null),
-            )),
+            varlink::ErrorKind::VarlinkErrorReply(reply) => {
+                let params = reply.parameters.as_ref().unwrap_or(&Value::Null);
+                let message = message(reply.error.as_deref().unwrap_or_default(), params);
+                // podman's codes for a container command that could not run.
+                let code = match params["cause"].as_str() {
+                    Some("command-not-found") => 127,
+                    Some("command-not-runnable") => 126,
+                    _ => ENGINE_FAILED,
+                };
+                Failure { message, code }
+            }
             varlink::ErrorKind::ConnectionClosed => Failure::engine("berthd closed the connection"),
             _ => Failure::engine(format!("talking to berthd: {}", io_cause(e).unwrap_or_else(|| e.to_string()))),
         }

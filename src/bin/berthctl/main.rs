@@ -1,8 +1,9 @@
 //! berthctl: berth's command-line client. Each command is one varlink call
 //! (or a few) to berthd, at BERTH_ADDRESS or --address, made through the
 //! client code generated from interfaces/*.varlink. Flags, messages and exit
-//! codes follow podman's: 125 when the engine failed, the container's own
-//! code for `run`, `exec` and `wait`, 1 for "no" from `exists`.
+//! codes follow podman's: 125 when the engine failed, 127 and 126 when the
+//! container's command could not be found or run, the container's own code
+//! for `run`, `exec` and `wait`, 1 for "no" from `exists`.
 
 mod container;
 mod error;
