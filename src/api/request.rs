@@ -34,6 +34,8 @@ pub struct CreateOptions {
     pub auto_remove: Option<bool>,
     pub resources: Option<Resources>,
     pub network: Option<String>,
+    pub replace: Option<bool>,
+    pub cid_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +108,8 @@ impl CreateOptions {
                 })
                 .unwrap_or_default(),
             network: self.network,
+            replace: self.replace.unwrap_or(false),
+            cid_file: self.cid_file.map(Into::into),
         })
     }
 }

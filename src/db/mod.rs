@@ -382,6 +382,11 @@ impl Tx<'_> {
         self.lookup(kind, name_or_id)?.found(name_or_id, missing)
     }
 
+    /// The ID of the container with exactly this name, if any.
+    pub fn container_id_by_name(&self, name: &str) -> Result<Option<String>> {
+        self.opt_string("SELECT id FROM containers WHERE name = ?1", name)
+    }
+
     /// Whether a container or a pod already has this name.
     pub fn name_in_use(&self, name: &str) -> Result<bool> {
         let sql =

@@ -37,8 +37,16 @@ const VOLUME_OPTIONS: &[&str] = &[
 const NAME_ATTEMPTS: usize = 64;
 
 impl Runtime {
-    pub async fn create_container(&self, spec: CreateSpec) -> Result<(String, String)> {
+    pub async fn create_container(&self, mut spec: CreateSpec) -> Result<(String, String)> {
+        // Docker writes names as "/name"; podman takes them so.
+        if let Some(name) = spec.name.take() {
+            spec.name = Some(name.strip_prefix('/').map(str::to_string).unwrap_or(name));
+        }
         let base = self.check_spec(&spec)?;
+        if let (true, Some(name)) = (spec.replace, &spec.name) {
+            self.replace_named(name).await?;
+        }
+        let cid_file = spec.cid_file.clone();
         let root = self.config.root.clone();
         let manager = self.config.cgroup_manager;
         let (config, new_volumes) = self
@@ -68,7 +76,41 @@ impl Runtime {
         // show as Created without reading the record again.
         event.time_nanos = config.created_nanos;
         self.events.emit(event);
+        if let Some(path) = cid_file {
+            self.write_cid_file(&path, &config.id).await?;
+        }
         Ok((config.id, config.name))
+    }
+
+    /// `replace`: the container of that name, if there is one, goes first
+    /// (forced, its anonymous volumes with it), as podman's --replace does.
+    async fn replace_named(&self, name: &str) -> Result<()> {
+        let how = super::Removal { force: true, volumes: true, ..Default::default() };
+        let id = match self.db.read(|tx| tx.container_id_by_name(name)).await? {
+            Some(id) => id,
+            None => return Ok(()),
+        };
+        match self.remove_container(&id, how).await {
+            Err(Error::NoSuchContainer(_)) => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// Write the new container's ID to `path`; when that fails the
+    /// container goes again, so that a create either did all or nothing.
+    async fn write_cid_file(&self, path: &Path, id: &str) -> Result<()> {
+        use std::io::Write;
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(id.as_bytes()));
+        if let Err(e) = written {
+            let _ =
+                self.remove_container(id, super::Removal { force: true, volumes: true, ..Default::default() }).await;
+            return Err(Error::storage(path.display(), e));
+        }
+        Ok(())
     }
 
     /// Step 1: everything that can be checked without the catalogue. Returns
@@ -92,6 +134,7 @@ impl Runtime {
             }
         }
         check_resources(&spec.resources)?;
+        check_cid_file(spec.cid_file.as_deref())?;
         let timezone = spec.timezone.clone().unwrap_or_else(|| cfg.timezone.clone());
         check_timezone(&timezone)?;
         Ok(ContainerConfig {
@@ -132,6 +175,23 @@ impl Runtime {
             created_nanos: 0,
         })
     }
+}
+
+/// A cidFile is an absolute path that does not exist yet, in a directory
+/// that does: podman refuses to overwrite another container's.
+fn check_cid_file(path: Option<&Path>) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let invalid = |why: &str| Err(Error::invalid_argument("cidFile", format!("{}: {why}", path.display())));
+    if !path.is_absolute() {
+        return invalid("not an absolute path");
+    }
+    if path.symlink_metadata().is_ok() {
+        return invalid("the container ID file exists; another container may use it: remove it first");
+    }
+    if !path.parent().is_some_and(Path::is_dir) {
+        return invalid("its directory does not exist");
+    }
+    Ok(())
 }
 
 /// A container is made from a rootfs or from an image, not both; one from

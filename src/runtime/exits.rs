@@ -110,7 +110,7 @@ impl Runtime {
         let code = self.finish_exit_locked(c).await?;
         drop(lock);
         if c.auto_remove {
-            self.remove_by_id(&c.id, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
+            self.remove_by_id(&c.id, RemoveOptions { force: true, volumes: true, ..Default::default() }).await?;
             self.removed_exits.add(&c.id, &c.name, code);
         }
         Ok(())

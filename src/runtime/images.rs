@@ -140,7 +140,7 @@ impl Runtime {
             return Err(Error::HasDependents { id: image.id, dependents: users });
         }
         for user in &users {
-            self.remove_by_id(user, RemoveOptions { force: true, volumes: true, with_pod: false }).await?;
+            self.remove_by_id(user, RemoveOptions { force: true, volumes: true, ..Default::default() }).await?;
         }
         // Held from deciding which layers are unused until they are gone.
         let _store = self.layer_store.write().await;

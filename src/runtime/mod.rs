@@ -35,6 +35,7 @@ pub use lookup::ContainerInspect;
 pub use pods::PodInfo;
 pub use prune::PruneReport;
 pub use pull::PullOptions;
+pub use remove::Removal;
 pub use system::{Info, SystemPruneReport};
 pub use volumes::VolumePruneReport;
 

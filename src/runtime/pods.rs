@@ -191,7 +191,7 @@ impl Runtime {
         let mut removed = Vec::new();
         let mut failures = Vec::new();
         for member in &members {
-            match self.remove_by_id(member, RemoveOptions { force: true, volumes: false, with_pod: true }).await {
+            match self.remove_by_id(member, RemoveOptions { force: true, with_pod: true, ..Default::default() }).await {
                 Ok(_) => removed.push(member.clone()),
                 Err(e) => failures.push(format!("{member}: {e}")),
             }

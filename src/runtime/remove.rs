@@ -40,20 +40,70 @@ enum Step {
     Deleted(String, Vec<String>),
 }
 
-/// How a removal was asked for.
+/// How a caller asks for a removal (libpod's RemoveContainer options).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Removal {
+    /// Stop a running or paused container first.
+    pub force: bool,
+    /// Also remove its anonymous volumes no other container uses.
+    pub volumes: bool,
+    /// Seconds to wait after the stop signal (default: its stop timeout).
+    pub timeout: Option<u32>,
+    /// First remove every container that depends on it, recursively.
+    pub depend: bool,
+}
+
+/// How a removal was asked for, within the runtime.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct RemoveOptions {
     pub force: bool,
     pub volumes: bool,
+    pub timeout: Option<u32>,
     /// The container's pod is being removed, so its infra container may go.
     pub with_pod: bool,
 }
 
 impl Runtime {
-    pub async fn remove_container(&self, name_or_id: &str, force: bool, volumes: bool) -> Result<String> {
+    /// Remove a container; returns the IDs removed: with `depend`, its
+    /// dependents first (those of a dependent before it), then itself.
+    pub async fn remove_container(&self, name_or_id: &str, how: Removal) -> Result<Vec<String>> {
         let id = self.lookup_container_id(name_or_id).await?;
-        self.remove_by_id(&id, RemoveOptions { force, volumes, with_pod: false }).await?;
-        Ok(id)
+        let opts = RemoveOptions { force: how.force, volumes: how.volumes, timeout: how.timeout, with_pod: false };
+        let order = if how.depend { self.removal_order(&id).await? } else { vec![id] };
+        for id in &order {
+            match self.remove_by_id(id, opts).await {
+                // A dependent that went meanwhile is what was asked for.
+                Err(Error::NoSuchContainer(_)) if Some(id) != order.last() => {}
+                other => drop(other?),
+            }
+        }
+        Ok(order)
+    }
+
+    /// `id` and every container that depends on it, transitively, each
+    /// after all that depend on it.
+    async fn removal_order(&self, id: &str) -> Result<Vec<String>> {
+        let root = id.to_string();
+        self.db
+            .read(move |tx| {
+                let mut order: Vec<String> = Vec::new();
+                // Depth first; a container is placed once all its dependents are.
+                fn visit(tx: &Tx, id: &str, order: &mut Vec<String>, path: &mut Vec<String>) -> Result<()> {
+                    if order.iter().any(|o| o == id) || path.iter().any(|p| p == id) {
+                        return Ok(());
+                    }
+                    path.push(id.to_string());
+                    for dependent in tx.container_dependents(id)? {
+                        visit(tx, &dependent, order, path)?;
+                    }
+                    path.pop();
+                    order.push(id.to_string());
+                    Ok(())
+                }
+                visit(tx, &root, &mut order, &mut Vec::new())?;
+                Ok(order)
+            })
+            .await
     }
 
     /// Remove a container by full ID; returns the bytes reclaimed.
@@ -88,7 +138,7 @@ impl Runtime {
                     return Err(Error::Runtime(format!("container {id} still has processes after its stop")))
                 }
                 Step::Stop(config) => {
-                    self.stop_locked(&config, config.stop_timeout).await?;
+                    self.stop_locked(&config, opts.timeout.unwrap_or(config.stop_timeout)).await?;
                     stopped = true;
                 }
                 Step::Marked(name) => {

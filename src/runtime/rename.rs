@@ -4,9 +4,10 @@
 //! transaction: a concurrent create of the same name either sees the new name
 //! taken or takes it first.
 //!
-//! Steps: validate the name; in one transaction resolve the container, refuse
-//! an infra container, update (the schema refuses a name held by a container
-//! or pod).
+//! Steps: validate the name (a leading "/", as Docker writes names, is
+//! dropped); in one transaction resolve the container and update (the
+//! schema refuses a name held by a container or pod). An infra container
+//! may be renamed, as podman allows: its pod knows it by ID.
 
 use super::Runtime;
 use crate::db::Kind;
@@ -16,16 +17,14 @@ use crate::names;
 
 impl Runtime {
     pub async fn rename_container(&self, name_or_id: &str, new_name: &str) -> Result<(String, String)> {
+        let new_name = new_name.strip_prefix('/').unwrap_or(new_name);
         names::validate_name(new_name)?;
         let (id, old) = self
             .db
             .write(|tx| {
                 let id = tx.resolve(Kind::Container, name_or_id)?;
-                let (name, pod, is_infra) =
+                let (name, _, _) =
                     tx.container_identity(&id)?.ok_or_else(|| Error::NoSuchContainer(name_or_id.to_string()))?;
-                if is_infra {
-                    return Err(Error::InfraContainer { id, pod: pod.unwrap_or_default() });
-                }
                 if name == new_name {
                     return Ok((id, name));
                 }

@@ -1,6 +1,6 @@
 //! Runtime rules against a real SQLite file in a temporary root.
 
-use super::Runtime;
+use super::{Removal, Runtime};
 use crate::config::{CgroupManager, Config, ConfigFile};
 use crate::error::Error;
 use crate::model::container::{CreateSpec, State, VolumeSpec};
@@ -308,36 +308,40 @@ async fn remove_refusals() {
     let e = env().await;
     let running = e.create(e.named("running")).await;
     e.set_state(&running, State::Running).await;
-    match e.rt.remove_container("running", false, false).await {
+    match e.rt.remove_container("running", Removal::default()).await {
         Err(Error::InvalidState { id, state, .. }) => assert_eq!((id, state.as_str()), (running.clone(), "running")),
         other => panic!("{other:?}"),
     }
     let paused = e.create(e.named("paused")).await;
     e.set_state(&paused, State::Paused).await;
-    assert!(matches!(e.rt.remove_container("paused", false, false).await, Err(Error::InvalidState { .. })));
+    assert!(matches!(e.rt.remove_container("paused", Removal::default()).await, Err(Error::InvalidState { .. })));
 
     let base = e.create(e.named("base")).await;
     let dep = e.create(CreateSpec { depends_on: vec!["base".into()], ..e.named("dep") }).await;
-    match e.rt.remove_container("base", true, false).await {
+    match e.rt.remove_container("base", Removal { force: true, ..Default::default() }).await {
         Err(Error::HasDependents { id, dependents }) => assert_eq!((id, dependents), (base.clone(), vec![dep.clone()])),
         other => panic!("{other:?}"),
     }
 
     let busy = e.create(e.named("busy")).await;
     e.rt.db.write(|tx| tx.insert_exec_session("e1", &busy, &["sh".into()], 0)).await.unwrap();
-    match e.rt.remove_container("busy", false, false).await {
+    match e.rt.remove_container("busy", Removal::default()).await {
         Err(Error::ActiveExecSessions { id, sessions }) => {
             assert_eq!((id, sessions), (busy.clone(), vec!["e1".into()]))
         }
         other => panic!("{other:?}"),
     }
     // Force removes it, and its exec session record with it.
-    e.rt.remove_container("busy", true, false).await.unwrap();
+    e.rt.remove_container("busy", Removal { force: true, ..Default::default() }).await.unwrap();
 
     let (_, _) = e.rt.create_pod(PodSpec { name: Some("p".into()), infra: true, ..Default::default() }).await.unwrap();
     let infra = e.rt.inspect_pod("p").await.unwrap().config.infra_id.unwrap();
-    assert!(matches!(e.rt.remove_container(&infra, true, false).await, Err(Error::InfraContainer { .. })));
-    assert!(matches!(e.rt.rename_container(&infra, "x").await, Err(Error::InfraContainer { .. })));
+    assert!(matches!(
+        e.rt.remove_container(&infra, Removal { force: true, ..Default::default() }).await,
+        Err(Error::InfraContainer { .. })
+    ));
+    // podman renames an infra container (its pod knows it by ID).
+    e.rt.rename_container(&infra, "x").await.unwrap();
 
     // Refused removals changed nothing.
     for id in [&running, &paused, &base, &dep, &infra] {
@@ -345,8 +349,8 @@ async fn remove_refusals() {
     }
     assert_eq!(e.rt.inspect_container(&base, false).await.unwrap().state.state, State::Configured);
     // Dependents first, then the base.
-    e.rt.remove_container("dep", false, false).await.unwrap();
-    e.rt.remove_container("base", false, false).await.unwrap();
+    e.rt.remove_container("dep", Removal::default()).await.unwrap();
+    e.rt.remove_container("base", Removal::default()).await.unwrap();
     assert!(!e.config.root.join("containers").join(&base).exists());
 }
 
@@ -362,7 +366,7 @@ async fn removing_a_container_that_never_ran_is_one_commit() {
     e.set_state(&ran, State::Exited).await;
     for (id, commits) in [(&never, 1), (&ran, 2)] {
         let before = e.rt.db.commits();
-        e.rt.remove_container(id, false, false).await.unwrap();
+        e.rt.remove_container(id, Removal::default()).await.unwrap();
         assert_eq!(e.rt.db.commits() - before, commits, "{id}");
         assert!(!e.rt.container_exists(id).await.unwrap());
         assert!(!e.config.root.join("containers").join(id).exists());
@@ -378,12 +382,12 @@ async fn remove_takes_anonymous_volumes_only_when_asked_and_never_named_ones() {
     let id = e.create(spec.clone()).await;
     let anon = e.rt.inspect_container(&id, false).await.unwrap().config.volumes[0].name.clone();
     assert_eq!(anon.len(), 64);
-    e.rt.remove_container("one", false, false).await.unwrap();
+    e.rt.remove_container("one", Removal::default()).await.unwrap();
     assert!(e.rt.volume_exists(&anon).await.unwrap(), "kept without volumes=true");
 
     let id = e.create(CreateSpec { name: Some("two".into()), ..spec }).await;
     let anon2 = e.rt.inspect_container(&id, false).await.unwrap().config.volumes[0].name.clone();
-    e.rt.remove_container("two", false, true).await.unwrap();
+    e.rt.remove_container("two", Removal { volumes: true, ..Default::default() }).await.unwrap();
     assert!(!e.rt.volume_exists(&anon2).await.unwrap());
     assert!(!e.config.root.join("volumes").join(&anon2).exists());
     assert!(e.rt.volume_exists("named").await.unwrap());
@@ -402,7 +406,7 @@ async fn evict_removes_a_container_whose_record_is_corrupt() {
     e.rt.db.write(|tx| tx.overwrite_container_config(&id, "{not json")).await.unwrap();
     assert!(matches!(e.rt.inspect_container("broken", false).await, Err(Error::Storage(_))));
     assert!(
-        matches!(e.rt.remove_container("broken", true, false).await, Err(Error::Storage(m)) if m.contains("evict"))
+        matches!(e.rt.remove_container("broken", Removal { force: true, ..Default::default() }).await, Err(Error::Storage(m)) if m.contains("evict"))
     );
     let problems = e.rt.check(false).await.unwrap();
     assert!(problems.iter().any(|p| p.kind == "unreadable-record" && p.id == id));
@@ -564,7 +568,7 @@ async fn events_for_every_change() {
     let mut rx = e.rt.events().subscribe();
     let id = e.create(CreateSpec { labels: [("l".into(), "v".into())].into(), ..e.named("ev") }).await;
     e.rt.rename_container("ev", "ev2").await.unwrap();
-    e.rt.remove_container("ev2", false, false).await.unwrap();
+    e.rt.remove_container("ev2", Removal::default()).await.unwrap();
     e.rt.create_volume(Some("v".into()), Default::default()).await.unwrap();
     e.rt.remove_volume("v", false).await.unwrap();
     e.rt.create_pod(PodSpec { name: Some("p".into()), ..Default::default() }).await.unwrap();

@@ -4,7 +4,7 @@
 
 use super::errors::Result;
 use super::Ctx;
-use crate::runtime::ContainerInspect;
+use crate::runtime::{ContainerInspect, Removal};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use zbus::message::Header;
@@ -244,7 +244,7 @@ impl ContainerObject {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<()> {
-        let remove = self.ctx.runtime.remove_container(&self.id, force, volumes);
+        let remove = self.ctx.runtime.remove_container(&self.id, Removal { force, volumes, ..Default::default() });
         self.ctx.call(bus, &call, "io.berth.Container.Remove", remove).await.map(drop)
     }
 

@@ -8,7 +8,7 @@ use super::options;
 use super::Ctx;
 use crate::api::request::{CreateOptions, PodCreate};
 use crate::api::view::{usec, ContainerView, PodView};
-use crate::runtime::PullOptions;
+use crate::runtime::{PullOptions, Removal};
 use std::collections::HashMap;
 use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
@@ -132,8 +132,9 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<String> {
-        let remove = self.ctx.runtime.remove_container(&name_or_id, force, volumes);
-        self.ctx.call(bus, &call, "io.berth.Container.Remove", remove).await
+        let remove = self.ctx.runtime.remove_container(&name_or_id, Removal { force, volumes, ..Default::default() });
+        let removed = self.ctx.call(bus, &call, "io.berth.Container.Remove", remove).await?;
+        Ok(removed.last().cloned().unwrap_or_default())
     }
 
     /// Drop a container's record even when its storage or runtime state is

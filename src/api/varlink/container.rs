@@ -5,7 +5,7 @@ use super::{answer, Ctx, Hangup};
 use crate::api::request::{self, seconds};
 use crate::api::view::{usec, ContainerView};
 use crate::model::container::{State, Summary};
-use crate::runtime::LogLine;
+use crate::runtime::{LogLine, Removal};
 
 const IFACE: &str = "io.berth.Container";
 
@@ -94,10 +94,19 @@ impl vl::VarlinkInterface for ContainerApi {
         name_or_id: String,
         force: Option<bool>,
         volumes: Option<bool>,
+        timeout: Option<i64>,
+        depend: Option<bool>,
     ) -> varlink::Result<()> {
-        let r =
-            self.0.run(self.0.runtime.remove_container(&name_or_id, force.unwrap_or(false), volumes.unwrap_or(false)));
-        answer(call, IFACE, r, |c, id| c.reply(id))
+        let r = self.0.run(async {
+            let how = Removal {
+                force: force.unwrap_or(false),
+                volumes: volumes.unwrap_or(false),
+                timeout: seconds("timeout", timeout)?,
+                depend: depend.unwrap_or(false),
+            };
+            self.0.runtime.remove_container(&name_or_id, how).await
+        });
+        answer(call, IFACE, r, |c, removed| c.reply(removed.last().cloned().unwrap_or_default(), removed))
     }
 
     fn rename(&self, call: &mut dyn vl::Call_Rename, name_or_id: String, new_name: String) -> varlink::Result<()> {

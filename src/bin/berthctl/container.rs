@@ -38,6 +38,9 @@ pub enum Command {
         /// Only IDs.
         #[arg(short, long)]
         quiet: bool,
+        /// Whole IDs and commands.
+        #[arg(long)]
+        no_trunc: bool,
         /// table, json, or a template such as '{{.ID}} {{.Names}}'.
         #[arg(long, default_value = "table")]
         format: String,
@@ -58,15 +61,7 @@ pub enum Command {
     /// Rename a container.
     Rename { container: String, new_name: String },
     /// Remove containers.
-    Rm {
-        #[arg(required = true)]
-        names: Vec<String>,
-        #[arg(short, long)]
-        force: bool,
-        /// Also remove anonymous volumes.
-        #[arg(short, long)]
-        volumes: bool,
-    },
+    Rm(crate::remove::RmArgs),
     /// Remove a container whose stored configuration cannot be read.
     Evict {
         name: String,
@@ -211,6 +206,12 @@ pub struct CreateArgs {
     /// private (loopback only) or host.
     #[arg(long)]
     network: Option<String>,
+    /// Remove a container of the same name first.
+    #[arg(long)]
+    replace: bool,
+    /// Write the container's ID to this file (which must not exist).
+    #[arg(long)]
+    cidfile: Option<String>,
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     command: Vec<String>,
@@ -279,8 +280,16 @@ impl CreateArgs {
                 cpuWeight: self.cpu_weight,
             }),
             network: self.network.clone(),
+            replace: Some(self.replace),
+            // The engine does not share our working directory.
+            cidFile: self.cidfile.as_deref().map(absolute),
         }
     }
+}
+
+/// `path` from this process's working directory, as the engine needs it.
+fn absolute(path: &str) -> String {
+    std::path::absolute(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
 }
 
 /// An exit code as a process may have it.
@@ -303,9 +312,7 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
         Command::Wait { names } => {
             each(names, |n| Ok(c.wait(n).call()?.exitCode.map_or(String::new(), |code| code.to_string())))?
         }
-        Command::Rm { names, force, volumes } => {
-            each(names, |n| Ok(c.remove(n, Some(force), Some(volumes)).call()?.id))?
-        }
+        Command::Rm(args) => return crate::remove::run(conn, args),
         Command::Evict { name, volumes } => println!("{}", c.evict(name, Some(volumes)).call()?.id),
         Command::Rename { container, new_name } => {
             c.rename(container, new_name).call()?;
@@ -318,12 +325,14 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             eprint!("{}", r.stderr);
             return Ok(exit_code(r.exitCode));
         }
-        Command::Ps { all, filter, latest, quiet, format } => {
+        Command::Ps { all, filter, latest, quiet, no_trunc, format } => {
             let list = c.list(Some(all), Some(filter), Some(latest)).call()?.containers;
-            if quiet {
-                list.iter().for_each(|c| println!("{}", short(&c.id)));
+            let id = |id: &str| if no_trunc { id.to_string() } else { short(id).to_string() };
+            // A --format wins over -q, as in podman.
+            if quiet && format == "table" {
+                list.iter().for_each(|c| println!("{}", id(&c.id)));
             } else {
-                print_ps(&Format::parse(&format)?, &list)?;
+                print_ps(&Format::parse(&format)?, &list, no_trunc)?;
             }
         }
         Command::Inspect { names, size, format } => {
@@ -373,7 +382,7 @@ fn run_container(conn: &Connection, a: &CreateArgs, detach: bool) -> Result<Exit
     if let Err(e) = c.start(id.clone()).call() {
         if a.rm {
             // podman's --rm also removes a container whose start failed.
-            let _ = c.remove(id, Some(true), Some(true)).call();
+            let _ = c.remove(id, Some(true), Some(true), None, None).call();
         }
         return Err(e.into());
     }
@@ -387,7 +396,7 @@ fn run_container(conn: &Connection, a: &CreateArgs, detach: bool) -> Result<Exit
     let _ = print_logs(&mut c, id.clone(), true, None);
     let code = wait.join().map_err(|_| Failure::engine("waiting for the container failed"))??;
     if a.rm {
-        c.remove(id, Some(true), Some(true)).call()?;
+        c.remove(id, Some(true), Some(true), None, None).call()?;
     }
     Ok(exit_code(code.exitCode.unwrap_or(0)))
 }
@@ -412,7 +421,7 @@ fn print_logs(c: &mut VarlinkClient, name: String, follow: bool, tail: Option<i6
     Ok(())
 }
 
-fn print_ps(format: &Format, list: &[vl::ContainerSummary]) -> Result<(), Failure> {
+fn print_ps(format: &Format, list: &[vl::ContainerSummary], no_trunc: bool) -> Result<(), Failure> {
     let rows: Vec<Value> = list
         .iter()
         .map(|c| {
@@ -421,7 +430,8 @@ fn print_ps(format: &Format, list: &[vl::ContainerSummary]) -> Result<(), Failur
                 (s, _) => s.to_string(),
             };
             json!({
-                "ID": short(&c.id), "Image": c.image, "Command": truncate(&c.command.join(" "), 20),
+                "ID": if no_trunc { &c.id } else { short(&c.id) }, "Image": c.image,
+                "Command": if no_trunc { c.command.join(" ") } else { truncate(&c.command.join(" "), 20) },
                 "CreatedHuman": ago(c.created), "Created": c.created, "Status": status, "State": c.state,
                 "Names": c.name, "Labels": c.labels, "Pod": c.pod.as_deref().map(short), "PodName": c.podName,
                 "ExitCode": c.exitCode,

@@ -13,11 +13,13 @@ pub const ENGINE_FAILED: u8 = 125;
 pub struct Failure {
     pub message: String,
     pub code: u8,
+    /// The API error's name (`NoSuchContainer`), when the engine answered with one.
+    pub name: String,
 }
 
 impl Failure {
     pub fn engine(message: impl Into<String>) -> Self {
-        Failure { message: message.into(), code: ENGINE_FAILED }
+        Failure { message: message.into(), code: ENGINE_FAILED, name: String::new() }
     }
 
     /// A failed call, from anything whose source chain holds the varlink error.
@@ -36,14 +38,16 @@ impl Failure {
         match e.kind() {
             varlink::ErrorKind::VarlinkErrorReply(reply) => {
                 let params = reply.parameters.as_ref().unwrap_or(&Value::Null);
-                let message = message(reply.error.as_deref().unwrap_or_default(), params);
+                let error = reply.error.as_deref().unwrap_or_default();
+                let message = message(error, params);
+                let name = error.rsplit('.').next().unwrap_or_default().to_string();
                 // podman's codes for a container command that could not run.
                 let code = match params["cause"].as_str() {
                     Some("command-not-found") => 127,
                     Some("command-not-runnable") => 126,
                     _ => ENGINE_FAILED,
                 };
-                Failure { message, code }
+                Failure { message, code, name }
             }
             varlink::ErrorKind::ConnectionClosed => Failure::engine("berthd closed the connection"),
             _ => Failure::engine(format!("talking to berthd: {}", io_cause(e).unwrap_or_else(|| e.to_string()))),

@@ -83,6 +83,10 @@ pub struct CreateSpec {
     pub auto_remove: bool,
     pub resources: Resources,
     pub network: Option<String>,
+    /// Remove a container of the same name first.
+    pub replace: bool,
+    /// Where to write the new container's ID (absolute; must not exist).
+    pub cid_file: Option<PathBuf>,
 }
 
 /// A volume as the container mounts it, after create resolved its name.

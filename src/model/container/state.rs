@@ -54,7 +54,11 @@ impl State {
     /// forced (libpod's removeContainer).
     pub fn can_remove(self, id: &str, force: bool) -> Result<()> {
         if self.has_processes() && !force {
-            return Err(self.invalid(id, "running or paused containers cannot be removed without force"));
+            // podman's words, which scripts match.
+            let reason = format!(
+                "cannot remove container {id} as it is {self} - running or paused containers cannot be removed without force"
+            );
+            return Err(self.invalid(id, &reason));
         }
         Ok(())
     }
