@@ -27,7 +27,7 @@ fn container_lifecycle_of_records() {
         assert!(header.contains(col), "{header}");
     }
     let row = lines.next().unwrap();
-    assert!(row.starts_with(&id[..12]) && row.contains("configured") && row.ends_with("web"), "{row}");
+    assert!(row.starts_with(&id[..12]) && row.contains("Created") && row.ends_with("web"), "{row}");
     // A long command of many-byte characters is cut at a character.
     ok(d.ctl(&["create", "--rootfs", &rootfs, "--name", "uni", "/bin/echo", "ünïcödé", "ünïcödé", "ünïcödé"]));
     let table = ok(d.ctl(&["ps", "-a"]));
@@ -38,7 +38,7 @@ fn container_lifecycle_of_records() {
 
     let json: Value =
         serde_json::from_str(&ok(d.ctl(&["ps", "-a", "--format", "json", "--filter", "label=app=web"]))).unwrap();
-    assert_eq!(json[0]["id"], id.as_str());
+    assert_eq!(json[0]["Id"], id.as_str());
     let none: Value =
         serde_json::from_str(&ok(d.ctl(&["ps", "-a", "--format", "json", "--filter", "label=app=db"]))).unwrap();
     assert_eq!(none, serde_json::json!([]));
@@ -164,7 +164,8 @@ fn images_and_run_from_an_image() {
     let id = ok(d.ctl(&["image", "import", img.oci_archive.to_str().unwrap(), "demo:1"]));
     assert_eq!(id.trim(), &img.config_digest[7..]);
     let table = ok(d.ctl(&["image", "ls"]));
-    let header: Vec<&str> = table.lines().next().unwrap().split("  ").filter(|c| !c.is_empty()).collect();
+    let header: Vec<&str> =
+        table.lines().next().unwrap().split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
     assert_eq!(header, ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], "{table}");
     let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(row[..3], ["demo", "1", &id.trim()[..12]], "{table}");

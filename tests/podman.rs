@@ -325,3 +325,196 @@ fn create_replace() {
     assert_eq!(code, 125);
     assert!(err.contains("already in use"), "{err}");
 }
+
+// test/e2e/ps_test.go
+
+/// A container run to its end: `podman run ... ls`.
+fn run_ls(d: &Daemon, extra: &[&str], command: &[&str]) -> String {
+    let id = create(d, extra, command);
+    ok(d, &["start", &id]);
+    ok(d, &["wait", &id]);
+    id
+}
+
+/// B-ps-1..11, 16, 18, 19, 43, 46: the listing forms.
+#[test]
+fn ps_forms() {
+    let d = Daemon::start();
+    assert_eq!(ok(&d, &["ps"]).lines().count(), 1, "a header only");
+    ok(&d, &["container", "ps"]);
+    let top = run_top(&d, Some("testCtr"));
+    assert!(ok(&d, &["ps"]).lines().count() > 1);
+    let done = run_ls(&d, &[], &["/bin/ls"]);
+    for args in [&["ps", "-a"][..], &["container", "list", "-a"], &["container", "ls", "-a"]] {
+        assert!(ok(&d, args).lines().count() > 2, "{args:?}");
+    }
+    let quiet = ok(&d, &["ps", "-a", "-q"]);
+    assert!(quiet.lines().any(|l| top.starts_with(l)), "{quiet}");
+    assert_eq!(ok(&d, &["ps", "-q", "--latest", "-a"]).lines().count(), 1);
+    assert_eq!(ok(&d, &["ps", "-aq", "--no-trunc"]).lines().next().unwrap(), done, "the newest first");
+    // json: podman's fields; Created a number; a human Status.
+    let json: serde_json::Value = serde_json::from_str(&ok(&d, &["ps", "-a", "--format", "json"])).unwrap();
+    assert!(json[0]["Created"].is_i64(), "{json}");
+    assert!(json[0]["Status"].as_str().unwrap().contains("ago"), "{json}");
+    assert_eq!(json[0]["Id"], done.as_str());
+    assert_eq!(json[1]["Names"], serde_json::json!(["testCtr"]));
+    let running_for = ok(&d, &["ps", "-a", "--format", "{{.RunningFor}}"]);
+    assert!(running_for.contains("ago") && !running_for.contains("RUNNING FOR"), "{running_for}");
+    assert_eq!(ok(&d, &["ps", "-q", "--format", "{{ .Names }}"]), "testCtr\n");
+    // B-ps-16: no containers is still valid json.
+    ok(&d, &["rm", "-af", "-t", "0"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&ok(&d, &["ps", "--format", "json"])).unwrap(),
+        serde_json::json!([])
+    );
+}
+
+/// B-ps-20: a `table` template has podman's headers, and no "table".
+#[test]
+fn ps_table_template_headers() {
+    let d = Daemon::start();
+    run_top(&d, Some("t"));
+    let out = ok(&d, &["ps", "-a", "--format", "table {{.ID}} {{.Image}} {{.ImageID}} {{.Labels}}"]);
+    let header = out.lines().next().unwrap();
+    assert!(!out.contains("table") && header.contains("CONTAINER ID") && !header.contains("ImageID"), "{out}");
+    assert!(header.contains("IMAGE ID"), "{header}");
+}
+
+/// B-ps-21..23: ancestor is an image name (alone meaning :latest), not a
+/// piece of one.
+#[test]
+fn ps_ancestor_filter() {
+    let d = Daemon::start();
+    let img = common::image::build(&d.dir.path().join("img"));
+    ok(&d, &["image", "import", img.layout.to_str().unwrap(), "quay.io/libpod/alpine:latest"]);
+    let cid = ok(&d, &["create", "--image", "quay.io/libpod/alpine:latest"]).trim().to_string();
+    let ps = |f: &str| ok(&d, &["ps", "-q", "--no-trunc", "-a", "--filter", &format!("ancestor={f}")]);
+    assert_eq!(ps("quay.io/libpod/alpine:latest").trim(), cid);
+    assert_eq!(ps("quay.io/libpod/alpine").trim(), cid);
+    assert_eq!(ps("quay.io/libpod/alpi"), "");
+    // berth: an image ID prefix, and a pattern over the whole name.
+    assert_eq!(ps(&img.config_digest[7..19]).trim(), cid);
+    assert_eq!(ps("quay.io/libpod/alp.*").trim(), cid);
+}
+
+/// B-ps-24..28: id, status and name filters; a status filter needs no -a.
+#[test]
+fn ps_id_status_and_name_filters() {
+    let d = Daemon::start();
+    let top = run_top(&d, None);
+    ok(&d, &["ps", "-a", "--filter", &format!("id={top}")]);
+    assert_eq!(ok(&d, &["ps", "-aq", "--no-trunc", "--filter", "status=running"]).lines().next().unwrap(), top);
+    let t1 = create(&d, &["--name", "test1", "--label", "key1=value1"], &["/bin/sleep", "600"]);
+    ok(&d, &["start", &t1]);
+    create(&d, &["--name", "test2", "--label", "key1=value1"], &["/bin/true"]);
+    let out = ok(&d, &["ps", "-aq", "--no-trunc", "--filter", "name=test1", "--filter", "label=key1=value1"]);
+    assert_eq!(out.trim(), t1, "different keys are ANDed");
+    let exited = run_ls(&d, &[], &["/bin/ls", "/"]);
+    assert_eq!(ok(&d, &["ps", "--no-trunc", "--quiet", "--filter", "status=exited"]).trim(), exited);
+    assert_eq!(ok(&d, &["ps", "--no-trunc", "--quiet", "--filter", "status=stopped"]).trim(), exited);
+    create(&d, &["--name", "aContainerName"], &["/bin/ls", "/"]);
+    let out = ok(&d, &["ps", "--no-trunc", "--quiet", "--format", "{{.Names}}", "--filter", "name=aContainerName"]);
+    assert!(!out.contains("aContainerName") && !out.contains("NAMES"), "{out}");
+    ok(&d, &["rm", "-af", "-t", "0"]);
+}
+
+/// B-ps-33..36: --sort=command; --pod shows the pod's ID and name.
+#[test]
+fn ps_sort_and_pod() {
+    let d = Daemon::start();
+    run_top(&d, None);
+    run_ls(&d, &[], &["/bin/pwd"]);
+    let out = ok(&d, &["ps", "-a", "--sort=command", "--format", "{{.Command}}"]);
+    let lines: Vec<&str> = out.lines().collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+    assert!(!out.contains("COMMAND"), "{out}");
+    let pod = ok(&d, &["pod", "create", "--name", "testPodName"]).trim().to_string();
+    let member = create(&d, &["--pod", "testPodName"], &["/bin/sleep", "600"]);
+    ok(&d, &["start", &member]);
+    assert!(!ok(&d, &["ps", "--no-trunc"]).contains(&pod));
+    let with_pod = ok(&d, &["ps", "--pod", "--no-trunc"]);
+    assert!(with_pod.contains(&pod) && with_pod.contains("testPodName"), "{with_pod}");
+    ok(&d, &["rm", "-af", "-t", "0"]);
+}
+
+/// B-ps-41, 42, 45: a name filter is a pattern; a long command is cut to
+/// 17 characters and "...".
+#[test]
+fn ps_name_patterns_and_long_commands() {
+    let d = Daemon::start();
+    let t1 = create(&d, &["--name", "test1"], &["/bin/true"]);
+    create(&d, &["--name", "test11"], &["/bin/true"]);
+    assert_eq!(ok(&d, &["ps", "-aq", "--no-trunc", "--filter", "name=test1"]).lines().count(), 2);
+    assert_eq!(ok(&d, &["ps", "-aq", "--no-trunc", "--filter", "name=test1$"]).trim(), t1);
+    run_ls(&d, &[], &["/bin/echo", "very", "long", "create", "command"]);
+    assert!(ok(&d, &["ps", "-a"]).contains("/bin/echo very lo..."));
+}
+
+/// B-ps-47..62 (but 60, a bind mount: issue 18): the filter keys together.
+#[test]
+fn ps_filter_keys_together() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    let test1 =
+        create(&d, &["--name", "test1", "-l", "foo=1", "-l", "bar=2", "-v", "volume1:/test"], &["/bin/sleep", "600"]);
+    ok(&d, &["start", "test1"]);
+    let (code, _, _) =
+        run(&d, &["run", "--name", "test2", "-l", "foo=1", "--rootfs", &rootfs, "--", "/bin/ls", "/fail"]);
+    assert_eq!(code, 1);
+    create(&d, &["--name", "test3"], &[&format!("/bin/{test1}")]);
+    let (code, _, _) =
+        run(&d, &["run", "--name", "test4", "-v", "volume1:/test1", "--rootfs", &rootfs, "--", "/bin/ls"]);
+    assert_eq!(code, 0);
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["ps", "--format", "{{.Names}}"];
+        all.extend(args);
+        let mut names: Vec<String> = ok(&d, &all).lines().map(str::to_string).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&["--all", "--filter", "name=test"]), ["test1", "test2", "test3", "test4"]);
+    assert_eq!(names(&["--all", "--filter", "name=test1", "--filter", "name=test2"]), ["test1", "test2"]);
+    let id = |f: String| f;
+    assert_eq!(
+        names(&["--all", "--filter", &id(format!("id={}", &test1[..40])), "--filter", &format!("id={test1}$")]),
+        ["test1"]
+    );
+    assert_eq!(names(&["--filter", "status=created"]), ["test3"]);
+    assert_eq!(names(&["--filter", "status=created", "--filter", "status=exited"]), ["test2", "test3", "test4"]);
+    assert_eq!(names(&["--all", "--filter", "label=foo=1"]), ["test1", "test2"]);
+    assert_eq!(names(&["--filter", "label=foo=1", "--filter", "status=exited"]), ["test2"]);
+    assert!(names(&["--all", "--filter", "label=foo=1", "--filter", "label=non=1"]).is_empty());
+    assert_eq!(names(&["--all", "--filter", "label=foo=1", "--filter", "label=bar=2"]), ["test1"]);
+    assert_eq!(names(&["--all", "--filter", "exited=1"]), ["test2"]);
+    assert_eq!(names(&["--all", "--filter", "exited=1", "--filter", "exited=0"]), ["test2", "test4"]);
+    assert_eq!(names(&["--all", "--filter", "volume=volume1"]), ["test1", "test4"]);
+    assert_eq!(names(&["--all", "--filter", "before=test2"]), ["test1"]);
+    assert_eq!(names(&["--all", "--filter", "since=test2"]), ["test3", "test4"]);
+    ok(&d, &["rm", "-af", "-t", "0"]);
+}
+
+/// B-ps-63..67: pod filters by name, ID and ID prefix, ORed; an unknown pod
+/// is no error.
+#[test]
+fn ps_pod_filter() {
+    let d = Daemon::start();
+    let pod1 = ok(&d, &["pod", "create", "--name", "pod1", "--infra"]).trim().to_string();
+    ok(&d, &["pod", "create", "--name", "pod2", "--infra"]);
+    let con1 = create(&d, &["--pod", "pod1"], &["/bin/sleep", "600"]);
+    let con2 = create(&d, &["--pod", "pod2"], &["/bin/sleep", "600"]);
+    ok(&d, &["pod", "start", "pod1"]);
+    ok(&d, &["pod", "start", "pod2"]);
+    ok(&d, &["ps", "--filter", "pod=1234"]);
+    for f in ["pod=pod1".to_string(), format!("pod={pod1}"), format!("pod={}", &pod1[..12])] {
+        let out = ok(&d, &["ps", "-q", "--no-trunc", "--filter", &f]);
+        assert_eq!(out.lines().count(), 2, "{f}: {out}");
+        assert!(out.contains(&con1), "{f}");
+    }
+    let both = ok(&d, &["ps", "-q", "--no-trunc", "--filter", "pod=pod1", "--filter", "pod=pod2"]);
+    assert_eq!(both.lines().count(), 4);
+    assert!(both.contains(&con1) && both.contains(&con2));
+    ok(&d, &["pod", "rm", "-f", "pod1"]);
+    ok(&d, &["pod", "rm", "-f", "pod2"]);
+}

@@ -28,8 +28,10 @@ pub struct NewContainer<'a> {
     pub status: &'a ContainerStatus,
 }
 
-const SUMMARY_COLUMNS: &str =
-    "c.id, c.name, c.image, c.command, c.state, c.created, c.exit_code, c.pod_id, p.name, c.labels, c.is_infra";
+const SUMMARY_COLUMNS: &str = "c.id, c.name, c.image, c.command, c.state, c.created, c.exit_code, c.pod_id, p.name, \
+     c.labels, c.is_infra, c.image_id, c.started_at, c.finished_at";
+/// How many columns SUMMARY_COLUMNS reads: a query's own columns follow.
+const SUMMARY_WIDTH: usize = 14;
 
 fn summary_from_row(r: &Row) -> rusqlite::Result<(Summary, String, String, String)> {
     let state: String = r.get(4)?;
@@ -46,6 +48,9 @@ fn summary_from_row(r: &Row) -> rusqlite::Result<(Summary, String, String, Strin
             pod_name: r.get(8)?,
             labels: BTreeMap::new(),
             is_infra: r.get(10)?,
+            image_id: r.get(11)?,
+            started_nanos: r.get(12)?,
+            finished_nanos: r.get(13)?,
         },
         r.get(3)?,
         r.get(9)?,
@@ -112,7 +117,7 @@ impl Tx<'_> {
     /// One container by full ID, or None.
     pub fn container(&self, id: &str) -> Result<Option<ContainerRecord>> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, c.pid, c.started_at, c.finished_at, cc.config
+            "SELECT {SUMMARY_COLUMNS}, c.pid, cc.config
              FROM containers c LEFT JOIN pods p ON p.id = c.pod_id LEFT JOIN container_configs cc ON cc.id = c.id
              WHERE c.id = ?1"
         );
@@ -122,15 +127,14 @@ impl Tx<'_> {
             .query_row([id], |r| {
                 Ok((
                     summary_from_row(r)?,
-                    r.get::<_, Option<i32>>(11)?,
-                    r.get(12)?,
-                    r.get(13)?,
-                    r.get::<_, Option<String>>(14)?,
+                    r.get::<_, Option<i32>>(SUMMARY_WIDTH)?,
+                    r.get::<_, Option<String>>(SUMMARY_WIDTH + 1)?,
                 ))
             })
             .optional()?;
-        let Some((raw, pid, started_at, finished_at, config)) = row else { return Ok(None) };
+        let Some((raw, pid, config)) = row else { return Ok(None) };
         let summary = finish_summary(raw)?;
+        let (started_at, finished_at) = (summary.started_nanos, summary.finished_nanos);
         let status =
             ContainerStatus { state: summary.state, exit_code: summary.exit_code, pid, started_at, finished_at };
         let config =

@@ -24,7 +24,7 @@ impl Runtime {
                 if !filters.volumes.is_empty() {
                     resolved.volumes = tx.all_container_volumes()?;
                 }
-                let running_only = !all && !latest;
+                let running_only = !all && !latest && !filters.implies_all();
                 let candidates = match filters.indexed_label() {
                     Some((key, value)) => tx.container_summaries_labelled(key, value, running_only)?,
                     None => tx.container_summaries(running_only)?,

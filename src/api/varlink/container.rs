@@ -16,13 +16,17 @@ pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
         id: s.id,
         name: s.name,
         image: s.image,
+        imageId: s.image_id,
         command: s.command,
         state: s.state.as_str().to_string(),
         created: usec(s.created_nanos),
+        startedAt: s.started_nanos.map(usec),
+        finishedAt: s.finished_nanos.map(usec),
         exitCode: s.exit_code.map(i64::from),
         pod: s.pod_id,
         podName: s.pod_name,
         labels: s.labels.into_iter().collect(),
+        isInfra: s.is_infra,
     }
 }
 

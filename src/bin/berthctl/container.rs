@@ -2,11 +2,10 @@
 //! `berthctl container`.
 
 use crate::error::Failure;
-use crate::output::{self, ago, print_list, short, truncate, Format};
+use crate::output;
 use crate::Connection;
 use berth::api::varlink::generated::container::{self as vl, VarlinkClient, VarlinkClientInterface};
 use berth::api::varlink::generated::storage;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -25,26 +24,7 @@ pub enum Command {
     },
     /// List containers.
     #[command(alias = "list", alias = "ls")]
-    Ps {
-        /// All containers, not only running ones.
-        #[arg(short, long)]
-        all: bool,
-        /// KEY=VALUE: id, name, label, label!, status, pod, ancestor, before, since, exited, volume.
-        #[arg(short, long)]
-        filter: Vec<String>,
-        /// Only the newest container.
-        #[arg(short = 'l', long)]
-        latest: bool,
-        /// Only IDs.
-        #[arg(short, long)]
-        quiet: bool,
-        /// Whole IDs and commands.
-        #[arg(long)]
-        no_trunc: bool,
-        /// table, json, or a template such as '{{.ID}} {{.Names}}'.
-        #[arg(long, default_value = "table")]
-        format: String,
-    },
+    Ps(crate::ps::PsArgs),
     /// Show containers' configuration and state.
     Inspect {
         #[arg(required = true)]
@@ -325,16 +305,7 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             eprint!("{}", r.stderr);
             return Ok(exit_code(r.exitCode));
         }
-        Command::Ps { all, filter, latest, quiet, no_trunc, format } => {
-            let list = c.list(Some(all), Some(filter), Some(latest)).call()?.containers;
-            let id = |id: &str| if no_trunc { id.to_string() } else { short(id).to_string() };
-            // A --format wins over -q, as in podman.
-            if quiet && format == "table" {
-                list.iter().for_each(|c| println!("{}", id(&c.id)));
-            } else {
-                print_ps(&Format::parse(&format)?, &list, no_trunc)?;
-            }
-        }
+        Command::Ps(args) => return crate::ps::run(conn, args),
         Command::Inspect { names, size, format } => {
             output::inspect_each(&format, names, |n| Ok(c.inspect(n, Some(size)).call()?.container))?;
         }
@@ -419,32 +390,4 @@ fn print_logs(c: &mut VarlinkClient, name: String, follow: bool, tail: Option<i6
         print(c.logs(name, Some(false), tail).call()?.lines);
     }
     Ok(())
-}
-
-fn print_ps(format: &Format, list: &[vl::ContainerSummary], no_trunc: bool) -> Result<(), Failure> {
-    let rows: Vec<Value> = list
-        .iter()
-        .map(|c| {
-            let status = match (c.state.as_str(), c.exitCode) {
-                ("exited", Some(code)) => format!("Exited ({code})"),
-                (s, _) => s.to_string(),
-            };
-            json!({
-                "ID": if no_trunc { &c.id } else { short(&c.id) }, "Image": c.image,
-                "Command": if no_trunc { c.command.join(" ") } else { truncate(&c.command.join(" "), 20) },
-                "CreatedHuman": ago(c.created), "Created": c.created, "Status": status, "State": c.state,
-                "Names": c.name, "Labels": c.labels, "Pod": c.pod.as_deref().map(short), "PodName": c.podName,
-                "ExitCode": c.exitCode,
-            })
-        })
-        .collect();
-    const COLUMNS: &[output::Column] = &[
-        ("CONTAINER ID", "ID"),
-        ("IMAGE", "Image"),
-        ("COMMAND", "Command"),
-        ("CREATED", "CreatedHuman"),
-        ("STATUS", "Status"),
-        ("NAMES", "Names"),
-    ];
-    print_list(format, COLUMNS, &rows, &json!(list))
 }

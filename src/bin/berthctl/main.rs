@@ -10,6 +10,7 @@ mod error;
 mod image;
 mod output;
 mod pod;
+mod ps;
 mod remove;
 mod system;
 mod volume;

@@ -29,6 +29,18 @@ impl Format {
 /// One column of a table: its header and the row field it shows.
 pub type Column = (&'static str, &'static str);
 
+/// Headers of fields no default table shows, as podman names them.
+const HEADERS: &[Column] = &[
+    ("IMAGE ID", "ImageID"),
+    ("RUNNING FOR", "RunningFor"),
+    ("CREATED AT", "CreatedAt"),
+    ("EXIT CODE", "ExitCode"),
+    ("POD ID", "Pod"),
+    ("PODNAME", "PodName"),
+    ("LABELS", "Labels"),
+    ("STATE", "State"),
+];
+
 /// Print `rows` (JSON objects with the fields a template may name) as
 /// `format` says; `api` is what `--format json` prints, as the API gave it.
 pub fn print_list(format: &Format, columns: &[Column], rows: &[Value], api: &Value) -> Result<(), Failure> {
@@ -134,6 +146,7 @@ impl Template {
                     let name = path.join(".");
                     columns
                         .iter()
+                        .chain(HEADERS)
                         .find(|(_, f)| f.eq_ignore_ascii_case(&name))
                         .map_or(name.to_uppercase(), |(h, _)| h.to_string())
                 }
@@ -169,15 +182,28 @@ pub fn short(id: &str) -> &str {
 
 /// "5 seconds ago", as podman shows creation times (given in microseconds).
 pub fn ago(usec: i64) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let s = (now - usec / 1_000_000).max(0);
-    let (n, unit) = match s {
-        0..60 => (s, "second"),
-        60..3600 => (s / 60, "minute"),
-        3600..86400 => (s / 3600, "hour"),
-        _ => (s / 86400, "day"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+    format!("{} ago", since(usec))
+}
+
+/// How long ago `usec` (microseconds since the epoch) was, in the words of
+/// go-units' HumanDuration, which podman's ps and pod ps use.
+pub fn since(usec: i64) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
+    let seconds = (now - usec).max(0) / 1_000_000;
+    let (minutes, hours) = (seconds / 60, (seconds as f64 / 3600.0 + 0.5) as i64);
+    match () {
+        _ if seconds < 1 => "Less than a second".into(),
+        _ if seconds == 1 => "1 second".into(),
+        _ if seconds < 60 => format!("{seconds} seconds"),
+        _ if minutes == 1 => "About a minute".into(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", seconds / 3600 / 24 / 365),
+    }
 }
 
 /// Bytes as podman shows sizes: three significant digits, SI units.

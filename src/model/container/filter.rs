@@ -1,21 +1,26 @@
-//! Container list filters, in the grammar of `model::filter`.
+//! Container list filters, in the grammar of `model::filter`, with
+//! podman's meanings (pkg/domain/filters/containers.go): an all-hex `id` is
+//! a prefix (any case), anything else a regex; `status` speaks of created
+//! and exited where libpod says configured and stopped; `ancestor` is an
+//! image name (`name` alone meaning `name:latest`), an image ID prefix, or
+//! a pattern over the whole name.
 
 use super::{State, Summary};
 use crate::error::{Error, Result};
-use crate::model::filter::{any_of, FilterSet, LabelFilter};
+use crate::model::filter::{any_of, regex_within_limit, FilterSet, LabelFilter};
 use regex::Regex;
 use std::collections::HashMap;
 
 /// A parsed container filter set.
 #[derive(Debug, Default)]
 pub struct ContainerFilters {
-    ids: Vec<String>,
+    ids: Vec<IdFilter>,
     names: Vec<Regex>,
     labels: Vec<LabelFilter>,
     not_labels: Vec<LabelFilter>,
     statuses: Vec<String>,
     pods: Vec<String>,
-    ancestors: Vec<String>,
+    ancestors: Vec<Ancestor>,
     exited: Vec<i32>,
     /// Containers named here must be resolved by the caller (see `Resolved`).
     pub before: Vec<String>,
@@ -35,6 +40,63 @@ pub struct Resolved {
 
 const STATUSES: &[&str] = &["created", "running", "paused", "stopping", "stopped", "exited", "removing"];
 
+/// `id=`: a prefix when all hex (podman lowers it), else a pattern.
+#[derive(Debug)]
+enum IdFilter {
+    Prefix(String),
+    Pattern(Regex),
+}
+
+impl IdFilter {
+    fn parse(value: &str) -> Result<IdFilter> {
+        if value.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(IdFilter::Prefix(value.to_ascii_lowercase()))
+        } else {
+            regex_within_limit("id", value).map(IdFilter::Pattern)
+        }
+    }
+
+    fn matches(&self, id: &str) -> bool {
+        match self {
+            IdFilter::Prefix(p) => id.starts_with(p.as_str()),
+            IdFilter::Pattern(re) => re.is_match(id),
+        }
+    }
+}
+
+/// `ancestor=`: what a container's image must be.
+#[derive(Debug)]
+struct Ancestor {
+    value: String,
+    /// The value as a pattern over the whole image name, when it is one.
+    whole: Option<Regex>,
+}
+
+impl Ancestor {
+    fn parse(value: &str) -> Ancestor {
+        let whole = regex_within_limit("ancestor", &format!("^(?:{value})$")).ok();
+        Ancestor { value: value.to_string(), whole }
+    }
+
+    fn matches(&self, c: &Summary) -> bool {
+        let v = self.value.as_str();
+        let hex = !v.is_empty() && v.bytes().all(|b| b.is_ascii_hexdigit());
+        (!c.image.is_empty()
+            && (c.image == v
+                || c.image.strip_suffix(":latest") == Some(v)
+                || self.whole.as_ref().is_some_and(|re| re.is_match(&c.image))))
+            || (hex && c.image_id.as_deref().is_some_and(|id| id.starts_with(v)))
+    }
+}
+
+/// The word a status filter compares: podman's, not libpod's.
+fn status_word(state: State) -> &'static str {
+    match state {
+        State::Stopped => "exited",
+        other => other.status_word(),
+    }
+}
+
 impl ContainerFilters {
     pub const KEYS: &'static [&'static str] =
         &["id", "name", "label", "label!", "status", "pod", "ancestor", "exited", "before", "since", "volume"];
@@ -44,7 +106,11 @@ impl ContainerFilters {
         let statuses = f
             .values("status")
             .map(|value| {
-                let s = if value == "configured" { "created" } else { value };
+                let s = match value {
+                    "configured" => "created",
+                    "stopped" => "exited",
+                    other => other,
+                };
                 STATUSES.iter().find(|known| **known == s).map(|s| s.to_string()).ok_or_else(|| {
                     Error::invalid_argument(
                         "filters",
@@ -54,18 +120,24 @@ impl ContainerFilters {
             })
             .collect::<Result<_>>()?;
         Ok(ContainerFilters {
-            ids: f.strings("id"),
+            ids: f.values("id").map(IdFilter::parse).collect::<Result<_>>()?,
             names: f.regexes("name")?,
             labels: f.labels("label"),
             not_labels: f.labels("label!"),
             statuses,
             pods: f.strings("pod"),
-            ancestors: f.strings("ancestor"),
+            ancestors: f.values("ancestor").map(Ancestor::parse).collect(),
             exited: f.parsed("exited", "an exit code")?,
             before: f.strings("before"),
             since: f.strings("since"),
             volumes: f.strings("volume"),
         })
+    }
+
+    /// A status filter lists every container, not only running ones, as
+    /// podman's ps does.
+    pub fn implies_all(&self) -> bool {
+        !self.statuses.is_empty()
     }
 
     /// A required label (key, value) that an index can narrow the search by.
@@ -74,17 +146,19 @@ impl ContainerFilters {
     }
 
     pub fn matches(&self, c: &Summary, r: &Resolved) -> bool {
-        any_of(&self.ids, |id| c.id.starts_with(id.as_str()))
+        any_of(&self.ids, |id| id.matches(&c.id))
             && any_of(&self.names, |re| re.is_match(&c.name))
             && self.labels.iter().all(|l| l.matches(&c.labels))
             && !self.not_labels.iter().any(|l| l.matches(&c.labels))
-            && any_of(&self.statuses, |s| s == c.state.status_word())
+            && any_of(&self.statuses, |s| s == status_word(c.state))
             && any_of(&self.pods, |p| {
                 c.pod_name.as_deref() == Some(p.as_str())
                     || c.pod_id.as_deref().is_some_and(|id| id.starts_with(p.as_str()))
             })
-            && any_of(&self.ancestors, |a| !c.image.is_empty() && (c.image == *a || c.image.starts_with(a.as_str())))
-            && any_of(&self.exited, |code| c.state == State::Exited && c.exit_code == Some(*code))
+            && any_of(&self.ancestors, |a| a.matches(c))
+            && any_of(&self.exited, |code| {
+                matches!(c.state, State::Exited | State::Stopped) && c.exit_code == Some(*code)
+            })
             && any_of(&r.before, |t| c.created_nanos < *t)
             && any_of(&r.since, |t| c.created_nanos > *t)
             && any_of(&self.volumes, |v| {
@@ -110,6 +184,9 @@ mod tests {
             pod_name: None,
             labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             is_infra: false,
+            image_id: None,
+            started_nanos: None,
+            finished_nanos: None,
         }
     }
 

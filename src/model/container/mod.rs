@@ -183,4 +183,9 @@ pub struct Summary {
     pub pod_name: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub is_infra: bool,
+    /// The image's ID when made from one.
+    pub image_id: Option<String>,
+    /// Unix nanoseconds of its last start and exit.
+    pub started_nanos: Option<i64>,
+    pub finished_nanos: Option<i64>,
 }

@@ -1,0 +1,137 @@
+//! `ps`, as podman's: STATUS in its words (Up 5 minutes, Exited (0) 2
+//! seconds ago, Created), newest first unless --sort says otherwise,
+//! --pod columns, --no-trunc, and --format json with podman's field names.
+
+use crate::error::Failure;
+use crate::output::{self, ago, print_list, short, since, truncate, Format};
+use crate::Connection;
+use berth::api::varlink::generated::container::{ContainerSummary, VarlinkClient, VarlinkClientInterface};
+use serde_json::{json, Value};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct PsArgs {
+    /// All containers, not only running ones.
+    #[arg(short, long)]
+    all: bool,
+    /// KEY=VALUE: id, name, label, label!, status, pod, ancestor, before, since, exited, volume.
+    #[arg(short, long)]
+    filter: Vec<String>,
+    /// Only the newest container.
+    #[arg(short = 'l', long)]
+    latest: bool,
+    /// Only IDs.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Whole IDs and commands.
+    #[arg(long)]
+    no_trunc: bool,
+    /// Show each container's pod.
+    #[arg(short, long)]
+    pod: bool,
+    /// command, created, id, image, names, runningfor or status.
+    #[arg(long, default_value = "created")]
+    sort: String,
+    /// table, json, or a template such as '{{.ID}} {{.Names}}'.
+    #[arg(long, default_value = "table")]
+    format: String,
+}
+
+/// The state word podman's ps shows: created where libpod says configured,
+/// exited where it says stopped.
+fn podman_state(state: &str) -> &str {
+    match state {
+        "configured" => "created",
+        "stopped" => "exited",
+        other => other,
+    }
+}
+
+/// STATUS as podman's ps says it.
+fn status(c: &ContainerSummary) -> String {
+    match podman_state(&c.state) {
+        "running" => format!("Up {}", since(c.startedAt.unwrap_or(c.created))),
+        "exited" => format!("Exited ({}) {} ago", c.exitCode.unwrap_or(0), since(c.finishedAt.unwrap_or(c.created))),
+        other => {
+            let mut word = other.to_string();
+            word[..1].make_ascii_uppercase();
+            word
+        }
+    }
+}
+
+/// One container as a template sees it (podman's field names).
+fn row(c: &ContainerSummary, no_trunc: bool) -> Value {
+    let command = c.command.join(" ");
+    json!({
+        "ID": if no_trunc { c.id.as_str() } else { short(&c.id) },
+        "Image": c.image, "ImageID": c.imageId,
+        "Command": if no_trunc { command } else { truncate(&command, 20) },
+        "Created": c.created / 1_000_000, "CreatedHuman": ago(c.created), "CreatedAt": ago(c.created),
+        "RunningFor": ago(c.created), "Status": status(c), "State": podman_state(&c.state),
+        "Names": c.name, "Labels": c.labels, "ExitCode": c.exitCode.unwrap_or(0),
+        "Pod": c.pod.as_deref().map(|p| if no_trunc { p } else { short(p) }).unwrap_or_default(),
+        "PodName": c.podName.as_deref().unwrap_or_default(), "IsInfra": c.isInfra, "Ports": "",
+    })
+}
+
+/// One container as podman's `ps --format json` gives it.
+fn podman_json(c: &ContainerSummary) -> Value {
+    let exited = podman_state(&c.state) == "exited";
+    json!({
+        "Id": c.id, "Names": [c.name], "Image": c.image, "ImageID": c.imageId.as_deref().unwrap_or_default(),
+        "Command": c.command, "Created": c.created / 1_000_000, "CreatedAt": ago(c.created),
+        "StartedAt": c.startedAt.map_or(0, |t| t / 1_000_000), "Exited": exited,
+        "ExitedAt": c.finishedAt.map_or(0, |t| t / 1_000_000), "ExitCode": c.exitCode.unwrap_or(0),
+        "State": podman_state(&c.state), "Status": status(c), "Labels": c.labels,
+        "Pod": c.pod.as_deref().unwrap_or_default(), "PodName": c.podName.as_deref().unwrap_or_default(),
+        "IsInfra": c.isInfra,
+    })
+}
+
+/// Sort as `--sort` says; podman's default is the newest first.
+fn sort(list: &mut [ContainerSummary], by: &str) -> Result<(), Failure> {
+    match by {
+        "created" => list.sort_by_key(|c| std::cmp::Reverse(c.created)),
+        "runningfor" => list.sort_by_key(|c| c.created),
+        "command" => list.sort_by_key(|c| c.command.join(" ")),
+        "id" => list.sort_by(|a, b| a.id.cmp(&b.id)),
+        "image" => list.sort_by(|a, b| a.image.cmp(&b.image)),
+        "names" => list.sort_by(|a, b| a.name.cmp(&b.name)),
+        "status" => list.sort_by_key(|c| podman_state(&c.state).to_string()),
+        other => {
+            return Err(Failure::engine(format!(
+            "invalid option for --sort, options are: command, created, id, image, names, runningfor, status: {other}"
+        )))
+        }
+    }
+    Ok(())
+}
+
+pub fn run(conn: &Connection, a: PsArgs) -> Result<ExitCode, Failure> {
+    let format = Format::parse(&a.format)?;
+    let mut list = VarlinkClient::new(conn.handle.clone()).list(Some(a.all), Some(a.filter), Some(a.latest)).call()?;
+    sort(&mut list.containers, &a.sort)?;
+    let list = list.containers;
+    // A --format wins over -q, as in podman.
+    if a.quiet && matches!(format, Format::Table) {
+        list.iter().for_each(|c| println!("{}", if a.no_trunc { c.id.as_str() } else { short(&c.id) }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Value> = list.iter().map(|c| row(c, a.no_trunc)).collect();
+    let mut columns: Vec<output::Column> = vec![
+        ("CONTAINER ID", "ID"),
+        ("IMAGE", "Image"),
+        ("COMMAND", "Command"),
+        ("CREATED", "CreatedHuman"),
+        ("STATUS", "Status"),
+        ("PORTS", "Ports"),
+        ("NAMES", "Names"),
+    ];
+    if a.pod {
+        columns.extend([("POD ID", "Pod"), ("PODNAME", "PodName")]);
+    }
+    let json = Value::Array(list.iter().map(podman_json).collect());
+    print_list(&format, &columns, &rows, &json)?;
+    Ok(ExitCode::SUCCESS)
+}
