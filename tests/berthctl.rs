@@ -128,12 +128,13 @@ fn pods_volumes_prune_info() {
     let d = Daemon::start();
     let rootfs = d.rootfs();
     let pod = ok(d.ctl(&["pod", "create", "--name", "p", "-l", "team=a"]));
-    ok(d.ctl(&["create", "--rootfs", &rootfs, "--pod", "p", "--name", "member", "/bin/true"]));
+    ok(d.ctl(&["create", "--rootfs", &rootfs, "--pod", "p", "--name", "member", "/bin/sleep", "600"]));
     let pods = ok(d.ctl(&["pod", "ls"]));
     assert!(pods.contains(&pod.trim()[..12]) && pods.contains(" p "), "{pods}");
-    let err = failed(d.ctl(&["pod", "rm", "p"]), 125);
-    assert!(err.contains("has dependents which must be removed before it"), "{err}");
-    ok(d.ctl(&["pod", "rm", "-f", "p"]));
+    ok(d.ctl(&["start", "member"]));
+    let err = failed(d.ctl(&["pod", "rm", "p"]), 2);
+    assert!(err.contains("which is running, and it cannot be removed without force"), "{err}");
+    ok(d.ctl(&["pod", "rm", "-f", "-t", "0", "p"]));
     assert_eq!(d.ctl(&["exists", "member"]).status.code(), Some(1));
 
     ok(d.ctl(&["volume", "create", "data"]));

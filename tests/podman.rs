@@ -518,3 +518,137 @@ fn ps_pod_filter() {
     ok(&d, &["pod", "rm", "-f", "pod1"]);
     ok(&d, &["pod", "rm", "-f", "pod2"]);
 }
+
+// test/e2e/pod_rm_test.go
+
+/// A pod with an infra container, as podman's CreatePod makes it; its ID.
+fn create_pod(d: &Daemon, name: Option<&str>) -> String {
+    let mut args = vec!["pod", "create", "--infra"];
+    if let Some(n) = name {
+        args.extend(["--name", n]);
+    }
+    ok(d, &args).trim().to_string()
+}
+
+/// Lines of `pod ps -q`: podman's NumberOfPods.
+fn pods(d: &Daemon) -> usize {
+    ok(d, &["pod", "ps", "-q"]).lines().count()
+}
+
+/// Containers with processes: podman's NumberOfContainersRunning.
+fn running(d: &Daemon) -> usize {
+    ok(d, &["ps", "-q"]).lines().count()
+}
+
+/// C-podrm-1..12: a pod goes with its exited members; a running one needs
+/// force; --latest is the newest pod; no cgroup of the pod is left.
+#[test]
+fn pod_rm_members_and_latest() {
+    let d = Daemon::start();
+    let podid = create_pod(&d, None);
+    ok(&d, &["pod", "rm", &podid]);
+    // C-podrm-3: no cgroup directory names the pod once it is gone.
+    let leaked =
+        std::process::Command::new("find").args(["/sys/fs/cgroup", "-name", &format!("*{podid}*")]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&leaked.stdout), "", "a leaking cgroup path");
+    let first = create_pod(&d, None);
+    let second = create_pod(&d, Some("pod2"));
+    ok(&d, &["pod", "rm", "--latest"]);
+    let left = ok(&d, &["pod", "ps", "-q", "--no-trunc"]);
+    assert!(left.contains(&first[..12]) && !left.contains(&second[..12]), "{left}");
+    ok(&d, &["pod", "rm", &first]);
+    let podid = create_pod(&d, None);
+    let member = create(&d, &["--pod", &podid], &["/bin/ls"]);
+    ok(&d, &["start", &member]);
+    ok(&d, &["wait", &member]);
+    ok(&d, &["pod", "rm", &podid]);
+    assert_eq!(ok(&d, &["ps", "-qa"]), "");
+    let podid = create_pod(&d, None);
+    ok(&d, &["start", &create(&d, &["--pod", &podid], &["/bin/sleep", "600"])]);
+    ok(&d, &["pod", "rm", "-t", "0", "-f", &podid]);
+    assert_eq!(ok(&d, &["ps", "-q"]), "");
+}
+
+/// C-podrm-13..19, 33..39: pod rm -a removes what it can and refuses a pod
+/// with a running member; -fa removes all; a pod of exited members goes
+/// without force; --pod new:NAME makes the pod.
+#[test]
+fn pod_rm_all() {
+    let d = Daemon::start();
+    let pod1 = create_pod(&d, None);
+    create_pod(&d, None);
+    ok(&d, &["start", &create(&d, &["--pod", &pod1], &["/bin/sleep", "600"])]);
+    assert_eq!((running(&d), pods(&d)), (1, 2));
+    let (code, _, err) = run(&d, &["pod", "rm", "-a"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot be removed"), "{err}");
+    assert_eq!((pods(&d), running(&d)), (1, 1));
+    let pod2 = create_pod(&d, None);
+    create_pod(&d, None);
+    create(&d, &["--pod", &pod1], &["/bin/ls"]);
+    let done = create(&d, &["--pod", &pod2], &["/bin/ls"]);
+    ok(&d, &["start", &done]);
+    ok(&d, &["wait", &done]);
+    ok(&d, &["start", &create(&d, &["--pod", &pod2], &["/bin/sleep", "600"])]);
+    ok(&d, &["pod", "rm", "-t", "0", "-fa"]);
+    assert_eq!((ok(&d, &["ps", "-q"]), ok(&d, &["pod", "ps", "-q"])), (String::new(), String::new()));
+    let podid = create_pod(&d, None);
+    for _ in 0..2 {
+        ok(&d, &["run", "--pod", &podid, "--rootfs", &d.rootfs(), "--", "/bin/true"]);
+    }
+    ok(&d, &["pod", "rm", &podid]);
+    ok(
+        &d,
+        &["run", "-d", "--pod", "new:testPod", "--name", "testCtr", "--rootfs", &d.rootfs(), "--", "/bin/sleep", "600"],
+    );
+    assert_ne!(run(&d, &["pod", "rm", "-a"]).0, 0);
+    assert!(ok(&d, &["pod", "ps"]).contains("testPod"));
+    ok(&d, &["pod", "rm", "-af", "-t", "0"]);
+    assert!(!ok(&d, &["pod", "ps"]).contains("testPod"));
+}
+
+/// C-podrm-20..26: a bogus pod fails the command (exit 1) unless ignored.
+#[test]
+fn pod_rm_bogus_and_ignore() {
+    let d = Daemon::start();
+    assert_eq!(run(&d, &["pod", "rm", "bogus"]).0, 1);
+    let pod = create_pod(&d, None);
+    ok(&d, &["start", &create(&d, &["--pod", &pod, "--name", "test1"], &["/bin/sleep", "600"])]);
+    assert_eq!(run(&d, &["pod", "rm", "bogus", "test1"]).0, 1);
+    assert_eq!(run(&d, &["pod", "rm", "test1", "bogus"]).0, 1);
+    ok(&d, &["pod", "rm", "-t", "0", "--force", "--ignore", "bogus", "test1"]);
+    ok(&d, &["pod", "rm", "--ignore", "test1", "bogus"]);
+    ok(&d, &["pod", "rm", "-f", "-t", "0", &pod]);
+}
+
+/// C-podrm-27..32: --pod-id-file on create, start and rm, one or many.
+#[test]
+fn pod_rm_pod_id_files() {
+    let d = Daemon::start();
+    let dir = d.dir.path();
+    let file = dir.join("pod-id");
+    let f = file.to_str().unwrap();
+    ok(&d, &["pod", "create", "--infra", "--name", "rudolph", "--pod-id-file", f]);
+    create(&d, &["--pod", "rudolph"], &["/bin/sleep", "600"]);
+    ok(&d, &["pod", "start", "--pod-id-file", f]);
+    assert_eq!(running(&d), 2);
+    ok(&d, &["pod", "rm", "-t", "0", "--pod-id-file", f, "--force"]);
+    assert_eq!(running(&d), 0);
+    let files: Vec<String> = (0..10).map(|i| dir.join(format!("pod-id-{i}")).display().to_string()).collect();
+    for (i, f) in files.iter().enumerate() {
+        let name = format!("rudolph{i}");
+        ok(&d, &["pod", "create", "--infra", "--name", &name, "--pod-id-file", f]);
+        create(&d, &["--pod", &name], &["/bin/sleep", "600"]);
+    }
+    let with_files = |verb: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = verb.iter().map(|s| s.to_string()).collect();
+        files.iter().for_each(|f| args.extend(["--pod-id-file".to_string(), f.clone()]));
+        args
+    };
+    let start = with_files(&["pod", "start"]);
+    ok(&d, &start.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(running(&d), 20);
+    let rm = with_files(&["pod", "rm", "--time=0", "--force"]);
+    ok(&d, &rm.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(running(&d), 0);
+}

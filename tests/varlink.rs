@@ -283,10 +283,11 @@ fn remove_rules_over_the_wire() {
     let infra = c.call("io.berth.Pod.Inspect", json!({ "nameOrId": "pod" })).unwrap()["pod"]["infraId"].clone();
     let (error, p) = remote_error(c.call("io.berth.Container.Remove", json!({ "nameOrId": infra, "force": true })));
     assert_eq!((error.as_str(), &p["id"]), ("io.berth.Container.InfraContainer", &infra));
-    create(&mut c, &d, json!({ "name": "member", "pod": "pod" }));
-    let (error, _) = remote_error(c.call("io.berth.Pod.Remove", json!({ "nameOrId": "pod" })));
-    assert_eq!(error, "io.berth.Pod.HasDependents");
-    let r = c.call("io.berth.Pod.Remove", json!({ "nameOrId": "pod", "force": true })).unwrap();
+    create(&mut c, &d, json!({ "name": "member", "pod": "pod", "command": ["/bin/sleep", "600"] }));
+    c.call("io.berth.Container.Start", json!({ "nameOrId": "member" })).unwrap();
+    let (error, p) = remote_error(c.call("io.berth.Pod.Remove", json!({ "nameOrId": "pod" })));
+    assert_eq!((error.as_str(), p["state"].as_str()), ("io.berth.Pod.InvalidState", Some("running")));
+    let r = c.call("io.berth.Pod.Remove", json!({ "nameOrId": "pod", "force": true, "timeout": 0 })).unwrap();
     assert_eq!(r["removedContainers"].as_array().unwrap().len(), 2);
     c.call("io.berth.Container.Remove", json!({ "nameOrId": "dep" })).unwrap();
     c.call("io.berth.Container.Remove", json!({ "nameOrId": "base" })).unwrap();

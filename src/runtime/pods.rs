@@ -177,21 +177,44 @@ impl Runtime {
     /// Remove a pod: without force it may hold only its infra container; with
     /// force its members are removed first (force-removed, like libpod's
     /// `RemovePod` with force). Returns the pod ID and the removed containers.
-    pub async fn remove_pod(&self, name_or_id: &str, force: bool) -> Result<(String, Vec<String>)> {
+    /// Remove a pod and its members, as libpod's RemovePod: without force a
+    /// member with processes refuses it (and nothing is removed); created
+    /// and exited members go with it. `timeout` is the stop timeout of
+    /// forced members.
+    pub async fn remove_pod(
+        &self,
+        name_or_id: &str,
+        force: bool,
+        timeout: Option<u32>,
+    ) -> Result<(String, Vec<String>)> {
         let id = self.lookup_pod_id(name_or_id).await?;
         let _lock = self.locks.lock(&id).await;
-        let (pod, members) = self
+        let (pod, members, running) = self
             .db
-            .read(|tx| Ok((tx.pod(&id)?.ok_or_else(|| Error::NoSuchPod(id.clone()))?, tx.pod_members(&id)?)))
+            .read(|tx| {
+                let pod = tx.pod(&id)?.ok_or_else(|| Error::NoSuchPod(id.clone()))?;
+                let members = tx.pod_members(&id)?;
+                let mut running = None;
+                for m in &members {
+                    if let Some(record) = tx.container(m)?.filter(|r| r.status.state.has_processes()) {
+                        running = Some((m.clone(), record.status.state));
+                        break;
+                    }
+                }
+                Ok((pod, members, running))
+            })
             .await?;
-        let others: Vec<String> = members.iter().filter(|m| Some(*m) != pod.infra_id.as_ref()).cloned().collect();
-        if !others.is_empty() && !force {
-            return Err(Error::HasDependents { id, dependents: others });
+        if let (Some((member, state)), false) = (running, force) {
+            // podman's words, which its scripts match.
+            let reason =
+                format!("pod {id} has container {member} which is {state}, and it cannot be removed without force");
+            return Err(state.invalid(&member, &reason));
         }
         let mut removed = Vec::new();
         let mut failures = Vec::new();
+        let opts = RemoveOptions { force: true, with_pod: true, timeout, ..Default::default() };
         for member in &members {
-            match self.remove_by_id(member, RemoveOptions { force: true, with_pod: true, ..Default::default() }).await {
+            match self.remove_by_id(member, opts).await {
                 Ok(_) => removed.push(member.clone()),
                 Err(e) => failures.push(format!("{member}: {e}")),
             }

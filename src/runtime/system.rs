@@ -75,7 +75,7 @@ impl Runtime {
             if busy {
                 continue;
             }
-            match self.remove_pod(&pod.config.id, true).await {
+            match self.remove_pod(&pod.config.id, true, None).await {
                 Ok((id, removed)) => {
                     report.containers.extend(removed);
                     report.pods.push(id);

@@ -229,7 +229,7 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
-        self.ctx.call(bus, &call, "io.berth.Pod.Remove", self.ctx.runtime.remove_pod(&name_or_id, force)).await
+        self.ctx.call(bus, &call, "io.berth.Pod.Remove", self.ctx.runtime.remove_pod(&name_or_id, force, None)).await
     }
 
     #[zbus(out_args("id", "containers"))]

@@ -55,8 +55,16 @@ impl vl::VarlinkInterface for PodApi {
         answer(call, IFACE, r, |c, pods| c.reply(pods.into_iter().map(summary_to).collect()))
     }
 
-    fn remove(&self, call: &mut dyn vl::Call_Remove, name_or_id: String, force: Option<bool>) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.remove_pod(&name_or_id, force.unwrap_or(false)));
+    fn remove(
+        &self,
+        call: &mut dyn vl::Call_Remove,
+        name_or_id: String,
+        force: Option<bool>,
+        timeout: Option<i64>,
+    ) -> varlink::Result<()> {
+        let r = self.0.run(async {
+            self.0.runtime.remove_pod(&name_or_id, force.unwrap_or(false), seconds("timeout", timeout)?).await
+        });
         answer(call, IFACE, r, |c, (id, removed)| c.reply(id, removed))
     }
 

@@ -280,7 +280,7 @@ pub fn exit_code(code: i64) -> ExitCode {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create(a) => println!("{}", c.create(a.options()).call()?.id),
+        Command::Create(a) => println!("{}", create(conn, &mut c, a.options())?),
         Command::Run { detach, create } => return run_container(conn, &create, detach),
         Command::Init { names } => each(names, |n| Ok(c.init(n).call()?.id))?,
         Command::Start { names } => each(names, |n| Ok(c.start(n).call()?.id))?,
@@ -332,6 +332,23 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Create the container; with `--pod new:NAME`, first the pod (with an
+/// infra container, as podman makes it), which goes again if the create fails.
+fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptions) -> Result<String, Failure> {
+    use berth::api::varlink::generated::pod;
+    use pod::VarlinkClientInterface as _;
+    let Some(name) = options.pod.as_deref().and_then(|p| p.strip_prefix("new:")).map(str::to_string) else {
+        return Ok(c.create(options).call()?.id);
+    };
+    let mut pods = pod::VarlinkClient::new(conn.handle.clone());
+    let pod_id = pods.create(Some(name), None, None, None, Some(true)).call()?.id;
+    options.pod = Some(pod_id.clone());
+    c.create(options).call().map(|r| r.id).map_err(|e| {
+        let _ = pods.remove(pod_id, Some(true), None).call();
+        e.into()
+    })
+}
+
 /// Act on each name in turn, printing what each answers (podman's verbs
 /// print the IDs); the first failure ends it.
 fn each(names: Vec<String>, mut act: impl FnMut(String) -> Result<String, Failure>) -> Result<(), Failure> {
@@ -349,7 +366,7 @@ fn run_container(conn: &Connection, a: &CreateArgs, detach: bool) -> Result<Exit
     let mut c = VarlinkClient::new(conn.handle.clone());
     let mut options = a.options();
     options.autoRemove = Some(a.rm && detach);
-    let id = c.create(options).call()?.id;
+    let id = create(conn, &mut c, options)?;
     if let Err(e) = c.start(id.clone()).call() {
         if a.rm {
             // podman's --rm also removes a container whose start failed.

@@ -66,6 +66,12 @@ enum Command {
 pub struct ListArgs {
     #[arg(short, long)]
     filter: Vec<String>,
+    /// Only IDs (pods) or names (volumes).
+    #[arg(short, long)]
+    quiet: bool,
+    /// Whole IDs.
+    #[arg(long)]
+    no_trunc: bool,
     /// table, json, or a template such as '{{.Name}}'.
     #[arg(long, default_value = "table")]
     format: String,

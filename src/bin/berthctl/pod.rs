@@ -3,7 +3,8 @@
 use crate::container::pairs;
 use crate::error::Failure;
 use crate::output::{self, ago, print_list, short, Format};
-use crate::{Connection, InspectArgs, ListArgs, RmArgs};
+use crate::remove::{remove_all, resolve_all, Selection};
+use crate::{Connection, InspectArgs, ListArgs};
 use berth::api::varlink::generated::pod::{VarlinkClient, VarlinkClientInterface};
 use serde_json::json;
 use std::process::ExitCode;
@@ -24,6 +25,9 @@ pub enum Command {
         /// Add an infra container.
         #[arg(long)]
         infra: bool,
+        /// Write the pod's ID to this file.
+        #[arg(long)]
+        pod_id_file: Option<String>,
     },
     /// Show pods' configuration and members.
     Inspect(InspectArgs),
@@ -32,10 +36,15 @@ pub enum Command {
     /// List pods.
     #[command(alias = "ls", alias = "ps")]
     List(ListArgs),
-    /// Remove pods.
-    Rm(RmArgs),
-    /// Start a pod's containers, infra first.
-    Start { name: String },
+    /// Remove pods and their containers.
+    Rm(PodRmArgs),
+    /// Start pods' containers, infra first.
+    Start {
+        names: Vec<String>,
+        /// Read the pod's ID from this file (as pod create --pod-id-file wrote it).
+        #[arg(long)]
+        pod_id_file: Vec<String>,
+    },
     /// Stop a pod's containers.
     Stop {
         name: String,
@@ -53,20 +62,27 @@ pub enum Command {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create { name, label, cgroup_parent, no_share_cgroup, infra } => {
+        Command::Create { name, label, cgroup_parent, no_share_cgroup, infra, pod_id_file } => {
             let r = c.create(name, Some(pairs(&label)), cgroup_parent, Some(!no_share_cgroup), Some(infra)).call()?;
+            if let Some(file) = pod_id_file {
+                std::fs::write(&file, &r.id).map_err(|e| Failure::engine(format!("writing {file}: {e}")))?;
+            }
             println!("{}", r.id);
         }
         Command::Inspect(InspectArgs { names, format }) => {
             output::inspect_each(&format, names, |n| Ok(c.inspect(n).call()?.pod))?;
         }
         Command::Exists { name } => return Ok(crate::exists_code(c.exists(name).call()?.exists)),
-        Command::List(ListArgs { filter, format }) => {
+        Command::List(ListArgs { filter, format, quiet, no_trunc }) => {
             let pods = c.list(Some(filter)).call()?.pods;
+            if quiet {
+                pods.iter().for_each(|p| println!("{}", if no_trunc { p.id.as_str() } else { short(&p.id) }));
+                return Ok(ExitCode::SUCCESS);
+            }
             let rows: Vec<_> = pods
                 .iter()
                 .map(|p| {
-                    json!({ "ID": short(&p.id), "Name": p.name, "Created": ago(p.created), "Labels": p.labels,
+                    json!({ "ID": if no_trunc { p.id.as_str() } else { short(&p.id) }, "Name": p.name, "Created": ago(p.created), "Labels": p.labels,
                             "InfraId": p.infraId.as_deref().map(short), "NumberOfContainers": p.containers.len(),
                             "CgroupParent": p.cgroupParent })
                 })
@@ -79,14 +95,13 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             ];
             print_list(&Format::parse(&format)?, COLUMNS, &rows, &json!(pods))?;
         }
-        Command::Rm(RmArgs { names, force }) => {
-            for n in names {
-                println!("{}", c.remove(n, Some(force)).call()?.id);
+        Command::Rm(a) => return remove(&mut c, a),
+        Command::Start { mut names, pod_id_file } => {
+            names.extend(read_id_files(&pod_id_file)?);
+            for name in names {
+                let r = c.start(name).call()?;
+                print_acted(&r.id, &r.containers);
             }
-        }
-        Command::Start { name } => {
-            let r = c.start(name).call()?;
-            print_acted(&r.id, &r.containers);
         }
         Command::Stop { name, time } => {
             let r = c.stop(name, time).call()?;
@@ -104,4 +119,53 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
 fn print_acted(pod: &str, containers: &[String]) {
     println!("{pod}");
     containers.iter().for_each(|id| println!("  {id}"));
+}
+
+/// `pod rm`: podman's flags and exit codes (see remove.rs).
+#[derive(clap::Args)]
+pub struct PodRmArgs {
+    #[command(flatten)]
+    select: Selection,
+    /// Read a pod ID from this file.
+    #[arg(long)]
+    pod_id_file: Vec<String>,
+}
+
+/// The contents of ID files, trimmed.
+fn read_id_files(files: &[String]) -> Result<Vec<String>, Failure> {
+    files
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .map(|id| id.trim().to_string())
+                .map_err(|e| Failure::engine(format!("reading pod ID file {f}: {e}")))
+        })
+        .collect()
+}
+
+fn remove(c: &mut VarlinkClient, a: PodRmArgs) -> Result<ExitCode, Failure> {
+    let ignore = a.select.ignore || a.select.force;
+    let selecting = a.select.all || a.select.latest;
+    if selecting && (!a.select.names.is_empty() || !a.pod_id_file.is_empty()) {
+        return Err(Failure::engine("--all and --latest take no pod names or ID files"));
+    }
+    if !selecting && a.select.names.is_empty() && a.pod_id_file.is_empty() {
+        return Err(Failure::engine("must specify at least one pod name or ID"));
+    }
+    let targets = if selecting {
+        let mut pods = c.list(Some(Vec::new())).call()?.pods;
+        if a.select.latest {
+            pods.sort_by_key(|p| p.created);
+            pods = pods.pop().into_iter().collect();
+        }
+        pods.into_iter().map(|p| (p.id.clone(), p.id)).collect()
+    } else {
+        let mut given = a.select.names.clone();
+        given.extend(read_id_files(&a.pod_id_file)?);
+        resolve_all(given, ignore, "NoSuchPod", |name| Ok(c.inspect(name).call()?.pod.id))?
+    };
+    remove_all(targets, ignore, "NoSuchPod", |id| {
+        c.remove(id.clone(), Some(a.select.force), a.select.time).call()?;
+        Ok(vec![id])
+    })
 }

@@ -1,7 +1,7 @@
-//! `rm`, as podman's: which containers (names, `--all`, `--latest`,
-//! `--cidfile`, `--filter`), every name resolved before anything is removed,
-//! `--force` implying `--ignore`, and podman's exit codes: 1 when a
-//! container does not exist, 2 when one is running or paused, 125 for
+//! `rm` and `pod rm`, as podman's: which objects (names, `--all`,
+//! `--latest`, an ID file, `--filter`), every name resolved before anything
+//! is removed, `--force` implying `--ignore`, and podman's exit codes: 1
+//! when one does not exist, 2 when one is running or paused, 125 for
 //! anything else.
 
 use crate::error::Failure;
@@ -9,30 +9,37 @@ use crate::Connection;
 use berth::api::varlink::generated::container::{VarlinkClient, VarlinkClientInterface};
 use std::process::ExitCode;
 
+/// What `rm` and `pod rm` share: which objects, and how hard to try.
 #[derive(clap::Args)]
-pub struct RmArgs {
-    names: Vec<String>,
-    /// Every container.
+pub struct Selection {
+    pub names: Vec<String>,
+    /// Every one.
     #[arg(short, long)]
-    all: bool,
+    pub all: bool,
     /// Stop running or paused containers first (implies --ignore).
     #[arg(short, long)]
-    force: bool,
-    /// Go on when a container does not exist.
+    pub force: bool,
+    /// Go on when one does not exist.
     #[arg(short, long)]
-    ignore: bool,
-    /// The newest container.
+    pub ignore: bool,
+    /// The newest.
     #[arg(short, long)]
-    latest: bool,
+    pub latest: bool,
+    /// Seconds to wait after the stop signal before SIGKILL.
+    #[arg(short, long)]
+    pub time: Option<i64>,
+}
+
+#[derive(clap::Args)]
+pub struct RmArgs {
+    #[command(flatten)]
+    select: Selection,
     /// Read a container ID from this file (as create --cidfile wrote it).
     #[arg(long)]
     cidfile: Vec<String>,
     /// Remove the containers these ps filters match.
     #[arg(long)]
     filter: Vec<String>,
-    /// Seconds to wait after the stop signal before SIGKILL.
-    #[arg(short, long)]
-    time: Option<i64>,
     /// Also remove anonymous volumes.
     #[arg(short, long)]
     volumes: bool,
@@ -41,82 +48,91 @@ pub struct RmArgs {
     depend: bool,
 }
 
-/// podman rm's exit codes.
-const NO_SUCH_CONTAINER: u8 = 1;
+/// podman rm's exit codes (pod rm's too).
+const NO_SUCH_OBJECT: u8 = 1;
 const STATE_IMPROPER: u8 = 2;
 
 /// What the arguments select, before anything is removed: (what to print
 /// once removed, what to remove). podman prints a name as it was given.
 fn targets(c: &mut VarlinkClient, a: &RmArgs, ignore: bool) -> Result<Vec<(String, String)>, Failure> {
-    if !a.cidfile.is_empty() && (a.all || a.latest) {
+    if !a.cidfile.is_empty() && (a.select.all || a.select.latest) {
         return Err(Failure::engine("--all, --latest, and --cidfile cannot be used together"));
     }
-    if a.all && a.latest {
+    if a.select.all && a.select.latest {
         return Err(Failure::engine("--all and --latest cannot be used together"));
     }
-    if !a.filter.is_empty() && !a.names.is_empty() {
+    if !a.filter.is_empty() && !a.select.names.is_empty() {
         return Err(Failure::engine("--filter takes no arguments"));
     }
-    let selecting = a.all || a.latest || !a.filter.is_empty() || !a.cidfile.is_empty();
-    if selecting && !a.names.is_empty() {
+    let selecting = a.select.all || a.select.latest || !a.filter.is_empty() || !a.cidfile.is_empty();
+    if selecting && !a.select.names.is_empty() {
         return Err(Failure::engine("no arguments are needed with --all, --latest or --cidfile"));
     }
-    if !selecting && a.names.is_empty() {
+    if !selecting && a.select.names.is_empty() {
         return Err(Failure::engine("must specify at least one container name or ID"));
     }
-    if a.all || a.latest || !a.filter.is_empty() {
-        let list = c.list(Some(true), Some(a.filter.clone()), Some(a.latest)).call()?.containers;
+    if a.select.all || a.select.latest || !a.filter.is_empty() {
+        let list = c.list(Some(true), Some(a.filter.clone()), Some(a.select.latest)).call()?.containers;
         return Ok(list.into_iter().map(|s| (s.id.clone(), s.id)).collect());
     }
-    let mut given: Vec<String> = a.names.clone();
+    let mut given: Vec<String> = a.select.names.clone();
     for file in &a.cidfile {
         let id = std::fs::read_to_string(file).map_err(|e| Failure::engine(format!("reading CIDFile {file}: {e}")))?;
         given.push(id.trim().to_string());
     }
+    resolve_all(given, ignore, "NoSuchContainer", |name| Ok(c.lookup_id(name).call()?.id))
+}
+
+/// Resolve every name before anything is removed, as podman does: a name
+/// that is not found fails the command with exit 1 (unless `ignore`),
+/// naming each one missing. `missing` is the error name that means so.
+pub fn resolve_all(
+    given: Vec<String>,
+    ignore: bool,
+    missing: &str,
+    mut lookup: impl FnMut(String) -> Result<String, Failure>,
+) -> Result<Vec<(String, String)>, Failure> {
     let mut found = Vec::new();
-    let mut missing = Vec::new();
+    let mut not_found = Vec::new();
     for name in given {
-        match c.lookup_id(name.clone()).call() {
-            Ok(r) => found.push((name, r.id)),
-            Err(e) => {
-                let failure = Failure::from(e);
-                match failure.name.as_str() {
-                    "NoSuchContainer" if ignore => {}
-                    "NoSuchContainer" => missing.push(failure),
-                    _ => return Err(failure),
-                }
-            }
+        match lookup(name.clone()) {
+            Ok(id) => found.push((name, id)),
+            Err(f) if f.name == missing && ignore => {}
+            Err(f) if f.name == missing => not_found.push(f),
+            Err(f) => return Err(f),
         }
     }
-    // Nothing is removed unless every name was found.
-    if let Some(last) = missing.pop() {
-        for m in &missing {
+    if let Some(last) = not_found.pop() {
+        for m in &not_found {
             eprintln!("Error: {}", m.message);
         }
-        return Err(Failure { code: NO_SUCH_CONTAINER, ..last });
+        return Err(Failure { code: NO_SUCH_OBJECT, ..last });
     }
     Ok(found)
 }
 
-pub fn run(conn: &Connection, a: RmArgs) -> Result<ExitCode, Failure> {
-    let mut c = VarlinkClient::new(conn.handle.clone());
-    let ignore = a.ignore || a.force;
+/// Remove each target in turn, printing what `remove` says was removed
+/// (nothing: the name as given); every failure but the last is printed,
+/// the last returned, with podman's exit code (1 gone, 2 in use).
+pub fn remove_all(
+    targets: Vec<(String, String)>,
+    ignore: bool,
+    missing: &str,
+    mut remove: impl FnMut(String) -> Result<Vec<String>, Failure>,
+) -> Result<ExitCode, Failure> {
     let mut failed: Option<Failure> = None;
-    for (shown, id) in targets(&mut c, &a, ignore)? {
-        match c.remove(id, Some(a.force), Some(a.volumes), a.time, Some(a.depend)).call() {
-            Ok(r) if a.depend => r.removed.iter().for_each(|id| println!("{id}")),
-            Ok(_) => println!("{shown}"),
-            Err(e) => {
-                let mut failure = Failure::from(e);
-                if failure.name == "NoSuchContainer" && ignore {
-                    continue;
-                }
-                failure.code = match failure.name.as_str() {
-                    "NoSuchContainer" => NO_SUCH_CONTAINER,
+    for (shown, id) in targets {
+        match remove(id) {
+            Ok(removed) if removed.is_empty() => println!("{shown}"),
+            Ok(removed) => removed.iter().for_each(|id| println!("{id}")),
+            Err(f) if f.name == missing && ignore => {}
+            Err(mut f) => {
+                f.code = match f.name.as_str() {
+                    n if n == missing => NO_SUCH_OBJECT,
                     "InvalidState" => STATE_IMPROPER,
-                    _ => failure.code,
+                    _ => f.code,
                 };
-                if let Some(earlier) = failed.replace(failure) {
+                if let Some(earlier) = failed.replace(f) {
                     eprintln!("Error: {}", earlier.message);
                 }
             }
@@ -126,4 +142,14 @@ pub fn run(conn: &Connection, a: RmArgs) -> Result<ExitCode, Failure> {
         Some(f) => Err(f),
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+pub fn run(conn: &Connection, a: RmArgs) -> Result<ExitCode, Failure> {
+    let mut c = VarlinkClient::new(conn.handle.clone());
+    let ignore = a.select.ignore || a.select.force;
+    let targets = targets(&mut c, &a, ignore)?;
+    remove_all(targets, ignore, "NoSuchContainer", |id| {
+        let r = c.remove(id, Some(a.select.force), Some(a.volumes), a.select.time, Some(a.depend)).call()?;
+        Ok(if a.depend { r.removed } else { Vec::new() })
+    })
 }

@@ -40,8 +40,12 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             output::inspect_each(&format, names, |n| Ok(c.inspect(n).call()?.volume))?;
         }
         Command::Exists { name } => return Ok(crate::exists_code(c.exists(name).call()?.exists)),
-        Command::List(ListArgs { filter, format }) => {
+        Command::List(ListArgs { filter, format, quiet, .. }) => {
             let volumes = c.list(Some(filter)).call()?.volumes;
+            if quiet {
+                volumes.iter().for_each(|v| println!("{}", v.name));
+                return Ok(ExitCode::SUCCESS);
+            }
             let rows: Vec<_> = volumes
                 .iter()
                 .map(|v| {
