@@ -76,6 +76,23 @@ impl Event {
         self.attributes.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         self
     }
+
+    /// A container event with what podman's carry on every one: the image,
+    /// the pod (`pod_id`) and the container's labels.
+    pub fn for_container(action: &str, c: &crate::model::container::ContainerConfig) -> Self {
+        let mut event = Event::new(EventType::Container, action, &c.id, &c.name)
+            .with("image", c.image.clone().unwrap_or_default())
+            .with_labels(&c.labels);
+        if let Some(pod) = &c.pod {
+            event = event.with("pod_id", pod.clone());
+        }
+        event
+    }
+}
+
+/// Whether a time filter's value is a duration (`10m`) rather than a time.
+fn is_duration(value: &str) -> bool {
+    value.parse::<i64>().is_err()
 }
 
 pub fn now_nanos() -> i64 {
@@ -196,8 +213,15 @@ impl EventBus {
 
     /// A subscription for `filters`: the kept events it asks for (with
     /// `since`) that match, then the receiver of what comes next.
-    pub fn subscribe_filtered(&self, filters: &EventFilters) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>) {
-        match filters.since {
+    /// The kept events `filters` match (from `since`; with `all_kept`, from
+    /// the oldest kept when no since is given), and a receiver for what
+    /// follows them.
+    pub fn subscribe_filtered(
+        &self,
+        filters: &EventFilters,
+        all_kept: bool,
+    ) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>) {
+        match filters.since.or(all_kept.then_some(0)) {
             Some(since) => {
                 let (past, rx) = self.subscribe_since(since);
                 (past.into_iter().filter(|e| filters.matches(e)).collect(), rx)
@@ -220,6 +244,8 @@ impl Default for EventBus {
 pub struct EventFilters {
     /// Unix nanoseconds: replay kept events from then on.
     pub since: Option<i64>,
+    /// Unix nanoseconds: no event after then; a stream ends then.
+    pub until: Option<i64>,
     types: Vec<String>,
     actions: Vec<String>,
     objects: Vec<(Option<EventType>, String)>,
@@ -228,7 +254,7 @@ pub struct EventFilters {
 
 impl EventFilters {
     pub const KEYS: &'static [&'static str] =
-        &["type", "action", "event", "id", "name", "container", "pod", "volume", "label", "since"];
+        &["type", "action", "event", "status", "id", "name", "container", "pod", "volume", "label", "since", "until"];
 
     pub fn parse(filters: &[String]) -> Result<Self> {
         let f = FilterSet::parse(filters, "event", Self::KEYS)?;
@@ -240,17 +266,24 @@ impl EventFilters {
             )
             .flat_map(|(key, kind)| f.values(key).map(move |v| (kind, v.to_owned())).collect::<Vec<_>>())
             .collect();
+        let now = now_nanos();
+        // A duration ahead for until, as podman reads it: until=10s is ten
+        // seconds from now (since=10s is ten seconds ago).
+        let until =
+            f.time("until", now)?.map(|t| if t < now && f.values("until").any(is_duration) { 2 * now - t } else { t });
         Ok(EventFilters {
-            since: f.time("since", now_nanos())?,
+            since: f.time("since", now)?,
+            until,
             types: f.strings("type"),
-            actions: f.values("action").chain(f.values("event")).map(str::to_owned).collect(),
+            actions: f.values("action").chain(f.values("event")).chain(f.values("status")).map(str::to_owned).collect(),
             objects,
             labels: f.labels("label"),
         })
     }
 
     pub fn matches(&self, e: &Event) -> bool {
-        any_of(&self.types, |t| t == e.kind.as_str())
+        self.until.is_none_or(|u| e.time_nanos <= u)
+            && any_of(&self.types, |t| t == e.kind.as_str())
             && any_of(&self.actions, |a| *a == e.action)
             && any_of(&self.objects, |(kind, v)| {
                 kind.is_none_or(|k| k == e.kind) && (e.name == *v || (!v.is_empty() && e.id.starts_with(v.as_str())))

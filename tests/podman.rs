@@ -652,3 +652,162 @@ fn pod_rm_pod_id_files() {
     ok(&d, &rm.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(running(&d), 0);
 }
+
+// test/e2e/events_test.go, test/system/090-events.bats
+
+/// `events --stream=false` with these arguments: its lines.
+fn events(d: &Daemon, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["events", "--stream=false"];
+    all.extend(args);
+    ok(d, &all).lines().map(str::to_string).collect()
+}
+
+/// B-ev-1..10, 13, 14: filters (keys ANDed, values ORed), --since, --until,
+/// json and template formats, pod events, container events' pod_id.
+#[test]
+fn events_filters_and_formats() {
+    let d = Daemon::start();
+    let cid = run_ls(&d, &[], &["/bin/ls"]);
+    let cid2 = run_ls(&d, &[], &["/bin/ls"]);
+    assert!(!events(&d, &[]).is_empty());
+    let starts = events(&d, &["--filter", "event=start"]);
+    let date = std::process::Command::new("date").args(["-u", "+%Y-%m-%d"]).output().unwrap();
+    let date = String::from_utf8(date.stdout).unwrap();
+    assert!(starts.iter().any(|l| l.starts_with(date.trim())), "{starts:?}");
+    let one = events(&d, &["--filter", "event=start", "--filter", &format!("container={cid}")]);
+    assert_eq!(one.len(), 1);
+    assert!(one[0].contains(&cid) && !one[0].contains(&cid2));
+    assert!(events(&d, &["--filter", "type=pod", "--filter", &format!("container={cid}")]).is_empty());
+    ok(&d, &["run", "-d", "--pod", "new:foobarpod", "--rootfs", &d.rootfs(), "--", "/bin/sleep", "600"]);
+    ok(&d, &["pod", "stop", "-t", "0", "foobarpod"]);
+    let pod_events = events(&d, &["--filter", "type=pod", "--filter", "pod=foobarpod"]);
+    assert!(pod_events.len() >= 2, "{pod_events:?}");
+    let all = pod_events.join("\n");
+    assert!(all.contains(" pod create ") && all.contains(" pod stop ") && all.contains("name=foobarpod"), "{all}");
+    events(&d, &["--since", "1m"]);
+    events(&d, &["--until", "1h"]);
+    for format in ["json", "{{json .}}"] {
+        let line = events(&d, &["--format", format]).into_iter().next().unwrap();
+        let e: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert!(e["ID"].is_string() && e["Status"].is_string() && e["Type"].is_string(), "{e}");
+    }
+    let ids = events(&d, &["--filter=type=container", "--format", "ID: {{.ID}}"]);
+    assert!(ids.len() > 1);
+    assert!(is_full_id_line(&ids[0]), "{}", ids[0]);
+    let pod = ok(&d, &["pod", "create", "--name", "quiet-pod"]).trim().to_string();
+    let created = events(&d, &["--filter", &format!("pod={pod}")]);
+    assert_eq!(created.len(), 1);
+    assert!(created[0].contains("create"));
+    create(&d, &["--pod", &pod, "--name", "testCtr"], &["/bin/sleep", "600"]);
+    let in_pod = events(&d, &["--filter", "container=testCtr", "--since", "30s"]).join("\n");
+    assert!(in_pod.contains(&format!("pod_id={pod}")), "{in_pod}");
+    ok(&d, &["pod", "rm", "-af", "-t", "0"]);
+}
+
+/// `ID: ` and 64 hex digits.
+fn is_full_id_line(line: &str) -> bool {
+    line.strip_prefix("ID: ").is_some_and(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// B-ev-11, 12: --until in the future ends the stream then, with what came
+/// before it.
+#[test]
+fn events_until_the_future() {
+    let d = Daemon::start();
+    create(&d, &["--name", "n1"], &["/bin/true"]);
+    let started = std::time::Instant::now();
+    let watcher = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
+        .env("BERTH_ADDRESS", &d.address)
+        .args(["events", "--since", "30s", "--until", "3s"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    create(&d, &["--name", "n2"], &["/bin/true"]);
+    create(&d, &["--name", "n3"], &["/bin/true"]);
+    let out = watcher.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(started.elapsed() >= std::time::Duration::from_millis(2500), "it ended at {:?}", started.elapsed());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for n in ["n1", "n2", "n3"] {
+        assert!(text.contains(&format!("name={n}")), "{n}: {text}");
+    }
+}
+
+/// B-ev-bats-1..6, 9, 13, 19, 20: the text line carries the image, the name
+/// and the labels; IDs are whole unless --no-trunc=false; a died event
+/// carries the labels; status= filters the action.
+#[test]
+fn events_lines_as_podmans() {
+    let d = Daemon::start();
+    let img = common::image::build(&d.dir.path().join("img"));
+    ok(&d, &["image", "import", img.layout.to_str().unwrap(), "quay.io/libpod/testimage:latest"]);
+    let image = "quay.io/libpod/testimage:latest";
+    ok(&d, &["run", "--label", "L=V", "--name", "cname", "--rm", "--image", image, "--", "/bin/ls"]);
+    for args in [
+        &["--filter", "type=container", "-f", "container=cname", "--filter", "label=L=V", "--filter", "event=start"][..],
+        &["-f", "type=container", "--filter", "label=L=V", "--filter", "event=start"],
+        &["--filter", "type=container", "--filter", "container=cname", "--filter", "event=start"],
+    ] {
+        let lines = events(&d, args);
+        assert_eq!(lines.len(), 1, "{args:?}: {lines:?}");
+        let l = &lines[0];
+        let start = l.find(" container start ").unwrap();
+        assert!(l[start..].contains(&format!("(image={image}, name=cname,")) && l.ends_with(" L=V)"), "{l}");
+    }
+    let id =
+        ok(&d, &["run", "-d", "--name", "echo", "--rm", "--image", image, "--", "/bin/echo", "hi"]).trim().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while events(&d, &["--filter", "container=echo", "--filter", "event=died"]).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no died event");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let line = events(&d, &["--filter", "container=echo", "--filter", "event=start"]).remove(0);
+    assert!(line.contains(&format!(" {id} ")), "{line}");
+    let line = events(&d, &["--filter", "container=echo", "--filter", "event=start", "--no-trunc=false"]).remove(0);
+    assert!(line.contains(&format!(" {} ", &id[..12])), "{line}");
+    let died = events(
+        &d,
+        &["--filter", "container=echo", "--filter", "event=died", "--format={{.ID}}--{{.Image}}", "--no-trunc=false"],
+    );
+    assert_eq!(died, [format!("{id}--{image}")]);
+    ok(&d, &["run", "--name", "foo", "--rm", "--rootfs", &d.rootfs(), "--", "/bin/ls"]);
+    ok(&d, &["run", "--name", "bar", "--rm", "--rootfs", &d.rootfs(), "--", "/bin/ls"]);
+    let both = events(&d, &["--filter", "container=foo", "--filter", "container=bar", "--filter", "event=start"]);
+    assert!(both.len() == 2 && both[0].contains("name=foo") && both[1].contains("name=bar"), "{both:?}");
+    let (code, _, _) = run(
+        &d,
+        &[
+            "run",
+            "--rm",
+            "--name",
+            "c17",
+            "--label",
+            "l17=v1 v2",
+            "--rootfs",
+            &d.rootfs(),
+            "--",
+            "/bin/sh",
+            "-c",
+            "exit 17",
+        ],
+    );
+    assert_eq!(code, 17);
+    let label = events(&d, &["--filter=container=c17", "--filter=status=died", "--format={{.Attributes.l17}}"]);
+    assert_eq!(label, ["v1 v2"]);
+}
+
+/// podman's remove event carries the exit code, and every exit is followed
+/// by a cleanup event.
+#[test]
+fn events_of_an_exit_and_a_removal() {
+    let d = Daemon::start();
+    let (code, _, _) =
+        run(&d, &["run", "--name", "five", "-l", "k=v", "--rootfs", &d.rootfs(), "--", "/bin/sh", "-c", "exit 5"]);
+    assert_eq!(code, 5);
+    ok(&d, &["rm", "five"]);
+    let lines =
+        events(&d, &["--filter", "container=five", "--format", "{{.Status}} {{.ContainerExitCode}} {{.Attributes.k}}"]);
+    let tail: Vec<&str> = lines.iter().map(String::as_str).skip_while(|l| !l.starts_with("died")).collect();
+    assert_eq!(tail, ["died 5 v", "cleanup  v", "remove 5 v"], "{lines:?}");
+}

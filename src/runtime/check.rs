@@ -46,7 +46,8 @@ impl Runtime {
         let records = self.db.read(move |tx| Records::read(tx, read_records)).await?;
         let mut problems = Vec::new();
         for (name, id) in records.removing {
-            let result = if repair { self.finish_removal(&id, &name, false).await.map(|_| ()) } else { Ok(()) };
+            let event = crate::events::Event::new(crate::events::EventType::Container, "remove", &id, &name);
+            let result = if repair { self.finish_removal(&id, event, false).await.map(|_| ()) } else { Ok(()) };
             problems.push(problem("interrupted-removal", &id, "a removal was interrupted", repair, result));
         }
         problems.extend(self.check_runs(repair, read_records, records.initializing, &records.with_processes).await?);

@@ -66,12 +66,7 @@ impl Runtime {
         for v in new_volumes {
             self.events.emit(Event::new(EventType::Volume, "create", &v, &v));
         }
-        let mut event = Event::new(EventType::Container, "create", &config.id, &config.name)
-            .with("image", config.image.clone().unwrap_or_default())
-            .with_labels(&config.labels);
-        if let Some(pod) = &config.pod {
-            event = event.with("pod", pod.clone());
-        }
+        let mut event = Event::for_container("create", &config);
         // At the recorded creation time: what listeners (the D-Bus objects)
         // show as Created without reading the record again.
         event.time_nanos = config.created_nanos;

@@ -9,6 +9,7 @@
 
 use super::Runtime;
 use crate::error::{Error, Result};
+use crate::events::{Event, EventType};
 use crate::model::container::State;
 
 impl Runtime {
@@ -31,7 +32,9 @@ impl Runtime {
                 Ok(name)
             })
             .await?;
-        self.finish_removal(&id, &name, volumes).await?;
+        // Its configuration may be what cannot be read: the event has its name.
+        let event = Event::new(EventType::Container, "remove", &id, &name);
+        self.finish_removal(&id, event, volumes).await?;
         Ok(id)
     }
 }

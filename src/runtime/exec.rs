@@ -4,7 +4,7 @@
 
 use super::{in_oci, Runtime};
 use crate::error::{Error, Result};
-use crate::events::{Event, EventType};
+use crate::events::Event;
 use crate::names;
 use std::collections::BTreeMap;
 
@@ -40,7 +40,7 @@ impl Runtime {
             self.db.write(|tx| tx.insert_exec_session(&session, &id, &command, crate::events::now_nanos())).await?;
             config
         };
-        self.events.emit(Event::new(EventType::Container, "exec", &id, &config.name).with("execID", session.clone()));
+        self.events.emit(Event::for_container("exec", &config).with("execID", session.clone()));
         let runc = self.runc_for(&config);
         let env: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         let key = id.clone();
@@ -48,7 +48,7 @@ impl Runtime {
         self.db.write(|tx| tx.delete_exec_session(&session)).await?;
         let output = output?;
         self.events.emit(
-            Event::new(EventType::Container, "exec_died", &id, &config.name)
+            Event::for_container("exec_died", &config)
                 .with("execID", session.clone())
                 .with("exitCode", output.exit_code.to_string()),
         );

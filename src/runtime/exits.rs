@@ -10,7 +10,7 @@
 use super::remove::RemoveOptions;
 use super::{blocking, in_oci, Runtime};
 use crate::error::{Error, Result};
-use crate::events::{now_nanos, Event, EventType};
+use crate::events::{now_nanos, Event};
 use crate::model::container::{ContainerConfig, ContainerStatus, State};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -140,7 +140,7 @@ impl Runtime {
             finished_at: Some(now_nanos()),
         };
         self.set_status(&c.id, status).await?;
-        self.events.emit(Event::new(EventType::Container, "died", &c.id, &c.name).with("exitCode", code.to_string()));
+        self.events.emit(Event::for_container("died", c).with("exitCode", code.to_string()));
         let runc = self.runc_for(c);
         let id = c.id.clone();
         blocking(move || {
@@ -151,6 +151,8 @@ impl Runtime {
         .await?;
         self.unmount_rootfs(&c.id, false).await?;
         self.release_units(c).await;
+        // podman's `container cleanup` says so once an exit is cleaned up.
+        self.events.emit(Event::for_container("cleanup", c));
         Ok(code)
     }
 

@@ -3,7 +3,7 @@
 
 use super::{in_oci, Runtime};
 use crate::error::Result;
-use crate::events::{Event, EventType};
+use crate::events::Event;
 use crate::model::container::State;
 
 impl Runtime {
@@ -30,7 +30,7 @@ impl Runtime {
         status.state = if pause { State::Paused } else { State::Running };
         self.set_status(&id, status).await?;
         let action = if pause { "pause" } else { "unpause" };
-        self.events.emit(Event::new(EventType::Container, action, &id, &config.name));
+        self.events.emit(Event::for_container(action, &config));
         Ok(id)
     }
 }

@@ -34,10 +34,10 @@ use crate::model::container::State;
 enum Step {
     /// The container has processes: stop it (with its configuration), then check again.
     Stop(Box<crate::model::container::ContainerConfig>),
-    /// Marked `removing`: steps 2 to 4 follow.
-    Marked(String),
+    /// Marked `removing`: steps 2 to 4 follow, then its `remove` event.
+    Marked(Box<Event>),
     /// Never initialized nor mounted: its records are deleted already, with these volumes.
-    Deleted(String, Vec<String>),
+    Deleted(Box<Event>, Vec<String>),
 }
 
 /// How a caller asks for a removal (libpod's RemoveContainer options).
@@ -124,12 +124,12 @@ impl Runtime {
                         // then changes nothing (and writes nothing).
                         return Ok(Step::Stop(Box::new(record.config?)));
                     }
-                    let name = record.summary.name;
+                    let event = Box::new(remove_event(&record));
                     if only_a_directory && state == State::Configured {
-                        Ok(Step::Deleted(name, delete_records(tx, id, opts.volumes)?))
+                        Ok(Step::Deleted(event, delete_records(tx, id, opts.volumes)?))
                     } else {
                         tx.set_container_state(id, State::Removing)?;
-                        Ok(Step::Marked(name))
+                        Ok(Step::Marked(event))
                     }
                 })
                 .await?;
@@ -141,15 +141,15 @@ impl Runtime {
                     self.stop_locked(&config, opts.timeout.unwrap_or(config.stop_timeout)).await?;
                     stopped = true;
                 }
-                Step::Marked(name) => {
+                Step::Marked(event) => {
                     crate::fault::crash_point("remove.marked");
-                    return self.finish_removal(id, &name, opts.volumes).await;
+                    return self.finish_removal(id, *event, opts.volumes).await;
                 }
-                Step::Deleted(name, removed_volumes) => {
+                Step::Deleted(event, removed_volumes) => {
                     let size = self.rw_size(id);
                     let left = super::remove_tree(&self.container_dir(id))
                         .map_err(|e| format!("its directory (the next start deletes it): {e}"));
-                    return self.removed(id, &name, removed_volumes, left.err().into_iter().collect()).map(|()| size);
+                    return self.removed(id, *event, removed_volumes, left.err().into_iter().collect()).map(|()| size);
                 }
             }
         }
@@ -157,7 +157,7 @@ impl Runtime {
 
     /// Steps 2 to 4, shared with evict and with the start-up repair of
     /// removals a crash interrupted. The container must be `removing`.
-    pub(super) async fn finish_removal(&self, id: &str, name: &str, volumes: bool) -> Result<u64> {
+    pub(super) async fn finish_removal(&self, id: &str, event: Event, volumes: bool) -> Result<u64> {
         let dir = self.container_dir(id);
         let size = self.rw_size(id);
         // Whatever state the record claimed: no conmon, runtime state,
@@ -167,14 +167,15 @@ impl Runtime {
         super::remove_tree(&dir)?;
         crate::fault::crash_point("remove.files");
         let removed_volumes = self.db.write(|tx| delete_records(tx, id, volumes)).await?;
-        self.removed(id, name, removed_volumes, Vec::new()).map(|()| size)
+        self.removed(id, event, removed_volumes, Vec::new()).map(|()| size)
     }
 
     /// Step 4, once the record is gone: the removed volumes' directories and
     /// the events; an error names what was left behind (`left`, and any
     /// volume directory that could not be deleted).
-    fn removed(&self, id: &str, name: &str, volumes: Vec<String>, mut left: Vec<String>) -> Result<()> {
-        self.events.emit(Event::new(EventType::Container, "remove", id, name));
+    fn removed(&self, id: &str, mut event: Event, volumes: Vec<String>, mut left: Vec<String>) -> Result<()> {
+        event.time_nanos = crate::events::now_nanos();
+        self.events.emit(event);
         for v in volumes {
             if let Err(e) = super::remove_tree(&self.volume_dir(&v)) {
                 left.push(format!("volume {v}: {e}"));
@@ -187,6 +188,20 @@ impl Runtime {
             Err(Error::Storage(format!("container {id} was removed, but not all of its files: {}", left.join("; "))))
         }
     }
+}
+
+/// A container's `remove` event, as podman's: with its image, pod, labels
+/// and exit code (a record whose configuration cannot be read has its name).
+pub(super) fn remove_event(record: &ContainerRecord) -> Event {
+    let s = &record.summary;
+    let mut event = match &record.config {
+        Ok(config) => Event::for_container("remove", config),
+        Err(_) => Event::new(EventType::Container, "remove", &s.id, &s.name),
+    };
+    if let Some(code) = record.status.exit_code {
+        event = event.with("exitCode", code.to_string());
+    }
+    event
 }
 
 /// Step 3: delete a container's records and, with `volumes`, its anonymous

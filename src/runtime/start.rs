@@ -10,7 +10,7 @@
 use super::units;
 use super::{blocking, in_oci, Runtime};
 use crate::error::{Error, Result};
-use crate::events::{now_nanos, Event, EventType};
+use crate::events::{now_nanos, Event};
 use crate::model::container::{ContainerConfig, ContainerStatus, State};
 use crate::oci::conmon::Launch;
 use crate::oci::spec::{self, HostFiles};
@@ -50,7 +50,7 @@ impl Runtime {
         }
         self.init_locked(&config).await?;
         self.start_locked(&config).await?;
-        self.events.emit(Event::new(EventType::Container, "restart", &id, &config.name));
+        self.events.emit(Event::for_container("restart", &config));
         Ok(id)
     }
 
@@ -102,7 +102,7 @@ impl Runtime {
             finished_at: None,
         };
         self.set_status(&c.id, status).await?;
-        self.events.emit(Event::new(EventType::Container, "init", &c.id, &c.name));
+        self.events.emit(Event::for_container("init", c));
         Ok(())
     }
 
@@ -170,7 +170,7 @@ impl Runtime {
         status.state = State::Running;
         status.started_at = Some(now_nanos());
         self.set_status(&c.id, status).await?;
-        self.events.emit(Event::new(EventType::Container, "start", &c.id, &c.name));
+        self.events.emit(Event::for_container("start", c));
         Ok(())
     }
 }

@@ -18,7 +18,7 @@
 use super::{blocking, in_oci, Runtime};
 use crate::config::parse_signal;
 use crate::error::{Error, Result};
-use crate::events::{Event, EventType};
+use crate::events::Event;
 use crate::model::container::{ContainerConfig, State};
 use crate::oci::conmon::{self, Conmon};
 use std::time::Duration;
@@ -62,7 +62,7 @@ impl Runtime {
             Err(Error::NoSuchContainer(_)) => return Ok(id),
             Err(e) => return Err(e),
         }
-        self.events.emit(Event::new(EventType::Container, "stop", &id, &config.name));
+        self.events.emit(Event::for_container("stop", &config));
         Ok(id)
     }
 
@@ -75,8 +75,7 @@ impl Runtime {
         let runc = self.runc_for(&config);
         let key = id.clone();
         in_oci(move || runc.kill(&key, signal, false)).await?;
-        self.events
-            .emit(Event::new(EventType::Container, "kill", &id, &config.name).with("signal", signal.to_string()));
+        self.events.emit(Event::for_container("kill", &config).with("signal", signal.to_string()));
         Ok(id)
     }
 

@@ -60,7 +60,7 @@ impl Props {
             image: e.attributes.get("image").cloned().unwrap_or_default(),
             state: crate::model::container::State::Configured.as_str().to_string(),
             created: usec(e.time_nanos),
-            pod: e.attributes.get("pod").cloned().unwrap_or_default(),
+            pod: e.attributes.get("pod_id").cloned().unwrap_or_default(),
             ..Props::default()
         }
     }

@@ -44,7 +44,12 @@ impl vl::VarlinkInterface for SystemApi {
         })
     }
 
-    fn events(&self, call: &mut dyn vl::Call_Events, filters: Option<Vec<String>>) -> varlink::Result<()> {
+    fn events(
+        &self,
+        call: &mut dyn vl::Call_Events,
+        filters: Option<Vec<String>>,
+        stream: Option<bool>,
+    ) -> varlink::Result<()> {
         if !call.wants_more() {
             return call.reply_struct(varlink::Reply::error("org.varlink.service.ExpectedMore", None));
         }
@@ -52,14 +57,20 @@ impl vl::VarlinkInterface for SystemApi {
             Ok(f) => f,
             Err(e) => return call.reply_struct(error_reply(IFACE, &e)),
         };
-        let (past, mut events) = self.0.runtime.events().subscribe_filtered(&filters);
+        let stream = stream.unwrap_or(true);
+        let (past, mut events) = self.0.runtime.events().subscribe_filtered(&filters, !stream);
         call.set_continues(true);
         for event in &past {
-            call.reply(event_to(event))?;
+            call.reply(Some(event_to(event)))?;
         }
+        let ended = || !stream || filters.until.is_some_and(|u| crate::events::now_nanos() > u);
         loop {
+            if ended() {
+                call.set_continues(false);
+                return call.reply(None);
+            }
             match self.0.run(async { tokio::time::timeout(HANGUP_CHECK, events.recv()).await }) {
-                Ok(Ok(event)) if filters.matches(&event) => call.reply(event_to(&event))?,
+                Ok(Ok(event)) if filters.matches(&event) => call.reply(Some(event_to(&event)))?,
                 Ok(Ok(_)) => {}
                 Ok(Err(RecvError::Lagged(n))) => tracing::warn!("an event stream fell behind and lost {n} events"),
                 Ok(Err(RecvError::Closed)) => return Ok(()),

@@ -2,8 +2,9 @@
 
 use crate::error::Failure;
 use crate::output::pretty;
+use crate::output::{short, Template};
 use crate::Connection;
-use berth::api::varlink::generated::system::{VarlinkClient, VarlinkClientInterface};
+use berth::api::varlink::generated::system::{Event, VarlinkClient, VarlinkClientInterface};
 use berth::systemd::journal::rfc3339_micros;
 use std::process::ExitCode;
 
@@ -18,14 +19,26 @@ pub enum Command {
     Prune,
 }
 
-/// `events`: stream until interrupted.
+/// `events`: stream until interrupted (or --until), as podman's.
 #[derive(clap::Args)]
 pub struct EventsArgs {
     #[arg(short, long)]
     filter: Vec<String>,
-    /// Begin with the kept events since then (Unix seconds or e.g. 10m).
+    /// Begin with the kept events since then (Unix seconds or e.g. 10m ago).
     #[arg(long)]
     since: Option<String>,
+    /// End then (Unix seconds or e.g. 10s from now).
+    #[arg(long)]
+    until: Option<String>,
+    /// false: print the kept events and end.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    stream: bool,
+    /// Whole IDs (the default); false: 12 characters.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    no_trunc: bool,
+    /// json (a JSON object per line), or a template such as '{{.ID}} {{.Status}}'.
+    #[arg(long)]
+    format: Option<String>,
 }
 
 pub fn info(conn: &Connection) -> Result<ExitCode, Failure> {
@@ -36,12 +49,44 @@ pub fn info(conn: &Connection) -> Result<ExitCode, Failure> {
 pub fn events(conn: &Connection, a: EventsArgs) -> Result<ExitCode, Failure> {
     let mut filters = a.filter;
     filters.extend(a.since.map(|s| format!("since={s}")));
-    for reply in VarlinkClient::new(conn.handle.clone()).events(Some(filters)).more()? {
-        let e = reply?.event;
-        // podman's line: time, type, action, ID, and the name.
-        println!("{} {} {} {} (name={})", rfc3339_micros(e.time.max(0) as u64), e.r#type, e.action, e.id, e.name);
+    filters.extend(a.until.map(|u| format!("until={u}")));
+    let template = match a.format.as_deref() {
+        None | Some("json") => None,
+        Some(t) => Some(Template::parse(t)?),
+    };
+    for reply in VarlinkClient::new(conn.handle.clone()).events(Some(filters), Some(a.stream)).more()? {
+        let Some(e) = reply?.event else { continue };
+        let object = podman_event(&e);
+        match (&template, a.format.as_deref()) {
+            (Some(t), _) => println!("{}", t.render(&object)),
+            (None, Some("json")) => println!("{object}"),
+            _ => println!("{}", event_line(&e, a.no_trunc)),
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// podman's text line: time, type, action, ID, then (image=..., name=...,
+/// and the other attributes in order).
+fn event_line(e: &Event, no_trunc: bool) -> String {
+    let id = if no_trunc { e.id.as_str() } else { short(&e.id) };
+    let image = e.attributes.get("image").filter(|i| !i.is_empty()).map(|i| format!("image={i}, "));
+    let mut rest: Vec<(&String, &String)> = e.attributes.iter().filter(|(k, _)| k.as_str() != "image").collect();
+    rest.sort();
+    let rest: String = rest.iter().map(|(k, v)| format!(", {k}={v}")).collect();
+    let time = rfc3339_micros(e.time.max(0) as u64);
+    format!("{time} {} {} {id} ({}name={}{rest})", e.r#type, e.action, image.unwrap_or_default(), e.name)
+}
+
+/// An event with podman's field names, for --format.
+fn podman_event(e: &Event) -> serde_json::Value {
+    serde_json::json!({
+        "ID": e.id, "Name": e.name, "Type": e.r#type, "Status": e.action, "Action": e.action,
+        "Image": e.attributes.get("image").cloned().unwrap_or_default(),
+        "Time": rfc3339_micros(e.time.max(0) as u64), "TimeNano": e.time.saturating_mul(1000),
+        "ContainerExitCode": e.attributes.get("exitCode").and_then(|c| c.parse::<i64>().ok()),
+        "Attributes": e.attributes,
+    })
 }
 
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
