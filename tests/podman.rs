@@ -811,3 +811,105 @@ fn events_of_an_exit_and_a_removal() {
     let tail: Vec<&str> = lines.iter().map(String::as_str).skip_while(|l| !l.starts_with("died")).collect();
     assert_eq!(tail, ["died 5 v", "cleanup  v", "remove 5 v"], "{lines:?}");
 }
+
+// test/e2e/prune_test.go (containers, pods, volumes)
+
+/// A-prune-1..11: container prune takes stopped, created and initialized
+/// containers, and keeps running ones.
+#[test]
+fn container_prune() {
+    let d = Daemon::start();
+    run_top(&d, None);
+    let second = run_top(&d, None);
+    ok(&d, &["stop", "-t", "0", &second]);
+    ok(&d, &["container", "prune", "-f"]);
+    assert_eq!(count(&d), 1);
+    ok(&d, &["rm", "-af", "-t", "0"]);
+    create(&d, &["--name", "test"], &["/bin/ls"]);
+    ok(&d, &["container", "prune", "-f"]);
+    assert_eq!(count(&d), 0);
+    create(&d, &["--name", "test"], &["/bin/ls"]);
+    ok(&d, &["init", "test"]);
+    ok(&d, &["container", "prune", "-f"]);
+    assert_eq!(count(&d), 0);
+}
+
+/// A-prune-12..23: system prune takes exited pods and keeps a pod that
+/// never ran; with a stopped pod and a created container, nothing is left.
+#[test]
+fn system_prune_pods() {
+    let d = Daemon::start();
+    create_pod(&d, Some("never"));
+    let pod2 = create_pod(&d, None);
+    ok(&d, &["pod", "start", &pod2]);
+    ok(&d, &["pod", "stop", "-t", "0", &pod2]);
+    assert_eq!(ok(&d, &["pod", "ps"]).lines().count(), 3);
+    ok(&d, &["system", "prune", "-f"]);
+    let left = ok(&d, &["pod", "ps"]);
+    assert_eq!(left.lines().count(), 2, "{left}");
+    assert!(left.contains("never"));
+    ok(&d, &["pod", "rm", "never"]);
+    let pod = create_pod(&d, None);
+    ok(&d, &["pod", "start", &pod]);
+    ok(&d, &["pod", "stop", "-t", "0", &pod]);
+    create(&d, &["--name", "test"], &["/bin/ls"]);
+    ok(&d, &["system", "prune", "-f"]);
+    assert_eq!((pods(&d), count(&d)), (0, 0));
+}
+
+/// A-prune-24..34, 44..49: system prune with a running and an exited pod,
+/// --volumes (also the volume of a pruned container) and label filters.
+#[test]
+fn system_prune_volumes_and_filters() {
+    let d = Daemon::start();
+    let pod1 = create_pod(&d, None);
+    ok(&d, &["pod", "start", &pod1]);
+    ok(&d, &["pod", "stop", "-t", "0", &pod1]);
+    let pod2 = create_pod(&d, None);
+    ok(&d, &["pod", "start", &pod2]);
+    assert_eq!(pods(&d), 2);
+    run_ls(&d, &["--name", "test1"], &["/bin/ls"]);
+    assert_eq!(count(&d), 3);
+    ok(&d, &["volume", "create"]);
+    create(&d, &["-v", "myvol:/myvol"], &["/bin/ls"]);
+    assert_eq!(ok(&d, &["volume", "ls"]).lines().count(), 3);
+    ok(&d, &["system", "prune", "--force", "--volumes"]);
+    assert_eq!(ok(&d, &["volume", "ls", "-q"]), "");
+    assert_eq!((pods(&d), count(&d)), (1, 1));
+    ok(&d, &["pod", "rm", "-f", "-t", "0", &pod2]);
+    for (labels, name) in [
+        (&["--label", "label1=value1"][..], "myvol1"),
+        (&["--label", "sharedlabel1=slv1"], "myvol2"),
+        (&["--label", "sharedlabel1=slv2"], "myvol3"),
+        (&["--label", "sharedlabel1"], "myvol4"),
+    ] {
+        let mut args = vec!["volume", "create"];
+        args.extend(labels);
+        args.push(name);
+        ok(&d, &args);
+    }
+    create(&d, &["-v", "myvol5:/myvol5"], &["/bin/ls"]);
+    create(&d, &["-v", "myvol6:/myvol6"], &["/bin/ls"]);
+    let volumes = |d: &Daemon| ok(d, &["volume", "ls"]).lines().count();
+    assert_eq!(volumes(&d), 7);
+    ok(&d, &["system", "prune", "--force", "--volumes", "--filter", "label=label1=value1"]);
+    assert_eq!(volumes(&d), 6);
+    ok(&d, &["system", "prune", "--force", "--volumes", "--filter", "label=sharedlabel1=slv1"]);
+    assert_eq!(volumes(&d), 5);
+    ok(&d, &["system", "prune", "--force", "--volumes", "--filter", "label=sharedlabel1"]);
+    assert_eq!(volumes(&d), 3);
+    let left = ok(&d, &["volume", "ls", "-q"]);
+    assert_eq!(left, "myvol5\nmyvol6\n");
+}
+
+/// pod prune: the exited pods, with their containers.
+#[test]
+fn pod_prune() {
+    let d = Daemon::start();
+    let exited = create_pod(&d, None);
+    ok(&d, &["pod", "start", &exited]);
+    ok(&d, &["pod", "stop", "-t", "0", &exited]);
+    create_pod(&d, Some("created"));
+    assert_eq!(ok(&d, &["pod", "prune", "-f"]).trim(), exited);
+    assert_eq!(ok(&d, &["pod", "ps", "--format", "{{.Name}}"]), "created\n");
+}

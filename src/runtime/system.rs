@@ -3,6 +3,8 @@
 use super::Runtime;
 use crate::db::schema;
 use crate::error::Result;
+use crate::model::container::State;
+use crate::model::filter::PruneFilters;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -58,37 +60,54 @@ impl Runtime {
         })
     }
 
-    /// Prune containers, then pods none of whose containers has processes,
-    /// then volumes no container uses. Failures of single objects are logged
-    /// and skipped, as prune does.
-    pub async fn system_prune(&self) -> Result<SystemPruneReport> {
+    /// podman's system prune: stopped containers, then exited pods, then
+    /// (with `volumes`) volumes no container uses; `filters` apply to each.
+    /// Failures of single objects are logged and skipped, as prune does.
+    pub async fn system_prune(&self, volumes: bool, filters: &[String]) -> Result<SystemPruneReport> {
         let mut report = SystemPruneReport::default();
-        for r in self.prune_containers(&[]).await? {
+        for r in self.prune_containers(filters).await? {
             match r.error {
                 None => report.containers.push(r.id),
                 Some(e) => tracing::warn!(id = r.id.as_str(), "prune: {e}"),
             }
         }
-        let summaries = self.db.scan(|tx| tx.container_summaries(true)).await?;
-        for pod in self.list_pods(&[]).await? {
-            let busy = summaries.iter().any(|c| c.pod_id.as_deref() == Some(pod.config.id.as_str()));
-            if busy {
-                continue;
-            }
-            match self.remove_pod(&pod.config.id, true, None).await {
-                Ok((id, removed)) => {
-                    report.containers.extend(removed);
-                    report.pods.push(id);
+        let (pods, containers) = self.prune_pods(filters).await?;
+        report.pods.extend(pods);
+        report.containers.extend(containers);
+        if volumes {
+            for r in self.prune_volumes(filters).await? {
+                match r.error {
+                    None => report.volumes.push(r.name),
+                    Some(e) => tracing::warn!(name = r.name.as_str(), "prune: {e}"),
                 }
-                Err(e) => tracing::warn!(id = pod.config.id.as_str(), "prune: {e}"),
-            }
-        }
-        for r in self.prune_volumes(&[]).await? {
-            match r.error {
-                None => report.volumes.push(r.name),
-                Some(e) => tracing::warn!(name = r.name.as_str(), "prune: {e}"),
             }
         }
         Ok(report)
+    }
+
+    /// podman's pod prune: every pod whose containers have all exited (a
+    /// pod with none, or with one created or running, stays), with its
+    /// containers. Returns the pods and the containers removed.
+    pub async fn prune_pods(&self, filters: &[String]) -> Result<(Vec<String>, Vec<String>)> {
+        let filters = PruneFilters::parse(filters, crate::events::now_nanos())?;
+        let summaries = self.db.scan(|tx| tx.container_summaries(false)).await?;
+        let (mut pods, mut containers) = (Vec::new(), Vec::new());
+        for pod in self.list_pods(&[]).await? {
+            let c = &pod.config;
+            let members: Vec<_> = summaries.iter().filter(|s| s.pod_id.as_deref() == Some(c.id.as_str())).collect();
+            let exited =
+                !members.is_empty() && members.iter().all(|m| matches!(m.state, State::Exited | State::Stopped));
+            if !exited || !filters.matches(&c.labels, c.created_nanos) {
+                continue;
+            }
+            match self.remove_pod(&c.id, true, None).await {
+                Ok((id, removed)) => {
+                    containers.extend(removed);
+                    pods.push(id);
+                }
+                Err(e) => tracing::warn!(id = c.id.as_str(), "prune: {e}"),
+            }
+        }
+        Ok((pods, containers))
     }
 }

@@ -55,6 +55,11 @@ impl vl::VarlinkInterface for PodApi {
         answer(call, IFACE, r, |c, pods| c.reply(pods.into_iter().map(summary_to).collect()))
     }
 
+    fn prune(&self, call: &mut dyn vl::Call_Prune, filters: Option<Vec<String>>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.prune_pods(&filters.unwrap_or_default()));
+        answer(call, IFACE, r, |c, (pods, containers)| c.reply(pods, containers))
+    }
+
     fn remove(
         &self,
         call: &mut dyn vl::Call_Remove,

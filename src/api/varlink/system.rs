@@ -97,8 +97,13 @@ impl vl::VarlinkInterface for SystemApi {
         })
     }
 
-    fn prune(&self, call: &mut dyn vl::Call_Prune) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.system_prune());
+    fn prune(
+        &self,
+        call: &mut dyn vl::Call_Prune,
+        volumes: Option<bool>,
+        filters: Option<Vec<String>>,
+    ) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.system_prune(volumes.unwrap_or(false), &filters.unwrap_or_default()));
         answer(call, IFACE, r, |c, p| c.reply(p.containers, p.pods, p.volumes))
     }
 }

@@ -50,6 +50,9 @@ pub enum Command {
     },
     /// Remove all containers that are not running and not in a pod.
     Prune {
+        /// Do not ask (berthctl never does; taken as podman's scripts give it).
+        #[arg(short, long)]
+        force: bool,
         /// label=KEY[=VALUE], label!=..., until=TIME.
         #[arg(long)]
         filter: Vec<String>,
@@ -309,7 +312,7 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
         Command::Inspect { names, size, format } => {
             output::inspect_each(&format, names, |n| Ok(c.inspect(n, Some(size)).call()?.container))?;
         }
-        Command::Prune { filter } => {
+        Command::Prune { filter, .. } => {
             let mut total = 0;
             for rep in c.prune(Some(filter)).call()?.reports {
                 match rep.error {

@@ -38,6 +38,15 @@ pub enum Command {
     List(ListArgs),
     /// Remove pods and their containers.
     Rm(PodRmArgs),
+    /// Remove every pod whose containers have all exited.
+    Prune {
+        /// Do not ask (berthctl never does).
+        #[arg(short, long)]
+        force: bool,
+        /// label=KEY[=VALUE], label!=..., until=TIME.
+        #[arg(long)]
+        filter: Vec<String>,
+    },
     /// Start pods' containers, infra first.
     Start {
         names: Vec<String>,
@@ -96,6 +105,7 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             print_list(&Format::parse(&format)?, COLUMNS, &rows, &json!(pods))?;
         }
         Command::Rm(a) => return remove(&mut c, a),
+        Command::Prune { filter, .. } => c.prune(Some(filter)).call()?.pods.iter().for_each(|p| println!("{p}")),
         Command::Start { mut names, pod_id_file } => {
             names.extend(read_id_files(&pod_id_file)?);
             for name in names {

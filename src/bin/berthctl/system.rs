@@ -15,8 +15,18 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
-    /// Prune containers, pods and volumes.
-    Prune,
+    /// Prune stopped containers, exited pods and (with --volumes) unused volumes.
+    Prune {
+        /// Do not ask (berthctl never does; taken as podman's scripts give it).
+        #[arg(short, long)]
+        force: bool,
+        /// Also prune volumes no container uses.
+        #[arg(long)]
+        volumes: bool,
+        /// label=KEY[=VALUE], label!=..., until=TIME.
+        #[arg(long)]
+        filter: Vec<String>,
+    },
 }
 
 /// `events`: stream until interrupted (or --until), as podman's.
@@ -102,7 +112,20 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
                 println!("no problems found");
             }
         }
-        Command::Prune => pretty(&c.prune().call()?),
+        Command::Prune { volumes, filter, .. } => {
+            let r = c.prune(Some(volumes), Some(filter)).call()?;
+            print_deleted("Containers", &r.containers);
+            print_deleted("Pods", &r.pods);
+            print_deleted("Volumes", &r.volumes);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One section of podman's prune report: a heading and what went.
+pub fn print_deleted(what: &str, removed: &[String]) {
+    if !removed.is_empty() {
+        println!("Deleted {what}");
+        removed.iter().for_each(|r| println!("{r}"));
+    }
 }
