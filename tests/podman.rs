@@ -913,3 +913,96 @@ fn pod_prune() {
     assert_eq!(ok(&d, &["pod", "prune", "-f"]).trim(), exited);
     assert_eq!(ok(&d, &["pod", "ps", "--format", "{{.Name}}"]), "created\n");
 }
+
+// test/e2e/mount_test.go, test/system/060-mount.bats
+
+/// A daemon with the test image imported as `quay.io/libpod/alpine:latest`.
+fn with_image() -> Daemon {
+    let d = Daemon::start();
+    let img = common::image::build(&d.dir.path().join("img"));
+    ok(&d, &["image", "import", img.layout.to_str().unwrap(), "quay.io/libpod/alpine:latest"]);
+    d
+}
+
+fn create_from_image(d: &Daemon, extra: &[&str]) -> String {
+    let mut args = vec!["create", "--image", "quay.io/libpod/alpine:latest"];
+    args.extend(extra);
+    args.extend(["--", "/bin/ls"]);
+    ok(d, &args).trim().to_string()
+}
+
+/// C-mount-1..28: mount and umount one or several, list what is mounted
+/// (a running container is), --format json, --no-trunc and --notruncate.
+#[test]
+fn mount_and_list() {
+    let d = with_image();
+    let cid = create_from_image(&d, &[]);
+    ok(&d, &["mount", &cid]);
+    ok(&d, &["umount", &cid]);
+    ok(&d, &["container", "mount", &cid]);
+    ok(&d, &["container", "umount", &cid]);
+    ok(&d, &["mount", &cid]);
+    let json: serde_json::Value = serde_json::from_str(&ok(&d, &["mount", "--format=json"])).unwrap();
+    assert_eq!(json[0]["id"], cid.as_str());
+    let (code, _, err) = run(&d, &["mount", "--format={{.foobar}}"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("unknown --format"), "{err}");
+    ok(&d, &["umount", &cid]);
+    let three: Vec<String> = (0..3).map(|_| create_from_image(&d, &[])).collect();
+    ok(&d, &["mount", &three[0], &three[1], &three[2]]);
+    ok(&d, &["umount", &three[0], &three[1], &three[2]]);
+    ok(&d, &["mount", &three[0]]);
+    ok(&d, &["mount", &three[1]]);
+    ok(&d, &["umount", "--all"]);
+    assert_eq!(ok(&d, &["mount", "--no-trunc"]), "");
+    ok(&d, &["mount", &cid]);
+    assert!(ok(&d, &["mount", "--no-trunc"]).contains(&cid));
+    ok(&d, &["umount", &cid]);
+    let top =
+        ok(&d, &["run", "-d", "--image", "quay.io/libpod/alpine:latest", "--", "/bin/sleep", "600"]).trim().to_string();
+    assert!(ok(&d, &["mount", "--no-trunc"]).contains(&top), "a running container is mounted");
+    // Its last mount, its own, is not the API's to release; one more is.
+    let (code, _, err) = run(&d, &["umount", &top]);
+    assert_eq!(code, 125);
+    assert!(err.contains("cannot unmount storage for container") && err.contains("as it is running"), "{err}");
+    ok(&d, &["mount", &top]);
+    ok(&d, &["umount", &top]);
+    ok(&d, &["stop", "-t", "0", &top]);
+    assert_eq!(ok(&d, &["mount", "--no-trunc"]), "");
+    ok(&d, &["mount", &three[0], &three[2]]);
+    let listed = ok(&d, &["mount", "--no-trunc"]);
+    assert!(listed.contains(&three[0]) && !listed.contains(&three[1]) && listed.contains(&three[2]), "{listed}");
+    ok(&d, &["umount", &three[0], &three[2]]);
+    assert_eq!(ok(&d, &["mount", "--no-trunc"]), "");
+    ok(&d, &["mount", &cid]);
+    assert!(ok(&d, &["mount", "--notruncate"]).contains(&cid));
+    ok(&d, &["umount", &cid]);
+}
+
+/// C-mountbats-1..4: what a container wrote is under its mount path while
+/// mounted, and gone from there once unmounted.
+#[test]
+fn mount_shows_what_the_container_wrote() {
+    let d = with_image();
+    ok(
+        &d,
+        &[
+            "run",
+            "--name",
+            "writer",
+            "--image",
+            "quay.io/libpod/alpine:latest",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo written > /data/file",
+        ],
+    );
+    let path = ok(&d, &["mount", "writer"]).trim().to_string();
+    let file = std::path::Path::new(&path).join("data/file");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "written\n");
+    let listed = ok(&d, &["mount", "--notruncate"]);
+    assert_eq!(listed.split_whitespace().nth(1), Some(path.as_str()));
+    ok(&d, &["umount", "writer"]);
+    assert!(!file.exists());
+}

@@ -18,6 +18,7 @@ const OPEN: &[&str] = &[
     "io.berth.Pod.List",
     "io.berth.Storage.ListExternal",
     "io.berth.Storage.IsMounted",
+    "io.berth.Storage.ListMounted",
     "io.berth.System.Info",
     "io.berth.System.Events",
     "io.berth.Volume.Exists",

@@ -87,12 +87,18 @@ impl Runtime {
 
     /// Release a mount (all of them with force). The overlay is unmounted
     /// when no mount is left and the container is not running. Whether it was.
+    /// As libpod's Unmount, the last mount of a container with processes
+    /// (its own) is refused.
     pub async fn unmount_storage(&self, name_or_id: &str, force: bool) -> Result<bool> {
         let id = self.lookup_container_id(name_or_id).await?;
         let _lock = self.locks.lock(&id).await;
         let (config, status) = self.load_container(&id).await?;
         if config.image_id.is_none() {
             return Ok(false);
+        }
+        if status.state.has_processes() && self.db.read(|tx| tx.mount_count(&id)).await? == 0 {
+            let reason = format!("cannot unmount storage for container {id} as it is {}", status.state);
+            return Err(status.state.invalid(&id, &reason));
         }
         let left = self.db.write(|tx| tx.add_mount_count(&id, if force { i64::MIN / 2 } else { -1 })).await?;
         if left > 0 || status.state.in_runtime() {
@@ -113,6 +119,26 @@ impl Runtime {
                 Ok((overlay::is_mounted(&target), target))
             }
         }
+    }
+
+    /// The containers made from an image whose overlay is mounted: (ID,
+    /// name, path), oldest first.
+    pub async fn list_mounted(&self) -> Result<Vec<(String, String, PathBuf)>> {
+        let summaries = self.db.scan(|tx| tx.container_summaries(false)).await?;
+        let overlays = self.config.run_root.join("overlay");
+        blocking(move || {
+            let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+            let mounted: std::collections::HashSet<&str> =
+                mountinfo.lines().filter_map(|l| l.split(' ').nth(4)).collect();
+            Ok(summaries
+                .into_iter()
+                .filter(|s| s.image_id.is_some())
+                .map(|s| (overlays.join(&s.id).join("merged"), s))
+                .filter(|(target, _)| target.to_str().is_some_and(|t| mounted.contains(t)))
+                .map(|(target, s)| (s.id, s.name, target))
+                .collect())
+        })
+        .await
     }
 
     /// Container storage the runtime does not know: directories under

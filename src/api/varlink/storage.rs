@@ -29,6 +29,17 @@ impl vl::VarlinkInterface for StorageApi {
         answer(call, IFACE, r, |c, unmounted| c.reply(unmounted))
     }
 
+    fn list_mounted(&self, call: &mut dyn vl::Call_ListMounted) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.list_mounted());
+        answer(call, IFACE, r, |c, list| {
+            c.reply(
+                list.into_iter()
+                    .map(|(id, name, path)| vl::MountedContainer { id, name, path: path.display().to_string() })
+                    .collect(),
+            )
+        })
+    }
+
     fn is_mounted(&self, call: &mut dyn vl::Call_IsMounted, name_or_id: String) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.storage_mounted(&name_or_id));
         answer(call, IFACE, r, |c, (mounted, path)| c.reply(mounted, path.display().to_string()))

@@ -5,7 +5,6 @@ use crate::error::Failure;
 use crate::output;
 use crate::Connection;
 use berth::api::varlink::generated::container::{self as vl, VarlinkClient, VarlinkClientInterface};
-use berth::api::varlink::generated::storage;
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -124,15 +123,12 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
     },
-    /// Mount a container's root file system; prints its path.
-    Mount { name: String },
-    /// Release a mount of a container's root file system.
+    /// Mount containers' root file systems and print their paths; with
+    /// none, list the mounted ones.
+    Mount(crate::mount::MountArgs),
+    /// Release mounts of containers' root file systems.
     #[command(alias = "umount")]
-    Unmount {
-        name: String,
-        #[arg(short, long)]
-        force: bool,
-    },
+    Unmount(crate::mount::UnmountArgs),
 }
 
 #[derive(clap::Args)]
@@ -323,14 +319,8 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             }
             println!("Total reclaimed space: {}", output::human_size(total.max(0) as u64));
         }
-        Command::Mount { name } => {
-            use storage::VarlinkClientInterface as _;
-            println!("{}", storage::VarlinkClient::new(conn.handle.clone()).mount(name).call()?.path)
-        }
-        Command::Unmount { name, force } => {
-            use storage::VarlinkClientInterface as _;
-            storage::VarlinkClient::new(conn.handle.clone()).unmount(name, Some(force)).call()?;
-        }
+        Command::Mount(a) => return crate::mount::mount(conn, a),
+        Command::Unmount(a) => return crate::mount::unmount(conn, a),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@
 mod container;
 mod error;
 mod image;
+mod mount;
 mod output;
 mod pod;
 mod ps;
