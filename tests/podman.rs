@@ -1006,3 +1006,93 @@ fn mount_shows_what_the_container_wrote() {
     ok(&d, &["umount", "writer"]);
     assert!(!file.exists());
 }
+
+// test/e2e/inspect_test.go
+
+/// B-insp-2, 6..12, 18: fields podman's scripts read, --size, containers
+/// and images together, --latest.
+#[test]
+fn inspect_fields() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    assert_ne!(run(&d, &["inspect", "foobar4321"]).0, 0);
+    assert_ne!(run(&d, &["inspect", "--latest"]).0, 0, "no container yet");
+    let cid = ok(&d, &["run", "-d", "--name", "test1", "--image", image, "--", "/bin/sleep", "600"]).trim().to_string();
+    for field in ["{{.ConmonPidFile}}", "{{.PidFile}}", "{{.Image}}", "{{.ImageName}}"] {
+        let out = ok(&d, &["inspect", "--format", field, "test1"]);
+        assert_eq!(out.lines().count(), 1, "{field}");
+        assert!(!out.contains("<no value>"), "{field}: {out}");
+    }
+    for field in ["{{.ImageID}}", "{{.Config.CreateCommand}}"] {
+        assert_eq!(ok(&d, &["inspect", "--format", field, "test1"]).lines().count(), 1, "{field}");
+    }
+    let pidfile = ok(&d, &["inspect", "--format", "{{.ConmonPidFile}}", "test1"]);
+    assert!(std::path::Path::new(pidfile.trim()).is_file(), "{pidfile}");
+    ok(&d, &["exec", "test1", "/bin/sh", "-c", "echo some bytes > /data/written"]);
+    let sized: serde_json::Value = serde_json::from_str(&ok(&d, &["inspect", "--size", "test1"])).unwrap();
+    assert!(sized[0]["rootFsSize"].as_u64().unwrap() > 0, "{sized}");
+    assert!(sized[0]["rwSize"].as_u64().unwrap() > 0);
+    assert!(sized[0]["rootFsSize"].as_u64() > sized[0]["rwSize"].as_u64());
+    assert_eq!(ok(&d, &["inspect", "--format={{.ID}}", &cid, image]).lines().count(), 2);
+    let (code, _, _) = run(&d, &["inspect", "-l", "1234foobar"]);
+    assert_eq!(code, 125);
+    assert_eq!(ok(&d, &["inspect", "--latest", "--format", "{{.Name}}"]), "test1\n");
+    ok(&d, &["rm", "-f", "-t", "0", "test1"]);
+}
+
+/// B-insp-13..16 (a named volume where podman's test binds /tmp: host
+/// binds are issue 18): a mount's source and destination.
+#[test]
+fn inspect_mounts() {
+    let d = Daemon::start();
+    create(&d, &["--name", "test", "-v", "vol:/test1"], &["/bin/true"]);
+    let source = ok(&d, &["inspect", "test", "--format", "{{(index .Mounts 0).Source}}"]);
+    assert!(source.trim().ends_with("/volumes/vol/_data"), "{source}");
+    assert_eq!(ok(&d, &["inspect", "test", "--format", "{{(index .Mounts 0).Destination}}"]), "/test1\n");
+}
+
+/// B-insp-19..27, 29..32, 34..39: inspect finds containers, images, pods and
+/// volumes (a container before an image of its name); --type narrows it;
+/// what is not found fails the command after what is found is printed.
+#[test]
+fn inspect_kinds() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let whole: serde_json::Value = serde_json::from_str(&ok(&d, &["inspect", image])).unwrap();
+    assert_eq!(whole.as_array().unwrap().len(), 1);
+    assert_ne!(run(&d, &["container", "inspect", image]).0, 0);
+    let img: serde_json::Value = serde_json::from_str(&ok(&d, &["image", "inspect", image])).unwrap();
+    assert_eq!(img[0]["id"], whole[0]["id"]);
+    create(&d, &["--name", "testCtr"], &["/bin/sh"]);
+    let ctr: serde_json::Value = serde_json::from_str(&ok(&d, &["inspect", "testCtr"])).unwrap();
+    let same: serde_json::Value = serde_json::from_str(&ok(&d, &["container", "inspect", "testCtr"])).unwrap();
+    assert_eq!(ctr[0]["id"], same[0]["id"]);
+    assert_ne!(run(&d, &["image", "inspect", "testCtr"]).0, 0);
+    let (code, out, _) = run(&d, &["inspect", "doesNotExist"]);
+    assert_ne!(code, 0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), serde_json::json!([]));
+    let (code, out, _) = run(&d, &["inspect", "testCtr", "doesNotExist"]);
+    assert_ne!(code, 0);
+    let partial: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((partial.as_array().unwrap().len(), partial[0]["name"].as_str()), (1, Some("testCtr")));
+    create(&d, &["--name", "testcontainer"], &["/bin/sh"]);
+    ok(&d, &["image", "tag", image, "testcontainer:latest"]);
+    let first: serde_json::Value = serde_json::from_str(&ok(&d, &["inspect", "testcontainer"])).unwrap();
+    assert_eq!(first[0]["name"], "testcontainer", "the container wins");
+    ok(&d, &["pod", "create", "--name", "testpod", "--infra"]);
+    for args in [
+        &["inspect", "testpod"][..],
+        &["inspect", "--type", "pod", "testpod"],
+        &["inspect", "--type", "pod", "--latest"],
+    ] {
+        let pod: serde_json::Value = serde_json::from_str(&ok(&d, args)).unwrap();
+        assert_eq!(pod[0]["name"], "testpod", "{args:?}");
+    }
+    ok(&d, &["volume", "create", "myvol"]);
+    serde_json::from_str::<serde_json::Value>(&ok(&d, &["inspect", "myvol"])).unwrap();
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.Name}}", "myvol"]), "myvol\n");
+    assert_ne!(run(&d, &["inspect", "--type", "container", "testpod"]).0, 0);
+    for kind in ["network", "pod", "volume"] {
+        assert_ne!(run(&d, &["inspect", "--type", kind, "testCtr"]).0, 0, "{kind}");
+    }
+}

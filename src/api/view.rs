@@ -7,7 +7,7 @@
 
 use crate::model::container::{MountedVolume, Resources, Secret};
 use crate::model::image::{Image, ImageConfig};
-use crate::runtime::{ContainerInspect, PodInfo};
+use crate::runtime::{ContainerInspect, InspectMount, PodInfo};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,6 +22,12 @@ pub fn usec(nanos: i64) -> i64 {
 pub struct ContainerView<'a> {
     id: &'a str,
     name: &'a str,
+    /// The image's ID and name, as podman's Image and ImageName.
+    image: &'a Option<String>,
+    image_name: &'a Option<String>,
+    conmon_pid_file: &'a Path,
+    pid_file: &'a Path,
+    mounts: &'a [InspectMount],
     config: ContainerConfigView<'a>,
     state: ContainerStateView<'a>,
     pod_name: &'a Option<String>,
@@ -29,6 +35,7 @@ pub struct ContainerView<'a> {
     exec_sessions: &'a [String],
     unit: &'a Option<String>,
     rw_size: Option<u64>,
+    root_fs_size: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -82,6 +89,11 @@ impl<'a> ContainerView<'a> {
         ContainerView {
             id: &i.id,
             name: &i.name,
+            image: &c.image_id,
+            image_name: &c.image,
+            conmon_pid_file: &i.conmon_pid_file,
+            pid_file: &i.pid_file,
+            mounts: &i.mounts,
             config: ContainerConfigView {
                 id: &c.id,
                 name: &c.name,
@@ -125,6 +137,7 @@ impl<'a> ContainerView<'a> {
             exec_sessions: &i.exec_sessions,
             unit: &i.unit,
             rw_size: i.rw_size,
+            root_fs_size: i.root_fs_size,
         }
     }
 }

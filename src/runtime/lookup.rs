@@ -2,7 +2,7 @@
 //! and the inspect data. A name or ID resolves as: full ID, exact name, then a
 //! unique ID prefix; several prefix matches are an AmbiguousName error.
 
-use super::Runtime;
+use super::{blocking, Runtime};
 use crate::db::{Kind, Tx};
 use crate::error::{Error, Result};
 use crate::model::container::{ContainerConfig, ContainerStatus};
@@ -25,6 +25,25 @@ pub struct ContainerInspect {
     /// Bytes the container wrote, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rw_size: Option<u64>,
+    /// Bytes of its whole root file system (its image's layers and what
+    /// it wrote), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_fs_size: Option<u64>,
+    /// Where conmon writes its own PID and the container's.
+    pub conmon_pid_file: std::path::PathBuf,
+    pub pid_file: std::path::PathBuf,
+    /// Its volumes as mounted: name, source on the host, destination, options.
+    pub mounts: Vec<InspectMount>,
+}
+
+/// A mount as inspect shows it.
+#[derive(Debug, Serialize)]
+pub struct InspectMount {
+    pub name: String,
+    pub source: std::path::PathBuf,
+    pub destination: String,
+    pub options: Vec<String>,
+    pub rw: bool,
 }
 
 impl Runtime {
@@ -53,10 +72,39 @@ impl Runtime {
                 inspect_in(tx, &id)?.ok_or(Error::NoSuchContainer(name_or_id.to_string()))
             })
             .await?;
+        let paths = self.oci_paths(&inspect.id);
+        inspect.conmon_pid_file = paths.conmon_pidfile();
+        inspect.pid_file = paths.pidfile();
+        inspect.mounts = inspect
+            .config
+            .volumes
+            .iter()
+            .map(|v| InspectMount {
+                name: v.name.clone(),
+                source: self.volume_dir(&v.name).join("_data"),
+                destination: v.destination.clone(),
+                options: v.options.clone(),
+                rw: !v.options.iter().any(|o| o == "ro"),
+            })
+            .collect();
         if size {
-            inspect.rw_size = Some(self.rw_size(&inspect.id));
+            let rw = self.rw_size(&inspect.id);
+            inspect.rw_size = Some(rw);
+            inspect.root_fs_size = Some(rw + self.image_size_of(&inspect.config).await);
         }
         Ok(inspect)
+    }
+
+    /// Bytes of the file system a container starts from: its image's
+    /// layers, or its host directory.
+    async fn image_size_of(&self, c: &ContainerConfig) -> u64 {
+        if let Some(dir) = c.rootfs.clone() {
+            return blocking(move || Ok(super::tree_size(&dir))).await.unwrap_or(0);
+        }
+        let Some(image_id) = c.image_id.clone() else { return 0 };
+        let image = self.db.read(move |tx| tx.image(&image_id)).await.ok().flatten();
+        let dirs = image.and_then(|i| self.layer_dirs(&i).ok()).unwrap_or_default();
+        blocking(move || Ok(dirs.iter().map(|d| super::tree_size(d)).sum())).await.unwrap_or(0)
     }
 
     /// The IDs of all containers.
@@ -85,6 +133,10 @@ fn inspect_in(tx: &Tx, id: &str) -> Result<Option<ContainerInspect>> {
         dependents: tx.container_dependents(id)?,
         exec_sessions: tx.exec_sessions(id)?,
         rw_size: None,
+        root_fs_size: None,
+        conmon_pid_file: Default::default(),
+        pid_file: Default::default(),
+        mounts: Vec::new(),
         id: id.to_string(),
     }))
 }

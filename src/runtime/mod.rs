@@ -31,7 +31,7 @@ pub use authorize::{Access, Caller, INSPECT_ACTION, MANAGE_ACTION};
 pub use check::Problem;
 pub use exec::ExecResult;
 pub use logs::LogLine;
-pub use lookup::ContainerInspect;
+pub use lookup::{ContainerInspect, InspectMount};
 pub use pods::PodInfo;
 pub use prune::PruneReport;
 pub use pull::PullOptions;

@@ -25,16 +25,7 @@ pub enum Command {
     #[command(alias = "list", alias = "ls")]
     Ps(crate::ps::PsArgs),
     /// Show containers' configuration and state.
-    Inspect {
-        #[arg(required = true)]
-        names: Vec<String>,
-        /// Include the bytes each container wrote.
-        #[arg(short, long)]
-        size: bool,
-        /// json, or a template such as '{{.State.Pid}}'.
-        #[arg(short, long, default_value = "json")]
-        format: String,
-    },
+    Inspect(crate::inspect::InspectArgs),
     /// Exit 0 if the container exists, 1 if not.
     Exists { name: String },
     /// Rename a container.
@@ -305,9 +296,7 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             return Ok(exit_code(r.exitCode));
         }
         Command::Ps(args) => return crate::ps::run(conn, args),
-        Command::Inspect { names, size, format } => {
-            output::inspect_each(&format, names, |n| Ok(c.inspect(n, Some(size)).call()?.container))?;
-        }
+        Command::Inspect(a) => return crate::inspect::run(conn, a),
         Command::Prune { filter, .. } => {
             let mut total = 0;
             for rep in c.prune(Some(filter)).call()?.reports {

@@ -8,6 +8,7 @@
 mod container;
 mod error;
 mod image;
+mod inspect;
 mod mount;
 mod output;
 mod pod;
@@ -127,6 +128,7 @@ fn exists_code(exists: bool) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = Connection::open(&cli.address).and_then(|conn| match cli.command {
+        Command::ContainerNoun(container::Command::Inspect(a)) => inspect::run(&conn, a.containers_only()),
         Command::Container(c) | Command::ContainerNoun(c) => container::run(&conn, c),
         Command::Pod(p) => pod::run(&conn, p),
         Command::Volume(v) => volume::run(&conn, v),

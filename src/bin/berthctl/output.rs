@@ -89,14 +89,22 @@ pub fn pretty(value: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
-/// A parsed `--format` template: text and `{{.Path.To.Field}}` or
-/// `{{json .Path}}` actions; `\t` and `\n` stand for a tab and a newline.
+/// A parsed `--format` template: text and `{{.Path.To.Field}}`,
+/// `{{json .Path}}` or `{{(index .List N).Path}}` actions; `\t` and `\n`
+/// stand for a tab and a newline.
 pub struct Template(Vec<Piece>);
 
 enum Piece {
     Text(String),
     Field(Vec<String>),
     Json(Vec<String>),
+    /// The Nth element of a list, then a path into it.
+    Index(Vec<String>, usize, Vec<String>),
+}
+
+/// `.A.B` as its steps.
+fn steps(path: &str) -> Vec<String> {
+    path.split('.').filter(|p| !p.is_empty()).map(str::to_string).collect()
 }
 
 impl Template {
@@ -110,6 +118,15 @@ impl Template {
                 .find("}}")
                 .ok_or_else(|| Failure::engine(format!("template {s:?}: an action is not closed with }}}}")))?;
             let action = rest[open + 2..open + close].trim();
+            if let Some(index) = action.strip_prefix("(index ") {
+                let bad = || Failure::engine(format!("template {s:?}: {action:?} is not (index .List N).Field"));
+                let (inner, after) = index.split_once(')').ok_or_else(bad)?;
+                let (list, n) = inner.trim().split_once(' ').ok_or_else(bad)?;
+                let n = n.trim().parse().map_err(|_| bad())?;
+                pieces.push(Piece::Index(steps(list.strip_prefix('.').ok_or_else(bad)?), n, steps(after)));
+                rest = &rest[open + close + 2..];
+                continue;
+            }
             let (json, path) = match action.strip_prefix("json ") {
                 Some(p) => (true, p.trim()),
                 None => (false, action),
@@ -117,7 +134,7 @@ impl Template {
             let path = path
                 .strip_prefix('.')
                 .ok_or_else(|| Failure::engine(format!("template {s:?}: {action:?} is not a field such as .Names")))?;
-            let path = path.split('.').filter(|p| !p.is_empty()).map(str::to_string).collect();
+            let path = steps(path);
             pieces.push(if json { Piece::Json(path) } else { Piece::Field(path) });
             rest = &rest[open + close + 2..];
         }
@@ -132,6 +149,10 @@ impl Template {
                 Piece::Text(t) => t.clone(),
                 Piece::Field(path) => lookup(value, path).map_or("<no value>".into(), display),
                 Piece::Json(path) => lookup(value, path).map_or("null".into(), |v| v.to_string()),
+                Piece::Index(list, n, path) => lookup(value, list)
+                    .and_then(|l| l.get(*n))
+                    .and_then(|item| lookup(item, path))
+                    .map_or("<no value>".into(), display),
             })
             .collect()
     }
@@ -142,6 +163,7 @@ impl Template {
             .iter()
             .map(|p| match p {
                 Piece::Text(t) => t.clone(),
+                Piece::Index(..) => "VALUE".to_string(),
                 Piece::Field(path) | Piece::Json(path) => {
                     let name = path.join(".");
                     columns
@@ -248,6 +270,9 @@ mod tests {
         assert_eq!(t("{{.Labels}} {{.Cmd}}"), "map[a:1] [sh -c]");
         assert_eq!(t("{{json .Cmd}}"), "[\"sh\",\"-c\"]");
         assert_eq!(t("{{.Nope}}"), "<no value>");
+        assert_eq!(t("{{(index .Cmd 1)}}"), "-c");
+        let v2 = json!({ "Mounts": [{ "source": "/v", "destination": "/d" }] });
+        assert_eq!(Template::parse("{{(index .Mounts 0).Source}}").unwrap().render(&v2), "/v");
         assert!(Template::parse("{{.Names").is_err());
         assert!(Template::parse("{{Names}}").is_err());
         let cols = [("NAMES", "Names")];

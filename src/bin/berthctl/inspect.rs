@@ -1,0 +1,119 @@
+//! `inspect`, as podman's: a name is looked for among containers, then
+//! images, pods and volumes (or only the `--type` given); what is found is
+//! printed as one JSON array even when some name is not, and then the
+//! command fails.
+
+use crate::error::Failure;
+use crate::output::{pretty, Format};
+use crate::Connection;
+use berth::api::varlink::generated::{container, image, pod, volume};
+use serde_json::{json, Value};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct InspectArgs {
+    names: Vec<String>,
+    /// container, image, pod, volume or all.
+    #[arg(short, long, default_value = "all")]
+    r#type: String,
+    /// The newest container (or pod, with --type pod).
+    #[arg(short, long)]
+    latest: bool,
+    /// Include the bytes each container wrote and its root file system's.
+    #[arg(short, long)]
+    size: bool,
+    /// json, or a template such as '{{.State.Pid}}'.
+    #[arg(short, long, default_value = "json")]
+    format: String,
+}
+
+impl InspectArgs {
+    /// `container inspect`: containers only.
+    pub fn containers_only(mut self) -> Self {
+        self.r#type = "container".into();
+        self
+    }
+}
+
+/// One lookup of a name as one kind: the object, or why not.
+fn find(conn: &Connection, kind: &str, name: &str, size: bool) -> Result<Value, Failure> {
+    use container::VarlinkClientInterface as _;
+    use image::VarlinkClientInterface as _;
+    use pod::VarlinkClientInterface as _;
+    use volume::VarlinkClientInterface as _;
+    let h = || conn.handle.clone();
+    Ok(match kind {
+        "container" => json!(container::VarlinkClient::new(h()).inspect(name.into(), Some(size)).call()?.container),
+        "image" => json!(image::VarlinkClient::new(h()).inspect(name.into()).call()?.image),
+        "pod" => json!(pod::VarlinkClient::new(h()).inspect(name.into()).call()?.pod),
+        "volume" => json!(volume::VarlinkClient::new(h()).inspect(name.into()).call()?.volume),
+        other => {
+            return Err(Failure::engine(format!("invalid type {other:?}: use container, image, pod, volume or all")))
+        }
+    })
+}
+
+/// The newest container, or pod: its ID.
+fn latest(conn: &Connection, kind: &str) -> Result<String, Failure> {
+    use container::VarlinkClientInterface as _;
+    use pod::VarlinkClientInterface as _;
+    let newest = if kind == "pod" {
+        let pods = pod::VarlinkClient::new(conn.handle.clone()).list(None).call()?.pods;
+        pods.into_iter().max_by_key(|p| p.created).map(|p| p.id)
+    } else {
+        let list = container::VarlinkClient::new(conn.handle.clone()).list(Some(true), None, Some(true)).call()?;
+        list.containers.into_iter().next().map(|c| c.id)
+    };
+    newest.ok_or_else(|| Failure::engine(format!("no {kind} to inspect")))
+}
+
+pub fn run(conn: &Connection, a: InspectArgs) -> Result<ExitCode, Failure> {
+    let format = Format::parse(&a.format)?;
+    let kinds: &[&str] = match a.r#type.as_str() {
+        "all" => &["container", "image", "pod", "volume"],
+        "container" => &["container"],
+        "image" => &["image"],
+        "pod" => &["pod"],
+        "volume" => &["volume"],
+        other => {
+            return Err(Failure::engine(format!("invalid type {other:?}: use container, image, pod, volume or all")))
+        }
+    };
+    if a.latest && !a.names.is_empty() {
+        return Err(Failure::engine("--latest and names cannot be used together"));
+    }
+    let mut names = a.names.clone();
+    if a.latest {
+        names.push(latest(conn, if a.r#type == "pod" { "pod" } else { "container" })?);
+    }
+    if names.is_empty() {
+        return Err(Failure::engine("inspect needs a name or --latest"));
+    }
+    let mut found = Vec::new();
+    let mut missing: Option<Failure> = None;
+    for name in &names {
+        let mut hit = None;
+        for kind in kinds {
+            match find(conn, kind, name, a.size) {
+                Ok(v) => {
+                    hit = Some(v);
+                    break;
+                }
+                Err(f) if f.name.starts_with("NoSuch") => {}
+                Err(f) => return Err(f),
+            }
+        }
+        match hit {
+            Some(v) => found.push(v),
+            None => missing = Some(Failure::engine(format!("no such object: {name:?}"))),
+        }
+    }
+    match format {
+        Format::Template { template, .. } => found.iter().for_each(|o| println!("{}", template.render(o))),
+        _ => pretty(&found),
+    }
+    match missing {
+        Some(f) => Err(f),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
