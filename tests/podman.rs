@@ -1096,3 +1096,74 @@ fn inspect_kinds() {
         assert_ne!(run(&d, &["inspect", "--type", kind, "testCtr"]).0, 0, "{kind}");
     }
 }
+
+// test/e2e/create_test.go (the catalogue's part)
+
+/// A-create-1..3, 10..13: `create IMAGE COMMAND` as podman takes it; a
+/// name taken twice is refused with 125.
+#[test]
+fn create_from_an_image_by_position() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let cid = ok(&d, &["create", "--name", "local_image_test", image, "/bin/ls"]).trim().to_string();
+    assert_eq!(count(&d), 1);
+    let id = ok(&d, &["inspect", "--format", "{{.ID}}", "local_image_test"]);
+    assert!(id.contains(&cid), "{id}");
+    ok(&d, &["rm", "-a"]);
+    ok(&d, &["create", image, "/bin/ls"]);
+    assert_eq!(count(&d), 1);
+    ok(&d, &["create", "--name=foo", image, "/bin/ls"]);
+    assert_eq!(run(&d, &["create", "--name=foo", image, "/bin/ls"]).0, 125);
+}
+
+/// A-create-29..35: --pod new:NAME; --pod with --pod-id-file is refused;
+/// --pod-id-file joins the pod it names.
+#[test]
+fn create_in_pods() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    ok(&d, &["create", "--pod", "new:foobar", image, "/bin/ls"]);
+    assert!(ok(&d, &["pod", "ps", "--no-trunc"]).contains("foobar"));
+    let file = d.dir.path().join("pod-id");
+    let f = file.to_str().unwrap();
+    assert_eq!(run(&d, &["create", "--pod", "foo", "--pod-id-file", "bar", image, "/bin/ls"]).0, 125);
+    ok(&d, &["pod", "create", "--pod-id-file", f, "--name", "rudolph"]);
+    let pod: serde_json::Value = serde_json::from_str(&ok(&d, &["pod", "inspect", "rudolph"])).unwrap();
+    ok(&d, &["create", "--pod-id-file", f, "--name", "prancer", image, "/bin/sleep", "600"]);
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.Config.Pod}}", "prancer"]).trim(), pod[0]["id"].as_str().unwrap());
+}
+
+/// A-create-55..58: labels with and without values.
+#[test]
+fn create_labels() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    ok(&d, &["create", "--label", "TESTKEY1=", "--label", "TESTKEY2", "--name", "testctr", image, "/bin/sleep", "600"]);
+    let labels = ok(&d, &["inspect", "--format", "{{json .Config.Labels}}", "testctr"]);
+    assert_eq!(labels.trim(), r#"{"TESTKEY1":"","TESTKEY2":""}"#);
+    ok(&d, &["rm", "testctr"]);
+    ok(&d, &["create", "--label", "TESTKEY1=value1", "--label", "TESTKEY2=bar", "--name", "testctr", image, "/bin/sh"]);
+    let labels = ok(&d, &["inspect", "--format", "{{json .Config.Labels}}", "testctr"]);
+    assert_eq!(labels.trim(), r#"{"TESTKEY1":"value1","TESTKEY2":"bar"}"#);
+}
+
+/// A-create-68, 69, 96, 97: --replace needs a name and replaces every time;
+/// flags create does not have are podman's errors, code 125.
+#[test]
+fn create_replace_and_unknown_flags() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let (code, _, err) = run(&d, &["create", "--replace", image, "/bin/sh"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("cannot replace container without --name being set"), "{err}");
+    for _ in 0..5 {
+        ok(&d, &["create", "--replace", "--name", "testCtr", image, "/bin/sh"]);
+    }
+    assert_eq!(count(&d), 1);
+    let (code, _, err) = run(&d, &["create", "-d", image]);
+    assert_eq!(code, 125);
+    assert!(err.contains("unknown shorthand flag"), "{err}");
+    let (code, _, err) = run(&d, &["create", "--detach", image]);
+    assert_eq!(code, 125);
+    assert!(err.contains("unknown flag"), "{err}");
+}

@@ -182,6 +182,9 @@ pub struct CreateArgs {
     /// Write the container's ID to this file (which must not exist).
     #[arg(long)]
     cidfile: Option<String>,
+    /// Join the pod whose ID this file holds (as pod create --pod-id-file wrote it).
+    #[arg(long)]
+    pod_id_file: Option<String>,
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     command: Vec<String>,
@@ -216,16 +219,56 @@ fn volume_mount(spec: &str) -> vl::VolumeMount {
 }
 
 impl CreateArgs {
-    fn options(&self) -> vl::CreateOptions {
+    /// The image and command: podman's `create IMAGE COMMAND...` when
+    /// neither --rootfs nor --image says otherwise.
+    fn source(&self) -> (Option<String>, Vec<String>) {
+        match (&self.rootfs, &self.image, self.command.split_first()) {
+            (None, None, Some((image, command))) => (Some(image.clone()), command.to_vec()),
+            _ => (self.image.clone(), self.command.clone()),
+        }
+    }
+
+    /// Arguments podman refuses together, refused as podman does.
+    fn check(&self) -> Result<(), Failure> {
+        // What comes first after the flags is an image or a command, never
+        // a flag: one create does not know lands here (the command takes
+        // hyphens, for its own arguments).
+        if let Some(flag) = self.command.first().filter(|a| a.starts_with('-')) {
+            return Err(Failure::engine(match flag.strip_prefix("--") {
+                Some(_) => format!("unknown flag: {flag}"),
+                None => format!("unknown shorthand flag: '{}' in {flag}", flag.chars().nth(1).unwrap_or('-')),
+            }));
+        }
+        if self.replace && self.name.is_none() {
+            return Err(Failure::engine("cannot replace container without --name being set"));
+        }
+        if self.pod.is_some() && self.pod_id_file.is_some() {
+            return Err(Failure::engine("cannot specify both --pod and --pod-id-file"));
+        }
+        Ok(())
+    }
+
+    fn options(&self) -> Result<vl::CreateOptions, Failure> {
+        self.check()?;
         let some = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
-        vl::CreateOptions {
+        let (image, command) = self.source();
+        let pod = match &self.pod_id_file {
+            Some(file) => Some(
+                std::fs::read_to_string(file)
+                    .map_err(|e| Failure::engine(format!("reading pod ID file {file}: {e}")))?
+                    .trim()
+                    .to_string(),
+            ),
+            None => self.pod.clone(),
+        };
+        Ok(vl::CreateOptions {
             rootfs: self.rootfs.clone(),
-            image: self.image.clone(),
-            command: self.command.clone(),
+            image,
+            command,
             env: Some(pairs(&self.env)),
             labels: Some(pairs(&self.label)),
             name: self.name.clone(),
-            pod: self.pod.clone(),
+            pod,
             stopSignal: self.stop_signal.clone(),
             stopTimeout: self.stop_timeout,
             shmSize: self.shm_size.clone(),
@@ -253,7 +296,7 @@ impl CreateArgs {
             replace: Some(self.replace),
             // The engine does not share our working directory.
             cidFile: self.cidfile.as_deref().map(absolute),
-        }
+        })
     }
 }
 
@@ -270,7 +313,7 @@ pub fn exit_code(code: i64) -> ExitCode {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create(a) => println!("{}", create(conn, &mut c, a.options())?),
+        Command::Create(a) => println!("{}", create(conn, &mut c, a.options()?)?),
         Command::Run { detach, create } => return run_container(conn, &create, detach),
         Command::Init { names } => each(names, |n| Ok(c.init(n).call()?.id))?,
         Command::Start { names } => each(names, |n| Ok(c.start(n).call()?.id))?,
@@ -346,7 +389,7 @@ fn each(names: Vec<String>, mut act: impl FnMut(String) -> Result<String, Failur
 /// (the engine could remove it before the first line was).
 fn run_container(conn: &Connection, a: &CreateArgs, detach: bool) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
-    let mut options = a.options();
+    let mut options = a.options()?;
     options.autoRemove = Some(a.rm && detach);
     let id = create(conn, &mut c, options)?;
     if let Err(e) = c.start(id.clone()).call() {

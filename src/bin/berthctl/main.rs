@@ -125,8 +125,35 @@ fn exists_code(exists: bool) -> ExitCode {
     }
 }
 
+/// A command line clap refuses, said as podman says it, with its code 125
+/// (help and --version still print and exit 0).
+fn refused(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let unknown = match (e.kind(), e.get(ContextKind::InvalidArg)) {
+        (ErrorKind::UnknownArgument, Some(ContextValue::String(arg))) => Some(arg.clone()),
+        _ => None,
+    };
+    match unknown {
+        Some(arg) if !arg.starts_with("--") && arg.starts_with('-') => {
+            eprintln!("Error: unknown shorthand flag: '{}' in {arg}", &arg[1..2]);
+        }
+        Some(arg) => eprintln!("Error: unknown flag: {arg}"),
+        None => {
+            let _ = e.print();
+        }
+    }
+    ExitCode::from(error::ENGINE_FAILED)
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return refused(e),
+    };
     let result = Connection::open(&cli.address).and_then(|conn| match cli.command {
         Command::ContainerNoun(container::Command::Inspect(a)) => inspect::run(&conn, a.containers_only()),
         Command::Container(c) | Command::ContainerNoun(c) => container::run(&conn, c),
