@@ -351,13 +351,13 @@ fn ps_forms() {
     let quiet = ok(&d, &["ps", "-a", "-q"]);
     assert!(quiet.lines().any(|l| top.starts_with(l)), "{quiet}");
     assert_eq!(ok(&d, &["ps", "-q", "--latest", "-a"]).lines().count(), 1);
-    assert_eq!(ok(&d, &["ps", "-aq", "--no-trunc"]).lines().next().unwrap(), done, "the newest first");
+    assert_eq!(ok(&d, &["ps", "-aq", "--no-trunc"]).lines().last().unwrap(), done, "the oldest first");
     // json: podman's fields; Created a number; a human Status.
     let json: serde_json::Value = serde_json::from_str(&ok(&d, &["ps", "-a", "--format", "json"])).unwrap();
     assert!(json[0]["Created"].is_i64(), "{json}");
-    assert!(json[0]["Status"].as_str().unwrap().contains("ago"), "{json}");
-    assert_eq!(json[0]["Id"], done.as_str());
-    assert_eq!(json[1]["Names"], serde_json::json!(["testCtr"]));
+    assert!(json[1]["Status"].as_str().unwrap().contains("ago"), "{json}");
+    assert_eq!(json[1]["Id"], done.as_str());
+    assert_eq!(json[0]["Names"], serde_json::json!(["testCtr"]));
     let running_for = ok(&d, &["ps", "-a", "--format", "{{.RunningFor}}"]);
     assert!(running_for.contains("ago") && !running_for.contains("RUNNING FOR"), "{running_for}");
     assert_eq!(ok(&d, &["ps", "-q", "--format", "{{ .Names }}"]), "testCtr\n");
@@ -1166,4 +1166,65 @@ fn create_replace_and_unknown_flags() {
     let (code, _, err) = run(&d, &["create", "--detach", image]);
     assert_eq!(code, 125);
     assert!(err.contains("unknown flag"), "{err}");
+}
+
+// test/system/040-ps.bats
+
+/// B-ps-bats-1..12: --noheading; the columns of a running and an exited
+/// container; status and exited filters with and without -a; --sort.
+#[test]
+fn ps_bats() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    assert_eq!(ok(&d, &["ps", "--noheading"]), "");
+    let name = "ps-bats-name-of-thirty-chars-x";
+    let cid = ok(&d, &["run", "-d", "--name", name, image, "/bin/sleep", "5"]).trim().to_string();
+    assert!(cid.len() == 64 && cid.bytes().all(|b| b.is_ascii_hexdigit()), "{cid}");
+    let line = ok(&d, &["ps", "--no-trunc", "--format", "{{.ID}} {{.Image}} {{.Command}} {{.Names}}"]);
+    assert_eq!(line.trim(), format!("{cid} {image} /bin/sleep 5 {name}"));
+    let row = ok(&d, &["ps"]).lines().nth(1).unwrap().to_string();
+    assert!(row.starts_with(&cid[..12]) && row.contains(image) && row.contains("second"), "{row}");
+    ok(&d, &["wait", &cid]);
+    let row = ok(&d, &["ps", "-a"]).lines().nth(1).unwrap().to_string();
+    assert!(row.starts_with(&cid[..12]) && row.contains("Exited") && row.contains(name), "{row}");
+    ok(&d, &["rm", &cid]);
+    let runner = ok(&d, &["run", "-d", "--name", "runner", image, "/bin/sleep", "600"]).trim().to_string();
+    let stopped = ok(&d, &["run", "-d", "--name", "stopped", image, "/bin/sh", "-c", "exit 0"]).trim().to_string();
+    ok(&d, &["wait", "stopped"]);
+    ok(&d, &["run", "-d", "--name", "failed", image, "/bin/sh", "-c", "exit 1"]);
+    ok(&d, &["wait", "failed"]);
+    ok(&d, &["create", "--name", "created", image, "/bin/echo", "hi"]);
+    assert_eq!(ok(&d, &["ps", "--filter", "name=runner", "--format", "{{.ID}}"]).trim(), &runner[..12]);
+    assert_eq!(ok(&d, &["ps", "--filter", "name=stopped", "--format", "{{.ID}}"]), "");
+    assert_eq!(ok(&d, &["ps", "-a", "--filter", "name=stopped", "--format", "{{.ID}}"]).trim(), &stopped[..12]);
+    assert_eq!(
+        ok(&d, &["ps", "--filter", "status=stopped", "--format", "{{.Names}}", "--sort", "names"]),
+        "failed\nstopped\n"
+    );
+    assert_eq!(
+        ok(&d, &["ps", "--filter", "status=exited", "--filter", "exited=0", "--format", "{{.Names}}"]),
+        "stopped\n"
+    );
+    assert_eq!(
+        ok(&d, &["ps", "--filter", "status=exited", "--filter", "exited=1", "--format", "{{.Names}}"]),
+        "failed\n"
+    );
+    let order = ok(
+        &d,
+        &[
+            "ps",
+            "-a",
+            "--filter",
+            "status=exited",
+            "--filter",
+            "status=running",
+            "--format",
+            "{{.Names}}",
+            "--sort",
+            "created",
+        ],
+    );
+    assert_eq!(order, "runner\nstopped\nfailed\n");
+    ok(&d, &["stop", "-t", "1", "runner"]);
+    ok(&d, &["rm", "-a"]);
 }

@@ -1,5 +1,5 @@
 //! `ps`, as podman's: STATUS in its words (Up 5 minutes, Exited (0) 2
-//! seconds ago, Created), newest first unless --sort says otherwise,
+//! seconds ago, Created), oldest first unless --sort says otherwise,
 //! --pod columns, --no-trunc, and --format json with podman's field names.
 
 use crate::error::Failure;
@@ -26,6 +26,9 @@ pub struct PsArgs {
     /// Whole IDs and commands.
     #[arg(long)]
     no_trunc: bool,
+    /// No header line.
+    #[arg(short, long)]
+    noheading: bool,
     /// Show each container's pod.
     #[arg(short, long)]
     pod: bool,
@@ -89,11 +92,11 @@ fn podman_json(c: &ContainerSummary) -> Value {
     })
 }
 
-/// Sort as `--sort` says; podman's default is the newest first.
+/// Sort as `--sort` says; podman's default, created, is the oldest first.
 fn sort(list: &mut [ContainerSummary], by: &str) -> Result<(), Failure> {
     match by {
-        "created" => list.sort_by_key(|c| std::cmp::Reverse(c.created)),
-        "runningfor" => list.sort_by_key(|c| c.created),
+        "created" => list.sort_by_key(|c| c.created),
+        "runningfor" => list.sort_by_key(|c| std::cmp::Reverse(c.created)),
         "command" => list.sort_by_key(|c| c.command.join(" ")),
         "id" => list.sort_by(|a, b| a.id.cmp(&b.id)),
         "image" => list.sort_by(|a, b| a.image.cmp(&b.image)),
@@ -132,6 +135,13 @@ pub fn run(conn: &Connection, a: PsArgs) -> Result<ExitCode, Failure> {
         columns.extend([("POD ID", "Pod"), ("PODNAME", "PodName")]);
     }
     let json = Value::Array(list.iter().map(podman_json).collect());
+    let format = match format {
+        Format::Table if a.noheading => {
+            let all: Vec<String> = columns.iter().map(|(_, f)| format!("{{{{.{f}}}}}")).collect();
+            Format::Template { header: false, template: output::Template::parse(&all.join("\t"))? }
+        }
+        other => other,
+    };
     print_list(&format, &columns, &rows, &json)?;
     Ok(ExitCode::SUCCESS)
 }
