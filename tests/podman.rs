@@ -1228,3 +1228,29 @@ fn ps_bats() {
     ok(&d, &["stop", "-t", "1", "runner"]);
     ok(&d, &["rm", "-a"]);
 }
+
+/// podman wait --condition and --ignore (the options issue 17 names).
+#[test]
+fn wait_conditions_and_ignore() {
+    let d = Daemon::start();
+    let id = create(&d, &["--name", "w"], &["/bin/sleep", "600"]);
+    assert_eq!(ok(&d, &["wait", "--condition", "configured", "w"]), "-1\n");
+    let starter = {
+        let addr = d.address.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
+                .env("BERTH_ADDRESS", addr)
+                .args(["start", "w"])
+                .output()
+        })
+    };
+    assert_eq!(ok(&d, &["wait", "--condition", "running", "w"]), "-1\n");
+    assert!(starter.join().unwrap().unwrap().status.success());
+    assert_eq!(ok(&d, &["wait", "--ignore", "ghost", "w", "--condition", "running"]), "-1\n-1\n");
+    let (code, _, err) = run(&d, &["wait", "ghost"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("no such container"), "{err}");
+    ok(&d, &["kill", &id]);
+    assert_eq!(ok(&d, &["wait", "--condition", "exited", "w"]), "137\n");
+}

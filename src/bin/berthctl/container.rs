@@ -92,6 +92,14 @@ pub enum Command {
     Wait {
         #[arg(required = true)]
         names: Vec<String>,
+        /// Wait for these states instead of the exit (podman's names:
+        /// configured, created, initialized, running, paused, stopping,
+        /// stopped, exited); their exit code is printed as -1.
+        #[arg(long)]
+        condition: Vec<String>,
+        /// A container that does not exist prints -1 instead of failing.
+        #[arg(short, long)]
+        ignore: bool,
     },
     /// Print a container's output.
     Logs {
@@ -322,9 +330,10 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
         Command::Pause { names } => each(names, |n| Ok(c.pause(n).call()?.id))?,
         Command::Unpause { names } => each(names, |n| Ok(c.unpause(n).call()?.id))?,
         Command::Restart { names, time } => each(names, |n| Ok(c.restart(n, time).call()?.id))?,
-        Command::Wait { names } => {
-            each(names, |n| Ok(c.wait(n).call()?.exitCode.map_or(String::new(), |code| code.to_string())))?
-        }
+        Command::Wait { names, condition, ignore } => each(names, |n| match wait_for(conn, &mut c, n, &condition) {
+            Err(f) if ignore && f.name == "NoSuchContainer" => Ok("-1".into()),
+            other => other,
+        })?,
         Command::Rm(args) => return crate::remove::run(conn, args),
         Command::Evict { name, volumes } => println!("{}", c.evict(name, Some(volumes)).call()?.id),
         Command::Rename { container, new_name } => {
@@ -372,6 +381,35 @@ fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptio
         let _ = pods.remove(pod_id, Some(true), None).call();
         e.into()
     })
+}
+
+/// podman's wait: the exit code once the container exits, or -1 once it
+/// is in one of `conditions` (followed through Wait's replies with more).
+fn wait_for(conn: &Connection, c: &mut VarlinkClient, name: String, conditions: &[String]) -> Result<String, Failure> {
+    let exit_only = conditions.iter().all(|s| s == "stopped" || s == "exited");
+    if exit_only {
+        return Ok(c.wait(name).call()?.exitCode.map_or(String::new(), |code| code.to_string()));
+    }
+    let wanted = |state: &str| {
+        conditions.iter().any(|s| match s.as_str() {
+            "initialized" => state == "created",
+            "stopped" | "exited" => matches!(state, "stopped" | "exited"),
+            other => other == state,
+        })
+    };
+    // A connection of its own: this stream is left before its end.
+    let own = conn.another()?;
+    for reply in VarlinkClient::new(own.handle).wait(name).more()? {
+        let reply = reply?;
+        if wanted(&reply.state) {
+            return Ok(if reply.exitCode.is_some() && matches!(reply.state.as_str(), "stopped" | "exited") {
+                reply.exitCode.unwrap_or(-1).to_string()
+            } else {
+                "-1".into()
+            });
+        }
+    }
+    Err(Failure::engine("the container went before reaching the condition"))
 }
 
 /// Act on each name in turn, printing what each answers (podman's verbs
