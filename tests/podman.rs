@@ -1254,3 +1254,66 @@ fn wait_conditions_and_ignore() {
     ok(&d, &["kill", &id]);
     assert_eq!(ok(&d, &["wait", "--condition", "exited", "w"]), "137\n");
 }
+
+// test/system/200-pod.bats
+
+/// C-podbats-1..3, 11..22, 25, 27, 33..35, 44, 53..55, 75, 76: pod
+/// listing, existence, inspect fields, --infra-name, and the infra
+/// container's removal refused in podman's words.
+#[test]
+fn pod_bats() {
+    let d = Daemon::start();
+    for verb in ["list", "ls", "ps"] {
+        assert_eq!(ok(&d, &["pod", verb, "--noheading"]), "", "{verb}");
+    }
+    assert_eq!(run(&d, &["pod", "exists", "mypod"]).0, 1);
+    let file = d.dir.path().join("pod-id");
+    let printed = ok(
+        &d,
+        &[
+            "pod",
+            "create",
+            "--infra=true",
+            "--name=mypod",
+            "-l",
+            "k=v",
+            "--pod-id-file",
+            file.to_str().unwrap(),
+            "--infra-name",
+            "infra_name",
+        ],
+    );
+    let pod_id = printed.trim().to_string();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), pod_id);
+    assert_eq!(run(&d, &["pod", "exists", "mypod"]).0, 0);
+    assert_eq!(run(&d, &["pod", "exists", &pod_id]).0, 0);
+    assert!(ok(&d, &["pod", "inspect", "mypod"]).lines().count() >= 10);
+    let infra = ok(&d, &["pod", "inspect", "--format", "{{.InfraContainerID}}", "mypod"]).trim().to_string();
+    assert_eq!(ok(&d, &["container", "inspect", "--format", "{{.Name}}", &infra]), "infra_name\n");
+    let member = create(&d, &["--pod", "mypod"], &["/bin/sleep", "600"]);
+    ok(&d, &["pod", "start", "mypod"]);
+    let pods = ok(&d, &["ps", "--format", "{{.Pod}}"]);
+    assert_eq!(pods, format!("{0}\n{0}\n", &pod_id[..12]));
+    let line =
+        ok(&d, &["pod", "inspect", "--format", "{{.Name}}: {{.ID}} : {{.NumContainers}} : {{.Labels}}", "mypod"]);
+    assert_eq!(line, format!("mypod: {pod_id} : 2 : map[k:v]\n"));
+    let line = ok(&d, &["pod", "ps", "--format", "{{.ID}} {{.Name}} {{.Status}} {{.Labels}}"]);
+    assert_eq!(line, format!("{} mypod Running map[k:v]\n", &pod_id[..12]));
+    assert_eq!(ok(&d, &["pod", "ps", "--no-trunc", "--filter", "label=k=v", "--format", "{{.ID}}"]).trim(), pod_id);
+    let (code, _, err) = run(&d, &["pod", "create", "--infra-name", "infra_name"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("\"infra_name\" is already in use"), "{err}");
+    for args in [&["container", "rm", &infra][..], &["container", "rm", "--force", &infra]] {
+        let (code, _, err) = run(&d, args);
+        assert_eq!(code, 125, "{args:?}");
+        assert!(err.contains("and cannot be removed without removing the pod"), "{err}");
+    }
+    ok(&d, &["rm", "-f", "-t", "0", &member]);
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "mypod"]);
+    assert_eq!(run(&d, &["pod", "exists", &pod_id]).0, 1);
+    assert_eq!(run(&d, &["pod", "exists", "mypod"]).0, 1);
+    let (code, _, err) = run(&d, &["pod", "rm", "bogus"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bogus") && err.contains("no such pod"), "{err}");
+    assert_eq!(run(&d, &["pod", "rm", "--force", "bogus"]), (0, String::new(), String::new()));
+}

@@ -123,6 +123,7 @@ pub struct PodCreate {
     pub cgroup_parent: Option<String>,
     pub share_cgroup: Option<bool>,
     pub infra: Option<bool>,
+    pub infra_name: Option<String>,
 }
 
 impl PodCreate {
@@ -133,7 +134,9 @@ impl PodCreate {
             labels: self.labels.unwrap_or_default(),
             cgroup_parent: self.cgroup_parent,
             share_cgroup: self.share_cgroup,
-            infra: self.infra.unwrap_or(false),
+            // Naming the infra container asks for one, as in podman.
+            infra: self.infra.unwrap_or(self.infra_name.is_some()),
+            infra_name: self.infra_name,
         }
     }
 }

@@ -16,6 +16,8 @@ pub struct PodSpec {
     pub share_cgroup: Option<bool>,
     /// Add an infra container that holds the pod; default false.
     pub infra: bool,
+    /// The infra container's name (default: `<pod ID prefix>-infra`).
+    pub infra_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -28,7 +28,7 @@ pub struct PodInfo {
 
 impl Runtime {
     pub async fn create_pod(&self, spec: PodSpec) -> Result<(String, String)> {
-        if let Some(name) = &spec.name {
+        for name in spec.name.iter().chain(&spec.infra_name) {
             names::validate_name(name)?;
         }
         let manager = self.config.cgroup_manager;
@@ -39,6 +39,7 @@ impl Runtime {
             .db
             .write(move |tx| {
                 let name = super::create::claim_name(tx, spec.name)?;
+                let infra_name = spec.infra_name.map(|n| super::create::claim_name(tx, Some(n))).transpose()?;
                 let id = loop {
                     let id = names::new_id();
                     if !tx.id_in_use(&id)? {
@@ -59,7 +60,7 @@ impl Runtime {
                 };
                 let infra = infra_template.map(|mut infra| {
                     infra.id = names::new_id();
-                    infra.name = format!("{}-infra", &pod.id[..12]);
+                    infra.name = infra_name.unwrap_or_else(|| format!("{}-infra", &pod.id[..12]));
                     infra.pod = Some(pod.id.clone());
                     infra.cgroup_parent = pod.cgroup_path.clone().or(Some(pod.cgroup_parent.clone()));
                     infra.created_nanos = pod.created_nanos;

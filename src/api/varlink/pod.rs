@@ -33,9 +33,10 @@ impl vl::VarlinkInterface for PodApi {
         cgroup_parent: Option<String>,
         share_cgroup: Option<bool>,
         infra: Option<bool>,
+        infra_name: Option<String>,
     ) -> varlink::Result<()> {
         let labels = labels.map(|l| l.into_iter().collect());
-        let spec = PodCreate { name, labels, cgroup_parent, share_cgroup, infra }.into_spec();
+        let spec = PodCreate { name, labels, cgroup_parent, share_cgroup, infra, infra_name }.into_spec();
         let r = self.0.run(self.0.runtime.create_pod(spec));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
     }

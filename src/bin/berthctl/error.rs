@@ -115,9 +115,11 @@ fn message(error: &str, params: &Value) -> String {
             format!("{} has dependents which must be removed before it: {}", text("id"), list("dependents"))
         }
         "ActiveExecSessions" => format!("container {} has active exec sessions: {}", text("id"), list("sessions")),
-        "InfraContainer" => {
-            format!("{} is the infra container of pod {}; remove the pod instead", text("id"), text("pod"))
-        }
+        "InfraContainer" => format!(
+            "container {} is the infra container of pod {} and cannot be removed without removing the pod",
+            text("id"),
+            text("pod")
+        ),
         "VolumeInUse" => format!(
             "volume {} is being used by the following container(s): {}: volume is being used",
             text("name"),

@@ -74,6 +74,9 @@ pub struct ListArgs {
     /// Whole IDs.
     #[arg(long)]
     no_trunc: bool,
+    /// No header line.
+    #[arg(short, long)]
+    noheading: bool,
     /// table, json, or a template such as '{{.Name}}'.
     #[arg(long, default_value = "table")]
     format: String,

@@ -6,7 +6,8 @@ use crate::output::{self, ago, print_list, short, Format};
 use crate::remove::{remove_all, resolve_all, Selection};
 use crate::{Connection, InspectArgs, ListArgs};
 use berth::api::varlink::generated::pod::{VarlinkClient, VarlinkClientInterface};
-use serde_json::json;
+use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
@@ -22,9 +23,12 @@ pub enum Command {
         /// Do not put members under the pod's own cgroup.
         #[arg(long)]
         no_share_cgroup: bool,
-        /// Add an infra container.
+        /// Add an infra container (--infra or --infra=true).
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+        infra: Option<bool>,
+        /// The infra container's name (implies --infra).
         #[arg(long)]
-        infra: bool,
+        infra_name: Option<String>,
         /// Write the pod's ID to this file.
         #[arg(long)]
         pod_id_file: Option<String>,
@@ -71,27 +75,30 @@ pub enum Command {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create { name, label, cgroup_parent, no_share_cgroup, infra, pod_id_file } => {
-            let r = c.create(name, Some(pairs(&label)), cgroup_parent, Some(!no_share_cgroup), Some(infra)).call()?;
+        Command::Create { name, label, cgroup_parent, no_share_cgroup, infra, infra_name, pod_id_file } => {
+            let share = Some(!no_share_cgroup);
+            let r = c.create(name, Some(pairs(&label)), cgroup_parent, share, infra, infra_name).call()?;
             if let Some(file) = pod_id_file {
                 std::fs::write(&file, &r.id).map_err(|e| Failure::engine(format!("writing {file}: {e}")))?;
             }
             println!("{}", r.id);
         }
         Command::Inspect(InspectArgs { names, format }) => {
-            output::inspect_each(&format, names, |n| Ok(c.inspect(n).call()?.pod))?;
+            output::inspect_each(&format, names, |n| Ok(podman_fields(json!(c.inspect(n).call()?.pod))))?;
         }
         Command::Exists { name } => return Ok(crate::exists_code(c.exists(name).call()?.exists)),
-        Command::List(ListArgs { filter, format, quiet, no_trunc }) => {
+        Command::List(ListArgs { filter, format, quiet, no_trunc, noheading }) => {
             let pods = c.list(Some(filter)).call()?.pods;
             if quiet {
                 pods.iter().for_each(|p| println!("{}", if no_trunc { p.id.as_str() } else { short(&p.id) }));
                 return Ok(ExitCode::SUCCESS);
             }
+            let states = member_states(conn)?;
             let rows: Vec<_> = pods
                 .iter()
                 .map(|p| {
-                    json!({ "ID": if no_trunc { p.id.as_str() } else { short(&p.id) }, "Name": p.name, "Created": ago(p.created), "Labels": p.labels,
+                    json!({ "ID": if no_trunc { p.id.as_str() } else { short(&p.id) }, "Name": p.name,
+                            "Created": ago(p.created), "Labels": p.labels, "Status": status(&p.containers, &states),
                             "InfraId": p.infraId.as_deref().map(short), "NumberOfContainers": p.containers.len(),
                             "CgroupParent": p.cgroupParent })
                 })
@@ -99,10 +106,18 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             const COLUMNS: &[output::Column] = &[
                 ("POD ID", "ID"),
                 ("NAME", "Name"),
+                ("STATUS", "Status"),
                 ("CREATED", "Created"),
                 ("# OF CONTAINERS", "NumberOfContainers"),
             ];
-            print_list(&Format::parse(&format)?, COLUMNS, &rows, &json!(pods))?;
+            let format = match Format::parse(&format)? {
+                Format::Table if noheading => {
+                    let all: Vec<String> = COLUMNS.iter().map(|(_, f)| format!("{{{{.{f}}}}}")).collect();
+                    Format::Template { header: false, template: output::Template::parse(&all.join("\t"))? }
+                }
+                other => other,
+            };
+            print_list(&format, COLUMNS, &rows, &json!(pods))?;
         }
         Command::Rm(a) => return remove(&mut c, a),
         Command::Prune { filter, .. } => c.prune(Some(filter)).call()?.pods.iter().for_each(|p| println!("{p}")),
@@ -178,4 +193,40 @@ fn remove(c: &mut VarlinkClient, a: PodRmArgs) -> Result<ExitCode, Failure> {
         c.remove(id.clone(), Some(a.select.force), a.select.time).call()?;
         Ok(vec![id])
     })
+}
+
+/// A pod's inspect with the fields podman's scripts read: NumContainers,
+/// InfraContainerID.
+pub fn podman_fields(mut pod: Value) -> Value {
+    let count = pod["containers"].as_array().map_or(0, Vec::len);
+    let infra = pod["infraId"].clone();
+    if let Some(o) = pod.as_object_mut() {
+        o.insert("NumContainers".into(), json!(count));
+        o.insert("InfraContainerID".into(), infra);
+    }
+    pod
+}
+
+/// Every container's state word, by ID.
+fn member_states(conn: &Connection) -> Result<HashMap<String, String>, Failure> {
+    use berth::api::varlink::generated::container::{self, VarlinkClientInterface as _};
+    let list = container::VarlinkClient::new(conn.handle.clone()).list(Some(true), None, None).call()?;
+    Ok(list.containers.into_iter().map(|c| (c.id, c.state)).collect())
+}
+
+/// A pod's status as podman's pod ps says it, from its members' states.
+fn status(members: &[String], states: &HashMap<String, String>) -> &'static str {
+    let states: Vec<&str> = members.iter().filter_map(|m| states.get(m).map(String::as_str)).collect();
+    let all = |f: &dyn Fn(&str) -> bool| !states.is_empty() && states.iter().all(|s| f(s));
+    if all(&|s| s == "running") {
+        "Running"
+    } else if states.contains(&"running") {
+        "Degraded"
+    } else if all(&|s| s == "paused") {
+        "Paused"
+    } else if all(&|s| matches!(s, "exited" | "stopped")) {
+        "Exited"
+    } else {
+        "Created"
+    }
 }
