@@ -1317,3 +1317,81 @@ fn pod_bats() {
     assert!(err.contains("bogus") && err.contains("no such pod"), "{err}");
     assert_eq!(run(&d, &["pod", "rm", "--force", "bogus"]), (0, String::new(), String::new()));
 }
+
+// test/system/030-run.bats, test/e2e/run_volume_test.go (the catalogue's part)
+
+/// C-run030-16..20, 34, 35, 38, 39, 130, 131: names and IDs of a run
+/// container exist until it is removed; --cidfile, and refused when the
+/// file exists; run --rm removes a container whose start failed.
+#[test]
+fn run_bats() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let cid = ok(&d, &["run", "-d", "--name", "randomname", image, "/bin/sleep", "4"]).trim().to_string();
+    assert_eq!(ok(&d, &["ps", "--format", "{{.Names}}--{{.ID}}"]), format!("randomname--{}\n", &cid[..12]));
+    for who in ["randomname", cid.as_str()] {
+        assert_eq!(run(&d, &["container", "exists", who]).0, 0);
+    }
+    ok(&d, &["wait", &cid]);
+    for who in ["randomname", cid.as_str()] {
+        assert_eq!(run(&d, &["container", "exists", who]).0, 0);
+    }
+    ok(&d, &["rm", &cid]);
+    for who in ["randomname", cid.as_str()] {
+        assert_eq!(run(&d, &["container", "exists", who]).0, 1);
+    }
+    let cidfile = d.dir.path().join("cidfile");
+    let f = cidfile.to_str().unwrap();
+    let cid =
+        ok(&d, &["run", "--name", "cname", "--cidfile", f, "--detach", image, "/bin/sleep", "600"]).trim().to_string();
+    assert_eq!(std::fs::read_to_string(&cidfile).unwrap(), cid);
+    ok(&d, &["rm", "-f", "-t", "0", &cid]);
+    let (code, _, err) = run(&d, &["run", "--cidfile", f, image, "/bin/true"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.starts_with("Error: container id file exists. ") && err.trim_end().ends_with(&format!("delete {f}")),
+        "{err}"
+    );
+    ok(&d, &["run", "--name", "c_ok", image, "/bin/sh", "-c", "exit 0"]);
+    assert_eq!(run(&d, &["run", "--rm", "--name", "c_fail", image, "/bin/nonexistent"]).0, 127);
+    assert_eq!(run(&d, &["run", "--name", "c_fail_no_rm", image, "/bin/nonexistent"]).0, 127);
+    let left = ok(&d, &["ps", "-a", "--sort", "names", "--format", "{{.Image}}--{{.Names}}"]);
+    assert_eq!(left, format!("{image}--c_fail_no_rm\n{image}--c_ok\n"));
+    ok(&d, &["container", "rm", "-f", "-t", "0", "c_ok", "c_fail_no_rm"]);
+}
+
+/// C-runvol-54..62: an anonymous volume is listed while its container is,
+/// and goes with rm -v; a named one stays.
+#[test]
+fn run_volumes_anonymous_and_named() {
+    let d = Daemon::start();
+    assert_eq!(ok(&d, &["volume", "list", "--quiet"]), "");
+    create(&d, &["-v", "/test"], &["/bin/true"]);
+    let listed = ok(&d, &["volume", "list", "--quiet"]);
+    assert!(listed.lines().count() == 1 && !listed.trim().is_empty(), "{listed}");
+    ok(&d, &["rm", "-a", "-v"]);
+    assert_eq!(ok(&d, &["volume", "list", "--quiet"]), "");
+    create(&d, &["--name", "testctr", "-v", "/test"], &["/bin/true"]);
+    assert_eq!(ok(&d, &["volume", "list", "--quiet"]).lines().count(), 1);
+    ok(&d, &["rm", "-v", "testctr"]);
+    assert_eq!(ok(&d, &["volume", "list", "--quiet"]), "");
+    create(&d, &["--name", "testctr", "-v", "testvol:/test"], &["/bin/true"]);
+    assert_eq!(ok(&d, &["volume", "list", "--quiet"]), "testvol\n");
+    ok(&d, &["rm", "-v", "testctr"]);
+    assert_eq!(ok(&d, &["volume", "list", "--quiet"]), "testvol\n");
+}
+
+/// C-run030-74..77: a container's ImageName is the name it was made from,
+/// with :latest when none was given.
+#[test]
+fn run_image_names() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    ok(&d, &["image", "tag", image, "localhost/abc/def"]);
+    let cid = ok(&d, &["create", "localhost/abc/def", "/bin/true"]).trim().to_string();
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.ImageName}}", &cid]), "localhost/abc/def:latest\n");
+    ok(&d, &["image", "tag", image, "localhost/ghi/jkl:tag"]);
+    ok(&d, &["create", "--name", "cname", "localhost/ghi/jkl:tag", "/bin/true"]);
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.ImageName}}", "cname"]), "localhost/ghi/jkl:tag\n");
+    ok(&d, &["rm", &cid, "cname"]);
+}

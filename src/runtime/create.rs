@@ -274,6 +274,12 @@ fn insert_container(
 /// directory and user; what the request gave wins.
 fn apply_image(tx: &Tx, reference: &str, config: &mut ContainerConfig) -> Result<()> {
     let image = tx.resolve_image(reference)?;
+    // The name as stored (`x` is `x:latest`), as podman's ImageName; an ID
+    // stays as given.
+    let named = crate::model::image::normalize(reference);
+    if image.names.contains(&named) {
+        config.image = Some(named);
+    }
     let id = image.id;
     let run = image.config.config;
     let mut command = run.entrypoint.unwrap_or_default();

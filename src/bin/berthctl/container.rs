@@ -253,6 +253,13 @@ impl CreateArgs {
         if self.pod.is_some() && self.pod_id_file.is_some() {
             return Err(Failure::engine("cannot specify both --pod and --pod-id-file"));
         }
+        // podman checks here, before anything is created (the engine
+        // refuses it too).
+        if let Some(file) = self.cidfile.as_deref().filter(|f| std::path::Path::new(f).exists()) {
+            return Err(Failure::engine(format!(
+                "container id file exists. Ensure another container is not using it or delete {file}"
+            )));
+        }
         Ok(())
     }
 
