@@ -1395,3 +1395,128 @@ fn run_image_names() {
     assert_eq!(ok(&d, &["inspect", "--format", "{{.ImageName}}", "cname"]), "localhost/ghi/jkl:tag\n");
     ok(&d, &["rm", &cid, "cname"]);
 }
+
+// libpod/state_test.go, through berth's API (berth's state is its catalogue)
+
+/// TestLookup*, TestHasContainer*, TestHasPod*, TestGetAllContainers*,
+/// TestAllPods*: containers and pods are found by full ID, name and
+/// unique ID prefix, not by an ambiguous prefix or the other kind's name.
+#[test]
+fn state_lookups() {
+    let d = Daemon::start();
+    assert_eq!(ok(&d, &["ps", "-aq"]), "", "a new state is empty");
+    assert_eq!(ok(&d, &["pod", "ps", "-q"]), "");
+    let c1 = create(&d, &["--name", "test1"], &["/bin/true"]);
+    for who in [c1.as_str(), "test1", &c1[..10]] {
+        assert_eq!(ok(&d, &["inspect", "--type", "container", "--format", "{{.ID}}", who]).trim(), c1, "{who}");
+    }
+    for bad in ["nonexistent", ""] {
+        assert_ne!(run(&d, &["container", "inspect", bad]).0, 0, "{bad:?}");
+    }
+    let pod = ok(&d, &["pod", "create", "--name", "pod1"]).trim().to_string();
+    for who in [pod.as_str(), "pod1", &pod[..10]] {
+        assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{.ID}}", who]).trim(), pod, "{who}");
+    }
+    assert_eq!(run(&d, &["container", "exists", "pod1"]).0, 1, "a pod's name is not a container's");
+    assert_eq!(run(&d, &["container", "exists", &pod]).0, 1, "nor its ID");
+    assert_eq!(run(&d, &["pod", "exists", "test1"]).0, 1, "a container's name is not a pod's");
+    assert_eq!(run(&d, &["pod", "exists", &c1]).0, 1);
+    assert_eq!(run(&d, &["pod", "exists", "nonexistent"]).0, 1);
+    // Seventeen IDs: two share a first hex digit, which then finds neither.
+    let mut ids: Vec<String> = vec![c1];
+    for _ in 0..16 {
+        ids.push(create(&d, &[], &["/bin/true"]));
+    }
+    assert_eq!(ok(&d, &["ps", "-aq"]).lines().count(), 17);
+    let shared = (0..16u8)
+        .map(|h| format!("{h:x}"))
+        .find(|p| ids.iter().filter(|id| id.starts_with(p.as_str())).count() > 1)
+        .unwrap();
+    let (code, _, err) = run(&d, &["container", "inspect", &shared]);
+    assert_ne!(code, 0);
+    assert!(err.contains("more than one"), "{err}");
+}
+
+/// TestAdd*Conflict*, TestAddDuplicate*: a name is held by one container or
+/// pod.
+#[test]
+fn state_name_conflicts() {
+    let d = Daemon::start();
+    create(&d, &["--name", "taken"], &["/bin/true"]);
+    for args in
+        [&["create", "--name", "taken", "--rootfs", "ROOTFS", "/bin/true"][..], &["pod", "create", "--name", "taken"]]
+    {
+        let rootfs = d.rootfs();
+        let args: Vec<&str> = args.iter().map(|a| if *a == "ROOTFS" { rootfs.as_str() } else { a }).collect();
+        let (code, _, err) = run(&d, &args);
+        assert_eq!(code, 125, "{args:?}");
+        assert!(err.contains("already in use"), "{err}");
+    }
+    ok(&d, &["pod", "create", "--name", "pod-taken"]);
+    let (_, _, err) = run(&d, &["create", "--name", "pod-taken", "--rootfs", &d.rootfs(), "/bin/true"]);
+    assert!(err.contains("already in use"), "{err}");
+    assert_eq!((count(&d), pods(&d)), (1, 1));
+}
+
+/// TestCannotRemoveContainerWithDependency, TestCanRemoveContainerAfter*,
+/// TestContainerInUse*, TestCannotUse*AsDependency, TestAddCtrDepInPodFails,
+/// TestAddContainerToPodDependencyOutsidePodFails, TestAddContainerToPodAddsDependencies.
+#[test]
+fn state_dependencies() {
+    let d = Daemon::start();
+    let base = create(&d, &["--name", "base"], &["/bin/true"]);
+    let a = create(&d, &["--depends-on", "base"], &["/bin/true"]);
+    let b = create(&d, &["--depends-on", &base[..12]], &["/bin/true"]);
+    let users = ok(&d, &["inspect", "--format", "{{json .Dependents}}", "base"]);
+    let users: Vec<String> = serde_json::from_str(&users).unwrap();
+    assert_eq!(users.len(), 2);
+    assert!(users.contains(&a) && users.contains(&b));
+    assert_eq!(run(&d, &["rm", "base"]).0, 125);
+    ok(&d, &["rm", &a]);
+    assert_eq!(run(&d, &["rm", "base"]).0, 125, "one dependent is left");
+    ok(&d, &["rm", &b]);
+    ok(&d, &["rm", "base"]);
+    assert_ne!(run(&d, &["create", "--depends-on", "bogus", "--rootfs", &d.rootfs(), "/bin/true"]).0, 0);
+    ok(&d, &["pod", "create", "--name", "p"]);
+    assert_ne!(
+        run(&d, &["create", "--depends-on", "p", "--rootfs", &d.rootfs(), "/bin/true"]).0,
+        0,
+        "a pod is not a dependency"
+    );
+    let outside = create(&d, &[], &["/bin/true"]);
+    let inside = create(&d, &["--pod", "p"], &["/bin/true"]);
+    let (code, _, err) =
+        run(&d, &["create", "--pod", "p", "--depends-on", &outside, "--rootfs", &d.rootfs(), "/bin/true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("not in the container's pod"), "{err}");
+    let (code, _, err) = run(&d, &["create", "--depends-on", &inside, "--rootfs", &d.rootfs(), "/bin/true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("is in a pod"), "{err}");
+    let member = create(&d, &["--pod", "p", "--depends-on", &inside], &["/bin/true"]);
+    let deps = ok(&d, &["inspect", "--format", "{{json .Config.DependsOn}}", &member]);
+    assert_eq!(deps.trim(), format!("[\"{inside}\"]"));
+}
+
+/// TestPodContainers*, TestPodHasContainer*, TestRemovePodContainers*,
+/// TestRemoveContainerFromPod*, TestGetPodByCtrID: a pod knows its members;
+/// removing them leaves the pod and the containers outside it.
+#[test]
+fn state_pod_members() {
+    let d = Daemon::start();
+    let pod = ok(&d, &["pod", "create", "--name", "p"]).trim().to_string();
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{.NumContainers}}", "p"]), "0\n");
+    let outside = create(&d, &[], &["/bin/true"]);
+    let m1 = create(&d, &["--pod", "p"], &["/bin/true"]);
+    let m2 = create(&d, &["--pod", &pod[..12]], &["/bin/true"]);
+    let members = ok(&d, &["pod", "inspect", "--format", "{{json .Containers}}", "p"]);
+    let members: Vec<String> = serde_json::from_str(&members).unwrap();
+    assert_eq!(members, [m1.clone(), m2.clone()]);
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.Config.Pod}}", &m1]).trim(), pod);
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.Config.Pod}}", &outside]).trim(), "");
+    ok(&d, &["rm", &m1]);
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{json .Containers}}", "p"]).trim(), format!("[\"{m2}\"]"));
+    ok(&d, &["rm", &m2]);
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{.NumContainers}}", "p"]), "0\n");
+    ok(&d, &["pod", "rm", "p"]);
+    assert_eq!((pods(&d), count(&d)), (0, 1), "the container outside the pod stays");
+}

@@ -251,6 +251,16 @@ fn insert_container(
     }
     for dep in &spec.depends_on {
         let id = tx.resolve(Kind::Container, dep)?;
+        // As libpod's state: a dependency lives in the same pod, or
+        // neither is in one.
+        let dep_pod = tx.container_identity(&id)?.and_then(|(_, pod, _)| pod);
+        if dep_pod != config.pod {
+            let reason = match (&config.pod, &dep_pod) {
+                (Some(_), _) => format!("{dep} is not in the container's pod"),
+                (None, _) => format!("{dep} is in a pod, and the container is not"),
+            };
+            return Err(Error::invalid_argument("dependsOn", reason));
+        }
         if !config.depends_on.contains(&id) {
             config.depends_on.push(id);
         }
