@@ -1520,3 +1520,114 @@ fn state_pod_members() {
     ok(&d, &["pod", "rm", "p"]);
     assert_eq!((pods(&d), count(&d)), (0, 1), "the container outside the pod stays");
 }
+
+// pkg/bindings/test/containers_test.go, through berth's varlink API
+
+/// The error name of a failed call.
+fn api_error(r: Result<serde_json::Value, berth::client::ClientError>) -> String {
+    match r {
+        Err(berth::client::ClientError::Remote { error, .. }) => error,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// C-bindctr-4..10, 17, 19, 23, 37..40, 60..75, 77..79: pause and unpause,
+/// removal with and without force and volumes, exists by name, ID and
+/// short ID, inspect with and without size, list filters and pod names.
+#[test]
+fn bindings_containers() {
+    use serde_json::json;
+    let d = Daemon::start();
+    let mut c = d.client();
+    let call =
+        |c: &mut berth::client::Client, m: &str, p: serde_json::Value| c.call(&format!("io.berth.Container.{m}"), p);
+    let top = |c: &mut berth::client::Client, name: &str| -> String {
+        let opts = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/sleep", "600"], "name": name } });
+        let id = call(c, "Create", opts).unwrap()["id"].as_str().unwrap().to_string();
+        call(c, "Start", json!({ "nameOrId": id })).unwrap();
+        id
+    };
+    let state = |c: &mut berth::client::Client, who: &str| -> String {
+        call(c, "Inspect", json!({ "nameOrId": who })).unwrap()["container"]["state"]["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let id = top(&mut c, "topper");
+    call(&mut c, "Pause", json!({ "nameOrId": "topper" })).unwrap();
+    assert_eq!(state(&mut c, &id), "paused");
+    assert_eq!(api_error(call(&mut c, "Remove", json!({ "nameOrId": id }))), "io.berth.Container.InvalidState");
+    call(&mut c, "Unpause", json!({ "nameOrId": id })).unwrap();
+    assert_eq!(state(&mut c, "topper"), "running");
+    call(&mut c, "Pause", json!({ "nameOrId": id })).unwrap();
+    let r = call(&mut c, "Remove", json!({ "nameOrId": id, "force": true, "timeout": 0 })).unwrap();
+    assert_eq!(r["removed"], json!([id]));
+    let id = top(&mut c, "stopper");
+    call(&mut c, "Stop", json!({ "nameOrId": "stopper", "timeout": 0 })).unwrap();
+    assert!(matches!(state(&mut c, &id).as_str(), "exited" | "stopped"));
+    let exists = |c: &mut berth::client::Client, who: &str| {
+        call(c, "Exists", json!({ "nameOrId": who })).unwrap()["exists"] == true
+    };
+    assert!(!exists(&mut c, "foobar"));
+    for who in ["stopper", id.as_str(), &id[..12]] {
+        assert!(exists(&mut c, who), "{who}");
+    }
+    for size in [false, true] {
+        call(&mut c, "Inspect", json!({ "nameOrId": "stopper", "size": size })).unwrap();
+    }
+    assert_eq!(
+        api_error(call(&mut c, "Inspect", json!({ "nameOrId": "foobar" }))),
+        "io.berth.Container.NoSuchContainer"
+    );
+    assert_eq!(
+        api_error(call(&mut c, "Remove", json!({ "nameOrId": "foobar" }))),
+        "io.berth.Container.NoSuchContainer"
+    );
+    for (who, volumes) in [("r1", false), ("r2", true)] {
+        let id = top(&mut c, who);
+        for target in [who, id.as_str()] {
+            let e = api_error(call(&mut c, "Remove", json!({ "nameOrId": target, "volumes": volumes })));
+            assert_eq!(e, "io.berth.Container.InvalidState");
+        }
+        let r =
+            call(&mut c, "Remove", json!({ "nameOrId": id, "force": true, "volumes": volumes, "timeout": 0 })).unwrap();
+        assert_eq!(r["removed"].as_array().unwrap().len(), 1);
+    }
+    let listed = call(&mut c, "List", json!({ "all": true, "filters": [format!("id={id}")] })).unwrap();
+    assert_eq!(listed["containers"].as_array().unwrap().len(), 1);
+    c.call("io.berth.Pod.Create", json!({ "name": "testpod" })).unwrap();
+    let opts = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/sleep", "600"], "name": "testctr", "pod": "testpod" } });
+    call(&mut c, "Create", opts).unwrap();
+    let last = call(&mut c, "List", json!({ "all": true, "latest": true })).unwrap();
+    assert_eq!(last["containers"][0]["podName"], "testpod");
+}
+
+/// C-bindctr-52, 54..61: prune takes stopped containers only, and its
+/// filters are label and until, not list filters.
+#[test]
+fn bindings_prune_and_until() {
+    use serde_json::json;
+    let d = Daemon::start();
+    let mut c = d.client();
+    let running = create(&d, &["--name", "running"], &["/bin/sleep", "600"]);
+    ok(&d, &["start", &running]);
+    let pruned = c.call("io.berth.Container.Prune", json!({})).unwrap();
+    assert_eq!(pruned["reports"], json!([]));
+    run_ls(&d, &["--name", "done"], &["/bin/true"]);
+    for bad in ["status=dummy", "name=top"] {
+        let e = api_error(c.call("io.berth.Container.Prune", json!({ "filters": [bad] })));
+        assert_eq!(e, "io.berth.Container.InvalidArgument", "{bad}");
+    }
+    let none = c.call("io.berth.Container.Prune", json!({ "filters": ["label=xyz"] })).unwrap();
+    assert_eq!(none["reports"], json!([]));
+    let listed = |c: &mut berth::client::Client, until: &str| {
+        let r =
+            c.call("io.berth.Container.List", json!({ "all": true, "filters": [format!("until={until}")] })).unwrap();
+        r["containers"].as_array().unwrap().len()
+    };
+    assert_eq!(listed(&mut c, "5000000000"), 2);
+    assert_eq!(listed(&mut c, "500000"), 0);
+    let r = c.call("io.berth.Container.Prune", json!({ "filters": ["until=5000000000"] })).unwrap();
+    assert_eq!(r["reports"].as_array().unwrap().len(), 1);
+    ok(&d, &["rm", "-f", "-t", "0", "running"]);
+}

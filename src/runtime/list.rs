@@ -11,7 +11,7 @@ impl Runtime {
     /// Containers oldest first: only those with processes unless `all`; with
     /// `latest`, only the newest of those that match.
     pub async fn list_containers(&self, all: bool, filters: &[String], latest: bool) -> Result<Vec<Summary>> {
-        let filters = ContainerFilters::parse(filters)?;
+        let filters = ContainerFilters::parse(filters, crate::events::now_nanos())?;
         self.db
             .scan(move |tx| {
                 let mut resolved = Resolved::default();

@@ -22,6 +22,10 @@ pub struct ContainerFilters {
     pods: Vec<String>,
     ancestors: Vec<Ancestor>,
     exited: Vec<i32>,
+    /// Patterns over the command's first word.
+    commands: Vec<Regex>,
+    /// Unix nanoseconds: only containers created before then.
+    until: Option<i64>,
     /// Containers named here must be resolved by the caller (see `Resolved`).
     pub before: Vec<String>,
     pub since: Vec<String>,
@@ -98,10 +102,13 @@ fn status_word(state: State) -> &'static str {
 }
 
 impl ContainerFilters {
-    pub const KEYS: &'static [&'static str] =
-        &["id", "name", "label", "label!", "status", "pod", "ancestor", "exited", "before", "since", "volume"];
+    pub const KEYS: &'static [&'static str] = &[
+        "id", "name", "label", "label!", "status", "pod", "ancestor", "exited", "before", "since", "volume", "until",
+        "command",
+    ];
 
-    pub fn parse(filters: &[String]) -> Result<Self> {
+    /// `now_nanos` is what `until=10m` counts back from.
+    pub fn parse(filters: &[String], now_nanos: i64) -> Result<Self> {
         let f = FilterSet::parse(filters, "container", Self::KEYS)?;
         let statuses = f
             .values("status")
@@ -128,6 +135,8 @@ impl ContainerFilters {
             pods: f.strings("pod"),
             ancestors: f.values("ancestor").map(Ancestor::parse).collect(),
             exited: f.parsed("exited", "an exit code")?,
+            commands: f.regexes("command")?,
+            until: f.time("until", now_nanos)?,
             before: f.strings("before"),
             since: f.strings("since"),
             volumes: f.strings("volume"),
@@ -156,6 +165,8 @@ impl ContainerFilters {
                     || c.pod_id.as_deref().is_some_and(|id| id.starts_with(p.as_str()))
             })
             && any_of(&self.ancestors, |a| a.matches(c))
+            && any_of(&self.commands, |re| c.command.first().is_some_and(|first| re.is_match(first)))
+            && self.until.is_none_or(|u| c.created_nanos < u)
             && any_of(&self.exited, |code| {
                 matches!(c.state, State::Exited | State::Stopped) && c.exit_code == Some(*code)
             })
@@ -191,7 +202,7 @@ mod tests {
     }
 
     fn f(list: &[&str]) -> ContainerFilters {
-        ContainerFilters::parse(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        ContainerFilters::parse(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>(), 0).unwrap()
     }
 
     #[test]
@@ -232,7 +243,7 @@ mod tests {
     #[test]
     fn bad_filters_are_named() {
         for bad in ["status=sleeping", "bogus=1", "nokey", "=x", "exited=x", "name=("] {
-            match ContainerFilters::parse(&[bad.to_string()]) {
+            match ContainerFilters::parse(&[bad.to_string()], 0) {
                 Err(Error::InvalidArgument { field, reason }) => {
                     assert_eq!(field, "filters");
                     assert!(!reason.is_empty());
