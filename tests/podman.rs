@@ -1631,3 +1631,42 @@ fn bindings_prune_and_until() {
     assert_eq!(r["reports"].as_array().unwrap().len(), 1);
     ok(&d, &["rm", "-f", "-t", "0", "running"]);
 }
+
+// test/e2e/pod_create_test.go (the catalogue's part)
+
+/// C-podcreate-1..10, 43..47, 61..63: pod names are unique and shared with
+/// containers; --pod-id-file; --replace; the pod's State.
+#[test]
+fn pod_create() {
+    let d = Daemon::start();
+    let pod = ok(&d, &["pod", "create"]).trim().to_string();
+    let listed = ok(&d, &["pod", "ps", "-q", "--no-trunc"]);
+    assert!(listed.contains(&pod) && listed.lines().count() == 1);
+    ok(&d, &["pod", "rm", &pod]);
+    ok(&d, &["pod", "create", "--name=test"]);
+    assert!(ok(&d, &["pod", "ps", "--no-trunc"]).contains("test"));
+    assert_ne!(run(&d, &["pod", "create", "--name=test"]).0, 0);
+    assert_eq!(ok(&d, &["pod", "ps", "-q"]).lines().count(), 1);
+    ok(&d, &["pod", "rm", "test"]);
+    create(&d, &["--name", "test"], &["/bin/ls"]);
+    assert_ne!(run(&d, &["pod", "create", "--name=test"]).0, 0, "a container holds the name");
+    assert_eq!(ok(&d, &["pod", "ps", "-q"]), "");
+    let file = d.dir.path().join("target-file");
+    ok(&d, &["pod", "create", "--name=abc", "--pod-id-file", file.to_str().unwrap()]);
+    assert_eq!(
+        ok(&d, &["pod", "inspect", "--format", "{{.ID}}", "abc"]).trim(),
+        std::fs::read_to_string(&file).unwrap()
+    );
+    assert_eq!(run(&d, &["pod", "create", "--replace", "quay.io/libpod/alpine:latest", "/bin/sh"]).0, 125);
+    assert_eq!(run(&d, &["pod", "create", "--replace"]).0, 125);
+    for _ in 0..5 {
+        ok(&d, &["pod", "create", "--replace", "--name", "testCtr"]);
+    }
+    ok(&d, &["pod", "create", "--name", "testpod"]);
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{ .State }}", "testpod"]), "Created\n");
+    ok(&d, &["run", "--pod", "testpod", "-d", "--rootfs", &d.rootfs(), "--", "/bin/sleep", "600"]);
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{ .State }}", "testpod"]), "Running\n");
+    create(&d, &["--pod", "testpod"], &["/bin/sleep", "600"]);
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{ .State }}", "testpod"]), "Degraded\n");
+    ok(&d, &["pod", "rm", "-af", "-t", "0"]);
+}

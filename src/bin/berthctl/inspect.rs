@@ -45,7 +45,10 @@ fn find(conn: &Connection, kind: &str, name: &str, size: bool) -> Result<Value, 
     Ok(match kind {
         "container" => json!(container::VarlinkClient::new(h()).inspect(name.into(), Some(size)).call()?.container),
         "image" => json!(image::VarlinkClient::new(h()).inspect(name.into()).call()?.image),
-        "pod" => crate::pod::podman_fields(json!(pod::VarlinkClient::new(h()).inspect(name.into()).call()?.pod)),
+        "pod" => {
+            let pod = json!(pod::VarlinkClient::new(h()).inspect(name.into()).call()?.pod);
+            crate::pod::podman_fields(pod, &crate::pod::member_states(conn)?)
+        }
         "volume" => json!(volume::VarlinkClient::new(h()).inspect(name.into()).call()?.volume),
         other => {
             return Err(Failure::engine(format!("invalid type {other:?}: use container, image, pod, volume or all")))

@@ -32,6 +32,9 @@ pub enum Command {
         /// Write the pod's ID to this file.
         #[arg(long)]
         pod_id_file: Option<String>,
+        /// Remove a pod of the same name first (with its containers).
+        #[arg(long)]
+        replace: bool,
     },
     /// Show pods' configuration and members.
     Inspect(InspectArgs),
@@ -75,7 +78,18 @@ pub enum Command {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create { name, label, cgroup_parent, no_share_cgroup, infra, infra_name, pod_id_file } => {
+        Command::Create { name, label, cgroup_parent, no_share_cgroup, infra, infra_name, pod_id_file, replace } => {
+            if replace {
+                let Some(name) = &name else {
+                    return Err(Failure::engine("cannot replace pod without --name being set"));
+                };
+                if let Err(e) = c.remove(name.clone(), Some(true), None).call() {
+                    let failure = Failure::from(e);
+                    if failure.name != "NoSuchPod" {
+                        return Err(failure);
+                    }
+                }
+            }
             let share = Some(!no_share_cgroup);
             let r = c.create(name, Some(pairs(&label)), cgroup_parent, share, infra, infra_name).call()?;
             if let Some(file) = pod_id_file {
@@ -84,7 +98,8 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             println!("{}", r.id);
         }
         Command::Inspect(InspectArgs { names, format }) => {
-            output::inspect_each(&format, names, |n| Ok(podman_fields(json!(c.inspect(n).call()?.pod))))?;
+            let states = member_states(conn)?;
+            output::inspect_each(&format, names, |n| Ok(podman_fields(json!(c.inspect(n).call()?.pod), &states)))?;
         }
         Command::Exists { name } => return Ok(crate::exists_code(c.exists(name).call()?.exists)),
         Command::List(ListArgs { filter, format, quiet, no_trunc, noheading }) => {
@@ -196,19 +211,21 @@ fn remove(c: &mut VarlinkClient, a: PodRmArgs) -> Result<ExitCode, Failure> {
 }
 
 /// A pod's inspect with the fields podman's scripts read: NumContainers,
-/// InfraContainerID.
-pub fn podman_fields(mut pod: Value) -> Value {
-    let count = pod["containers"].as_array().map_or(0, Vec::len);
+/// InfraContainerID, State.
+pub fn podman_fields(mut pod: Value, states: &HashMap<String, String>) -> Value {
+    let members: Vec<String> =
+        pod["containers"].as_array().into_iter().flatten().filter_map(|m| m.as_str().map(str::to_string)).collect();
     let infra = pod["infraId"].clone();
     if let Some(o) = pod.as_object_mut() {
-        o.insert("NumContainers".into(), json!(count));
+        o.insert("NumContainers".into(), json!(members.len()));
         o.insert("InfraContainerID".into(), infra);
+        o.insert("State".into(), json!(status(&members, states)));
     }
     pod
 }
 
 /// Every container's state word, by ID.
-fn member_states(conn: &Connection) -> Result<HashMap<String, String>, Failure> {
+pub fn member_states(conn: &Connection) -> Result<HashMap<String, String>, Failure> {
     use berth::api::varlink::generated::container::{self, VarlinkClientInterface as _};
     let list = container::VarlinkClient::new(conn.handle.clone()).list(Some(true), None, None).call()?;
     Ok(list.containers.into_iter().map(|c| (c.id, c.state)).collect())
