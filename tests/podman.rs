@@ -85,14 +85,11 @@ fn rename_created_and_running() {
 }
 
 /// A-rename-23..27: a pod's infra container can be renamed, and both names
-/// are free once the pod is gone. (podman's --infra-name is not berth's
-/// yet: the infra container is found by the pod's infraId.)
+/// are free once the pod is gone.
 #[test]
 fn rename_an_infra_container() {
     let d = Daemon::start();
-    ok(&d, &["pod", "create", "--name", "testPod", "--infra"]);
-    let infra = ok(&d, &["pod", "inspect", "--format", "{{.InfraId}}", "testPod"]).trim().to_string();
-    ok(&d, &["rename", &infra, "infra1"]);
+    ok(&d, &["pod", "create", "--name", "testPod", "--infra-name", "infra1"]);
     ok(&d, &["rename", "infra1", "infra2"]);
     ok(&d, &["pod", "rm", "-f", "testPod"]);
     create(&d, &["--name", "infra2"], &["/bin/true"]);
