@@ -1667,3 +1667,26 @@ fn pod_create() {
     assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{ .State }}", "testpod"]), "Degraded\n");
     ok(&d, &["pod", "rm", "-af", "-t", "0"]);
 }
+
+/// B-ps-7, 29, 31, 32: --size, not with -q; {{.Size}} needs it; --sort=size.
+#[test]
+fn ps_size() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    ok(&d, &["create", image, "/bin/ls"]);
+    let big = ok(&d, &["run", "-d", image, "/bin/sh", "-c", "head -c 300000 /bin/busybox > /data/big; sleep 600"])
+        .trim()
+        .to_string();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(ok(&d, &["ps", "-a", "--size"]).lines().count() > 1);
+    assert_ne!(run(&d, &["ps", "-aqs"]).0, 0);
+    let (code, _, err) = run(&d, &["ps", "-a", "--format", "{{.Size}}"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("Size format requires --size option"), "{err}");
+    let sizes = ok(&d, &["ps", "-a", "-s", "--sort=size", "--format", "{{.ID}} {{.Size}}"]);
+    let lines: Vec<&str> = sizes.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1].starts_with(&big[..12]) && lines[1].contains("(virtual"), "{sizes}");
+    assert!(lines[1].contains(" kB") && lines[0].contains("0 B (virtual"), "{sizes}");
+    ok(&d, &["rm", "-af", "-t", "0"]);
+}

@@ -95,6 +95,13 @@ impl Runtime {
         Ok(inspect)
     }
 
+    /// Bytes a container wrote, and those of its whole root file system.
+    pub async fn container_sizes(&self, id: &str) -> Result<(u64, u64)> {
+        let (config, _) = self.load_container(id).await?;
+        let rw = self.rw_size(id);
+        Ok((rw, rw + self.image_size_of(&config).await))
+    }
+
     /// Bytes of the file system a container starts from: its image's
     /// layers, or its host directory.
     async fn image_size_of(&self, c: &ContainerConfig) -> u64 {

@@ -27,6 +27,8 @@ pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
         podName: s.pod_name,
         labels: s.labels.into_iter().collect(),
         isInfra: s.is_infra,
+        rwSize: None,
+        rootFsSize: None,
     }
 }
 
@@ -64,10 +66,22 @@ impl vl::VarlinkInterface for ContainerApi {
         all: Option<bool>,
         filters: Option<Vec<String>>,
         latest: Option<bool>,
+        size: Option<bool>,
     ) -> varlink::Result<()> {
         let filters = filters.unwrap_or_default();
-        let r = self.0.run(self.0.runtime.list_containers(all.unwrap_or(false), &filters, latest.unwrap_or(false)));
-        answer(call, IFACE, r, |c, list| c.reply(list.into_iter().map(summary_to).collect()))
+        let r = self.0.run(async {
+            let list = self.0.runtime.list_containers(all.unwrap_or(false), &filters, latest.unwrap_or(false)).await?;
+            let mut out: Vec<vl::ContainerSummary> = Vec::with_capacity(list.len());
+            for s in list {
+                let sizes = if size == Some(true) { Some(self.0.runtime.container_sizes(&s.id).await?) } else { None };
+                let mut summary = summary_to(s);
+                summary.rwSize = sizes.map(|(rw, _)| rw as i64);
+                summary.rootFsSize = sizes.map(|(_, root)| root as i64);
+                out.push(summary);
+            }
+            Ok(out)
+        });
+        answer(call, IFACE, r, |c, list| c.reply(list))
     }
 
     fn lookup_id(&self, call: &mut dyn vl::Call_LookupId, name_or_id: String) -> varlink::Result<()> {

@@ -64,7 +64,8 @@ fn latest(conn: &Connection, kind: &str) -> Result<String, Failure> {
         let pods = pod::VarlinkClient::new(conn.handle.clone()).list(None).call()?.pods;
         pods.into_iter().max_by_key(|p| p.created).map(|p| p.id)
     } else {
-        let list = container::VarlinkClient::new(conn.handle.clone()).list(Some(true), None, Some(true)).call()?;
+        let list =
+            container::VarlinkClient::new(conn.handle.clone()).list(Some(true), None, Some(true), None).call()?;
         list.containers.into_iter().next().map(|c| c.id)
     };
     newest.ok_or_else(|| Failure::engine(format!("no {kind} to inspect")))

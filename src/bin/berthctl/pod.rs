@@ -227,7 +227,7 @@ pub fn podman_fields(mut pod: Value, states: &HashMap<String, String>) -> Value 
 /// Every container's state word, by ID.
 pub fn member_states(conn: &Connection) -> Result<HashMap<String, String>, Failure> {
     use berth::api::varlink::generated::container::{self, VarlinkClientInterface as _};
-    let list = container::VarlinkClient::new(conn.handle.clone()).list(Some(true), None, None).call()?;
+    let list = container::VarlinkClient::new(conn.handle.clone()).list(Some(true), None, None, None).call()?;
     Ok(list.containers.into_iter().map(|c| (c.id, c.state)).collect())
 }
 

@@ -32,6 +32,9 @@ pub struct PsArgs {
     /// Show each container's pod.
     #[arg(short, long)]
     pod: bool,
+    /// Show the bytes each container wrote and its root file system's.
+    #[arg(short, long)]
+    size: bool,
     /// command, created, id, image, names, runningfor or status.
     #[arg(long, default_value = "created")]
     sort: String,
@@ -75,7 +78,18 @@ fn row(c: &ContainerSummary, no_trunc: bool) -> Value {
         "Names": c.name, "Labels": c.labels, "ExitCode": c.exitCode.unwrap_or(0),
         "Pod": c.pod.as_deref().map(|p| if no_trunc { p } else { short(p) }).unwrap_or_default(),
         "PodName": c.podName.as_deref().unwrap_or_default(), "IsInfra": c.isInfra, "Ports": "",
+        "Size": size(c),
     })
+}
+
+/// podman's SIZE: what it wrote, and (virtual) its whole root.
+fn size(c: &ContainerSummary) -> String {
+    match (c.rwSize, c.rootFsSize) {
+        (Some(rw), Some(root)) => {
+            format!("{} (virtual {})", output::human_size(rw.max(0) as u64), output::human_size(root.max(0) as u64))
+        }
+        _ => String::new(),
+    }
 }
 
 /// One container as podman's `ps --format json` gives it.
@@ -102,9 +116,10 @@ fn sort(list: &mut [ContainerSummary], by: &str) -> Result<(), Failure> {
         "image" => list.sort_by(|a, b| a.image.cmp(&b.image)),
         "names" => list.sort_by(|a, b| a.name.cmp(&b.name)),
         "status" => list.sort_by_key(|c| podman_state(&c.state).to_string()),
+        "size" => list.sort_by_key(|c| c.rootFsSize),
         other => {
             return Err(Failure::engine(format!(
-            "invalid option for --sort, options are: command, created, id, image, names, runningfor, status: {other}"
+            "invalid option for --sort, options are: command, created, id, image, names, runningfor, size, status: {other}"
         )))
         }
     }
@@ -113,7 +128,15 @@ fn sort(list: &mut [ContainerSummary], by: &str) -> Result<(), Failure> {
 
 pub fn run(conn: &Connection, a: PsArgs) -> Result<ExitCode, Failure> {
     let format = Format::parse(&a.format)?;
-    let mut list = VarlinkClient::new(conn.handle.clone()).list(Some(a.all), Some(a.filter), Some(a.latest)).call()?;
+    if a.quiet && a.size {
+        return Err(Failure::engine("quiet and size cannot be used together"));
+    }
+    if !a.size && a.format.contains(".Size") {
+        // podman warns and goes on, with the sizes empty.
+        eprintln!("Warning: Size format requires --size option");
+    }
+    let mut client = VarlinkClient::new(conn.handle.clone());
+    let mut list = client.list(Some(a.all), Some(a.filter), Some(a.latest), Some(a.size)).call()?;
     sort(&mut list.containers, &a.sort)?;
     let list = list.containers;
     // A --format wins over -q, as in podman.
@@ -133,6 +156,9 @@ pub fn run(conn: &Connection, a: PsArgs) -> Result<ExitCode, Failure> {
     ];
     if a.pod {
         columns.extend([("POD ID", "Pod"), ("PODNAME", "PodName")]);
+    }
+    if a.size {
+        columns.push(("SIZE", "Size"));
     }
     let json = Value::Array(list.iter().map(podman_json).collect());
     let format = match format {

@@ -72,7 +72,7 @@ fn targets(c: &mut VarlinkClient, a: &RmArgs, ignore: bool) -> Result<Vec<(Strin
         return Err(Failure::engine("must specify at least one container name or ID"));
     }
     if a.select.all || a.select.latest || !a.filter.is_empty() {
-        let list = c.list(Some(true), Some(a.filter.clone()), Some(a.select.latest)).call()?.containers;
+        let list = c.list(Some(true), Some(a.filter.clone()), Some(a.select.latest), None).call()?.containers;
         return Ok(list.into_iter().map(|s| (s.id.clone(), s.id)).collect());
     }
     let mut given: Vec<String> = a.select.names.clone();
