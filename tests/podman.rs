@@ -1690,3 +1690,46 @@ fn ps_size() {
     assert!(lines[1].contains(" kB") && lines[0].contains("0 B (virtual"), "{sizes}");
     ok(&d, &["rm", "-af", "-t", "0"]);
 }
+
+/// C-podbats-7, 43: --noout prints nothing on standard output.
+#[test]
+fn noout() {
+    let d = Daemon::start();
+    assert_eq!(ok(&d, &["--noout", "pod", "create", "--name", "quiet", "--infra-name", "quiet-infra"]), "");
+    assert_eq!(ok(&d, &["pod", "ps", "-q"]).lines().count(), 1);
+    assert_eq!(ok(&d, &["--noout", "pod", "rm", "-f", "-t", "0", "quiet"]), "");
+    assert_eq!(ok(&d, &["pod", "ps", "-q"]), "");
+}
+
+/// C-runvol-22, 26, 66, 67: named volumes made on first use, and not
+/// filled from the image when not empty. (27 and 29 write into a volume as
+/// the image's user, which needs podman's copy-up of the image directory's
+/// owner: not yet berth's.)
+#[test]
+fn run_named_volumes() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let out = ok(
+        &d,
+        &[
+            "run",
+            "--rm",
+            "-v",
+            "testvol1:/testvol1",
+            "-v",
+            "testvol2:/testvol2",
+            image,
+            "/bin/sh",
+            "-c",
+            "grep /testvol /proc/self/mountinfo",
+        ],
+    );
+    assert!(out.contains("/testvol1") && out.contains("/testvol2"), "{out}");
+    ok(&d, &["volume", "create", "myvolume"]);
+    assert_eq!(ok(&d, &["volume", "ls", "-q"]), "testvol1\ntestvol2\nmyvolume\n", "kept after --rm");
+    ok(&d, &["volume", "create", "testVol"]);
+    let mountpoint = ok(&d, &["volume", "inspect", "--format", "{{.Mountpoint}}", "testVol"]).trim().to_string();
+    std::fs::write(std::path::Path::new(&mountpoint).join("thisIsATestFile"), "x").unwrap();
+    let listed = ok(&d, &["run", "--rm", "-v", "testVol:/etc", image, "/bin/sh", "-c", "ls -1 /etc"]);
+    assert_eq!(listed, "thisIsATestFile\n", "a volume with files is not filled from the image");
+}

@@ -29,6 +29,9 @@ struct Cli {
     /// The berthd socket.
     #[arg(long, env = "BERTH_ADDRESS", default_value = DEFAULT_ADDRESS, global = true)]
     address: String,
+    /// Print nothing on standard output (errors still go to standard error).
+    #[arg(long, global = true)]
+    noout: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -157,6 +160,15 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return refused(e),
     };
+    if cli.noout {
+        let silenced = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .and_then(|null| nix::unistd::dup2_stdout(null).map_err(std::io::Error::from));
+        if let Err(e) = silenced {
+            return Failure::engine(format!("--noout: {e}")).exit();
+        }
+    }
     let result = Connection::open(&cli.address).and_then(|conn| match cli.command {
         Command::ContainerNoun(container::Command::Inspect(a)) => inspect::run(&conn, a.containers_only()),
         Command::Container(c) | Command::ContainerNoun(c) => container::run(&conn, c),
