@@ -1702,9 +1702,7 @@ fn noout() {
 }
 
 /// C-runvol-22, 26, 66, 67: named volumes made on first use, and not
-/// filled from the image when not empty. (27 and 29 write into a volume as
-/// the image's user, which needs podman's copy-up of the image directory's
-/// owner: not yet berth's.)
+/// filled from the image when not empty.
 #[test]
 fn run_named_volumes() {
     let d = with_image();
@@ -1730,6 +1728,33 @@ fn run_named_volumes() {
     ok(&d, &["volume", "create", "testVol"]);
     let mountpoint = ok(&d, &["volume", "inspect", "--format", "{{.Mountpoint}}", "testVol"]).trim().to_string();
     std::fs::write(std::path::Path::new(&mountpoint).join("thisIsATestFile"), "x").unwrap();
-    let listed = ok(&d, &["run", "--rm", "-v", "testVol:/etc", image, "/bin/sh", "-c", "ls -1 /etc"]);
+    // The image's /data holds files; a volume there that holds some is not filled.
+    assert!(ok(&d, &["run", "--rm", image, "/bin/sh", "-c", "ls -1 /data"]).contains("new"));
+    let listed = ok(&d, &["run", "--rm", "-v", "testVol:/data", image, "/bin/sh", "-c", "ls -1 /data"]);
     assert_eq!(listed, "thisIsATestFile\n", "a volume with files is not filled from the image");
+}
+
+/// C-runvol-27, 29, 43..47, 49, 50: a volume empty at its first start gets
+/// what the image has at its destination, owner and mode too (so the
+/// image's user may write where the image let it), unless `nocopy`.
+#[test]
+fn run_volume_copy_up() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    ok(&d, &["volume", "create", "myvolume"]);
+    ok(&d, &["run", "--rm", "--volume", "myvolume:/data", image, "/bin/sh", "-c", "echo hello >> /data/test"]);
+    let listed = ok(&d, &["run", "--rm", "--volume", "myvolume:/data", image, "/bin/sh", "-c", "ls /data"]);
+    assert!(listed.lines().any(|l| l == "test"), "{listed}");
+    let baseline = ok(&d, &["run", "--rm", image, "/bin/sh", "-c", "ls /etc"]);
+    assert!(baseline.contains("passwd"), "{baseline}");
+    let implicit = ok(&d, &["run", "--rm", "-v", "testvol1:/etc", image, "/bin/sh", "-c", "ls /etc"]);
+    assert_eq!(implicit, baseline);
+    ok(&d, &["volume", "create", "testvol2"]);
+    assert_eq!(ok(&d, &["run", "--rm", "-v", "testvol2:/etc", image, "/bin/sh", "-c", "ls /etc"]), baseline);
+    ok(&d, &["run", "--rm", "-v", "testvol3:/etc:copy", image, "/bin/sh", "-c", "stat -c %h /etc/passwd"]);
+    let (code, _, _) =
+        run(&d, &["run", "--rm", "-v", "testvol4:/etc:nocopy", image, "/bin/sh", "-c", "stat -c %h /etc/passwd"]);
+    assert_eq!(code, 1);
+    let anonymous = ok(&d, &["run", "-v", "/etc", image, "/bin/sh", "-c", "ls /etc"]);
+    assert_eq!(anonymous, baseline);
 }

@@ -127,14 +127,16 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
             m
         })
         .collect();
+    // Volumes first: the files berth provides go on top of them, so that
+    // a volume on /etc still shows the container's hosts, as podman's does.
+    for (v, dir) in c.volumes.iter().zip(&files.volume_dirs) {
+        mounts.push(bind(dir, &v.destination, &v.options)?);
+    }
     mounts.push(bind(&files.hosts, "/etc/hosts", &[])?);
     mounts.push(bind(&files.hostname, "/etc/hostname", &[])?);
     mounts.push(bind(&files.resolv_conf, "/etc/resolv.conf", &[])?);
     if let Some(zone) = localtime(&c.timezone) {
         mounts.push(bind(&zone, "/etc/localtime", &["ro".into()])?);
-    }
-    for (v, dir) in c.volumes.iter().zip(&files.volume_dirs) {
-        mounts.push(bind(dir, &v.destination, &v.options)?);
     }
     for (name, copy) in &files.secrets {
         mounts.push(bind(copy, &format!("/run/secrets/{name}"), &["ro".into()])?);

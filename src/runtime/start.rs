@@ -115,11 +115,12 @@ impl Runtime {
         let rootfs = self.mount_rootfs(c).await?;
         let paths = self.oci_paths(&c.id);
         let runc = self.runc_for(c);
-        let volume_dirs = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();
+        let volume_dirs: Vec<PathBuf> = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();
         let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
         let exit_command = self.config.exit_command.clone();
         let config = c.clone();
         let waiting = blocking(move || {
+            copy_up_volumes(&config, &rootfs, &volume_dirs)?;
             write_bundle(&paths.bundle, &config, &rootfs, volume_dirs)?;
             // What an earlier run of this container may have left behind
             // (delete asks the runtime only when it holds something).
@@ -198,4 +199,50 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, volume_d
     };
     let spec = spec::build(config, rootfs, &files)?;
     spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))
+}
+
+/// podman's copy-up: a volume that is empty when its container starts gets
+/// what the container's root holds at its destination (files, links,
+/// modes and owners), unless it is mounted `nocopy`; so a volume on
+/// /etc/ssl starts with the image's certificates, owned as they were.
+fn copy_up_volumes(config: &ContainerConfig, rootfs: &Path, volume_dirs: &[PathBuf]) -> Result<()> {
+    for (volume, dir) in config.volumes.iter().zip(volume_dirs) {
+        if volume.options.iter().any(|o| o == "nocopy") {
+            continue;
+        }
+        let source = rootfs.join(volume.destination.trim_start_matches('/'));
+        let empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if empty && source.is_dir() {
+            copy_tree(&source, dir)
+                .map_err(|e| Error::storage(format!("copying {} into volume {}", source.display(), volume.name), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Copy `from`'s contents into the existing directory `to`, keeping modes,
+/// owners and symbolic links, and giving `to` the mode and owner of `from`.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = std::fs::symlink_metadata(from)?;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+    std::os::unix::fs::lchown(to, Some(meta.uid()), Some(meta.gid()))?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            std::fs::create_dir(&target)?;
+            copy_tree(&source, &target)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&source)?, &target)?;
+            let m = std::fs::symlink_metadata(&source)?;
+            std::os::unix::fs::lchown(&target, Some(m.uid()), Some(m.gid()))?;
+        } else if kind.is_file() {
+            std::fs::copy(&source, &target)?;
+            let m = std::fs::metadata(&source)?;
+            std::os::unix::fs::lchown(&target, Some(m.uid()), Some(m.gid()))?;
+        }
+    }
+    Ok(())
 }
