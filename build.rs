@@ -9,5 +9,6 @@ fn main() {
         "interfaces/io.berth.System.varlink",
         "interfaces/io.berth.Image.varlink",
         "interfaces/io.berth.Storage.varlink",
+        "interfaces/io.berth.Secret.varlink",
     ]);
 }

@@ -80,6 +80,8 @@ pub struct EngineSection {
     pub log_driver: Option<String>,
     /// Registry credentials in the containers-auth.json format.
     pub auth_file: Option<PathBuf>,
+    /// The init a container created with `init` runs as PID 1.
+    pub init_path: Option<PathBuf>,
 }
 
 /// Settings in force: the file merged with flags and built-in defaults.
@@ -98,6 +100,8 @@ pub struct Config {
     /// Where pulls find registry credentials: by default the file that
     /// `podman login` writes for root.
     pub auth_file: PathBuf,
+    /// The init for containers created with `init` (catatonit, as podman's).
+    pub init_path: PathBuf,
     /// What conmon runs when a container exits: a call to berthd's socket, so
     /// that a socket-activated berthd starts and records the exit even when it
     /// was not running. Set by berthd from the address it serves.
@@ -138,6 +142,7 @@ impl Config {
             timezone: e.timezone.unwrap_or_default(),
             log_driver: validate_log_driver(e.log_driver.unwrap_or_else(|| "k8s-file".into()))?,
             auth_file: e.auth_file.unwrap_or_else(|| "/run/containers/0/auth.json".into()),
+            init_path: e.init_path.unwrap_or_else(|| "/usr/bin/catatonit".into()),
             exit_command: None,
         })
     }

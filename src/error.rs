@@ -16,6 +16,8 @@ pub enum Error {
     NoSuchVolume(String),
     #[error("no such image: {0}")]
     NoSuchImage(String),
+    #[error("no such secret: {0}")]
+    NoSuchSecret(String),
     #[error("{name_or_id} is ambiguous: it matches {}", matches.join(", "))]
     AmbiguousName { name_or_id: String, matches: Vec<String> },
     #[error("the name {0} is already in use")]
@@ -32,6 +34,8 @@ pub enum Error {
     InfraContainer { id: String, pod: String },
     #[error("volume {name} is in use by {}", users.join(", "))]
     VolumeInUse { name: String, users: Vec<String> },
+    #[error("secret {name} is in use by {}", users.join(", "))]
+    SecretInUse { name: String, users: Vec<String> },
     #[error("OCI runtime {0} is not available")]
     RuntimeNotAvailable(String),
     #[error("invalid {field}: {reason}")]
@@ -58,6 +62,7 @@ impl Error {
             Error::NoSuchPod(_) => "NoSuchPod",
             Error::NoSuchVolume(_) => "NoSuchVolume",
             Error::NoSuchImage(_) => "NoSuchImage",
+            Error::NoSuchSecret(_) => "NoSuchSecret",
             Error::AmbiguousName { .. } => "AmbiguousName",
             Error::NameInUse(_) => "NameInUse",
             Error::InvalidName { .. } => "InvalidName",
@@ -66,6 +71,7 @@ impl Error {
             Error::ActiveExecSessions { .. } => "ActiveExecSessions",
             Error::InfraContainer { .. } => "InfraContainer",
             Error::VolumeInUse { .. } => "VolumeInUse",
+            Error::SecretInUse { .. } => "SecretInUse",
             Error::RuntimeNotAvailable(_) => "RuntimeNotAvailable",
             Error::InvalidArgument { .. } => "InvalidArgument",
             Error::PermissionDenied(_) => "PermissionDenied",

@@ -14,6 +14,7 @@ pub enum EventType {
     Pod,
     Volume,
     Image,
+    Secret,
     System,
 }
 
@@ -39,6 +40,7 @@ impl EventType {
             EventType::Pod => "pod",
             EventType::Volume => "volume",
             EventType::Image => "image",
+            EventType::Secret => "secret",
             EventType::System => "system",
         }
     }

@@ -85,8 +85,7 @@ fn run_to_exit_with_output_and_exit_code() {
 fn the_spec_gives_what_was_asked_for() {
     let d = Daemon::start();
     let mut c = d.client();
-    let secret = d.dir.path().join("token");
-    std::fs::write(&secret, "s3cret").unwrap();
+    c.call("io.berth.Secret.Create", json!({ "name": "token", "data": "s3cret" })).unwrap();
     let script = "hostname; cat /etc/hostname; grep -c localhost /etc/hosts; echo $GREETING; \
                   df -k /dev/shm | tail -1 | awk '{print $2}'; cat /run/secrets/token; echo; \
                   echo written > /data/file; ls /proc/1/ns | grep -c net; ip link 2>/dev/null | grep -c LOOPBACK || true";
@@ -95,7 +94,7 @@ fn the_spec_gives_what_was_asked_for() {
         &d,
         "spec",
         &["/bin/sh", "-c", script],
-        json!({ "env": { "GREETING": "hi" }, "shmSize": "8m", "secrets": [ { "name": "token", "source": secret } ],
+        json!({ "env": { "GREETING": "hi" }, "shmSize": "8m", "secrets": [ { "name": "token" } ],
                 "volumes": [ { "name": "data", "destination": "/data" } ] }),
     );
     call(&mut c, "Start", "spec", json!({}));

@@ -7,6 +7,11 @@ mod common;
 
 use common::Daemon;
 
+#[path = "podman/run_options.rs"]
+mod run_options;
+#[path = "podman/storage_only.rs"]
+mod storage_only;
+
 /// Exit code, stdout and stderr of a berthctl command.
 fn run(d: &Daemon, args: &[&str]) -> (i32, String, String) {
     let out = d.ctl(args);

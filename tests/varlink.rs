@@ -10,8 +10,15 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 
 /// Every interface berthd serves besides org.varlink.service.
-const INTERFACES: [&str; 6] =
-    ["io.berth.Container", "io.berth.Pod", "io.berth.Volume", "io.berth.System", "io.berth.Image", "io.berth.Storage"];
+const INTERFACES: [&str; 7] = [
+    "io.berth.Container",
+    "io.berth.Pod",
+    "io.berth.Volume",
+    "io.berth.System",
+    "io.berth.Image",
+    "io.berth.Storage",
+    "io.berth.Secret",
+];
 
 fn create(c: &mut Client, d: &Daemon, extra: Value) -> (String, String) {
     let mut options = json!({ "rootfs": d.rootfs(), "command": ["/bin/true"] });
@@ -370,15 +377,14 @@ fn inspect_replies_are_what_the_interfaces_say() {
     };
     let usec = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as i64;
     let before = usec();
-    let secret = d.root().join("token");
-    std::fs::write(&secret, "s3cret").unwrap();
+    c.call("io.berth.Secret.Create", json!({ "name": "token", "data": "s3cret" })).unwrap();
     c.call("io.berth.Pod.Create", json!({ "name": "typed-pod", "infra": true })).unwrap();
     let (id, _) = create(
         &mut c,
         &d,
         json!({ "name": "typed", "pod": "typed-pod", "env": { "A": "1" }, "labels": { "k": "v" },
                 "volumes": [ { "destination": "/data" }, { "name": "named", "destination": "/named", "options": ["ro"] } ],
-                "secrets": [ { "name": "token", "source": secret } ], "resources": { "pidsMax": 64 } }),
+                "secrets": [ { "name": "token", "type": "env", "target": "TOKEN" } ], "resources": { "pidsMax": 64 } }),
     );
     c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
     c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap();
@@ -399,6 +405,8 @@ fn inspect_replies_are_what_the_interfaces_say() {
     let image = checked(&mut c, "io.berth.Image", "Inspect", json!({ "reference": "typed:1" }))["image"].take();
     assert!((before..=usec()).contains(&image["created"].as_i64().unwrap()));
     checked(&mut c, "io.berth.Volume", "Inspect", json!({ "name": "named" }));
+    let secret = checked(&mut c, "io.berth.Secret", "Inspect", json!({ "nameOrId": "token" }))["secret"].take();
+    assert_eq!(secret["users"], json!([id]));
 }
 
 #[test]

@@ -16,6 +16,8 @@ const OPEN: &[&str] = &[
     "io.berth.Image.List",
     "io.berth.Pod.Exists",
     "io.berth.Pod.List",
+    "io.berth.Secret.Exists",
+    "io.berth.Secret.List",
     "io.berth.Storage.ListExternal",
     "io.berth.Storage.IsMounted",
     "io.berth.Storage.ListMounted",
@@ -32,6 +34,7 @@ const INSPECT: &[&str] = &[
     "io.berth.Container.Logs",
     "io.berth.Image.Inspect",
     "io.berth.Pod.Inspect",
+    "io.berth.Secret.Inspect",
     "io.berth.Volume.Inspect",
 ];
 
@@ -59,6 +62,7 @@ mod tests {
             include_str!("../../interfaces/io.berth.System.varlink"),
             include_str!("../../interfaces/io.berth.Image.varlink"),
             include_str!("../../interfaces/io.berth.Storage.varlink"),
+            include_str!("../../interfaces/io.berth.Secret.varlink"),
         ];
         let Some((interface, name)) = method.rsplit_once('.') else { return false };
         files

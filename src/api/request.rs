@@ -4,7 +4,7 @@
 //! transport knows the other: each decodes into these.
 
 use crate::error::{Error, Result};
-use crate::model::container::{CreateSpec, Resources as SpecResources, Secret as SpecSecret, VolumeSpec};
+use crate::model::container::{CreateSpec, Resources as SpecResources, RunSpec, SecretUseSpec, VolumeSpec};
 use crate::model::pod::PodSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -29,13 +29,31 @@ pub struct CreateOptions {
     pub cgroup_parent: Option<String>,
     pub no_cgroups: Option<bool>,
     pub volumes: Option<Vec<VolumeMount>>,
-    pub secrets: Option<Vec<Secret>>,
+    pub secrets: Option<Vec<SecretUse>>,
     pub depends_on: Option<Vec<String>>,
     pub auto_remove: Option<bool>,
     pub resources: Option<Resources>,
     pub network: Option<String>,
     pub replace: Option<bool>,
     pub cid_file: Option<String>,
+    pub user: Option<String>,
+    pub work_dir: Option<String>,
+    pub entrypoint: Option<Vec<String>>,
+    pub hostname: Option<String>,
+    pub cap_add: Option<Vec<String>>,
+    pub cap_drop: Option<Vec<String>>,
+    pub privileged: Option<bool>,
+    pub read_only: Option<bool>,
+    pub no_new_privileges: Option<bool>,
+    pub devices: Option<Vec<String>>,
+    pub ulimits: Option<Vec<String>>,
+    pub sysctls: Option<BTreeMap<String, String>>,
+    pub group_add: Option<Vec<String>>,
+    pub init: Option<bool>,
+    pub annotations: Option<BTreeMap<String, String>>,
+    pub umask: Option<String>,
+    pub unset_env: Option<Vec<String>>,
+    pub unset_env_all: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,9 +64,31 @@ pub struct VolumeMount {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Secret {
+pub struct SecretUse {
     pub name: String,
-    pub source: String,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub target: Option<String>,
+    pub uid: Option<i64>,
+    pub gid: Option<i64>,
+    pub mode: Option<i64>,
+}
+
+impl SecretUse {
+    fn into_spec(self) -> Result<SecretUseSpec> {
+        let id = |field: &str, v: Option<i64>| {
+            v.map(|v| u32::try_from(v).map_err(|_| Error::invalid_argument(field, format!("{v} is not a valid ID"))))
+                .transpose()
+        };
+        Ok(SecretUseSpec {
+            name: self.name,
+            kind: self.kind,
+            target: self.target,
+            uid: id("secrets.uid", self.uid)?,
+            gid: id("secrets.gid", self.gid)?,
+            mode: id("secrets.mode", self.mode)?,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,12 +131,7 @@ impl CreateOptions {
                     options: v.options.unwrap_or_default(),
                 })
                 .collect(),
-            secrets: self
-                .secrets
-                .unwrap_or_default()
-                .into_iter()
-                .map(|s| SpecSecret { name: s.name, source: s.source.into() })
-                .collect(),
+            secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
             auto_remove: self.auto_remove.unwrap_or(false),
             resources: self
@@ -110,6 +145,26 @@ impl CreateOptions {
             network: self.network,
             replace: self.replace.unwrap_or(false),
             cid_file: self.cid_file.map(Into::into),
+            run: RunSpec {
+                user: self.user,
+                work_dir: self.work_dir,
+                entrypoint: self.entrypoint,
+                hostname: self.hostname,
+                cap_add: self.cap_add.unwrap_or_default(),
+                cap_drop: self.cap_drop.unwrap_or_default(),
+                privileged: self.privileged.unwrap_or(false),
+                read_only: self.read_only.unwrap_or(false),
+                devices: self.devices.unwrap_or_default(),
+                ulimits: self.ulimits.unwrap_or_default(),
+                sysctls: self.sysctls.unwrap_or_default(),
+                group_add: self.group_add.unwrap_or_default(),
+                init: self.init.unwrap_or(false),
+                annotations: self.annotations.unwrap_or_default(),
+                umask: self.umask,
+                no_new_privileges: self.no_new_privileges.unwrap_or(false),
+                unset_env: self.unset_env.unwrap_or_default(),
+                unset_env_all: self.unset_env_all.unwrap_or(false),
+            },
         })
     }
 }

@@ -5,7 +5,7 @@
 //! beside systemd's own properties. The views borrow from the runtime's
 //! answer: an inspect is serialized once, straight from the record.
 
-use crate::model::container::{MountedVolume, Resources, Secret};
+use crate::model::container::{Device, MountedVolume, Resources, SecretUse, Ulimit};
 use crate::model::image::{Image, ImageConfig};
 use crate::runtime::{ContainerInspect, InspectMount, PodInfo};
 use serde::Serialize;
@@ -46,6 +46,7 @@ struct ContainerConfigView<'a> {
     rootfs: Option<&'a Path>,
     image: &'a Option<String>,
     image_id: &'a Option<String>,
+    entrypoint: &'a [String],
     command: &'a [String],
     env: &'a BTreeMap<String, String>,
     workdir: &'a Option<String>,
@@ -64,12 +65,27 @@ struct ContainerConfigView<'a> {
     cgroup_parent: &'a Option<String>,
     no_cgroups: bool,
     volumes: &'a [MountedVolume],
-    secrets: &'a [Secret],
+    secrets: &'a [SecretUse],
     depends_on: &'a [String],
     auto_remove: bool,
     resources: &'a Resources,
     network: crate::model::container::Network,
     created: i64,
+    hostname: &'a str,
+    cap_add: &'a [String],
+    cap_drop: &'a [String],
+    privileged: bool,
+    read_only: bool,
+    no_new_privileges: bool,
+    devices: &'a [Device],
+    ulimits: &'a [Ulimit],
+    sysctls: &'a BTreeMap<String, String>,
+    group_add: &'a [String],
+    init: bool,
+    annotations: &'a BTreeMap<String, String>,
+    umask: &'a str,
+    unset_env: &'a [String],
+    unset_env_all: bool,
 }
 
 #[derive(Serialize)]
@@ -100,6 +116,7 @@ impl<'a> ContainerView<'a> {
                 rootfs: c.rootfs.as_deref(),
                 image: &c.image,
                 image_id: &c.image_id,
+                entrypoint: &c.entrypoint,
                 command: &c.command,
                 env: &c.env,
                 workdir: &c.workdir,
@@ -124,6 +141,21 @@ impl<'a> ContainerView<'a> {
                 resources: &c.resources,
                 network: c.network,
                 created: usec(c.created_nanos),
+                hostname: c.hostname(),
+                cap_add: &c.cap_add,
+                cap_drop: &c.cap_drop,
+                privileged: c.privileged,
+                read_only: c.read_only,
+                no_new_privileges: c.no_new_privileges,
+                devices: &c.devices,
+                ulimits: &c.ulimits,
+                sysctls: &c.sysctls,
+                group_add: &c.group_add,
+                init: c.init,
+                annotations: &c.annotations,
+                umask: &c.umask,
+                unset_env: &c.unset_env,
+                unset_env_all: c.unset_env_all,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),

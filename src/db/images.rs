@@ -74,7 +74,13 @@ impl Tx<'_> {
 
     /// Containers made from the image.
     pub fn image_users(&self, id: &str) -> Result<Vec<String>> {
-        self.strings("SELECT id FROM containers WHERE image_id = ?1 ORDER BY created", id)
+        // Storage-only containers (a build's working container) hold their
+        // image as a container does.
+        self.strings(
+            "SELECT id FROM (SELECT id, created FROM containers WHERE image_id = ?1 \
+             UNION ALL SELECT id, created FROM storage_containers WHERE image_id = ?1) ORDER BY created",
+            id,
+        )
     }
 
     pub fn delete_image(&self, id: &str) -> Result<()> {

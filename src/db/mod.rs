@@ -11,9 +11,12 @@ mod containers;
 mod images;
 mod pods;
 pub mod schema;
+mod secrets;
+mod storage_containers;
 mod volumes;
 
 pub use containers::{ContainerRecord, NewContainer};
+pub use storage_containers::StorageContainer;
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;
@@ -387,16 +390,18 @@ impl Tx<'_> {
         self.opt_string("SELECT id FROM containers WHERE name = ?1", name)
     }
 
-    /// Whether a container or a pod already has this name.
+    /// Whether a container, a pod or a storage-only container has this name.
     pub fn name_in_use(&self, name: &str) -> Result<bool> {
         let sql =
-            "SELECT EXISTS(SELECT 1 FROM containers WHERE name = ?1) OR EXISTS(SELECT 1 FROM pods WHERE name = ?1)";
+            "SELECT EXISTS(SELECT 1 FROM containers WHERE name = ?1) OR EXISTS(SELECT 1 FROM pods WHERE name = ?1) \
+             OR EXISTS(SELECT 1 FROM storage_containers WHERE name = ?1)";
         Ok(self.0.prepare_cached(sql)?.query_row([name], |r| r.get(0))?)
     }
 
-    /// Whether a container or a pod already has this ID.
+    /// Whether a container, a pod or a storage-only container has this ID.
     pub fn id_in_use(&self, id: &str) -> Result<bool> {
-        let sql = "SELECT EXISTS(SELECT 1 FROM containers WHERE id = ?1) OR EXISTS(SELECT 1 FROM pods WHERE id = ?1)";
+        let sql = "SELECT EXISTS(SELECT 1 FROM containers WHERE id = ?1) OR EXISTS(SELECT 1 FROM pods WHERE id = ?1) \
+                   OR EXISTS(SELECT 1 FROM storage_containers WHERE id = ?1)";
         Ok(self.0.prepare_cached(sql)?.query_row([id], |r| r.get(0))?)
     }
 

@@ -104,6 +104,31 @@ ALTER TABLE containers ADD COLUMN mount_count INTEGER NOT NULL DEFAULT 0;
     r#"
 ALTER TABLE containers ADD COLUMN initializing INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 4: secrets and who uses them; storage-only containers (a root file
+    // system made from an image for another tool, without a container's
+    // record), which hold their names against containers.
+    r#"
+CREATE TABLE secrets (
+    id      TEXT PRIMARY KEY,
+    name    TEXT NOT NULL UNIQUE,
+    data    BLOB NOT NULL,
+    labels  TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE container_secrets (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    secret_id    TEXT NOT NULL REFERENCES secrets(id),
+    PRIMARY KEY (container_id, secret_id)
+);
+CREATE INDEX container_secrets_secret ON container_secrets(secret_id);
+CREATE TABLE storage_containers (
+    id       TEXT PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL REFERENCES images(id),
+    image    TEXT NOT NULL,
+    created  INTEGER NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build writes.

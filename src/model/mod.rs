@@ -1,8 +1,9 @@
-//! What berth keeps: containers, pods, volumes and images, side by side, and
+//! What berth keeps: containers, pods, volumes, images and secrets, side by side, and
 //! the one filter grammar their list calls share.
 
 pub mod container;
 pub mod filter;
 pub mod image;
 pub mod pod;
+pub mod secret;
 pub mod volume;

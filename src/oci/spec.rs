@@ -3,17 +3,20 @@
 //! capabilities, masked and read-only paths, the usual mounts with /dev/shm
 //! sized by shmSize, private namespaces (the network one holds only loopback),
 //! /etc/hosts, /etc/hostname, /etc/resolv.conf and /etc/localtime, volumes and
-//! secrets as bind mounts, and the resource limits.
+//! secrets as bind mounts, the resource limits, and podman run's options
+//! (user and groups, capabilities, privileged, read-only root, devices,
+//! ulimits, sysctls, init, annotations).
 
 use crate::config::CgroupManager;
 use crate::error::{Error, Result};
 use crate::model::container::{ContainerConfig, Network};
 use oci_spec::runtime::{
-    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxPidsBuilder,
+    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDevice, LinuxDeviceBuilder,
+    LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemoryBuilder, LinuxPidsBuilder,
     LinuxResourcesBuilder, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, Spec,
     User, UserBuilder,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Podman's default capability set (containers.conf default_capabilities).
@@ -38,11 +41,20 @@ pub struct HostFiles {
     pub hosts: PathBuf,
     pub hostname: PathBuf,
     pub resolv_conf: PathBuf,
-    /// Secret name -> the copy in the bundle.
-    pub secrets: Vec<(String, PathBuf)>,
+    /// /run/.containerenv: empty, or who made the container when privileged.
+    pub container_env: PathBuf,
+    /// Where a mounted secret appears -> its copy in the bundle.
+    pub secret_files: Vec<(String, PathBuf)>,
+    /// Variables that env secrets give, with their values.
+    pub secret_env: Vec<(String, String)>,
     /// Volume name -> its directory on the host.
     pub volume_dirs: Vec<PathBuf>,
+    /// catatonit, when the container runs with an init.
+    pub init: Option<PathBuf>,
 }
+
+/// Where the init binary is mounted in a container run with `init`.
+pub const INIT_PATH: &str = "/run/berth-init";
 
 fn spec_err(e: impl std::fmt::Display) -> Error {
     Error::Runtime(format!("building the OCI spec: {e}"))
@@ -62,9 +74,14 @@ fn bind(source: &Path, destination: &str, extra: &[String]) -> Result<Mount> {
         .map_err(spec_err)
 }
 
-/// The hostname a container gets: the first 12 characters of its ID.
-pub fn hostname(id: &str) -> &str {
-    &id[..id.len().min(12)]
+fn tmpfs(destination: &str, options: &[&str]) -> Result<Mount> {
+    MountBuilder::default()
+        .destination(destination)
+        .typ("tmpfs")
+        .source("tmpfs")
+        .options(options.iter().map(|o| o.to_string()).collect::<Vec<_>>())
+        .build()
+        .map_err(spec_err)
 }
 
 /// The cgroups path for the runtime: under systemd, the cgroup of the scope
@@ -85,33 +102,159 @@ pub fn cgroups_path(c: &ContainerConfig) -> Option<String> {
 }
 
 pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Spec> {
-    let host = hostname(&c.id);
-    let mut env = vec![DEFAULT_PATH.to_string(), "container=berth".into(), format!("HOSTNAME={host}")];
-    for (k, v) in &c.env {
-        env.retain(|e| !e.starts_with(&format!("{k}=")));
-        env.push(format!("{k}={v}"));
+    let user = user(rootfs, c.user.as_deref().unwrap_or(""), &c.group_add, &c.umask)?;
+    let mut args = Vec::new();
+    if files.init.is_some() {
+        args.extend([INIT_PATH.to_string(), "--".into()]);
     }
-    let caps: HashSet<Capability> = DEFAULT_CAPABILITIES.iter().filter_map(|c| c.parse().ok()).collect();
-    let capabilities = LinuxCapabilitiesBuilder::default()
-        .bounding(caps.clone())
-        .effective(caps.clone())
-        .permitted(caps)
-        .inheritable(HashSet::new())
-        .ambient(HashSet::new())
-        .build()
-        .map_err(spec_err)?;
+    args.extend(c.args());
     let process = ProcessBuilder::default()
         .terminal(false)
-        .args(c.command.clone())
-        .env(env)
+        .args(args)
+        .env(environment(c, rootfs, user.uid(), &files.secret_env))
         .cwd(c.workdir.as_deref().unwrap_or("/"))
-        .user(user(rootfs, c.user.as_deref().unwrap_or(""))?)
-        .no_new_privileges(false)
-        .capabilities(capabilities)
-        .rlimits(rlimits()?)
+        .no_new_privileges(c.no_new_privileges)
+        .capabilities(capabilities(c, user.uid())?)
+        .rlimits(rlimits(&c.ulimits)?)
+        .user(user)
         .build()
         .map_err(spec_err)?;
 
+    let mut spec = Spec::default();
+    spec.set_hostname(Some(c.hostname().to_string()));
+    spec.set_process(Some(process));
+    spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(c.read_only).build().map_err(spec_err)?));
+    spec.set_mounts(Some(mounts(c, files)?));
+    spec.set_linux(Some(linux(c)?));
+    let mut annotations: HashMap<String, String> = c.annotations.clone().into_iter().collect();
+    annotations.insert("io.berth.name".to_string(), c.name.clone());
+    spec.set_annotations(Some(annotations));
+    Ok(spec)
+}
+
+/// podman's default environment (PATH, TERM, container, HOSTNAME, HOME from
+/// the user's passwd entry), less what unsetEnv names, then the
+/// container's own, then what its env secrets give.
+fn environment(c: &ContainerConfig, rootfs: &Path, uid: u32, secrets: &[(String, String)]) -> Vec<String> {
+    let home = passwd_field(rootfs, |f| f.get(2) == Some(&uid.to_string().as_str()), 5).unwrap_or("/".into());
+    let defaults = [
+        ("PATH", DEFAULT_PATH.to_string()),
+        ("TERM", "xterm".into()),
+        ("container", "berth".into()),
+        ("HOSTNAME", c.hostname().to_string()),
+        ("HOME", if home.is_empty() { "/".into() } else { home }),
+    ];
+    let mut env: Vec<(String, String)> = defaults
+        .into_iter()
+        .filter(|(k, _)| !c.unset_env_all && !c.unset_env.iter().any(|u| u == k))
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    for (k, v) in c.env.iter().chain(secrets.iter().map(|(k, v)| (k, v))) {
+        env.retain(|(key, _)| key != k);
+        env.push((k.clone(), v.clone()));
+    }
+    env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// Capabilities in the kernel's order (bit N of a capability mask).
+const CAPABILITY_BITS: &[&str] = &[
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+];
+
+/// What "every capability" is: those in berthd's own bounding set (as
+/// podman takes them), since no process can give more.
+fn all_capabilities() -> HashSet<Capability> {
+    use std::str::FromStr;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let bounding = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .unwrap_or(0);
+    CAPABILITY_BITS
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| bounding & (1 << bit) != 0)
+        .filter_map(|(_, n)| Capability::from_str(n).ok())
+        .collect()
+}
+
+/// podman's default set (every one when privileged), with capAdd and
+/// capDrop applied. A process of another user than root gets them only
+/// in its bounding set, but for those asked for by name, as podman does.
+fn capabilities(c: &ContainerConfig, uid: u32) -> Result<oci_spec::runtime::LinuxCapabilities> {
+    use std::str::FromStr;
+    let parse = |names: &[String]| -> HashSet<Capability> {
+        if names.iter().any(|n| n == "ALL") {
+            return all_capabilities();
+        }
+        names.iter().filter_map(|n| Capability::from_str(n.trim_start_matches("CAP_")).ok()).collect()
+    };
+    let mut set: HashSet<Capability> = if c.privileged {
+        all_capabilities()
+    } else {
+        DEFAULT_CAPABILITIES.iter().filter_map(|n| Capability::from_str(n).ok()).collect()
+    };
+    let (added, dropped) = (parse(&c.cap_add), parse(&c.cap_drop));
+    set.retain(|cap| !dropped.contains(cap));
+    set.extend(added.iter().copied());
+    let effective = if uid == 0 { set.clone() } else { added.into_iter().filter(|cap| set.contains(cap)).collect() };
+    LinuxCapabilitiesBuilder::default()
+        .bounding(set)
+        .effective(effective.clone())
+        .permitted(effective.clone())
+        // A capability raised into another user's ambient set must be
+        // inheritable as well.
+        .inheritable(if uid == 0 { HashSet::new() } else { effective.clone() })
+        .ambient(if uid == 0 { HashSet::new() } else { effective })
+        .build()
+        .map_err(spec_err)
+}
+
+/// The usual mounts (/dev/shm sized by shmSize), volumes, the files berth
+/// provides, secrets, the init; a read-only root gets podman's tmpfs on
+/// /tmp, /var/tmp and /run.
+fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
     let mut mounts: Vec<Mount> = oci_spec::runtime::get_default_mounts()
         .into_iter()
         .map(|mut m| {
@@ -124,9 +267,18 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
                     format!("size={}", c.shm_size),
                 ]));
             }
+            if c.privileged && m.destination() == Path::new("/sys") {
+                m.set_options(Some(vec!["nosuid".into(), "noexec".into(), "nodev".into(), "rw".into()]));
+            }
             m
         })
         .collect();
+    if c.read_only {
+        for dir in ["/tmp", "/var/tmp"] {
+            mounts.push(tmpfs(dir, &["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"])?);
+        }
+        mounts.push(tmpfs("/run", &["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"])?);
+    }
     // Volumes first: the files berth provides go on top of them, so that
     // a volume on /etc still shows the container's hosts, as podman's does.
     for (v, dir) in c.volumes.iter().zip(&files.volume_dirs) {
@@ -135,13 +287,22 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     mounts.push(bind(&files.hosts, "/etc/hosts", &[])?);
     mounts.push(bind(&files.hostname, "/etc/hostname", &[])?);
     mounts.push(bind(&files.resolv_conf, "/etc/resolv.conf", &[])?);
+    mounts.push(bind(&files.container_env, "/run/.containerenv", &[])?);
     if let Some(zone) = localtime(&c.timezone) {
         mounts.push(bind(&zone, "/etc/localtime", &["ro".into()])?);
     }
-    for (name, copy) in &files.secrets {
-        mounts.push(bind(copy, &format!("/run/secrets/{name}"), &["ro".into()])?);
+    for (target, copy) in &files.secret_files {
+        mounts.push(bind(copy, target, &["ro".into()])?);
     }
+    if let Some(init) = &files.init {
+        mounts.push(bind(init, INIT_PATH, &["ro".into()])?);
+    }
+    Ok(mounts)
+}
 
+/// Namespaces, resources, devices, sysctls, masked paths (none when
+/// privileged) and the cgroup.
+fn linux(c: &ContainerConfig) -> Result<oci_spec::runtime::Linux> {
     let mut resources = LinuxResourcesBuilder::default();
     if let Some(m) = c.resources.memory_max {
         resources = resources.memory(LinuxMemoryBuilder::default().limit(m as i64).build().map_err(spec_err)?);
@@ -154,58 +315,156 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
         let shares = 2 + ((w.saturating_sub(1)) * 262_142) / 9_999;
         resources = resources.cpu(LinuxCpuBuilder::default().shares(shares).build().map_err(spec_err)?);
     }
+    let (devices, rules) = devices(c)?;
+    resources = resources.devices(rules);
     let mut linux = LinuxBuilder::default()
         .resources(resources.build().map_err(spec_err)?)
         .namespaces(namespaces(c.network))
-        .masked_paths(oci_spec::runtime::get_default_maskedpaths())
-        .readonly_paths(oci_spec::runtime::get_default_readonly_paths());
+        .devices(devices);
+    if !c.privileged {
+        linux = linux
+            .masked_paths(oci_spec::runtime::get_default_maskedpaths())
+            .readonly_paths(oci_spec::runtime::get_default_readonly_paths());
+    }
+    if !c.sysctls.is_empty() {
+        linux = linux.sysctl(c.sysctls.clone().into_iter().collect::<HashMap<_, _>>());
+    }
     if let Some(path) = cgroups_path(c) {
         linux = linux.cgroups_path(PathBuf::from(path));
     }
+    linux.build().map_err(spec_err)
+}
 
-    let mut spec = Spec::default();
-    spec.set_hostname(Some(host.to_string()));
-    spec.set_process(Some(process));
-    spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(false).build().map_err(spec_err)?));
-    spec.set_mounts(Some(mounts));
-    spec.set_linux(Some(linux.build().map_err(spec_err)?));
-    spec.set_annotations(Some([("io.berth.name".to_string(), c.name.clone())].into()));
-    Ok(spec)
+/// The devices a container gets (each asked for; every host device when
+/// privileged) and the cgroup rules that let it use them.
+fn devices(c: &ContainerConfig) -> Result<(Vec<LinuxDevice>, Vec<LinuxDeviceCgroup>)> {
+    let mut rules = vec![LinuxDeviceCgroupBuilder::default().allow(false).access("rwm").build().map_err(spec_err)?];
+    let mut devices = Vec::new();
+    let wanted: Vec<(PathBuf, String, String)> = if c.privileged {
+        rules = vec![LinuxDeviceCgroupBuilder::default().allow(true).access("rwm").build().map_err(spec_err)?];
+        host_devices(Path::new("/dev"))
+            .into_iter()
+            .map(|p| (p.clone(), p.display().to_string(), "rwm".into()))
+            .collect()
+    } else {
+        c.devices
+            .iter()
+            .map(|d| (PathBuf::from(&d.path_on_host), d.path_in_container.clone(), d.permissions.clone()))
+            .collect()
+    };
+    for (host, inside, perms) in wanted {
+        let Some(device) = linux_device(&host, &inside)? else { continue };
+        if !c.privileged {
+            rules.push(
+                LinuxDeviceCgroupBuilder::default()
+                    .allow(true)
+                    .typ(device.typ())
+                    .major(device.major())
+                    .minor(device.minor())
+                    .access(perms)
+                    .build()
+                    .map_err(spec_err)?,
+            );
+        }
+        devices.push(device);
+    }
+    Ok((devices, rules))
+}
+
+/// A host device as the runtime makes it: type, numbers, mode and owner.
+fn linux_device(host: &Path, inside: &str) -> Result<Option<LinuxDevice>> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let meta =
+        std::fs::metadata(host).map_err(|e| Error::invalid_argument("devices", format!("{}: {e}", host.display())))?;
+    let typ = match meta.file_type() {
+        t if t.is_char_device() => LinuxDeviceType::C,
+        t if t.is_block_device() => LinuxDeviceType::B,
+        _ => return Ok(None),
+    };
+    let rdev = meta.rdev();
+    let device = LinuxDeviceBuilder::default()
+        .path(inside)
+        .typ(typ)
+        .major(nix::sys::stat::major(rdev) as i64)
+        .minor(nix::sys::stat::minor(rdev) as i64)
+        .file_mode(meta.mode() & 0o777)
+        .uid(meta.uid())
+        .gid(meta.gid())
+        .build()
+        .map_err(spec_err)?;
+    Ok(Some(device))
+}
+
+/// The host's device nodes under `dir`, as a privileged container gets
+/// them (podman's list: not the terminals of the host's consoles, nor what
+/// the usual mounts provide).
+fn host_devices(dir: &Path) -> Vec<PathBuf> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if kind.is_dir() && !matches!(name.as_str(), "pts" | "shm" | "mqueue" | "fd") {
+            out.extend(host_devices(&path));
+        } else if (kind.is_char_device() || kind.is_block_device())
+            && !(dir == Path::new("/dev") && (name == "console" || name == "ptmx" || name.starts_with("tty")))
+        {
+            out.push(path);
+        }
+    }
+    out
 }
 
 /// The process's user: `uid[:gid]` or names looked up in the root's
-/// /etc/passwd and /etc/group (empty: root).
-fn user(rootfs: &Path, spec: &str) -> Result<User> {
+/// /etc/passwd and /etc/group (empty: root), with the supplementary groups
+/// (numbers or names) and the umask.
+fn user(rootfs: &Path, spec: &str, group_add: &[String], umask: &str) -> Result<User> {
     let (u, g) = spec.split_once(':').map_or((spec, None), |(u, g)| (u, Some(g)));
-    let lookup = |file: &str, name: &str| -> Option<(u32, u32)> {
-        let text = std::fs::read_to_string(rootfs.join("etc").join(file)).ok()?;
-        text.lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .find(|f| f.first() == Some(&name))
-            .and_then(|f| Some((f.get(2)?.parse().ok()?, f.get(3).and_then(|g| g.parse().ok()).unwrap_or(0))))
-    };
     let unknown = |what: &str| Error::invalid_argument("user", format!("{what} is not in the container's /etc files"));
+    let numeric = |n: &str| n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty();
+    let field = |f: &[&str], i: usize| f.get(i).and_then(|v| v.parse::<u32>().ok());
     let (uid, primary) = match u {
         "" => (0, 0),
-        n if n.bytes().all(|b| b.is_ascii_digit()) => (n.parse().map_err(spec_err)?, lookup_gid_of_uid(rootfs, n)),
-        name => lookup("passwd", name).ok_or_else(|| unknown(name))?,
+        n if numeric(n) => {
+            let uid: u32 = n.parse().map_err(spec_err)?;
+            let gid = passwd_field(rootfs, |f| f.get(2) == Some(&n), 3).and_then(|g| g.parse().ok());
+            (uid, gid.unwrap_or(0))
+        }
+        name => {
+            let entry = etc_entry(rootfs, "passwd", |f| f.first() == Some(&name)).ok_or_else(|| unknown(name))?;
+            let fields: Vec<&str> = entry.split(':').collect();
+            (field(&fields, 2).ok_or_else(|| unknown(name))?, field(&fields, 3).unwrap_or(0))
+        }
+    };
+    let group = |name: &str| -> Result<u32> {
+        if numeric(name) {
+            return name.parse().map_err(spec_err);
+        }
+        let entry = etc_entry(rootfs, "group", |f| f.first() == Some(&name)).ok_or_else(|| unknown(name))?;
+        field(&entry.split(':').collect::<Vec<_>>(), 2).ok_or_else(|| unknown(name))
     };
     let gid = match g {
         None => primary,
-        Some(n) if n.bytes().all(|b| b.is_ascii_digit()) => n.parse().map_err(spec_err)?,
-        Some(name) => lookup("group", name).map(|(gid, _)| gid).ok_or_else(|| unknown(name))?,
+        Some(name) => group(name)?,
     };
-    UserBuilder::default().uid(uid).gid(gid).build().map_err(spec_err)
+    let additional = group_add.iter().map(|g| group(g)).collect::<Result<Vec<u32>>>()?;
+    let mut b = UserBuilder::default().uid(uid).gid(gid).umask(u32::from_str_radix(umask, 8).unwrap_or(0o022));
+    if !additional.is_empty() {
+        b = b.additional_gids(additional);
+    }
+    b.build().map_err(spec_err)
 }
 
-/// The primary group of a numeric user, when /etc/passwd knows it.
-fn lookup_gid_of_uid(rootfs: &Path, uid: &str) -> u32 {
-    std::fs::read_to_string(rootfs.join("etc/passwd"))
-        .ok()
-        .and_then(|t| {
-            t.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.get(2) == Some(&uid))?.get(3)?.parse().ok()
-        })
-        .unwrap_or(0)
+/// The first line of the root's /etc/`file` whose fields `pick` accepts.
+fn etc_entry(rootfs: &Path, file: &str, pick: impl Fn(&[&str]) -> bool) -> Option<String> {
+    let text = std::fs::read_to_string(rootfs.join("etc").join(file)).ok()?;
+    text.lines().find(|l| pick(&l.split(':').collect::<Vec<_>>())).map(str::to_string)
+}
+
+/// Field `index` of the passwd entry `pick` accepts.
+fn passwd_field(rootfs: &Path, pick: impl Fn(&[&str]) -> bool, index: usize) -> Option<String> {
+    etc_entry(rootfs, "passwd", pick)?.split(':').nth(index).map(str::to_string)
 }
 
 /// Podman's namespaces: private pid, mount, ipc, uts, cgroup, and network
@@ -226,10 +485,12 @@ fn localtime(tz: &str) -> Option<PathBuf> {
     }
 }
 
-/// Open files and processes: as high as berthd's own hard limits allow
-/// (Podman's default is 1048576, more than some hosts permit).
-fn rlimits() -> Result<Vec<oci_spec::runtime::PosixRlimit>> {
+/// Open files and processes as high as berthd's own hard limits allow
+/// (podman's default is 1048576, more than some hosts permit); then the
+/// ulimits asked for (-1: unlimited).
+fn rlimits(ulimits: &[crate::model::container::Ulimit]) -> Result<Vec<oci_spec::runtime::PosixRlimit>> {
     use nix::sys::resource::{getrlimit, Resource};
+    use std::str::FromStr;
     let mut out = Vec::new();
     for (typ, res, want) in [
         (PosixRlimitType::RlimitNofile, Resource::RLIMIT_NOFILE, 1_048_576u64),
@@ -239,12 +500,36 @@ fn rlimits() -> Result<Vec<oci_spec::runtime::PosixRlimit>> {
         let limit = want.min(hard);
         out.push(PosixRlimitBuilder::default().typ(typ).soft(limit).hard(limit).build().map_err(spec_err)?);
     }
+    let value = |v: i64| if v < 0 { u64::MAX } else { v as u64 };
+    for u in ulimits {
+        let typ = PosixRlimitType::from_str(&u.name).map_err(spec_err)?;
+        out.retain(|r| r.typ() != typ);
+        out.push(
+            PosixRlimitBuilder::default().typ(typ).soft(value(u.soft)).hard(value(u.hard)).build().map_err(spec_err)?,
+        );
+    }
     Ok(out)
 }
 
 /// /etc/hosts for a container: loopback names and its own hostname.
-pub fn hosts_file(id: &str) -> String {
-    format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n", hostname(id))
+pub fn hosts_file(c: &ContainerConfig) -> String {
+    format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n", c.hostname())
+}
+
+/// /run/.containerenv: empty, as podman leaves it, but for a privileged
+/// container, which is told what made it.
+pub fn container_env(c: &ContainerConfig) -> String {
+    if !c.privileged {
+        return String::new();
+    }
+    format!(
+        "engine=\"berth-{}\"\nname=\"{}\"\nid=\"{}\"\nimage=\"{}\"\nimageid=\"{}\"\nrootless=0\n",
+        env!("CARGO_PKG_VERSION"),
+        c.name,
+        c.id,
+        c.image.as_deref().unwrap_or(""),
+        c.image_id.as_deref().unwrap_or("")
+    )
 }
 
 /// resolv.conf: the host's; in a private network without the loopback

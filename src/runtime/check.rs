@@ -51,7 +51,7 @@ impl Runtime {
             problems.push(problem("interrupted-removal", &id, "a removal was interrupted", repair, result));
         }
         problems.extend(self.check_runs(repair, read_records, records.initializing, &records.with_processes).await?);
-        let known: HashSet<String> = records.ids.into_iter().collect();
+        let known: HashSet<String> = records.ids.into_iter().chain(records.storage_only).collect();
         problems.extend(self.check_container_dirs(repair, &known)?);
         problems.extend(self.check_volume_dirs(repair, &records.volumes)?);
         for (id, why) in records.unreadable {
@@ -239,6 +239,8 @@ struct Records {
     /// (name, ID) of containers whose removal was interrupted.
     removing: Vec<(String, String)>,
     ids: Vec<String>,
+    /// IDs of storage-only containers: their storage is theirs, not left over.
+    storage_only: Vec<String>,
     volumes: Vec<VolumeInfo>,
     /// (ID, why) of records whose configuration cannot be read (only when asked).
     unreadable: Vec<(String, String)>,
@@ -254,6 +256,7 @@ impl Records {
             .map(|id| Ok((tx.container_identity(&id)?.map(|(n, _, _)| n).unwrap_or_default(), id)))
             .collect::<Result<Vec<_>>>()?;
         let ids = tx.container_ids()?;
+        let storage_only = tx.storage_containers()?.into_iter().map(|c| c.id).collect();
         let unreadable = ids
             .iter()
             .filter(|_| read_records)
@@ -264,6 +267,7 @@ impl Records {
             })
             .collect();
         Ok(Records {
+            storage_only,
             removing,
             unreadable,
             ids,

@@ -20,7 +20,10 @@ use crate::config::{self, runtime_supports_no_cgroups};
 use crate::db::{Kind, NewContainer, Tx};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
-use crate::model::container::{ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Resources, VolumeSpec};
+use crate::model::container::{
+    run, ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Resources, SecretKind, SecretUse, SecretUseSpec,
+    VolumeSpec,
+};
 use crate::model::pod::validate_cgroup_parent;
 use crate::model::volume::VolumeConfig;
 use crate::names;
@@ -122,29 +125,17 @@ impl Runtime {
         let (runtime, runtime_path) = cfg.resolve_runtime(runtime_name)?;
         check_cgroups(spec, &runtime, cfg.cgroup_manager)?;
         check_volumes(&spec.volumes)?;
-        for s in &spec.secrets {
-            names::validate_name(&s.name)?;
-            if !s.source.is_file() {
-                return Err(Error::invalid_argument("secrets", format!("{}: not a readable file", s.source.display())));
-            }
-        }
+        let secrets = spec.secrets.iter().map(secret_use).collect::<Result<Vec<_>>>()?;
         check_resources(&spec.resources)?;
         check_cid_file(spec.cid_file.as_deref())?;
         let timezone = spec.timezone.clone().unwrap_or_else(|| cfg.timezone.clone());
         check_timezone(&timezone)?;
-        Ok(ContainerConfig {
-            id: String::new(),
-            name: String::new(),
+        let mut config = ContainerConfig {
             rootfs: spec.rootfs.clone(),
             image: spec.image.clone(),
-            image_id: None,
             command: spec.command.clone(),
             env: spec.env.clone(),
-            workdir: None,
-            user: None,
             labels: spec.labels.clone(),
-            pod: None,
-            is_infra: false,
             stop_signal: match &spec.stop_signal {
                 Some(s) => config::parse_signal(s)?,
                 None => cfg.stop_signal,
@@ -161,14 +152,17 @@ impl Runtime {
             cgroup_manager: cfg.cgroup_manager,
             cgroup_parent: spec.cgroup_parent.clone(),
             no_cgroups: spec.no_cgroups,
-            volumes: Vec::new(),
-            secrets: spec.secrets.clone(),
-            depends_on: Vec::new(),
+            secrets,
             auto_remove: spec.auto_remove,
             resources: spec.resources.clone(),
             network: spec.network.as_deref().unwrap_or("private").parse()?,
-            created_nanos: 0,
-        })
+            ..Default::default()
+        };
+        run::apply(&spec.run, &mut config)?;
+        if spec.rootfs.is_some() && config.args().first().is_none_or(|c| c.is_empty()) {
+            return Err(Error::invalid_argument("command", "a container made from a rootfs needs a command"));
+        }
+        Ok(config)
     }
 }
 
@@ -189,20 +183,14 @@ fn check_cid_file(path: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// A container is made from a rootfs or from an image, not both; one from
-/// a rootfs needs a command (an image's is taken in the transaction).
+/// A container is made from a rootfs or from an image, not both (one from
+/// a rootfs needs a command; an image's is taken in the transaction).
 fn check_source(spec: &CreateSpec) -> Result<()> {
     match (&spec.rootfs, &spec.image) {
         (Some(_), Some(_)) => Err(Error::invalid_argument("rootfs", "give either rootfs or image, not both")),
         (None, None) => Err(Error::invalid_argument("rootfs", "a container needs a rootfs or an image")),
         (None, Some(_)) => Ok(()),
-        (Some(rootfs), None) => {
-            check_rootfs(rootfs)?;
-            if spec.command.first().is_none_or(|c| c.is_empty()) {
-                return Err(Error::invalid_argument("command", "a container made from a rootfs needs a command"));
-            }
-            Ok(())
-        }
+        (Some(rootfs), None) => check_rootfs(rootfs),
     }
 }
 
@@ -226,6 +214,46 @@ fn check_cgroups(spec: &CreateSpec, runtime: &str, manager: config::CgroupManage
     }
 }
 
+/// A secret as the container will use it, podman's defaults filled in.
+fn secret_use(s: &SecretUseSpec) -> Result<SecretUse> {
+    names::validate_name(&s.name)?;
+    let kind = match s.kind.as_deref() {
+        None | Some("mount") => SecretKind::Mount,
+        Some("env") => SecretKind::Env,
+        Some(other) => {
+            return Err(Error::invalid_argument("secrets", format!("type {other:?}: a secret is of type mount or env")))
+        }
+    };
+    let target = s.target.clone().unwrap_or_else(|| s.name.clone());
+    let valid_target = match kind {
+        SecretKind::Env => !target.is_empty() && !target.contains('='),
+        SecretKind::Mount => !target.is_empty() && !target.split('/').any(|p| p == ".."),
+    };
+    if !valid_target {
+        return Err(Error::invalid_argument("secrets", format!("target {target:?} of secret {}", s.name)));
+    }
+    let env_only = |what: &str, set: bool| {
+        if set && kind == SecretKind::Env {
+            return Err(Error::invalid_argument("secrets", format!("{what} is only for a mounted secret")));
+        }
+        Ok(())
+    };
+    env_only("uid", s.uid.is_some())?;
+    env_only("gid", s.gid.is_some())?;
+    env_only("mode", s.mode.is_some())?;
+    if s.mode.is_some_and(|m| m > 0o777) {
+        return Err(Error::invalid_argument("secrets", format!("mode {:o} of secret {}", s.mode.unwrap_or(0), s.name)));
+    }
+    Ok(SecretUse {
+        name: s.name.clone(),
+        kind,
+        target,
+        uid: s.uid.unwrap_or(0),
+        gid: s.gid.unwrap_or(0),
+        mode: s.mode.unwrap_or(0o444),
+    })
+}
+
 /// Step 2, inside the transaction. `made` collects directories to undo.
 fn insert_container(
     tx: &Tx,
@@ -236,8 +264,18 @@ fn insert_container(
     made: &mut Vec<PathBuf>,
 ) -> Result<(ContainerConfig, Vec<String>)> {
     if let Some(reference) = &spec.image {
-        apply_image(tx, reference, &mut config)?;
+        apply_image(tx, reference, spec.run.entrypoint.is_some(), &mut config)?;
     }
+    let secret_ids = spec
+        .secrets
+        .iter()
+        .map(|s| {
+            tx.secret(&s.name)?
+                .filter(|f| f.name == s.name)
+                .map(|f| f.id)
+                .ok_or_else(|| Error::NoSuchSecret(s.name.clone()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     if let Some(pod) = &spec.pod {
         let pod_id = tx.resolve(Kind::Pod, pod)?;
         let pod = tx.pod(&pod_id)?.ok_or_else(|| Error::NoSuchPod(pod_id.clone()))?;
@@ -276,13 +314,18 @@ fn insert_container(
     let (volumes, new_volumes) = attach_volumes(tx, root, &spec.volumes, config.created_nanos, made)?;
     config.volumes = volumes;
     tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
+    for secret in secret_ids {
+        tx.add_container_secret(&config.id, &secret)?;
+    }
     Ok((config, new_volumes))
 }
 
-/// Take what the image says about running it: the ID, the command (its
-/// entrypoint, then the given command or else its own), environment, working
-/// directory and user; what the request gave wins.
-fn apply_image(tx: &Tx, reference: &str, config: &mut ContainerConfig) -> Result<()> {
+/// Take what the image says about running it: the ID, its entrypoint
+/// (unless one was given, which also drops the image's command, as
+/// podman's --entrypoint does), its command unless one was given,
+/// environment (less what unsetEnv names), working directory and user;
+/// what the request gave wins.
+fn apply_image(tx: &Tx, reference: &str, own_entrypoint: bool, config: &mut ContainerConfig) -> Result<()> {
     let image = tx.resolve_image(reference)?;
     // The name as stored (`x` is `x:latest`), as podman's ImageName; an ID
     // stays as given.
@@ -292,9 +335,13 @@ fn apply_image(tx: &Tx, reference: &str, config: &mut ContainerConfig) -> Result
     }
     let id = image.id;
     let run = image.config.config;
-    let mut command = run.entrypoint.unwrap_or_default();
-    command.extend(if config.command.is_empty() { run.cmd.unwrap_or_default() } else { config.command.clone() });
-    if command.first().is_none_or(|c| c.is_empty()) {
+    if !own_entrypoint {
+        config.entrypoint = run.entrypoint.unwrap_or_default();
+        if config.command.is_empty() {
+            config.command = run.cmd.unwrap_or_default();
+        }
+    }
+    if config.args().first().is_none_or(|c| c.is_empty()) {
         return Err(Error::invalid_argument("command", format!("image {reference} has no command; give one")));
     }
     let mut env: BTreeMap<String, String> = run
@@ -302,14 +349,19 @@ fn apply_image(tx: &Tx, reference: &str, config: &mut ContainerConfig) -> Result
         .unwrap_or_default()
         .iter()
         .filter_map(|e| e.split_once('='))
+        .filter(|(k, _)| !config.unset_env_all && !config.unset_env.iter().any(|u| u == k))
         .map(|(k, v)| (k.into(), v.into()))
         .collect();
     env.extend(std::mem::take(&mut config.env));
     config.image_id = Some(id);
-    config.command = command;
     config.env = env;
-    config.workdir = run.working_dir.filter(|w| !w.is_empty());
-    config.user = run.user.filter(|u| !u.is_empty());
+    if config.workdir.is_none() {
+        config.workdir = run.working_dir.filter(|w| !w.is_empty());
+        config.create_workdir = config.workdir.is_some();
+    }
+    if config.user.is_none() {
+        config.user = run.user.filter(|u| !u.is_empty());
+    }
     Ok(())
 }
 

@@ -140,7 +140,12 @@ impl Runtime {
             return Err(Error::HasDependents { id: image.id, dependents: users });
         }
         for user in &users {
-            self.remove_by_id(user, RemoveOptions { force: true, volumes: true, ..Default::default() }).await?;
+            let how = RemoveOptions { force: true, volumes: true, ..Default::default() };
+            match self.remove_by_id(user, how).await {
+                // A storage-only container (a build's) holds the image too.
+                Err(Error::NoSuchContainer(_)) => drop(self.remove_storage_container(user, true).await?),
+                other => drop(other?),
+            }
         }
         // Held from deciding which layers are unused until they are gone.
         let _store = self.layer_store.write().await;

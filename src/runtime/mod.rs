@@ -20,6 +20,7 @@ mod prune;
 mod pull;
 mod remove;
 mod rename;
+mod secrets;
 mod start;
 mod stop;
 mod storage_ctrs;
@@ -36,6 +37,7 @@ pub use pods::PodInfo;
 pub use prune::PruneReport;
 pub use pull::PullOptions;
 pub use remove::Removal;
+pub use storage_ctrs::ExternalStorage;
 pub use system::{Info, SystemPruneReport};
 pub use volumes::VolumePruneReport;
 

@@ -8,7 +8,7 @@ use super::Runtime;
 use crate::db::{Kind, NewContainer};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
-use crate::model::container::{ContainerConfig, ContainerStatus, Resources};
+use crate::model::container::{ContainerConfig, ContainerStatus};
 use crate::model::pod::{pod_cgroup, validate_cgroup_parent, PodConfig, PodFilters, PodSpec};
 use crate::names;
 
@@ -108,35 +108,17 @@ impl Runtime {
             std::fs::copy(INFRA_BINARY, bin.join("busybox")).map_err(|e| Error::storage(bin.display(), e))?;
         }
         Ok(ContainerConfig {
-            id: String::new(),
-            name: String::new(),
             rootfs: Some(cfg.root.join("infra-rootfs")),
-            image: None,
-            image_id: None,
             command: INFRA_COMMAND.iter().map(|s| s.to_string()).collect(),
-            env: Default::default(),
-            workdir: None,
-            user: None,
-            labels: Default::default(),
-            pod: None,
             is_infra: true,
             stop_signal: nix::sys::signal::Signal::SIGKILL as i32,
             stop_timeout: cfg.stop_timeout,
             shm_size: cfg.shm_size,
-            timezone: String::new(),
             log_driver: "none".into(),
             runtime,
             runtime_path,
             cgroup_manager: cfg.cgroup_manager,
-            cgroup_parent: None,
-            no_cgroups: false,
-            volumes: Vec::new(),
-            secrets: Vec::new(),
-            depends_on: Vec::new(),
-            auto_remove: false,
-            resources: Resources::default(),
-            network: Default::default(),
-            created_nanos: 0,
+            ..Default::default()
         })
     }
 

@@ -11,7 +11,7 @@ use super::units;
 use super::{blocking, in_oci, Runtime};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event};
-use crate::model::container::{ContainerConfig, ContainerStatus, State};
+use crate::model::container::{ContainerConfig, ContainerStatus, SecretKind, State};
 use crate::oci::conmon::Launch;
 use crate::oci::spec::{self, HostFiles};
 use std::path::{Path, PathBuf};
@@ -52,6 +52,19 @@ impl Runtime {
         self.start_locked(&config).await?;
         self.events.emit(Event::for_container("restart", &config));
         Ok(id)
+    }
+
+    /// The values of a container's secrets, in its configuration's order.
+    async fn secret_values(&self, c: &ContainerConfig) -> Result<Vec<Vec<u8>>> {
+        if c.secrets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<String> = c.secrets.iter().map(|s| s.name.clone()).collect();
+        self.db
+            .read(move |tx| {
+                names.iter().map(|n| tx.secret_data(n)?.ok_or_else(|| Error::NoSuchSecret(n.clone()))).collect()
+            })
+            .await
     }
 
     /// A container's readable configuration and its status.
@@ -118,10 +131,14 @@ impl Runtime {
         let volume_dirs: Vec<PathBuf> = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();
         let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
         let exit_command = self.config.exit_command.clone();
+        let secrets = self.secret_values(c).await?;
+        let init = if c.init { Some(self.config.init_path.clone()) } else { None };
         let config = c.clone();
         let waiting = blocking(move || {
             copy_up_volumes(&config, &rootfs, &volume_dirs)?;
-            write_bundle(&paths.bundle, &config, &rootfs, volume_dirs)?;
+            check_workdir(&config, &rootfs)?;
+            let extra = Provided { volume_dirs, secrets, init };
+            write_bundle(&paths.bundle, &config, &rootfs, extra)?;
             // What an earlier run of this container may have left behind
             // (delete asks the runtime only when it holds something).
             let _ = std::fs::remove_file(&paths.exit_file);
@@ -176,29 +193,73 @@ impl Runtime {
     }
 }
 
+/// What a start puts into the container besides its root: its volumes'
+/// directories, its secrets' values (in the order of its configuration)
+/// and the init binary.
+struct Provided {
+    volume_dirs: Vec<PathBuf>,
+    secrets: Vec<Vec<u8>>,
+    init: Option<PathBuf>,
+}
+
 /// The bundle conmon and the runtime read: config.json, the hosts,
-/// hostname and resolv.conf files it mounts, and copies of its secrets.
-fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, volume_dirs: Vec<PathBuf>) -> Result<()> {
-    std::fs::create_dir_all(bundle.join("secrets")).map_err(|e| Error::storage(bundle.display(), e))?;
-    let write = |name: &str, text: &str| {
+/// hostname, resolv.conf and .containerenv files it mounts, and its
+/// mounted secrets (each a file of the mode and owner asked for, in a
+/// directory only root reads).
+fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided: Provided) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let secrets_dir = bundle.join("secrets");
+    std::fs::create_dir_all(&secrets_dir).map_err(|e| Error::storage(bundle.display(), e))?;
+    std::fs::set_permissions(&secrets_dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| Error::storage(secrets_dir.display(), e))?;
+    let write = |name: &str, text: &[u8]| {
         let path = bundle.join(name);
         std::fs::write(&path, text).map_err(|e| Error::storage(path.display(), e)).map(|_| path)
     };
-    let mut secrets = Vec::new();
-    for s in &config.secrets {
-        let copy = bundle.join("secrets").join(&s.name);
-        std::fs::copy(&s.source, &copy).map_err(|e| Error::storage(s.source.display(), e))?;
-        secrets.push((s.name.clone(), copy));
+    let (mut secret_files, mut secret_env) = (Vec::new(), Vec::new());
+    for (i, (s, value)) in config.secrets.iter().zip(provided.secrets).enumerate() {
+        match s.kind {
+            SecretKind::Env => secret_env.push((s.target.clone(), String::from_utf8_lossy(&value).into_owned())),
+            SecretKind::Mount => {
+                let copy = write(&format!("secrets/{i}"), &value)?;
+                std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(s.mode))
+                    .and_then(|_| std::os::unix::fs::chown(&copy, Some(s.uid), Some(s.gid)))
+                    .map_err(|e| Error::storage(copy.display(), e))?;
+                secret_files.push((s.path(), copy));
+            }
+        }
     }
     let files = HostFiles {
-        hosts: write("hosts", &spec::hosts_file(&config.id))?,
-        hostname: write("hostname", &format!("{}\n", spec::hostname(&config.id)))?,
-        resolv_conf: write("resolv.conf", &spec::resolv_conf(config.network))?,
-        secrets,
-        volume_dirs,
+        hosts: write("hosts", spec::hosts_file(config).as_bytes())?,
+        hostname: write("hostname", format!("{}\n", config.hostname()).as_bytes())?,
+        resolv_conf: write("resolv.conf", spec::resolv_conf(config.network).as_bytes())?,
+        container_env: write("containerenv", spec::container_env(config).as_bytes())?,
+        secret_files,
+        secret_env,
+        volume_dirs: provided.volume_dirs,
+        init: provided.init,
     };
     let spec = spec::build(config, rootfs, &files)?;
     spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))
+}
+
+/// The working directory must be there: the image's is made when missing
+/// (podman's CreateWorkingDir), one asked for is not (podman's error, and
+/// its exit code 126), unless a volume provides it.
+fn check_workdir(config: &ContainerConfig, rootfs: &Path) -> Result<()> {
+    let Some(dir) = config.workdir.as_deref().filter(|d| *d != "/") else { return Ok(()) };
+    let under_volume = config.volumes.iter().any(|v| Path::new(dir).starts_with(&v.destination));
+    let path = rootfs.join(dir.trim_start_matches('/'));
+    if under_volume || path.exists() {
+        return Ok(());
+    }
+    if config.create_workdir {
+        return std::fs::create_dir_all(&path).map_err(|e| Error::storage(path.display(), e));
+    }
+    Err(Error::Command {
+        reason: format!("workdir {dir:?} does not exist on container {}", config.id),
+        cause: crate::error::CommandFailure::NotRunnable,
+    })
 }
 
 /// podman's copy-up: a volume that is empty when its container starts gets

@@ -27,6 +27,9 @@ type PodEntry = (String, String, i64, HashMap<String, String>, Vec<String>);
 type VolumeEntry = (String, bool, HashMap<String, String>, String, Vec<String>);
 /// One image as listed: id, names, created (microseconds since the epoch), size, containers using it.
 type ImageEntry = (String, Vec<String>, i64, u64, u32);
+/// One secret as listed: id, name, created (microseconds since the epoch),
+/// labels, containers using it.
+type SecretEntry = (String, String, i64, HashMap<String, String>, Vec<String>);
 /// One pruned object: its ID or name, bytes freed, and an error ("": none).
 type PruneEntry = (String, u64, String);
 
@@ -331,6 +334,46 @@ impl Manager {
         let reports =
             self.ctx.call(bus, &call, "io.berth.Volume.Prune", self.ctx.runtime.prune_volumes(&filters)).await?;
         Ok(reports.into_iter().map(|r| (r.name, r.size, r.error.unwrap_or_default())).collect())
+    }
+
+    /// Store a secret (its value as bytes of UTF-8 text); returns its ID.
+    #[zbus(out_args("id"))]
+    async fn create_secret(
+        &self,
+        name: String,
+        data: Vec<u8>,
+        labels: HashMap<String, String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        let create = self.ctx.runtime.create_secret(&name, data, labels.into_iter().collect());
+        self.ctx.call(bus, &call, "io.berth.Secret.Create", create).await
+    }
+
+    /// Secrets matching the filters (name=, id=, label=), never their values.
+    #[zbus(out_args("secrets"))]
+    async fn list_secrets(
+        &self,
+        filters: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<SecretEntry>> {
+        let all = self.ctx.call(bus, &call, "io.berth.Secret.List", self.ctx.runtime.list_secrets(&filters)).await?;
+        Ok(all
+            .into_iter()
+            .map(|s| (s.id, s.name, usec(s.created_nanos), s.labels.into_iter().collect(), s.users))
+            .collect())
+    }
+
+    /// Remove a secret no container uses; returns its ID.
+    #[zbus(out_args("id"))]
+    async fn remove_secret(
+        &self,
+        name_or_id: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        self.ctx.call(bus, &call, "io.berth.Secret.Remove", self.ctx.runtime.remove_secret(&name_or_id)).await
     }
 
     #[zbus(out_args("images"))]

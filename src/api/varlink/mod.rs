@@ -11,6 +11,7 @@ pub(crate) mod container;
 mod errors;
 mod image;
 pub(crate) mod pod;
+mod secret;
 mod storage;
 mod system;
 mod volume;
@@ -51,6 +52,9 @@ pub mod generated {
     }
     pub mod storage {
         include!(concat!(env!("OUT_DIR"), "/io.berth.Storage.rs"));
+    }
+    pub mod secret {
+        include!(concat!(env!("OUT_DIR"), "/io.berth.Secret.rs"));
     }
 }
 
@@ -258,6 +262,7 @@ fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
         Box::new(generated::system::new(Box::new(system::SystemApi(ctx.clone())))),
         Box::new(generated::image::new(Box::new(image::ImageApi(ctx.clone())))),
         Box::new(generated::storage::new(Box::new(storage::StorageApi(ctx.clone())))),
+        Box::new(generated::secret::new(Box::new(secret::SecretApi(ctx.clone())))),
     ]
 }
 

@@ -27,7 +27,12 @@ pub enum Command {
     /// Show containers' configuration and state.
     Inspect(crate::inspect::InspectArgs),
     /// Exit 0 if the container exists, 1 if not.
-    Exists { name: String },
+    Exists {
+        name: String,
+        /// A storage-only container counts too.
+        #[arg(long)]
+        external: bool,
+    },
     /// Rename a container.
     Rename { container: String, new_name: String },
     /// Remove containers.
@@ -151,16 +156,69 @@ pub struct CreateArgs {
     /// [NAME:]DEST[:OPTS], no name for an anonymous volume.
     #[arg(short, long)]
     volume: Vec<String>,
-    /// NAME=HOSTFILE, shown at /run/secrets/NAME.
+    /// NAME[,type=mount|env][,target=T][,uid=U][,gid=G][,mode=OCTAL]: a secret
+    /// of `berthctl secret create`, at /run/secrets/T or as the variable T.
     #[arg(long)]
     secret: Vec<String>,
+    /// Run as USER[:GROUP] (names or numbers).
+    #[arg(short, long)]
+    user: Option<String>,
+    /// The working directory of the command.
+    #[arg(short, long)]
+    workdir: Option<String>,
+    /// Replace the image's entrypoint: a command, or a JSON array.
+    #[arg(long)]
+    entrypoint: Option<String>,
+    #[arg(long)]
+    hostname: Option<String>,
+    #[arg(long)]
+    cap_add: Vec<String>,
+    #[arg(long)]
+    cap_drop: Vec<String>,
+    /// Every capability and host device, no masked paths.
+    #[arg(long)]
+    privileged: bool,
+    /// Mount the root file system read-only.
+    #[arg(long)]
+    read_only: bool,
+    /// HOST[:CONTAINER][:PERMISSIONS]
+    #[arg(long)]
+    device: Vec<String>,
+    /// NAME=SOFT[:HARD]
+    #[arg(long)]
+    ulimit: Vec<String>,
+    /// KEY=VALUE
+    #[arg(long)]
+    sysctl: Vec<String>,
+    #[arg(long)]
+    group_add: Vec<String>,
+    /// Files of KEY=VALUE lines added to the environment.
+    #[arg(long)]
+    env_file: Vec<String>,
+    /// Run an init (catatonit) as PID 1 that forwards signals and reaps.
+    #[arg(long)]
+    init: bool,
+    /// KEY=VALUE
+    #[arg(long)]
+    annotation: Vec<String>,
+    #[arg(long)]
+    umask: Option<String>,
+    /// no-new-privileges[=true|false]
+    #[arg(long)]
+    security_opt: Vec<String>,
+    /// Leave this variable out of the default and the image's environment.
+    #[arg(long)]
+    unsetenv: Vec<String>,
+    /// Leave out the whole default and image environment.
+    #[arg(long)]
+    unsetenv_all: bool,
     #[arg(long)]
     stop_signal: Option<String>,
     #[arg(long)]
     stop_timeout: Option<i64>,
     #[arg(long)]
     shm_size: Option<String>,
-    #[arg(long)]
+    #[arg(long, alias = "tz")]
     timezone: Option<String>,
     #[arg(long)]
     log_driver: Option<String>,
@@ -276,11 +334,13 @@ impl CreateArgs {
             ),
             None => self.pod.clone(),
         };
+        let mut env = env_files(&self.env_file)?;
+        env.extend(pairs(&self.env));
         Ok(vl::CreateOptions {
             rootfs: self.rootfs.clone(),
             image,
             command,
-            env: Some(pairs(&self.env)),
+            env: Some(env),
             labels: Some(pairs(&self.label)),
             name: self.name.clone(),
             pod,
@@ -293,13 +353,7 @@ impl CreateArgs {
             cgroupParent: self.cgroup_parent.clone(),
             noCgroups: Some(self.no_cgroups),
             volumes: Some(self.volume.iter().map(|v| volume_mount(v)).collect()),
-            secrets: Some(
-                self.secret
-                    .iter()
-                    .filter_map(|s| s.split_once('='))
-                    .map(|(n, p)| vl::Secret { name: n.into(), source: p.into() })
-                    .collect(),
-            ),
+            secrets: Some(self.secret.iter().map(|s| secret_use(s)).collect::<Result<_, _>>()?),
             dependsOn: some(&self.depends_on),
             autoRemove: Some(self.rm),
             resources: Some(vl::Resources {
@@ -311,8 +365,87 @@ impl CreateArgs {
             replace: Some(self.replace),
             // The engine does not share our working directory.
             cidFile: self.cidfile.as_deref().map(absolute),
+            user: self.user.clone(),
+            workDir: self.workdir.clone(),
+            entrypoint: self.entrypoint.as_deref().map(entrypoint),
+            hostname: self.hostname.clone(),
+            capAdd: some(&self.cap_add),
+            capDrop: some(&self.cap_drop),
+            privileged: Some(self.privileged),
+            readOnly: Some(self.read_only),
+            noNewPrivileges: Some(no_new_privileges(&self.security_opt)?),
+            devices: some(&self.device),
+            ulimits: some(&self.ulimit),
+            sysctls: Some(pairs(&self.sysctl)),
+            groupAdd: some(&self.group_add),
+            init: Some(self.init),
+            annotations: Some(pairs(&self.annotation)),
+            umask: self.umask.clone(),
+            unsetEnv: some(&self.unsetenv),
+            unsetEnvAll: Some(self.unsetenv_all),
         })
     }
+}
+
+/// `--entrypoint`: a JSON array of strings, or one command (podman's rule).
+fn entrypoint(text: &str) -> Vec<String> {
+    match serde_json::from_str::<Vec<String>>(text) {
+        Ok(list) => list,
+        Err(_) if text.is_empty() => Vec::new(),
+        Err(_) => vec![text.to_string()],
+    }
+}
+
+/// `--security-opt`: berth knows no-new-privileges (podman's other options
+/// are SELinux, AppArmor and seccomp, which berth does not apply).
+fn no_new_privileges(options: &[String]) -> Result<bool, Failure> {
+    let mut set = false;
+    for o in options {
+        let (key, value) = o.split_once(['=', ':']).map_or((o.as_str(), "true"), |(k, v)| (k, v));
+        set = match (key, value) {
+            ("no-new-privileges", "true") => true,
+            ("no-new-privileges", "false") => false,
+            _ => return Err(Failure::engine(format!("invalid --security-opt {o:?}: berth takes no-new-privileges"))),
+        };
+    }
+    Ok(set)
+}
+
+/// `--secret NAME[,type=...][,target=...][,uid=...][,gid=...][,mode=...]`.
+fn secret_use(spec: &str) -> Result<vl::SecretUse, Failure> {
+    let mut parts = spec.split(',');
+    let name = parts.next().unwrap_or_default().to_string();
+    let mut s = vl::SecretUse { name, r#type: None, target: None, uid: None, gid: None, mode: None };
+    let bad = |what: &str| Failure::engine(format!("invalid --secret {spec:?}: {what}"));
+    for part in parts {
+        let (key, value) = part.split_once('=').ok_or_else(|| bad(part))?;
+        let number = |radix| i64::from_str_radix(value, radix).map_err(|_| bad(part));
+        match key {
+            "type" => s.r#type = Some(value.into()),
+            "target" => s.target = Some(value.into()),
+            "uid" => s.uid = Some(number(10)?),
+            "gid" => s.gid = Some(number(10)?),
+            "mode" => s.mode = Some(number(8)?),
+            _ => return Err(bad(&format!("unknown option {key:?}"))),
+        }
+    }
+    Ok(s)
+}
+
+/// The variables of `--env-file` files: KEY=VALUE lines; blank lines and
+/// `#` comments skipped; a bare KEY takes this command's value of it.
+fn env_files(files: &[String]) -> Result<HashMap<String, String>, Failure> {
+    let mut env = HashMap::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|e| Failure::engine(format!("reading {file}: {e}")))?;
+        for line in text.lines().map(str::trim_start).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            match line.split_once('=') {
+                Some((k, v)) => env.insert(k.to_string(), v.to_string()),
+                None => env.insert(line.to_string(), std::env::var(line).unwrap_or_default()),
+            };
+        }
+    }
+    Ok(env)
 }
 
 /// `path` from this process's working directory, as the engine needs it.
@@ -346,7 +479,15 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
         Command::Rename { container, new_name } => {
             c.rename(container, new_name).call()?;
         }
-        Command::Exists { name } => return Ok(crate::exists_code(c.exists(name).call()?.exists)),
+        Command::Exists { name, external } => {
+            let mut exists = c.exists(name.clone()).call()?.exists;
+            if !exists && external {
+                use berth::api::varlink::generated::storage::{self as st, VarlinkClientInterface as _};
+                let listed = st::VarlinkClient::new(conn.handle.clone()).list_external().call()?.containers;
+                exists = listed.iter().any(|e| e.name.as_deref() == Some(name.as_str()) || e.id.starts_with(&name));
+            }
+            return Ok(crate::exists_code(exists));
+        }
         Command::Logs { name, follow, tail } => print_logs(&mut c, name, follow, tail)?,
         Command::Exec { env, user, workdir, container, command } => {
             let r = c.exec(container, command, Some(pairs(&env)), user, workdir).call()?;

@@ -93,7 +93,7 @@ macro_rules! from_generated {
         }
     )*};
 }
-from_generated!(container, pod, volume, image, system, storage);
+from_generated!(container, pod, volume, image, system, storage, secret);
 
 /// A person's sentence for an error reply: its name says what failed, its
 /// parameters which object (podman's wording where podman has the error).
@@ -107,6 +107,8 @@ fn message(error: &str, params: &Value) -> String {
         "NoSuchPod" => format!("no pod with name or ID {:?} found: no such pod", text("nameOrId")),
         "NoSuchVolume" => format!("no volume with name {:?} found: no such volume", text("name")),
         "NoSuchImage" => format!("{}: image not known", text("reference")),
+        "NoSuchSecret" => format!("no secret with name or id {:?}: no such secret", text("name")),
+        "SecretInUse" => format!("secret {} is in use by container(s): {}", text("name"), list("users")),
         "AmbiguousName" => format!("more than one object matches {:?}: {}", text("nameOrId"), list("matches")),
         "NameInUse" => format!("the name {:?} is already in use: that name is already in use", text("name")),
         "InvalidName" => format!("invalid name {:?}: {}", text("name"), text("reason")),

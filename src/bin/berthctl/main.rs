@@ -14,6 +14,7 @@ mod output;
 mod pod;
 mod ps;
 mod remove;
+mod secret;
 mod system;
 mod volume;
 
@@ -52,6 +53,9 @@ enum Command {
     /// Manage images.
     #[command(subcommand)]
     Image(image::Command),
+    /// Manage secrets.
+    #[command(subcommand)]
+    Secret(secret::Command),
     /// List images (image ls).
     Images {
         #[arg(long, default_value = "table")]
@@ -175,6 +179,7 @@ fn main() -> ExitCode {
         Command::Pod(p) => pod::run(&conn, p),
         Command::Volume(v) => volume::run(&conn, v),
         Command::Image(i) => image::run(&conn, i),
+        Command::Secret(s) => secret::run(&conn, s),
         Command::Images { format } => image::run(&conn, image::Command::List { format }),
         Command::Events(e) => system::events(&conn, e),
         Command::Info => system::info(&conn),

@@ -41,6 +41,40 @@ pub struct PsArgs {
     /// table, json, or a template such as '{{.ID}} {{.Names}}'.
     #[arg(long, default_value = "table")]
     format: String,
+    /// Also storage-only containers (made through the Storage API, as a
+    /// build's working container is); their STATUS is Storage.
+    #[arg(long)]
+    external: bool,
+}
+
+/// The storage-only containers as ps rows: state "storage", and the
+/// command "storage" where podman's show the tool that made them.
+fn external(conn: &Connection) -> Result<Vec<ContainerSummary>, Failure> {
+    use berth::api::varlink::generated::storage::{VarlinkClient, VarlinkClientInterface};
+    let listed = VarlinkClient::new(conn.handle.clone()).list_external().call()?.containers;
+    Ok(listed
+        .into_iter()
+        .filter_map(|e| {
+            Some(ContainerSummary {
+                name: e.name?,
+                image: e.image.unwrap_or_default(),
+                imageId: e.imageId,
+                command: vec!["storage".into()],
+                state: "storage".into(),
+                created: e.created.unwrap_or(0),
+                id: e.id,
+                startedAt: None,
+                finishedAt: None,
+                exitCode: None,
+                pod: None,
+                podName: None,
+                labels: Default::default(),
+                isInfra: false,
+                rwSize: None,
+                rootFsSize: None,
+            })
+        })
+        .collect())
 }
 
 /// The state word podman's ps shows: created where libpod says configured,
@@ -136,9 +170,11 @@ pub fn run(conn: &Connection, a: PsArgs) -> Result<ExitCode, Failure> {
         eprintln!("Warning: Size format requires --size option");
     }
     let mut client = VarlinkClient::new(conn.handle.clone());
-    let mut list = client.list(Some(a.all), Some(a.filter), Some(a.latest), Some(a.size)).call()?;
-    sort(&mut list.containers, &a.sort)?;
-    let list = list.containers;
+    let mut list = client.list(Some(a.all), Some(a.filter), Some(a.latest), Some(a.size)).call()?.containers;
+    if a.external {
+        list.extend(external(conn)?);
+    }
+    sort(&mut list, &a.sort)?;
     // A --format wins over -q, as in podman.
     if a.quiet && matches!(format, Format::Table) {
         list.iter().for_each(|c| println!("{}", if a.no_trunc { c.id.as_str() } else { short(&c.id) }));

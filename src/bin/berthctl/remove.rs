@@ -54,7 +54,12 @@ const STATE_IMPROPER: u8 = 2;
 
 /// What the arguments select, before anything is removed: (what to print
 /// once removed, what to remove). podman prints a name as it was given.
-fn targets(c: &mut VarlinkClient, a: &RmArgs, ignore: bool) -> Result<Vec<(String, String)>, Failure> {
+fn targets(
+    conn: &Connection,
+    c: &mut VarlinkClient,
+    a: &RmArgs,
+    ignore: bool,
+) -> Result<Vec<(String, String)>, Failure> {
     if !a.cidfile.is_empty() && (a.select.all || a.select.latest) {
         return Err(Failure::engine("--all, --latest, and --cidfile cannot be used together"));
     }
@@ -80,7 +85,30 @@ fn targets(c: &mut VarlinkClient, a: &RmArgs, ignore: bool) -> Result<Vec<(Strin
         let id = std::fs::read_to_string(file).map_err(|e| Failure::engine(format!("reading CIDFile {file}: {e}")))?;
         given.push(id.trim().to_string());
     }
-    resolve_all(given, ignore, "NoSuchContainer", |name| Ok(c.lookup_id(name).call()?.id))
+    let mut external = None;
+    resolve_all(given, ignore, "NoSuchContainer", |name| match c.lookup_id(name.clone()).call() {
+        Ok(r) => Ok(r.id),
+        Err(e) => {
+            let failure = Failure::from(e);
+            let list = match &external {
+                Some(list) => list,
+                None => external.insert(storage_only(conn)?),
+            };
+            let hit = list.iter().find(|(id, n)| *n == name || id.starts_with(name.as_str()));
+            hit.map(|(id, _)| format!("{STORAGE_ONLY}{id}")).ok_or(failure)
+        }
+    })
+}
+
+/// How a target that is a storage-only container is marked among the IDs.
+const STORAGE_ONLY: &str = "storage:";
+
+/// (ID, name) of the storage-only containers: `rm` removes them by name or
+/// ID as podman's does (through Storage.Remove), but never with --all.
+fn storage_only(conn: &Connection) -> Result<Vec<(String, String)>, Failure> {
+    use berth::api::varlink::generated::storage::{VarlinkClient, VarlinkClientInterface};
+    let listed = VarlinkClient::new(conn.handle.clone()).list_external().call()?.containers;
+    Ok(listed.into_iter().filter_map(|e| Some((e.id, e.name?))).collect())
 }
 
 /// Resolve every name before anything is removed, as podman does: a name
@@ -147,8 +175,14 @@ pub fn remove_all(
 pub fn run(conn: &Connection, a: RmArgs) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     let ignore = a.select.ignore || a.select.force;
-    let targets = targets(&mut c, &a, ignore)?;
+    let targets = targets(conn, &mut c, &a, ignore)?;
+    let mut storage = berth::api::varlink::generated::storage::VarlinkClient::new(conn.handle.clone());
     remove_all(targets, ignore, "NoSuchContainer", |id| {
+        if let Some(id) = id.strip_prefix(STORAGE_ONLY) {
+            use berth::api::varlink::generated::storage::VarlinkClientInterface as _;
+            storage.remove(id.to_string(), Some(a.select.force)).call()?;
+            return Ok(Vec::new());
+        }
         let r = c.remove(id, Some(a.select.force), Some(a.volumes), a.select.time, Some(a.depend)).call()?;
         Ok(if a.depend { r.removed } else { Vec::new() })
     })

@@ -2,6 +2,7 @@
 //! (`ContainerConfig`, immutable after create but for the name) and the state.
 
 pub mod filter;
+pub mod run;
 pub mod state;
 
 use crate::config::CgroupManager;
@@ -20,11 +21,59 @@ pub struct VolumeSpec {
     pub options: Vec<String>,
 }
 
+/// A secret as a container uses it: podman's `--secret NAME[,type=,target=,
+/// uid=,gid=,mode=]`. A mounted one is a file at `/run/secrets/<target>`
+/// (target defaults to the name; an absolute target is used as is); an env
+/// one is the variable `target` (default: the name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Secret {
+pub struct SecretUse {
     pub name: String,
-    pub source: PathBuf,
+    #[serde(rename = "type")]
+    pub kind: SecretKind,
+    pub target: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretKind {
+    Mount,
+    Env,
+}
+
+impl SecretUse {
+    /// Where a mounted secret appears in the container.
+    pub fn path(&self) -> String {
+        if self.target.starts_with('/') {
+            self.target.clone()
+        } else {
+            format!("/run/secrets/{}", self.target)
+        }
+    }
+}
+
+/// A host device made visible in the container (`--device
+/// HOST[:CONTAINER][:PERMISSIONS]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    pub path_on_host: String,
+    pub path_in_container: String,
+    /// Some of r, w and m.
+    pub permissions: String,
+}
+
+/// A resource limit of the process (`--ulimit NAME=SOFT[:HARD]`), named as
+/// the kernel names it (`RLIMIT_NOFILE`); -1 is unlimited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ulimit {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -78,15 +127,54 @@ pub struct CreateSpec {
     pub cgroup_parent: Option<String>,
     pub no_cgroups: bool,
     pub volumes: Vec<VolumeSpec>,
-    pub secrets: Vec<Secret>,
+    pub secrets: Vec<SecretUseSpec>,
     pub depends_on: Vec<String>,
     pub auto_remove: bool,
     pub resources: Resources,
     pub network: Option<String>,
+    pub run: RunSpec,
     /// Remove a container of the same name first.
     pub replace: bool,
     /// Where to write the new container's ID (absolute; must not exist).
     pub cid_file: Option<PathBuf>,
+}
+
+/// A secret as create is asked to give it; unset fields take podman's
+/// defaults (mounted, target = name, uid/gid 0, mode 0444).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecretUseSpec {
+    pub name: String,
+    pub kind: Option<String>,
+    pub target: Option<String>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub mode: Option<u32>,
+}
+
+/// podman run's everyday options for the process and its sandbox, as
+/// asked for (checked and stored by create as `ContainerConfig` fields).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunSpec {
+    pub user: Option<String>,
+    pub work_dir: Option<String>,
+    /// Replaces the image's entrypoint (and drops its command); empty
+    /// means none.
+    pub entrypoint: Option<Vec<String>>,
+    pub hostname: Option<String>,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub privileged: bool,
+    pub read_only: bool,
+    pub devices: Vec<String>,
+    pub ulimits: Vec<String>,
+    pub sysctls: BTreeMap<String, String>,
+    pub group_add: Vec<String>,
+    pub init: bool,
+    pub annotations: BTreeMap<String, String>,
+    pub umask: Option<String>,
+    pub no_new_privileges: bool,
+    pub unset_env: Vec<String>,
+    pub unset_env_all: bool,
 }
 
 /// A volume as the container mounts it, after create resolved its name.
@@ -110,11 +198,19 @@ pub struct ContainerConfig {
     /// The image's ID when made from one.
     #[serde(default)]
     pub image_id: Option<String>,
+    /// What runs before the command (the image's or the one asked for).
+    #[serde(default)]
+    pub entrypoint: Vec<String>,
+    /// The command: its arguments after the entrypoint.
     pub command: Vec<String>,
     pub env: BTreeMap<String, String>,
     /// The working directory of its process (the image's, else /).
     #[serde(default)]
     pub workdir: Option<String>,
+    /// The working directory is the image's, made at start when missing (one
+    /// asked for must exist).
+    #[serde(default)]
+    pub create_workdir: bool,
     /// The user its process runs as: uid[:gid] or a name from its /etc/passwd.
     #[serde(default)]
     pub user: Option<String>,
@@ -133,7 +229,8 @@ pub struct ContainerConfig {
     pub cgroup_parent: Option<String>,
     pub no_cgroups: bool,
     pub volumes: Vec<MountedVolume>,
-    pub secrets: Vec<Secret>,
+    #[serde(default)]
+    pub secrets: Vec<SecretUse>,
     /// IDs of the containers this one depends on.
     pub depends_on: Vec<String>,
     pub auto_remove: bool,
@@ -142,6 +239,117 @@ pub struct ContainerConfig {
     pub network: Network,
     /// Unix nanoseconds.
     pub created_nanos: i64,
+    /// Its hostname (default: the ID's first 12 characters).
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// Capabilities added to and dropped from podman's default set
+    /// (`CAP_NET_ADMIN`; "ALL" for every one).
+    #[serde(default)]
+    pub cap_add: Vec<String>,
+    #[serde(default)]
+    pub cap_drop: Vec<String>,
+    /// Every capability, the host's devices, no masked paths.
+    #[serde(default)]
+    pub privileged: bool,
+    /// The root file system is mounted read-only.
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub no_new_privileges: bool,
+    #[serde(default)]
+    pub devices: Vec<Device>,
+    #[serde(default)]
+    pub ulimits: Vec<Ulimit>,
+    #[serde(default)]
+    pub sysctls: BTreeMap<String, String>,
+    /// Supplementary groups (numbers, or names in the container's /etc/group).
+    #[serde(default)]
+    pub group_add: Vec<String>,
+    /// catatonit runs as PID 1 and reaps what the command leaves.
+    #[serde(default)]
+    pub init: bool,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// The process's umask, four octal digits.
+    #[serde(default = "default_umask")]
+    pub umask: String,
+    /// Variables of the default environment (and the image's) left out;
+    /// with unsetEnvAll, all of them.
+    #[serde(default)]
+    pub unset_env: Vec<String>,
+    #[serde(default)]
+    pub unset_env_all: bool,
+}
+
+fn default_umask() -> String {
+    "0022".into()
+}
+
+impl Default for ContainerConfig {
+    /// The empty configuration create fills in: podman's defaults where a
+    /// field has one of its own.
+    fn default() -> Self {
+        ContainerConfig {
+            id: String::new(),
+            name: String::new(),
+            rootfs: None,
+            image: None,
+            image_id: None,
+            entrypoint: Vec::new(),
+            command: Vec::new(),
+            env: BTreeMap::new(),
+            workdir: None,
+            create_workdir: false,
+            user: None,
+            labels: BTreeMap::new(),
+            pod: None,
+            is_infra: false,
+            stop_signal: 15,
+            stop_timeout: 10,
+            shm_size: 64 << 20,
+            timezone: String::new(),
+            log_driver: "k8s-file".into(),
+            runtime: String::new(),
+            runtime_path: PathBuf::new(),
+            cgroup_manager: CgroupManager::Systemd,
+            cgroup_parent: None,
+            no_cgroups: false,
+            volumes: Vec::new(),
+            secrets: Vec::new(),
+            depends_on: Vec::new(),
+            auto_remove: false,
+            resources: Resources::default(),
+            network: Network::default(),
+            created_nanos: 0,
+            hostname: None,
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            privileged: false,
+            read_only: false,
+            no_new_privileges: false,
+            devices: Vec::new(),
+            ulimits: Vec::new(),
+            sysctls: BTreeMap::new(),
+            group_add: Vec::new(),
+            init: false,
+            annotations: BTreeMap::new(),
+            umask: default_umask(),
+            unset_env: Vec::new(),
+            unset_env_all: false,
+        }
+    }
+}
+
+impl ContainerConfig {
+    /// Its hostname: the one asked for, or the first 12 characters of its ID.
+    pub fn hostname(&self) -> &str {
+        self.hostname.as_deref().unwrap_or(&self.id[..self.id.len().min(12)])
+    }
+
+    /// The process's arguments: the entrypoint, then the command.
+    pub fn args(&self) -> Vec<String> {
+        self.entrypoint.iter().chain(&self.command).cloned().collect()
+    }
 }
 
 /// The mutable part of a container, kept in columns of its own.

@@ -1,0 +1,235 @@
+//! podman run's everyday options (`--user`, `--cap-add`, `--device`,
+//! `--ulimit`, `--sysctl`, ...): checked the way podman's specgen checks
+//! them, and stored in the container's configuration in one normal form
+//! (capabilities upper case without `CAP_`, sorted; ulimits by name).
+
+use super::{ContainerConfig, Device, Network, RunSpec, Ulimit};
+use crate::error::{Error, Result};
+use std::os::unix::fs::FileTypeExt;
+
+/// Names `--ulimit` takes, as podman's (docker's) units.
+pub const ULIMITS: &[&str] = &[
+    "as",
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+];
+
+/// Sysctls that belong to a container's own namespaces (podman's list):
+/// the IPC ones, and the network ones when it has its own network.
+fn sysctl_allowed(key: &str, network: Network) -> std::result::Result<(), &'static str> {
+    const IPC: &[&str] = &["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall"];
+    const IPC_MORE: &[&str] = &["kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"];
+    if IPC.contains(&key) || IPC_MORE.contains(&key) || key.starts_with("fs.mqueue.") {
+        return Ok(());
+    }
+    if key.starts_with("net.") {
+        return match network {
+            Network::Host => Err("cannot set a net.* sysctl in the host's network namespace"),
+            Network::Private => Ok(()),
+        };
+    }
+    Err("is not a namespaced sysctl that a container may set")
+}
+
+/// Apply the options of `run` to `config`, checking each.
+pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
+    if let Some(user) = &run.user {
+        check_user(user)?;
+        config.user = Some(user.clone());
+    }
+    if let Some(entrypoint) = &run.entrypoint {
+        config.entrypoint = entrypoint.clone();
+    }
+    if let Some(dir) = &run.work_dir {
+        if !dir.starts_with('/') {
+            return Err(Error::invalid_argument("workDir", format!("{dir:?} is not an absolute path")));
+        }
+        config.workdir = Some(dir.clone());
+    }
+    if let Some(name) = &run.hostname {
+        check_hostname(name)?;
+        config.hostname = Some(name.clone());
+    }
+    config.cap_add = capabilities("capAdd", &run.cap_add)?;
+    config.cap_drop = capabilities("capDrop", &run.cap_drop)?;
+    config.privileged = run.privileged;
+    config.read_only = run.read_only;
+    config.no_new_privileges = run.no_new_privileges;
+    config.devices = run.devices.iter().map(|d| device(d)).collect::<Result<_>>()?;
+    config.ulimits = ulimits(&run.ulimits)?;
+    for key in run.sysctls.keys() {
+        sysctl_allowed(key, config.network)
+            .map_err(|why| Error::invalid_argument("sysctls", format!("sysctl {key:?} {why}")))?;
+    }
+    config.sysctls = run.sysctls.clone();
+    for g in &run.group_add {
+        if g.is_empty() || g.contains(':') {
+            return Err(Error::invalid_argument("groupAdd", format!("{g:?} is not a group name or number")));
+        }
+    }
+    config.group_add = run.group_add.clone();
+    config.init = run.init;
+    if let Some(k) = run.annotations.keys().find(|k| k.is_empty()) {
+        return Err(Error::invalid_argument("annotations", format!("{k:?} is not a valid key")));
+    }
+    config.annotations = run.annotations.clone();
+    if let Some(mask) = &run.umask {
+        config.umask = umask(mask)?;
+    }
+    config.unset_env = run.unset_env.clone();
+    config.unset_env_all = run.unset_env_all;
+    Ok(())
+}
+
+/// `uid[:gid]` or `name[:group]`: what can be checked before the root is
+/// mounted (the names are looked up in its /etc files at start).
+fn check_user(user: &str) -> Result<()> {
+    let bad = user.is_empty() || user.split(':').count() > 2 || user.split(':').any(str::is_empty);
+    if bad {
+        return Err(Error::invalid_argument("user", format!("{user:?} is not USER[:GROUP]")));
+    }
+    Ok(())
+}
+
+/// A hostname as the kernel takes it: at most 64 bytes, letters, digits,
+/// dots and hyphens.
+fn check_hostname(name: &str) -> Result<()> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !name.starts_with(['-', '.']);
+    if !valid {
+        return Err(Error::invalid_argument("hostname", format!("{name:?} is not a valid hostname")));
+    }
+    Ok(())
+}
+
+/// Capability names in one form, podman's: `CAP_NET_ADMIN`, `net_admin` and
+/// `NET_ADMIN` are `CAP_NET_ADMIN`; `ALL` stays; sorted, each once.
+fn capabilities(field: &str, names: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for n in names {
+        let upper = n.trim().to_ascii_uppercase();
+        let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
+        let name = if bare == "ALL" { bare.to_string() } else { format!("CAP_{bare}") };
+        if bare != "ALL" && bare.parse::<oci_spec::runtime::Capability>().is_err() {
+            return Err(Error::invalid_argument(field, format!("unknown capability {n:?}")));
+        }
+        out.push(name);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// `HOST[:CONTAINER][:PERMISSIONS]`: the host path must be a device.
+fn device(spec: &str) -> Result<Device> {
+    let bad = |why: String| Error::invalid_argument("devices", why);
+    let parts: Vec<&str> = spec.split(':').collect();
+    let is_perms = |p: &str| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| "rwm".contains(c));
+    let (host, inside, perms) = match parts.as_slice() {
+        [host] => (*host, *host, "rwm"),
+        [host, p] if is_perms(p) => (*host, *host, *p),
+        [host, inside] => (*host, *inside, "rwm"),
+        [host, inside, p] if is_perms(p) => (*host, *inside, *p),
+        _ => return Err(bad(format!("{spec:?} is not HOST[:CONTAINER][:PERMISSIONS]"))),
+    };
+    if !host.starts_with('/') || !inside.starts_with('/') {
+        return Err(bad(format!("{spec:?}: device paths must be absolute")));
+    }
+    let kind = std::fs::metadata(host).map_err(|e| bad(format!("stat {host}: {e}")))?.file_type();
+    if !kind.is_char_device() && !kind.is_block_device() {
+        return Err(bad(format!("{host} is not a device")));
+    }
+    Ok(Device { path_on_host: host.into(), path_in_container: inside.into(), permissions: perms.into() })
+}
+
+/// `NAME=SOFT[:HARD]`, -1 for unlimited, stored by the kernel's name
+/// (`RLIMIT_NOFILE`, as podman's inspect shows it); one per name, the last
+/// given wins.
+fn ulimits(specs: &[String]) -> Result<Vec<Ulimit>> {
+    let bad = |s: &str, why: &str| Error::invalid_argument("ulimits", format!("{s:?}: {why}"));
+    let mut out: Vec<Ulimit> = Vec::new();
+    for s in specs {
+        let (name, values) = s.split_once('=').ok_or_else(|| bad(s, "expected NAME=SOFT[:HARD]"))?;
+        let name = name.trim().to_ascii_lowercase();
+        if !ULIMITS.contains(&name.as_str()) {
+            return Err(bad(s, &format!("unknown ulimit; known: {}", ULIMITS.join(", "))));
+        }
+        let number = |v: &str| v.trim().parse::<i64>().ok().filter(|n| *n >= -1);
+        let (soft, hard) = match values.split_once(':') {
+            Some((soft, hard)) => (number(soft), number(hard)),
+            None => (number(values), number(values)),
+        };
+        let (Some(soft), Some(hard)) = (soft, hard) else {
+            return Err(bad(s, "limits are numbers, or -1 for unlimited"));
+        };
+        let above = |a: i64, b: i64| b != -1 && (a == -1 || a > b);
+        if above(soft, hard) {
+            return Err(bad(s, "the soft limit is above the hard one"));
+        }
+        let name = format!("RLIMIT_{}", name.to_ascii_uppercase());
+        out.retain(|u| u.name != name);
+        out.push(Ulimit { name, soft, hard });
+    }
+    Ok(out)
+}
+
+/// Octal, at most 0777, written with four digits.
+fn umask(mask: &str) -> Result<String> {
+    match u32::from_str_radix(mask, 8) {
+        Ok(m) if m <= 0o777 => Ok(format!("{m:04o}")),
+        _ => Err(Error::invalid_argument("umask", format!("invalid umask {mask:?}: an octal number up to 0777"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_are_one_form() {
+        let names: Vec<String> = ["cap_net_admin", "SYS_ADMIN", "net_admin", "all"].map(String::from).into();
+        assert_eq!(capabilities("capAdd", &names).unwrap(), ["ALL", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"]);
+        assert!(capabilities("capAdd", &["NOT_A_CAP".into()]).is_err());
+    }
+
+    #[test]
+    fn ulimits_parse_as_podman_takes_them() {
+        let u = ulimits(&["nofile=1024:2048".into(), "core=-1".into(), "NOFILE=10".into()]).unwrap();
+        assert_eq!(u[0], Ulimit { name: "RLIMIT_CORE".into(), soft: -1, hard: -1 });
+        assert_eq!(u[1], Ulimit { name: "RLIMIT_NOFILE".into(), soft: 10, hard: 10 });
+        for bad in ["nofile", "bogus=1", "nofile=2:1", "nofile=x", "nofile=-2"] {
+            assert!(ulimits(&[bad.into()]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn devices_umasks_and_sysctls() {
+        let d = device("/dev/null:/dev/mynull:r").unwrap();
+        assert_eq!((d.path_in_container.as_str(), d.permissions.as_str()), ("/dev/mynull", "r"));
+        assert_eq!(device("/dev/zero:rw").unwrap().path_in_container, "/dev/zero");
+        assert!(device("/etc/passwd").is_err());
+        assert!(device("/dev/no-such-device").is_err());
+        assert_eq!(umask("22").unwrap(), "0022");
+        assert_eq!(umask("0077").unwrap(), "0077");
+        assert!(umask("9999").is_err());
+        assert!(sysctl_allowed("net.ipv4.ip_forward", Network::Private).is_ok());
+        assert!(sysctl_allowed("net.ipv4.ip_forward", Network::Host).is_err());
+        assert!(sysctl_allowed("kernel.shmmax", Network::Host).is_ok());
+        assert!(sysctl_allowed("vm.swappiness", Network::Private).is_err());
+    }
+}
