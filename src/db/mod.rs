@@ -12,6 +12,8 @@ mod images;
 mod pods;
 pub mod schema;
 mod secrets;
+#[cfg(test)]
+mod state_tests;
 mod storage_containers;
 mod volumes;
 

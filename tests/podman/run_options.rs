@@ -298,6 +298,22 @@ fn process_and_sandbox_options_reach_the_spec() {
         "65534\n0 1234 65534\n/etc\nweb1\n1\n4096\n/run/berth-init -- /bin/sleep 600 \ndevice\nread-only\ntmp-writable\nyes\n"
     );
     ok(&d, &["rm", "-f", "-t", "0", &id]);
+    // C-runvol-52: a volume stays writable under a read-only root.
+    ok(
+        &d,
+        &[
+            "run",
+            "--rm",
+            "--read-only",
+            "-v",
+            "tmp_volume:/unique/path",
+            IMAGE,
+            "/bin/sh",
+            "-c",
+            "touch /unique/path/a",
+        ],
+    );
+    ok(&d, &["volume", "rm", "tmp_volume"]);
     for (flag, value) in [
         ("--sysctl", "vm.swappiness=10"),
         ("--device", "/etc/passwd"),
