@@ -108,7 +108,8 @@ pub struct Config {
     pub exit_command: Option<Vec<String>>,
 }
 
-pub const LOG_DRIVERS: &[&str] = &["k8s-file", "journald", "none"];
+/// json-file is podman's alias of k8s-file (conmon writes the same file).
+pub const LOG_DRIVERS: &[&str] = &["k8s-file", "json-file", "journald", "none"];
 
 impl Config {
     /// Built-in defaults, then the file (if `path` exists or was asked for).
@@ -186,7 +187,10 @@ pub fn validate_log_driver(driver: String) -> Result<String> {
     if LOG_DRIVERS.contains(&driver.as_str()) {
         Ok(driver)
     } else {
-        Err(Error::invalid_argument("logDriver", format!("{driver:?} is not one of {}", LOG_DRIVERS.join(", "))))
+        Err(Error::invalid_argument(
+            "logDriver",
+            format!("invalid log driver {driver:?}: berth has {}", LOG_DRIVERS.join(", ")),
+        ))
     }
 }
 

@@ -54,6 +54,8 @@ pub struct CreateOptions {
     pub umask: Option<String>,
     pub unset_env: Option<Vec<String>>,
     pub unset_env_all: Option<bool>,
+    pub device_cgroup_rules: Option<Vec<String>>,
+    pub timeout: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +99,8 @@ pub struct Resources {
     pub memory_max: Option<i64>,
     pub pids_max: Option<i64>,
     pub cpu_weight: Option<i64>,
+    pub memory_swap: Option<i64>,
+    pub nano_cpus: Option<i64>,
 }
 
 impl CreateOptions {
@@ -140,6 +144,8 @@ impl CreateOptions {
                     memory_max: r.memory_max.map(|v| v.max(0) as u64),
                     pids_max: r.pids_max.map(|v| v.max(0) as u64),
                     cpu_weight: r.cpu_weight.map(|v| v.max(0) as u64),
+                    memory_swap: r.memory_swap,
+                    nano_cpus: r.nano_cpus.map(|v| v.max(0) as u64),
                 })
                 .unwrap_or_default(),
             network: self.network,
@@ -164,6 +170,8 @@ impl CreateOptions {
                 no_new_privileges: self.no_new_privileges.unwrap_or(false),
                 unset_env: self.unset_env.unwrap_or_default(),
                 unset_env_all: self.unset_env_all.unwrap_or(false),
+                device_cgroup_rules: self.device_cgroup_rules.unwrap_or_default(),
+                timeout: seconds("timeout", self.timeout)?,
             },
         })
     }

@@ -86,6 +86,8 @@ struct ContainerConfigView<'a> {
     umask: &'a str,
     unset_env: &'a [String],
     unset_env_all: bool,
+    device_cgroup_rules: &'a [String],
+    timeout: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -156,6 +158,8 @@ impl<'a> ContainerView<'a> {
                 umask: &c.umask,
                 unset_env: &c.unset_env,
                 unset_env_all: c.unset_env_all,
+                device_cgroup_rules: &c.device_cgroup_rules,
+                timeout: c.timeout,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),

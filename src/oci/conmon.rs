@@ -37,6 +37,8 @@ pub struct Launch<'a> {
     pub no_cgroups: bool,
     /// Program and arguments conmon runs after the container exits.
     pub exit_command: Option<&'a [String]>,
+    /// Seconds the container may run before conmon kills it.
+    pub timeout: Option<u32>,
 }
 
 /// A conmon started and waiting for the word to create its container, so
@@ -91,6 +93,9 @@ impl Launch<'_> {
                 _ => format!("k8s-file:{}", p.log.display()),
             },
         ];
+        if let Some(seconds) = self.timeout {
+            args.extend(["--timeout".into(), seconds.to_string()]);
+        }
         if self.log_driver == "journald" {
             // conmon sets SYSLOG_IDENTIFIER (and CONTAINER_TAG) from the tag.
             args.extend(["--log-tag".into(), self.name.into()]);

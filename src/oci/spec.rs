@@ -116,6 +116,8 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
         .no_new_privileges(c.no_new_privileges)
         .capabilities(capabilities(c, user.uid())?)
         .rlimits(rlimits(&c.ulimits)?)
+        // Its own score: not the one conmon gives itself (podman does so).
+        .oom_score_adj(own_oom_score_adj())
         .user(user)
         .build()
         .map_err(spec_err)?;
@@ -130,6 +132,11 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     annotations.insert("io.berth.name".to_string(), c.name.clone());
     spec.set_annotations(Some(annotations));
     Ok(spec)
+}
+
+/// berthd's own OOM score adjustment, which a container keeps.
+fn own_oom_score_adj() -> i32 {
+    std::fs::read_to_string("/proc/self/oom_score_adj").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
 }
 
 /// podman's default environment (PATH, TERM, container, HOSTNAME, HOME from
@@ -304,18 +311,49 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
 /// privileged) and the cgroup.
 fn linux(c: &ContainerConfig) -> Result<oci_spec::runtime::Linux> {
     let mut resources = LinuxResourcesBuilder::default();
-    if let Some(m) = c.resources.memory_max {
-        resources = resources.memory(LinuxMemoryBuilder::default().limit(m as i64).build().map_err(spec_err)?);
+    let r = &c.resources;
+    if r.memory_max.is_some() || r.memory_swap.is_some() {
+        let mut memory = LinuxMemoryBuilder::default();
+        if let Some(limit) = r.memory_max {
+            memory = memory.limit(limit as i64);
+        }
+        if let Some(swap) = r.memory_swap {
+            memory = memory.swap(swap);
+        }
+        resources = resources.memory(memory.build().map_err(spec_err)?);
     }
-    if let Some(p) = c.resources.pids_max {
+    if let Some(p) = r.pids_max {
         resources = resources.pids(LinuxPidsBuilder::default().limit(p as i64).build().map_err(spec_err)?);
     }
-    if let Some(w) = c.resources.cpu_weight {
-        // cgroup v1 shares from a v2 weight, as systemd and runc convert them.
-        let shares = 2 + ((w.saturating_sub(1)) * 262_142) / 9_999;
-        resources = resources.cpu(LinuxCpuBuilder::default().shares(shares).build().map_err(spec_err)?);
+    if r.cpu_weight.is_some() || r.nano_cpus.is_some() {
+        let mut cpu = LinuxCpuBuilder::default();
+        if let Some(w) = r.cpu_weight {
+            // cgroup v1 shares from a v2 weight, as systemd and runc convert them.
+            cpu = cpu.shares(2 + ((w.saturating_sub(1)) * 262_142) / 9_999);
+        }
+        if let Some(nano) = r.nano_cpus {
+            const PERIOD: u64 = 100_000;
+            cpu = cpu.period(PERIOD).quota((nano as u128 * PERIOD as u128 / 1_000_000_000) as i64);
+        }
+        resources = resources.cpu(cpu.build().map_err(spec_err)?);
     }
-    let (devices, rules) = devices(c)?;
+    let (devices, mut rules) = devices(c)?;
+    for rule in &c.device_cgroup_rules {
+        let (kind, major, minor, access) = crate::model::container::run::parse_device_rule(rule)?;
+        let typ = match kind {
+            'b' => LinuxDeviceType::B,
+            'c' => LinuxDeviceType::C,
+            _ => LinuxDeviceType::A,
+        };
+        let mut b = LinuxDeviceCgroupBuilder::default().allow(true).typ(typ).access(access);
+        if let Some(major) = major {
+            b = b.major(major);
+        }
+        if let Some(minor) = minor {
+            b = b.minor(minor);
+        }
+        rules.push(b.build().map_err(spec_err)?);
+    }
     resources = resources.devices(rules);
     let mut linux = LinuxBuilder::default()
         .resources(resources.build().map_err(spec_err)?)

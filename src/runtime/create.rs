@@ -154,7 +154,7 @@ impl Runtime {
             no_cgroups: spec.no_cgroups,
             secrets,
             auto_remove: spec.auto_remove,
-            resources: spec.resources.clone(),
+            resources: with_swap_default(spec.resources.clone()),
             network: spec.network.as_deref().unwrap_or("private").parse()?,
             ..Default::default()
         };
@@ -469,9 +469,29 @@ fn check_volumes(volumes: &[VolumeSpec]) -> Result<()> {
     Ok(())
 }
 
+/// Podman's swap default: with a memory limit and no swap limit, as much
+/// swap again.
+fn with_swap_default(mut r: Resources) -> Resources {
+    if let (Some(memory), None) = (r.memory_max, r.memory_swap) {
+        r.memory_swap = Some(memory.saturating_mul(2) as i64);
+    }
+    r
+}
+
 fn check_resources(r: &Resources) -> Result<()> {
     if r.memory_max == Some(0) {
         return Err(Error::invalid_argument("resources.memoryMax", "must be more than zero"));
+    }
+    if let Some(swap) = r.memory_swap.filter(|s| *s != -1) {
+        if swap < 0 || r.memory_max.is_none_or(|m| (swap as u64) < m) {
+            return Err(Error::invalid_argument(
+                "resources.memorySwap",
+                "must be -1, or at least memoryMax (it counts memory and swap together)",
+            ));
+        }
+    }
+    if r.nano_cpus == Some(0) {
+        return Err(Error::invalid_argument("resources.nanoCpus", "must be more than zero"));
     }
     if r.pids_max == Some(0) {
         return Err(Error::invalid_argument("resources.pidsMax", "must be more than zero"));

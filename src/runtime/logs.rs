@@ -77,7 +77,7 @@ impl Runtime {
             "none" => {
                 return Err(Error::invalid_argument(
                     "logDriver",
-                    format!("container {id} keeps no logs (log driver none)"),
+                    format!("container {id}: this container is using the 'none' log driver, cannot read logs"),
                 ))
             }
             _ => {}

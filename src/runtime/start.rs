@@ -154,6 +154,7 @@ impl Runtime {
                 sockets_dir: &sockets_dir,
                 no_cgroups: config.no_cgroups,
                 exit_command: exit_command.as_deref(),
+                timeout: config.timeout,
             };
             Ok(launch.spawn_waiting()?)
         })

@@ -124,6 +124,11 @@ impl Systemd {
             props.extend(r.memory_max.map(|v| ("MemoryMax", Value::from(v))));
             props.extend(r.pids_max.map(|v| ("TasksMax", Value::from(v))));
             props.extend(r.cpu_weight.map(|v| ("CPUWeight", Value::from(v))));
+            // systemd counts swap apart from memory; podman's swap limit is both.
+            let swap_only =
+                r.memory_swap.filter(|s| *s >= 0).map(|s| (s as u64).saturating_sub(r.memory_max.unwrap_or(0)));
+            props.extend(swap_only.map(|v| ("MemorySwapMax", Value::from(v))));
+            props.extend(r.nano_cpus.map(|n| ("CPUQuotaPerSecUSec", Value::from(n / 1_000))));
         }
         let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
         let body = (scope.unit.as_str(), "fail", props, aux);

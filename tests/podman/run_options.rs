@@ -304,6 +304,8 @@ fn process_and_sandbox_options_reach_the_spec() {
         &[
             "run",
             "--rm",
+            "--user",
+            "0",
             "--read-only",
             "-v",
             "tmp_volume:/unique/path",
@@ -383,4 +385,112 @@ fn secrets() {
     let (code, _, err) = run(&d, &["secret", "rm", "pw"]);
     assert_eq!(code, 125);
     assert!(err.contains("no such secret"), "{err}");
+}
+
+/// A-create-64..67 (without -t, a terminal being issue 19's): podman's
+/// swap default and --cpus, in berth's resources.
+#[test]
+fn create_memory_swap_and_cpus() {
+    let d = with_image();
+    ok(&d, &["create", "-m", "1000000b", "--name", "testCtr", IMAGE, "/bin/sh"]);
+    assert_eq!(field(&d, "testCtr", "{{.Config.Resources.MemorySwap}}"), "2000000");
+    ok(&d, &["create", "-m", "64m", "--name", "swap", IMAGE, "/bin/sh"]);
+    let memory = &oci_spec(&d, "swap")["linux"]["resources"]["memory"];
+    assert_eq!((memory["limit"].as_i64(), memory["swap"].as_i64()), (Some(64 << 20), Some(128 << 20)));
+    ok(&d, &["create", "--cpus", "5", "--name", "cpus", IMAGE, "/bin/sh"]);
+    assert_eq!(field(&d, "cpus", "{{.Config.Resources.NanoCpus}}"), "5000000000");
+    let cpu = &oci_spec(&d, "cpus")["linux"]["resources"]["cpu"];
+    assert_eq!((cpu["quota"].as_i64(), cpu["period"].as_u64()), (Some(500_000), Some(100_000)));
+    assert_eq!(run(&d, &["create", "-m", "1m", "--memory-swap", "1k", IMAGE]).0, 125, "swap below memory");
+}
+
+/// C-run030-9, 40, 57, 58, 60..62, 65..67, 70..73, 94..96, 102..106,
+/// 116, 118: --memory=0, an entrypoint as JSON, log drivers, --tz (the
+/// last one given wins; local is this command's TZ), --noout, --timeout,
+/// device cgroup rules, --kernel-memory, the OOM score.
+#[test]
+fn run_bats_options() {
+    let d = with_image();
+    assert_eq!(ok(&d, &["run", "--memory=0", "--rm", IMAGE, "echo", "hello"]), "hello\n");
+    let expect = "entrypoint-as-json";
+    let json = format!(r#"["/bin/echo","{expect}"]"#);
+    assert_eq!(ok(&d, &["run", "--name", "myc", &format!("--entrypoint={json}"), IMAGE]), format!("{expect}\n"));
+    ok(&d, &["rm", "myc"]);
+
+    for driver in ["k8s-file", "json-file"] {
+        assert_eq!(ok(&d, &["run", "--name", "myctr", "--log-driver", driver, IMAGE, "echo", "logged"]), "logged\n");
+        assert_eq!(field(&d, "myctr", "{{.Config.LogDriver}}"), driver);
+        assert_eq!(ok(&d, &["logs", "myctr"]), "logged\n");
+        ok(&d, &["rm", "myctr"]);
+    }
+    ok(&d, &["create", "--name", "quiet", "--log-driver", "journald", "--log-driver", "none", IMAGE, "true"]);
+    assert_eq!(field(&d, "quiet", "{{.Config.LogDriver}}"), "none", "the last --log-driver wins");
+    let (code, _, err) = run(&d, &["logs", "quiet"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("this container is using the 'none' log driver, cannot read logs"), "{err}");
+    let (code, _, err) = run(&d, &["run", "--log-driver=InvalidDriver", IMAGE, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("invalid log driver"), "{err}");
+
+    // The image's files were written at 1700000000 (2023-11-14 22:13:20 UTC).
+    let date = |args: &[&str], env: Option<(&str, &str)>| {
+        let mut full = vec!["run", "--rm"];
+        full.extend(args);
+        full.extend([IMAGE, "/bin/busybox", "date"]);
+        full.extend(if env.is_some() { vec!["-Iseconds", "-r", "/etc/passwd"] } else { vec!["-r", "/etc/passwd"] });
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"));
+        cmd.env("BERTH_ADDRESS", &d.address).args(&full);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{full:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(date(&[], None), "Tue Nov 14 22:13:20 UTC 2023\n");
+    assert_eq!(date(&["--tz=US/Eastern", "--tz=Iceland", "--tz=MST7MDT"], None), "Tue Nov 14 15:13:20 MST 2023\n");
+    assert_eq!(date(&["--tz=local"], Some(("TZ", "Pacific/Chatham"))), "2023-11-15T11:58:20+13:45\n");
+
+    assert_eq!(ok(&d, &["--noout", "run", "-d", "--name", "test", IMAGE, "echo", "hi"]), "");
+    ok(&d, &["wait", "test"]);
+    assert_eq!(ok(&d, &["--noout", "rm", "test"]), "");
+    assert_eq!(ok(&d, &["--noout", "create", "--name", "test", IMAGE, "echo", "hi"]), "");
+    assert_eq!(ok(&d, &["--noout", "rm", "test"]), "");
+
+    let started = std::time::Instant::now();
+    let (code, _, err) = run(&d, &["run", "--name", "timeouttest", "--timeout", "2", IMAGE, "sleep", "60"]);
+    let elapsed = started.elapsed().as_secs_f64();
+    let state = field(&d, "timeouttest", "{{.State.State}} {{.State.ExitCode}}");
+    assert_eq!(code, 255, "{err} {elapsed} {state}");
+    assert!(elapsed > 1.5 && elapsed < 30.0, "{elapsed}");
+    // conmon records -1 for what it killed at the timeout (podman's test
+    // takes -1 or 255).
+    assert_eq!(state, "exited -1");
+    ok(&d, &["rm", "timeouttest"]);
+
+    for rule in ["b 7:* rmw", "c 7:* rmw", "a 7:1 rmw", "a 7 rmw"] {
+        ok(&d, &["run", "--rm", "--device-cgroup-rule", rule, IMAGE, "true"]);
+    }
+    for (rule, message) in [
+        ("b 7:* rmX", "invalid device access in device-access-add: X"),
+        ("b 7:2", "invalid device cgroup rule requires type, major:Minor, and access rules: \"b 7:2\""),
+        ("x 7:* rmw", "invalid device type in device-access-add: x"),
+        ("a a:* rmw", "strconv.ParseUint: parsing \"a\": invalid syntax"),
+    ] {
+        let (code, _, err) = run(&d, &["run", "--rm", "--device-cgroup-rule", rule, IMAGE, "true"]);
+        assert_eq!(code, 125, "{rule}");
+        assert!(err.contains(message), "{rule}: {err}");
+    }
+    let id = ok(&d, &["create", "--device-cgroup-rule", "c 1:3 r", IMAGE]).trim().to_string();
+    let rules = oci_spec(&d, &id)["linux"]["resources"]["devices"].clone();
+    assert!(
+        rules.as_array().unwrap().iter().any(|r| r["major"] == 1 && r["minor"] == 3 && r["access"] == "r"),
+        "{rules}"
+    );
+    ok(&d, &["rm", &id]);
+
+    let (_, _, err) = run(&d, &["run", "--rm", "--kernel-memory", "100", IMAGE, "/bin/sh", "-c", "exit 1"]);
+    assert!(err.contains("The --kernel-memory flag is no longer supported. This flag is a noop."), "{err}");
+    let own = std::fs::read_to_string("/proc/self/oom_score_adj").unwrap();
+    assert_eq!(ok(&d, &["run", "--rm", IMAGE, "cat", "/proc/self/oom_score_adj"]), own);
 }

@@ -218,9 +218,12 @@ pub struct CreateArgs {
     stop_timeout: Option<i64>,
     #[arg(long)]
     shm_size: Option<String>,
-    #[arg(long, alias = "tz")]
+    /// A zone of the host's zoneinfo, or "local" (this command's TZ, else
+    /// the host's); the last one given wins, as in podman.
+    #[arg(long, alias = "tz", overrides_with = "timezone")]
     timezone: Option<String>,
-    #[arg(long)]
+    /// k8s-file (json-file), journald or none; the last one given wins.
+    #[arg(long, overrides_with = "log_driver")]
     log_driver: Option<String>,
     #[arg(long)]
     runtime: Option<String>,
@@ -233,8 +236,24 @@ pub struct CreateArgs {
     /// Remove the container when it exits (done by the engine).
     #[arg(long)]
     rm: bool,
+    /// A memory limit: bytes, or a size such as 512m (0: none).
+    #[arg(short, long)]
+    memory: Option<String>,
+    /// Memory and swap together (-1: no swap limit).
     #[arg(long)]
-    memory: Option<i64>,
+    memory_swap: Option<String>,
+    /// CPUs' worth of time per second, such as 1.5.
+    #[arg(long)]
+    cpus: Option<f64>,
+    /// Kill the container after this many seconds.
+    #[arg(long)]
+    timeout: Option<i64>,
+    /// TYPE MAJOR:MINOR ACCESS, such as "c 1:3 rwm".
+    #[arg(long)]
+    device_cgroup_rule: Vec<String>,
+    /// Accepted as podman does, and ignored.
+    #[arg(long, hide = true)]
+    kernel_memory: Option<String>,
     #[arg(long)]
     pids_limit: Option<i64>,
     #[arg(long)]
@@ -323,6 +342,9 @@ impl CreateArgs {
 
     fn options(&self) -> Result<vl::CreateOptions, Failure> {
         self.check()?;
+        if self.kernel_memory.is_some() {
+            eprintln!("The --kernel-memory flag is no longer supported. This flag is a noop.");
+        }
         let some = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
         let (image, command) = self.source();
         let pod = match &self.pod_id_file {
@@ -347,7 +369,7 @@ impl CreateArgs {
             stopSignal: self.stop_signal.clone(),
             stopTimeout: self.stop_timeout,
             shmSize: self.shm_size.clone(),
-            timezone: self.timezone.clone(),
+            timezone: self.timezone.as_deref().map(timezone),
             logDriver: self.log_driver.clone(),
             runtime: self.runtime.clone(),
             cgroupParent: self.cgroup_parent.clone(),
@@ -357,9 +379,11 @@ impl CreateArgs {
             dependsOn: some(&self.depends_on),
             autoRemove: Some(self.rm),
             resources: Some(vl::Resources {
-                memoryMax: self.memory,
+                memoryMax: self.memory.as_deref().map(size).transpose()?.filter(|m| *m > 0),
                 pidsMax: self.pids_limit,
                 cpuWeight: self.cpu_weight,
+                memorySwap: self.memory_swap.as_deref().map(size).transpose()?,
+                nanoCpus: self.cpus.map(|c| (c * 1e9).round() as i64),
             }),
             network: self.network.clone(),
             replace: Some(self.replace),
@@ -383,8 +407,41 @@ impl CreateArgs {
             umask: self.umask.clone(),
             unsetEnv: some(&self.unsetenv),
             unsetEnvAll: Some(self.unsetenv_all),
+            deviceCgroupRules: some(&self.device_cgroup_rule),
+            timeout: self.timeout,
         })
     }
+}
+
+/// `--tz local` means this command's zone: its TZ when set (the engine
+/// knows only the host's).
+fn timezone(tz: &str) -> String {
+    match std::env::var("TZ") {
+        Ok(zone) if tz == "local" && !zone.is_empty() => zone.trim_start_matches(':').to_string(),
+        _ => tz.to_string(),
+    }
+}
+
+/// A size as podman's --memory takes it: bytes, or a number with b, k, m
+/// or g; -1 stays -1.
+fn size(text: &str) -> Result<i64, Failure> {
+    let bad = || Failure::engine(format!("invalid size {text:?}: a number of bytes, or one with b, k, m or g"));
+    if text == "-1" {
+        return Ok(-1);
+    }
+    let lower = text.trim().to_ascii_lowercase();
+    let digits = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(digits);
+    let number: i64 = number.parse().map_err(|_| bad())?;
+    let unit = unit.trim_end_matches("ib").trim_end_matches('b');
+    let factor: i64 = match unit {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    number.checked_mul(factor).ok_or_else(bad)
 }
 
 /// `--entrypoint`: a JSON array of strings, or one command (podman's rule).
@@ -453,9 +510,10 @@ fn absolute(path: &str) -> String {
     std::path::absolute(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
 }
 
-/// An exit code as a process may have it.
+/// An exit code as a process may have it: its low byte, so that conmon's
+/// -1 (a container it killed at its timeout) is 255, as in podman.
 pub fn exit_code(code: i64) -> ExitCode {
-    ExitCode::from(code.clamp(0, 255) as u8)
+    ExitCode::from((code & 0xff) as u8)
 }
 
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {

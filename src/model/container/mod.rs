@@ -82,6 +82,13 @@ pub struct Resources {
     pub memory_max: Option<u64>,
     pub pids_max: Option<u64>,
     pub cpu_weight: Option<u64>,
+    /// Memory and swap together, in bytes (-1: unlimited swap); podman's
+    /// default with a memory limit is twice that limit.
+    #[serde(default)]
+    pub memory_swap: Option<i64>,
+    /// CPU time per second, in billionths of a CPU (podman's --cpus).
+    #[serde(default)]
+    pub nano_cpus: Option<u64>,
 }
 
 /// The network a container sees.
@@ -173,6 +180,8 @@ pub struct RunSpec {
     pub annotations: BTreeMap<String, String>,
     pub umask: Option<String>,
     pub no_new_privileges: bool,
+    pub device_cgroup_rules: Vec<String>,
+    pub timeout: Option<u32>,
     pub unset_env: Vec<String>,
     pub unset_env_all: bool,
 }
@@ -279,6 +288,13 @@ pub struct ContainerConfig {
     pub unset_env: Vec<String>,
     #[serde(default)]
     pub unset_env_all: bool,
+    /// Device cgroup rules (`TYPE MAJOR:MINOR ACCESS`) added to those of
+    /// the devices it gets.
+    #[serde(default)]
+    pub device_cgroup_rules: Vec<String>,
+    /// Seconds it may run before conmon kills it (podman's --timeout).
+    #[serde(default)]
+    pub timeout: Option<u32>,
 }
 
 fn default_umask() -> String {
@@ -336,6 +352,8 @@ impl Default for ContainerConfig {
             umask: default_umask(),
             unset_env: Vec::new(),
             unset_env_all: false,
+            device_cgroup_rules: Vec::new(),
+            timeout: None,
         }
     }
 }

@@ -91,7 +91,44 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
     }
     config.unset_env = run.unset_env.clone();
     config.unset_env_all = run.unset_env_all;
+    for rule in &run.device_cgroup_rules {
+        parse_device_rule(rule)?;
+    }
+    config.device_cgroup_rules = run.device_cgroup_rules.clone();
+    if run.timeout == Some(0) {
+        return Err(Error::invalid_argument("timeout", "must be more than zero seconds"));
+    }
+    config.timeout = run.timeout;
     Ok(())
+}
+
+/// A device cgroup rule as podman takes it: `TYPE MAJOR:MINOR ACCESS`,
+/// type a, b or c, numbers or `*`, access some of r, w and m. Podman's
+/// messages for what is wrong.
+pub fn parse_device_rule(rule: &str) -> Result<(char, Option<i64>, Option<i64>, String)> {
+    let bad = |why: String| Error::invalid_argument("deviceCgroupRules", why);
+    let fields: Vec<&str> = rule.split_whitespace().collect();
+    let [kind, numbers, access] = fields[..] else {
+        return Err(bad(format!("invalid device cgroup rule requires type, major:Minor, and access rules: {rule:?}")));
+    };
+    let kind = match kind {
+        "a" | "b" | "c" => kind.chars().next().unwrap_or('a'),
+        other => return Err(bad(format!("invalid device type in device-access-add: {other}"))),
+    };
+    let number = |n: &str| -> Result<Option<i64>> {
+        match n {
+            "*" => Ok(None),
+            n => n.parse().map(Some).map_err(|_| bad(format!("strconv.ParseUint: parsing {n:?}: invalid syntax"))),
+        }
+    };
+    let (major, minor) = match numbers.split_once(':') {
+        Some((major, minor)) => (number(major)?, number(minor)?),
+        None => (number(numbers)?, None),
+    };
+    if let Some(c) = access.chars().find(|c| !"rwm".contains(*c)) {
+        return Err(bad(format!("invalid device access in device-access-add: {c}")));
+    }
+    Ok((kind, major, minor, access.to_string()))
 }
 
 /// `uid[:gid]` or `name[:group]`: what can be checked before the root is
@@ -231,5 +268,16 @@ mod tests {
         assert!(sysctl_allowed("net.ipv4.ip_forward", Network::Host).is_err());
         assert!(sysctl_allowed("kernel.shmmax", Network::Host).is_ok());
         assert!(sysctl_allowed("vm.swappiness", Network::Private).is_err());
+        assert_eq!(parse_device_rule("b 7:* rmw").unwrap(), ('b', Some(7), None, "rmw".into()));
+        assert_eq!(parse_device_rule("a 7 rmw").unwrap(), ('a', Some(7), None, "rmw".into()));
+        for (rule, message) in [
+            ("b 7:* rmX", "invalid device access in device-access-add: X"),
+            ("b 7:2", "requires type, major:Minor, and access rules"),
+            ("x 7:* rmw", "invalid device type in device-access-add: x"),
+            ("a a:* rmw", "parsing \"a\": invalid syntax"),
+        ] {
+            let e = parse_device_rule(rule).unwrap_err().to_string();
+            assert!(e.contains(message), "{rule}: {e}");
+        }
     }
 }
