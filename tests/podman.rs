@@ -7,6 +7,8 @@ mod common;
 
 use common::Daemon;
 
+#[path = "podman/pod_namespaces.rs"]
+mod pod_namespaces;
 #[path = "podman/run_options.rs"]
 mod run_options;
 #[path = "podman/storage_only.rs"]
@@ -523,9 +525,10 @@ fn ps_pod_filter() {
 
 // test/e2e/pod_rm_test.go
 
-/// A pod with an infra container, as podman's CreatePod makes it; its ID.
+/// A pod as podman's tests make theirs (CreatePod), sharing no namespace,
+/// but with an infra container, which some of the ported checks name.
 fn create_pod(d: &Daemon, name: Option<&str>) -> String {
-    let mut args = vec!["pod", "create", "--infra"];
+    let mut args = vec!["pod", "create", "--infra", "--share", "none"];
     if let Some(n) = name {
         args.extend(["--name", n]);
     }

@@ -187,6 +187,9 @@ pub struct PodCreate {
     pub share_cgroup: Option<bool>,
     pub infra: Option<bool>,
     pub infra_name: Option<String>,
+    pub share: Option<Vec<String>>,
+    pub hostname: Option<String>,
+    pub exit_policy: Option<String>,
 }
 
 impl PodCreate {
@@ -200,6 +203,9 @@ impl PodCreate {
             // Naming the infra container asks for one, as in podman.
             infra: self.infra.unwrap_or(self.infra_name.is_some()),
             infra_name: self.infra_name,
+            share: self.share,
+            hostname: self.hostname,
+            exit_policy: self.exit_policy,
         }
     }
 }

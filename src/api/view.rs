@@ -190,6 +190,9 @@ pub struct PodView<'a> {
     cgroup_path: &'a Option<String>,
     infra_id: &'a Option<String>,
     created: i64,
+    shared_namespaces: &'a [String],
+    hostname: &'a Option<String>,
+    exit_policy: &'a str,
     containers: &'a [String],
 }
 
@@ -206,6 +209,9 @@ impl<'a> PodView<'a> {
             cgroup_path: &c.cgroup_path,
             infra_id: &c.infra_id,
             created: usec(c.created_nanos),
+            shared_namespaces: &c.shared_namespaces,
+            hostname: &c.hostname,
+            exit_policy: &c.exit_policy,
             containers: &p.containers,
         }
     }

@@ -24,6 +24,9 @@ fn pod(id: &str, name: &str) -> PodConfig {
         cgroup_path: None,
         infra_id: None,
         created_nanos: 0,
+        shared_namespaces: Vec::new(),
+        hostname: None,
+        exit_policy: "continue".into(),
     }
 }
 

@@ -18,6 +18,74 @@ pub struct PodSpec {
     pub infra: bool,
     /// The infra container's name (default: `<pod ID prefix>-infra`).
     pub infra_name: Option<String>,
+    /// podman's --share: namespaces of the infra container its members
+    /// join (comma lists; "none"; "+pid" adds to the default).
+    pub share: Option<Vec<String>>,
+    /// The hostname of the pod's UTS namespace (default: the pod's name).
+    pub hostname: Option<String>,
+    /// "continue" (the default) or "stop": stop the infra container once
+    /// the last other member has exited.
+    pub exit_policy: Option<String>,
+}
+
+/// podman's pod exit policies.
+pub const EXIT_POLICIES: &[&str] = &["continue", "stop"];
+
+pub fn check_exit_policy(policy: &str) -> Result<()> {
+    if EXIT_POLICIES.contains(&policy) {
+        return Ok(());
+    }
+    Err(Error::invalid_argument(
+        "exitPolicy",
+        format!("running pod create option: invalid pod exit policy: {policy:?}"),
+    ))
+}
+
+fn default_exit_policy() -> String {
+    "continue".into()
+}
+
+/// The namespaces a pod's members may join: those of its infra container.
+pub const NAMESPACES: &[&str] = &["cgroup", "ipc", "net", "pid", "uts"];
+/// podman's default: all but pid.
+pub const DEFAULT_SHARE: &[&str] = &["cgroup", "ipc", "net", "uts"];
+
+/// podman's --share values as the namespaces shared, sorted: a list
+/// replaces the default, one starting with "+" adds to it, "none" is
+/// none. Shared namespaces need an infra container to hold them.
+pub fn parse_share(given: Option<&[String]>, infra: bool) -> Result<Vec<String>> {
+    let Some(given) = given else {
+        return Ok(if infra { DEFAULT_SHARE.iter().map(|s| s.to_string()).collect() } else { Vec::new() });
+    };
+    let items: Vec<&str> = given.iter().flat_map(|g| g.split(',')).map(str::trim).filter(|s| !s.is_empty()).collect();
+    let mut shared: Vec<String> = Vec::new();
+    for item in &items {
+        let (adding, name) = match item.strip_prefix('+') {
+            Some(rest) => (true, rest),
+            None => (false, *item),
+        };
+        if adding && shared.is_empty() {
+            shared.extend(DEFAULT_SHARE.iter().map(|s| s.to_string()));
+        }
+        match name {
+            "none" => shared.clear(),
+            n if NAMESPACES.contains(&n) => shared.push(n.to_string()),
+            other => {
+                return Err(Error::invalid_argument(
+                    "share",
+                    format!(
+                        "invalid kernel namespace to share: {other}. Options are: cgroup, ipc, net, pid, uts or none"
+                    ),
+                ))
+            }
+        }
+    }
+    shared.sort();
+    shared.dedup();
+    if !shared.is_empty() && !infra {
+        return Err(Error::invalid_argument("share", "you must have an infra container to share namespaces"));
+    }
+    Ok(shared)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +101,21 @@ pub struct PodConfig {
     pub cgroup_path: Option<String>,
     pub infra_id: Option<String>,
     pub created_nanos: i64,
+    /// Namespaces of the infra container its members join.
+    #[serde(default)]
+    pub shared_namespaces: Vec<String>,
+    /// The hostname its members see when they share its UTS namespace.
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// continue, or stop (the infra container once no other member runs).
+    #[serde(default = "default_exit_policy")]
+    pub exit_policy: String,
+}
+
+impl PodConfig {
+    pub fn shares(&self, namespace: &str) -> bool {
+        self.infra_id.is_some() && self.shared_namespaces.iter().any(|n| n == namespace)
+    }
 }
 
 /// The pod's own cgroup under `parent`: a transient slice
@@ -104,6 +187,20 @@ mod tests {
         for bad in ["machine.slice", "/x/machine.slice", "relative"] {
             assert!(validate_cgroup_parent(CgroupManager::Cgroupfs, bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn shared_namespaces_as_podman_reads_share() {
+        let s = |v: &[&str], infra| parse_share(Some(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>()), infra);
+        assert_eq!(parse_share(None, true).unwrap(), DEFAULT_SHARE);
+        assert!(parse_share(None, false).unwrap().is_empty());
+        assert_eq!(s(&["ipc"], true).unwrap(), ["ipc"]);
+        assert_eq!(s(&["+pid"], true).unwrap(), ["cgroup", "ipc", "net", "pid", "uts"]);
+        assert_eq!(s(&["net,uts"], true).unwrap(), ["net", "uts"]);
+        assert!(s(&["none"], false).unwrap().is_empty());
+        let e = s(&["bogus"], true).unwrap_err().to_string();
+        assert!(e.contains("invalid kernel namespace to share: bogus. Options are"), "{e}");
+        assert!(s(&["ipc"], false).is_err());
     }
 
     #[test]

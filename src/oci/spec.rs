@@ -51,6 +51,24 @@ pub struct HostFiles {
     pub volume_dirs: Vec<PathBuf>,
     /// catatonit, when the container runs with an init.
     pub init: Option<PathBuf>,
+    /// The infra container of its pod, when it joins its namespaces.
+    pub joined: Option<JoinedInfra>,
+    /// Its pod's shared /dev/shm, when the pod shares its IPC namespace.
+    pub shm: Option<PathBuf>,
+}
+
+/// A pod's infra container whose namespaces a member joins.
+#[derive(Debug, Clone)]
+pub struct JoinedInfra {
+    pub pid: i32,
+    /// cgroup, ipc, net, pid, uts.
+    pub namespaces: Vec<String>,
+}
+
+impl JoinedInfra {
+    fn joins(&self, namespace: &str) -> bool {
+        self.namespaces.iter().any(|n| n == namespace)
+    }
 }
 
 /// Where the init binary is mounted in a container run with `init`.
@@ -123,11 +141,14 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
         .map_err(spec_err)?;
 
     let mut spec = Spec::default();
-    spec.set_hostname(Some(c.hostname().to_string()));
+    // A joined UTS namespace has the pod's hostname already; setting it
+    // would change the infra container's.
+    let joins_uts = files.joined.as_ref().is_some_and(|j| j.joins("uts"));
+    spec.set_hostname((!joins_uts).then(|| c.hostname().to_string()));
     spec.set_process(Some(process));
     spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(c.read_only).build().map_err(spec_err)?));
     spec.set_mounts(Some(mounts(c, files)?));
-    spec.set_linux(Some(linux(c)?));
+    spec.set_linux(Some(linux(c, files.joined.as_ref())?));
     let mut annotations: HashMap<String, String> = c.annotations.clone().into_iter().collect();
     annotations.insert("io.berth.name".to_string(), c.name.clone());
     spec.set_annotations(Some(annotations));
@@ -265,7 +286,11 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
     let mut mounts: Vec<Mount> = oci_spec::runtime::get_default_mounts()
         .into_iter()
         .map(|mut m| {
-            if m.destination() == Path::new("/dev/shm") {
+            if let (true, Some(shm)) = (m.destination() == Path::new("/dev/shm"), &files.shm) {
+                m.set_typ(Some("bind".into()));
+                m.set_source(Some(shm.clone()));
+                m.set_options(Some(vec!["rbind".into(), "nosuid".into(), "nodev".into(), "rw".into()]));
+            } else if m.destination() == Path::new("/dev/shm") {
                 m.set_options(Some(vec![
                     "nosuid".into(),
                     "noexec".into(),
@@ -309,7 +334,7 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
 
 /// Namespaces, resources, devices, sysctls, masked paths (none when
 /// privileged) and the cgroup.
-fn linux(c: &ContainerConfig) -> Result<oci_spec::runtime::Linux> {
+fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>) -> Result<oci_spec::runtime::Linux> {
     let mut resources = LinuxResourcesBuilder::default();
     let r = &c.resources;
     if r.memory_max.is_some() || r.memory_swap.is_some() {
@@ -357,7 +382,7 @@ fn linux(c: &ContainerConfig) -> Result<oci_spec::runtime::Linux> {
     resources = resources.devices(rules);
     let mut linux = LinuxBuilder::default()
         .resources(resources.build().map_err(spec_err)?)
-        .namespaces(namespaces(c.network))
+        .namespaces(namespaces(c.network, joined))
         .devices(devices);
     if !c.privileged {
         linux = linux
@@ -506,11 +531,28 @@ fn passwd_field(rootfs: &Path, pick: impl Fn(&[&str]) -> bool, index: usize) -> 
 }
 
 /// Podman's namespaces: private pid, mount, ipc, uts, cgroup, and network
-/// unless the host's is asked for.
-fn namespaces(network: Network) -> Vec<oci_spec::runtime::LinuxNamespace> {
+/// unless the host's is asked for; those a pod shares are its infra
+/// container's.
+fn namespaces(network: Network, joined: Option<&JoinedInfra>) -> Vec<oci_spec::runtime::LinuxNamespace> {
+    use oci_spec::runtime::LinuxNamespaceType as Ns;
+    let joins_net = joined.is_some_and(|j| j.joins("net"));
     oci_spec::runtime::get_default_namespaces()
         .into_iter()
-        .filter(|ns| network == Network::Private || ns.typ() != oci_spec::runtime::LinuxNamespaceType::Network)
+        .filter(|ns| network == Network::Private || joins_net || ns.typ() != Ns::Network)
+        .map(|mut ns| {
+            let name = match ns.typ() {
+                Ns::Cgroup => "cgroup",
+                Ns::Ipc => "ipc",
+                Ns::Network => "net",
+                Ns::Pid => "pid",
+                Ns::Uts => "uts",
+                _ => return ns,
+            };
+            if let Some(j) = joined.filter(|j| j.joins(name)) {
+                ns.set_path(Some(PathBuf::from(format!("/proc/{}/ns/{name}", j.pid))));
+            }
+            ns
+        })
         .collect()
 }
 

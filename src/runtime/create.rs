@@ -282,6 +282,7 @@ fn insert_container(
         if config.cgroup_parent.is_none() && !config.no_cgroups {
             config.cgroup_parent = pod.cgroup_path.clone().or(Some(pod.cgroup_parent.clone()));
         }
+        join_pod_namespaces(&spec, &pod, &mut config)?;
         config.pod = Some(pod_id);
     }
     if config.cgroup_parent.is_none() && !config.no_cgroups {
@@ -318,6 +319,32 @@ fn insert_container(
         tx.add_container_secret(&config.id, &secret)?;
     }
     Ok((config, new_volumes))
+}
+
+/// A member that joins its pod's UTS namespace has the pod's hostname
+/// and may not set its own; one that joins its network may not ask for
+/// another (podman's rules).
+fn join_pod_namespaces(
+    spec: &CreateSpec,
+    pod: &crate::model::pod::PodConfig,
+    config: &mut ContainerConfig,
+) -> Result<()> {
+    if pod.shares("uts") {
+        if spec.run.hostname.is_some() {
+            return Err(Error::invalid_argument(
+                "hostname",
+                "invalid config provided: cannot set hostname when joining the pod UTS namespace",
+            ));
+        }
+        config.hostname = super::pods::pod_hostname(pod);
+    }
+    if pod.shares("net") && spec.network.is_some() {
+        return Err(Error::invalid_argument(
+            "network",
+            "invalid config provided: cannot set a network when joining the pod's network namespace",
+        ));
+    }
+    Ok(())
 }
 
 /// Take what the image says about running it: the ID, its entrypoint

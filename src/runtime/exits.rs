@@ -109,6 +109,7 @@ impl Runtime {
     async fn finish_exit_then_auto_remove(&self, c: &ContainerConfig, lock: super::locks::Guard<'_>) -> Result<()> {
         let code = self.finish_exit_locked(c).await?;
         drop(lock);
+        self.apply_exit_policy(c).await;
         if c.auto_remove {
             self.remove_by_id(&c.id, RemoveOptions { force: true, volumes: true, ..Default::default() }).await?;
             self.removed_exits.add(&c.id, &c.name, code);

@@ -26,6 +26,13 @@ pub struct PodInfo {
     pub containers: Vec<String>,
 }
 
+/// The hostname a pod's UTS namespace gets: the one asked for, else the
+/// pod's name when it is a valid hostname (podman's default).
+pub(super) fn pod_hostname(pod: &PodConfig) -> Option<String> {
+    let name = pod.hostname.clone().unwrap_or_else(|| pod.name.clone());
+    crate::model::container::run::check_hostname(&name).is_ok().then_some(name)
+}
+
 impl Runtime {
     pub async fn create_pod(&self, spec: PodSpec) -> Result<(String, String)> {
         for name in spec.name.iter().chain(&spec.infra_name) {
@@ -34,6 +41,12 @@ impl Runtime {
         let manager = self.config.cgroup_manager;
         let parent = spec.cgroup_parent.clone().unwrap_or_else(|| manager.default_parent().to_string());
         validate_cgroup_parent(manager, &parent)?;
+        let shared_namespaces = crate::model::pod::parse_share(spec.share.as_deref(), spec.infra)?;
+        let exit_policy = spec.exit_policy.clone().unwrap_or_else(|| "continue".into());
+        crate::model::pod::check_exit_policy(&exit_policy)?;
+        if let Some(h) = &spec.hostname {
+            crate::model::container::run::check_hostname(h)?;
+        }
         let infra_template = if spec.infra { Some(self.infra_config()?) } else { None };
         let pod = self
             .db
@@ -57,6 +70,9 @@ impl Runtime {
                     share_cgroup: share,
                     infra_id: None,
                     created_nanos: now_nanos(),
+                    shared_namespaces,
+                    hostname: spec.hostname,
+                    exit_policy,
                 };
                 let infra = infra_template.map(|mut infra| {
                     infra.id = names::new_id();
@@ -64,6 +80,7 @@ impl Runtime {
                     infra.pod = Some(pod.id.clone());
                     infra.cgroup_parent = pod.cgroup_path.clone().or(Some(pod.cgroup_parent.clone()));
                     infra.created_nanos = pod.created_nanos;
+                    infra.hostname = pod_hostname(&pod);
                     infra
                 });
                 pod.infra_id = infra.as_ref().map(|c| c.id.clone());
@@ -90,6 +107,38 @@ impl Runtime {
         }
         self.events.emit(Event::new(EventType::Pod, "create", &pod.id, &pod.name).with_labels(&pod.labels));
         Ok((pod.id, pod.name))
+    }
+
+    /// podman's exit policy "stop": once a member has exited and no other
+    /// one but the infra container has processes, the infra container
+    /// stops too, and the pod is exited.
+    pub(super) async fn apply_exit_policy(&self, member: &ContainerConfig) {
+        let Some(pod_id) = member.pod.as_deref().filter(|_| !member.is_infra) else { return };
+        let infra = self.db.read(|tx| {
+            let Some(pod) = tx.pod(pod_id)?.filter(|p| p.exit_policy == "stop") else { return Ok(None) };
+            let Some(infra) = pod.infra_id else { return Ok(None) };
+            for m in tx.pod_members(pod_id)?.iter().filter(|m| **m != infra) {
+                if tx.container(m)?.is_some_and(|r| r.status.state.has_processes()) {
+                    return Ok(None);
+                }
+            }
+            Ok(Some(infra))
+        });
+        match infra.await {
+            Ok(Some(infra)) => {
+                if let Err(e) = self.stop_container(&infra, None).await {
+                    tracing::warn!(pod = pod_id, "stopping the infra container by the pod's exit policy: {e}");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(pod = pod_id, "reading the pod for its exit policy: {e}"),
+        }
+    }
+
+    /// Where a pod keeps what lives as long as it does: the shared memory
+    /// of its members (`shm`), under the run root.
+    pub(super) fn pod_run_dir(&self, pod_id: &str) -> std::path::PathBuf {
+        self.config.run_root.join("pods").join(pod_id)
     }
 
     /// An infra container's configuration, but for its identity and pod. Its
@@ -157,13 +206,12 @@ impl Runtime {
             .await
     }
 
-    /// Remove a pod: without force it may hold only its infra container; with
-    /// force its members are removed first (force-removed, like libpod's
-    /// `RemovePod` with force). Returns the pod ID and the removed containers.
     /// Remove a pod and its members, as libpod's RemovePod: without force a
-    /// member with processes refuses it (and nothing is removed); created
-    /// and exited members go with it. `timeout` is the stop timeout of
-    /// forced members.
+    /// member with processes refuses it (and nothing is removed), but for
+    /// the infra container, which a member's start started and which is
+    /// stopped with the pod; created and exited members go with it.
+    /// `timeout` is the stop timeout of forced members. Returns the pod ID
+    /// and the removed containers.
     pub async fn remove_pod(
         &self,
         name_or_id: &str,
@@ -178,7 +226,7 @@ impl Runtime {
                 let pod = tx.pod(&id)?.ok_or_else(|| Error::NoSuchPod(id.clone()))?;
                 let members = tx.pod_members(&id)?;
                 let mut running = None;
-                for m in &members {
+                for m in members.iter().filter(|m| Some(*m) != pod.infra_id.as_ref()) {
                     if let Some(record) = tx.container(m)?.filter(|r| r.status.state.has_processes()) {
                         running = Some((m.clone(), record.status.state));
                         break;
@@ -220,6 +268,10 @@ impl Runtime {
             .await?;
         if let Err(e) = self.stop_pod_slice(&pod).await {
             tracing::warn!(pod = id.as_str(), "stopping the pod's slice: {e}");
+        }
+        let run_dir = self.pod_run_dir(&id);
+        if let Err(e) = super::blocking(move || super::remove_tree(&run_dir)).await {
+            tracing::warn!(pod = id.as_str(), "removing the pod's run directory: {e}");
         }
         self.events.emit(Event::new(EventType::Pod, "remove", &id, &pod.name));
         Ok((id, removed))

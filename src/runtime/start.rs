@@ -54,6 +54,33 @@ impl Runtime {
         Ok(id)
     }
 
+    /// For a member of a pod that shares namespaces, its infra container
+    /// (started first when it is not running, as podman does) and the
+    /// namespaces to join.
+    async fn infra_to_join(&self, c: &ContainerConfig) -> Result<Option<spec::JoinedInfra>> {
+        let Some(pod_id) = c.pod.as_deref().filter(|_| !c.is_infra) else { return Ok(None) };
+        let pod = self.db.read(|tx| tx.pod(pod_id)).await?.ok_or_else(|| Error::NoSuchPod(pod_id.to_string()))?;
+        let Some(infra) = pod.infra_id.filter(|_| !pod.shared_namespaces.is_empty()) else { return Ok(None) };
+        let (_, status) = self.load_container(&infra).await?;
+        if !matches!(status.state, State::Running | State::Paused) {
+            Box::pin(self.start_container(&infra)).await?;
+        }
+        let (_, status) = self.load_container(&infra).await?;
+        let pid =
+            status.pid.ok_or_else(|| Error::Runtime(format!("the pod's infra container {infra} has no process")))?;
+        Ok(Some(spec::JoinedInfra { pid, namespaces: pod.shared_namespaces }))
+    }
+
+    /// The /dev/shm of a pod whose members share its IPC namespace: one
+    /// directory of the pod's for the infra container and every member
+    /// (a mount in the infra container's namespace cannot be bound into
+    /// another's, so it lives on the host, as podman's does).
+    async fn pod_shm(&self, c: &ContainerConfig) -> Result<Option<PathBuf>> {
+        let Some(pod_id) = c.pod.as_deref() else { return Ok(None) };
+        let pod = self.db.read(|tx| tx.pod(pod_id)).await?.ok_or_else(|| Error::NoSuchPod(pod_id.to_string()))?;
+        Ok(pod.shares("ipc").then(|| self.pod_run_dir(pod_id).join("shm")))
+    }
+
     /// The values of a container's secrets, in its configuration's order.
     async fn secret_values(&self, c: &ContainerConfig) -> Result<Vec<Vec<u8>>> {
         if c.secrets.is_empty() {
@@ -132,12 +159,20 @@ impl Runtime {
         let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
         let exit_command = self.config.exit_command.clone();
         let secrets = self.secret_values(c).await?;
+        let joined = self.infra_to_join(c).await?;
+        let shm = self.pod_shm(c).await?;
         let init = if c.init { Some(self.config.init_path.clone()) } else { None };
         let config = c.clone();
         let waiting = blocking(move || {
             copy_up_volumes(&config, &rootfs, &volume_dirs)?;
             check_workdir(&config, &rootfs)?;
-            let extra = Provided { volume_dirs, secrets, init };
+            if let Some(dir) = &shm {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::create_dir_all(dir)
+                    .and_then(|_| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777)))
+                    .map_err(|e| Error::storage(dir.display(), e))?;
+            }
+            let extra = Provided { volume_dirs, secrets, init, joined, shm };
             write_bundle(&paths.bundle, &config, &rootfs, extra)?;
             // What an earlier run of this container may have left behind
             // (delete asks the runtime only when it holds something).
@@ -201,6 +236,8 @@ struct Provided {
     volume_dirs: Vec<PathBuf>,
     secrets: Vec<Vec<u8>>,
     init: Option<PathBuf>,
+    joined: Option<spec::JoinedInfra>,
+    shm: Option<PathBuf>,
 }
 
 /// The bundle conmon and the runtime read: config.json, the hosts,
@@ -239,6 +276,8 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
         secret_env,
         volume_dirs: provided.volume_dirs,
         init: provided.init,
+        joined: provided.joined,
+        shm: provided.shm,
     };
     let spec = spec::build(config, rootfs, &files)?;
     spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))

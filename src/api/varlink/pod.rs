@@ -34,9 +34,14 @@ impl vl::VarlinkInterface for PodApi {
         share_cgroup: Option<bool>,
         infra: Option<bool>,
         infra_name: Option<String>,
+        share: Option<Vec<String>>,
+        hostname: Option<String>,
+        exit_policy: Option<String>,
     ) -> varlink::Result<()> {
         let labels = labels.map(|l| l.into_iter().collect());
-        let spec = PodCreate { name, labels, cgroup_parent, share_cgroup, infra, infra_name }.into_spec();
+        let create =
+            PodCreate { name, labels, cgroup_parent, share_cgroup, infra, infra_name, share, hostname, exit_policy };
+        let spec = create.into_spec();
         let r = self.0.run(self.0.runtime.create_pod(spec));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
     }

@@ -581,7 +581,10 @@ fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptio
         return Ok(c.create(options).call()?.id);
     };
     let mut pods = pod::VarlinkClient::new(conn.handle.clone());
-    let pod_id = pods.create(Some(name), None, None, None, Some(true), None).call()?.id;
+    // As podman: the hostname asked for is the new pod's, which its
+    // members share.
+    let hostname = options.hostname.take();
+    let pod_id = pods.create(Some(name), None, None, None, Some(true), None, None, hostname, None).call()?.id;
     options.pod = Some(pod_id.clone());
     c.create(options).call().map(|r| r.id).map_err(|e| {
         let _ = pods.remove(pod_id, Some(true), None).call();

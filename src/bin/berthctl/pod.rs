@@ -35,6 +35,17 @@ pub enum Command {
         /// Remove a pod of the same name first (with its containers).
         #[arg(long)]
         replace: bool,
+        /// Namespaces the members join: cgroup, ipc, net, pid, uts, none,
+        /// or +NAME to add to the default (implies --infra).
+        #[arg(long)]
+        share: Vec<String>,
+        /// The hostname its members see (implies --infra).
+        #[arg(long)]
+        hostname: Option<String>,
+        /// continue, or stop: stop the pod when its last container exits
+        /// (implies --infra).
+        #[arg(long)]
+        exit_policy: Option<String>,
     },
     /// Show pods' configuration and members.
     Inspect(InspectArgs),
@@ -78,7 +89,19 @@ pub enum Command {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create { name, label, cgroup_parent, no_share_cgroup, infra, infra_name, pod_id_file, replace } => {
+        Command::Create {
+            name,
+            label,
+            cgroup_parent,
+            no_share_cgroup,
+            infra,
+            infra_name,
+            pod_id_file,
+            replace,
+            share,
+            hostname,
+            exit_policy,
+        } => {
             if replace {
                 let Some(name) = &name else {
                     return Err(Failure::engine("cannot replace pod without --name being set"));
@@ -90,8 +113,23 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
                     }
                 }
             }
-            let share = Some(!no_share_cgroup);
-            let r = c.create(name, Some(pairs(&label)), cgroup_parent, share, infra, infra_name).call()?;
+            let share_cgroup = Some(!no_share_cgroup);
+            // Sharing namespaces needs an infra container to hold them.
+            let infra = infra.or((!share.is_empty() || hostname.is_some() || exit_policy.is_some()).then_some(true));
+            let share = (!share.is_empty()).then_some(share);
+            let r = c
+                .create(
+                    name,
+                    Some(pairs(&label)),
+                    cgroup_parent,
+                    share_cgroup,
+                    infra,
+                    infra_name,
+                    share,
+                    hostname,
+                    exit_policy,
+                )
+                .call()?;
             if let Some(file) = pod_id_file {
                 std::fs::write(&file, &r.id).map_err(|e| Failure::engine(format!("writing {file}: {e}")))?;
             }

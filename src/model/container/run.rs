@@ -143,7 +143,7 @@ fn check_user(user: &str) -> Result<()> {
 
 /// A hostname as the kernel takes it: at most 64 bytes, letters, digits,
 /// dots and hyphens.
-fn check_hostname(name: &str) -> Result<()> {
+pub fn check_hostname(name: &str) -> Result<()> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')

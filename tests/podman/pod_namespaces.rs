@@ -1,0 +1,135 @@
+//! 200-pod.bats and pod_create_test.go: what a pod's members share, its
+//! infra container's namespaces (podman's --share), and its hostname.
+
+use super::*;
+
+const IMAGE: &str = "quay.io/libpod/alpine:latest";
+
+fn in_pod(d: &Daemon, pod: &str, extra: &[&str], script: &str) -> String {
+    let mut args = vec!["run", "--rm", "--pod", pod];
+    args.extend(extra);
+    args.extend([IMAGE, "/bin/sh", "-c", script]);
+    ok(d, &args)
+}
+
+/// C-podbats-46..49: --share's values, what inspect shows, and a UTS
+/// namespace a pod does not share.
+#[test]
+fn pod_create_share() {
+    let d = with_image();
+    let (code, _, err) = run(&d, &["pod", "create", "--share", "bogus", "--name", "sharepod"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("invalid kernel namespace to share: bogus. Options are: cgroup, ipc, net, pid, uts or none"),
+        "{err}"
+    );
+    ok(&d, &["pod", "create", "--share", "ipc", "--name", "sharepod"]);
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{.SharedNamespaces}}", "sharepod"]), "[ipc]\n");
+    assert_eq!(in_pod(&d, "sharepod", &["--hostname", "foobar"], "/bin/busybox hostname"), "foobar\n");
+    ok(&d, &["pod", "create", "--share", "+pid", "--replace", "--name", "sharepod"]);
+    let shared = ok(&d, &["pod", "inspect", "--format", "{{.SharedNamespaces}}", "sharepod"]);
+    assert_eq!(shared, "[cgroup ipc net pid uts]\n");
+    // Sharing needs an infra container.
+    assert_eq!(run(&d, &["pod", "create", "--infra=false", "--share", "ipc"]).0, 125);
+}
+
+/// C-podbats-21, 29, 30, 50..52: members share /dev/shm (the IPC
+/// namespace) and the pod's hostname, which they may not change; a pod
+/// made by `--pod new:` takes the --hostname given, else its name. Also
+/// what --share +pid and the default net give members: the infra
+/// container's processes and one network namespace.
+#[test]
+fn members_share_the_infra_containers_namespaces() {
+    let d = with_image();
+    ok(&d, &["pod", "create", "--name", "mypod", "--hostname", "pod-host"]);
+    in_pod(&d, "mypod", &[], "touch /dev/shm/test1");
+    assert_eq!(in_pod(&d, "mypod", &[], "ls /dev/shm/test1"), "/dev/shm/test1\n");
+    assert_eq!(in_pod(&d, "mypod", &[], "/bin/busybox hostname; cat /etc/hostname"), "pod-host\npod-host\n");
+    let (code, _, err) = run(&d, &["run", "--rm", "--pod", "mypod", "--hostname", "foobar", IMAGE, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("invalid config provided: cannot set hostname when joining the pod UTS namespace"), "{err}");
+    let net = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm"];
+        args.extend(extra);
+        args.extend([IMAGE, "/bin/busybox", "readlink", "/proc/self/ns/net"]);
+        ok(&d, &args)
+    };
+    let first = net(&["--pod", "mypod"]);
+    assert_eq!(net(&["--pod", "mypod"]), first, "members share one network namespace");
+    assert_ne!(net(&[]), first);
+    // C-podbats-14, 16, 17: members talk over the pod's loopback.
+    ok(&d, &["run", "-d", "--pod", "mypod", "--name", "listener", IMAGE, "/bin/busybox", "nc", "-l", "-p", "5555"]);
+    let sent = (0..50).any(|_| {
+        let (code, _, _) = run(
+            &d,
+            &[
+                "run",
+                "--rm",
+                "--pod",
+                "mypod",
+                IMAGE,
+                "/bin/sh",
+                "-c",
+                "echo over-loopback | /bin/busybox nc 127.0.0.1 5555",
+            ],
+        );
+        code == 0 || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            false
+        }
+    });
+    assert!(sent, "nothing listened on the pod's loopback");
+    ok(&d, &["wait", "listener"]);
+    assert_eq!(ok(&d, &["logs", "listener"]), "over-loopback\n");
+    ok(&d, &["rm", "listener"]);
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "mypod"]);
+
+    ok(&d, &["pod", "create", "--name", "pidpod", "--share", "+pid"]);
+    let ps = in_pod(&d, "pidpod", &[], "/bin/busybox ps -o args");
+    assert!(ps.contains("sleep 2147483647"), "the infra container's process is seen: {ps}");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "pidpod"]);
+
+    let hostname =
+        ok(&d, &["run", "--rm", "--pod", "new:newpod", "--hostname", "foobar", IMAGE, "/bin/busybox", "hostname"]);
+    assert_eq!(hostname, "foobar\n");
+    ok(&d, &["pod", "rm", "newpod"]);
+    assert_eq!(ok(&d, &["run", "--rm", "--pod", "new:newpod", IMAGE, "/bin/busybox", "hostname"]), "newpod\n");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "newpod"]);
+}
+
+/// C-podbats-64..68: exit policies; a pod whose last member exited is
+/// Degraded while its infra container runs (continue), Exited when the
+/// policy stops it.
+#[test]
+fn pod_exit_policies() {
+    let d = with_image();
+    let policy = |pod: &str| ok(&d, &["pod", "inspect", "--format", "{{.ExitPolicy}}", pod]);
+    ok(&d, &["pod", "create", "--infra", "--name", "dflt"]);
+    assert_eq!(policy("dflt"), "continue\n");
+    ok(&d, &["pod", "rm", "dflt"]);
+    ok(&d, &["pod", "create", "--exit-policy", "stop", "--name", "stopper"]);
+    assert_eq!(policy("stopper"), "stop\n");
+    ok(&d, &["pod", "rm", "stopper"]);
+    let (code, _, err) = run(&d, &["pod", "create", "--exit-policy", "invalid"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("running pod create option: invalid pod exit policy: \"invalid\""), "{err}");
+
+    let state = |pod: &str, want: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let now = ok(&d, &["pod", "inspect", "--format", "{{.State}}", pod]);
+            if now.trim() == want || std::time::Instant::now() > deadline {
+                return now.trim().to_string();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    ok(&d, &["pod", "create", "--exit-policy", "continue", "--name", "cont"]);
+    ok(&d, &["run", "--pod", "cont", IMAGE, "true"]);
+    assert_eq!(state("cont", "Degraded"), "Degraded");
+    ok(&d, &["pod", "create", "--exit-policy", "stop", "--name", "stop"]);
+    ok(&d, &["run", "--pod", "stop", IMAGE, "true"]);
+    assert_eq!(state("stop", "Exited"), "Exited");
+    ok(&d, &["pod", "rm", "stop"]);
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "cont"]);
+}
