@@ -1766,3 +1766,112 @@ fn run_volume_copy_up() {
     let anonymous = ok(&d, &["run", "-v", "/etc", image, "/bin/sh", "-c", "ls /etc"]);
     assert_eq!(anonymous, baseline);
 }
+
+/// C-bindctr-1..3, 5, 7, 9, 11..16, 18, 20..28, 41..51, 53: the lifecycle
+/// calls of podman's Go bindings, on varlink: a missing container is
+/// NoSuchContainer where podman's REST says 404, a call the state refuses
+/// is InvalidState (or InvalidArgument for a bogus signal) where it says
+/// 500.
+#[test]
+fn bindings_lifecycle() {
+    use serde_json::json;
+    let d = Daemon::start();
+    let mut c = d.client();
+    let call =
+        |c: &mut berth::client::Client, m: &str, p: serde_json::Value| c.call(&format!("io.berth.Container.{m}"), p);
+    let top = |c: &mut berth::client::Client, name: &str| -> String {
+        let opts = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/sleep", "600"], "name": name } });
+        let id = call(c, "Create", opts).unwrap()["id"].as_str().unwrap().to_string();
+        call(c, "Start", json!({ "nameOrId": id })).unwrap();
+        id
+    };
+    let state = |c: &mut berth::client::Client, who: &str| -> String {
+        call(c, "Inspect", json!({ "nameOrId": who })).unwrap()["container"]["state"]["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    const MISSING: &str = "io.berth.Container.NoSuchContainer";
+    const REFUSED: &str = "io.berth.Container.InvalidState";
+    for m in ["Pause", "Unpause", "Wait", "Init"] {
+        assert_eq!(api_error(call(&mut c, m, json!({ "nameOrId": "foobar" }))), MISSING, "{m}");
+    }
+    assert_eq!(api_error(call(&mut c, "Kill", json!({ "nameOrId": "foobar", "signal": "SIGTERM" }))), MISSING);
+
+    let id = top(&mut c, "top");
+    for who in ["top", id.as_str()] {
+        call(&mut c, "Pause", json!({ "nameOrId": who })).unwrap();
+        assert_eq!(api_error(call(&mut c, "Pause", json!({ "nameOrId": who }))), REFUSED, "paused twice");
+        call(&mut c, "Unpause", json!({ "nameOrId": who })).unwrap();
+    }
+    call(&mut c, "Pause", json!({ "nameOrId": id })).unwrap();
+    assert_eq!(api_error(call(&mut c, "Remove", json!({ "nameOrId": id }))), REFUSED);
+    assert_eq!(api_error(call(&mut c, "Stop", json!({ "nameOrId": "top" }))), REFUSED, "a paused one");
+    call(&mut c, "Unpause", json!({ "nameOrId": id })).unwrap();
+    call(&mut c, "Stop", json!({ "nameOrId": id, "timeout": 0 })).unwrap();
+    assert!(matches!(state(&mut c, &id).as_str(), "exited" | "stopped"));
+    assert_eq!(api_error(call(&mut c, "Pause", json!({ "nameOrId": "top" }))), REFUSED, "a stopped one");
+    call(&mut c, "Remove", json!({ "nameOrId": id })).unwrap();
+
+    // Wait: the exit code of a stop (SIGTERM: 143, with an init to take
+    // the signal as podman's top does); a condition is -1.
+    let opts = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/sleep", "600"], "name": "waited", "init": true } });
+    let id = call(&mut c, "Create", opts).unwrap()["id"].as_str().unwrap().to_string();
+    call(&mut c, "Start", json!({ "nameOrId": id })).unwrap();
+    let waiter = {
+        let mut w = d.client();
+        std::thread::spawn(move || w.call("io.berth.Container.Wait", json!({ "nameOrId": "waited" })).unwrap())
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    call(&mut c, "Stop", json!({ "nameOrId": id })).unwrap();
+    assert_eq!(waiter.join().unwrap()["exitCode"], 143);
+    call(&mut c, "Start", json!({ "nameOrId": id })).unwrap();
+    for (condition, act) in [("paused", "Pause"), ("running", "Unpause")] {
+        let addr = d.address.clone();
+        let waiting = std::thread::spawn(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
+                .env("BERTH_ADDRESS", addr)
+                .args(["wait", "--condition", condition, "waited"])
+                .output()
+                .unwrap()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        call(&mut c, act, json!({ "nameOrId": id })).unwrap();
+        let out = waiting.join().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "-1\n", "{condition}");
+    }
+
+    // Kill: by name and ID, with SIGINT, SIGTERM, SIGKILL; a bogus signal.
+    for (who, signal) in [("waited", "SIGINT")] {
+        call(&mut c, "Kill", json!({ "nameOrId": who, "signal": signal })).unwrap();
+        assert!(call(&mut c, "Exists", json!({ "nameOrId": who })).unwrap()["exists"] == true);
+    }
+    let second = top(&mut c, "second");
+    call(&mut c, "Kill", json!({ "nameOrId": second, "signal": "SIGTERM" })).unwrap();
+    let third = top(&mut c, "third");
+    let bogus = api_error(call(&mut c, "Kill", json!({ "nameOrId": third, "signal": "foobar" })));
+    assert_eq!(bogus, "io.berth.Container.InvalidArgument");
+    call(&mut c, "Kill", json!({ "nameOrId": third, "signal": "SIGKILL" })).unwrap();
+    let latest = call(&mut c, "List", json!({ "all": true, "latest": true })).unwrap()["containers"][0]["name"].clone();
+    assert_eq!(latest, "third");
+
+    // Init: once, then refused.
+    let opts = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/true"] } });
+    let fresh = call(&mut c, "Create", opts).unwrap()["id"].as_str().unwrap().to_string();
+    call(&mut c, "Init", json!({ "nameOrId": fresh })).unwrap();
+    assert!(call(&mut c, "Init", json!({ "nameOrId": fresh })).is_err());
+
+    // Prune takes what stopped, and what the filters let through.
+    for name in ["waited", "second", "third"] {
+        let _ = call(&mut c, "Stop", json!({ "nameOrId": name, "timeout": 0 }));
+    }
+    call(&mut c, "Remove", json!({ "nameOrId": fresh, "force": true })).unwrap();
+    let opts = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/true"], "labels": { "keep": "yes" } } });
+    let kept = call(&mut c, "Create", opts).unwrap()["id"].as_str().unwrap().to_string();
+    call(&mut c, "Start", json!({ "nameOrId": kept })).unwrap();
+    call(&mut c, "Wait", json!({ "nameOrId": kept })).unwrap();
+    let pruned = call(&mut c, "Prune", json!({ "filters": ["label!=keep=yes"] })).unwrap()["reports"].clone();
+    assert_eq!(pruned.as_array().unwrap().len(), 3, "{pruned}");
+    let pruned = call(&mut c, "Prune", json!({})).unwrap()["reports"].clone();
+    assert_eq!(pruned[0]["id"], kept.as_str());
+}
