@@ -1873,3 +1873,22 @@ fn bindings_lifecycle() {
     let pruned = call(&mut c, "Prune", json!({})).unwrap()["reports"].clone();
     assert_eq!(pruned[0]["id"], kept.as_str());
 }
+
+/// A-prune-36..42: `system prune -f -a` takes exited pods, containers
+/// and the images no container uses, and keeps volumes without --volumes.
+#[test]
+fn system_prune_all() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let pod = create_pod(&d, None);
+    ok(&d, &["pod", "start", &pod]);
+    ok(&d, &["pod", "stop", &pod]);
+    ok(&d, &["create", "--name", "test", image]);
+    ok(&d, &["volume", "create"]);
+    let out = ok(&d, &["system", "prune", "-f", "-a"]);
+    assert!(out.contains("Deleted Images"), "{out}");
+    assert_eq!(pods(&d), 0);
+    assert_eq!(count(&d), 0);
+    assert_eq!(ok(&d, &["volume", "ls"]).lines().count(), 2);
+    assert_eq!(ok(&d, &["images", "--format", "{{.ID}}"]), "");
+}

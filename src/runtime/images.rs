@@ -112,6 +112,24 @@ impl Runtime {
             .await
     }
 
+    /// podman's image prune: images without a name (dangling), or with
+    /// `all` every image no container uses (storage-only ones included);
+    /// the IDs removed. An image that cannot go is logged and left.
+    pub async fn prune_images(&self, all: bool) -> Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for (image, users) in self.list_images().await? {
+            if users > 0 || (!all && !image.names.is_empty()) {
+                continue;
+            }
+            match self.remove_image(&image.id, false).await {
+                Ok((id, true)) => removed.push(id),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(image = image.id.as_str(), "prune: {e}"),
+            }
+        }
+        Ok(removed)
+    }
+
     pub async fn tag_image(&self, reference: &str, name: &str) -> Result<String> {
         let image = self.lookup_image(reference).await?;
         let name = image::normalize(name);

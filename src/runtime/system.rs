@@ -28,6 +28,7 @@ pub struct SystemPruneReport {
     pub containers: Vec<String>,
     pub pods: Vec<String>,
     pub volumes: Vec<String>,
+    pub images: Vec<String>,
 }
 
 impl Runtime {
@@ -61,9 +62,11 @@ impl Runtime {
     }
 
     /// podman's system prune: stopped containers, then exited pods, then
-    /// (with `volumes`) volumes no container uses; `filters` apply to each.
-    /// Failures of single objects are logged and skipped, as prune does.
-    pub async fn system_prune(&self, volumes: bool, filters: &[String]) -> Result<SystemPruneReport> {
+    /// (with `volumes`) volumes no container uses, then images without a
+    /// name (with `all_images`, every unused one); `filters` apply to the
+    /// containers, pods and volumes. Failures of single objects are logged
+    /// and skipped, as prune does.
+    pub async fn system_prune(&self, volumes: bool, all_images: bool, filters: &[String]) -> Result<SystemPruneReport> {
         let mut report = SystemPruneReport::default();
         for r in self.prune_containers(filters).await? {
             match r.error {
@@ -82,6 +85,7 @@ impl Runtime {
                 }
             }
         }
+        report.images = self.prune_images(all_images).await?;
         Ok(report)
     }
 

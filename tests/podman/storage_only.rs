@@ -35,6 +35,8 @@ fn ps_external() {
     }
     ok(&d, &["rm", "-a"]);
     assert_eq!(ok(&d, &["ps", "--external"]).lines().count(), 2, "rm -a leaves storage-only containers");
+    // B-ps-bats-18: the image a storage-only container holds is not pruned.
+    assert_eq!(ok(&d, &["image", "prune", "-f", "-a"]), "");
     ok(&d, &["mount", &cid]);
     let (code, _, err) = run(&d, &["rm", &cid[..12]]);
     assert_eq!(code, 2, "{err}");

@@ -102,8 +102,10 @@ impl vl::VarlinkInterface for SystemApi {
         call: &mut dyn vl::Call_Prune,
         volumes: Option<bool>,
         filters: Option<Vec<String>>,
+        all: Option<bool>,
     ) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.system_prune(volumes.unwrap_or(false), &filters.unwrap_or_default()));
-        answer(call, IFACE, r, |c, p| c.reply(p.containers, p.pods, p.volumes))
+        let (volumes, all) = (volumes.unwrap_or(false), all.unwrap_or(false));
+        let r = self.0.run(self.0.runtime.system_prune(volumes, all, &filters.unwrap_or_default()));
+        answer(call, IFACE, r, |c, p| c.reply(p.containers, p.pods, p.volumes, p.images))
     }
 }

@@ -44,6 +44,14 @@ pub enum Command {
     },
     /// Give an image one more name.
     Tag { reference: String, name: String },
+    /// Remove images without a name (-a: every one no container uses).
+    Prune {
+        #[arg(short, long)]
+        all: bool,
+        /// Do not ask (berthctl never does; taken as podman's scripts give it).
+        #[arg(short, long)]
+        force: bool,
+    },
     /// Remove images, or names of them.
     Rm {
         #[arg(required = true)]
@@ -102,6 +110,7 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
         Command::Tag { reference, name } => {
             c.tag(reference, name).call()?;
         }
+        Command::Prune { all, .. } => c.prune(Some(all)).call()?.images.iter().for_each(|id| println!("{id}")),
         Command::Rm { references, force } => {
             for r in references {
                 let out = c.remove(r.clone(), Some(force)).call()?;

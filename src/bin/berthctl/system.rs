@@ -23,6 +23,9 @@ pub enum Command {
         /// Also prune volumes no container uses.
         #[arg(long)]
         volumes: bool,
+        /// Prune every image no container uses, not only those without a name.
+        #[arg(short, long)]
+        all: bool,
         /// label=KEY[=VALUE], label!=..., until=TIME.
         #[arg(long)]
         filter: Vec<String>,
@@ -112,11 +115,12 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
                 println!("no problems found");
             }
         }
-        Command::Prune { volumes, filter, .. } => {
-            let r = c.prune(Some(volumes), Some(filter)).call()?;
+        Command::Prune { volumes, all, filter, .. } => {
+            let r = c.prune(Some(volumes), Some(filter), Some(all)).call()?;
             print_deleted("Containers", &r.containers);
             print_deleted("Pods", &r.pods);
             print_deleted("Volumes", &r.volumes);
+            print_deleted("Images", &r.images);
         }
     }
     Ok(ExitCode::SUCCESS)
