@@ -65,9 +65,17 @@ pub(super) struct RemoveOptions {
 
 impl Runtime {
     /// Remove a container; returns the IDs removed: with `depend`, its
-    /// dependents first (those of a dependent before it), then itself.
+    /// dependents first (those of a dependent before it), then itself. An
+    /// infra container's dependents are its pod's members, so with
+    /// `depend` its pod goes, as podman's `rm --depend` takes it.
     pub async fn remove_container(&self, name_or_id: &str, how: Removal) -> Result<Vec<String>> {
         let id = self.lookup_container_id(name_or_id).await?;
+        if how.depend {
+            let infra_of = self.db.read(|tx| Ok(tx.container(&id)?.filter(|r| r.summary.is_infra))).await?;
+            if let Some(pod) = infra_of.and_then(|r| r.summary.pod_id) {
+                return Ok(self.remove_pod(&pod, how.force, how.timeout).await?.1);
+            }
+        }
         let opts = RemoveOptions { force: how.force, volumes: how.volumes, timeout: how.timeout, with_pod: false };
         let order = if how.depend { self.removal_order(&id).await? } else { vec![id] };
         for id in &order {

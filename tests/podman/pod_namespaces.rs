@@ -133,3 +133,25 @@ fn pod_exit_policies() {
     ok(&d, &["pod", "rm", "stop"]);
     ok(&d, &["pod", "rm", "-f", "-t", "0", "cont"]);
 }
+
+/// C-podbats-56..58: `rm --depend` of an infra container takes its pod's
+/// members and the pod (whose name is free again); `rm -af` takes infra
+/// containers too.
+#[test]
+fn rm_depend_and_all_force_take_infra_containers() {
+    let d = with_image();
+    let member = ok(&d, &["create", "--pod", "new:dependpod", IMAGE]).trim().to_string();
+    let infra = ok(&d, &["pod", "inspect", "--format", "{{.InfraContainerID}}", "dependpod"]).trim().to_string();
+    let out = ok(&d, &["container", "rm", "--depend", &infra]);
+    assert!(out.contains(&infra) && out.contains(&member), "{out}");
+    assert_eq!(run(&d, &["pod", "exists", "dependpod"]).0, 1);
+    let ctr1 = ok(&d, &["create", "--pod", "new:dependpod", IMAGE]).trim().to_string();
+    let ctr2 = ok(&d, &["create", "--pod", "dependpod", IMAGE]).trim().to_string();
+    let ctr3 = ok(&d, &["create", IMAGE]).trim().to_string();
+    let infra = ok(&d, &["pod", "inspect", "--format", "{{.InfraContainerID}}", "dependpod"]).trim().to_string();
+    let out = ok(&d, &["container", "rm", "--force", "--all"]);
+    for id in [&infra, &ctr1, &ctr2, &ctr3] {
+        assert!(out.contains(id.as_str()), "{id}: {out}");
+    }
+    assert_eq!(count(&d), 0);
+}

@@ -77,7 +77,11 @@ fn targets(
         return Err(Failure::engine("must specify at least one container name or ID"));
     }
     if a.select.all || a.select.latest || !a.filter.is_empty() {
-        let list = c.list(Some(true), Some(a.filter.clone()), Some(a.select.latest), None).call()?.containers;
+        let mut list = c.list(Some(true), Some(a.filter.clone()), Some(a.select.latest), None).call()?.containers;
+        // podman's rm -af takes infra containers too, with their pods,
+        // after the other containers; without force they stay.
+        list.retain(|s| !s.isInfra || a.select.force);
+        list.sort_by_key(|s| s.isInfra);
         return Ok(list.into_iter().map(|s| (s.id.clone(), s.id)).collect());
     }
     let mut given: Vec<String> = a.select.names.clone();
@@ -183,7 +187,9 @@ pub fn run(conn: &Connection, a: RmArgs) -> Result<ExitCode, Failure> {
             storage.remove(id.to_string(), Some(a.select.force)).call()?;
             return Ok(Vec::new());
         }
-        let r = c.remove(id, Some(a.select.force), Some(a.volumes), a.select.time, Some(a.depend)).call()?;
-        Ok(if a.depend { r.removed } else { Vec::new() })
+        // With -af an infra container goes with its pod (its dependents).
+        let depend = a.depend || (a.select.all && a.select.force);
+        let r = c.remove(id, Some(a.select.force), Some(a.volumes), a.select.time, Some(depend)).call()?;
+        Ok(if depend { r.removed } else { Vec::new() })
     })
 }
