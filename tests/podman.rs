@@ -1892,3 +1892,46 @@ fn system_prune_all() {
     assert_eq!(ok(&d, &["volume", "ls"]).lines().count(), 2);
     assert_eq!(ok(&d, &["images", "--format", "{{.ID}}"]), "");
 }
+
+/// B-ps-14, 15, 17, 30, 40: ps --ns (the namespaces of a running
+/// container, none empty, as a table, a `with` template and JSON), which
+/// does not go with --size, and --sync.
+#[test]
+fn ps_namespaces_and_sync() {
+    let d = Daemon::start();
+    let cid = run_top(&d, Some("nsctr"));
+    assert!(ok(&d, &["ps", "-a", "--namespace"]).lines().count() > 1);
+    let template = "{{with .Namespaces}}{{.Cgroup}}:{{.IPC}}:{{.MNT}}:{{.NET}}:{{.PIDNS}}:{{.User}}:{{.UTS}}{{end}}";
+    let line = ok(&d, &["ps", "-a", "--ns", "--format", template]);
+    assert!(!line.contains("::") && line.trim().split(':').count() == 7, "{line}");
+    let own_net = std::fs::read_link("/proc/self/ns/net").unwrap().to_string_lossy().into_owned();
+    assert!(!own_net.contains(line.trim().split(':').nth(3).unwrap()), "a namespace of its own");
+    let json: serde_json::Value = serde_json::from_str(&ok(&d, &["ps", "-a", "--ns", "--format", "json"])).unwrap();
+    assert!(json[0]["Namespaces"]["NET"].as_str().is_some_and(|n| !n.is_empty()), "{json}");
+    assert_ne!(run(&d, &["ps", "-a", "--ns", "-s"]).0, 0);
+    assert_eq!(ok(&d, &["ps", "-q", "--no-trunc", "--sync"]).lines().next(), Some(cid.as_str()));
+}
+
+/// C-podbats-74: pod ps while pods are being removed answers.
+#[test]
+fn pod_ps_during_pod_rm() {
+    let d = Daemon::start();
+    for _ in 0..11 {
+        create_pod(&d, None);
+    }
+    let remover = {
+        let addr = d.address.clone();
+        std::thread::spawn(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
+                .env("BERTH_ADDRESS", addr)
+                .args(["pod", "rm", "-a"])
+                .status()
+                .unwrap()
+        })
+    };
+    for _ in 0..10 {
+        assert_eq!(run(&d, &["pod", "ps", "-q"]).0, 0);
+    }
+    assert!(remover.join().unwrap().success());
+    assert_eq!(pods(&d), 0);
+}

@@ -90,8 +90,9 @@ pub fn pretty(value: &impl serde::Serialize) {
 }
 
 /// A parsed `--format` template: text and `{{.Path.To.Field}}`,
-/// `{{json .Path}}` or `{{(index .List N).Path}}` actions; `\t` and `\n`
-/// stand for a tab and a newline.
+/// `{{json .Path}}` or `{{(index .List N).Path}}` actions, and
+/// `{{with .Path}}...{{end}}` blocks; `\t` and `\n` stand for a tab and
+/// a newline.
 pub struct Template(Vec<Piece>);
 
 enum Piece {
@@ -100,6 +101,31 @@ enum Piece {
     Json(Vec<String>),
     /// The Nth element of a list, then a path into it.
     Index(Vec<String>, usize, Vec<String>),
+    /// Go's `with`: the block, with `.` the value at the path, when it is
+    /// there and not empty.
+    With(Vec<String>, Template),
+}
+
+/// Where the `{{end}}` closing a `{{with}}` whose body starts `body` is:
+/// (where the body ends, where what follows starts).
+fn block_end(body: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    let mut at = 0;
+    while let Some(open) = body[at..].find("{{") {
+        let start = at + open;
+        let close = start + body[start..].find("}}")?;
+        let action = body[start + 2..close].trim();
+        if action.starts_with("with ") {
+            depth += 1;
+        } else if action == "end" {
+            if depth == 0 {
+                return Some((start, close + 2));
+            }
+            depth -= 1;
+        }
+        at = close + 2;
+    }
+    None
 }
 
 /// `.A.B` as its steps.
@@ -118,6 +144,18 @@ impl Template {
                 .find("}}")
                 .ok_or_else(|| Failure::engine(format!("template {s:?}: an action is not closed with }}}}")))?;
             let action = rest[open + 2..open + close].trim();
+            if let Some(path) = action.strip_prefix("with ") {
+                let body = &rest[open + close + 2..];
+                let (end, after) = block_end(body)
+                    .ok_or_else(|| Failure::engine(format!("template {s:?}: {action:?} has no {{{{end}}}}")))?;
+                let path = path
+                    .trim()
+                    .strip_prefix('.')
+                    .ok_or_else(|| Failure::engine(format!("template {s:?}: {action:?} is not with .Field")))?;
+                pieces.push(Piece::With(steps(path), Template::parse(&body[..end])?));
+                rest = &body[after..];
+                continue;
+            }
             if let Some(index) = action.strip_prefix("(index ") {
                 let bad = || Failure::engine(format!("template {s:?}: {action:?} is not (index .List N).Field"));
                 let (inner, after) = index.split_once(')').ok_or_else(bad)?;
@@ -153,6 +191,11 @@ impl Template {
                     .and_then(|l| l.get(*n))
                     .and_then(|item| lookup(item, path))
                     .map_or("<no value>".into(), display),
+                Piece::With(path, block) => match lookup(value, path) {
+                    None | Some(Value::Null) | Some(Value::Bool(false)) => String::new(),
+                    Some(Value::String(s)) if s.is_empty() => String::new(),
+                    Some(v) => block.render(v),
+                },
             })
             .collect()
     }
@@ -163,7 +206,7 @@ impl Template {
             .iter()
             .map(|p| match p {
                 Piece::Text(t) => t.clone(),
-                Piece::Index(..) => "VALUE".to_string(),
+                Piece::Index(..) | Piece::With(..) => "VALUE".to_string(),
                 Piece::Field(path) | Piece::Json(path) => {
                     let name = path.join(".");
                     columns
@@ -273,6 +316,10 @@ mod tests {
         assert_eq!(t("{{(index .Cmd 1)}}"), "-c");
         let v2 = json!({ "Mounts": [{ "source": "/v", "destination": "/d" }] });
         assert_eq!(Template::parse("{{(index .Mounts 0).Source}}").unwrap().render(&v2), "/v");
+        let ns = json!({ "Namespaces": { "NET": "1", "UTS": "2" }, "None": null });
+        assert_eq!(Template::parse("{{with .Namespaces}}{{.NET}}:{{.UTS}}{{end}}!").unwrap().render(&ns), "1:2!");
+        assert_eq!(Template::parse("a{{with .None}}{{.X}}{{end}}b").unwrap().render(&ns), "ab");
+        assert!(Template::parse("{{with .Namespaces}}{{.NET}}").is_err());
         assert!(Template::parse("{{.Names").is_err());
         assert!(Template::parse("{{Names}}").is_err());
         let cols = [("NAMES", "Names")];

@@ -45,6 +45,30 @@ pub struct PsArgs {
     /// build's working container is); their STATUS is Storage.
     #[arg(long)]
     external: bool,
+    /// Show each running container's namespaces (their inode numbers).
+    #[arg(long, alias = "namespace")]
+    ns: bool,
+    /// Accepted as podman's: berth's catalogue is always in step with the
+    /// runtime.
+    #[arg(long)]
+    sync: bool,
+}
+
+/// A container's namespaces as podman's ps shows them: the inode numbers
+/// of /proc/PID/ns/* (empty when it has no process).
+fn namespaces(pid: Option<i64>) -> Value {
+    let read = |ns: &str| -> String {
+        let Some(pid) = pid.filter(|p| *p > 0) else { return String::new() };
+        std::fs::read_link(format!("/proc/{pid}/ns/{ns}"))
+            .ok()
+            .and_then(|l| {
+                let l = l.to_string_lossy().into_owned();
+                Some(l.split_once('[')?.1.trim_end_matches(']').to_string())
+            })
+            .unwrap_or_default()
+    };
+    json!({ "Cgroup": read("cgroup"), "IPC": read("ipc"), "MNT": read("mnt"), "NET": read("net"),
+            "PIDNS": read("pid"), "User": read("user"), "UTS": read("uts") })
 }
 
 /// The storage-only containers as ps rows: state "storage", and the
@@ -165,6 +189,9 @@ pub fn run(conn: &Connection, a: PsArgs) -> Result<ExitCode, Failure> {
     if a.quiet && a.size {
         return Err(Failure::engine("quiet and size cannot be used together"));
     }
+    if a.ns && a.size {
+        return Err(Failure::engine("size and namespace options conflict"));
+    }
     if !a.size && a.format.contains(".Size") {
         // podman warns and goes on, with the sizes empty.
         eprintln!("Warning: Size format requires --size option");
@@ -180,7 +207,28 @@ pub fn run(conn: &Connection, a: PsArgs) -> Result<ExitCode, Failure> {
         list.iter().for_each(|c| println!("{}", if a.no_trunc { c.id.as_str() } else { short(&c.id) }));
         return Ok(ExitCode::SUCCESS);
     }
-    let rows: Vec<Value> = list.iter().map(|c| row(c, a.no_trunc)).collect();
+    let mut rows: Vec<Value> = list.iter().map(|c| row(c, a.no_trunc)).collect();
+    let mut json_rows: Vec<Value> = list.iter().map(podman_json).collect();
+    if a.ns {
+        for ((c, r), j) in list.iter().zip(&mut rows).zip(&mut json_rows) {
+            let pid = client.inspect(c.id.clone(), None).call().ok().and_then(|i| i.container.state.pid);
+            for v in [&mut *r, &mut *j] {
+                v["Namespaces"] = namespaces(pid);
+                v["Pid"] = json!(pid.unwrap_or(0));
+            }
+            for (column, key) in [
+                ("CgroupNS", "Cgroup"),
+                ("IPC", "IPC"),
+                ("MNT", "MNT"),
+                ("NET", "NET"),
+                ("PIDNS", "PIDNS"),
+                ("UserNS", "User"),
+                ("UTS", "UTS"),
+            ] {
+                r[column] = r["Namespaces"][key].clone();
+            }
+        }
+    }
     let mut columns: Vec<output::Column> = vec![
         ("CONTAINER ID", "ID"),
         ("IMAGE", "Image"),
@@ -190,13 +238,27 @@ pub fn run(conn: &Connection, a: PsArgs) -> Result<ExitCode, Failure> {
         ("PORTS", "Ports"),
         ("NAMES", "Names"),
     ];
+    if a.ns {
+        columns = vec![
+            ("CONTAINER ID", "ID"),
+            ("NAMES", "Names"),
+            ("PID", "Pid"),
+            ("CGROUPNS", "CgroupNS"),
+            ("IPC", "IPC"),
+            ("MNT", "MNT"),
+            ("NET", "NET"),
+            ("PIDNS", "PIDNS"),
+            ("USERNS", "UserNS"),
+            ("UTS", "UTS"),
+        ];
+    }
     if a.pod {
         columns.extend([("POD ID", "Pod"), ("PODNAME", "PodName")]);
     }
     if a.size {
         columns.push(("SIZE", "Size"));
     }
-    let json = Value::Array(list.iter().map(podman_json).collect());
+    let json = Value::Array(json_rows);
     let format = match format {
         Format::Table if a.noheading => {
             let all: Vec<String> = columns.iter().map(|(_, f)| format!("{{{{.{f}}}}}")).collect();
