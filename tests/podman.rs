@@ -1935,3 +1935,23 @@ fn pod_ps_during_pod_rm() {
     assert!(remover.join().unwrap().success());
     assert_eq!(pods(&d), 0);
 }
+
+/// B-insp-1, 4, 5 and C-run030-78, 79: an image's inspect (JSON with
+/// podman's RepoTags, a template, --type image), its full ID in `images
+/// -q --no-trunc`, and a run of an untagged image by its ID.
+#[test]
+fn image_inspect_untag_and_run_by_id() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let json: serde_json::Value = serde_json::from_str(&ok(&d, &["inspect", "--format=json", image])).unwrap();
+    assert_eq!(json[0]["RepoTags"][0], image);
+    let id = ok(&d, &["inspect", "--format", "{{.ID}}", image]).trim().to_string();
+    assert_eq!(ok(&d, &["images", "-q", "--no-trunc", image]), format!("sha256:{id}\n"));
+    ok(&d, &["inspect", "--type", "image", image]);
+    ok(&d, &["image", "untag", image]);
+    assert_eq!(run(&d, &["image", "exists", image]).0, 1);
+    assert_eq!(run(&d, &["image", "exists", &id]).0, 0, "an untagged image stays");
+    ok(&d, &["run", "--rm", &id, "true"]);
+    ok(&d, &["image", "tag", &id, image]);
+    assert_eq!(run(&d, &["image", "exists", image]).0, 0);
+}

@@ -211,3 +211,71 @@ fn idle_exit_waits_for_a_pull_whose_client_left() {
     let images = d.client().call("io.berth.Image.List", json!({})).unwrap();
     assert_eq!(images["images"][0]["names"], json!([reference]), "{images}");
 }
+
+/// C-run030-21..33, A-create-4, 6, 8, 38, 39: run's and create's --pull
+/// (missing by default, always, never) and --rmi, with podman's words.
+#[test]
+fn run_and_create_pull_as_their_policy_says() {
+    let d = Daemon::start();
+    let img = image::build(d.dir.path());
+    let reg = TestRegistry::start(&d.dir.path().join("registry"));
+    reg.push(&img.layout, "berth/testimage", "1");
+    let remote = format!("{}/berth/testimage:1", reg.host);
+    let creds = creds();
+    let ctl = |args: &[&str]| {
+        let out = d.ctl(args);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let with_registry = |args: &[&str]| -> Vec<String> {
+        let mut full: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let at = full.iter().position(|a| a == "--").unwrap();
+        full.splice(at..at, ["--creds".to_string(), creds.clone(), "--tls-verify=false".to_string()]);
+        full
+    };
+    let run_with = |args: &[&str]| {
+        let full = with_registry(args);
+        ctl(&full.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (code, _, err) = run_with(&["run", "--rm", "--pull=never", "--", &remote, "/bin/true"]);
+    assert_eq!(code, 125);
+    assert_eq!(err.trim(), format!("Error: {remote}: image not known"));
+    let (code, out, err) = run_with(&["run", "--rm", "--pull=missing", "--", &remote, "/bin/true"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(err.contains("Trying to pull"), "{err}");
+    let (code, _, err) = run_with(&["run", "--rm", "--pull=missing", "--", &remote, "/bin/true"]);
+    assert_eq!((code, err.as_str()), (0, ""), "no pull when it is there");
+    let (code, _, err) = run_with(&["run", "--rm", "--pull=never", "--", &remote, "/bin/true"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let (code, _, err) = run_with(&["run", "--rm", "--pull=always", "--", &remote, "/bin/true"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Trying to pull"), "{err}");
+    let (code, _, err) = ctl(&["run", "--rm", "--pull=never", "myimage-not-here", "/bin/true"]);
+    assert_eq!(code, 125);
+    assert_eq!(err.trim(), "Error: myimage-not-here: image not known");
+    assert_eq!(ctl(&["image", "rm", &remote]).0, 0);
+
+    // create pulls too (missing); always pulls again.
+    let (code, _, err) = run_with(&["create", "--name", "foo", "--", &remote, "/bin/ls"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Trying to pull"), "{err}");
+    assert_eq!(ctl(&["ps", "-aq"]).1.lines().count(), 1);
+    let (code, _, err) = run_with(&["create", "--pull=always", "-q", "--name", "bar", "--", &remote, "/bin/ls"]);
+    assert_eq!((code, err.as_str()), (0, ""), "-q keeps a pull quiet");
+    assert_eq!(ctl(&["ps", "-aq"]).1.lines().count(), 2);
+    assert_eq!(ctl(&["rm", "foo", "bar"]).0, 0);
+    assert_eq!(ctl(&["image", "rm", &remote]).0, 0);
+
+    // --rmi: the image goes with the container, unless another uses it.
+    assert_eq!(ctl(&["image", "exists", &remote]).0, 1);
+    let (code, _, err) = run_with(&["run", "--name", "keepme", "--", &remote, "/bin/true"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(run_with(&["run", "--rmi", "--rm", "--", &remote, "/bin/true"]).0, 0);
+    assert_eq!(ctl(&["image", "exists", &remote]).0, 0, "keepme uses it");
+    assert_eq!(ctl(&["rm", "keepme"]).0, 0);
+    assert_eq!(run_with(&["run", "--rmi", "--rm", "--", &remote, "/bin/true"]).0, 0);
+    assert_eq!(ctl(&["image", "exists", &remote]).0, 1);
+}

@@ -112,6 +112,20 @@ impl Runtime {
             .await
     }
 
+    /// Take `name` from an image; the image stays, nameless if that was
+    /// its last (podman's untag). Its ID.
+    pub async fn untag_image(&self, reference: &str, name: &str) -> Result<String> {
+        let image = self.lookup_image(reference).await?;
+        let name = image::normalize(name);
+        if !image.names.contains(&name) {
+            return Err(Error::invalid_argument("name", format!("{name} is not a name of image {}", image.id)));
+        }
+        let n = name.clone();
+        self.db.write(move |tx| tx.remove_image_name(&n)).await?;
+        self.events.emit(Event::new(EventType::Image, "untag", &image.id, &name));
+        Ok(image.id)
+    }
+
     /// podman's image prune: images without a name (dangling), or with
     /// `all` every image no container uses (storage-only ones included);
     /// the IDs removed. An image that cannot go is logged and left.

@@ -69,6 +69,11 @@ impl vl::VarlinkInterface for ImageApi {
         answer(call, IFACE, r, |c, id| c.reply(id))
     }
 
+    fn untag(&self, call: &mut dyn vl::Call_Untag, reference: String, name: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.untag_image(&reference, &name));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
     fn prune(&self, call: &mut dyn vl::Call_Prune, all: Option<bool>) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.prune_images(all.unwrap_or(false)));
         answer(call, IFACE, r, |c, images| c.reply(images))

@@ -270,6 +270,22 @@ pub struct CreateArgs {
     /// Join the pod whose ID this file holds (as pod create --pod-id-file wrote it).
     #[arg(long)]
     pod_id_file: Option<String>,
+    /// When to pull the image: missing (the default), always, newer or never.
+    #[arg(long, default_value = "missing", num_args = 0..=1, require_equals = true, default_missing_value = "always")]
+    pull: String,
+    /// user:password for the registry of a pull.
+    #[arg(long)]
+    creds: Option<String>,
+    /// Verify the registry's certificate in a pull (false: also allow plain HTTP).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    tls_verify: bool,
+    /// No pull progress.
+    #[arg(short, long)]
+    quiet: bool,
+    /// With --rm, remove the image too once the container is gone (if
+    /// nothing else uses it).
+    #[arg(long)]
+    rmi: bool,
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     command: Vec<String>,
@@ -413,6 +429,35 @@ impl CreateArgs {
     }
 }
 
+impl CreateArgs {
+    /// podman's --pull: the image pulled when the policy says so (missing:
+    /// only when it is not there; always and newer: every time; never).
+    fn ensure_image(&self, conn: &Connection, image: &str) -> Result<(), Failure> {
+        use berth::api::varlink::generated::image::{VarlinkClient as Images, VarlinkClientInterface as _};
+        let present = || match Images::new(conn.handle.clone()).inspect(image.to_string()).call() {
+            Ok(_) => Ok(true),
+            Err(e) => match Failure::from(e) {
+                f if f.name == "NoSuchImage" => Ok(false),
+                f => Err(f),
+            },
+        };
+        let wanted = match self.pull.as_str() {
+            "never" => false,
+            "missing" => !present()?,
+            "always" | "newer" => true,
+            other => {
+                return Err(Failure::engine(format!(
+                    "invalid pull policy {other:?}: use always, missing, never or newer"
+                )))
+            }
+        };
+        if wanted {
+            crate::image::pull(conn, image.to_string(), self.creds.clone(), self.tls_verify, self.quiet)?;
+        }
+        Ok(())
+    }
+}
+
 /// `--tz local` means this command's zone: its TZ when set (the engine
 /// knows only the host's).
 fn timezone(tz: &str) -> String {
@@ -519,7 +564,13 @@ pub fn exit_code(code: i64) -> ExitCode {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create(a) => println!("{}", create(conn, &mut c, a.options()?)?),
+        Command::Create(a) => {
+            let options = a.options()?;
+            if let Some(image) = &options.image {
+                a.ensure_image(conn, image)?;
+            }
+            println!("{}", create(conn, &mut c, options)?)
+        }
         Command::Run { detach, create } => return run_container(conn, &create, detach),
         Command::Init { names } => each(names, |n| Ok(c.init(n).call()?.id))?,
         Command::Start { names } => each(names, |n| Ok(c.start(n).call()?.id))?,
@@ -638,6 +689,10 @@ fn run_container(conn: &Connection, a: &CreateArgs, detach: bool) -> Result<Exit
     let mut c = VarlinkClient::new(conn.handle.clone());
     let mut options = a.options()?;
     options.autoRemove = Some(a.rm && detach);
+    let image = options.image.clone();
+    if let Some(image) = &image {
+        a.ensure_image(conn, image)?;
+    }
     let id = create(conn, &mut c, options)?;
     if let Err(e) = c.start(id.clone()).call() {
         if a.rm {
@@ -657,6 +712,11 @@ fn run_container(conn: &Connection, a: &CreateArgs, detach: bool) -> Result<Exit
     let code = wait.join().map_err(|_| Failure::engine("waiting for the container failed"))??;
     if a.rm {
         c.remove(id, Some(true), Some(true), None, None).call()?;
+        if let (true, Some(image)) = (a.rmi, image) {
+            use berth::api::varlink::generated::image::{VarlinkClient as Images, VarlinkClientInterface as _};
+            // Another container may use it: then it stays, as with podman.
+            let _ = Images::new(conn.handle.clone()).remove(image, Some(false)).call();
+        }
     }
     Ok(exit_code(code.exitCode.unwrap_or(0)))
 }

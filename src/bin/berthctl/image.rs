@@ -29,11 +29,7 @@ pub enum Command {
     },
     /// List images.
     #[command(alias = "ls")]
-    List {
-        /// table, json, or a template such as '{{.Repository}}:{{.Tag}}'.
-        #[arg(long, default_value = "table")]
-        format: String,
-    },
+    List(ImagesArgs),
     /// Show images' configuration.
     Inspect {
         #[arg(required = true)]
@@ -44,6 +40,10 @@ pub enum Command {
     },
     /// Give an image one more name.
     Tag { reference: String, name: String },
+    /// Take names from an image (all of them without NAMEs); the image stays.
+    Untag { reference: String, names: Vec<String> },
+    /// Exit 0 if the image exists, 1 if not.
+    Exists { reference: String },
     /// Remove images without a name (-a: every one no container uses).
     Prune {
         #[arg(short, long)]
@@ -61,6 +61,47 @@ pub enum Command {
     },
 }
 
+/// Pull an image, showing podman's "Trying to pull" and progress on
+/// standard error unless quiet; its ID.
+pub fn pull(
+    conn: &Connection,
+    reference: String,
+    creds: Option<String>,
+    tls_verify: bool,
+    quiet: bool,
+) -> Result<String, Failure> {
+    let mut c = VarlinkClient::new(conn.handle.clone());
+    let mut progress = Progress::new(quiet);
+    if !quiet {
+        eprintln!("Trying to pull {reference}...");
+    }
+    for step in c.pull(reference, creds, Some(tls_verify)).more()? {
+        let step = step?;
+        if step.status == "pulled" {
+            progress.finish();
+            return Ok(step.id.unwrap_or_default());
+        }
+        progress.show(&step);
+    }
+    Err(Failure::engine("the pull ended without an image"))
+}
+
+/// `images` and `image ls`.
+#[derive(clap::Args)]
+pub struct ImagesArgs {
+    /// Only these images (names or IDs).
+    references: Vec<String>,
+    /// table, json, or a template such as '{{.Repository}}:{{.Tag}}'.
+    #[arg(long, default_value = "table")]
+    format: String,
+    /// Only IDs.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Whole IDs, as sha256:ID.
+    #[arg(long)]
+    no_trunc: bool,
+}
+
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
@@ -70,28 +111,28 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             println!("{}", c.import(path, reference).call()?.id);
         }
         Command::Pull { reference, creds, tls_verify, quiet } => {
-            let mut progress = Progress::new(quiet);
-            if !quiet {
-                eprintln!("Trying to pull {reference}...");
-            }
-            for step in c.pull(reference, creds, Some(tls_verify)).more()? {
-                let step = step?;
-                if step.status == "pulled" {
-                    progress.finish();
-                    println!("{}", step.id.unwrap_or_default());
-                } else {
-                    progress.show(&step);
-                }
-            }
+            println!("{}", pull(conn, reference, creds, tls_verify, quiet)?);
         }
-        Command::List { format } => {
-            let images = c.list().call()?.images;
+        Command::List(ImagesArgs { references, format, quiet, no_trunc }) => {
+            let mut images = c.list().call()?.images;
+            if !references.is_empty() {
+                let wanted: Vec<String> = references
+                    .into_iter()
+                    .map(|r| c.inspect(r).call().map(|i| i.image.id))
+                    .collect::<Result<_, _>>()?;
+                images.retain(|i| wanted.contains(&i.id));
+            }
+            let id = |i: &str| if no_trunc { format!("sha256:{i}") } else { short(i).to_string() };
+            if quiet {
+                images.iter().for_each(|i| println!("{}", id(&i.id)));
+                return Ok(ExitCode::SUCCESS);
+            }
             let mut rows = Vec::new();
             for i in &images {
                 let names = if i.names.is_empty() { vec!["<none>:<none>".to_string()] } else { i.names.clone() };
                 for name in names {
                     let (repository, tag) = split_name(&name);
-                    rows.push(json!({ "Repository": repository, "Tag": tag, "ID": short(&i.id),
+                    rows.push(json!({ "Repository": repository, "Tag": tag, "ID": id(&i.id),
                         "Created": ago(i.created), "Size": human_size(i.size.max(0) as u64), "Containers": i.containers }));
                 }
             }
@@ -109,6 +150,22 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
         }
         Command::Tag { reference, name } => {
             c.tag(reference, name).call()?;
+        }
+        Command::Untag { reference, names } => {
+            let image = c.inspect(reference).call()?.image;
+            let names = if names.is_empty() { image.names } else { names };
+            for name in names {
+                c.untag(image.id.clone(), name).call()?;
+            }
+        }
+        Command::Exists { reference } => {
+            return match c.inspect(reference).call() {
+                Ok(_) => Ok(crate::exists_code(true)),
+                Err(e) => match Failure::from(e) {
+                    f if f.name == "NoSuchImage" => Ok(crate::exists_code(false)),
+                    f => Err(f),
+                },
+            };
         }
         Command::Prune { all, .. } => c.prune(Some(all)).call()?.images.iter().for_each(|id| println!("{id}")),
         Command::Rm { references, force } => {

@@ -44,7 +44,12 @@ fn find(conn: &Connection, kind: &str, name: &str, size: bool) -> Result<Value, 
     let h = || conn.handle.clone();
     Ok(match kind {
         "container" => json!(container::VarlinkClient::new(h()).inspect(name.into(), Some(size)).call()?.container),
-        "image" => json!(image::VarlinkClient::new(h()).inspect(name.into()).call()?.image),
+        "image" => {
+            let mut image = json!(image::VarlinkClient::new(h()).inspect(name.into()).call()?.image);
+            // podman's field for the names, which its scripts read.
+            image["RepoTags"] = image["names"].clone();
+            image
+        }
         "pod" => {
             let pod = json!(pod::VarlinkClient::new(h()).inspect(name.into()).call()?.pod);
             crate::pod::podman_fields(pod, &crate::pod::member_states(conn)?)

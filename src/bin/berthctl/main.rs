@@ -57,10 +57,7 @@ enum Command {
     #[command(subcommand)]
     Secret(secret::Command),
     /// List images (image ls).
-    Images {
-        #[arg(long, default_value = "table")]
-        format: String,
-    },
+    Images(image::ImagesArgs),
     /// Stream events until interrupted.
     Events(system::EventsArgs),
     /// Show what the engine is and holds.
@@ -180,7 +177,7 @@ fn main() -> ExitCode {
         Command::Volume(v) => volume::run(&conn, v),
         Command::Image(i) => image::run(&conn, i),
         Command::Secret(s) => secret::run(&conn, s),
-        Command::Images { format } => image::run(&conn, image::Command::List { format }),
+        Command::Images(a) => image::run(&conn, image::Command::List(a)),
         Command::Events(e) => system::events(&conn, e),
         Command::Info => system::info(&conn),
         Command::System(s) => system::run(&conn, s),
