@@ -65,6 +65,12 @@ pub struct VolumeMount {
     pub options: Option<Vec<String>>,
 }
 
+impl VolumeMount {
+    fn into_spec(self) -> VolumeSpec {
+        VolumeSpec { name: self.name, destination: self.destination, options: self.options.unwrap_or_default() }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct SecretUse {
     pub name: String,
@@ -125,16 +131,7 @@ impl CreateOptions {
             runtime: self.runtime,
             cgroup_parent: self.cgroup_parent,
             no_cgroups: self.no_cgroups.unwrap_or(false),
-            volumes: self
-                .volumes
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| VolumeSpec {
-                    name: v.name,
-                    destination: v.destination,
-                    options: v.options.unwrap_or_default(),
-                })
-                .collect(),
+            volumes: self.volumes.unwrap_or_default().into_iter().map(VolumeMount::into_spec).collect(),
             secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
             auto_remove: self.auto_remove.unwrap_or(false),
@@ -190,6 +187,11 @@ pub struct PodCreate {
     pub share: Option<Vec<String>>,
     pub hostname: Option<String>,
     pub exit_policy: Option<String>,
+    pub volumes: Option<Vec<VolumeMount>>,
+    pub volumes_from: Option<Vec<String>>,
+    pub devices: Option<Vec<String>>,
+    pub sysctls: Option<BTreeMap<String, String>>,
+    pub shm_size: Option<String>,
 }
 
 impl PodCreate {
@@ -206,6 +208,11 @@ impl PodCreate {
             share: self.share,
             hostname: self.hostname,
             exit_policy: self.exit_policy,
+            volumes: self.volumes.unwrap_or_default().into_iter().map(VolumeMount::into_spec).collect(),
+            volumes_from: self.volumes_from.unwrap_or_default(),
+            devices: self.devices.unwrap_or_default(),
+            sysctls: self.sysctls.unwrap_or_default(),
+            shm_size: self.shm_size,
         }
     }
 }

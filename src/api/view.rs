@@ -193,6 +193,7 @@ pub struct PodView<'a> {
     shared_namespaces: &'a [String],
     hostname: &'a Option<String>,
     exit_policy: &'a str,
+    shm_size: Option<u64>,
     containers: &'a [String],
 }
 
@@ -212,6 +213,7 @@ impl<'a> PodView<'a> {
             shared_namespaces: &c.shared_namespaces,
             hostname: &c.hostname,
             exit_policy: &c.exit_policy,
+            shm_size: c.shm_size,
             containers: &p.containers,
         }
     }

@@ -27,6 +27,7 @@ fn pod(id: &str, name: &str) -> PodConfig {
         shared_namespaces: Vec::new(),
         hostname: None,
         exit_policy: "continue".into(),
+        shm_size: None,
     }
 }
 

@@ -26,6 +26,15 @@ pub struct PodSpec {
     /// "continue" (the default) or "stop": stop the infra container once
     /// the last other member has exited.
     pub exit_policy: Option<String>,
+    /// What the infra container gets and its members inherit (podman's
+    /// infra inheritance): volumes, those of other containers, devices;
+    /// sysctls set in the namespaces the members join.
+    pub volumes: Vec<crate::model::container::VolumeSpec>,
+    pub volumes_from: Vec<String>,
+    pub devices: Vec<String>,
+    pub sysctls: BTreeMap<String, String>,
+    /// The size of the /dev/shm its members share (default: berth.conf's).
+    pub shm_size: Option<String>,
 }
 
 /// podman's pod exit policies.
@@ -110,6 +119,9 @@ pub struct PodConfig {
     /// continue, or stop (the infra container once no other member runs).
     #[serde(default = "default_exit_policy")]
     pub exit_policy: String,
+    /// Bytes of the /dev/shm its members share (none: berth.conf's).
+    #[serde(default)]
+    pub shm_size: Option<u64>,
 }
 
 impl PodConfig {

@@ -314,11 +314,32 @@ fn insert_container(
     config.created_nanos = now_nanos();
     let (volumes, new_volumes) = attach_volumes(tx, root, &spec.volumes, config.created_nanos, made)?;
     config.volumes = volumes;
+    inherit_from_infra(tx, &mut config)?;
     tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
     for secret in secret_ids {
         tx.add_container_secret(&config.id, &secret)?;
     }
     Ok((config, new_volumes))
+}
+
+/// podman's infra inheritance: a pod member gets its infra container's
+/// volumes (but where it mounts something of its own) and devices.
+fn inherit_from_infra(tx: &Tx, config: &mut ContainerConfig) -> Result<()> {
+    let Some(pod_id) = &config.pod else { return Ok(()) };
+    let Some(infra_id) = tx.pod(pod_id)?.and_then(|p| p.infra_id) else { return Ok(()) };
+    let Some(record) = tx.container(&infra_id)? else { return Ok(()) };
+    let infra = record.config()?;
+    for v in &infra.volumes {
+        if !config.volumes.iter().any(|m| m.destination == v.destination) {
+            config.volumes.push(MountedVolume { anonymous: false, ..v.clone() });
+        }
+    }
+    for d in &infra.devices {
+        if !config.devices.iter().any(|m| m.path_in_container == d.path_in_container) {
+            config.devices.push(d.clone());
+        }
+    }
+    Ok(())
 }
 
 /// A member that joins its pod's UTS namespace has the pod's hostname
@@ -411,7 +432,7 @@ pub(super) fn claim_name(tx: &Tx, wanted: Option<String>) -> Result<String> {
 
 /// Resolve volume mounts: existing named volumes are used, missing named ones
 /// and anonymous ones are created (and returned by name).
-fn attach_volumes(
+pub(super) fn attach_volumes(
     tx: &Tx,
     root: &Path,
     specs: &[VolumeSpec],
@@ -471,7 +492,7 @@ fn check_map(field: &str, map: &BTreeMap<String, String>, key_ok: impl Fn(&str) 
     }
 }
 
-fn check_volumes(volumes: &[VolumeSpec]) -> Result<()> {
+pub(super) fn check_volumes(volumes: &[VolumeSpec]) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for v in volumes {
         if !v.destination.starts_with('/') {

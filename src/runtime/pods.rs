@@ -47,7 +47,33 @@ impl Runtime {
         if let Some(h) = &spec.hostname {
             crate::model::container::run::check_hostname(h)?;
         }
-        let infra_template = if spec.infra { Some(self.infra_config()?) } else { None };
+        let asks_infra = !spec.volumes.is_empty()
+            || !spec.volumes_from.is_empty()
+            || !spec.devices.is_empty()
+            || !spec.sysctls.is_empty()
+            || spec.shm_size.is_some();
+        if asks_infra && !spec.infra {
+            return Err(Error::invalid_argument(
+                "infra",
+                "volumes, devices, sysctls and a shm size of a pod are its infra container's: the pod needs one",
+            ));
+        }
+        super::create::check_volumes(&spec.volumes)?;
+        let shm_size = spec.shm_size.as_deref().map(crate::config::parse_size).transpose()?;
+        let infra_template = match spec.infra {
+            true => {
+                let mut infra = self.infra_config()?;
+                let run = crate::model::container::RunSpec {
+                    devices: spec.devices.clone(),
+                    sysctls: spec.sysctls.clone(),
+                    ..Default::default()
+                };
+                crate::model::container::run::apply(&run, &mut infra)?;
+                Some(infra)
+            }
+            false => None,
+        };
+        let root = self.config.root.clone();
         let pod = self
             .db
             .write(move |tx| {
@@ -73,16 +99,39 @@ impl Runtime {
                     shared_namespaces,
                     hostname: spec.hostname,
                     exit_policy,
+                    shm_size,
                 };
-                let infra = infra_template.map(|mut infra| {
-                    infra.id = names::new_id();
-                    infra.name = infra_name.unwrap_or_else(|| format!("{}-infra", &pod.id[..12]));
-                    infra.pod = Some(pod.id.clone());
-                    infra.cgroup_parent = pod.cgroup_path.clone().or(Some(pod.cgroup_parent.clone()));
-                    infra.created_nanos = pod.created_nanos;
-                    infra.hostname = pod_hostname(&pod);
-                    infra
-                });
+                let mut volumes = spec.volumes;
+                for from in &spec.volumes_from {
+                    let id = tx.resolve(Kind::Container, from)?;
+                    let record = tx.container(&id)?.ok_or_else(|| Error::NoSuchContainer(from.clone()))?;
+                    volumes.extend(record.config()?.volumes.iter().map(|v| crate::model::container::VolumeSpec {
+                        name: Some(v.name.clone()),
+                        destination: v.destination.clone(),
+                        options: v.options.clone(),
+                    }));
+                }
+                let mut made = Vec::new();
+                let infra = match infra_template {
+                    Some(mut infra) => {
+                        infra.id = names::new_id();
+                        infra.name = infra_name.unwrap_or_else(|| format!("{}-infra", &pod.id[..12]));
+                        infra.pod = Some(pod.id.clone());
+                        infra.cgroup_parent = pod.cgroup_path.clone().or(Some(pod.cgroup_parent.clone()));
+                        infra.created_nanos = pod.created_nanos;
+                        infra.hostname = pod_hostname(&pod);
+                        let attached = super::create::attach_volumes(tx, &root, &volumes, pod.created_nanos, &mut made);
+                        match attached {
+                            Ok((mounted, _)) => infra.volumes = mounted,
+                            Err(e) => {
+                                made.iter().for_each(|d| drop(std::fs::remove_dir_all(d)));
+                                return Err(e);
+                            }
+                        }
+                        Some(infra)
+                    }
+                    None => None,
+                };
                 pod.infra_id = infra.as_ref().map(|c| c.id.clone());
                 tx.insert_pod(&pod)?;
                 if let Some(infra) = &infra {
@@ -270,7 +319,11 @@ impl Runtime {
             tracing::warn!(pod = id.as_str(), "stopping the pod's slice: {e}");
         }
         let run_dir = self.pod_run_dir(&id);
-        if let Err(e) = super::blocking(move || super::remove_tree(&run_dir)).await {
+        let cleaned = super::blocking(move || {
+            crate::storage::overlay::unmount(&run_dir.join("shm"))?;
+            super::remove_tree(&run_dir)
+        });
+        if let Err(e) = cleaned.await {
             tracing::warn!(pod = id.as_str(), "removing the pod's run directory: {e}");
         }
         self.events.emit(Event::new(EventType::Pod, "remove", &id, &pod.name));

@@ -71,14 +71,13 @@ impl Runtime {
         Ok(Some(spec::JoinedInfra { pid, namespaces: pod.shared_namespaces }))
     }
 
-    /// The /dev/shm of a pod whose members share its IPC namespace: one
-    /// directory of the pod's for the infra container and every member
-    /// (a mount in the infra container's namespace cannot be bound into
-    /// another's, so it lives on the host, as podman's does).
-    async fn pod_shm(&self, c: &ContainerConfig) -> Result<Option<PathBuf>> {
+    /// The /dev/shm of a pod whose members share its IPC namespace (see
+    /// storage::shm), and its size.
+    async fn pod_shm(&self, c: &ContainerConfig) -> Result<Option<(PathBuf, u64)>> {
         let Some(pod_id) = c.pod.as_deref() else { return Ok(None) };
         let pod = self.db.read(|tx| tx.pod(pod_id)).await?.ok_or_else(|| Error::NoSuchPod(pod_id.to_string()))?;
-        Ok(pod.shares("ipc").then(|| self.pod_run_dir(pod_id).join("shm")))
+        let size = pod.shm_size.unwrap_or(self.config.shm_size);
+        Ok(pod.shares("ipc").then(|| (self.pod_run_dir(pod_id).join("shm"), size)))
     }
 
     /// The values of a container's secrets, in its configuration's order.
@@ -166,12 +165,10 @@ impl Runtime {
         let waiting = blocking(move || {
             copy_up_volumes(&config, &rootfs, &volume_dirs)?;
             check_workdir(&config, &rootfs)?;
-            if let Some(dir) = &shm {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::create_dir_all(dir)
-                    .and_then(|_| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777)))
-                    .map_err(|e| Error::storage(dir.display(), e))?;
+            if let Some((dir, size)) = &shm {
+                crate::storage::shm::mount(dir, *size)?;
             }
+            let shm = shm.map(|(dir, _)| dir);
             let extra = Provided { volume_dirs, secrets, init, joined, shm };
             write_bundle(&paths.bundle, &config, &rootfs, extra)?;
             // What an earlier run of this container may have left behind

@@ -6,6 +6,7 @@
 pub mod layers;
 pub mod overlay;
 pub mod registry;
+pub mod shm;
 pub mod source;
 
 pub mod error;

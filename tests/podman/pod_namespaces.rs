@@ -155,3 +155,58 @@ fn rm_depend_and_all_force_take_infra_containers() {
     }
     assert_eq!(count(&d), 0);
 }
+
+/// C-podcreate-96..101, 102..104, 105..107, 118..121, 126..129: what a
+/// pod's infra container is given, its members have: its volumes (one of
+/// theirs beside), those of another container, its devices, the sysctls
+/// of the namespaces they join (not of those they do not), and a /dev/shm
+/// of the pod's size.
+#[test]
+fn members_inherit_the_infra_containers_volumes_devices_and_sysctls() {
+    let d = with_image();
+    ok(&d, &["volume", "create", "testVol"]);
+    ok(&d, &["pod", "create", "--volume", "testVol:/tmp1", "--name", "testPod"]);
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{(index .Mounts 0).Name}}", "testPod"]), "testVol\n");
+    ok(&d, &["create", "--pod", "testPod", "--name", "testCtr", IMAGE]);
+    assert_eq!(ok(&d, &["inspect", "--format", "{{(index .Mounts 0).Name}}", "testCtr"]), "testVol\n");
+    in_pod(&d, "testPod", &["--user", "0"], "echo hello >> /tmp1/test");
+    assert!(in_pod(&d, "testPod", &[], "cat /tmp1/test").contains("hello"));
+    in_pod(&d, "testPod", &["--user", "0"], "touch /tmp1/testing.txt");
+    assert_eq!(run(&d, &["volume", "rm", "testVol"]).0, 125, "the pod's containers use it");
+    ok(&d, &["volume", "create", "testVol2"]);
+    let mounts = in_pod(&d, "testPod", &["-v", "testVol2:/vol2"], "cat /proc/self/mountinfo");
+    assert!(mounts.contains(" /tmp1 ") && mounts.contains(" /vol2 "), "{mounts}");
+    ok(&d, &["rm", "testCtr"]);
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "testPod"]);
+
+    ok(&d, &["create", "--volume", "testVol:/tmp1", "--name", "volsrc", IMAGE]);
+    ok(&d, &["pod", "create", "--volumes-from", "volsrc", "--name", "fromPod"]);
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{(index .Mounts 0).Name}}", "fromPod"]), "testVol\n");
+    assert!(in_pod(&d, "fromPod", &[], "cat /tmp1/test").contains("hello"));
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "fromPod"]);
+
+    ok(&d, &["pod", "create", "--device", "/dev/null:/dev/bar", "--name", "devPod"]);
+    assert_eq!(in_pod(&d, "devPod", &[], "/bin/busybox stat -c %t:%T /dev/bar"), "1:3\n");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "devPod"]);
+
+    let sysctl = |pod_args: &[&str], key: &str| {
+        let mut args = vec!["pod", "create", "--name", "sysPod"];
+        args.extend(pod_args);
+        ok(&d, &args);
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        let value = in_pod(&d, "sysPod", &[], &format!("cat {path}"));
+        ok(&d, &["pod", "rm", "-f", "-t", "0", "sysPod"]);
+        value.trim().to_string()
+    };
+    assert_eq!(sysctl(&["--sysctl", "net.core.somaxconn=65535"], "net.core.somaxconn"), "65535");
+    assert_ne!(sysctl(&["--share", "pid", "--sysctl", "net.core.somaxconn=65535"], "net.core.somaxconn"), "65535");
+    assert_eq!(sysctl(&["--sysctl", "kernel.msgmax=65535"], "kernel.msgmax"), "65535");
+    assert_ne!(sysctl(&["--share", "pid", "--sysctl", "kernel.msgmax=65535"], "kernel.msgmax"), "65535");
+
+    ok(&d, &["pod", "create", "--shm-size", "10mb", "--name", "shmPod"]);
+    let mounts = in_pod(&d, "shmPod", &[], "cat /proc/self/mounts");
+    let shm = mounts.lines().find(|l| l.starts_with("shm /dev/shm tmpfs")).unwrap_or_default().to_string();
+    assert!(shm.contains("size=10240k"), "{mounts}");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "shmPod"]);
+    assert_eq!(run(&d, &["pod", "create", "--infra=false", "--volume", "testVol:/x"]).0, 125);
+}

@@ -37,12 +37,34 @@ impl vl::VarlinkInterface for PodApi {
         share: Option<Vec<String>>,
         hostname: Option<String>,
         exit_policy: Option<String>,
+        volumes: Option<Vec<vl::PodVolume>>,
+        volumes_from: Option<Vec<String>>,
+        devices: Option<Vec<String>>,
+        sysctls: Option<varlink::StringHashMap<String>>,
+        shm_size: Option<String>,
     ) -> varlink::Result<()> {
         let labels = labels.map(|l| l.into_iter().collect());
-        let create =
-            PodCreate { name, labels, cgroup_parent, share_cgroup, infra, infra_name, share, hostname, exit_policy };
-        let spec = create.into_spec();
-        let r = self.0.run(self.0.runtime.create_pod(spec));
+        let volumes = match volumes.map(crate::api::request::from_wire).transpose() {
+            Ok(v) => v,
+            Err(e) => return answer(call, IFACE, Err::<(), _>(e), |_, _| Ok(())),
+        };
+        let create = PodCreate {
+            name,
+            labels,
+            cgroup_parent,
+            share_cgroup,
+            infra,
+            infra_name,
+            share,
+            hostname,
+            exit_policy,
+            volumes,
+            volumes_from,
+            devices,
+            sysctls: sysctls.map(|s| s.into_iter().collect()),
+            shm_size,
+        };
+        let r = self.0.run(self.0.runtime.create_pod(create.into_spec()));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
     }
 

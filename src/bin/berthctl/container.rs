@@ -304,6 +304,13 @@ pub fn pairs(items: &[String]) -> HashMap<String, String> {
 
 /// `[NAME:]DEST[:OPTS]` as a VolumeMount.
 fn volume_mount(spec: &str) -> vl::VolumeMount {
+    let (name, destination, options) = volume_parts(spec);
+    vl::VolumeMount { name, destination, options }
+}
+
+/// `[NAME:]DEST[:OPTS]`: the volume's name (none: anonymous), where it is
+/// mounted, its options.
+pub fn volume_parts(spec: &str) -> (Option<String>, String, Option<Vec<String>>) {
     let parts: Vec<&str> = spec.split(':').collect();
     let (name, dest, opts) = match parts.as_slice() {
         [dest] => (None, *dest, None),
@@ -312,11 +319,7 @@ fn volume_mount(spec: &str) -> vl::VolumeMount {
         [name, dest, opts, ..] => (Some(*name), *dest, Some(*opts)),
         [] => (None, "", None),
     };
-    vl::VolumeMount {
-        name: name.map(str::to_string),
-        destination: dest.to_string(),
-        options: opts.map(|o| o.split(',').map(str::to_string).collect()),
-    }
+    (name.map(str::to_string), dest.to_string(), opts.map(|o| o.split(',').map(str::to_string).collect()))
 }
 
 impl CreateArgs {
@@ -635,7 +638,10 @@ fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptio
     // As podman: the hostname asked for is the new pod's, which its
     // members share.
     let hostname = options.hostname.take();
-    let pod_id = pods.create(Some(name), None, None, None, Some(true), None, None, hostname, None).call()?.id;
+    let pod_id = pods
+        .create(Some(name), None, None, None, Some(true), None, None, hostname, None, None, None, None, None, None)
+        .call()?
+        .id;
     options.pod = Some(pod_id.clone());
     c.create(options).call().map(|r| r.id).map_err(|e| {
         let _ = pods.remove(pod_id, Some(true), None).call();

@@ -52,7 +52,7 @@ fn find(conn: &Connection, kind: &str, name: &str, size: bool) -> Result<Value, 
         }
         "pod" => {
             let pod = json!(pod::VarlinkClient::new(h()).inspect(name.into()).call()?.pod);
-            crate::pod::podman_fields(pod, &crate::pod::member_states(conn)?)
+            crate::pod::with_infra_mounts(conn, crate::pod::podman_fields(pod, &crate::pod::member_states(conn)?))?
         }
         "volume" => json!(volume::VarlinkClient::new(h()).inspect(name.into()).call()?.volume),
         other => {

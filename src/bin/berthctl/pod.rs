@@ -13,40 +13,7 @@ use std::process::ExitCode;
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Create a pod.
-    Create {
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(short, long)]
-        label: Vec<String>,
-        #[arg(long)]
-        cgroup_parent: Option<String>,
-        /// Do not put members under the pod's own cgroup.
-        #[arg(long)]
-        no_share_cgroup: bool,
-        /// Add an infra container (--infra or --infra=true).
-        #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
-        infra: Option<bool>,
-        /// The infra container's name (implies --infra).
-        #[arg(long)]
-        infra_name: Option<String>,
-        /// Write the pod's ID to this file.
-        #[arg(long)]
-        pod_id_file: Option<String>,
-        /// Remove a pod of the same name first (with its containers).
-        #[arg(long)]
-        replace: bool,
-        /// Namespaces the members join: cgroup, ipc, net, pid, uts, none,
-        /// or +NAME to add to the default (implies --infra).
-        #[arg(long)]
-        share: Vec<String>,
-        /// The hostname its members see (implies --infra).
-        #[arg(long)]
-        hostname: Option<String>,
-        /// continue, or stop: stop the pod when its last container exits
-        /// (implies --infra).
-        #[arg(long)]
-        exit_policy: Option<String>,
-    },
+    Create(Box<PodCreateArgs>),
     /// Show pods' configuration and members.
     Inspect(InspectArgs),
     /// Exit 0 if the pod exists, 1 if not.
@@ -86,58 +53,126 @@ pub enum Command {
     },
 }
 
+/// `pod create`, with podman's flags.
+#[derive(clap::Args)]
+pub struct PodCreateArgs {
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(short, long)]
+    label: Vec<String>,
+    #[arg(long)]
+    cgroup_parent: Option<String>,
+    /// Do not put members under the pod's own cgroup.
+    #[arg(long)]
+    no_share_cgroup: bool,
+    /// Add an infra container (--infra or --infra=true).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    infra: Option<bool>,
+    /// The infra container's name (implies --infra).
+    #[arg(long)]
+    infra_name: Option<String>,
+    /// Write the pod's ID to this file.
+    #[arg(long)]
+    pod_id_file: Option<String>,
+    /// Remove a pod of the same name first (with its containers).
+    #[arg(long)]
+    replace: bool,
+    /// Namespaces the members join: cgroup, ipc, net, pid, uts, none,
+    /// or +NAME to add to the default (implies --infra).
+    #[arg(long)]
+    share: Vec<String>,
+    /// The hostname its members see (implies --infra).
+    #[arg(long)]
+    hostname: Option<String>,
+    /// continue, or stop: stop the pod when its last container exits
+    /// (implies --infra).
+    #[arg(long)]
+    exit_policy: Option<String>,
+    /// [NAME:]DEST[:OPTS]: a volume of the infra container, which
+    /// members inherit (implies --infra).
+    #[arg(short, long)]
+    volume: Vec<String>,
+    /// The volumes of these containers, as --volume gives them.
+    #[arg(long)]
+    volumes_from: Vec<String>,
+    /// HOST[:CONTAINER][:PERMISSIONS], inherited by members.
+    #[arg(long)]
+    device: Vec<String>,
+    /// KEY=VALUE, set in the namespaces members join.
+    #[arg(long)]
+    sysctl: Vec<String>,
+    /// The size of the /dev/shm members share, such as 64m.
+    #[arg(long)]
+    shm_size: Option<String>,
+}
+
+/// Create a pod as `a` says; print its ID (and write it to --pod-id-file).
+fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
+    if a.replace {
+        let Some(name) = &a.name else {
+            return Err(Failure::engine("cannot replace pod without --name being set"));
+        };
+        if let Err(e) = c.remove(name.clone(), Some(true), None).call() {
+            let failure = Failure::from(e);
+            if failure.name != "NoSuchPod" {
+                return Err(failure);
+            }
+        }
+    }
+    // Sharing namespaces, and what members inherit, need an infra
+    // container to hold them.
+    let wants_infra = !a.share.is_empty()
+        || a.hostname.is_some()
+        || a.exit_policy.is_some()
+        || !a.volume.is_empty()
+        || !a.volumes_from.is_empty()
+        || !a.device.is_empty()
+        || !a.sysctl.is_empty()
+        || a.shm_size.is_some();
+    let volumes: Vec<_> = a
+        .volume
+        .iter()
+        .map(|v| {
+            let (name, destination, options) = crate::container::volume_parts(v);
+            berth::api::varlink::generated::pod::PodVolume { name, destination, options }
+        })
+        .collect();
+    let some = |v: Vec<String>| (!v.is_empty()).then_some(v);
+    let r = c
+        .create(
+            a.name,
+            Some(pairs(&a.label)),
+            a.cgroup_parent,
+            Some(!a.no_share_cgroup),
+            a.infra.or(wants_infra.then_some(true)),
+            a.infra_name,
+            some(a.share),
+            a.hostname,
+            a.exit_policy,
+            (!volumes.is_empty()).then_some(volumes),
+            some(a.volumes_from),
+            some(a.device),
+            Some(pairs(&a.sysctl)),
+            a.shm_size,
+        )
+        .call()?;
+    if let Some(file) = a.pod_id_file {
+        std::fs::write(&file, &r.id).map_err(|e| Failure::engine(format!("writing {file}: {e}")))?;
+    }
+    println!("{}", r.id);
+    Ok(())
+}
+
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create {
-            name,
-            label,
-            cgroup_parent,
-            no_share_cgroup,
-            infra,
-            infra_name,
-            pod_id_file,
-            replace,
-            share,
-            hostname,
-            exit_policy,
-        } => {
-            if replace {
-                let Some(name) = &name else {
-                    return Err(Failure::engine("cannot replace pod without --name being set"));
-                };
-                if let Err(e) = c.remove(name.clone(), Some(true), None).call() {
-                    let failure = Failure::from(e);
-                    if failure.name != "NoSuchPod" {
-                        return Err(failure);
-                    }
-                }
-            }
-            let share_cgroup = Some(!no_share_cgroup);
-            // Sharing namespaces needs an infra container to hold them.
-            let infra = infra.or((!share.is_empty() || hostname.is_some() || exit_policy.is_some()).then_some(true));
-            let share = (!share.is_empty()).then_some(share);
-            let r = c
-                .create(
-                    name,
-                    Some(pairs(&label)),
-                    cgroup_parent,
-                    share_cgroup,
-                    infra,
-                    infra_name,
-                    share,
-                    hostname,
-                    exit_policy,
-                )
-                .call()?;
-            if let Some(file) = pod_id_file {
-                std::fs::write(&file, &r.id).map_err(|e| Failure::engine(format!("writing {file}: {e}")))?;
-            }
-            println!("{}", r.id);
-        }
+        Command::Create(a) => create(&mut c, *a)?,
         Command::Inspect(InspectArgs { names, format }) => {
             let states = member_states(conn)?;
-            output::inspect_each(&format, names, |n| Ok(podman_fields(json!(c.inspect(n).call()?.pod), &states)))?;
+            output::inspect_each(&format, names, |n| {
+                let pod = podman_fields(json!(c.inspect(n).call()?.pod), &states);
+                with_infra_mounts(conn, pod)
+            })?;
         }
         Command::Exists { name } => return Ok(crate::exists_code(c.exists(name).call()?.exists)),
         Command::List(ListArgs { filter, format, quiet, no_trunc, noheading }) => {
@@ -263,6 +298,21 @@ pub fn podman_fields(mut pod: Value, states: &HashMap<String, String>) -> Value 
 }
 
 /// Every container's state word, by ID.
+/// podman's pod inspect shows its infra container's volumes as Mounts.
+pub fn with_infra_mounts(conn: &Connection, mut pod: Value) -> Result<Value, Failure> {
+    use berth::api::varlink::generated::container::{self, VarlinkClientInterface as _};
+    let Some(infra) = pod["infraId"].as_str().map(str::to_string) else { return Ok(pod) };
+    let info = container::VarlinkClient::new(conn.handle.clone()).inspect(infra, None).call()?.container;
+    let mounts: Vec<Value> = info
+        .config
+        .volumes
+        .iter()
+        .map(|v| json!({ "Name": v.name, "Destination": v.destination, "Options": v.options }))
+        .collect();
+    pod["Mounts"] = json!(mounts);
+    Ok(pod)
+}
+
 pub fn member_states(conn: &Connection) -> Result<HashMap<String, String>, Failure> {
     use berth::api::varlink::generated::container::{self, VarlinkClientInterface as _};
     let list = container::VarlinkClient::new(conn.handle.clone()).list(Some(true), None, None, None).call()?;
