@@ -40,6 +40,15 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A volume's name: as a container's, but a full ID is one (volumes have
+/// no IDs to shadow, and an unnamed volume is named by one).
+pub fn validate_volume_name(name: &str) -> Result<()> {
+    if name.len() == ID_LEN && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(());
+    }
+    validate_name(name)
+}
+
 /// A generated adjective_noun name; the caller retries on collision.
 pub fn generate_name() -> String {
     petname::petname(2, "_").unwrap_or_else(|| format!("berth_{}", &new_id()[..12]))

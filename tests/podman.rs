@@ -1955,3 +1955,38 @@ fn image_inspect_untag_and_run_by_id() {
     ok(&d, &["image", "tag", &id, image]);
     assert_eq!(run(&d, &["image", "exists", image]).0, 0);
 }
+
+/// C-runvol-80, 94, 95, 97..99 and the setup steps of create_test.go's
+/// pod network checks (A-create-81, 83, 85, 88, 90): a volume twice in
+/// one container, a volume copied up with the mode and time of what it
+/// covers, volumes owned as `--opt o=uid=,gid=` says, and containers run
+/// in pods made by `--pod new:`.
+#[test]
+fn volume_options_and_copy_up() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let sh = |args: &[&str], script: &str| {
+        let mut full = vec!["run", "--rm", "--user", "0"];
+        full.extend(args);
+        full.extend([image, "/bin/sh", "-c", script]);
+        ok(&d, &full)
+    };
+    let mounts =
+        sh(&["-v", "testVol1:/test1", "-v", "testVol1:/test2"], "/bin/busybox grep /test /proc/self/mountinfo");
+    assert_eq!(mounts.lines().count(), 2, "{mounts}");
+    let baseline = sh(&[], "/bin/busybox stat -c '%a %Y' /tmp");
+    assert_eq!(sh(&["-v", "test:/tmp"], "/bin/busybox stat -c '%a %Y' /tmp"), baseline);
+    for (opt, format, want) in
+        [("o=uid=1000", "%u", "1000"), ("o=gid=1000", "%g", "1000"), ("o=uid=1000,gid=1000", "%u:%g", "1000:1000")]
+    {
+        let name = ok(&d, &["volume", "create", "--opt", opt]).trim().to_string();
+        let out = sh(&["-v", &format!("{name}:/test")], &format!("/bin/busybox stat -c {format} /test"));
+        assert_eq!(out.trim(), want, "{opt}");
+    }
+    assert_eq!(run(&d, &["volume", "create", "--opt", "type=tmpfs"]).0, 125);
+    assert_eq!(run(&d, &["volume", "create", "--opt", "o=nodev"]).0, 125);
+    for pod in ["createwithstaticip", "createwithstaticmac", "createwithnetwork", "createwithports"] {
+        ok(&d, &["run", "--pod", &format!("new:{pod}"), "-d", image, "/bin/sleep", "600"]);
+    }
+    ok(&d, &["pod", "rm", "-af", "-t", "0"]);
+}

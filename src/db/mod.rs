@@ -444,13 +444,7 @@ mod tests {
     use std::time::Duration;
 
     fn volume(name: &str) -> VolumeConfig {
-        VolumeConfig {
-            name: name.into(),
-            anonymous: false,
-            labels: Default::default(),
-            created_nanos: 0,
-            mountpoint: format!("/nowhere/{name}").into(),
-        }
+        VolumeConfig { name: name.into(), mountpoint: format!("/nowhere/{name}").into(), ..Default::default() }
     }
 
     /// Reads run beside a change in progress and see the state before it;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VolumeConfig {
     pub name: String,
@@ -14,6 +14,30 @@ pub struct VolumeConfig {
     pub labels: BTreeMap<String, String>,
     pub created_nanos: i64,
     pub mountpoint: PathBuf,
+    /// podman's --opt: `o` with uid= and gid=, the owner of its directory.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+/// The owner a volume's `o` option gives its directory: (uid, gid).
+pub fn owner(options: &BTreeMap<String, String>) -> Result<(Option<u32>, Option<u32>)> {
+    use crate::error::Error;
+    let bad = |why: String| Error::invalid_argument("options", why);
+    if let Some(key) = options.keys().find(|k| k.as_str() != "o") {
+        return Err(bad(format!(
+            "{key:?}: berth's volumes take o=uid=N,gid=N (tmpfs and device volumes are not supported)"
+        )));
+    }
+    let (mut uid, mut gid) = (None, None);
+    for part in options.get("o").map(String::as_str).unwrap_or("").split(',').filter(|p| !p.is_empty()) {
+        let number = |v: &str| v.parse::<u32>().map_err(|_| bad(format!("{part:?} is not a number")));
+        match part.split_once('=') {
+            Some(("uid", v)) => uid = Some(number(v)?),
+            Some(("gid", v)) => gid = Some(number(v)?),
+            _ => return Err(bad(format!("mount option {part:?}: berth's volumes take uid= and gid="))),
+        }
+    }
+    Ok((uid, gid))
 }
 
 /// A volume with the containers that mount it.
@@ -66,6 +90,7 @@ mod tests {
                 labels: BTreeMap::from([("k".into(), "v".into())]),
                 created_nanos: 0,
                 mountpoint: "/x".into(),
+                options: BTreeMap::new(),
             },
             users: vec![],
         };

@@ -445,7 +445,8 @@ pub(super) fn attach_volumes(
         let anonymous = spec.name.is_none();
         let name = spec.name.clone().unwrap_or_else(names::new_id);
         if tx.volume(&name)?.is_none() {
-            let volume = new_volume(root, &name, anonymous, BTreeMap::new(), created_nanos, made)?;
+            let blank = VolumeConfig { name: name.clone(), anonymous, created_nanos, ..Default::default() };
+            let volume = new_volume(root, blank, made)?;
             tx.insert_volume(&volume)?;
             created.push(name.clone());
         }
@@ -459,20 +460,17 @@ pub(super) fn attach_volumes(
     Ok((mounts, created))
 }
 
-/// Make a volume's directory and its record (not yet inserted).
-pub(super) fn new_volume(
-    root: &Path,
-    name: &str,
-    anonymous: bool,
-    labels: BTreeMap<String, String>,
-    created_nanos: i64,
-    made: &mut Vec<PathBuf>,
-) -> Result<VolumeConfig> {
-    let dir = root.join("volumes").join(name);
+/// Make a volume's directory (owned as its options say) and its record
+/// (not yet inserted). `volume` has all but the mount point.
+pub(super) fn new_volume(root: &Path, mut volume: VolumeConfig, made: &mut Vec<PathBuf>) -> Result<VolumeConfig> {
+    let (uid, gid) = crate::model::volume::owner(&volume.options)?;
+    let dir = root.join("volumes").join(&volume.name);
     let data = dir.join("_data");
     std::fs::create_dir_all(&data).map_err(|e| Error::storage(data.display(), e))?;
     made.push(dir);
-    Ok(VolumeConfig { name: name.to_string(), anonymous, labels, created_nanos, mountpoint: data })
+    std::os::unix::fs::chown(&data, uid, gid).map_err(|e| Error::storage(data.display(), e))?;
+    volume.mountpoint = data;
+    Ok(volume)
 }
 
 fn check_rootfs(rootfs: &Path) -> Result<()> {
@@ -505,7 +503,7 @@ pub(super) fn check_volumes(volumes: &[VolumeSpec]) -> Result<()> {
             return Err(Error::invalid_argument("volumes", format!("{} is mounted twice", v.destination)));
         }
         if let Some(name) = &v.name {
-            names::validate_name(name)?;
+            names::validate_volume_name(name)?;
         }
         if let Some(bad) = v.options.iter().find(|o| !VOLUME_OPTIONS.contains(&o.as_str())) {
             return Err(Error::invalid_argument(

@@ -319,8 +319,21 @@ fn copy_up_volumes(config: &ContainerConfig, rootfs: &Path, volume_dirs: &[PathB
 }
 
 /// Copy `from`'s contents into the existing directory `to`, keeping modes,
-/// owners and symbolic links, and giving `to` the mode and owner of `from`.
+/// owners, modification times and symbolic links, and giving `to` the
+/// mode, owner and time of `from` (podman's copy-up: a volume on /var/tmp
+/// looks as the image's /var/tmp did).
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    copy_entries(from, to)?;
+    keep_time(from, to)
+}
+
+/// `to` gets the modification time of `from`.
+fn keep_time(from: &Path, to: &Path) -> std::io::Result<()> {
+    let modified = std::fs::metadata(from)?.modified()?;
+    std::fs::File::open(to)?.set_modified(modified)
+}
+
+fn copy_entries(from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let meta = std::fs::symlink_metadata(from)?;
     std::fs::set_permissions(to, std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
@@ -340,6 +353,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
             std::fs::copy(&source, &target)?;
             let m = std::fs::metadata(&source)?;
             std::os::unix::fs::lchown(&target, Some(m.uid()), Some(m.gid()))?;
+            keep_time(&source, &target)?;
         }
     }
     Ok(())

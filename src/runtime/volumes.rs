@@ -5,7 +5,7 @@ use super::remove::RemoveOptions;
 use super::Runtime;
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
-use crate::model::volume::{VolumeFilters, VolumeInfo};
+use crate::model::volume::{VolumeConfig, VolumeFilters, VolumeInfo};
 use crate::names;
 use std::collections::BTreeMap;
 
@@ -18,10 +18,16 @@ pub struct VolumePruneReport {
 }
 
 impl Runtime {
-    pub async fn create_volume(&self, name: Option<String>, labels: BTreeMap<String, String>) -> Result<String> {
+    pub async fn create_volume(
+        &self,
+        name: Option<String>,
+        labels: BTreeMap<String, String>,
+        options: BTreeMap<String, String>,
+    ) -> Result<String> {
         if let Some(n) = &name {
-            names::validate_name(n)?;
+            names::validate_volume_name(n)?;
         }
+        crate::model::volume::owner(&options)?;
         let root = self.config.root.clone();
         let name = self
             .db
@@ -32,8 +38,15 @@ impl Runtime {
                     return Err(Error::NameInUse(name));
                 }
                 let mut made = Vec::new();
-                let result = super::create::new_volume(&root, &name, anonymous, labels, now_nanos(), &mut made)
-                    .and_then(|v| tx.insert_volume(&v));
+                let volume = VolumeConfig {
+                    name: name.clone(),
+                    anonymous,
+                    labels,
+                    created_nanos: now_nanos(),
+                    options,
+                    ..Default::default()
+                };
+                let result = super::create::new_volume(&root, volume, &mut made).and_then(|v| tx.insert_volume(&v));
                 if result.is_err() {
                     made.iter().for_each(|d| drop(std::fs::remove_dir_all(d)));
                 }

@@ -286,7 +286,7 @@ impl Manager {
                 bus,
                 &call,
                 "io.berth.Volume.Create",
-                self.ctx.runtime.create_volume(super::given(name), labels.into_iter().collect()),
+                self.ctx.runtime.create_volume(super::given(name), labels.into_iter().collect(), Default::default()),
             )
             .await
     }

@@ -16,6 +16,7 @@ fn summary_to(v: VolumeInfo) -> vl::VolumeSummary {
         labels: c.labels.into_iter().collect(),
         created: crate::api::view::usec(c.created_nanos),
         mountpoint: c.mountpoint.display().to_string(),
+        options: c.options.into_iter().collect(),
         users: v.users,
     }
 }
@@ -26,8 +27,11 @@ impl vl::VarlinkInterface for VolumeApi {
         call: &mut dyn vl::Call_Create,
         name: Option<String>,
         labels: Option<varlink::StringHashMap<String>>,
+        options: Option<varlink::StringHashMap<String>>,
     ) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.create_volume(name, labels.unwrap_or_default().into_iter().collect()));
+        let (labels, options) = (labels.unwrap_or_default(), options.unwrap_or_default());
+        let create = self.0.runtime.create_volume(name, labels.into_iter().collect(), options.into_iter().collect());
+        let r = self.0.run(create);
         answer(call, IFACE, r, |c, name| c.reply(name))
     }
 

@@ -15,6 +15,9 @@ pub enum Command {
         name: Option<String>,
         #[arg(short, long)]
         label: Vec<String>,
+        /// KEY=VALUE: o=uid=N,gid=N owns its directory.
+        #[arg(short, long)]
+        opt: Vec<String>,
     },
     /// Show volumes and the containers that mount them.
     Inspect(InspectArgs),
@@ -35,7 +38,9 @@ pub enum Command {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create { name, label } => println!("{}", c.create(name, Some(pairs(&label))).call()?.name),
+        Command::Create { name, label, opt } => {
+            println!("{}", c.create(name, Some(pairs(&label)), Some(pairs(&opt))).call()?.name)
+        }
         Command::Inspect(InspectArgs { names, format }) => {
             output::inspect_each(&format, names, |n| Ok(c.inspect(n).call()?.volume))?;
         }
