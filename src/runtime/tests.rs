@@ -506,13 +506,16 @@ async fn pod_list_filters() {
 #[tokio::test]
 async fn volume_rules() {
     let e = env().await;
-    assert_eq!(e.rt.create_volume(Some("data".into()), Default::default()).await.unwrap(), "data");
-    assert!(matches!(e.rt.create_volume(Some("data".into()), Default::default()).await, Err(Error::NameInUse(_))));
+    assert_eq!(e.rt.create_volume(Some("data".into()), Default::default(), Default::default()).await.unwrap(), "data");
     assert!(matches!(
-        e.rt.create_volume(Some("../x".into()), Default::default()).await,
+        e.rt.create_volume(Some("data".into()), Default::default(), Default::default()).await,
+        Err(Error::NameInUse(_))
+    ));
+    assert!(matches!(
+        e.rt.create_volume(Some("../x".into()), Default::default(), Default::default()).await,
         Err(Error::InvalidName { .. })
     ));
-    let anon = e.rt.create_volume(None, Default::default()).await.unwrap();
+    let anon = e.rt.create_volume(None, Default::default(), Default::default()).await.unwrap();
     assert!(e.rt.inspect_volume(&anon).await.unwrap().config.anonymous);
     let user = e
         .create(CreateSpec {
@@ -567,7 +570,7 @@ async fn events_for_every_change() {
     let id = e.create(CreateSpec { labels: [("l".into(), "v".into())].into(), ..e.named("ev") }).await;
     e.rt.rename_container("ev", "ev2").await.unwrap();
     e.rt.remove_container("ev2", Removal::default()).await.unwrap();
-    e.rt.create_volume(Some("v".into()), Default::default()).await.unwrap();
+    e.rt.create_volume(Some("v".into()), Default::default(), Default::default()).await.unwrap();
     e.rt.remove_volume("v", false).await.unwrap();
     e.rt.create_pod(PodSpec { name: Some("p".into()), ..Default::default() }).await.unwrap();
     e.rt.remove_pod("p", false, None).await.unwrap();
