@@ -1990,3 +1990,41 @@ fn volume_options_and_copy_up() {
     }
     ok(&d, &["pod", "rm", "-af", "-t", "0"]);
 }
+
+/// C-mount-29..36 and C-mountbats-5..12: image mount and umount: counted
+/// mounts, the list (and as JSON), -a on both sides, -f, and podman's
+/// words for an image that is not there.
+#[test]
+fn image_mount() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    ok(&d, &["images"]);
+    ok(&d, &["image", "mount", image]);
+    ok(&d, &["image", "umount", image]);
+    assert_eq!(ok(&d, &["image", "mount"]), "");
+    for _ in 0..3 {
+        ok(&d, &["image", "mount", image]);
+    }
+    assert!(ok(&d, &["image", "mount"]).contains(image));
+    let listed: serde_json::Value = serde_json::from_str(&ok(&d, &["image", "mount", "--format=json"])).unwrap();
+    assert_eq!(listed[0]["names"][0], image);
+    assert_eq!(ok(&d, &["image", "umount", "--all"]).lines().count(), 1);
+    assert_eq!(ok(&d, &["image", "mount"]), "");
+
+    let id = ok(&d, &["image", "inspect", "--format", "{{.Id}}", image]).trim().to_string();
+    let path = ok(&d, &["image", "mount", image]).trim().to_string();
+    let all = ok(&d, &["image", "mount", "-a"]);
+    assert_eq!(all.trim(), format!("{image} {path}"));
+    let root = std::path::Path::new(&path);
+    assert!(root.is_dir());
+    assert_eq!(std::fs::read_to_string(root.join("data/new")).unwrap(), "from the upper layer\n");
+    assert!(std::fs::write(root.join("data/new"), "no").is_err(), "an image mount is read-only");
+    assert_eq!(ok(&d, &["image", "mount"]).trim(), format!("{image} {path}"));
+    assert_eq!(ok(&d, &["image", "umount", "-f", image]).trim(), id);
+    assert!(!root.join("data/new").exists());
+    assert_eq!(ok(&d, &["image", "umount", image]), "", "no second unmount");
+    let (code, _, err) = run(&d, &["image", "umount", "no-such-container"]);
+    assert_eq!(code, 125);
+    assert_eq!(err.trim(), "Error: no-such-container: image not known");
+    assert_eq!(ok(&d, &["image", "mount"]), "");
+}

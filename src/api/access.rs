@@ -14,6 +14,7 @@ const OPEN: &[&str] = &[
     "io.berth.Container.List",
     "io.berth.Container.Wait",
     "io.berth.Image.List",
+    "io.berth.Image.ListMounted",
     "io.berth.Pod.Exists",
     "io.berth.Pod.List",
     "io.berth.Secret.Exists",

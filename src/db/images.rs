@@ -44,6 +44,21 @@ impl Tx<'_> {
         }))
     }
 
+    /// Add `delta` to an image's mount count (not below zero); the new count.
+    pub fn add_image_mount_count(&self, id: &str, delta: i64) -> Result<i64> {
+        self.0
+            .prepare_cached("UPDATE images SET mount_count = MAX(0, mount_count + ?2) WHERE id = ?1")?
+            .execute(rusqlite::params![id, delta])?;
+        Ok(self.0.prepare_cached("SELECT mount_count FROM images WHERE id = ?1")?.query_row([id], |r| r.get(0))?)
+    }
+
+    /// IDs of the images mounted through the API.
+    pub fn mounted_images(&self) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare_cached("SELECT id FROM images WHERE mount_count > 0 ORDER BY created, id")?;
+        let ids = stmt.query_map([], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn images(&self) -> Result<Vec<Image>> {
         let mut stmt = self.0.prepare_cached("SELECT id FROM images ORDER BY created, id")?;
         let ids: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;

@@ -128,6 +128,8 @@ CREATE TABLE storage_containers (
     image    TEXT NOT NULL,
     created  INTEGER NOT NULL
 );
+-- Mounts of an image's layers through the API (podman's image mount).
+ALTER TABLE images ADD COLUMN mount_count INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 

@@ -171,6 +171,10 @@ impl Runtime {
         if !users.is_empty() && !force {
             return Err(Error::HasDependents { id: image.id, dependents: users });
         }
+        // An image that goes is no longer mounted.
+        if self.list_mounted_images().await?.iter().any(|(id, _, _)| *id == image.id) {
+            self.unmount_image(&image.id, true).await?;
+        }
         for user in &users {
             let how = RemoveOptions { force: true, volumes: true, ..Default::default() };
             match self.remove_by_id(user, how).await {

@@ -8,6 +8,7 @@ mod create;
 mod evict;
 mod exec;
 mod exits;
+mod image_mounts;
 mod images;
 mod leftovers;
 mod list;

@@ -16,6 +16,23 @@ pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Re
         .map_err(|e| StorageError::Mount { what: format!("mounting the overlay at {}", target.display()), source: e })
 }
 
+/// Mount `lowers` read-only at `target` (made if missing): an overlay of
+/// them, or a read-only bind of the one there is (overlay needs two
+/// lowers without an upper).
+pub fn mount_read_only(lowers: &[PathBuf], target: &Path) -> Result<()> {
+    use nix::mount::{mount, MsFlags};
+    std::fs::create_dir_all(target).map_err(|e| StorageError::file(target, e))?;
+    let failed = |e| StorageError::Mount { what: format!("mounting an image at {}", target.display()), source: e };
+    if let [only] = lowers {
+        mount(Some(only.as_path()), target, None::<&str>, MsFlags::MS_BIND, None::<&str>).map_err(failed)?;
+        let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+        return mount(None::<&str>, target, None::<&str>, flags, None::<&str>).map_err(failed);
+    }
+    let lowerdir: Vec<String> = lowers.iter().map(|l| l.display().to_string()).collect();
+    let options = format!("lowerdir={}", lowerdir.join(":"));
+    mount(Some("overlay"), target, Some("overlay"), MsFlags::MS_RDONLY, Some(options.as_str())).map_err(failed)
+}
+
 /// Unmount `target`; one that is not mounted is fine.
 pub fn unmount(target: &Path) -> Result<()> {
     use nix::mount::{umount2, MntFlags};

@@ -69,6 +69,27 @@ impl vl::VarlinkInterface for ImageApi {
         answer(call, IFACE, r, |c, id| c.reply(id))
     }
 
+    fn mount(&self, call: &mut dyn vl::Call_Mount, reference: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.mount_image(&reference));
+        answer(call, IFACE, r, |c, (id, path)| c.reply(id, path.display().to_string()))
+    }
+
+    fn unmount(&self, call: &mut dyn vl::Call_Unmount, reference: String, force: Option<bool>) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.unmount_image(&reference, force.unwrap_or(false)));
+        answer(call, IFACE, r, |c, (id, unmounted)| c.reply(id, unmounted))
+    }
+
+    fn list_mounted(&self, call: &mut dyn vl::Call_ListMounted) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.list_mounted_images());
+        answer(call, IFACE, r, |c, list| {
+            c.reply(
+                list.into_iter()
+                    .map(|(id, names, path)| vl::MountedImage { id, names, path: path.display().to_string() })
+                    .collect(),
+            )
+        })
+    }
+
     fn untag(&self, call: &mut dyn vl::Call_Untag, reference: String, name: String) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.untag_image(&reference, &name));
         answer(call, IFACE, r, |c, id| c.reply(id))

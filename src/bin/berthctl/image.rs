@@ -40,6 +40,28 @@ pub enum Command {
     },
     /// Give an image one more name.
     Tag { reference: String, name: String },
+    /// Mount images read-only and print where; with none, list the
+    /// mounted ones.
+    Mount {
+        references: Vec<String>,
+        /// Every image, printed with its name.
+        #[arg(short, long)]
+        all: bool,
+        /// json for the list.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Release mounts of images; prints the IDs of those now unmounted.
+    #[command(alias = "unmount")]
+    Umount {
+        references: Vec<String>,
+        /// Every mounted image.
+        #[arg(short, long)]
+        all: bool,
+        /// Every mount of each, not only one.
+        #[arg(short, long)]
+        force: bool,
+    },
     /// Take names from an image (all of them without NAMEs); the image stays.
     Untag { reference: String, names: Vec<String> },
     /// Exit 0 if the image exists, 1 if not.
@@ -150,6 +172,38 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
         }
         Command::Tag { reference, name } => {
             c.tag(reference, name).call()?;
+        }
+        Command::Mount { references, all, format } => {
+            if all {
+                for image in c.list().call()?.images {
+                    let path = c.mount(image.id.clone()).call()?.path;
+                    println!("{} {path}", image.names.first().unwrap_or(&image.id));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            if references.is_empty() {
+                let mounted = c.list_mounted().call()?.images;
+                if format == "json" {
+                    output::pretty(&mounted);
+                } else {
+                    for m in mounted {
+                        println!("{} {}", m.names.first().unwrap_or(&m.id), m.path);
+                    }
+                }
+            }
+            for r in references {
+                println!("{}", c.mount(r).call()?.path);
+            }
+        }
+        Command::Umount { references, all, force } => {
+            let references =
+                if all { c.list_mounted().call()?.images.into_iter().map(|m| m.id).collect() } else { references };
+            for r in references {
+                let out = c.unmount(r, Some(force || all)).call()?;
+                if out.unmounted {
+                    println!("{}", out.id);
+                }
+            }
         }
         Command::Untag { reference, names } => {
             let image = c.inspect(reference).call()?.image;
