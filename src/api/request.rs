@@ -192,6 +192,8 @@ pub struct PodCreate {
     pub devices: Option<Vec<String>>,
     pub sysctls: Option<BTreeMap<String, String>>,
     pub shm_size: Option<String>,
+    pub infra_command: Option<Vec<String>>,
+    pub infra_image: Option<String>,
 }
 
 impl PodCreate {
@@ -213,6 +215,8 @@ impl PodCreate {
             devices: self.devices.unwrap_or_default(),
             sysctls: self.sysctls.unwrap_or_default(),
             shm_size: self.shm_size,
+            infra_command: self.infra_command,
+            infra_image: self.infra_image,
         }
     }
 }

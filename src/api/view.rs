@@ -22,6 +22,9 @@ pub fn usec(nanos: i64) -> i64 {
 pub struct ContainerView<'a> {
     id: &'a str,
     name: &'a str,
+    /// The program and its arguments (podman's Path and Args).
+    path: &'a str,
+    args: Vec<&'a str>,
     /// The image's ID and name, as podman's Image and ImageName.
     image: &'a Option<String>,
     image_name: &'a Option<String>,
@@ -104,9 +107,12 @@ impl<'a> ContainerView<'a> {
     pub fn of(i: &'a ContainerInspect) -> Self {
         let c = &i.config;
         let s = &i.state;
+        let mut argv = c.entrypoint.iter().chain(&c.command).map(String::as_str);
         ContainerView {
             id: &i.id,
             name: &i.name,
+            path: argv.next().unwrap_or_default(),
+            args: argv.collect(),
             image: &c.image_id,
             image_name: &c.image,
             conmon_pid_file: &i.conmon_pid_file,

@@ -35,6 +35,10 @@ pub struct PodSpec {
     pub sysctls: BTreeMap<String, String>,
     /// The size of the /dev/shm its members share (default: berth.conf's).
     pub shm_size: Option<String>,
+    /// What the infra container runs (default: busybox sleeping for ever)
+    /// and the image it is made from (default: a root of busybox alone).
+    pub infra_command: Option<Vec<String>>,
+    pub infra_image: Option<String>,
 }
 
 /// podman's pod exit policies.

@@ -373,7 +373,7 @@ fn join_pod_namespaces(
 /// podman's --entrypoint does), its command unless one was given,
 /// environment (less what unsetEnv names), working directory and user;
 /// what the request gave wins.
-fn apply_image(tx: &Tx, reference: &str, own_entrypoint: bool, config: &mut ContainerConfig) -> Result<()> {
+pub(super) fn apply_image(tx: &Tx, reference: &str, own_entrypoint: bool, config: &mut ContainerConfig) -> Result<()> {
     let image = tx.resolve_image(reference)?;
     // The name as stored (`x` is `x:latest`), as podman's ImageName; an ID
     // stays as given.

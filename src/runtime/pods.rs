@@ -13,7 +13,8 @@ use crate::model::pod::{pod_cgroup, validate_cgroup_parent, PodConfig, PodFilter
 use crate::names;
 
 /// The infra container holds the pod with busybox-static (a runtime
-/// dependency) sleeping for ever; SIGKILL stops it at once.
+/// dependency) sleeping for ever (its entrypoint, as podman's catatonit
+/// -P is); SIGKILL stops it at once.
 const INFRA_COMMAND: [&str; 3] = ["/bin/busybox", "sleep", "2147483647"];
 const INFRA_BINARY: &str = "/bin/busybox";
 
@@ -63,6 +64,18 @@ impl Runtime {
         let infra_template = match spec.infra {
             true => {
                 let mut infra = self.infra_config()?;
+                if spec.infra_image.is_some() {
+                    // Its root and, unless one is given, its command are the image's.
+                    infra.rootfs = None;
+                    infra.entrypoint = Vec::new();
+                    infra.image = spec.infra_image.clone();
+                }
+                if let Some(command) = &spec.infra_command {
+                    if command.first().is_none_or(|c| c.is_empty()) {
+                        return Err(Error::invalid_argument("infraCommand", "an infra command needs a program"));
+                    }
+                    infra.entrypoint = command.clone();
+                }
                 let run = crate::model::container::RunSpec {
                     devices: spec.devices.clone(),
                     sysctls: spec.sysctls.clone(),
@@ -120,6 +133,10 @@ impl Runtime {
                         infra.cgroup_parent = pod.cgroup_path.clone().or(Some(pod.cgroup_parent.clone()));
                         infra.created_nanos = pod.created_nanos;
                         infra.hostname = pod_hostname(&pod);
+                        if let Some(reference) = infra.image.clone() {
+                            let own_command = spec.infra_command.is_some();
+                            super::create::apply_image(tx, &reference, own_command, &mut infra)?;
+                        }
                         let attached = super::create::attach_volumes(tx, &root, &volumes, pod.created_nanos, &mut made);
                         match attached {
                             Ok((mounted, _)) => infra.volumes = mounted,
@@ -207,7 +224,7 @@ impl Runtime {
         }
         Ok(ContainerConfig {
             rootfs: Some(cfg.root.join("infra-rootfs")),
-            command: INFRA_COMMAND.iter().map(|s| s.to_string()).collect(),
+            entrypoint: INFRA_COMMAND.iter().map(|s| s.to_string()).collect(),
             is_infra: true,
             stop_signal: nix::sys::signal::Signal::SIGKILL as i32,
             stop_timeout: cfg.stop_timeout,

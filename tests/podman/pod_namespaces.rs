@@ -210,3 +210,33 @@ fn members_inherit_the_infra_containers_volumes_devices_and_sysctls() {
     ok(&d, &["pod", "rm", "-f", "-t", "0", "shmPod"]);
     assert_eq!(run(&d, &["pod", "create", "--infra=false", "--volume", "testVol:/x"]).0, 125);
 }
+
+/// C-podcreate-47..52, 56..58: what an infra container runs: by default
+/// busybox sleeping for ever (podman's is catatonit -P), or the
+/// --infra-command given, in berth's root or an --infra-image's. Path is
+/// the program and Args the rest (podman repeats the program in Args when
+/// the command has no arguments).
+#[test]
+fn infra_commands_and_images() {
+    let d = with_image();
+    let infra_of = |pod: &str| ok(&d, &["pod", "inspect", "--format", "{{.InfraContainerID}}", pod]).trim().to_string();
+    let show = |pod: &str, template: &str| ok(&d, &["container", "inspect", "--format", template, &infra_of(pod)]);
+    ok(&d, &["pod", "create", "--infra", "--name", "test"]);
+    ok(&d, &["pod", "inspect", "test"]);
+    assert_eq!(show("test", "{{.Config.Entrypoint}}"), "[/bin/busybox sleep 2147483647]\n");
+    assert_eq!(show("test", "{{.Path}}:{{.Args}}"), "/bin/busybox:[sleep 2147483647]\n");
+    ok(&d, &["pod", "create", "--infra-command", "/pause1", "--name", "pause"]);
+    assert_eq!(show("pause", "{{.Config.Entrypoint}}"), "[/pause1]\n");
+    assert_eq!(show("pause", "{{.Path}}:{{.Args}}"), "/pause1:[]\n");
+    ok(&d, &["pod", "create", "--infra-image", IMAGE, "--infra-command", "/fromcommand", "--name", "fromimage"]);
+    assert_eq!(show("fromimage", "{{.Config.Entrypoint}}"), "[/fromcommand]\n");
+    assert_eq!(show("fromimage", "{{.Path}}:{{.Args}}"), "/fromcommand:[]\n");
+    assert_eq!(show("fromimage", "{{.ImageName}}"), format!("{IMAGE}\n"));
+    ok(&d, &["pod", "create", "--infra-image", IMAGE, "--share", "none", "--name", "imagecmd"]);
+    assert_eq!(
+        show("imagecmd", "{{.Config.Command}}"),
+        "[/bin/sh -c echo from the image; pwd; id -u; echo $IMAGE_VAR]\n"
+    );
+    assert_eq!(run(&d, &["pod", "create", "--infra-image", "no-such-image"]).0, 125);
+    assert_eq!(ok(&d, &["pod", "ps", "-q"]).lines().count(), 4, "nothing of a refused pod is left");
+}

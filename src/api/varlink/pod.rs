@@ -42,6 +42,8 @@ impl vl::VarlinkInterface for PodApi {
         devices: Option<Vec<String>>,
         sysctls: Option<varlink::StringHashMap<String>>,
         shm_size: Option<String>,
+        infra_command: Option<Vec<String>>,
+        infra_image: Option<String>,
     ) -> varlink::Result<()> {
         let labels = labels.map(|l| l.into_iter().collect());
         let volumes = match volumes.map(crate::api::request::from_wire).transpose() {
@@ -63,6 +65,8 @@ impl vl::VarlinkInterface for PodApi {
             devices,
             sysctls: sysctls.map(|s| s.into_iter().collect()),
             shm_size,
+            infra_command,
+            infra_image,
         };
         let r = self.0.run(self.0.runtime.create_pod(create.into_spec()));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))

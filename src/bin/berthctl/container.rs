@@ -493,7 +493,7 @@ fn size(text: &str) -> Result<i64, Failure> {
 }
 
 /// `--entrypoint`: a JSON array of strings, or one command (podman's rule).
-fn entrypoint(text: &str) -> Vec<String> {
+pub fn entrypoint(text: &str) -> Vec<String> {
     match serde_json::from_str::<Vec<String>>(text) {
         Ok(list) => list,
         Err(_) if text.is_empty() => Vec::new(),
@@ -639,7 +639,24 @@ fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptio
     // members share.
     let hostname = options.hostname.take();
     let pod_id = pods
-        .create(Some(name), None, None, None, Some(true), None, None, hostname, None, None, None, None, None, None)
+        .create(
+            Some(name),
+            None,
+            None,
+            None,
+            Some(true),
+            None,
+            None,
+            hostname,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
         .call()?
         .id;
     options.pod = Some(pod_id.clone());

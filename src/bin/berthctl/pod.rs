@@ -104,6 +104,12 @@ pub struct PodCreateArgs {
     /// The size of the /dev/shm members share, such as 64m.
     #[arg(long)]
     shm_size: Option<String>,
+    /// What the infra container runs: a command, or a JSON array.
+    #[arg(long)]
+    infra_command: Option<String>,
+    /// The image the infra container is made from.
+    #[arg(long)]
+    infra_image: Option<String>,
 }
 
 /// Create a pod as `a` says; print its ID (and write it to --pod-id-file).
@@ -128,7 +134,9 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
         || !a.volumes_from.is_empty()
         || !a.device.is_empty()
         || !a.sysctl.is_empty()
-        || a.shm_size.is_some();
+        || a.shm_size.is_some()
+        || a.infra_command.is_some()
+        || a.infra_image.is_some();
     let volumes: Vec<_> = a
         .volume
         .iter()
@@ -154,6 +162,8 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
             some(a.device),
             Some(pairs(&a.sysctl)),
             a.shm_size,
+            a.infra_command.as_deref().map(crate::container::entrypoint),
+            a.infra_image,
         )
         .call()?;
     if let Some(file) = a.pod_id_file {
