@@ -182,3 +182,25 @@ async fn pods_and_members() {
     })
     .await;
 }
+
+/// C-state-196..198 (berth rewrites a stored configuration only to rename
+/// the container), 327..330: the rewritten configuration is what is read
+/// back; a pod's members do not hold an empty or unknown ID.
+#[tokio::test]
+async fn rewritten_configuration_and_pod_membership() {
+    with_state(|tx| {
+        let c = ctr(&id('1'), "before");
+        add(tx, &c)?;
+        tx.rename_container(&c.id, "after")?;
+        let read = tx.container(&c.id)?.unwrap();
+        assert_eq!(read.config()?, &ContainerConfig { name: "after".into(), ..c.clone() });
+        assert_eq!(tx.resolve(Kind::Container, "after")?, c.id);
+        assert!(tx.resolve(Kind::Container, "before").is_err());
+        tx.insert_pod(&pod(&id('a'), "p"))?;
+        let members = tx.pod_members(&id('a'))?;
+        assert!(!members.contains(&String::new()) && !members.contains(&"2".repeat(32)));
+        assert!(tx.resolve(Kind::Container, "").is_err());
+        Ok(())
+    })
+    .await;
+}
