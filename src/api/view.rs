@@ -30,6 +30,7 @@ pub struct ContainerView<'a> {
     image_name: &'a Option<String>,
     conmon_pid_file: &'a Path,
     pid_file: &'a Path,
+    log_path: Option<&'a Path>,
     mounts: &'a [InspectMount],
     config: ContainerConfigView<'a>,
     state: ContainerStateView<'a>,
@@ -117,6 +118,7 @@ impl<'a> ContainerView<'a> {
             image_name: &c.image,
             conmon_pid_file: &i.conmon_pid_file,
             pid_file: &i.pid_file,
+            log_path: i.log_path.as_deref(),
             mounts: &i.mounts,
             config: ContainerConfigView {
                 id: &c.id,

@@ -459,8 +459,8 @@ fn linux_device(host: &Path, inside: &str) -> Result<Option<LinuxDevice>> {
 }
 
 /// The host's device nodes under `dir`, as a privileged container gets
-/// them (podman's list: not the terminals of the host's consoles, nor what
-/// the usual mounts provide).
+/// them (podman's list, its terminals too: not the console, nor what the
+/// usual mounts provide).
 fn host_devices(dir: &Path) -> Vec<PathBuf> {
     use std::os::unix::fs::FileTypeExt;
     let mut out = Vec::new();
@@ -471,7 +471,7 @@ fn host_devices(dir: &Path) -> Vec<PathBuf> {
         if kind.is_dir() && !matches!(name.as_str(), "pts" | "shm" | "mqueue" | "fd") {
             out.extend(host_devices(&path));
         } else if (kind.is_char_device() || kind.is_block_device())
-            && !(dir == Path::new("/dev") && (name == "console" || name == "ptmx" || name.starts_with("tty")))
+            && !(dir == Path::new("/dev") && (name == "console" || name == "ptmx" || name == "tty"))
         {
             out.push(path);
         }

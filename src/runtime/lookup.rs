@@ -32,6 +32,8 @@ pub struct ContainerInspect {
     /// Where conmon writes its own PID and the container's.
     pub conmon_pid_file: std::path::PathBuf,
     pub pid_file: std::path::PathBuf,
+    /// The k8s-file (json-file) log conmon writes; none for other drivers.
+    pub log_path: Option<std::path::PathBuf>,
     /// Its volumes as mounted: name, source on the host, destination, options.
     pub mounts: Vec<InspectMount>,
 }
@@ -75,6 +77,8 @@ impl Runtime {
         let paths = self.oci_paths(&inspect.id);
         inspect.conmon_pid_file = paths.conmon_pidfile();
         inspect.pid_file = paths.pidfile();
+        let files_log = matches!(inspect.config.log_driver.as_str(), "k8s-file" | "json-file");
+        inspect.log_path = files_log.then(|| paths.log.clone());
         inspect.mounts = inspect
             .config
             .volumes
@@ -143,6 +147,7 @@ fn inspect_in(tx: &Tx, id: &str) -> Result<Option<ContainerInspect>> {
         root_fs_size: None,
         conmon_pid_file: Default::default(),
         pid_file: Default::default(),
+        log_path: None,
         mounts: Vec::new(),
         id: id.to_string(),
     }))

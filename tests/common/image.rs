@@ -49,6 +49,16 @@ pub struct TestImage {
 
 /// Build the test image under `dir`.
 pub fn build(dir: &Path) -> TestImage {
+    build_with(
+        dir,
+        serde_json::json!({ "Cmd": ["/bin/sh", "-c", "echo from the image; pwd; id -u; echo $IMAGE_VAR"],
+                            "Env": ["PATH=/bin", "IMAGE_VAR=set-by-image"], "WorkingDir": "/data", "User": "nobody" }),
+    )
+}
+
+/// The test image's files with another run configuration (its "config":
+/// Entrypoint, Cmd, Env...), so another image.
+pub fn build_with(dir: &Path, run_config: serde_json::Value) -> TestImage {
     let busybox = std::fs::read("/bin/busybox").expect("busybox-static is installed");
     let mut lower: Vec<(&str, Vec<u8>, u32)> = vec![
         ("bin/", vec![], 0o755),
@@ -77,8 +87,7 @@ pub fn build(dir: &Path) -> TestImage {
     let upper_blob = zstd::encode_all(&upper_tar[..], 3).unwrap();
     let config = serde_json::json!({
         "architecture": "amd64", "os": "linux",
-        "config": { "Cmd": ["/bin/sh", "-c", "echo from the image; pwd; id -u; echo $IMAGE_VAR"],
-                    "Env": ["PATH=/bin", "IMAGE_VAR=set-by-image"], "WorkingDir": "/data", "User": "nobody" },
+        "config": run_config,
         "rootfs": { "type": "layers", "diff_ids": [sha(&lower_tar), sha(&upper_tar)] },
     })
     .to_string()

@@ -240,3 +240,33 @@ fn infra_commands_and_images() {
     assert_eq!(run(&d, &["pod", "create", "--infra-image", "no-such-image"]).0, 125);
     assert_eq!(ok(&d, &["pod", "ps", "-q"]).lines().count(), 4, "nothing of a refused pod is left");
 }
+
+/// A-create-36, 37 and C-podcreate-53..55: an image's entrypoint and
+/// command are kept apart in inspect, and an infra container made from an
+/// image with an entrypoint runs it.
+#[test]
+fn image_entrypoints() {
+    let d = with_image();
+    let img = common::image::build_with(
+        &d.dir.path().join("entrypoint-image"),
+        serde_json::json!({ "Entrypoint": ["/fromimage"], "Cmd": ["redis-server"], "Env": ["PATH=/bin"] }),
+    );
+    ok(&d, &["image", "import", img.layout.to_str().unwrap(), "localhost/infra:latest"]);
+    ok(&d, &["create", "--name", "test101", "localhost/infra"]);
+    let config = ok(&d, &["inspect", "--format", "{{json .Config}}", "test101"]);
+    let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(
+        (config["command"].clone(), config["entrypoint"].clone()),
+        (json_list(&["redis-server"]), json_list(&["/fromimage"]))
+    );
+    ok(&d, &["pod", "create", "--infra-image", "localhost/infra", "--name", "test"]);
+    ok(&d, &["pod", "inspect", "test"]);
+    let infra = ok(&d, &["pod", "inspect", "--format", "{{.InfraContainerID}}", "test"]).trim().to_string();
+    let show = |t: &str| ok(&d, &["container", "inspect", "--format", t, &infra]);
+    assert_eq!(show("{{.Config.Entrypoint}}"), "[/fromimage]\n");
+    assert_eq!(show("{{.Path}}:{{.Args}}"), "/fromimage:[redis-server]\n");
+}
+
+fn json_list(items: &[&str]) -> serde_json::Value {
+    serde_json::json!(items)
+}

@@ -494,3 +494,48 @@ fn run_bats_options() {
     let own = std::fs::read_to_string("/proc/self/oom_score_adj").unwrap();
     assert_eq!(ok(&d, &["run", "--rm", IMAGE, "cat", "/proc/self/oom_score_adj"]), own);
 }
+
+/// C-run030-59, 68, 69, 133, 134: where a k8s-file log is (and what its
+/// lines are), none for journald or none; a runtime given by a path of
+/// its own stays that path; a privileged container gets the host's
+/// terminals.
+#[test]
+fn log_path_runtime_path_and_terminals() {
+    let d = with_image();
+    for driver in ["k8s-file", "json-file"] {
+        ok(&d, &["run", "--name", "logged", "--log-driver", driver, IMAGE, "echo", "a-message"]);
+        let path = field(&d, "logged", "{{.LogPath}}");
+        assert!(path.starts_with('/'), "{path}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text.lines().next().unwrap();
+        let (time, rest) = line.split_once(' ').unwrap();
+        assert!(time.contains('T') && time.bytes().all(|b| b.is_ascii_digit() || b"T:.+-Z".contains(&b)), "{line}");
+        assert_eq!(rest, "stdout F a-message");
+        ok(&d, &["rm", "logged"]);
+    }
+    for driver in ["none", "journald"] {
+        ok(&d, &["create", "--name", "unlogged", "--log-driver", driver, IMAGE, "true"]);
+        assert_eq!(field(&d, "unlogged", "{{.LogPath}}"), "");
+        ok(&d, &["rm", "unlogged"]);
+    }
+
+    let copy = d.dir.path().join("my-runc");
+    std::fs::copy("/usr/sbin/runc", &copy).or_else(|_| std::fs::copy("/usr/bin/runc", &copy)).unwrap();
+    let runtime = copy.to_str().unwrap();
+    ok(&d, &["run", "-d", "--name", "own-runtime", "--runtime", runtime, IMAGE, "sleep", "60"]);
+    assert_eq!(field(&d, "own-runtime", "{{.Config.RuntimePath}}"), runtime);
+    ok(&d, &["kill", "own-runtime"]);
+    ok(&d, &["wait", "own-runtime"]);
+    ok(&d, &["rm", "own-runtime"]);
+
+    let host: Vec<String> = std::fs::read_dir("/dev")
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tty") && n != "tty")
+        .collect();
+    if !host.is_empty() {
+        let seen = ok(&d, &["run", "--rm", "--privileged", IMAGE, "/bin/sh", "-c", "ls /dev/tty*"]);
+        assert_ne!(seen.trim(), "/dev/tty", "the host's terminals");
+    }
+}
