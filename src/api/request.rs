@@ -56,6 +56,7 @@ pub struct CreateOptions {
     pub unset_env_all: Option<bool>,
     pub device_cgroup_rules: Option<Vec<String>>,
     pub timeout: Option<i64>,
+    pub chroot_dirs: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +170,7 @@ impl CreateOptions {
                 unset_env_all: self.unset_env_all.unwrap_or(false),
                 device_cgroup_rules: self.device_cgroup_rules.unwrap_or_default(),
                 timeout: seconds("timeout", self.timeout)?,
+                chroot_dirs: self.chroot_dirs.unwrap_or_default(),
             },
         })
     }

@@ -92,6 +92,7 @@ struct ContainerConfigView<'a> {
     unset_env_all: bool,
     device_cgroup_rules: &'a [String],
     timeout: Option<u32>,
+    chroot_dirs: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -168,6 +169,7 @@ impl<'a> ContainerView<'a> {
                 unset_env_all: c.unset_env_all,
                 device_cgroup_rules: &c.device_cgroup_rules,
                 timeout: c.timeout,
+                chroot_dirs: &c.chroot_dirs,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),

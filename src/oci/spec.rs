@@ -316,9 +316,11 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
     for (v, dir) in c.volumes.iter().zip(&files.volume_dirs) {
         mounts.push(bind(dir, &v.destination, &v.options)?);
     }
-    mounts.push(bind(&files.hosts, "/etc/hosts", &[])?);
-    mounts.push(bind(&files.hostname, "/etc/hostname", &[])?);
-    mounts.push(bind(&files.resolv_conf, "/etc/resolv.conf", &[])?);
+    for root in std::iter::once("").chain(c.chroot_dirs.iter().map(|d| d.trim_end_matches('/'))) {
+        mounts.push(bind(&files.hosts, &format!("{root}/etc/hosts"), &[])?);
+        mounts.push(bind(&files.hostname, &format!("{root}/etc/hostname"), &[])?);
+        mounts.push(bind(&files.resolv_conf, &format!("{root}/etc/resolv.conf"), &[])?);
+    }
     mounts.push(bind(&files.container_env, "/run/.containerenv", &[])?);
     if let Some(zone) = localtime(&c.timezone) {
         mounts.push(bind(&zone, "/etc/localtime", &["ro".into()])?);

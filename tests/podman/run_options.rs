@@ -539,3 +539,18 @@ fn log_path_runtime_path_and_terminals() {
         assert_ne!(seen.trim(), "/dev/tty", "the host's terminals");
     }
 }
+
+/// A-create-104..108 (sleep where podman's test runs cat on a terminal,
+/// which is issue 19's): --chrootdirs is kept, and its directory gets the
+/// container's resolv.conf.
+#[test]
+fn chrootdirs() {
+    let d = with_image();
+    let id = ok(&d, &["create", "--chrootdirs", "/var/local/qwerty", IMAGE]).trim().to_string();
+    assert_eq!(field(&d, &id, "{{.Config.ChrootDirs}}"), "[/var/local/qwerty]");
+    let id = ok(&d, &["create", "--chrootdirs", "/var/local/qwerty", IMAGE, "sleep", "600"]).trim().to_string();
+    ok(&d, &["start", &id]);
+    ok(&d, &["exec", &id, "/bin/busybox", "cmp", "/etc/resolv.conf", "/var/local/qwerty/etc/resolv.conf"]);
+    ok(&d, &["rm", "-f", "-t", "0", &id]);
+    assert_eq!(run(&d, &["create", "--chrootdirs", "relative", IMAGE]).0, 125);
+}

@@ -254,6 +254,10 @@ pub struct CreateArgs {
     /// Accepted as podman does, and ignored.
     #[arg(long, hide = true)]
     kernel_memory: Option<String>,
+    /// A directory the process may chroot into; it gets /etc/hosts,
+    /// hostname and resolv.conf too.
+    #[arg(long)]
+    chrootdirs: Vec<String>,
     #[arg(long)]
     pids_limit: Option<i64>,
     #[arg(long)]
@@ -428,6 +432,7 @@ impl CreateArgs {
             unsetEnvAll: Some(self.unsetenv_all),
             deviceCgroupRules: some(&self.device_cgroup_rule),
             timeout: self.timeout,
+            chrootDirs: some(&self.chrootdirs),
         })
     }
 }

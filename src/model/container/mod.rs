@@ -182,6 +182,7 @@ pub struct RunSpec {
     pub no_new_privileges: bool,
     pub device_cgroup_rules: Vec<String>,
     pub timeout: Option<u32>,
+    pub chroot_dirs: Vec<String>,
     pub unset_env: Vec<String>,
     pub unset_env_all: bool,
 }
@@ -295,6 +296,10 @@ pub struct ContainerConfig {
     /// Seconds it may run before conmon kills it (podman's --timeout).
     #[serde(default)]
     pub timeout: Option<u32>,
+    /// Directories its process may chroot into, which get the hosts,
+    /// hostname and resolv.conf files too (podman's --chrootdirs).
+    #[serde(default)]
+    pub chroot_dirs: Vec<String>,
 }
 
 fn default_umask() -> String {
@@ -354,6 +359,7 @@ impl Default for ContainerConfig {
             unset_env_all: false,
             device_cgroup_rules: Vec::new(),
             timeout: None,
+            chroot_dirs: Vec::new(),
         }
     }
 }

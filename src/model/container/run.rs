@@ -99,6 +99,10 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
         return Err(Error::invalid_argument("timeout", "must be more than zero seconds"));
     }
     config.timeout = run.timeout;
+    if let Some(dir) = run.chroot_dirs.iter().find(|d| !d.starts_with('/') || d.split('/').any(|p| p == "..")) {
+        return Err(Error::invalid_argument("chrootDirs", format!("{dir:?} is not an absolute path")));
+    }
+    config.chroot_dirs = run.chroot_dirs.clone();
     Ok(())
 }
 
