@@ -57,6 +57,7 @@ pub struct CreateOptions {
     pub device_cgroup_rules: Option<Vec<String>>,
     pub timeout: Option<i64>,
     pub chroot_dirs: Option<Vec<String>>,
+    pub host_users: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,6 +172,7 @@ impl CreateOptions {
                 device_cgroup_rules: self.device_cgroup_rules.unwrap_or_default(),
                 timeout: seconds("timeout", self.timeout)?,
                 chroot_dirs: self.chroot_dirs.unwrap_or_default(),
+                host_users: self.host_users.unwrap_or_default(),
             },
         })
     }

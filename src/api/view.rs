@@ -93,6 +93,7 @@ struct ContainerConfigView<'a> {
     device_cgroup_rules: &'a [String],
     timeout: Option<u32>,
     chroot_dirs: &'a [String],
+    host_users: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -170,6 +171,7 @@ impl<'a> ContainerView<'a> {
                 device_cgroup_rules: &c.device_cgroup_rules,
                 timeout: c.timeout,
                 chroot_dirs: &c.chroot_dirs,
+                host_users: &c.host_users,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),

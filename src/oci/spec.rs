@@ -55,6 +55,8 @@ pub struct HostFiles {
     pub joined: Option<JoinedInfra>,
     /// Its pod's shared /dev/shm, when the pod shares its IPC namespace.
     pub shm: Option<PathBuf>,
+    /// Its /etc/passwd with the host's users it asked for.
+    pub passwd: Option<PathBuf>,
 }
 
 /// A pod's infra container whose namespaces a member joins.
@@ -322,6 +324,9 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
         mounts.push(bind(&files.resolv_conf, &format!("{root}/etc/resolv.conf"), &[])?);
     }
     mounts.push(bind(&files.container_env, "/run/.containerenv", &[])?);
+    if let Some(passwd) = &files.passwd {
+        mounts.push(bind(passwd, "/etc/passwd", &[])?);
+    }
     if let Some(zone) = localtime(&c.timezone) {
         mounts.push(bind(&zone, "/etc/localtime", &["ro".into()])?);
     }
@@ -596,6 +601,35 @@ fn rlimits(ulimits: &[crate::model::container::Ulimit]) -> Result<Vec<oci_spec::
 /// /etc/hosts for a container: loopback names and its own hostname.
 pub fn hosts_file(c: &ContainerConfig) -> String {
     format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n", c.hostname())
+}
+
+/// The container's /etc/passwd with the entries of the host's `users`
+/// (names or UIDs) it lacks (podman's --hostuser); a user the host does not
+/// have is an error naming it.
+pub fn passwd_with_host_users(rootfs: &Path, users: &[String]) -> Result<String> {
+    let mut passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap_or_default();
+    let host = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    for user in users {
+        let entry = host
+            .lines()
+            .find(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                f.first() == Some(&user.as_str()) || f.get(2) == Some(&user.as_str())
+            })
+            .ok_or_else(|| Error::Command {
+                reason: format!("unable to find user {user:?} on the host for --hostuser"),
+                cause: crate::error::CommandFailure::NotRunnable,
+            })?;
+        let name = entry.split(':').next().unwrap_or_default();
+        if !passwd.lines().any(|l| l.split(':').next() == Some(name)) {
+            if !passwd.is_empty() && !passwd.ends_with('\n') {
+                passwd.push('\n');
+            }
+            passwd.push_str(entry);
+            passwd.push('\n');
+        }
+    }
+    Ok(passwd)
 }
 
 /// /run/.containerenv: empty, as podman leaves it, but for a privileged

@@ -269,6 +269,10 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
         hostname: write("hostname", format!("{}\n", config.hostname()).as_bytes())?,
         resolv_conf: write("resolv.conf", spec::resolv_conf(config.network).as_bytes())?,
         container_env: write("containerenv", spec::container_env(config).as_bytes())?,
+        passwd: match config.host_users.is_empty() {
+            true => None,
+            false => Some(write("passwd", spec::passwd_with_host_users(rootfs, &config.host_users)?.as_bytes())?),
+        },
         secret_files,
         secret_env,
         volume_dirs: provided.volume_dirs,

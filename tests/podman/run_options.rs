@@ -554,3 +554,25 @@ fn chrootdirs() {
     ok(&d, &["rm", "-f", "-t", "0", &id]);
     assert_eq!(run(&d, &["create", "--chrootdirs", "relative", IMAGE]).0, 125);
 }
+
+/// C-run030-99..101 (as root, with the host's daemon user, which the test
+/// image lacks, where podman's rootless test uses the caller): --hostuser
+/// by name and UID, with --user; a user the host lacks cannot run (126).
+#[test]
+fn hostuser() {
+    let d = with_image();
+    let host = std::fs::read_to_string("/etc/passwd").unwrap();
+    let Some(entry) = host.lines().find(|l| l.starts_with("daemon:")) else { return };
+    let uid = entry.split(':').nth(2).unwrap();
+    let grep = |args: &[&str], what: &str| {
+        let mut full = vec!["run", "--rm"];
+        full.extend(args);
+        full.extend([IMAGE, "/bin/busybox", "grep", what, "/etc/passwd"]);
+        run(&d, &full)
+    };
+    assert_eq!(grep(&[], "daemon").0, 1, "the image has no daemon user");
+    assert_eq!(grep(&["--hostuser=daemon"], "daemon"), (0, format!("{entry}\n"), String::new()));
+    assert_eq!(grep(&[&format!("--hostuser={uid}")], &format!(":{uid}:")).0, 0);
+    assert_eq!(grep(&[&format!("--hostuser={uid}"), "--user", uid], &format!(":{uid}:")).0, 0);
+    assert_eq!(grep(&["--hostuser=bogus"], "bogus").0, 126);
+}

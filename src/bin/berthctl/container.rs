@@ -258,6 +258,9 @@ pub struct CreateArgs {
     /// hostname and resolv.conf too.
     #[arg(long)]
     chrootdirs: Vec<String>,
+    /// A user of the host (name or UID) to add to the container's /etc/passwd.
+    #[arg(long)]
+    hostuser: Vec<String>,
     #[arg(long)]
     pids_limit: Option<i64>,
     #[arg(long)]
@@ -433,6 +436,7 @@ impl CreateArgs {
             deviceCgroupRules: some(&self.device_cgroup_rule),
             timeout: self.timeout,
             chrootDirs: some(&self.chrootdirs),
+            hostUsers: some(&self.hostuser),
         })
     }
 }

@@ -183,6 +183,7 @@ pub struct RunSpec {
     pub device_cgroup_rules: Vec<String>,
     pub timeout: Option<u32>,
     pub chroot_dirs: Vec<String>,
+    pub host_users: Vec<String>,
     pub unset_env: Vec<String>,
     pub unset_env_all: bool,
 }
@@ -300,6 +301,9 @@ pub struct ContainerConfig {
     /// hostname and resolv.conf files too (podman's --chrootdirs).
     #[serde(default)]
     pub chroot_dirs: Vec<String>,
+    /// Users of the host (names or UIDs) added to its /etc/passwd.
+    #[serde(default)]
+    pub host_users: Vec<String>,
 }
 
 fn default_umask() -> String {
@@ -360,6 +364,7 @@ impl Default for ContainerConfig {
             device_cgroup_rules: Vec::new(),
             timeout: None,
             chroot_dirs: Vec::new(),
+            host_users: Vec::new(),
         }
     }
 }

@@ -103,6 +103,7 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
         return Err(Error::invalid_argument("chrootDirs", format!("{dir:?} is not an absolute path")));
     }
     config.chroot_dirs = run.chroot_dirs.clone();
+    config.host_users = run.host_users.clone();
     Ok(())
 }
 
