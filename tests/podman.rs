@@ -1983,8 +1983,9 @@ fn volume_options_and_copy_up() {
         let out = sh(&["-v", &format!("{name}:/test")], &format!("/bin/busybox stat -c {format} /test"));
         assert_eq!(out.trim(), want, "{opt}");
     }
-    assert_eq!(run(&d, &["volume", "create", "--opt", "type=tmpfs"]).0, 125);
+    assert_eq!(run(&d, &["volume", "create", "--opt", "device=/dev/sda1"]).0, 125, "a device needs a type");
     assert_eq!(run(&d, &["volume", "create", "--opt", "o=nodev"]).0, 125);
+    assert_eq!(run(&d, &["volume", "create", "--opt", "colour=red"]).0, 125);
     for pod in ["createwithstaticip", "createwithstaticmac", "createwithnetwork", "createwithports"] {
         ok(&d, &["run", "--pod", &format!("new:{pod}"), "-d", image, "/bin/sleep", "600"]);
     }
@@ -2027,4 +2028,27 @@ fn image_mount() {
     assert_eq!(code, 125);
     assert_eq!(err.trim(), "Error: no-such-container: image not known");
     assert_eq!(ok(&d, &["image", "mount"]), "");
+}
+
+/// C-runvol-38..42, 64, 65: a tmpfs volume is mounted (with its options)
+/// while a container that uses it runs and unmounted when it stops (berth
+/// cleans up at the exit, where podman's test runs `container cleanup`);
+/// one with a bad option is made, and fails the run that mounts it.
+#[test]
+fn tmpfs_volumes() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    ok(&d, &["volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "--opt", "o=nodev", "testvol"]);
+    let dir = ok(&d, &["volume", "inspect", "--format", "{{.Mountpoint}}", "testvol"]).trim().to_string();
+    let host_mounted = || std::fs::read_to_string("/proc/self/mountinfo").unwrap().contains(&format!(" {dir} "));
+    assert!(!host_mounted(), "not mounted at create");
+    ok(&d, &["run", "-d", "--name", "testctr", "-v", "testvol:/testvol", image, "sleep", "600"]);
+    assert!(host_mounted());
+    let inside = ok(&d, &["exec", "testctr", "/bin/busybox", "grep", " /testvol ", "/proc/self/mountinfo"]);
+    assert!(inside.contains("nodev") && inside.contains("tmpfs"), "{inside}");
+    ok(&d, &["stop", "--time", "0", "testctr"]);
+    assert!(!host_mounted(), "unmounted when its last user stopped");
+    ok(&d, &["volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "--opt", "o=invalid", "testVol"]);
+    assert_ne!(run(&d, &["run", "--rm", "-v", "testVol:/tmp", image, "ls"]).0, 0);
+    assert_eq!(count(&d), 1, "the failed run left nothing (--rm)");
 }

@@ -14,19 +14,36 @@ pub struct VolumeConfig {
     pub labels: BTreeMap<String, String>,
     pub created_nanos: i64,
     pub mountpoint: PathBuf,
-    /// podman's --opt: `o` with uid= and gid=, the owner of its directory.
+    /// podman's --opt: `type` and `device` of a file system mounted at
+    /// its directory while it is used; `o` its mount options, or without a
+    /// type uid= and gid=, the owner of its directory.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+}
+
+impl VolumeConfig {
+    /// The file system it mounts: (device, type, options), for a volume
+    /// with a type.
+    pub fn file_system(&self) -> Option<(&str, &str, &str)> {
+        let typ = self.options.get("type")?;
+        let device = self.options.get("device").unwrap_or(typ);
+        Some((device, typ, self.options.get("o").map_or("", String::as_str)))
+    }
 }
 
 /// The owner a volume's `o` option gives its directory: (uid, gid).
 pub fn owner(options: &BTreeMap<String, String>) -> Result<(Option<u32>, Option<u32>)> {
     use crate::error::Error;
     let bad = |why: String| Error::invalid_argument("options", why);
-    if let Some(key) = options.keys().find(|k| k.as_str() != "o") {
-        return Err(bad(format!(
-            "{key:?}: berth's volumes take o=uid=N,gid=N (tmpfs and device volumes are not supported)"
-        )));
+    if let Some(key) = options.keys().find(|k| !matches!(k.as_str(), "o" | "type" | "device")) {
+        return Err(bad(format!("{key:?}: a volume's options are type, device and o")));
+    }
+    if options.contains_key("device") && !options.contains_key("type") {
+        return Err(bad("a device needs a type".into()));
+    }
+    if options.contains_key("type") {
+        // Its options are the file system's: checked when it is mounted.
+        return Ok((None, None));
     }
     let (mut uid, mut gid) = (None, None);
     for part in options.get("o").map(String::as_str).unwrap_or("").split(',').filter(|p| !p.is_empty()) {

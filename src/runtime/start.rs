@@ -109,6 +109,7 @@ impl Runtime {
             tracing::warn!(id = c.id.as_str(), "unmounting after a failed init: {e}");
         }
         self.release_units(c).await;
+        self.release_typed_volumes(c).await;
         if let Err(e) = self.db.write(|tx| tx.set_container_initializing(&c.id, false)).await {
             tracing::warn!(id = c.id.as_str(), "clearing an init's intent (the next start does): {e}");
         }
@@ -152,6 +153,7 @@ impl Runtime {
     async fn create_in_runtime(&self, c: &ContainerConfig, conmon: PathBuf) -> Result<i32> {
         let systemd = if Self::uses_units(c) { Some(self.systemd().await?) } else { None };
         let rootfs = self.mount_rootfs(c).await?;
+        self.mount_typed_volumes(c).await?;
         let paths = self.oci_paths(&c.id);
         let runc = self.runc_for(c);
         let volume_dirs: Vec<PathBuf> = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();

@@ -5,6 +5,7 @@ use super::remove::RemoveOptions;
 use super::Runtime;
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
+use crate::model::container::ContainerConfig;
 use crate::model::volume::{VolumeConfig, VolumeFilters, VolumeInfo};
 use crate::names;
 use std::collections::BTreeMap;
@@ -18,6 +19,72 @@ pub struct VolumePruneReport {
 }
 
 impl Runtime {
+    /// The volumes of `c` that mount a file system: (device, type,
+    /// options, directory).
+    async fn typed_volumes(&self, c: &ContainerConfig) -> Result<Vec<(String, String, String, std::path::PathBuf)>> {
+        let names: Vec<String> = c.volumes.iter().map(|v| v.name.clone()).collect();
+        self.db
+            .read(move |tx| {
+                let mut out = Vec::new();
+                for name in &names {
+                    if let Some(v) = tx.volume(name)? {
+                        if let Some((device, typ, options)) = v.file_system() {
+                            out.push((device.to_string(), typ.to_string(), options.to_string(), v.mountpoint.clone()));
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// Mount the file systems of `c`'s typed volumes that are not mounted.
+    pub(super) async fn mount_typed_volumes(&self, c: &ContainerConfig) -> Result<()> {
+        let volumes = self.typed_volumes(c).await?;
+        super::blocking(move || {
+            for (device, typ, options, dir) in volumes {
+                if !crate::storage::overlay::is_mounted(&dir) {
+                    crate::storage::volume_mount::mount(&device, &typ, &options, &dir)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Unmount the file systems of `c`'s typed volumes that no other
+    /// container with processes uses (podman's volume unmount at cleanup).
+    pub(super) async fn release_typed_volumes(&self, c: &ContainerConfig) {
+        let id = c.id.clone();
+        let names: Vec<String> = c.volumes.iter().map(|v| v.name.clone()).collect();
+        let idle = self.db.read(move |tx| {
+            let mut idle = Vec::new();
+            for name in &names {
+                let Some(v) = tx.volume(name)? else { continue };
+                if v.file_system().is_none() {
+                    continue;
+                }
+                let mut busy = false;
+                for user in tx.volume_users(name)?.iter().filter(|u| **u != id) {
+                    busy |= tx.container(user)?.is_some_and(|r| r.status.state.has_processes());
+                }
+                if !busy {
+                    idle.push(v.mountpoint);
+                }
+            }
+            Ok(idle)
+        });
+        let result = match idle.await {
+            Ok(dirs) => {
+                super::blocking(move || dirs.iter().try_for_each(|d| Ok(crate::storage::overlay::unmount(d)?))).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::warn!(id = c.id.as_str(), "unmounting its volumes: {e}");
+        }
+    }
+
     pub async fn create_volume(
         &self,
         name: Option<String>,

@@ -8,6 +8,7 @@ pub mod overlay;
 pub mod registry;
 pub mod shm;
 pub mod source;
+pub mod volume_mount;
 
 pub mod error;
 
