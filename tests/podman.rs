@@ -2052,3 +2052,27 @@ fn tmpfs_volumes() {
     assert_ne!(run(&d, &["run", "--rm", "-v", "testVol:/tmp", image, "ls"]).0, 0);
     assert_eq!(count(&d), 1, "the failed run left nothing (--rm)");
 }
+
+/// C-runvol-63 and the image's VOLUMEs: a container of an image that
+/// declares one gets an anonymous volume there (not noexec), unless it
+/// mounts something there itself.
+#[test]
+fn image_volumes() {
+    let d = with_image();
+    let img = common::image::build_with(
+        &d.dir.path().join("volume-image"),
+        serde_json::json!({ "Cmd": ["/bin/sh"], "Env": ["PATH=/bin"], "Volumes": { "/data": {} } }),
+    );
+    ok(&d, &["image", "import", img.layout.to_str().unwrap(), "localhost/redis-like:latest"]);
+    let mounts =
+        ok(&d, &["run", "--rm", "localhost/redis-like", "/bin/busybox", "grep", " /data ", "/proc/self/mountinfo"]);
+    assert!(!mounts.is_empty() && !mounts.contains("noexec"), "{mounts}");
+    let id = ok(&d, &["create", "localhost/redis-like"]).trim().to_string();
+    assert_eq!(ok(&d, &["inspect", "--format", "{{(index .Mounts 0).Destination}}", &id]), "/data\n");
+    ok(&d, &["volume", "create", "mine"]);
+    let own = ok(&d, &["create", "-v", "mine:/data", "localhost/redis-like"]).trim().to_string();
+    assert_eq!(ok(&d, &["inspect", "--format", "{{(index .Mounts 0).Name}}", &own]), "mine\n");
+    let mounts: serde_json::Value =
+        serde_json::from_str(&ok(&d, &["inspect", "--format", "{{json .Mounts}}", &own])).unwrap();
+    assert_eq!(mounts.as_array().unwrap().len(), 1);
+}

@@ -403,6 +403,13 @@ fn inspect_replies_are_what_the_interfaces_say() {
     let img = common::image::build(&d.root().join("img"));
     c.call("io.berth.Image.Import", json!({ "path": img.layout, "reference": "typed:1" })).unwrap();
     let image = checked(&mut c, "io.berth.Image", "Inspect", json!({ "reference": "typed:1" }))["image"].take();
+    let with_volume = common::image::build_with(
+        &d.root().join("img-volume"),
+        json!({ "Cmd": ["/bin/sh"], "Volumes": { "/data": {} } }),
+    );
+    c.call("io.berth.Image.Import", json!({ "path": with_volume.layout, "reference": "typed:2" })).unwrap();
+    let volumes = checked(&mut c, "io.berth.Image", "Inspect", json!({ "reference": "typed:2" }))["image"].take();
+    assert_eq!(volumes["config"]["config"]["Volumes"], json!({ "/data": {} }));
     assert!((before..=usec()).contains(&image["created"].as_i64().unwrap()));
     checked(&mut c, "io.berth.Volume", "Inspect", json!({ "name": "named" }));
     let secret = checked(&mut c, "io.berth.Secret", "Inspect", json!({ "nameOrId": "token" }))["secret"].take();

@@ -263,8 +263,15 @@ fn insert_container(
     mut config: ContainerConfig,
     made: &mut Vec<PathBuf>,
 ) -> Result<(ContainerConfig, Vec<String>)> {
+    let mut volume_specs = spec.volumes.clone();
     if let Some(reference) = &spec.image {
-        apply_image(tx, reference, spec.run.entrypoint.is_some(), &mut config)?;
+        // The image's VOLUMEs are anonymous volumes where the request
+        // mounts nothing of its own, as podman makes them.
+        for path in apply_image(tx, reference, spec.run.entrypoint.is_some(), &mut config)? {
+            if !volume_specs.iter().any(|v| v.destination.trim_end_matches('/') == path.trim_end_matches('/')) {
+                volume_specs.push(VolumeSpec { name: None, destination: path, options: Vec::new() });
+            }
+        }
     }
     let secret_ids = spec
         .secrets
@@ -312,7 +319,7 @@ fn insert_container(
         }
     };
     config.created_nanos = now_nanos();
-    let (volumes, new_volumes) = attach_volumes(tx, root, &spec.volumes, config.created_nanos, made)?;
+    let (volumes, new_volumes) = attach_volumes(tx, root, &volume_specs, config.created_nanos, made)?;
     config.volumes = volumes;
     inherit_from_infra(tx, &mut config)?;
     tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
@@ -372,8 +379,13 @@ fn join_pod_namespaces(
 /// (unless one was given, which also drops the image's command, as
 /// podman's --entrypoint does), its command unless one was given,
 /// environment (less what unsetEnv names), working directory and user;
-/// what the request gave wins.
-pub(super) fn apply_image(tx: &Tx, reference: &str, own_entrypoint: bool, config: &mut ContainerConfig) -> Result<()> {
+/// what the request gave wins. Returns where the image wants volumes.
+pub(super) fn apply_image(
+    tx: &Tx,
+    reference: &str,
+    own_entrypoint: bool,
+    config: &mut ContainerConfig,
+) -> Result<Vec<String>> {
     let image = tx.resolve_image(reference)?;
     // The name as stored (`x` is `x:latest`), as podman's ImageName; an ID
     // stays as given.
@@ -410,7 +422,7 @@ pub(super) fn apply_image(tx: &Tx, reference: &str, own_entrypoint: bool, config
     if config.user.is_none() {
         config.user = run.user.filter(|u| !u.is_empty());
     }
-    Ok(())
+    Ok(run.volumes.unwrap_or_default().into_keys().filter(|v| v.starts_with('/')).collect())
 }
 
 /// The asked-for name if free, else a generated one that is.
