@@ -58,6 +58,7 @@ pub struct CreateOptions {
     pub timeout: Option<i64>,
     pub chroot_dirs: Option<Vec<String>>,
     pub host_users: Option<Vec<String>>,
+    pub conmon_pid_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +174,7 @@ impl CreateOptions {
                 timeout: seconds("timeout", self.timeout)?,
                 chroot_dirs: self.chroot_dirs.unwrap_or_default(),
                 host_users: self.host_users.unwrap_or_default(),
+                conmon_pid_file: self.conmon_pid_file,
             },
         })
     }

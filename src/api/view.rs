@@ -94,6 +94,7 @@ struct ContainerConfigView<'a> {
     timeout: Option<u32>,
     chroot_dirs: &'a [String],
     host_users: &'a [String],
+    conmon_pid_file: &'a Option<String>,
 }
 
 #[derive(Serialize)]
@@ -104,6 +105,7 @@ struct ContainerStateView<'a> {
     pid: Option<i32>,
     started_at: Option<i64>,
     finished_at: Option<i64>,
+    conmon_pid: Option<i32>,
 }
 
 impl<'a> ContainerView<'a> {
@@ -172,6 +174,7 @@ impl<'a> ContainerView<'a> {
                 timeout: c.timeout,
                 chroot_dirs: &c.chroot_dirs,
                 host_users: &c.host_users,
+                conmon_pid_file: &c.conmon_pid_file,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),
@@ -179,6 +182,7 @@ impl<'a> ContainerView<'a> {
                 pid: s.pid,
                 started_at: s.started_at.map(usec),
                 finished_at: s.finished_at.map(usec),
+                conmon_pid: i.conmon_pid,
             },
             pod_name: &i.pod_name,
             dependents: &i.dependents,

@@ -32,6 +32,8 @@ pub struct ContainerInspect {
     /// Where conmon writes its own PID and the container's.
     pub conmon_pid_file: std::path::PathBuf,
     pub pid_file: std::path::PathBuf,
+    /// conmon's PID while the container has processes.
+    pub conmon_pid: Option<i32>,
     /// The k8s-file (json-file) log conmon writes; none for other drivers.
     pub log_path: Option<std::path::PathBuf>,
     /// Its volumes as mounted: name, source on the host, destination, options.
@@ -77,6 +79,10 @@ impl Runtime {
         let paths = self.oci_paths(&inspect.id);
         inspect.conmon_pid_file = paths.conmon_pidfile();
         inspect.pid_file = paths.pidfile();
+        if inspect.state.state.has_processes() {
+            let text = std::fs::read_to_string(paths.conmon_pidfile()).unwrap_or_default();
+            inspect.conmon_pid = text.trim().parse().ok();
+        }
         let files_log = matches!(inspect.config.log_driver.as_str(), "k8s-file" | "json-file");
         inspect.log_path = files_log.then(|| paths.log.clone());
         inspect.mounts = inspect
@@ -148,6 +154,7 @@ fn inspect_in(tx: &Tx, id: &str) -> Result<Option<ContainerInspect>> {
         conmon_pid_file: Default::default(),
         pid_file: Default::default(),
         log_path: None,
+        conmon_pid: None,
         mounts: Vec::new(),
         id: id.to_string(),
     }))

@@ -198,6 +198,16 @@ impl Runtime {
             systemd.start_scope(units::conmon_scope_of(c, waiting.pid())).await?;
         }
         let pid = in_oci(move || waiting.create()).await?;
+        if let Some(file) = &c.conmon_pid_file {
+            // conmon's own file has the PID of the conmon that stays (it
+            // forks away from the one spawned).
+            let conmon_pid = std::fs::read_to_string(self.oci_paths(&c.id).conmon_pidfile()).unwrap_or_default();
+            // The container runs by now: a file that cannot be written is
+            // reported, not a failed start.
+            if let Err(e) = std::fs::write(file, conmon_pid.trim()) {
+                tracing::warn!(id = c.id.as_str(), "writing conmon's PID to {file}: {e}");
+            }
+        }
         if systemd.is_some() {
             if let Err(e) = self.start_container_scope(c, pid).await {
                 let (runc, id) = (self.runc_for(c), c.id.clone());

@@ -576,3 +576,17 @@ fn hostuser() {
     assert_eq!(grep(&[&format!("--hostuser={uid}"), "--user", uid], &format!(":{uid}:")).0, 0);
     assert_eq!(grep(&["--hostuser=bogus"], "bogus").0, 126);
 }
+
+/// C-run030-36, 37: --conmon-pidfile holds conmon's PID, which inspect
+/// shows as State.ConmonPid.
+#[test]
+fn conmon_pidfile() {
+    let d = with_image();
+    let pidfile = d.dir.path().join("conmon.pid");
+    let cid = ok(&d, &["run", "--conmon-pidfile", pidfile.to_str().unwrap(), "-d", IMAGE, "sleep", "600"]);
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    assert_eq!(field(&d, cid.trim(), "{{.State.ConmonPid}}"), pid.trim());
+    let exe = std::fs::read_link(format!("/proc/{}/exe", pid.trim())).unwrap();
+    assert!(exe.to_string_lossy().ends_with("/conmon"), "{exe:?}");
+    ok(&d, &["rm", "-f", "-t", "0", cid.trim()]);
+}

@@ -261,6 +261,9 @@ pub struct CreateArgs {
     /// A user of the host (name or UID) to add to the container's /etc/passwd.
     #[arg(long)]
     hostuser: Vec<String>,
+    /// Write conmon's PID to this file at each start.
+    #[arg(long)]
+    conmon_pidfile: Option<String>,
     #[arg(long)]
     pids_limit: Option<i64>,
     #[arg(long)]
@@ -437,6 +440,7 @@ impl CreateArgs {
             timeout: self.timeout,
             chrootDirs: some(&self.chrootdirs),
             hostUsers: some(&self.hostuser),
+            conmonPidFile: self.conmon_pidfile.as_deref().map(absolute),
         })
     }
 }

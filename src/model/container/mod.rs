@@ -184,6 +184,7 @@ pub struct RunSpec {
     pub timeout: Option<u32>,
     pub chroot_dirs: Vec<String>,
     pub host_users: Vec<String>,
+    pub conmon_pid_file: Option<String>,
     pub unset_env: Vec<String>,
     pub unset_env_all: bool,
 }
@@ -304,6 +305,9 @@ pub struct ContainerConfig {
     /// Users of the host (names or UIDs) added to its /etc/passwd.
     #[serde(default)]
     pub host_users: Vec<String>,
+    /// A file of the caller's where conmon's PID is written at each start.
+    #[serde(default)]
+    pub conmon_pid_file: Option<String>,
 }
 
 fn default_umask() -> String {
@@ -365,6 +369,7 @@ impl Default for ContainerConfig {
             timeout: None,
             chroot_dirs: Vec::new(),
             host_users: Vec::new(),
+            conmon_pid_file: None,
         }
     }
 }

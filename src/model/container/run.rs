@@ -104,6 +104,10 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
     }
     config.chroot_dirs = run.chroot_dirs.clone();
     config.host_users = run.host_users.clone();
+    if let Some(file) = run.conmon_pid_file.as_ref().filter(|f| !f.starts_with('/')) {
+        return Err(Error::invalid_argument("conmonPidFile", format!("{file:?} is not an absolute path")));
+    }
+    config.conmon_pid_file = run.conmon_pid_file.clone();
     Ok(())
 }
 
