@@ -2076,3 +2076,45 @@ fn image_volumes() {
         serde_json::from_str(&ok(&d, &["inspect", "--format", "{{json .Mounts}}", &own])).unwrap();
     assert_eq!(mounts.as_array().unwrap().len(), 1);
 }
+
+/// C-bindctr-33..36 and C-podbats-4..6 (sleep where podman's runs top):
+/// Top by name and ID, with descriptors (an unknown one shows as itself),
+/// of a missing container; pod top lists every member's processes.
+#[test]
+fn top_containers_and_pods() {
+    use serde_json::json;
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let cid = ok(&d, &["run", "-d", "--name", "topper", "--user", "0", image, "sleep", "600"]).trim().to_string();
+    let mut c = d.client();
+    for who in ["topper", cid.as_str()] {
+        let r = c.call("io.berth.Container.Top", json!({ "nameOrId": who })).unwrap();
+        assert_eq!(r["titles"][0], "USER");
+        assert_eq!(r["processes"][0][0], "root", "{r}");
+        assert_eq!(r["processes"][0][7], "sleep 600");
+    }
+    let r =
+        c.call("io.berth.Container.Top", json!({ "nameOrId": cid, "descriptors": ["user", "pid", "hpid"] })).unwrap();
+    assert_eq!(r["titles"], json!(["USER", "PID", "HPID"]));
+    assert_eq!(r["processes"][0][1], "1", "its own PID namespace");
+    let hpid = r["processes"][0][2].as_str().unwrap().to_string();
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.State.Pid}}", "topper"]).trim(), hpid);
+    assert_eq!(
+        api_error(c.call("io.berth.Container.Top", json!({ "nameOrId": "IdoNotExist" }))),
+        "io.berth.Container.NoSuchContainer"
+    );
+    let r = c.call("io.berth.Container.Top", json!({ "nameOrId": cid, "descriptors": ["Me,Neither"] })).unwrap();
+    assert_eq!(r["titles"], json!(["ME", "NEITHER"]));
+    let table = ok(&d, &["top", "topper", "user", "pid", "args"]);
+    assert!(table.starts_with("USER") && table.contains("sleep 600"), "{table}");
+    ok(&d, &["rm", "-f", "-t", "0", "topper"]);
+
+    let pod = ok(&d, &["pod", "create", "--infra=false"]).trim().to_string();
+    for _ in 0..2 {
+        ok(&d, &["run", "-d", "--pod", &pod, "--user", "0", image, "sleep", "600"]);
+    }
+    let table = ok(&d, &["pod", "top", &pod]);
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("root") && l.contains("sleep 600")).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", &pod]);
+}

@@ -32,6 +32,7 @@ const OPEN: &[&str] = &[
 /// environment, where secrets live; what it printed): `Access::Inspect`.
 const INSPECT: &[&str] = &[
     "io.berth.Container.Inspect",
+    "io.berth.Container.Top",
     "io.berth.Container.Logs",
     "io.berth.Image.Inspect",
     "io.berth.Pod.Inspect",

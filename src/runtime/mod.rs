@@ -26,6 +26,7 @@ mod start;
 mod stop;
 mod storage_ctrs;
 mod system;
+mod top;
 mod units;
 mod volumes;
 

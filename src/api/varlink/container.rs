@@ -219,6 +219,16 @@ impl vl::VarlinkInterface for ContainerApi {
         }
     }
 
+    fn top(
+        &self,
+        call: &mut dyn vl::Call_Top,
+        name_or_id: String,
+        descriptors: Option<Vec<String>>,
+    ) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.top_container(&name_or_id, &descriptors.unwrap_or_default()));
+        answer(call, IFACE, r, |c, (titles, processes)| c.reply(titles, processes))
+    }
+
     fn exec(
         &self,
         call: &mut dyn vl::Call_Exec,

@@ -127,6 +127,9 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
     },
+    /// Show a running container's processes (podman's descriptors, such as
+    /// user pid hpid args).
+    Top { container: String, descriptors: Vec<String> },
     /// Mount containers' root file systems and print their paths; with
     /// none, list the mounted ones.
     Mount(crate::mount::MountArgs),
@@ -474,6 +477,12 @@ impl CreateArgs {
     }
 }
 
+/// A process table, aligned, as podman's top prints it.
+pub fn print_top(titles: &[String], processes: Vec<Vec<String>>) {
+    let lines = std::iter::once(titles.join("\t")).chain(processes.into_iter().map(|p| p.join("\t")));
+    output::aligned(lines);
+}
+
 /// `--tz local` means this command's zone: its TZ when set (the engine
 /// knows only the host's).
 fn timezone(tz: &str) -> String {
@@ -632,6 +641,10 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
                 total += rep.size;
             }
             println!("Total reclaimed space: {}", output::human_size(total.max(0) as u64));
+        }
+        Command::Top { container, descriptors } => {
+            let r = c.top(container, Some(descriptors)).call()?;
+            print_top(&r.titles, r.processes);
         }
         Command::Mount(a) => return crate::mount::mount(conn, a),
         Command::Unmount(a) => return crate::mount::unmount(conn, a),

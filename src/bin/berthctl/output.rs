@@ -77,7 +77,7 @@ pub fn inspect_each<T: serde::Serialize>(
 }
 
 /// Lines with tab-separated cells, aligned in columns two spaces apart.
-fn aligned(lines: impl Iterator<Item = String>) {
+pub fn aligned(lines: impl Iterator<Item = String>) {
     let mut tw = tabwriter::TabWriter::new(std::io::stdout().lock()).padding(2);
     for line in lines {
         let _ = writeln!(tw, "{line}");

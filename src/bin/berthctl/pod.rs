@@ -16,6 +16,8 @@ pub enum Command {
     Create(Box<PodCreateArgs>),
     /// Show pods' configuration and members.
     Inspect(InspectArgs),
+    /// Show the processes of a pod's running containers.
+    Top { pod: String, descriptors: Vec<String> },
     /// Exit 0 if the pod exists, 1 if not.
     Exists { name: String },
     /// List pods.
@@ -185,6 +187,19 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             })?;
         }
         Command::Exists { name } => return Ok(crate::exists_code(c.exists(name).call()?.exists)),
+        Command::Top { pod, descriptors } => {
+            use berth::api::varlink::generated::container::{self as ct, VarlinkClientInterface as _};
+            let members = c.inspect(pod).call()?.pod.containers;
+            let states = member_states(conn)?;
+            let mut containers = ct::VarlinkClient::new(conn.handle.clone());
+            let (mut titles, mut rows) = (Vec::new(), Vec::new());
+            for m in members.iter().filter(|m| states.get(*m).is_some_and(|s| s == "running")) {
+                let r = containers.top(m.clone(), Some(descriptors.clone())).call()?;
+                titles = r.titles;
+                rows.extend(r.processes);
+            }
+            crate::container::print_top(&titles, rows);
+        }
         Command::List(ListArgs { filter, format, quiet, no_trunc, noheading }) => {
             let pods = c.list(Some(filter)).call()?.pods;
             if quiet {
