@@ -1874,8 +1874,9 @@ fn bindings_lifecycle() {
     assert_eq!(pruned[0]["id"], kept.as_str());
 }
 
-/// A-prune-36..42: `system prune -f -a` takes exited pods, containers
-/// and the images no container uses, and keeps volumes without --volumes.
+/// A-prune-35..42: `system prune -f -a` takes exited pods, containers
+/// and the images no container uses, and keeps volumes without --volumes;
+/// without -a, named images stay.
 #[test]
 fn system_prune_all() {
     let d = with_image();
@@ -1885,6 +1886,11 @@ fn system_prune_all() {
     ok(&d, &["pod", "stop", &pod]);
     ok(&d, &["create", "--name", "test", image]);
     ok(&d, &["volume", "create"]);
+    // A-prune-35: without -a, images with names stay.
+    let images = ok(&d, &["images", "-q"]);
+    ok(&d, &["system", "prune", "-f"]);
+    assert_eq!(ok(&d, &["images", "-q"]), images);
+    ok(&d, &["create", "--name", "test", image]);
     let out = ok(&d, &["system", "prune", "-f", "-a"]);
     assert!(out.contains("Deleted Images"), "{out}");
     assert_eq!(pods(&d), 0);

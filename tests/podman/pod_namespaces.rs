@@ -270,3 +270,15 @@ fn image_entrypoints() {
 fn json_list(items: &[&str]) -> serde_json::Value {
     serde_json::json!(items)
 }
+
+/// C-podbats-8: an infra image that is not there fails the pod's create
+/// (berth says the image is not known where podman, which would pull it,
+/// names the registry it failed to read) and leaves no pod.
+#[test]
+fn missing_infra_image() {
+    let d = with_image();
+    let (code, _, err) = run(&d, &["pod", "create", "--infra-image", "i.do/not/exist:image"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("i.do/not/exist:image: image not known"), "{err}");
+    assert_eq!(ok(&d, &["pod", "ps", "-q"]), "");
+}
