@@ -59,6 +59,8 @@ pub struct CreateOptions {
     pub chroot_dirs: Option<Vec<String>>,
     pub host_users: Option<Vec<String>>,
     pub conmon_pid_file: Option<String>,
+    pub pid: Option<String>,
+    pub uts: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +177,8 @@ impl CreateOptions {
                 chroot_dirs: self.chroot_dirs.unwrap_or_default(),
                 host_users: self.host_users.unwrap_or_default(),
                 conmon_pid_file: self.conmon_pid_file,
+                pid_namespace: self.pid,
+                uts_namespace: self.uts,
             },
         })
     }
@@ -200,6 +204,8 @@ pub struct PodCreate {
     pub shm_size: Option<String>,
     pub infra_command: Option<Vec<String>>,
     pub infra_image: Option<String>,
+    pub pid: Option<String>,
+    pub uts: Option<String>,
 }
 
 impl PodCreate {
@@ -223,6 +229,8 @@ impl PodCreate {
             shm_size: self.shm_size,
             infra_command: self.infra_command,
             infra_image: self.infra_image,
+            pid: self.pid,
+            uts: self.uts,
         }
     }
 }

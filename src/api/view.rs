@@ -95,6 +95,8 @@ struct ContainerConfigView<'a> {
     chroot_dirs: &'a [String],
     host_users: &'a [String],
     conmon_pid_file: &'a Option<String>,
+    pid_namespace: &'a str,
+    uts_namespace: &'a str,
 }
 
 #[derive(Serialize)]
@@ -175,6 +177,8 @@ impl<'a> ContainerView<'a> {
                 chroot_dirs: &c.chroot_dirs,
                 host_users: &c.host_users,
                 conmon_pid_file: &c.conmon_pid_file,
+                pid_namespace: &c.pid_namespace,
+                uts_namespace: &c.uts_namespace,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),

@@ -39,6 +39,10 @@ pub struct PodSpec {
     /// and the image it is made from (default: a root of busybox alone).
     pub infra_command: Option<Vec<String>>,
     pub infra_image: Option<String>,
+    /// The infra container's PID and UTS namespaces (podman's --pid and
+    /// --uts of a pod): private, host or ns:PATH.
+    pub pid: Option<String>,
+    pub uts: Option<String>,
 }
 
 /// podman's pod exit policies.

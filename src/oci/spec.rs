@@ -146,7 +146,8 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     // A joined UTS namespace has the pod's hostname already; setting it
     // would change the infra container's.
     let joins_uts = files.joined.as_ref().is_some_and(|j| j.joins("uts"));
-    spec.set_hostname((!joins_uts).then(|| c.hostname().to_string()));
+    let own_uts = !joins_uts && c.uts_namespace == "private";
+    spec.set_hostname(own_uts.then(|| c.hostname().to_string()));
     spec.set_process(Some(process));
     spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(c.read_only).build().map_err(spec_err)?));
     spec.set_mounts(Some(mounts(c, files)?));
@@ -166,12 +167,16 @@ fn own_oom_score_adj() -> i32 {
 /// the user's passwd entry), less what unsetEnv names, then the
 /// container's own, then what its env secrets give.
 fn environment(c: &ContainerConfig, rootfs: &Path, uid: u32, secrets: &[(String, String)]) -> Vec<String> {
+    let hostname = match c.uts_namespace.as_str() {
+        "host" => std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string(),
+        _ => c.hostname().to_string(),
+    };
     let home = passwd_field(rootfs, |f| f.get(2) == Some(&uid.to_string().as_str()), 5).unwrap_or("/".into());
     let defaults = [
         ("PATH", DEFAULT_PATH.to_string()),
         ("TERM", "xterm".into()),
         ("container", "berth".into()),
-        ("HOSTNAME", c.hostname().to_string()),
+        ("HOSTNAME", hostname),
         ("HOME", if home.is_empty() { "/".into() } else { home }),
     ];
     let mut env: Vec<(String, String)> = defaults
@@ -389,7 +394,7 @@ fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>) -> Result<oci_spec::
     resources = resources.devices(rules);
     let mut linux = LinuxBuilder::default()
         .resources(resources.build().map_err(spec_err)?)
-        .namespaces(namespaces(c.network, joined))
+        .namespaces(namespaces(c, joined))
         .devices(devices);
     if !c.privileged {
         linux = linux
@@ -540,13 +545,23 @@ fn passwd_field(rootfs: &Path, pick: impl Fn(&[&str]) -> bool, index: usize) -> 
 /// Podman's namespaces: private pid, mount, ipc, uts, cgroup, and network
 /// unless the host's is asked for; those a pod shares are its infra
 /// container's.
-fn namespaces(network: Network, joined: Option<&JoinedInfra>) -> Vec<oci_spec::runtime::LinuxNamespace> {
+fn namespaces(c: &ContainerConfig, joined: Option<&JoinedInfra>) -> Vec<oci_spec::runtime::LinuxNamespace> {
     use oci_spec::runtime::LinuxNamespaceType as Ns;
     let joins_net = joined.is_some_and(|j| j.joins("net"));
+    let mode = |typ: Ns| match typ {
+        Ns::Pid => c.pid_namespace.as_str(),
+        Ns::Uts => c.uts_namespace.as_str(),
+        _ => "private",
+    };
     oci_spec::runtime::get_default_namespaces()
         .into_iter()
-        .filter(|ns| network == Network::Private || joins_net || ns.typ() != Ns::Network)
+        .filter(|ns| c.network == Network::Private || joins_net || ns.typ() != Ns::Network)
+        .filter(|ns| mode(ns.typ()) != "host")
         .map(|mut ns| {
+            if let Some(path) = mode(ns.typ()).strip_prefix("ns:") {
+                ns.set_path(Some(PathBuf::from(path)));
+                return ns;
+            }
             let name = match ns.typ() {
                 Ns::Cgroup => "cgroup",
                 Ns::Ipc => "ipc",

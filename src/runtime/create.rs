@@ -322,11 +322,25 @@ fn insert_container(
     let (volumes, new_volumes) = attach_volumes(tx, root, &volume_specs, config.created_nanos, made)?;
     config.volumes = volumes;
     inherit_from_infra(tx, &mut config)?;
+    join_host_uts(tx, &mut config)?;
     tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
     for secret in secret_ids {
         tx.add_container_secret(&config.id, &secret)?;
     }
     Ok((config, new_volumes))
+}
+
+/// A member that joins a pod's UTS namespace which is the host's is in
+/// the host's, as its infra container is.
+fn join_host_uts(tx: &Tx, config: &mut ContainerConfig) -> Result<()> {
+    let Some(pod) = config.pod.as_deref().map(|p| tx.pod(p)).transpose()?.flatten() else { return Ok(()) };
+    let infra = pod.infra_id.as_deref().map(|i| tx.container(i)).transpose()?.flatten();
+    let infra_host_uts = infra.as_ref().and_then(|r| r.config().ok()).is_some_and(|c| c.uts_namespace == "host");
+    if pod.shares("uts") && infra_host_uts {
+        config.uts_namespace = "host".into();
+        config.hostname = None;
+    }
+    Ok(())
 }
 
 /// podman's infra inheritance: a pod member gets its infra container's

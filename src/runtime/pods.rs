@@ -48,7 +48,9 @@ impl Runtime {
         if let Some(h) = &spec.hostname {
             crate::model::container::run::check_hostname(h)?;
         }
-        let asks_infra = !spec.volumes.is_empty()
+        let asks_infra = spec.pid.is_some()
+            || spec.uts.is_some()
+            || !spec.volumes.is_empty()
             || !spec.volumes_from.is_empty()
             || !spec.devices.is_empty()
             || !spec.sysctls.is_empty()
@@ -79,6 +81,8 @@ impl Runtime {
                 let run = crate::model::container::RunSpec {
                     devices: spec.devices.clone(),
                     sysctls: spec.sysctls.clone(),
+                    pid_namespace: spec.pid.clone(),
+                    uts_namespace: spec.uts.clone(),
                     ..Default::default()
                 };
                 crate::model::container::run::apply(&run, &mut infra)?;

@@ -282,3 +282,32 @@ fn missing_infra_image() {
     assert!(err.contains("i.do/not/exist:image: image not known"), "{err}");
     assert_eq!(ok(&d, &["pod", "ps", "-q"]), "");
 }
+
+/// C-podcreate-73..77, 131, 132: a pod's --pid and --uts (private, host,
+/// ns:PATH; not pod or container:ID), shown as InfraConfig; members of a
+/// pod in the host's UTS namespace see the host's hostname.
+#[test]
+fn pod_pid_and_uts_namespaces() {
+    let d = with_image();
+    let infra =
+        |pod: &str, field: &str| ok(&d, &["pod", "inspect", "--format", &format!("{{{{.InfraConfig.{field}}}}}"), pod]);
+    ok(&d, &["pod", "create", "--pid", "ns:/proc/self/ns/", "--name", "pidPod", "--share", "pid"]);
+    assert_eq!(infra("pidPod", "PidNS"), "ns:/proc/self/ns/\n");
+    assert_ne!(run(&d, &["pod", "create", "--pid", "pod", "--name", "pidPod2", "--share", "pid"]).0, 0);
+    for mode in ["host", "private"] {
+        let pod = format!("pid-{mode}");
+        ok(&d, &["pod", "create", "--pid", mode, "--name", &pod]);
+        assert_eq!(infra(&pod, "PidNS"), format!("{mode}\n"));
+    }
+    assert_ne!(run(&d, &["pod", "create", "--pid", "container:randomfakeid"]).0, 0);
+
+    ok(&d, &["pod", "create", "--uts", "host", "--name", "utshost"]);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let env = ok(&d, &["run", "--rm", "--pod", "utshost", IMAGE, "/bin/busybox", "env"]);
+    assert!(env.lines().any(|l| l == format!("HOSTNAME={}", host.trim())), "{env}");
+    assert_eq!(ok(&d, &["run", "--rm", "--pod", "utshost", IMAGE, "/bin/busybox", "hostname"]), host);
+    ok(&d, &["pod", "create", "--uts", "ns:/proc/self/ns/", "--name", "utsPod", "--share", "uts"]);
+    assert_eq!(infra("utsPod", "UtsNS"), "ns:/proc/self/ns/\n");
+    ok(&d, &["pod", "rm", "-af", "-t", "0"]);
+    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(), host, "the host's hostname is as it was");
+}

@@ -44,6 +44,8 @@ impl vl::VarlinkInterface for PodApi {
         shm_size: Option<String>,
         infra_command: Option<Vec<String>>,
         infra_image: Option<String>,
+        pid: Option<String>,
+        uts: Option<String>,
     ) -> varlink::Result<()> {
         let labels = labels.map(|l| l.into_iter().collect());
         let volumes = match volumes.map(crate::api::request::from_wire).transpose() {
@@ -67,6 +69,8 @@ impl vl::VarlinkInterface for PodApi {
             shm_size,
             infra_command,
             infra_image,
+            pid,
+            uts,
         };
         let r = self.0.run(self.0.runtime.create_pod(create.into_spec()));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))

@@ -267,6 +267,12 @@ pub struct CreateArgs {
     /// Write conmon's PID to this file at each start.
     #[arg(long)]
     conmon_pidfile: Option<String>,
+    /// The PID namespace: private, host or ns:PATH.
+    #[arg(long)]
+    pid: Option<String>,
+    /// The UTS namespace: private, host or ns:PATH.
+    #[arg(long)]
+    uts: Option<String>,
     #[arg(long)]
     pids_limit: Option<i64>,
     #[arg(long)]
@@ -444,6 +450,8 @@ impl CreateArgs {
             chrootDirs: some(&self.chrootdirs),
             hostUsers: some(&self.hostuser),
             conmonPidFile: self.conmon_pidfile.as_deref().map(absolute),
+            pid: self.pid.clone(),
+            uts: self.uts.clone(),
         })
     }
 }
@@ -674,6 +682,8 @@ fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptio
             None,
             None,
             hostname,
+            None,
+            None,
             None,
             None,
             None,

@@ -112,6 +112,12 @@ pub struct PodCreateArgs {
     /// The image the infra container is made from.
     #[arg(long)]
     infra_image: Option<String>,
+    /// The infra container's PID namespace: private, host or ns:PATH.
+    #[arg(long)]
+    pid: Option<String>,
+    /// Its UTS namespace: private, host or ns:PATH.
+    #[arg(long)]
+    uts: Option<String>,
 }
 
 /// Create a pod as `a` says; print its ID (and write it to --pod-id-file).
@@ -138,7 +144,9 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
         || !a.sysctl.is_empty()
         || a.shm_size.is_some()
         || a.infra_command.is_some()
-        || a.infra_image.is_some();
+        || a.infra_image.is_some()
+        || a.pid.is_some()
+        || a.uts.is_some();
     let volumes: Vec<_> = a
         .volume
         .iter()
@@ -166,6 +174,8 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
             a.shm_size,
             a.infra_command.as_deref().map(crate::container::entrypoint),
             a.infra_image,
+            a.pid,
+            a.uts,
         )
         .call()?;
     if let Some(file) = a.pod_id_file {
@@ -335,6 +345,7 @@ pub fn with_infra_mounts(conn: &Connection, mut pod: Value) -> Result<Value, Fai
         .map(|v| json!({ "Name": v.name, "Destination": v.destination, "Options": v.options }))
         .collect();
     pod["Mounts"] = json!(mounts);
+    pod["InfraConfig"] = json!({ "PidNS": info.config.pidNamespace, "UtsNS": info.config.utsNamespace });
     Ok(pod)
 }
 

@@ -185,6 +185,9 @@ pub struct RunSpec {
     pub chroot_dirs: Vec<String>,
     pub host_users: Vec<String>,
     pub conmon_pid_file: Option<String>,
+    /// podman's --pid and --uts: private (the default), host, ns:PATH.
+    pub pid_namespace: Option<String>,
+    pub uts_namespace: Option<String>,
     pub unset_env: Vec<String>,
     pub unset_env_all: bool,
 }
@@ -308,6 +311,15 @@ pub struct ContainerConfig {
     /// A file of the caller's where conmon's PID is written at each start.
     #[serde(default)]
     pub conmon_pid_file: Option<String>,
+    /// Its PID and UTS namespaces: private (its own), host, or ns:PATH.
+    #[serde(default = "private")]
+    pub pid_namespace: String,
+    #[serde(default = "private")]
+    pub uts_namespace: String,
+}
+
+fn private() -> String {
+    "private".into()
 }
 
 fn default_umask() -> String {
@@ -370,12 +382,15 @@ impl Default for ContainerConfig {
             chroot_dirs: Vec::new(),
             host_users: Vec::new(),
             conmon_pid_file: None,
+            pid_namespace: private(),
+            uts_namespace: private(),
         }
     }
 }
 
 impl ContainerConfig {
     /// Its hostname: the one asked for, or the first 12 characters of its ID.
+    /// (In the host's UTS namespace it has the host's, which this is not.)
     pub fn hostname(&self) -> &str {
         self.hostname.as_deref().unwrap_or(&self.id[..self.id.len().min(12)])
     }

@@ -108,6 +108,15 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
         return Err(Error::invalid_argument("conmonPidFile", format!("{file:?} is not an absolute path")));
     }
     config.conmon_pid_file = run.conmon_pid_file.clone();
+    if let Some(mode) = &run.pid_namespace {
+        config.pid_namespace = namespace_mode("pid", mode)?;
+    }
+    if let Some(mode) = &run.uts_namespace {
+        config.uts_namespace = namespace_mode("uts", mode)?;
+        if config.uts_namespace == "host" && config.hostname.is_some() {
+            return Err(Error::invalid_argument("hostname", "cannot set a hostname in the host's UTS namespace"));
+        }
+    }
     Ok(())
 }
 
@@ -138,6 +147,20 @@ pub fn parse_device_rule(rule: &str) -> Result<(char, Option<i64>, Option<i64>, 
         return Err(bad(format!("invalid device access in device-access-add: {c}")));
     }
     Ok((kind, major, minor, access.to_string()))
+}
+
+/// podman's namespace modes berth has: private, host, ns:PATH (an
+/// absolute path; the runtime joins it).
+fn namespace_mode(kind: &str, mode: &str) -> Result<String> {
+    match mode {
+        "" | "private" => Ok("private".into()),
+        "host" => Ok("host".into()),
+        m if m.strip_prefix("ns:").is_some_and(|p| p.starts_with('/')) => Ok(m.to_string()),
+        other => Err(Error::invalid_argument(
+            kind,
+            format!("invalid {kind} namespace {other:?}: berth takes private, host or ns:PATH"),
+        )),
+    }
 }
 
 /// `uid[:gid]` or `name[:group]`: what can be checked before the root is
