@@ -220,12 +220,12 @@ fn stop_after_conmon_was_killed_ends_at_once() {
 fn kill_pause_unpause_restart() {
     let d = Daemon::start();
     let mut c = d.client();
-    let script = "trap 'exit 7' HUP; echo > /tmp/trapped; while true; do sleep 0.1; done";
+    let script = "trap 'exit 7' HUP; echo > /trapped; while true; do sleep 0.1; done";
     create(&mut c, &d, "k", &["/bin/sh", "-c", script], json!({}));
     call(&mut c, "Start", "k", json!({}));
     // As PID 1, the shell ignores a HUP that comes before its trap.
     let mut trapped = || {
-        let r = call(&mut c, "Exec", "k", json!({ "command": ["/bin/sh", "-c", "test -e /tmp/trapped"] }));
+        let r = call(&mut c, "Exec", "k", json!({ "command": ["/bin/sh", "-c", "test -e /trapped"] }));
         r["exitCode"] == 0
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
