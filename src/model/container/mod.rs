@@ -214,7 +214,7 @@ pub struct ContainerConfig {
     #[serde(default)]
     pub image_id: Option<String>,
     /// What runs before the command (the image's or the one asked for).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entrypoint: Vec<String>,
     /// The command: its arguments after the entrypoint.
     pub command: Vec<String>,
@@ -224,7 +224,7 @@ pub struct ContainerConfig {
     pub workdir: Option<String>,
     /// The working directory is the image's, made at start when missing (one
     /// asked for must exist).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub create_workdir: bool,
     /// The user its process runs as: uid[:gid] or a name from its /etc/passwd.
     #[serde(default)]
@@ -244,7 +244,7 @@ pub struct ContainerConfig {
     pub cgroup_parent: Option<String>,
     pub no_cgroups: bool,
     pub volumes: Vec<MountedVolume>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretUse>,
     /// IDs of the containers this one depends on.
     pub depends_on: Vec<String>,
@@ -255,71 +255,85 @@ pub struct ContainerConfig {
     /// Unix nanoseconds.
     pub created_nanos: i64,
     /// Its hostname (default: the ID's first 12 characters).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// Capabilities added to and dropped from podman's default set
     /// (`CAP_NET_ADMIN`; "ALL" for every one).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cap_add: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cap_drop: Vec<String>,
     /// Every capability, the host's devices, no masked paths.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub privileged: bool,
     /// The root file system is mounted read-only.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub read_only: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub no_new_privileges: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<Device>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ulimits: Vec<Ulimit>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sysctls: BTreeMap<String, String>,
     /// Supplementary groups (numbers, or names in the container's /etc/group).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub group_add: Vec<String>,
     /// catatonit runs as PID 1 and reaps what the command leaves.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub init: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
     /// The process's umask, four octal digits.
-    #[serde(default = "default_umask")]
+    #[serde(default = "default_umask", skip_serializing_if = "is_default_umask")]
     pub umask: String,
     /// Variables of the default environment (and the image's) left out;
     /// with unsetEnvAll, all of them.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unset_env: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub unset_env_all: bool,
     /// Device cgroup rules (`TYPE MAJOR:MINOR ACCESS`) added to those of
     /// the devices it gets.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub device_cgroup_rules: Vec<String>,
     /// Seconds it may run before conmon kills it (podman's --timeout).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u32>,
     /// Directories its process may chroot into, which get the hosts,
     /// hostname and resolv.conf files too (podman's --chrootdirs).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chroot_dirs: Vec<String>,
     /// Users of the host (names or UIDs) added to its /etc/passwd.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_users: Vec<String>,
     /// A file of the caller's where conmon's PID is written at each start.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conmon_pid_file: Option<String>,
     /// Its PID and UTS namespaces: private (its own), host, or ns:PATH.
-    #[serde(default = "private")]
+    #[serde(default = "private", skip_serializing_if = "is_private")]
     pub pid_namespace: String,
-    #[serde(default = "private")]
+    #[serde(default = "private", skip_serializing_if = "is_private")]
     pub uts_namespace: String,
 }
 
 fn private() -> String {
     "private".into()
+}
+
+// What the options take by default is not stored: a record stays as small
+// (and as quick to read) as one of a container that uses none of them.
+fn is_private(mode: &str) -> bool {
+    mode == "private"
+}
+
+fn is_default_umask(umask: &str) -> bool {
+    umask == "0022"
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn default_umask() -> String {
