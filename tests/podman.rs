@@ -1536,6 +1536,30 @@ fn api_error(r: Result<serde_json::Value, berth::client::ClientError>) -> String
     }
 }
 
+/// A call of io.berth.Container, as the Go bindings' tests make them.
+fn api_call(
+    c: &mut berth::client::Client,
+    method: &str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value, berth::client::ClientError> {
+    c.call(&format!("io.berth.Container.{method}"), params)
+}
+
+/// The bindings' RunTopContainer: a running container of the test rootfs; its ID.
+fn api_top(c: &mut berth::client::Client, d: &Daemon, name: &str) -> String {
+    let opts =
+        serde_json::json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/sleep", "600"], "name": name } });
+    let id = api_call(c, "Create", opts).unwrap()["id"].as_str().unwrap().to_string();
+    api_call(c, "Start", serde_json::json!({ "nameOrId": id })).unwrap();
+    id
+}
+
+/// A container's state word.
+fn api_state(c: &mut berth::client::Client, who: &str) -> String {
+    let inspect = api_call(c, "Inspect", serde_json::json!({ "nameOrId": who })).unwrap();
+    inspect["container"]["state"]["state"].as_str().unwrap().to_string()
+}
+
 /// C-bindctr-4..10, 17, 19, 23, 37..40, 60..75, 77..79: pause and unpause,
 /// removal with and without force and volumes, exists by name, ID and
 /// short ID, inspect with and without size, list filters and pod names.
@@ -1544,20 +1568,8 @@ fn bindings_containers() {
     use serde_json::json;
     let d = Daemon::start();
     let mut c = d.client();
-    let call =
-        |c: &mut berth::client::Client, m: &str, p: serde_json::Value| c.call(&format!("io.berth.Container.{m}"), p);
-    let top = |c: &mut berth::client::Client, name: &str| -> String {
-        let opts = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/sleep", "600"], "name": name } });
-        let id = call(c, "Create", opts).unwrap()["id"].as_str().unwrap().to_string();
-        call(c, "Start", json!({ "nameOrId": id })).unwrap();
-        id
-    };
-    let state = |c: &mut berth::client::Client, who: &str| -> String {
-        call(c, "Inspect", json!({ "nameOrId": who })).unwrap()["container"]["state"]["state"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let (call, state) = (api_call, api_state);
+    let top = |c: &mut berth::client::Client, name: &str| api_top(c, &d, name);
     let id = top(&mut c, "topper");
     call(&mut c, "Pause", json!({ "nameOrId": "topper" })).unwrap();
     assert_eq!(state(&mut c, &id), "paused");
@@ -1777,20 +1789,8 @@ fn bindings_lifecycle() {
     use serde_json::json;
     let d = Daemon::start();
     let mut c = d.client();
-    let call =
-        |c: &mut berth::client::Client, m: &str, p: serde_json::Value| c.call(&format!("io.berth.Container.{m}"), p);
-    let top = |c: &mut berth::client::Client, name: &str| -> String {
-        let opts = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/sleep", "600"], "name": name } });
-        let id = call(c, "Create", opts).unwrap()["id"].as_str().unwrap().to_string();
-        call(c, "Start", json!({ "nameOrId": id })).unwrap();
-        id
-    };
-    let state = |c: &mut berth::client::Client, who: &str| -> String {
-        call(c, "Inspect", json!({ "nameOrId": who })).unwrap()["container"]["state"]["state"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let (call, state) = (api_call, api_state);
+    let top = |c: &mut berth::client::Client, name: &str| api_top(c, &d, name);
     const MISSING: &str = "io.berth.Container.NoSuchContainer";
     const REFUSED: &str = "io.berth.Container.InvalidState";
     for m in ["Pause", "Unpause", "Wait", "Init"] {

@@ -322,7 +322,6 @@ fn insert_container(
     let (volumes, new_volumes) = attach_volumes(tx, root, &volume_specs, config.created_nanos, made)?;
     config.volumes = volumes;
     inherit_from_infra(tx, &mut config)?;
-    join_host_uts(tx, &mut config)?;
     tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
     for secret in secret_ids {
         tx.add_container_secret(&config.id, &secret)?;
@@ -330,26 +329,17 @@ fn insert_container(
     Ok((config, new_volumes))
 }
 
-/// A member that joins a pod's UTS namespace which is the host's is in
-/// the host's, as its infra container is.
-fn join_host_uts(tx: &Tx, config: &mut ContainerConfig) -> Result<()> {
+/// podman's infra inheritance: a pod member gets its infra container's
+/// volumes (but where it mounts something of its own) and devices; one
+/// that joins a UTS namespace that is the host's is in the host's.
+fn inherit_from_infra(tx: &Tx, config: &mut ContainerConfig) -> Result<()> {
     let Some(pod) = config.pod.as_deref().map(|p| tx.pod(p)).transpose()?.flatten() else { return Ok(()) };
-    let infra = pod.infra_id.as_deref().map(|i| tx.container(i)).transpose()?.flatten();
-    let infra_host_uts = infra.as_ref().and_then(|r| r.config().ok()).is_some_and(|c| c.uts_namespace == "host");
-    if pod.shares("uts") && infra_host_uts {
+    let Some(record) = pod.infra_id.as_deref().map(|i| tx.container(i)).transpose()?.flatten() else { return Ok(()) };
+    let infra = record.config()?;
+    if pod.shares("uts") && infra.uts_namespace == "host" {
         config.uts_namespace = "host".into();
         config.hostname = None;
     }
-    Ok(())
-}
-
-/// podman's infra inheritance: a pod member gets its infra container's
-/// volumes (but where it mounts something of its own) and devices.
-fn inherit_from_infra(tx: &Tx, config: &mut ContainerConfig) -> Result<()> {
-    let Some(pod_id) = &config.pod else { return Ok(()) };
-    let Some(infra_id) = tx.pod(pod_id)?.and_then(|p| p.infra_id) else { return Ok(()) };
-    let Some(record) = tx.container(&infra_id)? else { return Ok(()) };
-    let infra = record.config()?;
     for v in &infra.volumes {
         if !config.volumes.iter().any(|m| m.destination == v.destination) {
             config.volumes.push(MountedVolume { anonymous: false, ..v.clone() });

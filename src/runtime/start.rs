@@ -54,13 +54,28 @@ impl Runtime {
         Ok(id)
     }
 
-    /// For a member of a pod that shares namespaces, its infra container
-    /// (started first when it is not running, as podman does) and the
-    /// namespaces to join.
-    async fn infra_to_join(&self, c: &ContainerConfig) -> Result<Option<spec::JoinedInfra>> {
-        let Some(pod_id) = c.pod.as_deref().filter(|_| !c.is_infra) else { return Ok(None) };
+    /// What a pod's container shares: for a member of a pod that shares
+    /// namespaces, its infra container (started first when it is not
+    /// running, as podman does) and the namespaces to join; for any
+    /// container of a pod sharing its IPC namespace, the pod's /dev/shm
+    /// (see storage::shm) and its size.
+    async fn pod_sharing(&self, c: &ContainerConfig) -> Result<(Option<spec::JoinedInfra>, Option<(PathBuf, u64)>)> {
+        let Some(pod_id) = c.pod.as_deref() else { return Ok((None, None)) };
         let pod = self.db.read(|tx| tx.pod(pod_id)).await?.ok_or_else(|| Error::NoSuchPod(pod_id.to_string()))?;
-        let Some(infra) = pod.infra_id.filter(|_| !pod.shared_namespaces.is_empty()) else { return Ok(None) };
+        let size = pod.shm_size.unwrap_or(self.config.shm_size);
+        let shm = pod.shares("ipc").then(|| (self.pod_run_dir(pod_id).join("shm"), size));
+        Ok((self.infra_to_join(c, pod).await?, shm))
+    }
+
+    async fn infra_to_join(
+        &self,
+        c: &ContainerConfig,
+        pod: crate::model::pod::PodConfig,
+    ) -> Result<Option<spec::JoinedInfra>> {
+        let infra = match pod.infra_id {
+            Some(infra) if !c.is_infra && !pod.shared_namespaces.is_empty() => infra,
+            _ => return Ok(None),
+        };
         let (_, status) = self.load_container(&infra).await?;
         if !matches!(status.state, State::Running | State::Paused) {
             Box::pin(self.start_container(&infra)).await?;
@@ -69,15 +84,6 @@ impl Runtime {
         let pid =
             status.pid.ok_or_else(|| Error::Runtime(format!("the pod's infra container {infra} has no process")))?;
         Ok(Some(spec::JoinedInfra { pid, namespaces: pod.shared_namespaces }))
-    }
-
-    /// The /dev/shm of a pod whose members share its IPC namespace (see
-    /// storage::shm), and its size.
-    async fn pod_shm(&self, c: &ContainerConfig) -> Result<Option<(PathBuf, u64)>> {
-        let Some(pod_id) = c.pod.as_deref() else { return Ok(None) };
-        let pod = self.db.read(|tx| tx.pod(pod_id)).await?.ok_or_else(|| Error::NoSuchPod(pod_id.to_string()))?;
-        let size = pod.shm_size.unwrap_or(self.config.shm_size);
-        Ok(pod.shares("ipc").then(|| (self.pod_run_dir(pod_id).join("shm"), size)))
     }
 
     /// The values of a container's secrets, in its configuration's order.
@@ -160,8 +166,7 @@ impl Runtime {
         let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
         let exit_command = self.config.exit_command.clone();
         let secrets = self.secret_values(c).await?;
-        let joined = self.infra_to_join(c).await?;
-        let shm = self.pod_shm(c).await?;
+        let (joined, shm) = self.pod_sharing(c).await?;
         let init = if c.init { Some(self.config.init_path.clone()) } else { None };
         let config = c.clone();
         let waiting = blocking(move || {

@@ -97,12 +97,11 @@ impl Runtime {
         descriptors: &[String],
     ) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let id = self.lookup_container_id(name_or_id).await?;
-        let (config, status) = self.load_container(&id).await?;
+        let (_, status) = self.load_container(&id).await?;
         let init = match (status.state.has_processes(), status.pid) {
             (true, Some(pid)) => pid as u32,
             _ => return Err(status.state.invalid(&id, "top needs a running container")),
         };
-        let rootfs = self.mount_rootfs(&config).await.ok();
         let descriptors: Vec<String> = match descriptors.is_empty() {
             true => DEFAULT.iter().map(|d| d.to_string()).collect(),
             false => descriptors.iter().flat_map(|d| d.split(',')).map(str::to_string).collect(),
@@ -134,9 +133,8 @@ impl Runtime {
                     .find(|(host, _)| Some(*host) == host_parent)
                     .map_or("0".to_string(), |(_, pid)| pid.clone());
             }
-            let etc = |file: &str| {
-                rootfs.as_ref().and_then(|r| std::fs::read_to_string(r.join("etc").join(file)).ok()).unwrap_or_default()
-            };
+            // The container's own files, through its first process's root.
+            let etc = |file: &str| std::fs::read_to_string(format!("/proc/{init}/root/etc/{file}")).unwrap_or_default();
             let (passwd, group) = (etc("passwd"), etc("group"));
             let (host_passwd, host_group) = (
                 std::fs::read_to_string("/etc/passwd").unwrap_or_default(),

@@ -292,15 +292,8 @@ pub struct CreateArgs {
     /// When to pull the image: missing (the default), always, newer or never.
     #[arg(long, default_value = "missing", num_args = 0..=1, require_equals = true, default_missing_value = "always")]
     pull: String,
-    /// user:password for the registry of a pull.
-    #[arg(long)]
-    creds: Option<String>,
-    /// Verify the registry's certificate in a pull (false: also allow plain HTTP).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    tls_verify: bool,
-    /// No pull progress.
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    registry: crate::image::PullArgs,
     /// With --rm, remove the image too once the container is gone (if
     /// nothing else uses it).
     #[arg(long)]
@@ -479,7 +472,7 @@ impl CreateArgs {
             }
         };
         if wanted {
-            crate::image::pull(conn, image.to_string(), self.creds.clone(), self.tls_verify, self.quiet)?;
+            crate::image::pull(conn, image.to_string(), &self.registry)?;
         }
         Ok(())
     }

@@ -17,15 +17,8 @@ pub enum Command {
     /// Pull an image from a registry.
     Pull {
         reference: String,
-        /// user:password for the registry.
-        #[arg(long)]
-        creds: Option<String>,
-        /// Verify the registry's certificate (false: also allow plain HTTP).
-        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-        tls_verify: bool,
-        /// Print only the image ID.
-        #[arg(short, long)]
-        quiet: bool,
+        #[command(flatten)]
+        how: PullArgs,
     },
     /// List images.
     #[command(alias = "ls")]
@@ -83,21 +76,29 @@ pub enum Command {
     },
 }
 
+/// How to pull, for `image pull` and for `run` and `create`.
+#[derive(clap::Args)]
+pub struct PullArgs {
+    /// user:password for the registry.
+    #[arg(long)]
+    pub creds: Option<String>,
+    /// Verify the registry's certificate (false: also allow plain HTTP).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub tls_verify: bool,
+    /// No progress (image pull prints only the image ID).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
 /// Pull an image, showing podman's "Trying to pull" and progress on
 /// standard error unless quiet; its ID.
-pub fn pull(
-    conn: &Connection,
-    reference: String,
-    creds: Option<String>,
-    tls_verify: bool,
-    quiet: bool,
-) -> Result<String, Failure> {
+pub fn pull(conn: &Connection, reference: String, how: &PullArgs) -> Result<String, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
-    let mut progress = Progress::new(quiet);
-    if !quiet {
+    let mut progress = Progress::new(how.quiet);
+    if !how.quiet {
         eprintln!("Trying to pull {reference}...");
     }
-    for step in c.pull(reference, creds, Some(tls_verify)).more()? {
+    for step in c.pull(reference, how.creds.clone(), Some(how.tls_verify)).more()? {
         let step = step?;
         if step.status == "pulled" {
             progress.finish();
@@ -132,9 +133,7 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             let path = std::fs::canonicalize(&path).map_or(path, |p| p.display().to_string());
             println!("{}", c.import(path, reference).call()?.id);
         }
-        Command::Pull { reference, creds, tls_verify, quiet } => {
-            println!("{}", pull(conn, reference, creds, tls_verify, quiet)?);
-        }
+        Command::Pull { reference, how } => println!("{}", pull(conn, reference, &how)?),
         Command::List(ImagesArgs { references, format, quiet, no_trunc }) => {
             let mut images = c.list().call()?.images;
             if !references.is_empty() {
