@@ -112,11 +112,14 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let counts = tokio.block_on(runtime.info()).map(|i| (i.containers, i.pods)).unwrap_or_default();
     let activity = Activity::new();
-    let dbus = serve_dbus(&tokio, &runtime, &activity, &args.dbus);
-    let server = Server::new(runtime, activity.clone(), tokio.handle().clone());
     tracing::info!(root = %config.root.display(), cgroup_manager = config.cgroup_manager.as_str(), "berthd serving");
     let status = format!("serving varlink on {address}; {} containers, {} pods", counts.0, counts.1);
     notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
+    // The bus name goes up only once systemd has seen READY=1, so a call
+    // that D-Bus activation queued is answered by a unit that is active.
+    berth::systemd::notify::barrier(Duration::from_secs(5));
+    let dbus = serve_dbus(&tokio, &runtime, &activity, &args.dbus);
+    let server = Server::new(runtime, activity.clone(), tokio.handle().clone());
     let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
     server.serve(listener, idle)?;
     tracing::info!("idle for {}s with no clients; exiting", args.idle_timeout);
