@@ -1401,6 +1401,24 @@ fn run_image_names() {
     ok(&d, &["rm", &cid, "cname"]);
 }
 
+/// C-run030-80/81, 90 (its ImageDigest) and 114: a container shows the
+/// digest its image came by, one made from a root file system none; "/" in
+/// a container has the mode of the image's root.
+#[test]
+fn run_image_digest_and_root_mode() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let fields = ok(&d, &["image", "inspect", "--format", "{{.ID}} {{.Digest}}", image]);
+    let (id, digest) = fields.trim().split_once(' ').unwrap();
+    assert!(digest.starts_with("sha256:") && digest.len() == 71, "{digest}");
+    ok(&d, &["run", "--name", "withdigest", image, "/bin/true"]);
+    let format = "{{.ImageName}} {{.Image}} {{.ImageDigest}}";
+    assert_eq!(ok(&d, &["container", "inspect", "withdigest", "--format", format]), format!("{image} {id} {digest}\n"));
+    ok(&d, &["create", "--name", "fromrootfs", "--rootfs", &d.rootfs(), "/bin/true"]);
+    assert_eq!(ok(&d, &["container", "inspect", "fromrootfs", "--format", "{{.ImageDigest}}"]), "\n");
+    assert_eq!(ok(&d, &["run", "--rm", image, "/bin/busybox", "stat", "-c", "%a", "/"]), "555\n");
+}
+
 // libpod/state_test.go, through berth's API (berth's state is its catalogue)
 
 /// TestLookup*, TestHasContainer*, TestHasPod*, TestGetAllContainers*,

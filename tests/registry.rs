@@ -279,3 +279,87 @@ fn run_and_create_pull_as_their_policy_says() {
     assert_eq!(run_with(&["run", "--rmi", "--rm", "--", &remote, "/bin/true"]).0, 0);
     assert_eq!(ctl(&["image", "exists", &remote]).0, 1);
 }
+
+/// A-create-40..51 and 99..101 (podman's create with --arch and --platform
+/// against a multi-platform image), C-run030-80/81 (ImageDigest): an index
+/// of an amd64 and an arm64 instance, pulled by tag, by the index's digest
+/// and by an instance's digest.
+#[test]
+fn create_picks_the_platform_of_a_multi_platform_image() {
+    let d = Daemon::start();
+    let amd64 = image::build(&d.dir.path().join("amd64"));
+    let arm64 = image::build_for(&d.dir.path().join("arm64"), json!({ "Cmd": ["/bin/true"] }), "arm64");
+    let reg = TestRegistry::start(&d.dir.path().join("registry"));
+    reg.push(&amd64.layout, "berth/alpine", "amd64");
+    reg.push(&arm64.layout, "berth/alpine", "arm64");
+    let list = reg.push_index("berth/alpine", "3.10.2", &[(&amd64, "amd64"), (&arm64, "arm64")]);
+    let arm64_id = &arm64.config_digest[7..];
+    let creds = creds();
+    let ctl = |args: &[&str]| {
+        let mut full = vec!["--creds", &creds, "--tls-verify=false"];
+        full.splice(0..0, args.iter().take_while(|a| **a != "--").copied());
+        full.extend(args.iter().skip_while(|a| **a != "--"));
+        let out = d.ctl(&full);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let show = |what: &str, field: &str| {
+        let out = d.ctl(&["inspect", "--format", field, what]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+
+    // By tag: the arm64 instance, named as given, with the index's digest.
+    let tag = format!("{}/berth/alpine:3.10.2", reg.host);
+    let (code, _, err) = ctl(&["create", "--pull=always", "--arch=arm64", "--name=foo", "--", &tag, "/bin/true"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(show("foo", "{{.Image}}"), arm64_id);
+    assert_eq!(show("foo", "{{.ImageName}}"), tag);
+    assert_eq!(show("foo", "{{.ImageDigest}}"), list);
+    let image = d.ctl(&["image", "inspect", "--format", "{{.ID}} {{.Digest}} {{.Config.Architecture}}", &tag]);
+    assert_eq!(String::from_utf8_lossy(&image.stdout).trim(), format!("{arm64_id} {list} arm64"));
+    assert_eq!(d.ctl(&["rm", "foo"]).status.code(), Some(0));
+
+    // By the index's digest, and by the arm64 instance's own digest.
+    for digest in [&list, &arm64.manifest.0] {
+        let by_digest = format!("{}/berth/alpine@{digest}", reg.host);
+        let (code, _, err) =
+            ctl(&["create", "--pull=always", "--arch=arm64", "--name=foo", "--", &by_digest, "/bin/true"]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(show("foo", "{{.Image}}"), arm64_id);
+        assert_eq!(show("foo", "{{.ImageName}}"), by_digest);
+        assert_eq!(show("foo", "{{.ImageDigest}}"), *digest);
+        assert_eq!(d.ctl(&["rm", "foo"]).status.code(), Some(0));
+    }
+
+    // A platform the index lacks, and --platform with --os.
+    let (code, _, err) = ctl(&["create", "--platform=linux/bogus", "--", &tag, "/bin/true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("no image found in manifest list for architecture bogus"), "{err}");
+    let (code, _, err) = ctl(&["create", "--platform=linux/arm64", "--os", "windows", "--", &tag, "/bin/true"]);
+    assert_eq!(code, 125);
+    assert_eq!(err.trim(), "Error: --platform option can not be specified with --arch or --os");
+
+    // missing pulls again when the stored image is of another platform;
+    // without one asked for, this machine's (amd64) is taken.
+    let (code, _, err) = ctl(&["create", "-q", "--platform=linux/arm64", "--name=bar", "--", &tag, "/bin/true"]);
+    assert_eq!((code, err.as_str()), (0, ""), "arm64 is stored: no pull");
+    let (code, _, err) = ctl(&["create", "--arch=amd64", "--name=baz", "--", &tag, "/bin/true"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Trying to pull"), "{err}");
+    assert_eq!(show("baz", "{{.Image}}"), amd64.config_digest[7..]);
+    let mut c = d.client();
+    let pulled =
+        c.call("io.berth.Image.Pull", json!({ "reference": tag, "credentials": creds, "tlsVerify": false })).unwrap();
+    assert_eq!(pulled["id"], amd64.config_digest[7..]);
+    let bogus = c.call(
+        "io.berth.Image.Pull",
+        json!({ "reference": tag, "credentials": creds, "tlsVerify": false, "platform": "linux" }),
+    );
+    let (name, params) = error_name(bogus.map(|v| vec![v]));
+    assert_eq!(name, "io.berth.Image.InvalidArgument", "{params}");
+    assert_eq!(params["field"], "platform");
+}

@@ -28,6 +28,7 @@ pub struct ContainerView<'a> {
     /// The image's ID and name, as podman's Image and ImageName.
     image: &'a Option<String>,
     image_name: &'a Option<String>,
+    image_digest: &'a Option<String>,
     conmon_pid_file: &'a Path,
     pid_file: &'a Path,
     log_path: Option<&'a Path>,
@@ -122,6 +123,7 @@ impl<'a> ContainerView<'a> {
             args: argv.collect(),
             image: &c.image_id,
             image_name: &c.image,
+            image_digest: &c.image_digest,
             conmon_pid_file: &i.conmon_pid_file,
             pid_file: &i.pid_file,
             log_path: i.log_path.as_deref(),
@@ -245,11 +247,19 @@ pub struct ImageView<'a> {
     names: &'a [String],
     created: i64,
     size: u64,
+    digest: &'a Option<String>,
     config: &'a ImageConfig,
 }
 
 impl<'a> ImageView<'a> {
     pub fn of(i: &'a Image) -> Self {
-        ImageView { id: &i.id, names: &i.names, created: usec(i.created), size: i.size, config: &i.config }
+        ImageView {
+            id: &i.id,
+            names: &i.names,
+            created: usec(i.created),
+            size: i.size,
+            digest: &i.digest,
+            config: &i.config,
+        }
     }
 }

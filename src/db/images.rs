@@ -7,11 +7,24 @@ use rusqlite::{params, OptionalExtension};
 
 impl Tx<'_> {
     /// Insert an image unless it is there; true when it was new.
-    pub fn insert_image(&self, id: &str, created: i64, size: u64, config: &ImageConfig) -> Result<bool> {
+    /// Record an image; a known one only takes the digest it came by now.
+    pub fn insert_image(
+        &self,
+        id: &str,
+        created: i64,
+        size: u64,
+        config: &ImageConfig,
+        digest: Option<&str>,
+    ) -> Result<bool> {
         let n = self
             .0
-            .prepare_cached("INSERT OR IGNORE INTO images (id, created, size, config) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![id, created, size as i64, encode(config)?])?;
+            .prepare_cached(
+                "INSERT OR IGNORE INTO images (id, created, size, config, digest) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![id, created, size as i64, encode(config)?, digest])?;
+        if n == 0 && digest.is_some() {
+            self.0.prepare_cached("UPDATE images SET digest = ?2 WHERE id = ?1")?.execute(params![id, digest])?;
+        }
         Ok(n == 1)
     }
 
@@ -29,18 +42,19 @@ impl Tx<'_> {
     }
 
     pub fn image(&self, id: &str) -> Result<Option<Image>> {
-        let row: Option<(i64, i64, String)> = self
+        let row: Option<(i64, i64, String, Option<String>)> = self
             .0
-            .prepare_cached("SELECT created, size, config FROM images WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .prepare_cached("SELECT created, size, config, digest FROM images WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
-        let Some((created, size, config)) = row else { return Ok(None) };
+        let Some((created, size, config, digest)) = row else { return Ok(None) };
         Ok(Some(Image {
             id: id.to_string(),
             names: self.strings("SELECT name FROM image_names WHERE image_id = ?1 ORDER BY name", id)?,
             created,
             size: size as u64,
             config: decode("configuration", &format!("image {id}"), &config)?,
+            digest,
         }))
     }
 

@@ -131,6 +131,11 @@ CREATE TABLE storage_containers (
 -- Mounts of an image's layers through the API (podman's image mount).
 ALTER TABLE images ADD COLUMN mount_count INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 5: the digest of the manifest an image was pulled or imported by
+    // (podman's .Digest and a container's .ImageDigest).
+    r#"
+ALTER TABLE images ADD COLUMN digest TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

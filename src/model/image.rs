@@ -14,6 +14,8 @@ pub struct Image {
     pub created: i64,
     pub size: u64,
     pub config: ImageConfig,
+    /// The manifest (or index) it was pulled or imported by, `sha256:...`.
+    pub digest: Option<String>,
 }
 
 /// What berth uses of an image configuration.
@@ -89,5 +91,47 @@ mod tests {
         assert_eq!(super::normalize("busybox"), "busybox:latest");
         assert_eq!(super::normalize("localhost:5000/x"), "localhost:5000/x:latest");
         assert_eq!(super::normalize("a/b:1.0"), "a/b:1.0");
+    }
+}
+
+/// Which instance of a multi-platform image to take (podman's --platform,
+/// --os, --arch, --variant); by default this machine's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub os: String,
+    pub arch: String,
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    /// This machine, in the OCI (Go) names: linux/amd64, linux/arm64...
+    pub fn host() -> Platform {
+        let arch = oci_spec::image::Arch::default().to_string();
+        Platform { os: "linux".into(), arch, variant: None }
+    }
+
+    /// `os/arch[/variant]`; an empty part is this machine's.
+    pub fn parse(s: &str) -> Result<Platform, String> {
+        let parts: Vec<&str> = s.split('/').collect();
+        if !(2..=3).contains(&parts.len()) {
+            return Err(format!("invalid platform {s:?}: expected os/arch[/variant]"));
+        }
+        let host = Platform::host();
+        let or = |part: &str, default: String| if part.is_empty() { default } else { part.to_string() };
+        Ok(Platform {
+            os: or(parts[0], host.os),
+            arch: or(parts[1], host.arch),
+            variant: parts.get(2).filter(|v| !v.is_empty()).map(|v| v.to_string()),
+        })
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.arch)?;
+        match &self.variant {
+            Some(v) => write!(f, "/{v}"),
+            None => Ok(()),
+        }
     }
 }

@@ -398,6 +398,7 @@ pub(super) fn apply_image(
         config.image = Some(named);
     }
     let id = image.id;
+    config.image_digest = image.digest;
     let run = image.config.config;
     if !own_entrypoint {
         config.entrypoint = run.entrypoint.unwrap_or_default();

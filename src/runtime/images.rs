@@ -41,11 +41,11 @@ impl Runtime {
         }
         let _store = self.layer_store.read().await;
         let path = PathBuf::from(path);
-        let (id, config, size, names) =
+        let (id, config, size, names, digest) =
             self.with_scratch(move |scratch, layers_dir| import_layers(&path, scratch, layers_dir)).await?;
         let names = reference.map_or(names, |r| vec![r]);
         let names: Vec<String> = names.iter().map(|n| image::normalize(n)).collect();
-        self.record_image(id, config, size, names, "import").await
+        self.record_image(id, config, size, names, digest, "import").await
     }
 
     /// Run the blocking part of an import or pull off the executor, given a
@@ -75,6 +75,7 @@ impl Runtime {
         config: ImageConfig,
         size: u64,
         names: Vec<String>,
+        digest: Option<String>,
         action: &'static str,
     ) -> Result<(String, Vec<String>)> {
         for n in &names {
@@ -84,7 +85,7 @@ impl Runtime {
         let new = self
             .db
             .write(move |tx| {
-                let new = tx.insert_image(&key, now_nanos(), size, &config)?;
+                let new = tx.insert_image(&key, now_nanos(), size, &config, digest.as_deref())?;
                 for n in &stored {
                     tx.set_image_name(n, &key)?;
                 }
@@ -213,7 +214,11 @@ impl Runtime {
 
 /// The blocking part of import: returns the image ID, its configuration, the
 /// size of its layers and the names the source carries.
-fn import_layers(path: &Path, scratch: &Path, layers_dir: &Path) -> Result<(String, ImageConfig, u64, Vec<String>)> {
+/// The blocking part of an import: the image ID, its configuration, the
+/// bytes of its layer blobs, the names and the digest the source carries.
+type Imported = (String, ImageConfig, u64, Vec<String>, Option<String>);
+
+fn import_layers(path: &Path, scratch: &Path, layers_dir: &Path) -> Result<Imported> {
     let src = source::open(path, scratch)?;
     let config = source::image_config(&src.config, &format!("{}: the image configuration", path.display()))?;
     let diff_ids = &config.rootfs.diff_ids;
@@ -231,7 +236,7 @@ fn import_layers(path: &Path, scratch: &Path, layers_dir: &Path) -> Result<(Stri
         layers::unpack(layers_dir, &layer.path, layer.digest.as_deref(), diff_id)?;
     }
     let id = storage::digest_hex(&src.config_digest)?.to_string();
-    Ok((id, config, size, src.names))
+    Ok((id, config, size, src.names, src.digest))
 }
 
 /// A reference is stored as a name: no spaces or control characters.

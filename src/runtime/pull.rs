@@ -8,7 +8,7 @@
 
 use super::Runtime;
 use crate::error::{Error, Result};
-use crate::model::image::{ImageConfig, PullProgress};
+use crate::model::image::{ImageConfig, Platform, PullProgress};
 use crate::storage::registry::{self, Reference, Registry};
 use crate::storage::{digest_hex, layers, source};
 use std::path::Path;
@@ -21,6 +21,9 @@ pub struct PullOptions {
     /// False: accept any certificate, and plain HTTP when TLS fails.
     /// Verified unless said otherwise.
     pub tls_verify: Option<bool>,
+    /// The instance of a multi-platform image to take, `os/arch[/variant]`;
+    /// else this machine's.
+    pub platform: Option<String>,
 }
 
 impl Runtime {
@@ -44,33 +47,38 @@ impl Runtime {
         let _store = self.layer_store.read().await;
         let name = registry::stored_name(&reference);
         let tls_verify = options.tls_verify.unwrap_or(true);
-        let (id, config, size) = self
+        let platform = match options.platform.as_deref() {
+            Some(p) => Platform::parse(p).map_err(|e| Error::invalid_argument("platform", e))?,
+            None => Platform::host(),
+        };
+        let (id, config, size, digest) = self
             .with_scratch(move |scratch, layers_dir| {
                 let mut report = |p: PullProgress| {
                     if let Some(tx) = &progress {
                         let _ = tx.send(p);
                     }
                 };
-                fetch_and_unpack(&reference, credentials, tls_verify, scratch, layers_dir, &mut report)
+                fetch_and_unpack(&reference, &platform, credentials, tls_verify, scratch, layers_dir, &mut report)
             })
             .await?;
-        self.record_image(id, config, size, vec![name], "pull").await
+        self.record_image(id, config, size, vec![name], Some(digest), "pull").await
     }
 }
 
-/// The blocking part: returns the image ID, its configuration and the bytes
-/// of its layer blobs.
+/// The blocking part: returns the image ID, its configuration, the bytes
+/// of its layer blobs and the digest of what the reference named.
 fn fetch_and_unpack(
     reference: &Reference,
+    platform: &Platform,
     credentials: Option<(String, String)>,
     tls_verify: bool,
     scratch: &Path,
     layers_dir: &Path,
     progress: &mut dyn FnMut(PullProgress),
-) -> Result<(String, ImageConfig, u64)> {
+) -> Result<(String, ImageConfig, u64, String)> {
     let mut registry = Registry::connect(reference, credentials, tls_verify)?;
     let stored = |diff_id: &str| digest_hex(diff_id).is_ok_and(|hex| layers_dir.join(hex).is_dir());
-    let fetched = registry.fetch(reference, scratch, &stored, progress)?;
+    let fetched = registry.fetch(reference, platform, scratch, &stored, progress)?;
     let config =
         source::image_config(&fetched.config, &format!("the configuration of {}", registry::stored_name(reference)))?;
     for ((desc, blob), diff_id) in fetched.layers.iter().zip(&config.rootfs.diff_ids) {
@@ -83,5 +91,5 @@ fn fetch_and_unpack(
         }
     }
     let size = fetched.layers.iter().map(|(d, _)| d.size()).sum();
-    Ok((digest_hex(&fetched.config_digest)?.to_string(), config, size))
+    Ok((digest_hex(&fetched.config_digest)?.to_string(), config, size, fetched.digest))
 }

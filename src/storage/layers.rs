@@ -80,6 +80,14 @@ fn unpack_into(blob: &Path, blob_digest: Option<&str>, diff_id: &str, dir: &Path
             }
             continue;
         }
+        if safe_join(dir, &path)? == dir {
+            // The layer's own root ("./"), which unpack_in skips: its mode
+            // and owner become the container's "/" (see root_mode_source).
+            if entry.header().entry_type().is_dir() {
+                set_root_entry(dir, entry.header()).map_err(io)?;
+            }
+            continue;
+        }
         entry.unpack_in(dir).map_err(io)?;
     }
     // Read what the tar reader left (padding) so both digests cover everything.
@@ -117,16 +125,46 @@ fn safe_join(dir: &Path, rel: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// Marks a layer whose tar had a root entry: its directory's mode and owner
+/// are the image's, not the default of a directory made to unpack into.
+const ROOT_ENTRY: &std::ffi::CStr = c"user.berth.root";
+
+fn set_root_entry(dir: &Path, header: &tar::Header) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let owner = |id: std::io::Result<u64>| id.ok().map(|v| v as u32);
+    std::os::unix::fs::chown(dir, owner(header.uid()), owner(header.gid()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(header.mode()? & 0o7777))?;
+    set_xattr(dir, ROOT_ENTRY, b"1")
+}
+
+/// Of an image's layers (topmost first), the one whose root directory is
+/// the image's "/": the topmost that carried a root entry, as
+/// containers/storage takes each layer's root from the one below.
+pub fn root_mode_source(layers: &[PathBuf]) -> Option<&Path> {
+    layers.iter().map(PathBuf::as_path).find(|l| xattr_present(l, ROOT_ENTRY))
+}
+
+#[allow(unsafe_code)] // getxattr has no safe wrapper here
+fn xattr_present(path: &Path, name: &std::ffi::CStr) -> bool {
+    let Ok(path) = CString::new(path.as_os_str().as_bytes()) else { return false };
+    // SAFETY: both strings are NUL-terminated and outlive the call; a null
+    // buffer of size 0 asks only for the value's length.
+    unsafe { nix::libc::getxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) >= 0 }
+}
+
 fn whiteout(path: &Path) -> std::io::Result<()> {
     use nix::sys::stat::{mknod, Mode, SFlag};
     let _ = std::fs::remove_file(path);
     mknod(path, SFlag::S_IFCHR, Mode::empty(), 0).map_err(std::io::Error::from)
 }
 
-#[allow(unsafe_code)] // setxattr has no safe wrapper here
 fn set_opaque(dir: &Path) -> std::io::Result<()> {
+    set_xattr(dir, c"trusted.overlay.opaque", b"y")
+}
+
+#[allow(unsafe_code)] // setxattr has no safe wrapper here
+fn set_xattr(dir: &Path, name: &std::ffi::CStr, value: &[u8]) -> std::io::Result<()> {
     let path = CString::new(dir.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
-    let (name, value) = (c"trusted.overlay.opaque", b"y");
     // SAFETY: both strings are NUL-terminated and outlive the call; the value
     // pointer and length describe a valid buffer.
     let r = unsafe { nix::libc::setxattr(path.as_ptr(), name.as_ptr(), value.as_ptr().cast(), value.len(), 0) };

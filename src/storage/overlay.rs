@@ -7,13 +7,27 @@ use std::path::{Path, PathBuf};
 /// Mount the overlay at `target` (made if missing).
 pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Result<()> {
     use nix::mount::{mount, MsFlags};
-    for d in [upper, work, target] {
+    if !upper.exists() {
+        std::fs::create_dir_all(upper).map_err(|e| StorageError::file(upper, e))?;
+        // The merged "/" is the upper directory: it takes the image's root.
+        if let Some(root) = super::layers::root_mode_source(lowers) {
+            copy_mode_and_owner(root, upper).map_err(|e| StorageError::file(upper, e))?;
+        }
+    }
+    for d in [work, target] {
         std::fs::create_dir_all(d).map_err(|e| StorageError::file(d, e))?;
     }
     let lowerdir: Vec<String> = lowers.iter().map(|l| l.display().to_string()).collect();
     let options = format!("lowerdir={},upperdir={},workdir={}", lowerdir.join(":"), upper.display(), work.display());
     mount(Some("overlay"), target, Some("overlay"), MsFlags::empty(), Some(options.as_str()))
         .map_err(|e| StorageError::Mount { what: format!("mounting the overlay at {}", target.display()), source: e })
+}
+
+fn copy_mode_and_owner(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(from)?;
+    std::os::unix::fs::chown(to, Some(meta.uid()), Some(meta.gid()))?;
+    std::fs::set_permissions(to, meta.permissions())
 }
 
 /// Mount `lowers` read-only at `target` (made if missing): an overlay of

@@ -9,7 +9,7 @@
 use super::error::{Result, StorageError};
 use super::source::{self, parse_document};
 use super::{digest_hex, digest_of, Hashing};
-use crate::model::image::PullProgress;
+use crate::model::image::{Platform, PullProgress};
 use base64::Engine;
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType};
 use std::collections::HashMap;
@@ -72,6 +72,8 @@ pub struct Fetched {
     pub config: Vec<u8>,
     pub config_digest: String,
     pub layers: Vec<(Descriptor, Option<PathBuf>)>,
+    /// The digest of the manifest or index the reference named.
+    pub digest: String,
 }
 
 /// A connection to one registry for one repository.
@@ -221,21 +223,23 @@ impl Registry {
         Ok((bytes, media_type))
     }
 
-    /// The image manifest for `reference`, through an index when there is one.
-    fn manifest(&mut self, reference: &Reference) -> Result<ImageManifest> {
+    /// The image manifest for `reference`, through an index when there is
+    /// one (its instance for `platform`), and the digest of what the
+    /// reference named (the index, when it is one).
+    fn manifest(&mut self, reference: &Reference, platform: &Platform) -> Result<(ImageManifest, String)> {
         let name = stored_name(reference);
         let (mut bytes, mut media_type) = self.manifest_bytes(manifest_ref(reference), &name)?;
+        let digest = digest_of(&bytes);
         let what = format!("the manifest of {name}");
         if source::is_index(&MediaType::from(media_type.split(';').next().unwrap_or_default().trim())) {
             let index: ImageIndex = parse_document(&bytes, &what)?;
-            let pick = source::pick_platform(&index)
-                .ok_or_else(|| StorageError::Invalid(format!("the index of {name} lists no manifest")))?;
+            let pick = source::pick_platform(&index, platform)?;
             (bytes, media_type) = self.manifest_bytes(pick.digest().as_ref(), &name)?;
         }
         if media_type.starts_with("application/vnd.docker.distribution.manifest.v1") {
             return Err(StorageError::Invalid(format!("{name} has a schema 1 manifest, which berth does not read")));
         }
-        parse_document(&bytes, &what)
+        Ok((parse_document(&bytes, &what)?, digest))
     }
 
     /// Stream a blob to `dest`, checking its digest (and size, when the
@@ -285,12 +289,13 @@ impl Registry {
     pub fn fetch(
         &mut self,
         reference: &Reference,
+        platform: &Platform,
         scratch: &Path,
         have_layer: &dyn Fn(&str) -> bool,
         progress: &mut dyn FnMut(PullProgress),
     ) -> Result<Fetched> {
         progress(PullProgress::of("resolving", None, 0, 0));
-        let manifest = self.manifest(reference)?;
+        let (manifest, digest) = self.manifest(reference, platform)?;
         let config_path = scratch.join("config.json");
         self.blob_to_file(manifest.config(), &config_path, &mut |_| {})?;
         let config = std::fs::read(&config_path).map_err(|e| StorageError::file(config_path, e))?;
@@ -315,7 +320,7 @@ impl Registry {
             self.blob_to_file(desc, &path, progress)?;
             layers.push((desc.clone(), Some(path)));
         }
-        Ok(Fetched { config, config_digest: manifest.config().digest().to_string(), layers })
+        Ok(Fetched { config, config_digest: manifest.config().digest().to_string(), layers, digest })
     }
 }
 

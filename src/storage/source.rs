@@ -6,8 +6,8 @@
 
 use super::error::{Result, StorageError};
 use super::{digest_hex, digest_of};
-use crate::model::image::{ImageConfig, RootFs, RunConfig};
-use oci_spec::image::{Arch, Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType, Os};
+use crate::model::image::{ImageConfig, Platform, RootFs, RunConfig};
+use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,8 @@ pub struct ImageSource {
     pub config_digest: String,
     pub layers: Vec<LayerBlob>,
     pub names: Vec<String>,
+    /// The digest of the manifest (or index) named in the source, if it has one.
+    pub digest: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -126,7 +128,7 @@ fn oci_layout(dir: &Path) -> Result<ImageSource> {
     while is_index(desc.media_type()) {
         let (_, bytes) = blob(dir, desc.digest().as_ref())?;
         let nested: ImageIndex = parse_document(&bytes, &"an image index")?;
-        desc = pick_platform(&nested).ok_or_else(|| bad(dir, "an image index lists no manifest"))?.clone();
+        desc = pick_platform(&nested, &Platform::host())?.clone();
     }
     let (_, bytes) = blob(dir, desc.digest().as_ref())?;
     let manifest: ImageManifest = parse_document(&bytes, &"the image manifest")?;
@@ -140,7 +142,7 @@ fn oci_layout(dir: &Path) -> Result<ImageSource> {
             Ok(LayerBlob { path: dir.join("blobs/sha256").join(digest_hex(&digest)?), digest: Some(digest) })
         })
         .collect::<Result<_>>()?;
-    Ok(ImageSource { config, config_digest, layers, names })
+    Ok(ImageSource { config, config_digest, layers, names, digest: Some(top.digest().to_string()) })
 }
 
 fn docker_archive(dir: &Path) -> Result<ImageSource> {
@@ -155,15 +157,30 @@ fn docker_archive(dir: &Path) -> Result<ImageSource> {
         return Err(bad(&config_path, format!("digest {config_digest} does not match its name")));
     }
     let layers = m.layers.iter().map(|l| LayerBlob { path: dir.join(l), digest: None }).collect();
-    Ok(ImageSource { config, config_digest, layers, names: m.repo_tags.unwrap_or_default() })
+    Ok(ImageSource { config, config_digest, layers, names: m.repo_tags.unwrap_or_default(), digest: None })
 }
 
-/// The manifest of an index for this machine's platform (else the first).
-pub fn pick_platform(index: &ImageIndex) -> Option<&Descriptor> {
-    let (os, arch) = (Os::Linux, Arch::default());
-    index
-        .manifests()
-        .iter()
-        .find(|m| m.platform().as_ref().is_some_and(|p| *p.os() == os && *p.architecture() == arch))
-        .or(index.manifests().first())
+/// The manifest of an index for `platform` (the variant only when one is
+/// asked for). An index whose entries name no platform gives its first;
+/// otherwise a platform it lacks is an error, in podman's words.
+pub fn pick_platform<'a>(index: &'a ImageIndex, platform: &Platform) -> Result<&'a Descriptor> {
+    let matches = |p: &oci_spec::image::Platform| {
+        p.os().to_string() == platform.os
+            && p.architecture().to_string() == platform.arch
+            && (platform.variant.is_none() || *p.variant() == platform.variant)
+    };
+    let manifests = index.manifests();
+    if let Some(m) = manifests.iter().find(|m| m.platform().as_ref().is_some_and(matches)) {
+        return Ok(m);
+    }
+    match manifests.first() {
+        Some(first) if manifests.iter().all(|m| m.platform().is_none()) => Ok(first),
+        None => Err(StorageError::Invalid("the image index lists no manifest".into())),
+        Some(_) => Err(StorageError::Invalid(format!(
+            "choosing image instance: no image found in manifest list for architecture {}, variant {:?}, OS {}",
+            platform.arch,
+            platform.variant.as_deref().unwrap_or_default(),
+            platform.os
+        ))),
+    }
 }

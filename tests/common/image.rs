@@ -45,6 +45,8 @@ pub struct TestImage {
     pub oci_archive: PathBuf,
     pub docker_archive: PathBuf,
     pub config_digest: String,
+    /// The image manifest's digest and size.
+    pub manifest: (String, usize),
 }
 
 /// Build the test image under `dir`.
@@ -59,8 +61,16 @@ pub fn build(dir: &Path) -> TestImage {
 /// The test image's files with another run configuration (its "config":
 /// Entrypoint, Cmd, Env...), so another image.
 pub fn build_with(dir: &Path, run_config: serde_json::Value) -> TestImage {
+    build_for(dir, run_config, "amd64")
+}
+
+/// The test image as made for another architecture (its configuration says
+/// so; the files are this machine's).
+pub fn build_for(dir: &Path, run_config: serde_json::Value, architecture: &str) -> TestImage {
     let busybox = std::fs::read("/bin/busybox").expect("busybox-static is installed");
     let mut lower: Vec<(&str, Vec<u8>, u32)> = vec![
+        // podman's test image has a read-only root, which "/" shows.
+        ("./", vec![], 0o555),
         ("bin/", vec![], 0o755),
         ("bin/busybox", busybox, 0o755),
         ("etc/", vec![], 0o755),
@@ -86,7 +96,7 @@ pub fn build_with(dir: &Path, run_config: serde_json::Value) -> TestImage {
     let lower_blob = gz.finish().unwrap();
     let upper_blob = zstd::encode_all(&upper_tar[..], 3).unwrap();
     let config = serde_json::json!({
-        "architecture": "amd64", "os": "linux",
+        "architecture": architecture, "os": "linux",
         "config": run_config,
         "rootfs": { "type": "layers", "diff_ids": [sha(&lower_tar), sha(&upper_tar)] },
     })
@@ -140,5 +150,11 @@ pub fn build_with(dir: &Path, run_config: serde_json::Value) -> TestImage {
         b.append_data(&mut h, name, &data[..]).unwrap();
     }
     b.finish().unwrap();
-    TestImage { layout, oci_archive, docker_archive, config_digest: sha(&config) }
+    TestImage {
+        layout,
+        oci_archive,
+        docker_archive,
+        config_digest: sha(&config),
+        manifest: (sha(&manifest), manifest.len()),
+    }
 }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::image::TestImage;
+
 pub const USER: &str = "berth-tester";
 pub const PASSWORD: &str = "s3cret:with-colon";
 
@@ -136,11 +138,36 @@ impl TestRegistry {
                 .unwrap();
             assert_eq!(r.status(), 201, "blob {digest} refused");
         }
+        self.put_manifest(&agent, &auth, repository, tag, manifest["mediaType"].as_str().unwrap(), &manifest_bytes);
+    }
+
+    /// Push an OCI index of images pushed before, each with its platform
+    /// (linux/ARCH), as `repository:tag`; its digest.
+    pub fn push_index(&self, repository: &str, tag: &str, instances: &[(&TestImage, &str)]) -> String {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let auth = self.token(&agent, repository);
+        let manifests: Vec<serde_json::Value> = instances
+            .iter()
+            .map(|(image, arch)| {
+                serde_json::json!({ "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": image.manifest.0, "size": image.manifest.1,
+                    "platform": { "os": "linux", "architecture": arch } })
+            })
+            .collect();
+        let media_type = "application/vnd.oci.image.index.v1+json";
+        let index = serde_json::json!({ "schemaVersion": 2, "mediaType": media_type, "manifests": manifests });
+        let bytes = index.to_string().into_bytes();
+        self.put_manifest(&agent, &auth, repository, tag, media_type, &bytes);
+        use sha2::Digest;
+        format!("sha256:{:x}", sha2::Sha256::digest(&bytes))
+    }
+
+    fn put_manifest(&self, agent: &ureq::Agent, auth: &str, repository: &str, tag: &str, kind: &str, bytes: &[u8]) {
         let r = agent
             .put(format!("http://{}/v2/{repository}/manifests/{tag}", self.host))
-            .header("Authorization", &auth)
-            .header("Content-Type", manifest["mediaType"].as_str().unwrap())
-            .send(&manifest_bytes[..])
+            .header("Authorization", auth)
+            .header("Content-Type", kind)
+            .send(bytes)
             .unwrap();
         assert_eq!(r.status(), 201, "manifest refused");
     }

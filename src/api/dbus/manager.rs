@@ -402,7 +402,7 @@ impl Manager {
     }
 
     /// Pull from a registry; options: credentials (user:password),
-    /// tlsVerify (b).
+    /// tlsVerify (b), platform (os/arch[/variant]).
     #[zbus(out_args("id", "names"))]
     async fn pull_image(
         &self,
@@ -412,10 +412,11 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
         let pull = async {
-            options::only(&options, &["credentials", "tlsVerify"])?;
+            options::only(&options, &["credentials", "tlsVerify", "platform"])?;
             let credentials = options::get::<String>(&options, "credentials")?;
             let tls_verify = options::get::<bool>(&options, "tlsVerify")?;
-            self.ctx.runtime.pull_image(&reference, PullOptions { credentials, tls_verify }, None).await
+            let platform = options::get::<String>(&options, "platform")?;
+            self.ctx.runtime.pull_image(&reference, PullOptions { credentials, tls_verify, platform }, None).await
         };
         self.ctx.call(bus, &call, "io.berth.Image.Pull", pull).await
     }

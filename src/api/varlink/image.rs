@@ -27,8 +27,9 @@ impl vl::VarlinkInterface for ImageApi {
         reference: String,
         credentials: Option<String>,
         tls_verify: Option<bool>,
+        platform: Option<String>,
     ) -> varlink::Result<()> {
-        let options = PullOptions { credentials, tls_verify };
+        let options = PullOptions { credentials, tls_verify, platform };
         if !call.wants_more() {
             let r = self.0.run(self.0.runtime.pull_image(&reference, options, None));
             return answer(call, IFACE, r, pulled);

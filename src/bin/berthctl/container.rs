@@ -451,11 +451,20 @@ impl CreateArgs {
 
 impl CreateArgs {
     /// podman's --pull: the image pulled when the policy says so (missing:
-    /// only when it is not there; always and newer: every time; never).
+    /// only when it is not there, or not for the platform asked for; always
+    /// and newer: every time; never).
     fn ensure_image(&self, conn: &Connection, image: &str) -> Result<(), Failure> {
         use berth::api::varlink::generated::image::{VarlinkClient as Images, VarlinkClientInterface as _};
+        let platform = self.registry.platform()?;
         let present = || match Images::new(conn.handle.clone()).inspect(image.to_string()).call() {
-            Ok(_) => Ok(true),
+            Ok(found) => Ok(platform.as_deref().is_none_or(|p| {
+                let config = &found.image.config;
+                let mut wanted = p.split('/');
+                let same = |want: Option<&str>, have: &Option<String>| {
+                    want.is_none_or(|w| w.is_empty() || have.as_deref() == Some(w))
+                };
+                same(wanted.next(), &config.os) && same(wanted.next(), &config.architecture)
+            })),
             Err(e) => match Failure::from(e) {
                 f if f.name == "NoSuchImage" => Ok(false),
                 f => Err(f),

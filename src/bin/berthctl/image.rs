@@ -88,6 +88,39 @@ pub struct PullArgs {
     /// No progress (image pull prints only the image ID).
     #[arg(short, long)]
     pub quiet: bool,
+    /// The instance of a multi-platform image: os/arch[/variant].
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Its architecture (amd64, arm64...), for this machine's OS.
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Its operating system.
+    #[arg(long)]
+    pub os: Option<String>,
+    /// Its architecture's variant (v7, v8...).
+    #[arg(long)]
+    pub variant: Option<String>,
+}
+
+impl PullArgs {
+    /// The platform asked for, as the engine takes it (os/arch[/variant];
+    /// an empty part is the engine's own).
+    pub fn platform(&self) -> Result<Option<String>, Failure> {
+        if self.platform.is_some() && (self.arch.is_some() || self.os.is_some()) {
+            return Err(Failure::engine("--platform option can not be specified with --arch or --os"));
+        }
+        if let Some(p) = &self.platform {
+            return Ok(Some(p.clone()));
+        }
+        if self.arch.is_none() && self.os.is_none() && self.variant.is_none() {
+            return Ok(None);
+        }
+        let (os, arch) = (self.os.as_deref().unwrap_or(""), self.arch.as_deref().unwrap_or(""));
+        Ok(Some(match &self.variant {
+            Some(v) => format!("{os}/{arch}/{v}"),
+            None => format!("{os}/{arch}"),
+        }))
+    }
 }
 
 /// Pull an image, showing podman's "Trying to pull" and progress on
@@ -98,7 +131,7 @@ pub fn pull(conn: &Connection, reference: String, how: &PullArgs) -> Result<Stri
     if !how.quiet {
         eprintln!("Trying to pull {reference}...");
     }
-    for step in c.pull(reference, how.creds.clone(), Some(how.tls_verify)).more()? {
+    for step in c.pull(reference, how.creds.clone(), Some(how.tls_verify), how.platform()?).more()? {
         let step = step?;
         if step.status == "pulled" {
             progress.finish();

@@ -213,6 +213,10 @@ pub struct ContainerConfig {
     /// The image's ID when made from one.
     #[serde(default)]
     pub image_id: Option<String>,
+    /// The digest the image was pulled by when the container was made
+    /// (podman's ImageDigest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
     /// What runs before the command (the image's or the one asked for).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entrypoint: Vec<String>,
@@ -350,6 +354,7 @@ impl Default for ContainerConfig {
             rootfs: None,
             image: None,
             image_id: None,
+            image_digest: None,
             entrypoint: Vec::new(),
             command: Vec::new(),
             env: BTreeMap::new(),
