@@ -96,11 +96,13 @@ impl Error {
 }
 
 /// Why a container's command could not be run, as podman tells them apart
-/// (its exit codes 127 and 126).
+/// (its exit codes 127 and 126; 126 too when the OCI runtime refused to
+/// create the container for any other reason, podman's ErrOCIRuntime).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommandFailure {
     NotFound,
     NotRunnable,
+    RuntimeRefused,
 }
 
 impl CommandFailure {
@@ -109,6 +111,7 @@ impl CommandFailure {
         match self {
             CommandFailure::NotFound => "command-not-found",
             CommandFailure::NotRunnable => "command-not-runnable",
+            CommandFailure::RuntimeRefused => "runtime-refused",
         }
     }
 
@@ -116,7 +119,7 @@ impl CommandFailure {
     pub fn exit_code(self) -> i32 {
         match self {
             CommandFailure::NotFound => 127,
-            CommandFailure::NotRunnable => 126,
+            CommandFailure::NotRunnable | CommandFailure::RuntimeRefused => 126,
         }
     }
 }

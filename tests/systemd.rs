@@ -186,12 +186,23 @@ fn events_berthd_logs_and_container_output_reach_the_journal() {
     let rootfs = s.busybox_rootfs();
     let mut c = client(&s);
     let options = json!({ "rootfs": rootfs, "name": "talker", "logDriver": "journald",
+        "conmonPidFile": "/run/talker-conmon.pid",
         "command": ["/bin/sh", "-c", "echo hello from the journal; echo to stderr >&2"] });
     let id =
         c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string();
     c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
     assert_eq!(c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap()["exitCode"], 0);
     s.ok("journalctl --sync");
+    // conmon writes the entries (C-run030-63/64: _PID is conmon's).
+    let conmon = s.ok("cat /run/talker-conmon.pid");
+    let mut by_conmon: Vec<String> = s
+        .journal(&[&format!("_PID={conmon}"), "-o", "cat"])
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    by_conmon.sort();
+    assert_eq!(by_conmon, ["hello from the journal", "to stderr"]);
     // Read back through berthd: Logs, and Logs with follow (ends at exit).
     let logs = c.call("io.berth.Container.Logs", json!({ "nameOrId": id })).unwrap();
     let lines: Vec<(String, String)> = logs["lines"]

@@ -61,6 +61,8 @@ pub struct CreateOptions {
     pub conmon_pid_file: Option<String>,
     pub pid: Option<String>,
     pub uts: Option<String>,
+    pub ipc: Option<String>,
+    pub runtime_flags: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +181,8 @@ impl CreateOptions {
                 conmon_pid_file: self.conmon_pid_file,
                 pid_namespace: self.pid,
                 uts_namespace: self.uts,
+                ipc_namespace: self.ipc,
+                runtime_flags: self.runtime_flags.unwrap_or_default(),
             },
         })
     }

@@ -98,6 +98,8 @@ struct ContainerConfigView<'a> {
     conmon_pid_file: &'a Option<String>,
     pid_namespace: &'a str,
     uts_namespace: &'a str,
+    ipc_namespace: &'a str,
+    runtime_flags: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -181,6 +183,8 @@ impl<'a> ContainerView<'a> {
                 conmon_pid_file: &c.conmon_pid_file,
                 pid_namespace: &c.pid_namespace,
                 uts_namespace: &c.uts_namespace,
+                ipc_namespace: &c.ipc_namespace,
+                runtime_flags: &c.runtime_flags,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),

@@ -7,6 +7,7 @@
 use super::error::{OciError, Result};
 use super::runc::Runc;
 use super::Paths;
+use crate::error::CommandFailure;
 use nix::fcntl::{fcntl, FcntlArg};
 use nix::spawn::{posix_spawn, PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags};
 use nix::sys::signal::{SigSet, Signal};
@@ -158,7 +159,7 @@ impl Waiting {
             Some(SyncMessage { data, .. }) if data > 0 => Ok(data as i32),
             Some(SyncMessage { message, .. }) => {
                 let why = message.unwrap_or_else(conmon_err);
-                let command = super::error::command_failure(&why);
+                let command = super::error::command_failure(&why).unwrap_or(CommandFailure::RuntimeRefused);
                 Err(OciError::Create { runtime: self.runtime.clone(), id: self.id.clone(), why, command })
             }
             None => Err(OciError::Conmon(format!("exited ({status}) without creating {}: {}", self.id, conmon_err()))),

@@ -27,7 +27,7 @@ pub enum OciError {
     /// conmon (or the runtime it ran) did not create the container;
     /// `command` when it was the container's command that failed.
     #[error("{runtime} could not create container {id}: {why}")]
-    Create { runtime: String, id: String, why: String, command: Option<CommandFailure> },
+    Create { runtime: String, id: String, why: String, command: CommandFailure },
     /// conmon itself failed.
     #[error("conmon: {0}")]
     Conmon(String),
@@ -68,7 +68,7 @@ pub fn command_failure(runtime_said: &str) -> Option<CommandFailure> {
 
 impl From<OciError> for Error {
     fn from(e: OciError) -> Self {
-        if let OciError::Create { command: Some(cause), .. } = &e {
+        if let OciError::Create { command: cause, .. } = &e {
             return Error::Command { cause: *cause, reason: e.to_string() };
         }
         match e {

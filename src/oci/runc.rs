@@ -13,6 +13,8 @@ pub struct Runc {
     pub path: PathBuf,
     /// The runtime's state directory (`--root`).
     pub root: PathBuf,
+    /// More global flags (a container's --runtime-flag), `--flag[=value]`.
+    pub flags: Vec<String>,
 }
 
 /// What `runc state` reports.
@@ -33,7 +35,7 @@ pub struct ExecOutput {
 impl Runc {
     fn command(&self) -> Command {
         let mut cmd = Command::new(&self.path);
-        cmd.arg("--root").arg(&self.root);
+        cmd.arg("--root").arg(&self.root).args(&self.flags);
         // systemd's variables are berthd's, not the container's: with
         // NOTIFY_SOCKET set, runc would proxy sd_notify for the container.
         for var in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"] {
@@ -45,7 +47,9 @@ impl Runc {
 
     /// The global arguments conmon must pass to the runtime.
     pub fn global_args(&self) -> Vec<String> {
-        vec![format!("--root={}", self.root.display())]
+        let mut args = vec![format!("--root={}", self.root.display())];
+        args.extend(self.flags.iter().cloned());
+        args
     }
 
     fn spawn_failed(&self, source: std::io::Error) -> OciError {

@@ -293,9 +293,11 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
     let mut mounts: Vec<Mount> = oci_spec::runtime::get_default_mounts()
         .into_iter()
         .map(|mut m| {
-            if let (true, Some(shm)) = (m.destination() == Path::new("/dev/shm"), &files.shm) {
+            let host_ipc = c.ipc_namespace == "host";
+            let shm = if host_ipc { Some(PathBuf::from("/dev/shm")) } else { files.shm.clone() };
+            if let (true, Some(shm)) = (m.destination() == Path::new("/dev/shm"), shm) {
                 m.set_typ(Some("bind".into()));
-                m.set_source(Some(shm.clone()));
+                m.set_source(Some(shm));
                 m.set_options(Some(vec!["rbind".into(), "nosuid".into(), "nodev".into(), "rw".into()]));
             } else if m.destination() == Path::new("/dev/shm") {
                 m.set_options(Some(vec![
@@ -551,6 +553,7 @@ fn namespaces(c: &ContainerConfig, joined: Option<&JoinedInfra>) -> Vec<oci_spec
     let mode = |typ: Ns| match typ {
         Ns::Pid => c.pid_namespace.as_str(),
         Ns::Uts => c.uts_namespace.as_str(),
+        Ns::Ipc => c.ipc_namespace.as_str(),
         _ => "private",
     };
     oci_spec::runtime::get_default_namespaces()

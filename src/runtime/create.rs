@@ -159,6 +159,12 @@ impl Runtime {
             ..Default::default()
         };
         run::apply(&spec.run, &mut config)?;
+        if config.ipc_namespace == "host" && spec.shm_size.is_some() {
+            return Err(Error::invalid_argument(
+                "shmSize",
+                "cannot set shmsize when running in the host IPC namespace",
+            ));
+        }
         if spec.rootfs.is_some() && config.args().first().is_none_or(|c| c.is_empty()) {
             return Err(Error::invalid_argument("command", "a container made from a rootfs needs a command"));
         }
@@ -374,6 +380,12 @@ fn join_pod_namespaces(
         return Err(Error::invalid_argument(
             "network",
             "invalid config provided: cannot set a network when joining the pod's network namespace",
+        ));
+    }
+    if pod.shares("ipc") && spec.run.ipc_namespace.as_deref().is_some_and(|m| m != "private") {
+        return Err(Error::invalid_argument(
+            "ipc",
+            "invalid config provided: cannot set an IPC namespace when joining the pod's IPC namespace",
         ));
     }
     Ok(())

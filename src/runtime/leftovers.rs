@@ -46,7 +46,7 @@ impl Runtime {
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
                 match self.config.resolve_runtime(&name) {
-                    Ok((name, path)) => Some(Runc { name, path, root: e.path() }),
+                    Ok((name, path)) => Some(Runc { name, path, root: e.path(), flags: Vec::new() }),
                     Err(err) => {
                         tracing::warn!(id, runtime = name.as_str(), "cannot delete a runtime container: {err}");
                         None

@@ -144,6 +144,7 @@ impl Runtime {
             name: c.runtime.clone(),
             path: c.runtime_path.clone(),
             root: self.config.run_root.join("runtime").join(&c.runtime),
+            flags: c.runtime_flags.clone(),
         }
     }
 

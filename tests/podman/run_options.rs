@@ -590,3 +590,44 @@ fn conmon_pidfile() {
     assert!(exe.to_string_lossy().ends_with("/conmon"), "{exe:?}");
     ok(&d, &["rm", "-f", "-t", "0", cid.trim()]);
 }
+
+/// C-run030-8 (a runtime flag; here the container's, since the runtime is
+/// berthd's), C-podcreate-130 (--ipc host against a pod's /dev/shm) and
+/// --ipc's modes, C-run030-92 (700,000 NULs reach the log whole).
+#[test]
+fn runtime_flags_ipc_and_big_output() {
+    let d = with_image();
+    let (code, _, err) = run(&d, &["run", "--rm", "--runtime-flag", "invalidflag", IMAGE, "true"]);
+    assert_eq!(code, 126, "{err}");
+    assert!(err.contains("invalidflag"), "{err}");
+    assert_eq!(count(&d), 0, "--rm removes a container whose start failed");
+    ok(&d, &["create", "--name", "logjson", "--runtime-flag", "log-format=json", IMAGE, "true"]);
+    assert_eq!(field(&d, "logjson", "{{.Config.RuntimeFlags}}"), "[--log-format=json]");
+    ok(&d, &["start", "logjson"]);
+    assert_eq!(ok(&d, &["wait", "logjson"]), "0\n");
+    ok(&d, &["rm", "logjson"]);
+
+    let ours = std::fs::read_link("/proc/self/ns/ipc").unwrap().to_string_lossy().into_owned();
+    let ns = |args: &[&str]| {
+        let mut all = vec!["run", "--rm"];
+        all.extend(args);
+        all.extend([IMAGE, "/bin/busybox", "readlink", "/proc/self/ns/ipc"]);
+        ok(&d, &all).trim().to_string()
+    };
+    assert_eq!(ns(&["--ipc", "host"]), ours);
+    assert_ne!(ns(&[]), ours);
+    let (code, _, err) = run(&d, &["run", "--rm", "--ipc", "host", "--shm-size", "10m", IMAGE, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("cannot set shmsize when running in the host IPC namespace"), "{err}");
+    let (code, _, err) = run(&d, &["run", "--rm", "--ipc", "bogus", IMAGE, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("invalid ipc namespace \"bogus\""), "{err}");
+    ok(&d, &["pod", "create", "--shm-size", "10mb", "--name", "shmpod"]);
+    let (code, _, err) = run(&d, &["run", "-d", "--pod", "shmpod", "--ipc", "host", IMAGE, "top"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot set an IPC namespace when joining the pod's IPC namespace"), "{err}");
+
+    ok(&d, &["run", "--name", "big", IMAGE, "dd", "if=/dev/zero", "count=700", "bs=1000"]);
+    let log = std::fs::read(field(&d, "big", "{{.LogPath}}")).unwrap();
+    assert_eq!(log.iter().filter(|b| **b == 0).count(), 700_000);
+}

@@ -273,6 +273,14 @@ pub struct CreateArgs {
     /// The UTS namespace: private, host or ns:PATH.
     #[arg(long)]
     uts: Option<String>,
+    /// The IPC namespace: private, host or ns:PATH.
+    #[arg(long)]
+    ipc: Option<String>,
+    /// A global flag for the OCI runtime, FLAG[=VALUE] (podman takes it
+    /// before the command; here the runtime is berthd's, so it is the
+    /// container's).
+    #[arg(long)]
+    runtime_flag: Vec<String>,
     #[arg(long)]
     pids_limit: Option<i64>,
     #[arg(long)]
@@ -445,6 +453,8 @@ impl CreateArgs {
             conmonPidFile: self.conmon_pidfile.as_deref().map(absolute),
             pid: self.pid.clone(),
             uts: self.uts.clone(),
+            ipc: self.ipc.clone(),
+            runtimeFlags: some(&self.runtime_flag),
         })
     }
 }

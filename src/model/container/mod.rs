@@ -185,9 +185,13 @@ pub struct RunSpec {
     pub chroot_dirs: Vec<String>,
     pub host_users: Vec<String>,
     pub conmon_pid_file: Option<String>,
-    /// podman's --pid and --uts: private (the default), host, ns:PATH.
+    /// podman's --pid, --uts and --ipc: private (the default), host, ns:PATH.
     pub pid_namespace: Option<String>,
     pub uts_namespace: Option<String>,
+    pub ipc_namespace: Option<String>,
+    /// Global flags for the OCI runtime, without their leading "--"
+    /// (podman's --runtime-flag).
+    pub runtime_flags: Vec<String>,
     pub unset_env: Vec<String>,
     pub unset_env_all: bool,
 }
@@ -320,6 +324,11 @@ pub struct ContainerConfig {
     pub pid_namespace: String,
     #[serde(default = "private", skip_serializing_if = "is_private")]
     pub uts_namespace: String,
+    #[serde(default = "private", skip_serializing_if = "is_private")]
+    pub ipc_namespace: String,
+    /// Global flags for each call of the OCI runtime, as `--flag[=value]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_flags: Vec<String>,
 }
 
 fn private() -> String {
@@ -403,6 +412,8 @@ impl Default for ContainerConfig {
             conmon_pid_file: None,
             pid_namespace: private(),
             uts_namespace: private(),
+            ipc_namespace: private(),
+            runtime_flags: Vec::new(),
         }
     }
 }

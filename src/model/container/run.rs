@@ -117,7 +117,21 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
             return Err(Error::invalid_argument("hostname", "cannot set a hostname in the host's UTS namespace"));
         }
     }
+    if let Some(mode) = &run.ipc_namespace {
+        config.ipc_namespace = namespace_mode("ipc", mode)?;
+    }
+    config.runtime_flags = run.runtime_flags.iter().map(|f| runtime_flag(f)).collect::<Result<_>>()?;
     Ok(())
+}
+
+/// podman's --runtime-flag: `flag[=value]`, given to the runtime as
+/// `--flag[=value]`.
+fn runtime_flag(flag: &str) -> Result<String> {
+    let name = flag.trim_start_matches('-');
+    if name.is_empty() || name.starts_with('=') || name.chars().any(char::is_whitespace) {
+        return Err(Error::invalid_argument("runtimeFlags", format!("{flag:?} is not FLAG[=VALUE]")));
+    }
+    Ok(format!("--{name}"))
 }
 
 /// A device cgroup rule as podman takes it: `TYPE MAJOR:MINOR ACCESS`,
