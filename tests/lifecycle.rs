@@ -373,8 +373,12 @@ fn start_of_a_created_container() {
 #[test]
 fn runc_start_of_an_init_that_died_is_an_error() {
     let d = Daemon::start();
-    let runc =
-        berth::oci::runc::Runc { name: "runc".into(), path: "runc".into(), root: d.dir.path().join("direct-runc") };
+    let runc = berth::oci::runc::Runc {
+        name: "runc".into(),
+        path: "runc".into(),
+        root: d.dir.path().join("direct-runc"),
+        flags: Vec::new(),
+    };
     let bundle = d.dir.path().join("direct-bundle");
     std::fs::create_dir_all(&bundle).unwrap();
     let ran = |cmd: &mut std::process::Command| {
