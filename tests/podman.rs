@@ -2142,3 +2142,56 @@ fn top_containers_and_pods() {
     assert_eq!(rows.len(), 2, "{table}");
     ok(&d, &["pod", "rm", "-f", "-t", "0", &pod]);
 }
+
+/// C-runvol-28, 30..33: a volume under `:O` is an overlay's lower layer:
+/// writes go to the upperdir= given (kept, and seen again with it) or to a
+/// layer that the next run does not see. C-run030-89/90: `--rootfs DIR:O`,
+/// from a mounted image, leaves the directory as it was.
+#[test]
+fn overlay_volumes_and_rootfs() {
+    let d = with_image();
+    let image = "quay.io/libpod/alpine:latest";
+    let sh = |extra: &[&str], script: &str| {
+        // As root, as in podman's alpine: the upperdir= made here is root's.
+        let mut args = vec!["run", "--rm", "--user", "root"];
+        args.extend(extra);
+        args.extend([image, "/bin/sh", "-c", script]);
+        ok(&d, &args)
+    };
+    ok(&d, &["volume", "create", "myvolume"]);
+    sh(&["-v", "myvolume:/data"], "echo hello >> /data/test");
+    sh(&["-v", "myvolume:/data:O"], "echo hello >> /data/overlay");
+    // "new" is the image's, copied up into the volume at its first use.
+    assert_eq!(sh(&["-v", "myvolume:/data"], "ls /data"), "new\ntest\n");
+    let (upper, work) = (d.dir.path().join("upper"), d.dir.path().join("work"));
+    std::fs::create_dir_all(&upper).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    let kept = format!("myvolume:/data:O,upperdir={},workdir={}", upper.display(), work.display());
+    sh(&["-v", &kept], "echo hello >> /data/overlay");
+    assert_eq!(sh(&["-v", &kept], "ls /data"), "new\noverlay\ntest\n");
+    assert_eq!(sh(&["-v", "myvolume:/data:O"], "ls /data"), "new\ntest\n");
+    assert_eq!(std::fs::read_to_string(upper.join("overlay")).unwrap(), "hello\n");
+    for bad in [
+        "myvolume:/data:upperdir=/u,workdir=/w",
+        "myvolume:/data:O,upperdir=/u",
+        "myvolume:/data:O,upperdir=u,workdir=w",
+    ] {
+        let (code, _, err) = run(&d, &["create", "-v", bad, image, "true"]);
+        assert_eq!(code, 125, "{bad}");
+        assert!(err.contains("upperdir= and workdir="), "{err}");
+    }
+
+    let mounted = ok(&d, &["image", "mount", image]).trim().to_string();
+    let rootfs = format!("{mounted}:O");
+    let script = "echo Hello world; echo written > /written";
+    assert_eq!(ok(&d, &["run", "--name", "overlaid", "--rootfs", &rootfs, "/bin/sh", "-c", script]), "Hello world\n");
+    assert!(!std::path::Path::new(&mounted).join("written").exists());
+    assert_eq!(ok(&d, &["container", "inspect", "overlaid", "--format", "{{.ImageDigest}}"]), "\n");
+    ok(&d, &["rm", "-f", "-t0", "overlaid"]);
+    ok(&d, &["image", "unmount", image]);
+    // A writable directory stays unwritten too.
+    let dir = d.rootfs();
+    let script = "echo changed > /bin/sh.txt; cat /bin/sh.txt";
+    assert_eq!(ok(&d, &["run", "--rm", "--rootfs", &format!("{dir}:O"), "/bin/sh", "-c", script]), "changed\n");
+    assert!(!std::path::Path::new(&dir).join("bin/sh.txt").exists());
+}

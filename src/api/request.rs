@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "camelCase")]
 pub struct CreateOptions {
     pub rootfs: Option<String>,
+    pub rootfs_overlay: Option<bool>,
     pub image: Option<String>,
     pub command: Vec<String>,
     pub env: Option<BTreeMap<String, String>>,
@@ -124,6 +125,7 @@ impl CreateOptions {
         }
         Ok(CreateSpec {
             rootfs: self.rootfs.map(Into::into),
+            rootfs_overlay: self.rootfs_overlay.unwrap_or(false),
             image: self.image,
             command: self.command,
             env: self.env.unwrap_or_default(),

@@ -49,6 +49,9 @@ pub struct HostFiles {
     pub secret_env: Vec<(String, String)>,
     /// Volume name -> its directory on the host.
     pub volume_dirs: Vec<PathBuf>,
+    /// For each volume mounted with `:O`, its overlay's upper and work
+    /// directories.
+    pub volume_layers: Vec<Option<(PathBuf, PathBuf)>>,
     /// catatonit, when the container runs with an init.
     pub init: Option<PathBuf>,
     /// The infra container of its pod, when it joins its namespaces.
@@ -90,6 +93,19 @@ fn bind(source: &Path, destination: &str, extra: &[String]) -> Result<Mount> {
         .typ("bind")
         .source(source)
         .options(options)
+        .build()
+        .map_err(spec_err)
+}
+
+/// An overlay the runtime mounts in the container's mount namespace (so it
+/// goes with the container, leaving nothing mounted on the host).
+fn overlay(lower: &Path, upper: &Path, work: &Path, destination: &str) -> Result<Mount> {
+    let dirs = [("lowerdir", lower), ("upperdir", upper), ("workdir", work)];
+    MountBuilder::default()
+        .destination(destination)
+        .typ("overlay")
+        .source("overlay")
+        .options(dirs.iter().map(|(k, d)| format!("{k}={}", d.display())).collect::<Vec<_>>())
         .build()
         .map_err(spec_err)
 }
@@ -322,8 +338,11 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
     }
     // Volumes first: the files berth provides go on top of them, so that
     // a volume on /etc still shows the container's hosts, as podman's does.
-    for (v, dir) in c.volumes.iter().zip(&files.volume_dirs) {
-        mounts.push(bind(dir, &v.destination, &v.options)?);
+    for ((v, dir), layer) in c.volumes.iter().zip(&files.volume_dirs).zip(&files.volume_layers) {
+        mounts.push(match layer {
+            Some((upper, work)) => overlay(dir, upper, work, &v.destination)?,
+            None => bind(dir, &v.destination, &v.options)?,
+        });
     }
     for root in std::iter::once("").chain(c.chroot_dirs.iter().map(|d| d.trim_end_matches('/'))) {
         mounts.push(bind(&files.hosts, &format!("{root}/etc/hosts"), &[])?);

@@ -132,6 +132,7 @@ impl Runtime {
         check_timezone(&timezone)?;
         let mut config = ContainerConfig {
             rootfs: spec.rootfs.clone(),
+            rootfs_overlay: spec.rootfs.is_some() && spec.rootfs_overlay,
             image: spec.image.clone(),
             command: spec.command.clone(),
             env: spec.env.clone(),
@@ -534,12 +535,15 @@ pub(super) fn check_volumes(volumes: &[VolumeSpec]) -> Result<()> {
         if let Some(name) = &v.name {
             names::validate_volume_name(name)?;
         }
-        if let Some(bad) = v.options.iter().find(|o| !VOLUME_OPTIONS.contains(&o.as_str())) {
+        let layered = |o: &str| o == "O" || o.starts_with("upperdir=") || o.starts_with("workdir=");
+        if let Some(bad) = v.options.iter().find(|o| !VOLUME_OPTIONS.contains(&o.as_str()) && !layered(o)) {
             return Err(Error::invalid_argument(
                 "volumes",
                 format!("unknown mount option {bad:?} for {}", v.destination),
             ));
         }
+        crate::model::container::volume_overlay(&v.options)
+            .map_err(|why| Error::invalid_argument("volumes", format!("{}: {why}", v.destination)))?;
     }
     Ok(())
 }

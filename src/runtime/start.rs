@@ -254,6 +254,34 @@ struct Provided {
     shm: Option<PathBuf>,
 }
 
+/// The upper and work directories of the volumes mounted with `:O`: those
+/// given, else a fresh pair in the bundle (what an earlier run wrote there
+/// goes, as podman's overlay volumes forget it), whose top takes the
+/// volume's mode and owner, as the mount point shows the upper layer's.
+fn volume_layers(bundle: &Path, config: &ContainerConfig, dirs: &[PathBuf]) -> Result<Vec<Option<(PathBuf, PathBuf)>>> {
+    let mut layers = Vec::with_capacity(config.volumes.len());
+    for (i, (v, volume)) in config.volumes.iter().zip(dirs).enumerate() {
+        let overlay = crate::model::container::volume_overlay(&v.options)
+            .map_err(|why| Error::invalid_argument("volumes", why))?;
+        layers.push(match overlay.map(|o| o.upper_and_work) {
+            None => None,
+            Some(Some((upper, work))) => Some((PathBuf::from(upper), PathBuf::from(work))),
+            Some(None) => {
+                let dir = bundle.join("volume-layers").join(i.to_string());
+                let _ = std::fs::remove_dir_all(&dir);
+                let (upper, work) = (dir.join("upper"), dir.join("work"));
+                for d in [&upper, &work] {
+                    std::fs::create_dir_all(d).map_err(|e| Error::storage(d.display(), e))?;
+                }
+                crate::storage::overlay::copy_mode_and_owner(volume, &upper)
+                    .map_err(|e| Error::storage(upper.display(), e))?;
+                Some((upper, work))
+            }
+        });
+    }
+    Ok(layers)
+}
+
 /// The bundle conmon and the runtime read: config.json, the hosts,
 /// hostname, resolv.conf and .containerenv files it mounts, and its
 /// mounted secrets (each a file of the mode and owner asked for, in a
@@ -292,6 +320,7 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
         },
         secret_files,
         secret_env,
+        volume_layers: volume_layers(bundle, config, &provided.volume_dirs)?,
         volume_dirs: provided.volume_dirs,
         init: provided.init,
         joined: provided.joined,

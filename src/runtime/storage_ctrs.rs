@@ -55,12 +55,16 @@ impl Runtime {
     /// The root the OCI runtime gets: the host directory, or the overlay,
     /// mounted if it is not yet.
     pub(super) async fn mount_rootfs(&self, c: &ContainerConfig) -> Result<PathBuf> {
-        if let Some(dir) = &c.rootfs {
-            return Ok(dir.clone());
-        }
-        let image_id = c.image_id.clone().ok_or_else(|| Error::NoSuchImage(c.image.clone().unwrap_or_default()))?;
-        let image = self.db.read(|tx| tx.image(&image_id)).await?.ok_or(Error::NoSuchImage(image_id))?;
-        let lowers = self.layer_dirs(&image)?;
+        let lowers = match &c.rootfs {
+            Some(dir) if c.rootfs_overlay => vec![dir.clone()],
+            Some(dir) => return Ok(dir.clone()),
+            None => {
+                let image_id =
+                    c.image_id.clone().ok_or_else(|| Error::NoSuchImage(c.image.clone().unwrap_or_default()))?;
+                let image = self.db.read(|tx| tx.image(&image_id)).await?.ok_or(Error::NoSuchImage(image_id))?;
+                self.layer_dirs(&image)?
+            }
+        };
         let (dir, target) = (self.container_dir(&c.id), self.overlay_target(&c.id));
         blocking(move || {
             if !overlay::is_mounted(&target) {
@@ -176,8 +180,8 @@ impl Runtime {
         };
         let (config, _) = self.load_container(&id).await?;
         match &config.rootfs {
-            Some(dir) => Ok((true, dir.clone())),
-            None => {
+            Some(dir) if !config.rootfs_overlay => Ok((true, dir.clone())),
+            _ => {
                 let target = self.overlay_target(&id);
                 Ok((overlay::is_mounted(&target), target))
             }

@@ -23,7 +23,8 @@ pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Re
         .map_err(|e| StorageError::Mount { what: format!("mounting the overlay at {}", target.display()), source: e })
 }
 
-fn copy_mode_and_owner(from: &Path, to: &Path) -> std::io::Result<()> {
+/// Give `to` the mode and owner of `from`.
+pub fn copy_mode_and_owner(from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(from)?;
     std::os::unix::fs::chown(to, Some(meta.uid()), Some(meta.gid()))?;

@@ -140,7 +140,8 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct CreateArgs {
-    /// A host directory to use as the root file system.
+    /// A host directory to use as the root file system (DIR:O: the lower
+    /// layer of an overlay, so the directory is never written).
     #[arg(long)]
     rootfs: Option<String>,
     /// An image reference (instead of --rootfs).
@@ -398,7 +399,8 @@ impl CreateArgs {
         let mut env = env_files(&self.env_file)?;
         env.extend(pairs(&self.env));
         Ok(vl::CreateOptions {
-            rootfs: self.rootfs.clone(),
+            rootfs: self.rootfs.as_deref().map(|r| r.strip_suffix(":O").unwrap_or(r).to_string()),
+            rootfsOverlay: self.rootfs.as_deref().map(|r| r.ends_with(":O")),
             image,
             command,
             env: Some(env),

@@ -119,6 +119,8 @@ impl std::str::FromStr for Network {
 #[derive(Debug, Clone, Default)]
 pub struct CreateSpec {
     pub rootfs: Option<PathBuf>,
+    /// podman's `--rootfs DIR:O`: the directory is an overlay's lower layer.
+    pub rootfs_overlay: bool,
     pub image: Option<String>,
     pub command: Vec<String>,
     pub env: BTreeMap<String, String>,
@@ -206,6 +208,32 @@ pub struct MountedVolume {
     pub anonymous: bool,
 }
 
+/// podman's `:O` on a volume: the volume is the lower layer of an overlay,
+/// so the container's writes go elsewhere: to `upperdir=` (with
+/// `workdir=`), where they are kept, or else to a layer emptied at each
+/// start.
+pub struct VolumeOverlay<'a> {
+    pub upper_and_work: Option<(&'a str, &'a str)>,
+}
+
+/// The `:O` of mount `options`, checked: upperdir= and workdir= go
+/// together, only with O, and are absolute.
+pub fn volume_overlay(options: &[String]) -> std::result::Result<Option<VolumeOverlay<'_>>, String> {
+    let value = |key: &str| options.iter().find_map(|o| o.strip_prefix(key));
+    let (upper, work) = (value("upperdir="), value("workdir="));
+    let overlay = options.iter().any(|o| o == "O");
+    match (overlay, upper, work) {
+        (false, None, None) => Ok(None),
+        (false, _, _) => Err("upperdir= and workdir= go with the O option".into()),
+        (true, None, None) => Ok(Some(VolumeOverlay { upper_and_work: None })),
+        (true, Some(u), Some(w)) if u.starts_with('/') && w.starts_with('/') => {
+            Ok(Some(VolumeOverlay { upper_and_work: Some((u, w)) }))
+        }
+        (true, Some(_), Some(_)) => Err("upperdir= and workdir= must be absolute paths".into()),
+        (true, _, _) => Err("upperdir= and workdir= must be given together".into()),
+    }
+}
+
 /// Everything a container was created with, stored as one JSON document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -213,6 +241,10 @@ pub struct ContainerConfig {
     pub id: String,
     pub name: String,
     pub rootfs: Option<PathBuf>,
+    /// The root directory is the lower layer of an overlay of the
+    /// container's own, so the directory itself is never written.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rootfs_overlay: bool,
     pub image: Option<String>,
     /// The image's ID when made from one.
     #[serde(default)]
@@ -361,6 +393,7 @@ impl Default for ContainerConfig {
             id: String::new(),
             name: String::new(),
             rootfs: None,
+            rootfs_overlay: false,
             image: None,
             image_id: None,
             image_digest: None,
