@@ -132,10 +132,16 @@ fn containers_and_conmon_run_in_their_own_scopes_and_leave_no_unit() {
     c.call("io.berth.Container.Remove", json!({ "nameOrId": id, "force": true })).unwrap();
     assert_eq!(berth_units(&s), "", "no unit after remove");
 
-    // A pod's own slice, and its members' scopes in it.
-    let pod = c.call("io.berth.Pod.Create", json!({ "name": "web" })).unwrap()["id"].as_str().unwrap().to_string();
+    // A pod's own slice, with the pod's CPU limits, and its members'
+    // scopes in it.
+    let limits = json!({ "name": "web", "nanoCpus": 1_500_000_000u64, "cpusetCpus": "0" });
+    let pod = c.call("io.berth.Pod.Create", limits).unwrap()["id"].as_str().unwrap().to_string();
     let slice = format!("machine-berth_pod_{pod}.slice");
     assert_eq!(s.ok(&format!("systemctl show -p ActiveState --value {slice}")), "active");
+    let shown = s.ok(&format!("systemctl show -p CPUQuotaPerSecUSec -p AllowedCPUs {slice}"));
+    // systemd holds them; this sandbox's cgroup2 has no controllers (the
+    // host's are on cgroup v1), so tests/podman enforces them under cgroupfs.
+    assert_eq!(shown, "CPUQuotaPerSecUSec=1.500000s\nAllowedCPUs=0");
     let member = create(&mut c, json!({ "pod": "web" }));
     c.call("io.berth.Container.Start", json!({ "nameOrId": member })).unwrap();
     assert_eq!(s.ok(&format!("systemctl show -p Slice --value berth-{member}.scope")), slice);

@@ -115,6 +115,7 @@ pub struct Resources {
     pub cpu_weight: Option<i64>,
     pub memory_swap: Option<i64>,
     pub nano_cpus: Option<i64>,
+    pub cpuset_cpus: Option<String>,
 }
 
 impl CreateOptions {
@@ -152,6 +153,7 @@ impl CreateOptions {
                     cpu_weight: r.cpu_weight.map(|v| v.max(0) as u64),
                     memory_swap: r.memory_swap,
                     nano_cpus: r.nano_cpus.map(|v| v.max(0) as u64),
+                    cpuset_cpus: r.cpuset_cpus,
                 })
                 .unwrap_or_default(),
             network: self.network,
@@ -212,6 +214,8 @@ pub struct PodCreate {
     pub infra_image: Option<String>,
     pub pid: Option<String>,
     pub uts: Option<String>,
+    pub nano_cpus: Option<i64>,
+    pub cpuset_cpus: Option<String>,
 }
 
 impl PodCreate {
@@ -237,6 +241,11 @@ impl PodCreate {
             infra_image: self.infra_image,
             pid: self.pid,
             uts: self.uts,
+            resources: crate::model::container::Resources {
+                nano_cpus: self.nano_cpus.map(|v| v.max(0) as u64),
+                cpuset_cpus: self.cpuset_cpus,
+                ..Default::default()
+            },
         }
     }
 }

@@ -220,6 +220,10 @@ pub struct PodView<'a> {
     hostname: &'a Option<String>,
     exit_policy: &'a str,
     shm_size: Option<u64>,
+    /// podman's CPUPeriod, CPUQuota and CPUSetCPUs of the pod.
+    cpu_period: Option<u64>,
+    cpu_quota: Option<u64>,
+    cpuset_cpus: &'a Option<String>,
     containers: &'a [String],
 }
 
@@ -240,6 +244,9 @@ impl<'a> PodView<'a> {
             hostname: &c.hostname,
             exit_policy: &c.exit_policy,
             shm_size: c.shm_size,
+            cpu_period: c.resources.nano_cpus.map(|_| crate::oci::cgroupfs::CPU_PERIOD),
+            cpu_quota: c.resources.nano_cpus.map(crate::oci::cgroupfs::cpu_quota),
+            cpuset_cpus: &c.resources.cpuset_cpus,
             containers: &p.containers,
         }
     }

@@ -28,6 +28,7 @@ fn pod(id: &str, name: &str) -> PodConfig {
         hostname: None,
         exit_policy: "continue".into(),
         shm_size: None,
+        resources: Default::default(),
     }
 }
 

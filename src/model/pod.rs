@@ -2,6 +2,7 @@
 
 use crate::config::CgroupManager;
 use crate::error::{Error, Result};
+use crate::model::container::Resources;
 use crate::model::filter::{any_of, FilterSet, LabelFilter};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,6 +44,8 @@ pub struct PodSpec {
     /// --uts of a pod): private, host or ns:PATH.
     pub pid: Option<String>,
     pub uts: Option<String>,
+    /// Limits of the pod's own cgroup: CPU time and CPUs.
+    pub resources: Resources,
 }
 
 /// podman's pod exit policies.
@@ -64,8 +67,9 @@ fn default_exit_policy() -> String {
 
 /// The namespaces a pod's members may join: those of its infra container.
 pub const NAMESPACES: &[&str] = &["cgroup", "ipc", "net", "pid", "uts"];
-/// podman's default: all but pid.
-pub const DEFAULT_SHARE: &[&str] = &["cgroup", "ipc", "net", "uts"];
+/// podman's default (Kubernetes'): the members are in the pod's cgroup
+/// (its share-parent) rather than in the infra container's cgroup namespace.
+pub const DEFAULT_SHARE: &[&str] = &["ipc", "net", "uts"];
 
 /// podman's --share values as the namespaces shared, sorted: a list
 /// replaces the default, one starting with "+" adds to it, "none" is
@@ -130,6 +134,10 @@ pub struct PodConfig {
     /// Bytes of the /dev/shm its members share (none: berth.conf's).
     #[serde(default)]
     pub shm_size: Option<u64>,
+    /// Limits of its own cgroup, which its members share (podman's pod
+    /// --cpus and --cpuset-cpus).
+    #[serde(default, skip_serializing_if = "Resources::is_empty")]
+    pub resources: Resources,
 }
 
 impl PodConfig {
@@ -215,7 +223,7 @@ mod tests {
         assert_eq!(parse_share(None, true).unwrap(), DEFAULT_SHARE);
         assert!(parse_share(None, false).unwrap().is_empty());
         assert_eq!(s(&["ipc"], true).unwrap(), ["ipc"]);
-        assert_eq!(s(&["+pid"], true).unwrap(), ["cgroup", "ipc", "net", "pid", "uts"]);
+        assert_eq!(s(&["+pid"], true).unwrap(), ["ipc", "net", "pid", "uts"]);
         assert_eq!(s(&["net,uts"], true).unwrap(), ["net", "uts"]);
         assert!(s(&["none"], false).unwrap().is_empty());
         let e = s(&["bogus"], true).unwrap_err().to_string();

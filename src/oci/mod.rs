@@ -2,6 +2,7 @@
 //! monitor (`conmon`) and the OCI runtime's CLI (`runc`, which also drives crun).
 //! This is the only module that spawns conmon or the runtime.
 
+pub mod cgroupfs;
 pub mod conmon;
 pub mod error;
 pub mod runc;

@@ -383,15 +383,17 @@ fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>) -> Result<oci_spec::
     if let Some(p) = r.pids_max {
         resources = resources.pids(LinuxPidsBuilder::default().limit(p as i64).build().map_err(spec_err)?);
     }
-    if r.cpu_weight.is_some() || r.nano_cpus.is_some() {
+    if r.cpu_weight.is_some() || r.nano_cpus.is_some() || r.cpuset_cpus.is_some() {
         let mut cpu = LinuxCpuBuilder::default();
         if let Some(w) = r.cpu_weight {
             // cgroup v1 shares from a v2 weight, as systemd and runc convert them.
             cpu = cpu.shares(2 + ((w.saturating_sub(1)) * 262_142) / 9_999);
         }
         if let Some(nano) = r.nano_cpus {
-            const PERIOD: u64 = 100_000;
-            cpu = cpu.period(PERIOD).quota((nano as u128 * PERIOD as u128 / 1_000_000_000) as i64);
+            cpu = cpu.period(super::cgroupfs::CPU_PERIOD).quota(super::cgroupfs::cpu_quota(nano) as i64);
+        }
+        if let Some(cpus) = &r.cpuset_cpus {
+            cpu = cpu.cpus(cpus.clone());
         }
         resources = resources.cpu(cpu.build().map_err(spec_err)?);
     }

@@ -557,7 +557,7 @@ fn with_swap_default(mut r: Resources) -> Resources {
     r
 }
 
-fn check_resources(r: &Resources) -> Result<()> {
+pub(super) fn check_resources(r: &Resources) -> Result<()> {
     if r.memory_max == Some(0) {
         return Err(Error::invalid_argument("resources.memoryMax", "must be more than zero"));
     }
@@ -571,6 +571,9 @@ fn check_resources(r: &Resources) -> Result<()> {
     }
     if r.nano_cpus == Some(0) {
         return Err(Error::invalid_argument("resources.nanoCpus", "must be more than zero"));
+    }
+    if let Some(list) = &r.cpuset_cpus {
+        crate::model::container::parse_cpuset(list).map_err(|e| Error::invalid_argument("resources.cpusetCpus", e))?;
     }
     if r.pids_max == Some(0) {
         return Err(Error::invalid_argument("resources.pidsMax", "must be more than zero"));

@@ -43,6 +43,13 @@ impl Runtime {
         let parent = spec.cgroup_parent.clone().unwrap_or_else(|| manager.default_parent().to_string());
         validate_cgroup_parent(manager, &parent)?;
         let shared_namespaces = crate::model::pod::parse_share(spec.share.as_deref(), spec.infra)?;
+        if shared_namespaces.iter().any(|n| n == "cgroup") && spec.share_cgroup.unwrap_or(true) {
+            return Err(Error::invalid_argument(
+                "share",
+                "cannot define the pod as the cgroup parent at the same time as joining the infra container's \
+                 cgroupNS (shareCgroup false lets members join it)",
+            ));
+        }
         let exit_policy = spec.exit_policy.clone().unwrap_or_else(|| "continue".into());
         crate::model::pod::check_exit_policy(&exit_policy)?;
         if let Some(h) = &spec.hostname {
@@ -63,6 +70,14 @@ impl Runtime {
         }
         super::create::check_volumes(&spec.volumes)?;
         let shm_size = spec.shm_size.as_deref().map(crate::config::parse_size).transpose()?;
+        let resources = spec.resources.clone();
+        super::create::check_resources(&resources)?;
+        if !resources.is_empty() && !spec.share_cgroup.unwrap_or(true) {
+            return Err(Error::invalid_argument(
+                "shareCgroup",
+                "a pod's CPU limits are those of its own cgroup, which it has only when its members share it",
+            ));
+        }
         let infra_template = match spec.infra {
             true => {
                 let mut infra = self.infra_config()?;
@@ -117,6 +132,7 @@ impl Runtime {
                     hostname: spec.hostname,
                     exit_policy,
                     shm_size,
+                    resources,
                 };
                 let mut volumes = spec.volumes;
                 for from in &spec.volumes_from {

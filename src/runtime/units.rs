@@ -8,7 +8,7 @@
 
 use super::Runtime;
 use crate::config::CgroupManager;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::container::ContainerConfig;
 use crate::model::pod::PodConfig;
 use crate::systemd::manager::{Scope, Systemd};
@@ -88,20 +88,39 @@ impl Runtime {
         }
     }
 
+    /// Make the pod's own cgroup, with its limits: a slice under systemd,
+    /// a directory of berth's under cgroupfs (only when it has limits; else
+    /// the runtime makes it with the first member's).
     pub(super) async fn start_pod_slice(&self, pod: &PodConfig) -> Result<()> {
-        match pod_slice(pod) {
-            Some(slice) => {
+        match (pod_slice(pod), &pod.cgroup_path) {
+            (Some(slice), _) => {
                 let description = format!("berth pod {} ({})", pod.name, pod.id);
-                Ok(self.systemd().await?.start_slice(slice, description).await?)
+                Ok(self.systemd().await?.start_slice(slice, description, &pod.resources).await?)
             }
-            None => Ok(()),
+            (None, Some(path)) => {
+                let (path, resources) = (path.clone(), pod.resources.clone());
+                super::blocking(move || {
+                    crate::oci::cgroupfs::make_pod_cgroup(&path, &resources)
+                        .map_err(|e| Error::Runtime(format!("the pod's cgroup: {e}")))
+                })
+                .await
+            }
+            (None, None) => Ok(()),
         }
     }
 
     pub(super) async fn stop_pod_slice(&self, pod: &PodConfig) -> Result<()> {
-        match pod_slice(pod) {
-            Some(slice) => Ok(self.systemd().await?.stop(slice).await?),
-            None => Ok(()),
+        match (pod_slice(pod), &pod.cgroup_path) {
+            (Some(slice), _) => Ok(self.systemd().await?.stop(slice).await?),
+            (None, Some(path)) => {
+                let path = path.clone();
+                super::blocking(move || {
+                    crate::oci::cgroupfs::remove_pod_cgroup(&path);
+                    Ok(())
+                })
+                .await
+            }
+            (None, None) => Ok(()),
         }
     }
 }

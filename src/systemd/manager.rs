@@ -121,23 +121,18 @@ impl Systemd {
             ("CollectMode", "inactive-or-failed".into()),
         ];
         if let Some(r) = scope.resources {
-            props.extend(r.memory_max.map(|v| ("MemoryMax", Value::from(v))));
-            props.extend(r.pids_max.map(|v| ("TasksMax", Value::from(v))));
-            props.extend(r.cpu_weight.map(|v| ("CPUWeight", Value::from(v))));
-            // systemd counts swap apart from memory; podman's swap limit is both.
-            let swap_only =
-                r.memory_swap.filter(|s| *s >= 0).map(|s| (s as u64).saturating_sub(r.memory_max.unwrap_or(0)));
-            props.extend(swap_only.map(|v| ("MemorySwapMax", Value::from(v))));
-            props.extend(r.nano_cpus.map(|n| ("CPUQuotaPerSecUSec", Value::from(n / 1_000))));
+            props.extend(resource_properties(r));
         }
         let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
         let body = (scope.unit.as_str(), "fail", props, aux);
         self.job(&scope.unit, self.request("StartTransientUnit", &body), false).await
     }
 
-    pub async fn start_slice(&self, unit: &str, description: String) -> Result<()> {
-        let props: Vec<(&str, Value)> =
+    /// Start a slice (a pod's) with `resources` as its limits.
+    pub async fn start_slice(&self, unit: &str, description: String, resources: &Resources) -> Result<()> {
+        let mut props: Vec<(&str, Value)> =
             vec![("Description", description.into()), ("CollectMode", "inactive-or-failed".into())];
+        props.extend(resource_properties(resources));
         let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
         let body = (unit, "fail", props, aux);
         self.job(unit, self.request("StartTransientUnit", &body), false).await
@@ -147,6 +142,31 @@ impl Systemd {
     pub async fn stop(&self, unit: &str) -> Result<()> {
         self.job(unit, self.request("StopUnit", &(unit, "replace")), true).await
     }
+}
+
+/// Resource limits as unit properties.
+fn resource_properties(r: &Resources) -> Vec<(&'static str, Value<'static>)> {
+    let mut props: Vec<(&str, Value)> = Vec::new();
+    props.extend(r.memory_max.map(|v| ("MemoryMax", Value::from(v))));
+    props.extend(r.pids_max.map(|v| ("TasksMax", Value::from(v))));
+    props.extend(r.cpu_weight.map(|v| ("CPUWeight", Value::from(v))));
+    // systemd counts swap apart from memory; podman's swap limit is both.
+    let swap_only = r.memory_swap.filter(|s| *s >= 0).map(|s| (s as u64).saturating_sub(r.memory_max.unwrap_or(0)));
+    props.extend(swap_only.map(|v| ("MemorySwapMax", Value::from(v))));
+    props.extend(r.nano_cpus.map(|n| ("CPUQuotaPerSecUSec", Value::from(n / 1_000))));
+    if let Some(cpus) = r.cpuset_cpus.as_deref().and_then(|l| crate::model::container::parse_cpuset(l).ok()) {
+        props.push(("AllowedCPUs", Value::from(cpu_mask(&cpus))));
+    }
+    props
+}
+
+/// systemd's CPU set: a bit per CPU, CPU 0 the lowest bit of the first byte.
+fn cpu_mask(cpus: &[u32]) -> Vec<u8> {
+    let mut mask = vec![0u8; cpus.iter().max().map_or(0, |m| *m as usize / 8 + 1)];
+    for c in cpus {
+        mask[*c as usize / 8] |= 1 << (c % 8);
+    }
+    mask
 }
 
 /// The cgroup path of a slice: `a-b.slice` -> `/a.slice/a-b.slice`.

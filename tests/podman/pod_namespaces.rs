@@ -28,7 +28,7 @@ fn pod_create_share() {
     assert_eq!(in_pod(&d, "sharepod", &["--hostname", "foobar"], "/bin/busybox hostname"), "foobar\n");
     ok(&d, &["pod", "create", "--share", "+pid", "--replace", "--name", "sharepod"]);
     let shared = ok(&d, &["pod", "inspect", "--format", "{{.SharedNamespaces}}", "sharepod"]);
-    assert_eq!(shared, "[cgroup ipc net pid uts]\n");
+    assert_eq!(shared, "[ipc net pid uts]\n");
     // Sharing needs an infra container.
     assert_eq!(run(&d, &["pod", "create", "--infra=false", "--share", "ipc"]).0, 125);
 }
@@ -310,4 +310,77 @@ fn pod_pid_and_uts_namespaces() {
     assert_eq!(infra("utsPod", "UtsNS"), "ns:/proc/self/ns/\n");
     ok(&d, &["pod", "rm", "-af", "-t", "0"]);
     assert_eq!(std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(), host, "the host's hostname is as it was");
+}
+
+/// C-podcreate-69..72: a pod's --cpus and --cpuset-cpus, in pod inspect
+/// as podman shows them and in the pod's own cgroup, which its members
+/// are in. C-podcreate-122..125: --share-parent=false keeps members out of
+/// it, and only then may they share the infra container's cgroup namespace.
+#[test]
+fn pod_cpu_limits_and_share_parent() {
+    let d = with_image();
+    ok(&d, &["pod", "create", "--cpus", "1.5", "--cpuset-cpus", "0", "--name", "cpupod"]);
+    let limits = ok(&d, &["pod", "inspect", "--format", "{{.CPUPeriod}} {{.CPUQuota}} {{.CPUSetCPUs}}", "cpupod"]);
+    assert_eq!(limits, "100000 150000 0\n");
+    let path = ok(&d, &["pod", "inspect", "--format", "{{.CgroupPath}}", "cpupod"]).trim().to_string();
+    let controller = |name: &str, file: &str| {
+        let dir = std::path::Path::new("/sys/fs/cgroup").join(name).join(path.trim_start_matches('/'));
+        std::fs::read_to_string(dir.join(file)).map(|v| v.trim().to_string())
+    };
+    assert_eq!(controller("cpu", "cpu.cfs_quota_us").unwrap(), "150000");
+    assert_eq!(controller("cpu", "cpu.cfs_period_us").unwrap(), "100000");
+    assert_eq!(controller("cpuset", "cpuset.cpus").unwrap(), "0");
+    let member = ok(&d, &["run", "-d", "--pod", "cpupod", IMAGE, "sleep", "600"]).trim().to_string();
+    let pid = ok(&d, &["inspect", "--format", "{{.State.Pid}}", &member]).trim().to_string();
+    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let cpu_line = cgroups.lines().find(|l| l.contains(":cpu,") || l.contains(":cpu:")).unwrap_or_default();
+    assert!(cpu_line.contains(&format!("{path}/")), "the member is under the pod's cgroup: {cgroups}");
+    assert_eq!(in_pod(&d, "cpupod", &[], "/bin/busybox nproc"), "1\n", "cpuset 0 leaves one CPU");
+    assert_eq!(ok(&d, &["run", "--rm", "--cpuset-cpus", "0", IMAGE, "/bin/busybox", "nproc"]), "1\n");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "cpupod"]);
+    assert!(controller("cpu", "cpu.cfs_quota_us").is_err(), "the pod's cgroup goes with it");
+    for (bad, says) in [
+        (vec!["--cpuset-cpus", "one"], "is not a list of CPUs"),
+        (vec!["--cpus", "1", "--share-parent=false"], "a pod's CPU limits are those of its own cgroup"),
+    ] {
+        let mut args = vec!["pod", "create"];
+        args.extend(bad);
+        let (code, _, err) = run(&d, &args);
+        assert_eq!(code, 125);
+        assert!(err.contains(says), "{err}");
+    }
+
+    ok(&d, &["pod", "create", "--share-parent=false", "--name", "noparent"]);
+    let member = ok(&d, &["run", "-d", "--pod", "noparent", IMAGE, "sleep", "600"]).trim().to_string();
+    assert_eq!(ok(&d, &["pod", "inspect", "--format", "{{.CgroupPath}}", "noparent"]), "\n");
+    let parent = ok(&d, &["inspect", "--format", "{{.Config.CgroupParent}}", &member]);
+    assert_eq!(parent, ok(&d, &["inspect", "--format", "{{.Config.CgroupParent}}", &create(&d, &[], &["true"])]));
+    ok(&d, &["pod", "create", "--share", "cgroup,ipc,net,uts", "--share-parent=false", "--infra-name", "cgroupCtr"]);
+    let joined = ok(
+        &d,
+        &[
+            "run",
+            "-d",
+            "--pod",
+            ok(&d, &["inspect", "--format", "{{.Config.Pod}}", "cgroupCtr"]).trim(),
+            IMAGE,
+            "sleep",
+            "600",
+        ],
+    );
+    let ns = |name: &str| {
+        let pid = ok(&d, &["inspect", "--format", "{{.State.Pid}}", name]).trim().to_string();
+        std::fs::read_link(format!("/proc/{pid}/ns/cgroup")).unwrap()
+    };
+    assert_eq!(ns(joined.trim()), ns("cgroupCtr"), "the member is in the infra container's cgroup namespace");
+    let (code, _, err) = run(&d, &["pod", "create", "--share", "cgroup"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains(
+            "cannot define the pod as the cgroup parent at the same time as joining the infra container's cgroupNS"
+        ),
+        "{err}"
+    );
+    ok(&d, &["pod", "rm", "-af", "-t", "0"]);
+    ok(&d, &["rm", "-af", "-t", "0"]);
 }

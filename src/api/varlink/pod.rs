@@ -46,6 +46,8 @@ impl vl::VarlinkInterface for PodApi {
         infra_image: Option<String>,
         pid: Option<String>,
         uts: Option<String>,
+        nano_cpus: Option<i64>,
+        cpuset_cpus: Option<String>,
     ) -> varlink::Result<()> {
         let labels = labels.map(|l| l.into_iter().collect());
         let volumes = match volumes.map(crate::api::request::from_wire).transpose() {
@@ -71,6 +73,8 @@ impl vl::VarlinkInterface for PodApi {
             infra_image,
             pid,
             uts,
+            nano_cpus,
+            cpuset_cpus,
         };
         let r = self.0.run(self.0.runtime.create_pod(create.into_spec()));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))

@@ -249,6 +249,9 @@ pub struct CreateArgs {
     /// CPUs' worth of time per second, such as 1.5.
     #[arg(long)]
     cpus: Option<f64>,
+    /// The CPUs it may run on, such as 0-2,4.
+    #[arg(long)]
+    cpuset_cpus: Option<String>,
     /// Kill the container after this many seconds.
     #[arg(long)]
     timeout: Option<i64>,
@@ -425,6 +428,7 @@ impl CreateArgs {
                 cpuWeight: self.cpu_weight,
                 memorySwap: self.memory_swap.as_deref().map(size).transpose()?,
                 nanoCpus: self.cpus.map(|c| (c * 1e9).round() as i64),
+                cpusetCpus: self.cpuset_cpus.clone(),
             }),
             network: self.network.clone(),
             replace: Some(self.replace),
@@ -696,6 +700,8 @@ fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptio
             None,
             None,
             hostname,
+            None,
+            None,
             None,
             None,
             None,

@@ -67,6 +67,15 @@ pub struct PodCreateArgs {
     /// Do not put members under the pod's own cgroup.
     #[arg(long)]
     no_share_cgroup: bool,
+    /// Put members under the pod's own cgroup (podman's name; default true).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    share_parent: Option<bool>,
+    /// CPUs' worth of time per second for the whole pod, such as 1.5.
+    #[arg(long)]
+    cpus: Option<f64>,
+    /// The CPUs the pod's containers may run on, such as 0-2,4.
+    #[arg(long)]
+    cpuset_cpus: Option<String>,
     /// Add an infra container (--infra or --infra=true).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     infra: Option<bool>,
@@ -161,7 +170,7 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
             a.name,
             Some(pairs(&a.label)),
             a.cgroup_parent,
-            Some(!a.no_share_cgroup),
+            Some(a.share_parent.unwrap_or(!a.no_share_cgroup)),
             a.infra.or(wants_infra.then_some(true)),
             a.infra_name,
             some(a.share),
@@ -176,6 +185,8 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
             a.infra_image,
             a.pid,
             a.uts,
+            a.cpus.map(|c| (c * 1e9).round() as i64),
+            a.cpuset_cpus,
         )
         .call()?;
     if let Some(file) = a.pod_id_file {

@@ -89,6 +89,33 @@ pub struct Resources {
     /// CPU time per second, in billionths of a CPU (podman's --cpus).
     #[serde(default)]
     pub nano_cpus: Option<u64>,
+    /// The CPUs it may run on, as a list such as `0-2,4` (--cpuset-cpus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset_cpus: Option<String>,
+}
+
+impl Resources {
+    pub fn is_empty(&self) -> bool {
+        *self == Resources::default()
+    }
+}
+
+/// The CPUs of a cpuset list (`0-2,4`), as the kernel reads it.
+pub fn parse_cpuset(list: &str) -> std::result::Result<Vec<u32>, String> {
+    let bad = || format!("{list:?} is not a list of CPUs such as 0-2,4");
+    let mut cpus = Vec::new();
+    for part in list.split(',') {
+        let (first, last) = part.split_once('-').unwrap_or((part, part));
+        let (first, last): (u32, u32) =
+            (first.trim().parse().map_err(|_| bad())?, last.trim().parse().map_err(|_| bad())?);
+        if first > last || last >= 8192 {
+            return Err(bad());
+        }
+        cpus.extend(first..=last);
+    }
+    cpus.sort_unstable();
+    cpus.dedup();
+    Ok(cpus)
 }
 
 /// The network a container sees.
