@@ -11,6 +11,7 @@ use common::sandbox::{Mode, Sandbox};
 const DEST: &str = "io.berth.Berth1";
 const MANAGER: &str = "/io/berth/Berth1 io.berth.Berth1.Manager";
 const CONTAINER: &str = "io.berth.Berth1.Container";
+const STORAGE: &str = "/io/berth/Berth1 io.berth.Berth1.Storage";
 
 /// `busctl call` of a manager method, inside; its output.
 fn manager(s: &Sandbox, call: &str) -> String {
@@ -20,6 +21,11 @@ fn manager(s: &Sandbox, call: &str) -> String {
 /// `busctl call` of a container object's method, inside; its output.
 fn object(s: &Sandbox, path: &str, call: &str) -> String {
     s.ok(&format!("busctl -- call {DEST} {path} {CONTAINER} {call}"))
+}
+
+/// `busctl call` of a method of the Storage interface, inside; its output.
+fn storage(s: &Sandbox, call: &str) -> String {
+    s.ok(&format!("busctl -- call {DEST} {STORAGE} {call}"))
 }
 
 fn property(s: &Sandbox, path: &str, name: &str) -> String {
@@ -78,6 +84,8 @@ fn manager_and_container_objects_over_the_system_bus() {
         interface_element(&live_manager, "io.berth.Berth1.Manager")
     );
     assert_eq!(interface_element(&file, CONTAINER), interface_element(&live_container, CONTAINER));
+    let storage_name = "io.berth.Berth1.Storage";
+    assert_eq!(interface_element(&file, storage_name), interface_element(&live_manager, storage_name));
     assert!(live_manager.contains("org.freedesktop.DBus.ObjectManager"));
 
     // The object and what a desktop program sees of it.
@@ -114,6 +122,8 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert_eq!(property(&s, &web_path, "State"), "s \"running\"");
     let (sleeper, sleeper_path) = create(&s, &rootfs, "sleeper", "sleep 100");
     object(&s, &sleeper_path, "Start");
+    let top = object(&s, &sleeper_path, "Top as 2 pid args");
+    assert!(top.starts_with("asaas 2 \"PID\" \"COMMAND\" 1 ") && top.contains("sleep 100"), "{top}");
     object(&s, &sleeper_path, "Pause");
     assert_eq!(property(&s, &sleeper_path, "State"), "s \"paused\"");
     object(&s, &sleeper_path, "Unpause");
@@ -183,6 +193,13 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert!(manager(&s, "KillPod ss pod1 SIGKILL").contains(&member));
     manager(&s, "StopPod si pod1 1");
     assert!(manager(&s, "RemovePod sb pod1 true").contains(&member));
+    // A pod whose members have all exited is pruned with them.
+    let idle = strings(&manager(&s, "CreatePod 'a{sv}' 1 name s idle"))[0].clone();
+    let done = manager(&s, &format!("CreateContainer 'a{{sv}}' 3 rootfs s {rootfs} command as 1 true pod s idle"));
+    let (done, done_path) = (strings(&done)[0].clone(), strings(&done)[1].clone());
+    object(&s, &done_path, "Start");
+    assert_eq!(object(&s, &done_path, "Wait"), "i 0");
+    assert_eq!(manager(&s, "PrunePods as 0"), format!("asas 1 \"{idle}\" 1 \"{done}\""));
     let pod_error =
         dbus_send_error(&s, "/io/berth/Berth1", "io.berth.Berth1.Manager.RemovePod", "string:pod1 boolean:true");
     assert!(pod_error.starts_with("Error io.berth.Berth1.Error.NoSuchPod:"), "{pod_error}");
@@ -190,6 +207,8 @@ fn manager_and_container_objects_over_the_system_bus() {
     // Volumes.
     assert_eq!(manager(&s, "CreateVolume 'sa{ss}' vol1 1 k v"), "s \"vol1\"");
     assert!(manager(&s, "ListVolumes as 1 label=k=v").contains("vol1"));
+    let inspected = manager(&s, "InspectVolume s vol1");
+    assert!(inspected.starts_with("sba{ss}sas \"vol1\" false 1 \"k\" \"v\""), "{inspected}");
     assert_eq!(manager(&s, "RemoveVolume sb vol1 false"), "as 0");
     let anonymous = strings(&manager(&s, "CreateVolume 'sa{ss}' '' 0"))[0].clone();
     assert!(manager(&s, "PruneVolumes as 0").contains(&anonymous));
@@ -204,6 +223,30 @@ fn manager_and_container_objects_over_the_system_bus() {
     let imported = manager(&s, &format!("ImportImage ss {archive} localhost/test:1"));
     let image_id = strings(&imported)[0].clone();
     assert!(manager(&s, "ListImages").contains(&image_id));
+    let inspected = manager(&s, "InspectImage s localhost/test:1");
+    assert!(inspected.contains(&image_id) && inspected.contains("\\\"digest\\\":\\\"sha256:"), "{inspected}");
+    assert_eq!(manager(&s, "TagImage ss localhost/test:1 localhost/other:2"), format!("s \"{image_id}\""));
+    assert_eq!(manager(&s, "UntagImage ss localhost/test:1 localhost/other:2"), format!("s \"{image_id}\""));
+    assert_eq!(manager(&s, "PruneImages b false"), "as 0");
+    // Storage: an image mounted read-only, a storage-only container mounted.
+    let mounted = strings(&storage(&s, "MountImage s localhost/test:1"));
+    assert_eq!(mounted[0], image_id);
+    assert!(s.ok(&format!("ls {}/bin", mounted[1])).contains("busybox"));
+    assert!(storage(&s, "ListMountedImages").contains(&mounted[1]));
+    assert_eq!(storage(&s, "UnmountImage sb localhost/test:1 false"), format!("sb \"{image_id}\" true"));
+    let made = strings(&storage(&s, "CreateStorage ss localhost/test:1 st1"));
+    assert_eq!(made[1], "st1");
+    assert!(storage(&s, "ListExternal").contains("\"st1\""));
+    let root = strings(&storage(&s, "Mount s st1"))[0].clone();
+    assert_eq!(storage(&s, "IsMounted s st1"), format!("bs true \"{root}\""));
+    assert!(storage(&s, "ListMounted").contains(&made[0]));
+    assert_eq!(storage(&s, "Unmount sb st1 false"), "b true");
+    assert_eq!(storage(&s, "RemoveStorage sb st1 false"), format!("s \"{}\"", made[0]));
+    // Secrets: never their value.
+    let secret = strings(&manager(&s, "CreateSecret 'saya{ss}' s1 3 0x61 0x62 0x63 0"))[0].clone();
+    let shown = manager(&s, "InspectSecret s s1");
+    assert!(shown.starts_with(&format!("ssxa{{ss}}as \"{secret}\" \"s1\"")) && !shown.contains("abc"), "{shown}");
+    assert_eq!(manager(&s, "RemoveSecret s s1"), format!("s \"{secret}\""));
     let pulled =
         s.sh(&format!("busctl call {DEST} {MANAGER} PullImage 'sa{{sv}}' 127.0.0.1:1/none:1 1 tlsVerify b false"));
     assert!(!pulled.status.success());

@@ -64,6 +64,7 @@ pub struct CreateOptions {
     pub uts: Option<String>,
     pub ipc: Option<String>,
     pub runtime_flags: Option<Vec<String>>,
+    pub seccomp_profile: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,6 +188,7 @@ impl CreateOptions {
                 uts_namespace: self.uts,
                 ipc_namespace: self.ipc,
                 runtime_flags: self.runtime_flags.unwrap_or_default(),
+                seccomp_profile: self.seccomp_profile,
             },
         })
     }
@@ -216,6 +218,7 @@ pub struct PodCreate {
     pub uts: Option<String>,
     pub nano_cpus: Option<i64>,
     pub cpuset_cpus: Option<String>,
+    pub seccomp_profile: Option<String>,
 }
 
 impl PodCreate {
@@ -246,6 +249,7 @@ impl PodCreate {
                 cpuset_cpus: self.cpuset_cpus,
                 ..Default::default()
             },
+            seccomp_profile: self.seccomp_profile,
         }
     }
 }

@@ -100,6 +100,7 @@ struct ContainerConfigView<'a> {
     uts_namespace: &'a str,
     ipc_namespace: &'a str,
     runtime_flags: &'a [String],
+    seccomp_profile: &'a str,
 }
 
 #[derive(Serialize)]
@@ -185,6 +186,11 @@ impl<'a> ContainerView<'a> {
                 uts_namespace: &c.uts_namespace,
                 ipc_namespace: &c.ipc_namespace,
                 runtime_flags: &c.runtime_flags,
+                seccomp_profile: c.seccomp_profile.as_deref().unwrap_or(if c.privileged {
+                    "unconfined"
+                } else {
+                    "default"
+                }),
             },
             state: ContainerStateView {
                 state: s.state.as_str(),

@@ -46,6 +46,8 @@ pub struct PodSpec {
     pub uts: Option<String>,
     /// Limits of the pod's own cgroup: CPU time and CPUs.
     pub resources: Resources,
+    /// The infra container's seccomp profile, which members inherit.
+    pub seccomp_profile: Option<String>,
 }
 
 /// podman's pod exit policies.

@@ -6,6 +6,7 @@ pub mod cgroupfs;
 pub mod conmon;
 pub mod error;
 pub mod runc;
+pub mod seccomp;
 pub mod spec;
 
 use std::path::{Path, PathBuf};

@@ -144,13 +144,15 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
         args.extend([INIT_PATH.to_string(), "--".into()]);
     }
     args.extend(c.args());
+    let capabilities = capabilities(c, user.uid())?;
+    let seccomp = seccomp(c, &capabilities)?;
     let process = ProcessBuilder::default()
         .terminal(false)
         .args(args)
         .env(environment(c, rootfs, user.uid(), &files.secret_env))
         .cwd(c.workdir.as_deref().unwrap_or("/"))
         .no_new_privileges(c.no_new_privileges)
-        .capabilities(capabilities(c, user.uid())?)
+        .capabilities(capabilities)
         .rlimits(rlimits(&c.ulimits)?)
         // Its own score: not the one conmon gives itself (podman does so).
         .oom_score_adj(own_oom_score_adj())
@@ -167,11 +169,42 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     spec.set_process(Some(process));
     spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(c.read_only).build().map_err(spec_err)?));
     spec.set_mounts(Some(mounts(c, files)?));
-    spec.set_linux(Some(linux(c, files.joined.as_ref())?));
+    let mut linux = linux(c, files.joined.as_ref())?;
+    linux.set_seccomp(seccomp);
+    spec.set_linux(Some(linux));
     let mut annotations: HashMap<String, String> = c.annotations.clone().into_iter().collect();
     annotations.insert("io.berth.name".to_string(), c.name.clone());
     spec.set_annotations(Some(annotations));
     Ok(spec)
+}
+
+/// The container's seccomp filter: berth's default for its bounding set,
+/// none when unconfined (or privileged, as podman), or its own profile.
+fn seccomp(
+    c: &ContainerConfig,
+    capabilities: &oci_spec::runtime::LinuxCapabilities,
+) -> Result<Option<oci_spec::runtime::LinuxSeccomp>> {
+    match c.seccomp_profile.as_deref() {
+        Some("unconfined") => Ok(None),
+        Some(path) if path.starts_with('/') => Ok(Some(super::seccomp::read_profile(Path::new(path))?)),
+        _ if c.privileged => Ok(None),
+        _ => {
+            let names: Vec<String> = capabilities
+                .bounding()
+                .iter()
+                .flatten()
+                .map(|cap| {
+                    let name = cap.to_string();
+                    if name.starts_with("CAP_") {
+                        name
+                    } else {
+                        format!("CAP_{name}")
+                    }
+                })
+                .collect();
+            Ok(Some(super::seccomp::default_profile(&names)?))
+        }
+    }
 }
 
 /// berthd's own OOM score adjustment, which a container keeps.

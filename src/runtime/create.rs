@@ -347,6 +347,9 @@ fn inherit_from_infra(tx: &Tx, config: &mut ContainerConfig) -> Result<()> {
         config.uts_namespace = "host".into();
         config.hostname = None;
     }
+    if config.seccomp_profile.is_none() {
+        config.seccomp_profile = infra.seccomp_profile.clone();
+    }
     for v in &infra.volumes {
         if !config.volumes.iter().any(|m| m.destination == v.destination) {
             config.volumes.push(MountedVolume { anonymous: false, ..v.clone() });

@@ -61,7 +61,8 @@ impl Runtime {
             || !spec.volumes_from.is_empty()
             || !spec.devices.is_empty()
             || !spec.sysctls.is_empty()
-            || spec.shm_size.is_some();
+            || spec.shm_size.is_some()
+            || spec.seccomp_profile.is_some();
         if asks_infra && !spec.infra {
             return Err(Error::invalid_argument(
                 "infra",
@@ -98,6 +99,7 @@ impl Runtime {
                     sysctls: spec.sysctls.clone(),
                     pid_namespace: spec.pid.clone(),
                     uts_namespace: spec.uts.clone(),
+                    seccomp_profile: spec.seccomp_profile.clone(),
                     ..Default::default()
                 };
                 crate::model::container::run::apply(&run, &mut infra)?;

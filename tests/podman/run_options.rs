@@ -150,9 +150,10 @@ fn run_environment_and_containerenv() {
         assert_eq!(spec["process"]["noNewPrivileges"], !opt.ends_with("false"), "{opt}");
         ok(&d, &["rm", &id]);
     }
-    let (code, _, err) = run(&d, &["create", "--security-opt", "seccomp=unconfined", IMAGE]);
+    // SELinux's and AppArmor's options: berth applies neither.
+    let (code, _, err) = run(&d, &["create", "--security-opt", "label=disable", IMAGE]);
     assert_eq!(code, 125);
-    assert!(err.contains("no-new-privileges"), "{err}");
+    assert!(err.contains("berth takes no-new-privileges and seccomp=unconfined|PATH"), "{err}");
 }
 
 /// /proc/self/status's CapEff of a container run with `args`.
@@ -630,4 +631,55 @@ fn runtime_flags_ipc_and_big_output() {
     ok(&d, &["run", "--name", "big", IMAGE, "dd", "if=/dev/zero", "count=700", "bs=1000"]);
     let log = std::fs::read(field(&d, "big", "{{.LogPath}}")).unwrap();
     assert_eq!(log.iter().filter(|b| **b == 0).count(), 700_000);
+}
+
+/// C-podcreate-114/115 and podman's --security-opt seccomp: berth's default
+/// profile filters every container (lifted by seccomp=unconfined and by
+/// --privileged) and denies what needs a capability it lacks, such as a
+/// user namespace; a profile file is applied as written; a pod's profile
+/// is its members'.
+#[test]
+fn seccomp_profiles() {
+    let d = with_image();
+    let seccomp = |args: &[&str]| {
+        let mut all = vec!["run", "--rm", "--user", "root"];
+        all.extend(args);
+        all.extend([IMAGE, "/bin/sh", "-c", "grep ^Seccomp: /proc/self/status"]);
+        ok(&d, &all).trim().to_string()
+    };
+    assert_eq!(seccomp(&[]), "Seccomp:\t2");
+    assert_eq!(seccomp(&["--security-opt", "seccomp=unconfined"]), "Seccomp:\t0");
+    assert_eq!(seccomp(&["--privileged"]), "Seccomp:\t0");
+    let userns = |extra: &[&str]| {
+        let mut all = vec!["run", "--rm", "--user", "root"];
+        all.extend(extra);
+        all.extend([IMAGE, "/bin/busybox", "unshare", "-U", "true"]);
+        run(&d, &all)
+    };
+    let (code, _, err) = userns(&[]);
+    assert_ne!(code, 0);
+    assert!(err.contains("Operation not permitted"), "{err}");
+    assert_eq!(userns(&["--security-opt", "seccomp=unconfined"]).0, 0);
+    assert_eq!(userns(&["--cap-add", "SYS_ADMIN"]).0, 0, "the capability lifts the denial");
+
+    let profile = d.dir.path().join("no-mkdir.json");
+    let rules = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}"#;
+    std::fs::write(&profile, rules).unwrap();
+    let opt = format!("seccomp={}", profile.display());
+    ok(&d, &["create", "--name", "nomkdir", "--security-opt", &opt, IMAGE, "/bin/busybox", "mkdir", "/x"]);
+    assert_eq!(field(&d, "nomkdir", "{{.Config.SeccompProfile}}"), profile.display().to_string());
+    ok(&d, &["start", "nomkdir"]);
+    assert_eq!(ok(&d, &["wait", "nomkdir"]), "1\n");
+    let (_, _, said) = run(&d, &["logs", "nomkdir"]);
+    assert!(said.contains("Operation not permitted"), "{said}");
+    let (code, _, err) = run(&d, &["create", "--security-opt", "seccomp=/nonexistent.json", IMAGE, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("/nonexistent.json"), "{err}");
+
+    ok(&d, &["pod", "create", "--security-opt", "seccomp=unconfined", "--name", "sp"]);
+    let member = ok(&d, &["create", "--pod", "sp", IMAGE, "true"]).trim().to_string();
+    assert_eq!(field(&d, &member, "{{.Config.SeccompProfile}}"), "unconfined");
+    assert_eq!(seccomp(&["--pod", "sp"]), "Seccomp:\t0");
+    assert_eq!(field(&d, "nomkdir", "{{.Config.SeccompProfile}}"), profile.display().to_string());
 }

@@ -276,6 +276,19 @@ impl ContainerObject {
             .await?;
         Ok(serde_json::to_string(&crate::api::view::ContainerView::of(&inspect)).unwrap_or_default())
     }
+
+    /// Its processes, as podman's top shows them: the ps descriptors asked
+    /// for (none: podman's default columns); the titles and a row each.
+    #[zbus(out_args("titles", "processes"))]
+    async fn top(
+        &self,
+        descriptors: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+        let top = self.ctx.runtime.top_container(&self.id, &descriptors);
+        self.ctx.call(bus, &call, "io.berth.Container.Top", top).await
+    }
 }
 
 /// Emit one PropertiesChanged carrying every property in `changed`.

@@ -1,6 +1,7 @@
 //! The manager object /io/berth/Berth1 (io.berth.Berth1.Manager): the
-//! container, pod, volume and image operations of the varlink API, each one
-//! runtime call, and the signals that announce containers and pods.
+//! container, pod, volume, secret and image operations of the varlink API,
+//! each one runtime call, and the signals that announce containers and
+//! pods. Mounts and storage-only containers are io.berth.Berth1.Storage's.
 
 use super::container::container_path;
 use super::errors::Result;
@@ -35,6 +36,15 @@ type PruneEntry = (String, u64, String);
 
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+fn volume_entry(v: crate::model::volume::VolumeInfo) -> VolumeEntry {
+    let c = v.config;
+    (c.name, c.anonymous, c.labels.into_iter().collect(), c.mountpoint.display().to_string(), v.users)
+}
+
+fn secret_entry(s: crate::model::secret::SecretInfo) -> SecretEntry {
+    (s.id, s.name, usec(s.created_nanos), s.labels.into_iter().collect(), s.users)
 }
 
 #[interface(name = "io.berth.Berth1.Manager")]
@@ -272,6 +282,18 @@ impl Manager {
         self.ctx.call(bus, &call, "io.berth.Pod.Kill", kill).await
     }
 
+    /// Remove the pods none of whose containers run (and those containers)
+    /// matching the filters; the pods' and the containers' IDs.
+    #[zbus(out_args("pods", "containers"))]
+    async fn prune_pods(
+        &self,
+        filters: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        self.ctx.call(bus, &call, "io.berth.Pod.Prune", self.ctx.runtime.prune_pods(&filters)).await
+    }
+
     /// Create a volume ("" for a generated name); returns its name.
     #[zbus(out_args("name"))]
     async fn create_volume(
@@ -301,13 +323,20 @@ impl Manager {
     ) -> Result<Vec<VolumeEntry>> {
         let volumes =
             self.ctx.call(bus, &call, "io.berth.Volume.List", self.ctx.runtime.list_volumes(&filters)).await?;
-        Ok(volumes
-            .into_iter()
-            .map(|v| {
-                let c = v.config;
-                (c.name, c.anonymous, c.labels.into_iter().collect(), c.mountpoint.display().to_string(), v.users)
-            })
-            .collect())
+        Ok(volumes.into_iter().map(volume_entry).collect())
+    }
+
+    /// One volume, as ListVolumes gives it.
+    #[zbus(out_args("volume"))]
+    async fn inspect_volume(
+        &self,
+        name: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<VolumeEntry> {
+        let volume =
+            self.ctx.call(bus, &call, "io.berth.Volume.Inspect", self.ctx.runtime.inspect_volume(&name)).await?;
+        Ok(volume_entry(volume))
     }
 
     /// Remove a volume (force: with the containers using it); returns the
@@ -359,10 +388,19 @@ impl Manager {
         #[zbus(connection)] bus: &Connection,
     ) -> Result<Vec<SecretEntry>> {
         let all = self.ctx.call(bus, &call, "io.berth.Secret.List", self.ctx.runtime.list_secrets(&filters)).await?;
-        Ok(all
-            .into_iter()
-            .map(|s| (s.id, s.name, usec(s.created_nanos), s.labels.into_iter().collect(), s.users))
-            .collect())
+        Ok(all.into_iter().map(secret_entry).collect())
+    }
+
+    /// One secret, as ListSecrets gives it (never its value).
+    #[zbus(out_args("secret"))]
+    async fn inspect_secret(
+        &self,
+        name_or_id: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<SecretEntry> {
+        let inspect = self.ctx.runtime.inspect_secret(&name_or_id);
+        Ok(secret_entry(self.ctx.call(bus, &call, "io.berth.Secret.Inspect", inspect).await?))
     }
 
     /// Remove a secret no container uses; returns its ID.
@@ -384,6 +422,55 @@ impl Manager {
     ) -> Result<Vec<ImageEntry>> {
         let images = self.ctx.call(bus, &call, "io.berth.Image.List", self.ctx.runtime.list_images()).await?;
         Ok(images.into_iter().map(|(i, users)| (i.id, i.names, usec(i.created), i.size, users as u32)).collect())
+    }
+
+    /// An image's ID, names, digest and configuration as JSON (varlink's Inspect).
+    #[zbus(out_args("json"))]
+    async fn inspect_image(
+        &self,
+        reference: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        let image =
+            self.ctx.call(bus, &call, "io.berth.Image.Inspect", self.ctx.runtime.lookup_image(&reference)).await?;
+        Ok(json(&crate::api::view::ImageView::of(&image)))
+    }
+
+    /// Give an image one more name; its ID.
+    #[zbus(out_args("id"))]
+    async fn tag_image(
+        &self,
+        reference: String,
+        name: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        self.ctx.call(bus, &call, "io.berth.Image.Tag", self.ctx.runtime.tag_image(&reference, &name)).await
+    }
+
+    /// Take a name from an image; its ID.
+    #[zbus(out_args("id"))]
+    async fn untag_image(
+        &self,
+        reference: String,
+        name: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        self.ctx.call(bus, &call, "io.berth.Image.Untag", self.ctx.runtime.untag_image(&reference, &name)).await
+    }
+
+    /// Remove the images without a name (all: every image no container
+    /// uses); their IDs.
+    #[zbus(out_args("images"))]
+    async fn prune_images(
+        &self,
+        all: bool,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<String>> {
+        self.ctx.call(bus, &call, "io.berth.Image.Prune", self.ctx.runtime.prune_images(all)).await
     }
 
     /// Import an OCI layout directory, OCI archive or docker-save archive

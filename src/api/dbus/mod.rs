@@ -9,6 +9,7 @@ mod container;
 mod errors;
 mod manager;
 mod options;
+mod storage;
 
 use super::activity::Activity;
 use crate::error::Error;
@@ -201,6 +202,7 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
     let events = runtime.events().subscribe();
     add_all(&conn, &ctx).await;
     conn.object_server().at(MANAGER_PATH, zbus::fdo::ObjectManager).await?;
+    conn.object_server().at(MANAGER_PATH, storage::Storage { ctx: ctx.clone() }).await?;
     conn.request_name(BUS_NAME).await?;
     tokio::spawn(follow(conn.clone(), ctx, events));
     Ok(Service { bus: conn })

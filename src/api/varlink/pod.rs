@@ -48,6 +48,7 @@ impl vl::VarlinkInterface for PodApi {
         uts: Option<String>,
         nano_cpus: Option<i64>,
         cpuset_cpus: Option<String>,
+        seccomp_profile: Option<String>,
     ) -> varlink::Result<()> {
         let labels = labels.map(|l| l.into_iter().collect());
         let volumes = match volumes.map(crate::api::request::from_wire).transpose() {
@@ -75,6 +76,7 @@ impl vl::VarlinkInterface for PodApi {
             uts,
             nano_cpus,
             cpuset_cpus,
+            seccomp_profile,
         };
         let r = self.0.run(self.0.runtime.create_pod(create.into_spec()));
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))

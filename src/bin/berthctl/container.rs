@@ -442,7 +442,8 @@ impl CreateArgs {
             capDrop: some(&self.cap_drop),
             privileged: Some(self.privileged),
             readOnly: Some(self.read_only),
-            noNewPrivileges: Some(no_new_privileges(&self.security_opt)?),
+            noNewPrivileges: Some(security_opts(&self.security_opt)?.0),
+            seccompProfile: security_opts(&self.security_opt)?.1,
             devices: some(&self.device),
             ulimits: some(&self.ulimit),
             sysctls: Some(pairs(&self.sysctl)),
@@ -549,19 +550,26 @@ pub fn entrypoint(text: &str) -> Vec<String> {
     }
 }
 
-/// `--security-opt`: berth knows no-new-privileges (podman's other options
-/// are SELinux, AppArmor and seccomp, which berth does not apply).
-fn no_new_privileges(options: &[String]) -> Result<bool, Failure> {
-    let mut set = false;
+/// `--security-opt`: no-new-privileges and seccomp=unconfined|PATH (podman's
+/// other options are SELinux's and AppArmor's, which berth does not apply).
+/// Whether no-new-privileges is set, and the seccomp profile asked for.
+pub fn security_opts(options: &[String]) -> Result<(bool, Option<String>), Failure> {
+    let (mut no_new_privileges, mut seccomp) = (false, None);
     for o in options {
         let (key, value) = o.split_once(['=', ':']).map_or((o.as_str(), "true"), |(k, v)| (k, v));
-        set = match (key, value) {
-            ("no-new-privileges", "true") => true,
-            ("no-new-privileges", "false") => false,
-            _ => return Err(Failure::engine(format!("invalid --security-opt {o:?}: berth takes no-new-privileges"))),
-        };
+        match (key, value) {
+            ("no-new-privileges", "true") => no_new_privileges = true,
+            ("no-new-privileges", "false") => no_new_privileges = false,
+            ("seccomp", named @ ("unconfined" | "default")) => seccomp = Some(named.to_string()),
+            ("seccomp", path) => seccomp = Some(absolute(path)),
+            _ => {
+                return Err(Failure::engine(format!(
+                    "invalid --security-opt {o:?}: berth takes no-new-privileges and seccomp=unconfined|PATH"
+                )))
+            }
+        }
     }
-    Ok(set)
+    Ok((no_new_privileges, seccomp))
 }
 
 /// `--secret NAME[,type=...][,target=...][,uid=...][,gid=...][,mode=...]`.
@@ -700,6 +708,7 @@ fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptio
             None,
             None,
             hostname,
+            None,
             None,
             None,
             None,

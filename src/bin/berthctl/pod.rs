@@ -76,6 +76,10 @@ pub struct PodCreateArgs {
     /// The CPUs the pod's containers may run on, such as 0-2,4.
     #[arg(long)]
     cpuset_cpus: Option<String>,
+    /// no-new-privileges is not a pod's; seccomp=unconfined|PATH is the
+    /// infra container's, which members inherit (implies --infra).
+    #[arg(long)]
+    security_opt: Vec<String>,
     /// Add an infra container (--infra or --infra=true).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     infra: Option<bool>,
@@ -144,7 +148,12 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
     }
     // Sharing namespaces, and what members inherit, need an infra
     // container to hold them.
-    let wants_infra = !a.share.is_empty()
+    let (no_new_privileges, seccomp) = crate::container::security_opts(&a.security_opt)?;
+    if no_new_privileges {
+        return Err(Failure::engine("--security-opt no-new-privileges is a container's, not a pod's"));
+    }
+    let wants_infra = seccomp.is_some()
+        || !a.share.is_empty()
         || a.hostname.is_some()
         || a.exit_policy.is_some()
         || !a.volume.is_empty()
@@ -187,6 +196,7 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
             a.uts,
             a.cpus.map(|c| (c * 1e9).round() as i64),
             a.cpuset_cpus,
+            seccomp,
         )
         .call()?;
     if let Some(file) = a.pod_id_file {

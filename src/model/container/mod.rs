@@ -221,6 +221,8 @@ pub struct RunSpec {
     /// Global flags for the OCI runtime, without their leading "--"
     /// (podman's --runtime-flag).
     pub runtime_flags: Vec<String>,
+    /// default, unconfined, or the absolute path of a profile file.
+    pub seccomp_profile: Option<String>,
     pub unset_env: Vec<String>,
     pub unset_env_all: bool,
 }
@@ -388,6 +390,10 @@ pub struct ContainerConfig {
     /// Global flags for each call of the OCI runtime, as `--flag[=value]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runtime_flags: Vec<String>,
+    /// Its seccomp profile: berth's default (None), "unconfined", or the
+    /// path of a profile file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp_profile: Option<String>,
 }
 
 fn private() -> String {
@@ -474,6 +480,7 @@ impl Default for ContainerConfig {
             uts_namespace: private(),
             ipc_namespace: private(),
             runtime_flags: Vec::new(),
+            seccomp_profile: None,
         }
     }
 }

@@ -121,7 +121,25 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
         config.ipc_namespace = namespace_mode("ipc", mode)?;
     }
     config.runtime_flags = run.runtime_flags.iter().map(|f| runtime_flag(f)).collect::<Result<_>>()?;
+    config.seccomp_profile = seccomp_profile(run.seccomp_profile.as_deref())?;
     Ok(())
+}
+
+/// A seccomp profile as stored: None for berth's default, "unconfined",
+/// or the path of a profile file that reads as one.
+pub fn seccomp_profile(given: Option<&str>) -> Result<Option<String>> {
+    match given {
+        None | Some("default") => Ok(None),
+        Some("unconfined") => Ok(Some("unconfined".into())),
+        Some(path) if path.starts_with('/') => {
+            crate::oci::seccomp::read_profile(std::path::Path::new(path))?;
+            Ok(Some(path.to_string()))
+        }
+        Some(other) => Err(Error::invalid_argument(
+            "seccompProfile",
+            format!("{other:?} is not default, unconfined or the absolute path of a profile"),
+        )),
+    }
 }
 
 /// podman's --runtime-flag: `flag[=value]`, given to the runtime as
