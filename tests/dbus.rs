@@ -113,6 +113,17 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert_eq!(property(&s, &web_path, "Unit"), "s \"\"");
     let inspect = manager(&s, "InspectContainer s web");
     assert!(inspect.contains("web") && inspect.contains("exited"), "{inspect}");
+    // Mounts in the create dict: an array of dicts with the Mount fields.
+    let mounted = manager(
+        &s,
+        &format!(
+            "CreateContainer 'a{{sv}}' 4 rootfs s {rootfs} command as 1 true name s mounted \
+             mounts aa{{sv}} 1 3 type s tmpfs destination s /scratch options as 1 size=1m"
+        ),
+    );
+    let shown = manager(&s, "InspectContainer s mounted");
+    assert!(shown.contains(r#"\"type\":\"tmpfs\""#) && shown.contains("/scratch"), "{shown}");
+    assert_eq!(manager(&s, "RemoveContainer sbb mounted false false"), format!("s \"{}\"", strings(&mounted)[0]));
 
     // Renames, both ways; restart, kill.
     assert_eq!(object(&s, &web_path, "Rename s web2"), "s \"web2\"");

@@ -7,6 +7,8 @@ mod common;
 
 use common::Daemon;
 
+#[path = "podman/host_mounts.rs"]
+mod host_mounts;
 #[path = "podman/pod_namespaces.rs"]
 mod pod_namespaces;
 #[path = "podman/run_options.rs"]
@@ -2096,6 +2098,16 @@ fn image_volumes() {
     ok(&d, &["volume", "create", "mine"]);
     let own = ok(&d, &["create", "-v", "mine:/data", "localhost/redis-like"]).trim().to_string();
     assert_eq!(ok(&d, &["inspect", "--format", "{{(index .Mounts 0).Name}}", &own]), "mine\n");
+    // C-runvol-18: a host directory there wins over the image's volume too.
+    let host = d.dir.path().join("data-dir");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("test1"), "").unwrap();
+    let bind = format!("{}:/data", host.display());
+    ok(&d, &["run", "--rm", "-v", &bind, "localhost/redis-like", "/bin/busybox", "ls", "/data/test1"]);
+    let id = ok(&d, &["create", "-v", &bind, "localhost/redis-like"]).trim().to_string();
+    let mounts: serde_json::Value =
+        serde_json::from_str(&ok(&d, &["inspect", "--format", "{{json .Mounts}}", &id])).unwrap();
+    assert_eq!(mounts.as_array().unwrap().len(), 1, "{mounts}");
     let mounts: serde_json::Value =
         serde_json::from_str(&ok(&d, &["inspect", "--format", "{{json .Mounts}}", &own])).unwrap();
     assert_eq!(mounts.as_array().unwrap().len(), 1);

@@ -384,7 +384,9 @@ fn inspect_replies_are_what_the_interfaces_say() {
         &d,
         json!({ "name": "typed", "pod": "typed-pod", "env": { "A": "1" }, "labels": { "k": "v" },
                 "volumes": [ { "destination": "/data" }, { "name": "named", "destination": "/named", "options": ["ro"] } ],
-                "secrets": [ { "name": "token", "type": "env", "target": "TOKEN" } ], "resources": { "pidsMax": 64 } }),
+                "secrets": [ { "name": "token", "type": "env", "target": "TOKEN" } ], "resources": { "pidsMax": 64 },
+                "mounts": [ { "type": "bind", "source": d.root(), "destination": "/host", "options": ["ro"] },
+                            { "type": "tmpfs", "destination": "/scratch", "options": ["size=1m"] } ] }),
     );
     c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
     c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap();
@@ -395,6 +397,19 @@ fn inspect_replies_are_what_the_interfaces_say() {
         assert!((before..=after).contains(&t.as_i64().unwrap()), "{t} not in {before}..{after}");
     }
     assert_eq!(info["config"]["volumes"][1]["options"], json!(["ro"]));
+    let kinds: Vec<&str> = info["mounts"].as_array().unwrap().iter().map(|m| m["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["volume", "volume", "bind", "tmpfs"]);
+    assert_eq!(
+        (info["mounts"][2]["source"].as_str(), info["mounts"][2]["rw"].as_bool()),
+        (d.root().to_str(), Some(false))
+    );
+    let image_mount =
+        json!({ "rootfs": d.rootfs(), "command": ["true"], "mounts": [ { "type": "image", "destination": "/i" } ] });
+    let r = c.call("io.berth.Container.Create", json!({ "options": image_mount }));
+    assert!(
+        matches!(&r, Err(ClientError::Remote { error, .. }) if error == "io.berth.Container.InvalidArgument"),
+        "{r:?}"
+    );
     let pod = checked(&mut c, "io.berth.Pod", "Inspect", json!({ "nameOrId": "typed-pod" }))["pod"].take();
     assert!((before..=after).contains(&pod["created"].as_i64().unwrap()));
     assert_eq!(pod["containers"].as_array().unwrap().len(), 2);

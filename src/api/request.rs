@@ -65,6 +65,7 @@ pub struct CreateOptions {
     pub ipc: Option<String>,
     pub runtime_flags: Option<Vec<String>>,
     pub seccomp_profile: Option<String>,
+    pub mounts: Option<Vec<Mount>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +78,38 @@ pub struct VolumeMount {
 impl VolumeMount {
     fn into_spec(self) -> VolumeSpec {
         VolumeSpec { name: self.name, destination: self.destination, options: self.options.unwrap_or_default() }
+    }
+}
+
+/// A host directory or tmpfs mount: type "bind" or "tmpfs".
+#[derive(Debug, Deserialize)]
+pub struct Mount {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub source: Option<String>,
+    pub destination: String,
+    pub options: Option<Vec<String>>,
+}
+
+impl Mount {
+    fn into_spec(self) -> Result<crate::model::container::mount::HostMount> {
+        use crate::model::container::mount::{HostMount, MountKind};
+        let kind = match self.kind.as_str() {
+            "bind" => MountKind::Bind,
+            "tmpfs" => MountKind::Tmpfs,
+            other => {
+                return Err(Error::invalid_argument(
+                    "mounts",
+                    format!("{}: type {other:?} is not bind or tmpfs (a volume is in volumes)", self.destination),
+                ))
+            }
+        };
+        Ok(HostMount {
+            kind,
+            source: self.source,
+            destination: self.destination,
+            options: self.options.unwrap_or_default(),
+        })
     }
 }
 
@@ -143,6 +176,7 @@ impl CreateOptions {
             cgroup_parent: self.cgroup_parent,
             no_cgroups: self.no_cgroups.unwrap_or(false),
             volumes: self.volumes.unwrap_or_default().into_iter().map(VolumeMount::into_spec).collect(),
+            mounts: self.mounts.unwrap_or_default().into_iter().map(Mount::into_spec).collect::<Result<_>>()?,
             secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
             auto_remove: self.auto_remove.unwrap_or(false),

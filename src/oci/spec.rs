@@ -377,6 +377,21 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
             None => bind(dir, &v.destination, &v.options)?,
         });
     }
+    for m in &c.mounts {
+        // Checked at create: the options are the runtime's own.
+        let (typ, source) = match m.kind {
+            crate::model::container::mount::MountKind::Bind => ("bind", m.source.as_deref().unwrap_or_default()),
+            crate::model::container::mount::MountKind::Tmpfs => ("tmpfs", "tmpfs"),
+        };
+        let mount = MountBuilder::default()
+            .destination(&m.destination)
+            .typ(typ)
+            .source(source)
+            .options(m.options.clone())
+            .build()
+            .map_err(spec_err)?;
+        mounts.push(mount);
+    }
     for root in std::iter::once("").chain(c.chroot_dirs.iter().map(|d| d.trim_end_matches('/'))) {
         mounts.push(bind(&files.hosts, &format!("{root}/etc/hosts"), &[])?);
         mounts.push(bind(&files.hostname, &format!("{root}/etc/hostname"), &[])?);

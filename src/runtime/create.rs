@@ -20,6 +20,7 @@ use crate::config::{self, runtime_supports_no_cgroups};
 use crate::db::{Kind, NewContainer, Tx};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
+use crate::model::container::mount::HostMount;
 use crate::model::container::{
     run, ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Resources, SecretKind, SecretUse, SecretUseSpec,
     VolumeSpec,
@@ -125,6 +126,7 @@ impl Runtime {
         let (runtime, runtime_path) = cfg.resolve_runtime(runtime_name)?;
         check_cgroups(spec, &runtime, cfg.cgroup_manager)?;
         check_volumes(&spec.volumes)?;
+        let mounts = check_mounts(&spec.volumes, &spec.mounts)?;
         let secrets = spec.secrets.iter().map(secret_use).collect::<Result<Vec<_>>>()?;
         check_resources(&spec.resources)?;
         check_cid_file(spec.cid_file.as_deref())?;
@@ -157,6 +159,7 @@ impl Runtime {
             auto_remove: spec.auto_remove,
             resources: with_swap_default(spec.resources.clone()),
             network: spec.network.as_deref().unwrap_or("private").parse()?,
+            mounts,
             ..Default::default()
         };
         run::apply(&spec.run, &mut config)?;
@@ -275,7 +278,9 @@ fn insert_container(
         // The image's VOLUMEs are anonymous volumes where the request
         // mounts nothing of its own, as podman makes them.
         for path in apply_image(tx, reference, spec.run.entrypoint.is_some(), &mut config)? {
-            if !volume_specs.iter().any(|v| v.destination.trim_end_matches('/') == path.trim_end_matches('/')) {
+            let same = |d: &str| d.trim_end_matches('/') == path.trim_end_matches('/');
+            if !volume_specs.iter().any(|v| same(&v.destination)) && !config.mounts.iter().any(|m| same(&m.destination))
+            {
                 volume_specs.push(VolumeSpec { name: None, destination: path, options: Vec::new() });
             }
         }
@@ -521,6 +526,20 @@ fn check_map(field: &str, map: &BTreeMap<String, String>, key_ok: impl Fn(&str) 
         Some(k) => Err(Error::invalid_argument(field, format!("{k:?} is not a valid key"))),
         None => Ok(()),
     }
+}
+
+/// Host directories and tmpfs mounts, checked and in the runtime's form;
+/// no two mounts, volumes included, at one destination.
+fn check_mounts(volumes: &[VolumeSpec], mounts: &[HostMount]) -> Result<Vec<HostMount>> {
+    let mounts = mounts.iter().map(crate::model::container::mount::check).collect::<Result<Vec<_>>>()?;
+    let mut seen: std::collections::HashSet<&str> =
+        volumes.iter().map(|v| v.destination.trim_end_matches('/')).collect();
+    for m in &mounts {
+        if !seen.insert(m.destination.trim_end_matches('/')) {
+            return Err(Error::invalid_argument("mounts", format!("{} is mounted twice", m.destination)));
+        }
+    }
+    Ok(mounts)
 }
 
 pub(super) fn check_volumes(volumes: &[VolumeSpec]) -> Result<()> {

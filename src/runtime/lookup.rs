@@ -43,6 +43,9 @@ pub struct ContainerInspect {
 /// A mount as inspect shows it.
 #[derive(Debug, Serialize)]
 pub struct InspectMount {
+    /// volume, bind or tmpfs.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
     pub name: String,
     pub source: std::path::PathBuf,
     pub destination: String,
@@ -90,12 +93,21 @@ impl Runtime {
             .volumes
             .iter()
             .map(|v| InspectMount {
+                kind: "volume",
                 name: v.name.clone(),
                 source: self.volume_dir(&v.name).join("_data"),
                 destination: v.destination.clone(),
                 options: v.options.clone(),
                 rw: !v.options.iter().any(|o| o == "ro"),
             })
+            .chain(inspect.config.mounts.iter().map(|m| InspectMount {
+                kind: m.kind.as_str(),
+                name: String::new(),
+                source: m.source.as_deref().unwrap_or("tmpfs").into(),
+                destination: m.destination.clone(),
+                options: m.options.clone(),
+                rw: !m.read_only(),
+            }))
             .collect();
         if size {
             let rw = self.rw_size(&inspect.id);

@@ -157,9 +157,16 @@ pub struct CreateArgs {
     /// KEY=VALUE
     #[arg(short, long)]
     label: Vec<String>,
-    /// [NAME:]DEST[:OPTS], no name for an anonymous volume.
+    /// [NAME:]DEST[:OPTS], no name for an anonymous volume; a host path
+    /// (/abs or ./rel) for a NAME binds that directory in.
     #[arg(short, long)]
     volume: Vec<String>,
+    /// type=bind|tmpfs|volume,src=...,dst=...[,ro][,...]
+    #[arg(long)]
+    mount: Vec<String>,
+    /// DEST[:OPTS]: a tmpfs (rw,noexec,nosuid,nodev unless OPTS say otherwise).
+    #[arg(long)]
+    tmpfs: Vec<String>,
     /// NAME[,type=mount|env][,target=T][,uid=U][,gid=G][,mode=OCTAL]: a secret
     /// of `berthctl secret create`, at /run/secrets/T or as the variable T.
     #[arg(long)]
@@ -326,12 +333,6 @@ pub fn pairs(items: &[String]) -> HashMap<String, String> {
         .collect()
 }
 
-/// `[NAME:]DEST[:OPTS]` as a VolumeMount.
-fn volume_mount(spec: &str) -> vl::VolumeMount {
-    let (name, destination, options) = volume_parts(spec);
-    vl::VolumeMount { name, destination, options }
-}
-
 /// `[NAME:]DEST[:OPTS]`: the volume's name (none: anonymous), where it is
 /// mounted, its options.
 pub fn volume_parts(spec: &str) -> (Option<String>, String, Option<Vec<String>>) {
@@ -401,6 +402,7 @@ impl CreateArgs {
         };
         let mut env = env_files(&self.env_file)?;
         env.extend(pairs(&self.env));
+        let (volumes, mounts) = crate::mounts::from_flags(&self.volume, &self.mount, &self.tmpfs)?;
         Ok(vl::CreateOptions {
             rootfs: self.rootfs.as_deref().map(|r| r.strip_suffix(":O").unwrap_or(r).to_string()),
             rootfsOverlay: self.rootfs.as_deref().map(|r| r.ends_with(":O")),
@@ -418,7 +420,8 @@ impl CreateArgs {
             runtime: self.runtime.clone(),
             cgroupParent: self.cgroup_parent.clone(),
             noCgroups: Some(self.no_cgroups),
-            volumes: Some(self.volume.iter().map(|v| volume_mount(v)).collect()),
+            volumes: Some(volumes),
+            mounts: Some(mounts),
             secrets: Some(self.secret.iter().map(|s| secret_use(s)).collect::<Result<_, _>>()?),
             dependsOn: some(&self.depends_on),
             autoRemove: Some(self.rm),
@@ -610,7 +613,7 @@ fn env_files(files: &[String]) -> Result<HashMap<String, String>, Failure> {
 }
 
 /// `path` from this process's working directory, as the engine needs it.
-fn absolute(path: &str) -> String {
+pub fn absolute(path: &str) -> String {
     std::path::absolute(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
 }
 

@@ -10,6 +10,7 @@ mod error;
 mod image;
 mod inspect;
 mod mount;
+mod mounts;
 mod output;
 mod pod;
 mod ps;

@@ -2,6 +2,7 @@
 //! (`ContainerConfig`, immutable after create but for the name) and the state.
 
 pub mod filter;
+pub mod mount;
 pub mod run;
 pub mod state;
 
@@ -148,6 +149,8 @@ pub struct CreateSpec {
     pub rootfs: Option<PathBuf>,
     /// podman's `--rootfs DIR:O`: the directory is an overlay's lower layer.
     pub rootfs_overlay: bool,
+    /// Host directories and tmpfs mounts (volumes are `volumes`).
+    pub mounts: Vec<mount::HostMount>,
     pub image: Option<String>,
     pub command: Vec<String>,
     pub env: BTreeMap<String, String>,
@@ -394,6 +397,9 @@ pub struct ContainerConfig {
     /// path of a profile file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seccomp_profile: Option<String>,
+    /// Host directories and tmpfs mounts, in the runtime's form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<mount::HostMount>,
 }
 
 fn private() -> String {
@@ -481,6 +487,7 @@ impl Default for ContainerConfig {
             ipc_namespace: private(),
             runtime_flags: Vec::new(),
             seccomp_profile: None,
+            mounts: Vec::new(),
         }
     }
 }

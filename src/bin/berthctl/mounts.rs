@@ -1,0 +1,128 @@
+//! What create's `-v`, `--mount` and `--tmpfs` say, as the API's volumes
+//! (named or anonymous) and mounts (host directories and tmpfs), read as
+//! podman reads them. Relative host paths are made absolute here: berthd
+//! does not share the caller's working directory.
+
+use crate::container::absolute;
+use crate::error::Failure;
+use berth::api::varlink::generated::container as vl;
+
+/// All three kinds of flag, in the API's two lists.
+pub fn from_flags(
+    volumes: &[String],
+    mounts: &[String],
+    tmpfs: &[String],
+) -> Result<(Vec<vl::VolumeMount>, Vec<vl::Mount>), Failure> {
+    let (mut named, mut host) = (Vec::new(), Vec::new());
+    for v in volumes {
+        match bind_of_volume_flag(v) {
+            Some(m) => host.push(m),
+            None => {
+                let (name, destination, options) = crate::container::volume_parts(v);
+                named.push(vl::VolumeMount { name, destination, options });
+            }
+        }
+    }
+    for m in mounts {
+        match mount_flag(m)? {
+            Either::Volume(v) => named.push(v),
+            Either::Mount(m) => host.push(m),
+        }
+    }
+    for t in tmpfs {
+        let (destination, options) = t.split_once(':').unwrap_or((t, ""));
+        // podman's --tmpfs defaults: rw,noexec,nosuid,nodev (the engine
+        // adds the rest; a later exec wins over this noexec).
+        let mut given = vec!["noexec".to_string()];
+        given.extend(options.split(',').filter(|o| !o.is_empty()).map(str::to_string));
+        host.push(vl::Mount {
+            r#type: "tmpfs".into(),
+            source: None,
+            destination: destination.into(),
+            options: Some(given),
+        });
+    }
+    Ok((named, host))
+}
+
+/// `-v SRC:DEST[:OPTS]` whose source is a path (absolute, or `.`-relative)
+/// is a bind mount; a name is a volume's.
+fn bind_of_volume_flag(spec: &str) -> Option<vl::Mount> {
+    let mut parts = spec.splitn(3, ':');
+    let (source, destination) = (parts.next()?, parts.next()?);
+    if !(source.starts_with('/') || source.starts_with('.')) || !destination.starts_with('/') {
+        return None;
+    }
+    let options = parts.next().map(|o| o.split(',').map(str::to_string).collect());
+    Some(vl::Mount { r#type: "bind".into(), source: Some(absolute(source)), destination: destination.into(), options })
+}
+
+enum Either {
+    Volume(vl::VolumeMount),
+    Mount(vl::Mount),
+}
+
+/// `--mount type=bind|tmpfs|volume,source=,destination=,...`: comma-separated
+/// fields, each of which may be double-quoted (as CSV is).
+fn mount_flag(spec: &str) -> Result<Either, Failure> {
+    let bad = |why: String| Failure::engine(format!("invalid --mount {spec:?}: {why}"));
+    let (mut kind, mut source, mut destination) = (None, None, None);
+    let mut options = Vec::new();
+    for field in csv_fields(spec) {
+        let (key, value) = field.split_once('=').map_or((field.as_str(), None), |(k, v)| (k, Some(v)));
+        match (key, value) {
+            ("type", Some(v)) => kind = Some(v.to_string()),
+            ("source" | "src", Some(v)) => source = Some(v.to_string()),
+            ("destination" | "dst" | "target", Some(v)) => destination = Some(v.to_string()),
+            ("volume-nocopy", None) => options.push("nocopy".to_string()),
+            _ => options.push(field.clone()),
+        }
+    }
+    let destination = destination.ok_or_else(|| bad("it names no destination (dst=)".into()))?;
+    match kind.as_deref() {
+        Some("bind") => {
+            let source = source.ok_or_else(|| bad("a bind mount needs a source (src=)".into()))?;
+            let source = Some(absolute(&source));
+            Ok(Either::Mount(vl::Mount { r#type: "bind".into(), source, destination, options: Some(options) }))
+        }
+        Some("tmpfs") => {
+            Ok(Either::Mount(vl::Mount { r#type: "tmpfs".into(), source: None, destination, options: Some(options) }))
+        }
+        Some("volume") => Ok(Either::Volume(vl::VolumeMount { name: source, destination, options: Some(options) })),
+        Some(other) => Err(bad(format!("type {other:?} is not bind, tmpfs or volume"))),
+        None => Err(bad("it names no type (type=bind, tmpfs or volume)".into())),
+    }
+}
+
+/// A line of comma-separated fields, a field in double quotes keeping its
+/// commas (podman reads --mount with Go's CSV reader).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields.into_iter().filter(|f| !f.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_as_podman_reads_them() {
+        assert_eq!(
+            csv_fields(r#"type=tmpfs,"destination=/test,",tmpfs-size=1m"#),
+            ["type=tmpfs", "destination=/test,", "tmpfs-size=1m"]
+        );
+        let bind = bind_of_volume_flag("/srv:/data:ro,z").unwrap();
+        assert_eq!((bind.source.as_deref(), bind.destination.as_str()), (Some("/srv"), "/data"));
+        assert!(bind_of_volume_flag("data:/data").is_none(), "a name is a volume");
+        assert!(bind_of_volume_flag("/data:ro").is_none(), "an anonymous volume with options");
+        assert!(bind_of_volume_flag("./site:/srv").unwrap().source.unwrap().starts_with('/'));
+    }
+}

@@ -1,0 +1,186 @@
+//! run_volume_test.go and create_test.go on host directories and tmpfs
+//! (issue 18's mounts): `-v /host:/ctr[:opts]`, `--mount
+//! type=bind|tmpfs|volume,...` and `--tmpfs`, checked in the container's
+//! /proc/self/mountinfo and by writing through a bind from both sides.
+
+use super::*;
+
+const IMAGE: &str = "quay.io/libpod/alpine:latest";
+
+/// The fields of the container's mountinfo line for `destination`.
+fn mountinfo(d: &Daemon, extra: &[&str], destination: &str) -> Vec<String> {
+    let mut args = vec!["run", "--rm", "--user", "root"];
+    args.extend(extra);
+    let script = format!("grep ' {destination} ' /proc/self/mountinfo");
+    args.extend([IMAGE, "/bin/sh", "-c", &script]);
+    ok(d, &args).split_whitespace().map(str::to_string).collect()
+}
+
+fn refused(d: &Daemon, extra: &[&str]) -> String {
+    let mut args = vec!["run", "--rm"];
+    args.extend(extra);
+    args.extend([IMAGE, "true"]);
+    let (code, _, err) = run(d, &args);
+    assert_eq!(code, 125, "{extra:?} was taken: {err}");
+    err
+}
+
+/// C-runvol-1..5, 17, 23: `-v` with a host directory, its options, and
+/// what is refused; what either side writes, the other reads.
+#[test]
+fn volume_flag_with_a_host_directory() {
+    let d = with_image();
+    let dir = d.dir.path().join("hostdir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("from-host"), "host\n").unwrap();
+    let bind = |opts: &str| format!("{}:/unique/path{opts}", dir.display());
+    assert!(mountinfo(&d, &["-v", &bind("")], "/unique/path")[5].starts_with("rw"));
+    assert!(mountinfo(&d, &["-v", &bind(":ro")], "/unique/path")[5].starts_with("ro"));
+    let shared = mountinfo(&d, &["-v", &bind(":shared")], "/unique/path");
+    assert!(shared[5].starts_with("rw") && shared[6].starts_with("shared:"), "{shared:?}");
+    for hint in ["cached", "delegated"] {
+        let fields = mountinfo(&d, &["-v", &bind(&format!(":{hint}"))], "/unique/path");
+        assert!(fields[5].starts_with("rw") && !fields.iter().any(|f| f.contains(hint)), "{fields:?}");
+    }
+    let open = mountinfo(&d, &["-v", &bind(":suid,dev,exec")], "/unique/path").join(" ");
+    assert!(!open.contains("noexec") && !open.contains("nodev") && !open.contains("nosuid"), "{open}");
+    let closed = mountinfo(&d, &["-v", &bind(":nosuid,nodev,noexec")], "/unique/path").join(" ");
+    assert!(closed.contains("noexec") && closed.contains("nodev") && closed.contains("nosuid"), "{closed}");
+
+    // Both ways: the container reads the host's file and writes its own.
+    let script = "cat /data/from-host; echo container > /data/from-container";
+    let out = ok(
+        &d,
+        &["run", "--rm", "--user", "root", "-v", &format!("{}:/data", dir.display()), IMAGE, "/bin/sh", "-c", script],
+    );
+    assert_eq!(out, "host\n");
+    assert_eq!(std::fs::read_to_string(dir.join("from-container")).unwrap(), "container\n");
+    let script = "echo again > /data/from-container";
+    let (code, _, err) = run(
+        &d,
+        &[
+            "run",
+            "--rm",
+            "--user",
+            "root",
+            "-v",
+            &bind(":ro").replace("/unique/path", "/data"),
+            IMAGE,
+            "/bin/sh",
+            "-c",
+            script,
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("Read-only file system"), "{err}");
+
+    let err = refused(&d, &["-v", &bind(""), "-v", "/tmp:/unique/path"]);
+    assert!(err.contains("/unique/path is mounted twice"), "{err}");
+    let err = refused(&d, &["-v", "/nonexistent/dir:/x"]);
+    assert!(err.contains("statfs /nonexistent/dir: no such file or directory"), "{err}");
+    let err = refused(&d, &["-v", &bind(":bogus")]);
+    assert!(err.contains("invalid option \"bogus\" for a bind mount"), "{err}");
+}
+
+/// C-runvol-6..16, 19..21, 24, A-create-22..28: `--mount` of binds and
+/// tmpfs, `--tmpfs`, and inspect's view of them.
+#[test]
+fn mount_flag_binds_and_tmpfs() {
+    let d = with_image();
+    let dir = d.dir.path().join("hostdir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = format!("type=bind,src={},target=/unique/path", dir.display());
+    let line = |extra: &str| mountinfo(&d, &["--mount", &format!("{src}{extra}")], "/unique/path").join(" ");
+    assert!(line("").contains("/unique/path rw"));
+    assert!(line(",ro").contains("/unique/path ro"));
+    assert!(line(",readonly").contains("/unique/path ro"));
+    assert!(line(",ro=false").contains("/unique/path rw"));
+    assert!(line(",ro=true").contains("/unique/path ro"));
+    let shared = line(",consistency=delegated,shared");
+    assert!(shared.contains("/unique/path rw") && shared.contains("shared:"), "{shared}");
+    let err = refused(&d, &["--mount", &format!("{src},ro=true,rw=false")]);
+    assert!(err.contains("cannot pass 'readonly', 'ro', or 'rw' mount options more than once"), "{err}");
+    for copy in ["tmpcopyup", "notmpcopyup"] {
+        let err = refused(&d, &["--mount", &format!("type=bind,src=/tmp,target=/tmp,{copy}")]);
+        assert!(err.contains(&format!("invalid option \"{copy}\" for a bind mount")), "{err}");
+    }
+    let err = refused(&d, &["--mount", "type=bind,src=/tmp,dst=relative"]);
+    assert!(err.contains("the destination is not an absolute path"), "{err}");
+
+    let tmpfs = mountinfo(&d, &["--mount", "type=tmpfs,target=/unique/path"], "/unique/path").join(" ");
+    assert!(tmpfs.contains("/unique/path rw,nosuid,nodev,relatime - tmpfs"), "{tmpfs}");
+    let ls_etc = |copy: &str| {
+        let mount = format!("type=tmpfs,target=/etc{copy}");
+        ok(&d, &["run", "--rm", "--mount", &mount, IMAGE, "/bin/busybox", "ls", "/etc"])
+    };
+    assert!(ls_etc(",tmpcopyup").contains("passwd"), "the image's /etc is copied up");
+    assert!(ls_etc("").contains("passwd"), "by default too");
+    assert!(!ls_etc(",notmpcopyup").contains("passwd"));
+    let err = refused(&d, &["--mount", "type=tmpfs,target=/etc,tmpcopyup,notmpcopyup"]);
+    assert!(err.contains("more than once"), "{err}");
+    ok(
+        &d,
+        &[
+            "run",
+            "--rm",
+            "--mount=type=tmpfs,tmpfs-size=512M,\"destination=/test,\"",
+            IMAGE,
+            "/bin/busybox",
+            "ls",
+            "/test,",
+        ],
+    );
+    let flags = mountinfo(&d, &["--tmpfs", "/unique/path:suid,dev,exec"], "/unique/path").join(" ");
+    assert!(!flags.contains("noexec") && !flags.contains("nodev") && !flags.contains("nosuid"), "{flags}");
+    let run_dir = mountinfo(&d, &["--tmpfs", "/run:size=64m"], "/run").join(" ");
+    assert!(run_dir.contains("noexec") && run_dir.contains("size=65536k"), "{run_dir}");
+
+    // Two binds, written through at create's command; inspect's view.
+    let (one, two) = (d.dir.path().join("vol1"), d.dir.path().join("vol2"));
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::create_dir_all(&two).unwrap();
+    let m1 = format!("type=bind,src={},target=/myvol1,z", one.display());
+    let m2 = format!("type=bind,src={},target=/myvol2,z", two.display());
+    ok(
+        &d,
+        &[
+            "create",
+            "--name",
+            "test",
+            "--user",
+            "root",
+            "--mount",
+            &m1,
+            "--mount",
+            &m2,
+            IMAGE,
+            "/bin/busybox",
+            "touch",
+            "/myvol2/foo.txt",
+        ],
+    );
+    ok(&d, &["start", "test"]);
+    assert_eq!(ok(&d, &["wait", "test"]), "0\n");
+    assert!(two.join("foo.txt").exists());
+    let first = "{{(index .Mounts 0).Type}} {{(index .Mounts 0).Source}} {{(index .Mounts 0).Destination}} {{(index .Mounts 0).RW}}";
+    assert_eq!(ok(&d, &["inspect", "--format", first, "test"]).trim(), format!("bind {} /myvol1 true", one.display()));
+    ok(&d, &["create", "--name", "tmp", "--tmpfs", "/scratch:ro", IMAGE, "true"]);
+    assert_eq!(ok(&d, &["inspect", "--format", first, "tmp"]).trim(), "tmpfs tmpfs /scratch false");
+    // --mount type=volume is a named volume.
+    ok(
+        &d,
+        &[
+            "run",
+            "--rm",
+            "--user",
+            "root",
+            "--mount",
+            "type=volume,src=myvol,dst=/v",
+            IMAGE,
+            "/bin/busybox",
+            "touch",
+            "/v/x",
+        ],
+    );
+    assert_eq!(ok(&d, &["volume", "ls", "-q"]), "myvol\n");
+}
