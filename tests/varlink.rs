@@ -386,7 +386,8 @@ fn inspect_replies_are_what_the_interfaces_say() {
                 "volumes": [ { "destination": "/data" }, { "name": "named", "destination": "/named", "options": ["ro"] } ],
                 "secrets": [ { "name": "token", "type": "env", "target": "TOKEN" } ], "resources": { "pidsMax": 64 },
                 "mounts": [ { "type": "bind", "source": d.root(), "destination": "/host", "options": ["ro"] },
-                            { "type": "tmpfs", "destination": "/scratch", "options": ["size=1m"] } ] }),
+                            { "type": "tmpfs", "destination": "/scratch", "options": ["size=1m"] },
+                            { "type": "volume", "source": "viamount", "destination": "/vm" } ] }),
     );
     c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
     c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap();
@@ -398,9 +399,10 @@ fn inspect_replies_are_what_the_interfaces_say() {
     }
     assert_eq!(info["config"]["volumes"][1]["options"], json!(["ro"]));
     let kinds: Vec<&str> = info["mounts"].as_array().unwrap().iter().map(|m| m["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["volume", "volume", "bind", "tmpfs"]);
+    assert_eq!(kinds, ["volume", "volume", "volume", "bind", "tmpfs"]);
+    assert_eq!(info["mounts"][2]["name"], "viamount");
     assert_eq!(
-        (info["mounts"][2]["source"].as_str(), info["mounts"][2]["rw"].as_bool()),
+        (info["mounts"][3]["source"].as_str(), info["mounts"][3]["rw"].as_bool()),
         (d.root().to_str(), Some(false))
     );
     let image_mount =

@@ -81,7 +81,8 @@ impl VolumeMount {
     }
 }
 
-/// A host directory or tmpfs mount: type "bind" or "tmpfs".
+/// A mount: type "bind" (a host path), "tmpfs" or "volume" (source its
+/// name; none: an anonymous one), as podman's --mount.
 #[derive(Debug, Deserialize)]
 pub struct Mount {
     #[serde(rename = "type")]
@@ -91,26 +92,29 @@ pub struct Mount {
     pub options: Option<Vec<String>>,
 }
 
-impl Mount {
-    fn into_spec(self) -> Result<crate::model::container::mount::HostMount> {
-        use crate::model::container::mount::{HostMount, MountKind};
-        let kind = match self.kind.as_str() {
+/// Mounts split by what they are: volumes, and the others.
+fn split_mounts(mounts: Vec<Mount>) -> Result<(Vec<VolumeSpec>, Vec<crate::model::container::mount::HostMount>)> {
+    use crate::model::container::mount::{HostMount, MountKind};
+    let (mut volumes, mut others) = (Vec::new(), Vec::new());
+    for m in mounts {
+        let options = m.options.unwrap_or_default();
+        let kind = match m.kind.as_str() {
             "bind" => MountKind::Bind,
             "tmpfs" => MountKind::Tmpfs,
+            "volume" => {
+                volumes.push(VolumeSpec { name: m.source, destination: m.destination, options });
+                continue;
+            }
             other => {
                 return Err(Error::invalid_argument(
                     "mounts",
-                    format!("{}: type {other:?} is not bind or tmpfs (a volume is in volumes)", self.destination),
+                    format!("{}: type {other:?} is not bind, tmpfs or volume", m.destination),
                 ))
             }
         };
-        Ok(HostMount {
-            kind,
-            source: self.source,
-            destination: self.destination,
-            options: self.options.unwrap_or_default(),
-        })
+        others.push(HostMount { kind, source: m.source, destination: m.destination, options });
     }
+    Ok((volumes, others))
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +159,7 @@ pub struct Resources {
 impl CreateOptions {
     /// The container the runtime is asked to create.
     pub fn into_spec(self) -> Result<CreateSpec> {
+        let (mount_volumes, mounts) = split_mounts(self.mounts.unwrap_or_default())?;
         if self.stop_timeout.is_some_and(|t| t < 0) {
             return Err(Error::invalid_argument("stopTimeout", "must not be negative"));
         }
@@ -175,8 +180,14 @@ impl CreateOptions {
             runtime: self.runtime,
             cgroup_parent: self.cgroup_parent,
             no_cgroups: self.no_cgroups.unwrap_or(false),
-            volumes: self.volumes.unwrap_or_default().into_iter().map(VolumeMount::into_spec).collect(),
-            mounts: self.mounts.unwrap_or_default().into_iter().map(Mount::into_spec).collect::<Result<_>>()?,
+            volumes: self
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .map(VolumeMount::into_spec)
+                .chain(mount_volumes)
+                .collect(),
+            mounts,
             secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
             auto_remove: self.auto_remove.unwrap_or(false),
