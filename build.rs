@@ -10,5 +10,6 @@ fn main() {
         "interfaces/io.berth.Image.varlink",
         "interfaces/io.berth.Storage.varlink",
         "interfaces/io.berth.Secret.varlink",
+        "interfaces/io.berth.Network.varlink",
     ]);
 }

@@ -82,6 +82,12 @@ pub struct EngineSection {
     pub auth_file: Option<PathBuf>,
     /// The init a container created with `init` runs as PID 1.
     pub init_path: Option<PathBuf>,
+    /// netavark and aardvark-dns, which set up bridge networks.
+    pub netavark_path: Option<PathBuf>,
+    pub aardvark_path: Option<PathBuf>,
+    /// The default network's subnet, and the pool other networks' come from.
+    pub default_subnet: Option<String>,
+    pub subnet_pool: Option<String>,
 }
 
 /// Settings in force: the file merged with flags and built-in defaults.
@@ -102,6 +108,12 @@ pub struct Config {
     pub auth_file: PathBuf,
     /// The init for containers created with `init` (catatonit, as podman's).
     pub init_path: PathBuf,
+    pub netavark_path: PathBuf,
+    pub aardvark_path: PathBuf,
+    /// The `berth` network's subnet (podman's default network has 10.88.0.0/16).
+    pub default_subnet: String,
+    /// Where new networks' /24 subnets come from (podman's 10.89.0.0/16).
+    pub subnet_pool: String,
     /// What conmon runs when a container exits: a call to berthd's socket, so
     /// that a socket-activated berthd starts and records the exit even when it
     /// was not running. Set by berthd from the address it serves.
@@ -144,6 +156,10 @@ impl Config {
             log_driver: validate_log_driver(e.log_driver.unwrap_or_else(|| "k8s-file".into()))?,
             auth_file: e.auth_file.unwrap_or_else(|| "/run/containers/0/auth.json".into()),
             init_path: e.init_path.unwrap_or_else(|| "/usr/bin/catatonit".into()),
+            netavark_path: e.netavark_path.unwrap_or_else(|| "/usr/lib/podman/netavark".into()),
+            aardvark_path: e.aardvark_path.unwrap_or_else(|| "/usr/lib/podman/aardvark-dns".into()),
+            default_subnet: e.default_subnet.unwrap_or_else(|| "10.88.0.0/16".into()),
+            subnet_pool: e.subnet_pool.unwrap_or_else(|| "10.89.0.0/16".into()),
             exit_command: None,
         })
     }

@@ -18,6 +18,8 @@ pub enum Error {
     NoSuchImage(String),
     #[error("no such secret: {0}")]
     NoSuchSecret(String),
+    #[error("no such network: {0}")]
+    NoSuchNetwork(String),
     #[error("{name_or_id} is ambiguous: it matches {}", matches.join(", "))]
     AmbiguousName { name_or_id: String, matches: Vec<String> },
     #[error("the name {0} is already in use")]
@@ -36,6 +38,8 @@ pub enum Error {
     VolumeInUse { name: String, users: Vec<String> },
     #[error("secret {name} is in use by {}", users.join(", "))]
     SecretInUse { name: String, users: Vec<String> },
+    #[error("network {name} is in use by {}", users.join(", "))]
+    NetworkInUse { name: String, users: Vec<String> },
     #[error("OCI runtime {0} is not available")]
     RuntimeNotAvailable(String),
     #[error("invalid {field}: {reason}")]
@@ -63,6 +67,7 @@ impl Error {
             Error::NoSuchVolume(_) => "NoSuchVolume",
             Error::NoSuchImage(_) => "NoSuchImage",
             Error::NoSuchSecret(_) => "NoSuchSecret",
+            Error::NoSuchNetwork(_) => "NoSuchNetwork",
             Error::AmbiguousName { .. } => "AmbiguousName",
             Error::NameInUse(_) => "NameInUse",
             Error::InvalidName { .. } => "InvalidName",
@@ -72,6 +77,7 @@ impl Error {
             Error::InfraContainer { .. } => "InfraContainer",
             Error::VolumeInUse { .. } => "VolumeInUse",
             Error::SecretInUse { .. } => "SecretInUse",
+            Error::NetworkInUse { .. } => "NetworkInUse",
             Error::RuntimeNotAvailable(_) => "RuntimeNotAvailable",
             Error::InvalidArgument { .. } => "InvalidArgument",
             Error::PermissionDenied(_) => "PermissionDenied",

@@ -15,6 +15,7 @@ pub enum EventType {
     Volume,
     Image,
     Secret,
+    Network,
     System,
 }
 
@@ -41,6 +42,7 @@ impl EventType {
             EventType::Volume => "volume",
             EventType::Image => "image",
             EventType::Secret => "secret",
+            EventType::Network => "network",
             EventType::System => "system",
         }
     }

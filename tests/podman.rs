@@ -9,6 +9,8 @@ use common::Daemon;
 
 #[path = "podman/host_mounts.rs"]
 mod host_mounts;
+#[path = "podman/networks.rs"]
+mod networks;
 #[path = "podman/pod_namespaces.rs"]
 mod pod_namespaces;
 #[path = "podman/run_options.rs"]

@@ -15,6 +15,9 @@ const OPEN: &[&str] = &[
     "io.berth.Container.Wait",
     "io.berth.Image.List",
     "io.berth.Image.ListMounted",
+    "io.berth.Network.Exists",
+    "io.berth.Network.List",
+    "io.berth.Network.Inspect",
     "io.berth.Pod.Exists",
     "io.berth.Pod.List",
     "io.berth.Secret.Exists",
@@ -65,6 +68,7 @@ mod tests {
             include_str!("../../interfaces/io.berth.Image.varlink"),
             include_str!("../../interfaces/io.berth.Storage.varlink"),
             include_str!("../../interfaces/io.berth.Secret.varlink"),
+            include_str!("../../interfaces/io.berth.Network.varlink"),
         ];
         let Some((interface, name)) = method.rsplit_once('.') else { return false };
         files

@@ -66,6 +66,37 @@ pub struct CreateOptions {
     pub runtime_flags: Option<Vec<String>>,
     pub seccomp_profile: Option<String>,
     pub mounts: Option<Vec<Mount>>,
+    pub networks: Option<Vec<String>>,
+    pub network_aliases: Option<Vec<String>>,
+    pub port_mappings: Option<Vec<PortMapping>>,
+}
+
+/// A published port (podman's -p): containerPort (and range-1 after it)
+/// reached at hostPort on hostIp (default: every address), tcp by default.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortMapping {
+    pub host_ip: Option<String>,
+    pub host_port: i64,
+    pub container_port: i64,
+    pub protocol: Option<String>,
+    pub range: Option<i64>,
+}
+
+impl PortMapping {
+    fn into_spec(self) -> Result<crate::model::container::PortMapping> {
+        let port = |p: i64| {
+            u16::try_from(p)
+                .map_err(|_| Error::invalid_argument("portMappings", format!("port {p} is out of range (1-65535)")))
+        };
+        Ok(crate::model::container::PortMapping {
+            host_ip: self.host_ip.unwrap_or_default(),
+            host_port: port(self.host_port)?,
+            container_port: port(self.container_port)?,
+            protocol: self.protocol.unwrap_or_else(|| "tcp".into()),
+            range: port(self.range.unwrap_or(1))?,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,6 +219,14 @@ impl CreateOptions {
                 .chain(mount_volumes)
                 .collect(),
             mounts,
+            networks: self.networks.unwrap_or_default(),
+            network_aliases: self.network_aliases.unwrap_or_default(),
+            port_mappings: self
+                .port_mappings
+                .unwrap_or_default()
+                .into_iter()
+                .map(PortMapping::into_spec)
+                .collect::<Result<_>>()?,
             secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
             auto_remove: self.auto_remove.unwrap_or(false),

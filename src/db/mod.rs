@@ -9,6 +9,7 @@
 
 mod containers;
 mod images;
+mod networks;
 mod pods;
 pub mod schema;
 mod secrets;
@@ -18,6 +19,7 @@ mod storage_containers;
 mod volumes;
 
 pub use containers::{ContainerRecord, NewContainer};
+pub use networks::Attachment;
 pub use storage_containers::StorageContainer;
 
 use crate::error::{Error, Result};

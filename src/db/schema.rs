@@ -136,6 +136,24 @@ ALTER TABLE images ADD COLUMN mount_count INTEGER NOT NULL DEFAULT 0;
     r#"
 ALTER TABLE images ADD COLUMN digest TEXT;
 "#,
+    // 6: bridge networks, and each container's place on them (its address
+    // in the network's subnet, given out by berth as podman's IPAM does).
+    r#"
+CREATE TABLE networks (
+    name    TEXT PRIMARY KEY,
+    id      TEXT NOT NULL UNIQUE,
+    created INTEGER NOT NULL,
+    config  TEXT NOT NULL
+);
+CREATE TABLE container_networks (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    network      TEXT NOT NULL REFERENCES networks(name),
+    ip           TEXT NOT NULL,
+    aliases      TEXT NOT NULL,
+    PRIMARY KEY (container_id, network)
+);
+CREATE UNIQUE INDEX container_networks_address ON container_networks(network, ip);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -4,6 +4,7 @@
 pub mod container;
 pub mod filter;
 pub mod image;
+pub mod network;
 pub mod pod;
 pub mod secret;
 pub mod volume;

@@ -5,6 +5,7 @@
 pub mod cgroupfs;
 pub mod conmon;
 pub mod error;
+pub mod netavark;
 pub mod runc;
 pub mod seccomp;
 pub mod spec;

@@ -60,6 +60,8 @@ pub struct HostFiles {
     pub shm: Option<PathBuf>,
     /// Its /etc/passwd with the host's users it asked for.
     pub passwd: Option<PathBuf>,
+    /// The network namespace berthd made for its bridge networks.
+    pub netns: Option<PathBuf>,
 }
 
 /// A pod's infra container whose namespaces a member joins.
@@ -169,7 +171,7 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     spec.set_process(Some(process));
     spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(c.read_only).build().map_err(spec_err)?));
     spec.set_mounts(Some(mounts(c, files)?));
-    let mut linux = linux(c, files.joined.as_ref())?;
+    let mut linux = linux(c, files.joined.as_ref(), files.netns.as_deref())?;
     linux.set_seccomp(seccomp);
     spec.set_linux(Some(linux));
     let mut annotations: HashMap<String, String> = c.annotations.clone().into_iter().collect();
@@ -415,7 +417,7 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
 
 /// Namespaces, resources, devices, sysctls, masked paths (none when
 /// privileged) and the cgroup.
-fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>) -> Result<oci_spec::runtime::Linux> {
+fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>, netns: Option<&Path>) -> Result<oci_spec::runtime::Linux> {
     let mut resources = LinuxResourcesBuilder::default();
     let r = &c.resources;
     if r.memory_max.is_some() || r.memory_swap.is_some() {
@@ -465,7 +467,7 @@ fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>) -> Result<oci_spec::
     resources = resources.devices(rules);
     let mut linux = LinuxBuilder::default()
         .resources(resources.build().map_err(spec_err)?)
-        .namespaces(namespaces(c, joined))
+        .namespaces(namespaces(c, joined, netns))
         .devices(devices);
     if !c.privileged {
         linux = linux
@@ -616,18 +618,25 @@ fn passwd_field(rootfs: &Path, pick: impl Fn(&[&str]) -> bool, index: usize) -> 
 /// Podman's namespaces: private pid, mount, ipc, uts, cgroup, and network
 /// unless the host's is asked for; those a pod shares are its infra
 /// container's.
-fn namespaces(c: &ContainerConfig, joined: Option<&JoinedInfra>) -> Vec<oci_spec::runtime::LinuxNamespace> {
+fn namespaces(
+    c: &ContainerConfig,
+    joined: Option<&JoinedInfra>,
+    netns: Option<&Path>,
+) -> Vec<oci_spec::runtime::LinuxNamespace> {
     use oci_spec::runtime::LinuxNamespaceType as Ns;
     let joins_net = joined.is_some_and(|j| j.joins("net"));
+    // The namespace berthd made and netavark set up, for a bridge network.
+    let bridged = netns.map(|p| format!("ns:{}", p.display()));
     let mode = |typ: Ns| match typ {
         Ns::Pid => c.pid_namespace.as_str(),
         Ns::Uts => c.uts_namespace.as_str(),
         Ns::Ipc => c.ipc_namespace.as_str(),
+        Ns::Network => bridged.as_deref().unwrap_or("private"),
         _ => "private",
     };
     oci_spec::runtime::get_default_namespaces()
         .into_iter()
-        .filter(|ns| c.network == Network::Private || joins_net || ns.typ() != Ns::Network)
+        .filter(|ns| c.network != Network::Host || joins_net || ns.typ() != Ns::Network)
         .filter(|ns| mode(ns.typ()) != "host")
         .map(|mut ns| {
             if let Some(path) = mode(ns.typ()).strip_prefix("ns:") {
@@ -686,8 +695,34 @@ fn rlimits(ulimits: &[crate::model::container::Ulimit]) -> Result<Vec<oci_spec::
 }
 
 /// /etc/hosts for a container: loopback names and its own hostname.
-pub fn hosts_file(c: &ContainerConfig) -> String {
-    format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n", c.hostname())
+/// What a container's bridge networks gave it, for its /etc files.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkFiles {
+    /// Its address on each network, and the first network's gateway.
+    pub addresses: Vec<String>,
+    pub gateway: Option<String>,
+    /// aardvark-dns's servers and search domain, on networks with DNS.
+    pub dns_servers: Vec<String>,
+    pub dns_search: Vec<String>,
+}
+
+/// podman's /etc/hosts: localhost, and on bridge networks the gateway as
+/// host.containers.internal and the container's addresses under its
+/// hostname and name.
+pub fn hosts_file(c: &ContainerConfig, net: Option<&NetworkFiles>) -> String {
+    let mut hosts = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    match net {
+        Some(n) => {
+            if let Some(gateway) = &n.gateway {
+                hosts.push_str(&format!("{gateway}\thost.containers.internal\n"));
+            }
+            for ip in &n.addresses {
+                hosts.push_str(&format!("{ip}\t{} {}\n", c.hostname(), c.name));
+            }
+        }
+        None => hosts.push_str(&format!("127.0.1.1\t{}\n", c.hostname())),
+    }
+    hosts
 }
 
 /// The container's /etc/passwd with the entries of the host's `users`
@@ -737,7 +772,7 @@ pub fn container_env(c: &ContainerConfig) -> String {
 
 /// resolv.conf: the host's; in a private network without the loopback
 /// resolvers it cannot reach.
-pub fn resolv_conf(network: Network) -> String {
+pub fn resolv_conf(network: Network, net: Option<&NetworkFiles>) -> String {
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     if network == Network::Host {
         return host;
@@ -746,5 +781,16 @@ pub fn resolv_conf(network: Network) -> String {
         .lines()
         .filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1"))))
         .collect();
-    usable.join("\n") + "\n"
+    let dns = net.filter(|n| !n.dns_servers.is_empty());
+    let Some(dns) = dns else { return usable.join("\n") + "\n" };
+    // podman's: aardvark-dns first, its domain searched, then the host's.
+    let mut conf = format!("search {}\n", dns.dns_search.join(" "));
+    for server in &dns.dns_servers {
+        conf.push_str(&format!("nameserver {server}\n"));
+    }
+    for line in usable.iter().filter(|l| !l.starts_with("search")) {
+        conf.push_str(line);
+        conf.push('\n');
+    }
+    conf
 }

@@ -22,8 +22,8 @@ use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
 use crate::model::container::mount::HostMount;
 use crate::model::container::{
-    run, ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Resources, SecretKind, SecretUse, SecretUseSpec,
-    VolumeSpec,
+    run, ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Network, Resources, SecretKind, SecretUse,
+    SecretUseSpec, VolumeSpec,
 };
 use crate::model::pod::validate_cgroup_parent;
 use crate::model::volume::VolumeConfig;
@@ -127,6 +127,7 @@ impl Runtime {
         check_cgroups(spec, &runtime, cfg.cgroup_manager)?;
         check_volumes(&spec.volumes)?;
         let mounts = check_mounts(&spec.volumes, &spec.mounts)?;
+        let (network, networks) = network_mode(spec)?;
         let secrets = spec.secrets.iter().map(secret_use).collect::<Result<Vec<_>>>()?;
         check_resources(&spec.resources)?;
         check_cid_file(spec.cid_file.as_deref())?;
@@ -158,7 +159,9 @@ impl Runtime {
             secrets,
             auto_remove: spec.auto_remove,
             resources: with_swap_default(spec.resources.clone()),
-            network: spec.network.as_deref().unwrap_or("private").parse()?,
+            network,
+            networks,
+            port_mappings: spec.port_mappings.clone(),
             mounts,
             ..Default::default()
         };
@@ -335,6 +338,7 @@ fn insert_container(
     config.volumes = volumes;
     inherit_from_infra(tx, &mut config)?;
     tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
+    join_networks(tx, &config, &spec.network_aliases)?;
     for secret in secret_ids {
         tx.add_container_secret(&config.id, &secret)?;
     }
@@ -526,6 +530,73 @@ fn check_map(field: &str, map: &BTreeMap<String, String>, key_ok: impl Fn(&str) 
         Some(k) => Err(Error::invalid_argument(field, format!("{k:?} is not a valid key"))),
         None => Ok(()),
     }
+}
+
+/// The network a container asks for: podman's --network (none, host,
+/// bridge for the default network, or a network's name) and --network's
+/// further networks; published ports alone ask for the default network.
+fn network_mode(spec: &CreateSpec) -> Result<(Network, Vec<String>)> {
+    use crate::model::network::DEFAULT_NETWORK;
+    let mut names = spec.networks.clone();
+    let mode = match spec.network.as_deref() {
+        None | Some("") if names.is_empty() && spec.port_mappings.is_empty() => Network::Private,
+        None | Some("") => Network::Bridge,
+        Some("private" | "none") => Network::Private,
+        Some("host") => Network::Host,
+        Some("bridge") => {
+            names.insert(0, DEFAULT_NETWORK.to_string());
+            Network::Bridge
+        }
+        Some(name) => {
+            names.insert(0, name.to_string());
+            Network::Bridge
+        }
+    };
+    if mode != Network::Bridge && (!names.is_empty() || !spec.port_mappings.is_empty()) {
+        return Err(Error::invalid_argument(
+            "network",
+            format!("{:?} has no networks to join or publish ports on", spec.network.as_deref().unwrap_or_default()),
+        ));
+    }
+    if mode == Network::Bridge && names.is_empty() {
+        names.push(DEFAULT_NETWORK.to_string());
+    }
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    for p in &spec.port_mappings {
+        p.check()?;
+    }
+    if let Some((a, b)) = spec
+        .port_mappings
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| spec.port_mappings[i + 1..].iter().find(|b| a.collides(b)).map(|b| (a, b)))
+    {
+        return Err(Error::invalid_argument(
+            "portMappings",
+            format!("host port {} is published twice ({} and {})", a.host_port, a.container_port, b.container_port),
+        ));
+    }
+    Ok((mode, names))
+}
+
+/// A place on each of the container's networks: the lowest free address
+/// of each network's subnet.
+fn join_networks(tx: &Tx, config: &ContainerConfig, aliases: &[String]) -> Result<()> {
+    use crate::model::network::{free_address, Subnet};
+    for name in &config.networks {
+        let network = tx.network(name)?.ok_or_else(|| Error::NoSuchNetwork(name.clone()))?;
+        let subnet = Subnet::parse(&network.subnet)?;
+        let gateway = network.gateway.parse().map_err(|_| Error::Storage(format!("network {name}: bad gateway")))?;
+        let taken: Vec<std::net::Ipv4Addr> =
+            tx.network_addresses(&network.name)?.iter().filter_map(|a| a.parse().ok()).collect();
+        let ip = free_address(&subnet, gateway, &taken).ok_or_else(|| {
+            Error::invalid_argument("network", format!("network {name} has no free address left in {subnet}"))
+        })?;
+        let attachment = crate::db::Attachment { network: network.name, ip: ip.to_string(), aliases: aliases.to_vec() };
+        tx.attach(&config.id, &attachment)?;
+    }
+    Ok(())
 }
 
 /// Host directories and tmpfs mounts, checked and in the runtime's form;

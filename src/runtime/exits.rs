@@ -151,6 +151,7 @@ impl Runtime {
         })
         .await?;
         self.unmount_rootfs(&c.id, false).await?;
+        self.teardown_networks(c).await;
         self.release_units(c).await;
         self.release_typed_volumes(c).await;
         // podman's `container cleanup` says so once an exit is cleaned up.

@@ -95,6 +95,7 @@ impl Runtime {
         })
         .await?;
         self.unmount_rootfs(id, false).await?;
+        self.teardown_networks_of(id).await;
         self.release_units_of(id).await;
         Ok(())
     }

@@ -15,6 +15,8 @@ mod list;
 mod locks;
 mod logs;
 mod lookup;
+mod network_setup;
+mod networks;
 mod pause;
 mod pods;
 mod prune;
@@ -35,6 +37,7 @@ pub use check::Problem;
 pub use exec::ExecResult;
 pub use logs::LogLine;
 pub use lookup::{ContainerInspect, InspectMount};
+pub use networks::NetworkSpec;
 pub use pods::PodInfo;
 pub use prune::PruneReport;
 pub use pull::PullOptions;
@@ -127,6 +130,7 @@ impl Runtime {
         }
         rt.watch_exits()?;
         rt.sync_at_start().await?;
+        rt.ensure_default_network().await?;
         Ok(rt)
     }
 

@@ -109,8 +109,10 @@ impl Runtime {
             .await
     }
 
-    /// What a failed init leaves: the root mount, any unit, and its intent.
+    /// What a failed init leaves: the root mount, any unit, its networks,
+    /// and its intent.
     async fn undo_init(&self, c: &ContainerConfig) {
+        self.teardown_networks(c).await;
         if let Err(e) = self.unmount_rootfs(&c.id, false).await {
             tracing::warn!(id = c.id.as_str(), "unmounting after a failed init: {e}");
         }
@@ -167,6 +169,7 @@ impl Runtime {
         let exit_command = self.config.exit_command.clone();
         let secrets = self.secret_values(c).await?;
         let (joined, shm) = self.pod_sharing(c).await?;
+        let network = self.setup_networks(c).await?;
         let init = if c.init { Some(self.config.init_path.clone()) } else { None };
         let config = c.clone();
         let waiting = blocking(move || {
@@ -176,7 +179,7 @@ impl Runtime {
                 crate::storage::shm::mount(dir, *size)?;
             }
             let shm = shm.map(|(dir, _)| dir);
-            let extra = Provided { volume_dirs, secrets, init, joined, shm };
+            let extra = Provided { volume_dirs, secrets, init, joined, shm, network };
             write_bundle(&paths.bundle, &config, &rootfs, extra)?;
             // What an earlier run of this container may have left behind
             // (delete asks the runtime only when it holds something).
@@ -252,6 +255,7 @@ struct Provided {
     init: Option<PathBuf>,
     joined: Option<spec::JoinedInfra>,
     shm: Option<PathBuf>,
+    network: Option<super::network_setup::Joined>,
 }
 
 /// The upper and work directories of the volumes mounted with `:O`: those
@@ -288,6 +292,7 @@ fn volume_layers(bundle: &Path, config: &ContainerConfig, dirs: &[PathBuf]) -> R
 /// directory only root reads).
 fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided: Provided) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
+    let net_files = provided.network.as_ref().map(|n| &n.files);
     let secrets_dir = bundle.join("secrets");
     std::fs::create_dir_all(&secrets_dir).map_err(|e| Error::storage(bundle.display(), e))?;
     std::fs::set_permissions(&secrets_dir, std::fs::Permissions::from_mode(0o700))
@@ -310,9 +315,9 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
         }
     }
     let files = HostFiles {
-        hosts: write("hosts", spec::hosts_file(config).as_bytes())?,
+        hosts: write("hosts", spec::hosts_file(config, net_files).as_bytes())?,
         hostname: write("hostname", format!("{}\n", config.hostname()).as_bytes())?,
-        resolv_conf: write("resolv.conf", spec::resolv_conf(config.network).as_bytes())?,
+        resolv_conf: write("resolv.conf", spec::resolv_conf(config.network, net_files).as_bytes())?,
         container_env: write("containerenv", spec::container_env(config).as_bytes())?,
         passwd: match config.host_users.is_empty() {
             true => None,
@@ -325,6 +330,7 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
         init: provided.init,
         joined: provided.joined,
         shm: provided.shm,
+        netns: provided.network.as_ref().map(|n| n.netns.clone()),
     };
     let spec = spec::build(config, rootfs, &files)?;
     spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))

@@ -22,6 +22,21 @@ impl Daemon {
         Self::start_env(extra, &[])
     }
 
+    /// A daemon in a network namespace of its own (unshare -n), where its
+    /// bridge networks may be set up without touching the host's.
+    pub fn start_in_netns() -> Daemon {
+        Self::start_env(&["--idle-timeout", "0"], &[(IN_NETNS, "1")])
+    }
+
+    /// A command run in the daemon's network namespace.
+    pub fn in_netns(&self, script: &str) -> Output {
+        Command::new("nsenter")
+            .arg(format!("--net=/proc/{}/ns/net", self.child.id()))
+            .args(["/bin/sh", "-c", script])
+            .output()
+            .unwrap()
+    }
+
     /// A daemon with `env` set besides its arguments.
     pub fn start_env(extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
@@ -122,9 +137,19 @@ fn address(dir: &Path) -> String {
     format!("unix:{}", dir.join("berth.sock").display())
 }
 
+/// Set in a spawn's `env` to run berthd in a network namespace of its own.
+const IN_NETNS: &str = "BERTH_TEST_IN_NETNS";
+
 fn spawn(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Child {
+    let mut command = if env.iter().any(|(k, _)| *k == IN_NETNS) {
+        let mut c = Command::new("unshare");
+        c.args(["--net", "--"]).arg(env!("CARGO_BIN_EXE_berthd"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_berthd"))
+    };
     // A tiny runtime table: runc is resolved from the host (CI installs it).
-    Command::new(env!("CARGO_BIN_EXE_berthd"))
+    command
         .arg("--root")
         .arg(dir.join("root"))
         .arg("--run-root")

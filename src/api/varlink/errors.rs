@@ -11,6 +11,7 @@ pub fn error_reply(interface: &str, e: &Error) -> varlink::Reply {
         Error::NoSuchVolume(n) => json!({ "name": n }),
         Error::NoSuchImage(r) => json!({ "reference": r }),
         Error::NoSuchSecret(n) => json!({ "name": n }),
+        Error::NoSuchNetwork(n) => json!({ "name": n }),
         Error::AmbiguousName { name_or_id, matches } => {
             json!({ "nameOrId": name_or_id, "matches": matches })
         }
@@ -24,6 +25,7 @@ pub fn error_reply(interface: &str, e: &Error) -> varlink::Reply {
         Error::InfraContainer { id, pod } => json!({ "id": id, "pod": pod }),
         Error::VolumeInUse { name, users } => json!({ "name": name, "users": users }),
         Error::SecretInUse { name, users } => json!({ "name": name, "users": users }),
+        Error::NetworkInUse { name, users } => json!({ "name": name, "users": users }),
         Error::RuntimeNotAvailable(r) => json!({ "runtime": r }),
         Error::InvalidArgument { field, reason } => json!({ "field": field, "reason": reason }),
         Error::PermissionDenied(reason) => json!({ "reason": reason }),

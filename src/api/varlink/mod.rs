@@ -10,6 +10,7 @@
 pub(crate) mod container;
 mod errors;
 mod image;
+mod network;
 pub(crate) mod pod;
 mod secret;
 mod storage;
@@ -40,6 +41,9 @@ pub mod generated {
     }
     pub mod pod {
         include!(concat!(env!("OUT_DIR"), "/io.berth.Pod.rs"));
+    }
+    pub mod network {
+        include!(concat!(env!("OUT_DIR"), "/io.berth.Network.rs"));
     }
     pub mod volume {
         include!(concat!(env!("OUT_DIR"), "/io.berth.Volume.rs"));
@@ -263,6 +267,7 @@ fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
         Box::new(generated::image::new(Box::new(image::ImageApi(ctx.clone())))),
         Box::new(generated::storage::new(Box::new(storage::StorageApi(ctx.clone())))),
         Box::new(generated::secret::new(Box::new(secret::SecretApi(ctx.clone())))),
+        Box::new(generated::network::new(Box::new(network::NetworkApi(ctx.clone())))),
     ]
 }
 

@@ -93,7 +93,7 @@ macro_rules! from_generated {
         }
     )*};
 }
-from_generated!(container, pod, volume, image, system, storage, secret);
+from_generated!(container, pod, volume, image, system, storage, secret, network);
 
 /// A person's sentence for an error reply: its name says what failed, its
 /// parameters which object (podman's wording where podman has the error).
@@ -109,6 +109,8 @@ fn message(error: &str, params: &Value) -> String {
         "NoSuchImage" => format!("{}: image not known", text("reference")),
         "NoSuchSecret" => format!("no secret with name or id {:?}: no such secret", text("name")),
         "SecretInUse" => format!("secret {} is in use by container(s): {}", text("name"), list("users")),
+        "NoSuchNetwork" => format!("unable to find network with name or ID {}: network not found", text("name")),
+        "NetworkInUse" => format!("network {} is being used: {}", text("name"), list("users")),
         "AmbiguousName" => format!("more than one object matches {:?}: {}", text("nameOrId"), list("matches")),
         "NameInUse" => format!("the name {:?} is already in use: that name is already in use", text("name")),
         "InvalidName" => format!("invalid name {:?}: {}", text("name"), text("reason")),

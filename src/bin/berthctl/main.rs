@@ -11,6 +11,7 @@ mod image;
 mod inspect;
 mod mount;
 mod mounts;
+mod network;
 mod output;
 mod pod;
 mod ps;
@@ -51,6 +52,9 @@ enum Command {
     /// Manage volumes.
     #[command(subcommand)]
     Volume(volume::Command),
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(network::Command),
     /// Manage images.
     #[command(subcommand)]
     Image(image::Command),
@@ -176,6 +180,7 @@ fn main() -> ExitCode {
         Command::Container(c) | Command::ContainerNoun(c) => container::run(&conn, c),
         Command::Pod(p) => pod::run(&conn, p),
         Command::Volume(v) => volume::run(&conn, v),
+        Command::Network(n) => network::run(&conn, n),
         Command::Image(i) => image::run(&conn, i),
         Command::Secret(s) => secret::run(&conn, s),
         Command::Images(a) => image::run(&conn, image::Command::List(a)),

@@ -45,6 +45,53 @@ pub fn from_flags(
     Ok((named, host))
 }
 
+/// `-p [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/PROTOCOL]` (podman's), a port or
+/// a range N-M on either side; without a host port, the container's.
+pub fn port_mapping(spec: &str) -> Result<vl::PortMapping, Failure> {
+    let bad = |why: &str| Failure::engine(format!("invalid --publish {spec:?}: {why}"));
+    let (ports, protocol) = spec.split_once('/').map_or((spec, None), |(p, proto)| (p, Some(proto.to_string())));
+    // An IPv6 host address is in brackets: [::1]:8080:80.
+    let (host_ip, rest) = match ports.strip_prefix('[') {
+        Some(v6) => {
+            let (ip, rest) = v6.split_once("]:").ok_or_else(|| bad("an IPv6 address in [] and then ports"))?;
+            (Some(ip.to_string()), rest)
+        }
+        None => (None, ports),
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    let (host_ip, host, container) = match (host_ip, parts.as_slice()) {
+        (None, [container]) => (None, None, *container),
+        (None, [host, container]) => (None, Some(*host), *container),
+        (None, [ip, host, container]) => (Some(ip.to_string()), Some(*host), *container),
+        (Some(ip), [host, container]) => (Some(ip), Some(*host), *container),
+        _ => return Err(bad("expected [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/PROTOCOL]")),
+    };
+    let range = |text: &str| -> Result<(i64, i64), Failure> {
+        let (first, last) = text.split_once('-').unwrap_or((text, text));
+        let number = |n: &str| n.parse::<i64>().map_err(|_| bad("a port is a number of 1 to 65535"));
+        let (first, last) = (number(first)?, number(last)?);
+        if last < first {
+            return Err(bad("a range runs from the lower port to the higher"));
+        }
+        Ok((first, last - first + 1))
+    };
+    let (container_port, count) = range(container)?;
+    let (host_port, host_count) = match host.filter(|h| !h.is_empty()) {
+        Some(h) => range(h)?,
+        None => (container_port, count),
+    };
+    if host_count != count {
+        return Err(bad("the host's and the container's ranges differ in length"));
+    }
+    Ok(vl::PortMapping {
+        hostIp: host_ip.filter(|ip| !ip.is_empty()),
+        hostPort: host_port,
+        containerPort: container_port,
+        protocol,
+        range: Some(count),
+    })
+}
+
 /// `-v SRC:DEST[:OPTS]` whose source is a path (absolute, or `.`-relative)
 /// is a bind mount; a name is a volume's.
 fn bind_of_volume_flag(spec: &str) -> Option<vl::Mount> {

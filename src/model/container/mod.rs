@@ -123,23 +123,56 @@ pub fn parse_cpuset(list: &str) -> std::result::Result<Vec<u32>, String> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Network {
-    /// Its own namespace, holding only loopback.
+    /// Its own namespace, holding only loopback (podman's "none").
     #[default]
     Private,
     /// The host's namespace.
     Host,
+    /// A namespace of berthd's on bridge networks (`networks`), set up by
+    /// netavark.
+    Bridge,
 }
 
-impl std::str::FromStr for Network {
-    type Err = crate::error::Error;
-    fn from_str(s: &str) -> crate::error::Result<Self> {
-        match s {
-            "private" | "" => Ok(Network::Private),
-            "host" => Ok(Network::Host),
-            other => {
-                Err(crate::error::Error::invalid_argument("network", format!("{other:?} is neither private nor host")))
-            }
+/// A host port forwarded to the container's (podman's -p), `range` ports
+/// from each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortMapping {
+    /// The host address it listens on ("": all).
+    #[serde(default)]
+    pub host_ip: String,
+    pub host_port: u16,
+    pub container_port: u16,
+    /// tcp, udp or sctp.
+    pub protocol: String,
+    pub range: u16,
+}
+
+impl PortMapping {
+    /// Whether the two publish a host port in common.
+    pub fn collides(&self, other: &PortMapping) -> bool {
+        let ips = self.host_ip.is_empty() || other.host_ip.is_empty() || self.host_ip == other.host_ip;
+        let (a, b) = (self.host_port as u32, other.host_port as u32);
+        ips && self.protocol == other.protocol && a < b + other.range as u32 && b < a + self.range as u32
+    }
+
+    pub fn check(&self) -> crate::error::Result<()> {
+        let bad = |why: String| crate::error::Error::invalid_argument("portMappings", why);
+        if !matches!(self.protocol.as_str(), "tcp" | "udp" | "sctp") {
+            return Err(bad(format!("protocol {:?} is not tcp, udp or sctp", self.protocol)));
         }
+        let last = |p: u16| p as u32 + self.range.max(1) as u32 - 1;
+        if self.container_port == 0
+            || self.host_port == 0
+            || last(self.host_port) > 65535
+            || last(self.container_port) > 65535
+        {
+            return Err(bad(format!("port {}:{} is out of range (1-65535)", self.host_port, self.container_port)));
+        }
+        if !self.host_ip.is_empty() && self.host_ip.parse::<std::net::IpAddr>().is_err() {
+            return Err(bad(format!("{:?} is not an IP address", self.host_ip)));
+        }
+        Ok(())
     }
 }
 
@@ -151,6 +184,11 @@ pub struct CreateSpec {
     pub rootfs_overlay: bool,
     /// Host directories and tmpfs mounts (volumes are `volumes`).
     pub mounts: Vec<mount::HostMount>,
+    /// The bridge networks it is on (with network "bridge" or a network's
+    /// name), its aliases on them, and its published ports.
+    pub networks: Vec<String>,
+    pub network_aliases: Vec<String>,
+    pub port_mappings: Vec<PortMapping>,
     pub image: Option<String>,
     pub command: Vec<String>,
     pub env: BTreeMap<String, String>,
@@ -400,6 +438,12 @@ pub struct ContainerConfig {
     /// Host directories and tmpfs mounts, in the runtime's form.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<mount::HostMount>,
+    /// With network Bridge: the networks (its addresses on them are the
+    /// catalogue's) and its published ports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub port_mappings: Vec<PortMapping>,
 }
 
 fn private() -> String {
@@ -488,6 +532,8 @@ impl Default for ContainerConfig {
             runtime_flags: Vec::new(),
             seccomp_profile: None,
             mounts: Vec::new(),
+            networks: Vec::new(),
+            port_mappings: Vec::new(),
         }
     }
 }

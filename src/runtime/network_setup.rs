@@ -1,0 +1,160 @@
+//! A container's bridge networks while it runs: at start berthd makes its
+//! network namespace (a file under the run root, so it outlives berthd as
+//! the container does) and netavark sets it up with the container's
+//! addresses and published ports; at exit, stop, removal and the start-up
+//! repair of a crash, netavark tears it down with the same options and the
+//! namespace goes.
+
+use super::{blocking, Runtime};
+use crate::error::{Error, Result};
+use crate::model::container::{ContainerConfig, Network};
+use crate::oci::netavark::{self, Netavark};
+use crate::oci::spec::NetworkFiles;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// What a started container's networks gave it.
+pub(super) struct Joined {
+    pub netns: PathBuf,
+    pub files: NetworkFiles,
+}
+
+impl Runtime {
+    fn netns_path(&self, id: &str) -> PathBuf {
+        self.config.run_root.join("netns").join(id)
+    }
+
+    fn netavark(&self) -> Netavark {
+        Netavark {
+            binary: self.config.netavark_path.clone(),
+            aardvark: self.config.aardvark_path.clone(),
+            config_dir: self.config.run_root.join("networks"),
+        }
+    }
+
+    /// netavark's options for the container, from its record: each
+    /// network, its address there (berth's IPAM), aliases (its short ID
+    /// among them, as podman's) and its published ports.
+    async fn network_options(&self, c: &ContainerConfig) -> Result<(serde_json::Value, NetworkFiles)> {
+        let id = c.id.clone();
+        let (attachments, networks) = self
+            .db
+            .read(move |tx| {
+                let attachments = tx.attachments(&id)?;
+                let networks = attachments
+                    .iter()
+                    .map(|a| tx.network(&a.network)?.ok_or_else(|| Error::NoSuchNetwork(a.network.clone())))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((attachments, networks))
+            })
+            .await?;
+        let mut per_network = serde_json::Map::new();
+        let mut info = serde_json::Map::new();
+        for (i, (a, n)) in attachments.iter().zip(&networks).enumerate() {
+            let mut aliases = a.aliases.clone();
+            aliases.push(c.id[..12].to_string());
+            per_network.insert(
+                n.name.clone(),
+                json!({ "static_ips": [a.ip], "aliases": aliases, "interface_name": format!("eth{i}") }),
+            );
+            info.insert(
+                n.name.clone(),
+                json!({ "name": n.name, "id": n.id, "driver": n.driver, "network_interface": n.interface,
+                        "subnets": [{ "subnet": n.subnet, "gateway": n.gateway }], "ipv6_enabled": false,
+                        "internal": n.internal, "dns_enabled": n.dns_enabled,
+                        "ipam_options": { "driver": "host-local" } }),
+            );
+        }
+        let ports: Vec<serde_json::Value> = c
+            .port_mappings
+            .iter()
+            .map(|p| {
+                json!({ "host_ip": p.host_ip, "host_port": p.host_port, "container_port": p.container_port,
+                        "protocol": p.protocol, "range": p.range })
+            })
+            .collect();
+        let options = json!({ "container_id": c.id, "container_name": c.name, "port_mappings": ports,
+                              "networks": per_network, "network_info": info });
+        let files = NetworkFiles {
+            addresses: attachments.iter().map(|a| a.ip.clone()).collect(),
+            gateway: networks.first().map(|n| n.gateway.clone()),
+            ..Default::default()
+        };
+        Ok((options, files))
+    }
+
+    /// Make the namespace and set up the container's networks in it; None
+    /// for a container without bridge networks.
+    pub(super) async fn setup_networks(&self, c: &ContainerConfig) -> Result<Option<Joined>> {
+        if c.network != Network::Bridge {
+            return Ok(None);
+        }
+        let (options, mut files) = self.network_options(c).await?;
+        let (path, netavark) = (self.netns_path(&c.id), self.netavark());
+        blocking(move || {
+            // One a crash left is torn down before it is made again.
+            if path.exists() {
+                let _ = netavark.teardown(&path, &options);
+                netavark::remove_netns(&path);
+            }
+            netavark::create_netns(&path)?;
+            let status = match netavark.setup(&path, &options) {
+                Ok(status) => status,
+                Err(e) => {
+                    netavark::remove_netns(&path);
+                    return Err(e.into());
+                }
+            };
+            for block in status.values() {
+                files.dns_servers.extend(block.dns_server_ips.iter().cloned());
+                files.dns_search.extend(block.dns_search_domains.iter().cloned());
+            }
+            files.dns_servers.dedup();
+            files.dns_search.dedup();
+            Ok(Joined { netns: path, files })
+        })
+        .await
+        .map(Some)
+    }
+
+    /// Tear down what setup made, if it made anything (so twice is
+    /// harmless); failures are logged, as a teardown has no caller to tell.
+    pub(super) async fn teardown_networks(&self, c: &ContainerConfig) {
+        let path = self.netns_path(&c.id);
+        if c.network != Network::Bridge || !path.exists() {
+            return;
+        }
+        let options = match self.network_options(c).await {
+            Ok((options, _)) => options,
+            Err(e) => {
+                tracing::warn!(id = c.id.as_str(), "tearing down its networks: {e}");
+                let _ = blocking(move || {
+                    netavark::remove_netns(&path);
+                    Ok(())
+                })
+                .await;
+                return;
+            }
+        };
+        let netavark = self.netavark();
+        let id = c.id.clone();
+        let _ = blocking(move || {
+            if let Err(e) = netavark.teardown(&path, &options) {
+                tracing::warn!(id = id.as_str(), "netavark teardown: {e}");
+            }
+            netavark::remove_netns(&path);
+            Ok(())
+        })
+        .await;
+    }
+
+    /// The same, for a container known by ID (a removal being finished).
+    pub(super) async fn teardown_networks_of(&self, id: &str) {
+        if !self.netns_path(id).exists() {
+            return;
+        }
+        if let Ok((config, _)) = self.load_container(id).await {
+            self.teardown_networks(&config).await;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Bridge networks through netavark (issue 18), with berthd in a network
+//! namespace the test made (never the host's): records, a published port
+//! reached from berthd's namespace, names resolved by aardvark-dns, the
+//! /etc files, and a teardown that leaves no interface or namespace.
+
+use super::*;
+
+const IMAGE: &str = "quay.io/libpod/alpine:latest";
+
+fn with_image_in_netns() -> Daemon {
+    let d = Daemon::start_in_netns();
+    let img = common::image::build(&d.dir.path().join("img"));
+    ok(&d, &["image", "import", img.layout.to_str().unwrap(), IMAGE]);
+    d
+}
+
+/// `sh` in berthd's network namespace: its output, asserting success.
+fn in_ns(d: &Daemon, script: &str) -> String {
+    let out = d.in_netns(script);
+    assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn bridge_networks_publish_ports_and_resolve_names() {
+    let d = with_image_in_netns();
+    assert_eq!(ok(&d, &["network", "ls", "-q"]), "berth\n", "the default network exists from the start");
+    assert_eq!(ok(&d, &["network", "create", "--subnet", "10.89.7.0/24", "web-net"]), "web-net\n");
+    let shown = ok(
+        &d,
+        &["network", "inspect", "--format", "{{.Subnet}} {{.Gateway}} {{.Interface}} {{.DnsEnabled}}", "web-net"],
+    );
+    assert_eq!(shown, "10.89.7.0/24 10.89.7.1 berth1 true\n");
+    let (code, _, err) = run(&d, &["network", "create", "--subnet", "10.89.7.128/25", "overlap"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("subnet 10.89.7.128/25 is already used"), "{err}");
+
+    // A web server on web-net, its port 80 published as 8080.
+    let serve = "mkdir -p /tmp/www && echo hello from web > /tmp/www/index.html && exec /bin/busybox httpd -f -p 80 -h /tmp/www";
+    ok(
+        &d,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--user",
+            "root",
+            "--network",
+            "web-net",
+            "-p",
+            "8080:80",
+            IMAGE,
+            "/bin/sh",
+            "-c",
+            serve,
+        ],
+    );
+    let hosts = ok(&d, &["exec", "web", "/bin/busybox", "cat", "/etc/hosts"]);
+    assert!(
+        hosts.contains("10.89.7.2\t")
+            && hosts.contains(" web\n")
+            && hosts.contains("10.89.7.1\thost.containers.internal"),
+        "{hosts}"
+    );
+    let resolv = ok(&d, &["exec", "web", "/bin/busybox", "cat", "/etc/resolv.conf"]);
+    assert!(resolv.contains("nameserver 10.89.7.1") && resolv.contains("search dns.podman"), "{resolv}");
+    let fetch = |url: &str| {
+        let script = format!("for i in $(seq 50); do /bin/busybox wget -qO- {url} && exit 0; sleep 0.1; done; exit 1");
+        in_ns(&d, &script)
+    };
+    assert_eq!(fetch("http://10.89.7.2:80/"), "hello from web\n", "straight to the container");
+    assert_eq!(fetch("http://10.89.7.1:8080/"), "hello from web\n", "through the published port");
+    // Another container on the network reaches it by name.
+    let by_name =
+        ok(&d, &["run", "--rm", "--network", "web-net", IMAGE, "/bin/busybox", "wget", "-qO-", "http://web/"]);
+    assert_eq!(by_name, "hello from web\n");
+
+    // Bad input: an unknown network, a port out of range, a network in use.
+    let (code, _, err) = run(&d, &["create", "--network", "nowhere", IMAGE, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("unable to find network with name or ID nowhere"), "{err}");
+    let (code, _, err) = run(&d, &["create", "-p", "70000:80", IMAGE, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("out of range"), "{err}");
+    let (code, _, err) = run(&d, &["network", "rm", "web-net"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("network web-net is being used"), "{err}");
+
+    // Stopping tears it down: no namespace file, no bridge once nothing is on it.
+    let netns = d.dir.path().join("run/netns");
+    ok(&d, &["stop", "-t", "0", "web"]);
+    assert_eq!(std::fs::read_dir(&netns).unwrap().count(), 0);
+    assert!(!in_ns(&d, "ip -o link").contains("berth1"));
+    ok(&d, &["start", "web"]);
+    assert_eq!(fetch("http://10.89.7.1:8080/"), "hello from web\n", "the same address and port after a restart");
+    ok(&d, &["rm", "-f", "-t", "0", "web"]);
+    assert_eq!(std::fs::read_dir(&netns).unwrap().count(), 0);
+    assert_eq!(ok(&d, &["network", "rm", "web-net"]), "web-net\n");
+    assert!(!in_ns(&d, "ip -o link").contains("berth1"));
+    assert!(!in_ns(&d, "iptables -t nat -S").contains("10.89.7."), "no rule for the network is left");
+}
