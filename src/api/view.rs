@@ -33,6 +33,9 @@ pub struct ContainerView<'a> {
     pid_file: &'a Path,
     log_path: Option<&'a Path>,
     mounts: &'a [InspectMount],
+    /// Its bridge networks (its address and aliases on each) and published ports.
+    networks: Vec<NetworkView<'a>>,
+    ports: &'a [crate::model::container::PortMapping],
     config: ContainerConfigView<'a>,
     state: ContainerStateView<'a>,
     pod_name: &'a Option<String>,
@@ -41,6 +44,14 @@ pub struct ContainerView<'a> {
     unit: &'a Option<String>,
     rw_size: Option<u64>,
     root_fs_size: Option<u64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NetworkView<'a> {
+    name: &'a str,
+    ip_address: &'a str,
+    aliases: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -131,6 +142,12 @@ impl<'a> ContainerView<'a> {
             pid_file: &i.pid_file,
             log_path: i.log_path.as_deref(),
             mounts: &i.mounts,
+            networks: i
+                .networks
+                .iter()
+                .map(|a| NetworkView { name: &a.network, ip_address: &a.ip, aliases: &a.aliases })
+                .collect(),
+            ports: &c.port_mappings,
             config: ContainerConfigView {
                 id: &c.id,
                 name: &c.name,

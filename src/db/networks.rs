@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension};
 
 /// A container's place on a network: the network's name, its address,
 /// its aliases.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Attachment {
     pub network: String,
     pub ip: String,

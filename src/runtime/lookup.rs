@@ -38,6 +38,8 @@ pub struct ContainerInspect {
     pub log_path: Option<std::path::PathBuf>,
     /// Its volumes as mounted: name, source on the host, destination, options.
     pub mounts: Vec<InspectMount>,
+    /// Its place on each bridge network.
+    pub networks: Vec<crate::db::Attachment>,
 }
 
 /// A mount as inspect shows it.
@@ -153,6 +155,10 @@ fn inspect_in(tx: &Tx, id: &str) -> Result<Option<ContainerInspect>> {
     let Some(record) = tx.container(id)? else { return Ok(None) };
     let config = record.config()?.clone();
     let unit = (Runtime::uses_units(&config) && record.status.pid.is_some()).then(|| super::units::container_scope(id));
+    let networks = match config.network {
+        crate::model::container::Network::Bridge => tx.attachments(id)?,
+        _ => Vec::new(),
+    };
     Ok(Some(ContainerInspect {
         config,
         unit,
@@ -168,6 +174,7 @@ fn inspect_in(tx: &Tx, id: &str) -> Result<Option<ContainerInspect>> {
         log_path: None,
         conmon_pid: None,
         mounts: Vec::new(),
+        networks,
         id: id.to_string(),
     }))
 }
