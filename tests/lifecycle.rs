@@ -526,7 +526,12 @@ fn private_network_has_only_loopback_host_network_has_the_hosts() {
     assert_eq!(count(&mut c, "host", "host"), host_interfaces);
     let r = c.call(
         "io.berth.Container.Create",
-        json!({ "options": { "rootfs": d.rootfs(), "command": ["true"], "network": "bridge" } }),
+        json!({ "options": { "rootfs": d.rootfs(), "command": ["true"], "network": "nowhere" } }),
+    );
+    assert_eq!(error_of(r), "io.berth.Container.NoSuchNetwork");
+    let r = c.call(
+        "io.berth.Container.Create",
+        json!({ "options": { "rootfs": d.rootfs(), "command": ["true"], "network": "host", "networks": ["berth"] } }),
     );
     assert_eq!(error_of(r), "io.berth.Container.InvalidArgument");
 }

@@ -193,11 +193,11 @@ fn unknown_fields_are_refused_not_ignored() {
     let d = Daemon::start();
     let mut c = d.client();
     let options = json!({ "rootfs": d.rootfs(), "command": ["/bin/true"], "name": "ports",
-        "portMappings": [{ "hostPort": 8080, "containerPort": 80 }] });
+        "portMapings": [{ "hostPort": 8080, "containerPort": 80 }] });
     match c.call("io.berth.Container.Create", json!({ "options": options })) {
         Err(ClientError::Remote { error, parameters }) => {
             assert_eq!(error, "org.varlink.service.InvalidParameter");
-            assert_eq!(parameters["parameter"], "options.portMappings");
+            assert_eq!(parameters["parameter"], "options.portMapings");
         }
         other => panic!("{other:?}"),
     }
