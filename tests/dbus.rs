@@ -227,6 +227,19 @@ fn manager_and_container_objects_over_the_system_bus() {
         dbus_send_error(&s, "/io/berth/Berth1", "io.berth.Berth1.Manager.RemoveVolume", "string:vol1 boolean:false");
     assert!(vol_error.starts_with("Error io.berth.Berth1.Error.NoSuchVolume:") && vol_error.contains("vol1"));
 
+    // Networks: records only here (setting one up is tests/podman's, in a
+    // namespace of its own).
+    let made = manager(&s, "CreateNetwork 'a{sv}' 2 name s net1 subnet s 10.89.9.0/24");
+    assert_eq!(made, "s \"net1\"");
+    let listed = manager(&s, "ListNetworks as 1 name=^net1$");
+    assert!(listed.starts_with("a(sssssbba{ss}as) 1 \"net1\"") && listed.contains("\"10.89.9.1\""), "{listed}");
+    assert!(manager(&s, "InspectNetwork s berth").contains("\"berth0\""));
+    assert_eq!(manager(&s, "RemoveNetwork sb net1 false"), "sas \"net1\" 0");
+    let net_error = dbus_send_error(&s, "/io/berth/Berth1", "io.berth.Berth1.Manager.InspectNetwork", "string:net1");
+    assert!(net_error.starts_with("Error io.berth.Berth1.Error.NoSuchNetwork:"), "{net_error}");
+    manager(&s, "CreateNetwork 'a{sv}' 1 name s net2");
+    assert_eq!(manager(&s, "PruneNetworks as 0"), "as 1 \"net2\"");
+
     // Images: import an archive, list, remove; a pull that cannot reach its registry.
     let (images, inside) = s.shared_dir("images");
     let built = common::image::build(&images);

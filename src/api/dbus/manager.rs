@@ -31,6 +31,9 @@ type ImageEntry = (String, Vec<String>, i64, u64, u32);
 /// One secret as listed: id, name, created (microseconds since the epoch),
 /// labels, containers using it.
 type SecretEntry = (String, String, i64, HashMap<String, String>, Vec<String>);
+/// One network as listed: name, id, subnet, gateway, interface, internal,
+/// DNS enabled, labels, containers on it.
+type NetworkEntry = (String, String, String, String, String, bool, bool, HashMap<String, String>, Vec<String>);
 /// One pruned object: its ID or name, bytes freed, and an error ("": none).
 type PruneEntry = (String, u64, String);
 
@@ -41,6 +44,11 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 fn volume_entry(v: crate::model::volume::VolumeInfo) -> VolumeEntry {
     let c = v.config;
     (c.name, c.anonymous, c.labels.into_iter().collect(), c.mountpoint.display().to_string(), v.users)
+}
+
+fn network_entry(n: crate::model::network::NetworkInfo) -> NetworkEntry {
+    let c = n.config;
+    (c.name, c.id, c.subnet, c.gateway, c.interface, c.internal, c.dns_enabled, c.labels.into_iter().collect(), n.users)
 }
 
 fn secret_entry(s: crate::model::secret::SecretInfo) -> SecretEntry {
@@ -363,6 +371,82 @@ impl Manager {
         let reports =
             self.ctx.call(bus, &call, "io.berth.Volume.Prune", self.ctx.runtime.prune_volumes(&filters)).await?;
         Ok(reports.into_iter().map(|r| (r.name, r.size, r.error.unwrap_or_default())).collect())
+    }
+
+    /// Create a bridge network; options: name, subnet, gateway, internal
+    /// (b), dnsEnabled (b), labels (a{ss}). Returns its name.
+    #[zbus(out_args("name"))]
+    async fn create_network(
+        &self,
+        options: HashMap<String, OwnedVariant>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<String> {
+        let create = async {
+            options::only(&options, &["name", "subnet", "gateway", "internal", "dnsEnabled", "labels"])?;
+            let spec = crate::runtime::NetworkSpec {
+                name: options::get::<String>(&options, "name")?,
+                driver: None,
+                subnet: options::get::<String>(&options, "subnet")?,
+                gateway: options::get::<String>(&options, "gateway")?,
+                internal: options::get::<bool>(&options, "internal")?.unwrap_or(false),
+                dns_enabled: options::get::<bool>(&options, "dnsEnabled")?,
+                labels: options::get::<HashMap<String, String>>(&options, "labels")?
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+            };
+            self.ctx.runtime.create_network(spec).await
+        };
+        self.ctx.call(bus, &call, "io.berth.Network.Create", create).await
+    }
+
+    /// Networks matching the filters (name=, id=, label=, driver=).
+    #[zbus(out_args("networks"))]
+    async fn list_networks(
+        &self,
+        filters: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<NetworkEntry>> {
+        let list = self.ctx.call(bus, &call, "io.berth.Network.List", self.ctx.runtime.list_networks(&filters)).await?;
+        Ok(list.into_iter().map(network_entry).collect())
+    }
+
+    /// One network, as ListNetworks gives it.
+    #[zbus(out_args("network"))]
+    async fn inspect_network(
+        &self,
+        name: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<NetworkEntry> {
+        let inspect = self.ctx.runtime.inspect_network(&name);
+        Ok(network_entry(self.ctx.call(bus, &call, "io.berth.Network.Inspect", inspect).await?))
+    }
+
+    /// Remove a network (force: with the containers on it); its name and
+    /// the containers removed.
+    #[zbus(out_args("name", "removedContainers"))]
+    async fn remove_network(
+        &self,
+        name: String,
+        force: bool,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, Vec<String>)> {
+        self.ctx.call(bus, &call, "io.berth.Network.Remove", self.ctx.runtime.remove_network(&name, force)).await
+    }
+
+    /// Remove the networks no container is on; their names.
+    #[zbus(out_args("networks"))]
+    async fn prune_networks(
+        &self,
+        filters: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<Vec<String>> {
+        self.ctx.call(bus, &call, "io.berth.Network.Prune", self.ctx.runtime.prune_networks(&filters)).await
     }
 
     /// Store a secret (its value as bytes of UTF-8 text); returns its ID.
