@@ -3,7 +3,8 @@
 # Quick when everything is already there.
 set -euo pipefail
 
-packages=(runc crun conmon catatonit tzdata busybox-static dbus polkitd docker-registry openssl)
+packages=(runc crun conmon catatonit tzdata busybox-static dbus polkitd docker-registry openssl
+    netavark aardvark-dns iptables iproute2)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -303,12 +303,16 @@ pub struct PodCreate {
     pub nano_cpus: Option<i64>,
     pub cpuset_cpus: Option<String>,
     pub seccomp_profile: Option<String>,
+    pub network: Option<String>,
+    pub networks: Option<Vec<String>>,
+    pub network_aliases: Option<Vec<String>>,
+    pub port_mappings: Option<Vec<PortMapping>>,
 }
 
 impl PodCreate {
     /// The pod the runtime is asked to create.
-    pub fn into_spec(self) -> PodSpec {
-        PodSpec {
+    pub fn into_spec(self) -> Result<PodSpec> {
+        Ok(PodSpec {
             name: self.name,
             labels: self.labels.unwrap_or_default(),
             cgroup_parent: self.cgroup_parent,
@@ -334,7 +338,16 @@ impl PodCreate {
                 ..Default::default()
             },
             seccomp_profile: self.seccomp_profile,
-        }
+            network: self.network,
+            networks: self.networks.unwrap_or_default(),
+            network_aliases: self.network_aliases.unwrap_or_default(),
+            port_mappings: self
+                .port_mappings
+                .unwrap_or_default()
+                .into_iter()
+                .map(PortMapping::into_spec)
+                .collect::<Result<_>>()?,
+        })
     }
 }
 

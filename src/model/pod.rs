@@ -48,6 +48,12 @@ pub struct PodSpec {
     pub resources: Resources,
     /// The infra container's seccomp profile, which members inherit.
     pub seccomp_profile: Option<String>,
+    /// The infra container's networks and published ports: the pod's,
+    /// since its members are in its network namespace.
+    pub network: Option<String>,
+    pub networks: Vec<String>,
+    pub network_aliases: Vec<String>,
+    pub port_mappings: Vec<crate::model::container::PortMapping>,
 }
 
 /// podman's pod exit policies.

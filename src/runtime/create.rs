@@ -536,10 +536,20 @@ fn check_map(field: &str, map: &BTreeMap<String, String>, key_ok: impl Fn(&str) 
 /// bridge for the default network, or a network's name) and --network's
 /// further networks; published ports alone ask for the default network.
 fn network_mode(spec: &CreateSpec) -> Result<(Network, Vec<String>)> {
+    choose_networks(spec.network.as_deref(), &spec.networks, &spec.port_mappings)
+}
+
+/// The network mode and networks of `network`, `networks` and `ports` as
+/// create (and a pod's infra container) takes them.
+pub(super) fn choose_networks(
+    network: Option<&str>,
+    networks: &[String],
+    ports: &[crate::model::container::PortMapping],
+) -> Result<(Network, Vec<String>)> {
     use crate::model::network::DEFAULT_NETWORK;
-    let mut names = spec.networks.clone();
-    let mode = match spec.network.as_deref() {
-        None | Some("") if names.is_empty() && spec.port_mappings.is_empty() => Network::Private,
+    let mut names = networks.to_vec();
+    let mode = match network {
+        None | Some("") if names.is_empty() && ports.is_empty() => Network::Private,
         None | Some("") => Network::Bridge,
         Some("private" | "none") => Network::Private,
         Some("host") => Network::Host,
@@ -552,10 +562,10 @@ fn network_mode(spec: &CreateSpec) -> Result<(Network, Vec<String>)> {
             Network::Bridge
         }
     };
-    if mode != Network::Bridge && (!names.is_empty() || !spec.port_mappings.is_empty()) {
+    if mode != Network::Bridge && (!names.is_empty() || !ports.is_empty()) {
         return Err(Error::invalid_argument(
             "network",
-            format!("{:?} has no networks to join or publish ports on", spec.network.as_deref().unwrap_or_default()),
+            format!("{:?} has no networks to join or publish ports on", network.unwrap_or_default()),
         ));
     }
     if mode == Network::Bridge && names.is_empty() {
@@ -563,14 +573,11 @@ fn network_mode(spec: &CreateSpec) -> Result<(Network, Vec<String>)> {
     }
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| seen.insert(n.clone()));
-    for p in &spec.port_mappings {
+    for p in ports {
         p.check()?;
     }
-    if let Some((a, b)) = spec
-        .port_mappings
-        .iter()
-        .enumerate()
-        .find_map(|(i, a)| spec.port_mappings[i + 1..].iter().find(|b| a.collides(b)).map(|b| (a, b)))
+    if let Some((a, b)) =
+        ports.iter().enumerate().find_map(|(i, a)| ports[i + 1..].iter().find(|b| a.collides(b)).map(|b| (a, b)))
     {
         return Err(Error::invalid_argument(
             "portMappings",
@@ -582,7 +589,7 @@ fn network_mode(spec: &CreateSpec) -> Result<(Network, Vec<String>)> {
 
 /// A place on each of the container's networks: the lowest free address
 /// of each network's subnet.
-fn join_networks(tx: &Tx, config: &ContainerConfig, aliases: &[String]) -> Result<()> {
+pub(super) fn join_networks(tx: &Tx, config: &ContainerConfig, aliases: &[String]) -> Result<()> {
     use crate::model::network::{free_address, Subnet};
     for name in &config.networks {
         let network = tx.network(name)?.ok_or_else(|| Error::NoSuchNetwork(name.clone()))?;

@@ -62,11 +62,15 @@ impl Runtime {
             || !spec.devices.is_empty()
             || !spec.sysctls.is_empty()
             || spec.shm_size.is_some()
-            || spec.seccomp_profile.is_some();
+            || spec.seccomp_profile.is_some()
+            || spec.network.is_some()
+            || !spec.networks.is_empty()
+            || !spec.port_mappings.is_empty();
         if asks_infra && !spec.infra {
             return Err(Error::invalid_argument(
                 "infra",
-                "volumes, devices, sysctls and a shm size of a pod are its infra container's: the pod needs one",
+                "volumes, devices, sysctls, a shm size, networks and published ports of a pod are its infra \
+                 container's: the pod needs one",
             ));
         }
         super::create::check_volumes(&spec.volumes)?;
@@ -103,6 +107,10 @@ impl Runtime {
                     ..Default::default()
                 };
                 crate::model::container::run::apply(&run, &mut infra)?;
+                let chosen =
+                    super::create::choose_networks(spec.network.as_deref(), &spec.networks, &spec.port_mappings)?;
+                (infra.network, infra.networks) = chosen;
+                infra.port_mappings = spec.port_mappings.clone();
                 Some(infra)
             }
             false => None,
@@ -175,6 +183,7 @@ impl Runtime {
                 tx.insert_pod(&pod)?;
                 if let Some(infra) = &infra {
                     tx.insert_container(NewContainer { config: infra, status: &ContainerStatus::new() })?;
+                    super::create::join_networks(tx, infra, &spec.network_aliases)?;
                 }
                 Ok(pod)
             })

@@ -102,3 +102,44 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     assert!(!in_ns(&d, "ip -o link").contains("berth1"));
     assert!(!in_ns(&d, "iptables -t nat -S").contains("10.89.7."), "no rule for the network is left");
 }
+
+/// C-podcreate-11..17: a pod's published ports are its infra container's,
+/// on the pod's network, and reach any member; not without an infra
+/// container, and not without -p (nothing listens on the host then).
+#[test]
+fn pods_publish_ports_for_their_members() {
+    let d = with_image_in_netns();
+    ok(&d, &["network", "create", "--subnet", "10.89.8.0/24", "pod-net"]);
+    let id_file = d.dir.path().join("pod-id");
+    ok(
+        &d,
+        &[
+            "pod",
+            "create",
+            "--name",
+            "webpod",
+            "--network",
+            "pod-net",
+            "-p",
+            "8081:80",
+            "--pod-id-file",
+            id_file.to_str().unwrap(),
+        ],
+    );
+    let serve = "mkdir -p /tmp/www && echo hello from the pod > /tmp/www/index.html && exec /bin/busybox httpd -f -p 80 -h /tmp/www";
+    ok(&d, &["run", "-d", "--pod-id-file", id_file.to_str().unwrap(), "--user", "root", IMAGE, "/bin/sh", "-c", serve]);
+    let script =
+        "for i in $(seq 50); do /bin/busybox wget -qO- http://10.89.8.1:8081/ && exit 0; sleep 0.1; done; exit 1";
+    assert_eq!(in_ns(&d, script), "hello from the pod\n");
+    // Without -p the port is not published.
+    ok(&d, &["pod", "create", "--name", "quiet", "--network", "pod-net"]);
+    ok(&d, &["run", "-d", "--pod", "quiet", "--user", "root", IMAGE, "/bin/sh", "-c", serve]);
+    let quiet = d.in_netns("/bin/busybox wget -T 2 -qO- http://10.89.8.1:80/");
+    assert!(!quiet.status.success(), "nothing is published on the host's port 80");
+    let (code, _, err) = run(&d, &["pod", "create", "--infra=false", "--name", "test", "-p", "80:80"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("the pod needs one"), "{err}");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "webpod", "quiet"]);
+    assert_eq!(std::fs::read_dir(d.dir.path().join("run/netns")).unwrap().count(), 0);
+    assert_eq!(ok(&d, &["network", "rm", "pod-net"]), "pod-net\n");
+}

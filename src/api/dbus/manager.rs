@@ -208,7 +208,7 @@ impl Manager {
     ) -> Result<(String, String)> {
         let create = async {
             let args: PodCreate = options::decode("io.berth.Pod", "Create", None, &options)?;
-            self.ctx.runtime.create_pod(args.into_spec()).await
+            self.ctx.runtime.create_pod(args.into_spec()?).await
         };
         self.ctx.call(bus, &call, "io.berth.Pod.Create", create).await
     }

@@ -49,6 +49,10 @@ impl vl::VarlinkInterface for PodApi {
         nano_cpus: Option<i64>,
         cpuset_cpus: Option<String>,
         seccomp_profile: Option<String>,
+        network: Option<String>,
+        networks: Option<Vec<String>>,
+        network_aliases: Option<Vec<String>>,
+        port_mappings: Option<Vec<vl::PortMapping>>,
     ) -> varlink::Result<()> {
         let labels = labels.map(|l| l.into_iter().collect());
         let volumes = match volumes.map(crate::api::request::from_wire).transpose() {
@@ -77,8 +81,18 @@ impl vl::VarlinkInterface for PodApi {
             nano_cpus,
             cpuset_cpus,
             seccomp_profile,
+            network,
+            networks,
+            network_aliases,
+            port_mappings: match port_mappings.map(crate::api::request::from_wire).transpose() {
+                Ok(p) => p,
+                Err(e) => return answer(call, IFACE, Err::<(), _>(e), |_, _| Ok(())),
+            },
         };
-        let r = self.0.run(self.0.runtime.create_pod(create.into_spec()));
+        let r = match create.into_spec() {
+            Ok(spec) => self.0.run(self.0.runtime.create_pod(spec)),
+            Err(e) => Err(e),
+        };
         answer(call, IFACE, r, |c, (id, name)| c.reply(id, name))
     }
 

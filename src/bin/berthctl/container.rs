@@ -734,6 +734,10 @@ fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptio
             None,
             None,
             None,
+            None,
+            None,
+            None,
+            None,
         )
         .call()?
         .id;
