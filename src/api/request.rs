@@ -84,6 +84,10 @@ pub struct PortMapping {
 }
 
 impl PortMapping {
+    fn all(given: Option<Vec<PortMapping>>) -> Result<Vec<crate::model::container::PortMapping>> {
+        given.unwrap_or_default().into_iter().map(PortMapping::into_spec).collect()
+    }
+
     fn into_spec(self) -> Result<crate::model::container::PortMapping> {
         let port = |p: i64| {
             u16::try_from(p)
@@ -221,12 +225,7 @@ impl CreateOptions {
             mounts,
             networks: self.networks.unwrap_or_default(),
             network_aliases: self.network_aliases.unwrap_or_default(),
-            port_mappings: self
-                .port_mappings
-                .unwrap_or_default()
-                .into_iter()
-                .map(PortMapping::into_spec)
-                .collect::<Result<_>>()?,
+            port_mappings: PortMapping::all(self.port_mappings)?,
             secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
             auto_remove: self.auto_remove.unwrap_or(false),
@@ -341,12 +340,7 @@ impl PodCreate {
             network: self.network,
             networks: self.networks.unwrap_or_default(),
             network_aliases: self.network_aliases.unwrap_or_default(),
-            port_mappings: self
-                .port_mappings
-                .unwrap_or_default()
-                .into_iter()
-                .map(PortMapping::into_spec)
-                .collect::<Result<_>>()?,
+            port_mappings: PortMapping::all(self.port_mappings)?,
         })
     }
 }

@@ -296,16 +296,8 @@ pub struct CreateArgs {
     pids_limit: Option<i64>,
     #[arg(long)]
     cpu_weight: Option<i64>,
-    /// none (loopback only, the default), host, bridge (the default
-    /// network) or a network's name; again for more networks.
-    #[arg(long)]
-    network: Vec<String>,
-    /// [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/PROTOCOL], ports as N or N-M.
-    #[arg(short, long)]
-    publish: Vec<String>,
-    /// A name it answers to on its networks.
-    #[arg(long)]
-    network_alias: Vec<String>,
+    #[command(flatten)]
+    net: crate::mounts::NetworkArgs,
     /// Remove a container of the same name first.
     #[arg(long)]
     replace: bool,
@@ -440,10 +432,10 @@ impl CreateArgs {
                 nanoCpus: self.cpus.map(|c| (c * 1e9).round() as i64),
                 cpusetCpus: self.cpuset_cpus.clone(),
             }),
-            network: self.network.first().cloned(),
-            networks: some(&self.network.iter().skip(1).cloned().collect::<Vec<_>>()),
-            networkAliases: some(&self.network_alias),
-            portMappings: Some(self.publish.iter().map(|p| crate::mounts::port_mapping(p)).collect::<Result<_, _>>()?),
+            network: self.net.network.first().cloned(),
+            networks: some(&self.net.network[self.net.network.len().min(1)..]),
+            networkAliases: some(&self.net.network_alias),
+            portMappings: Some(self.net.ports()?),
             replace: Some(self.replace),
             // The engine does not share our working directory.
             cidFile: self.cidfile.as_deref().map(absolute),

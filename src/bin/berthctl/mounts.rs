@@ -45,6 +45,27 @@ pub fn from_flags(
     Ok((named, host))
 }
 
+/// podman's network flags of create, run and pod create.
+#[derive(clap::Args)]
+pub struct NetworkArgs {
+    /// none (loopback only, the default), host, bridge (the default
+    /// network) or a network's name; again for more networks.
+    #[arg(long)]
+    pub network: Vec<String>,
+    /// [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/PROTOCOL], ports as N or N-M.
+    #[arg(short, long)]
+    pub publish: Vec<String>,
+    /// A name it answers to on its networks.
+    #[arg(long)]
+    pub network_alias: Vec<String>,
+}
+
+impl NetworkArgs {
+    pub fn ports(&self) -> Result<Vec<vl::PortMapping>, Failure> {
+        self.publish.iter().map(|p| port_mapping(p)).collect()
+    }
+}
+
 /// `-p [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/PROTOCOL]` (podman's), a port or
 /// a range N-M on either side; without a host port, the container's.
 pub fn port_mapping(spec: &str) -> Result<vl::PortMapping, Failure> {

@@ -76,16 +76,9 @@ pub struct PodCreateArgs {
     /// The CPUs the pod's containers may run on, such as 0-2,4.
     #[arg(long)]
     cpuset_cpus: Option<String>,
-    /// none, host, bridge or a network's name: the infra container's, so
-    /// the members' (implies --infra); again for more networks.
-    #[arg(long)]
-    network: Vec<String>,
-    /// [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/PROTOCOL], published on the pod.
-    #[arg(short, long)]
-    publish: Vec<String>,
-    /// A name the pod answers to on its networks.
-    #[arg(long)]
-    network_alias: Vec<String>,
+    /// The infra container's networks and ports, so the members' (implies --infra).
+    #[command(flatten)]
+    net: crate::mounts::NetworkArgs,
     /// no-new-privileges is not a pod's; seccomp=unconfined|PATH is the
     /// infra container's, which members inherit (implies --infra).
     #[arg(long)]
@@ -159,26 +152,19 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
     // Sharing namespaces, and what members inherit, need an infra
     // container to hold them.
     let (no_new_privileges, seccomp) = crate::container::security_opts(&a.security_opt)?;
-    let ports = a
-        .publish
-        .iter()
-        .map(|p| {
-            let m = crate::mounts::port_mapping(p)?;
-            Ok(berth::api::varlink::generated::pod::PortMapping {
-                hostIp: m.hostIp,
-                hostPort: m.hostPort,
-                containerPort: m.containerPort,
-                protocol: m.protocol,
-                range: m.range,
-            })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
+    let ports = a.net.ports()?.into_iter().map(|m| berth::api::varlink::generated::pod::PortMapping {
+        hostIp: m.hostIp,
+        hostPort: m.hostPort,
+        containerPort: m.containerPort,
+        protocol: m.protocol,
+        range: m.range,
+    });
     if no_new_privileges {
         return Err(Failure::engine("--security-opt no-new-privileges is a container's, not a pod's"));
     }
     let wants_infra = seccomp.is_some()
-        || !a.network.is_empty()
-        || !a.publish.is_empty()
+        || !a.net.network.is_empty()
+        || !a.net.publish.is_empty()
         || !a.share.is_empty()
         || a.hostname.is_some()
         || a.exit_policy.is_some()
@@ -223,10 +209,10 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
             a.cpus.map(|c| (c * 1e9).round() as i64),
             a.cpuset_cpus,
             seccomp,
-            a.network.first().cloned(),
-            some(a.network.iter().skip(1).cloned().collect()),
-            some(a.network_alias),
-            Some(ports),
+            a.net.network.first().cloned(),
+            some(a.net.network.iter().skip(1).cloned().collect()),
+            some(a.net.network_alias),
+            Some(ports.collect()),
         )
         .call()?;
     if let Some(file) = a.pod_id_file {
