@@ -287,7 +287,8 @@ fn manager_and_container_objects_over_the_system_bus() {
     let exited = web_changes.iter().position(|m| m.contains("STRING \"exited\";") && m.contains("INT32 3;"));
     assert!(exited.is_some_and(|e| e > running), "{web_changes:?}");
     assert!(web_changes.iter().any(|m| m.contains("STRING \"web2\";")), "no Name change");
-    for member in ["ContainerNew", "ContainerRemoved", "InterfacesAdded", "InterfacesRemoved", "PodNew", "PodRemoved"] {
+    let signals = ["ContainerNew", "ContainerRemoved", "InterfacesAdded", "InterfacesRemoved", "PodNew", "PodRemoved"];
+    for member in signals.iter().chain(&["NetworkNew", "NetworkRemoved"]) {
         assert!(seen.contains(&format!("Member={member}")), "no {member} in {seen}");
     }
 }

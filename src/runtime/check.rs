@@ -51,6 +51,7 @@ impl Runtime {
             problems.push(problem("interrupted-removal", &id, "a removal was interrupted", repair, result));
         }
         problems.extend(self.check_runs(repair, read_records, records.initializing, &records.with_processes).await?);
+        problems.extend(self.check_network_namespaces(repair, &records.with_processes).await);
         let known: HashSet<String> = records.ids.into_iter().chain(records.storage_only).collect();
         problems.extend(self.check_container_dirs(repair, &known)?);
         problems.extend(self.check_volume_dirs(repair, &records.volumes)?);
@@ -87,6 +88,22 @@ impl Runtime {
             problems.push(problem("orphan-overlay", &id, "overlay mount without a container record", repair, result));
         }
         Ok(problems)
+    }
+
+    /// Network namespaces of containers that no longer run: netavark's
+    /// teardown (for a record that is still there) and the namespace go.
+    async fn check_network_namespaces(&self, repair: bool, running: &HashSet<String>) -> Vec<Problem> {
+        let dir = self.config.run_root.join("netns");
+        let mut problems = Vec::new();
+        for id in orphans(&dir, running).unwrap_or_default() {
+            if repair {
+                self.teardown_networks_of(&id).await;
+                crate::oci::netavark::remove_netns(&dir.join(&id));
+            }
+            let what = "network namespace of a container that does not run";
+            problems.push(problem("leaked-network-namespace", &id, what, repair, Ok(())));
+        }
+        problems
     }
 
     /// Volume directories without a record, and records without a directory.

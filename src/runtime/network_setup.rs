@@ -7,7 +7,7 @@
 
 use super::{blocking, Runtime};
 use crate::error::{Error, Result};
-use crate::model::container::{ContainerConfig, Network};
+use crate::model::container::{ContainerConfig, Network, PortMapping};
 use crate::oci::netavark::{self, Netavark};
 use crate::oci::spec::NetworkFiles;
 use serde_json::json;
@@ -17,6 +17,37 @@ use std::path::PathBuf;
 pub(super) struct Joined {
     pub netns: PathBuf,
     pub files: NetworkFiles,
+}
+
+fn port_taken(p: &PortMapping, why: &str) -> Error {
+    let address = if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip };
+    Error::invalid_argument(
+        "portMappings",
+        format!(
+            "cannot listen on the {} port: listen {address}:{}: bind: address already in use ({why})",
+            p.protocol.to_uppercase(),
+            p.host_port
+        ),
+    )
+}
+
+/// Bind each host port of `p` for a moment: one a process holds is taken.
+fn probe_port(p: &PortMapping) -> Result<()> {
+    let ip: std::net::IpAddr =
+        if p.host_ip.is_empty() { [0, 0, 0, 0].into() } else { p.host_ip.parse().unwrap_or([0, 0, 0, 0].into()) };
+    for port in p.host_port..=p.host_port.saturating_add(p.range.max(1) - 1) {
+        let address = std::net::SocketAddr::new(ip, port);
+        let taken = match p.protocol.as_str() {
+            "udp" => std::net::UdpSocket::bind(address).err(),
+            "tcp" => std::net::TcpListener::bind(address).err(),
+            _ => None,
+        };
+        if taken.is_some_and(|e| e.kind() == std::io::ErrorKind::AddrInUse) {
+            let one = PortMapping { host_port: port, range: 1, ..p.clone() };
+            return Err(port_taken(&one, "a process listens on it"));
+        }
+    }
+    Ok(())
 }
 
 impl Runtime {
@@ -83,12 +114,42 @@ impl Runtime {
         Ok((options, files))
     }
 
+    /// Refuse to publish a host port that is taken: by a running container
+    /// of berth's (whose forwarding rules hold no socket) or by a process
+    /// that listens on it.
+    async fn check_ports_free(&self, c: &ContainerConfig) -> Result<()> {
+        if c.port_mappings.is_empty() {
+            return Ok(());
+        }
+        let id = c.id.clone();
+        let others = self
+            .db
+            .read(move |tx| {
+                let mut configs = Vec::new();
+                for s in tx.container_summaries(true)?.into_iter().filter(|s| s.id != id) {
+                    if let Some(record) = tx.container(&s.id)? {
+                        configs.push(record.config()?.clone());
+                    }
+                }
+                Ok(configs)
+            })
+            .await?;
+        for p in &c.port_mappings {
+            if let Some(other) = others.iter().find(|o| o.port_mappings.iter().any(|q| q.collides(p))) {
+                return Err(port_taken(p, &format!("container {} publishes it", other.name)));
+            }
+        }
+        let ports = c.port_mappings.clone();
+        blocking(move || ports.iter().try_for_each(probe_port)).await
+    }
+
     /// Make the namespace and set up the container's networks in it; None
     /// for a container without bridge networks.
     pub(super) async fn setup_networks(&self, c: &ContainerConfig) -> Result<Option<Joined>> {
         if c.network != Network::Bridge {
             return Ok(None);
         }
+        self.check_ports_free(c).await?;
         let (options, mut files) = self.network_options(c).await?;
         let (path, netavark) = (self.netns_path(&c.id), self.netavark());
         blocking(move || {

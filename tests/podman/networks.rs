@@ -4,6 +4,7 @@
 //! /etc files, and a teardown that leaves no interface or namespace.
 
 use super::*;
+use std::process::Command;
 
 const IMAGE: &str = "quay.io/libpod/alpine:latest";
 
@@ -78,6 +79,24 @@ fn bridge_networks_publish_ports_and_resolve_names() {
         ok(&d, &["run", "--rm", "--network", "web-net", IMAGE, "/bin/busybox", "wget", "-qO-", "http://web/"]);
     assert_eq!(by_name, "hello from web\n");
 
+    // A host port taken: by a running container, by a listening process.
+    let (code, _, err) = run(&d, &["run", "--rm", "--network", "web-net", "-p", "8080:80", IMAGE, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("listen 0.0.0.0:8080: bind: address already in use (container web publishes it)"), "{err}");
+    let listener = Command::new("nsenter")
+        .arg(format!("--net=/proc/{}/ns/net", d.child.id()))
+        .args(["/bin/busybox", "nc", "-l", "-p", "9090"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (code, _, err) = run(&d, &["run", "--rm", "--network", "web-net", "-p", "9090:80", IMAGE, "true"]);
+    let mut listener = listener;
+    let _ = listener.kill();
+    let _ = listener.wait();
+    assert_eq!(code, 125);
+    assert!(err.contains("listen 0.0.0.0:9090: bind: address already in use (a process listens on it)"), "{err}");
+    assert_eq!(std::fs::read_dir(d.dir.path().join("run/netns")).unwrap().count(), 1, "only web's namespace");
+
     // Bad input: an unknown network, a port out of range, a network in use.
     let (code, _, err) = run(&d, &["create", "--network", "nowhere", IMAGE, "true"]);
     assert_eq!(code, 125);
@@ -101,6 +120,19 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     assert_eq!(ok(&d, &["network", "rm", "web-net"]), "web-net\n");
     assert!(!in_ns(&d, "ip -o link").contains("berth1"));
     assert!(!in_ns(&d, "iptables -t nat -S").contains("10.89.7."), "no rule for the network is left");
+
+    // A namespace file no running container owns (what a crash between
+    // setup and the record could leave): Check finds it, repair removes it.
+    let stray = netns.join("0123456789ab");
+    let made = std::process::Command::new("unshare")
+        .args(["--net", "/bin/sh", "-c", &format!("touch {0} && mount --bind /proc/self/ns/net {0}", stray.display())])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert!(ok(&d, &["system", "check"]).contains("leaked-network-namespace"));
+    ok(&d, &["system", "check", "--repair"]);
+    assert!(!stray.exists());
+    assert!(!ok(&d, &["system", "check"]).contains("leaked-network-namespace"));
 }
 
 /// C-podcreate-11..17: a pod's published ports are its infra container's,

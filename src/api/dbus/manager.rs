@@ -616,4 +616,10 @@ impl Manager {
 
     #[zbus(signal)]
     pub async fn pod_removed(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    pub async fn network_new(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
+
+    #[zbus(signal)]
+    pub async fn network_removed(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
 }

@@ -259,6 +259,12 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
         (EventType::Pod, "remove") => {
             let _ = Manager::pod_removed(&emitter, &event.id, &event.name).await;
         }
+        (EventType::Network, "create") => {
+            let _ = Manager::network_new(&emitter, &event.id, &event.name).await;
+        }
+        (EventType::Network, "remove") => {
+            let _ = Manager::network_removed(&emitter, &event.id, &event.name).await;
+        }
         _ => {}
     }
 }
