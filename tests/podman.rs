@@ -291,7 +291,8 @@ fn rm_all_force_leaves_no_runtime_state() {
 fn rm_depend() {
     let d = Daemon::start();
     let depended = create(&d, &[], &["/bin/true"]);
-    let dependent = create(&d, &["--depends-on", &depended], &["/bin/true"]);
+    let joins = format!("--net=container:{depended}");
+    let dependent = create(&d, &[&joins], &["/bin/true"]);
     let (code, _, err) = run(&d, &["rm", &depended]);
     assert_eq!(code, 125);
     assert!(err.starts_with(&format!("Error: {depended} has dependents which must be removed before it")), "{err}");

@@ -310,7 +310,14 @@ fn insert_container(
     if config.cgroup_parent.is_none() && !config.no_cgroups {
         config.cgroup_parent = Some(manager.default_parent().to_string());
     }
-    for dep in &spec.depends_on {
+    let joined = spec.network.as_deref().and_then(|n| n.strip_prefix("container:")).map(str::to_string);
+    if let Some(target) = &joined {
+        if config.pod.is_some() {
+            return Err(Error::invalid_argument("network", "a pod's member is in its pod's network namespace"));
+        }
+        config.network_container = Some(tx.resolve(Kind::Container, target)?);
+    }
+    for dep in spec.depends_on.iter().chain(&joined) {
         let id = tx.resolve(Kind::Container, dep)?;
         // As libpod's state: a dependency lives in the same pod, or
         // neither is in one.
@@ -552,6 +559,8 @@ pub(super) fn choose_networks(
         None | Some("") if names.is_empty() && ports.is_empty() => Network::Private,
         None | Some("") => Network::Bridge,
         Some("private" | "none") => Network::Private,
+        // Joined at start (network_container); its own namespace is never made.
+        Some(target) if target.starts_with("container:") => Network::Private,
         Some("host") => Network::Host,
         Some("bridge") => {
             names.insert(0, DEFAULT_NETWORK.to_string());

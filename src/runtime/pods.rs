@@ -43,6 +43,9 @@ impl Runtime {
         let parent = spec.cgroup_parent.clone().unwrap_or_else(|| manager.default_parent().to_string());
         validate_cgroup_parent(manager, &parent)?;
         let shared_namespaces = crate::model::pod::parse_share(spec.share.as_deref(), spec.infra)?;
+        if spec.network.as_deref().is_some_and(|n| n.starts_with("container:")) {
+            return Err(Error::invalid_argument("network", "pods presently do not support network mode container"));
+        }
         if shared_namespaces.iter().any(|n| n == "cgroup") && spec.share_cgroup.unwrap_or(true) {
             return Err(Error::invalid_argument(
                 "share",

@@ -60,6 +60,12 @@ impl Runtime {
     /// container of a pod sharing its IPC namespace, the pod's /dev/shm
     /// (see storage::shm) and its size.
     async fn pod_sharing(&self, c: &ContainerConfig) -> Result<(Option<spec::JoinedInfra>, Option<(PathBuf, u64)>)> {
+        if let Some(target) = &c.network_container {
+            // podman's --network container:ID: that container's namespace,
+            // started first if it is not running.
+            let pid = self.running_pid(target).await?;
+            return Ok((Some(spec::JoinedInfra { pid, namespaces: vec!["net".into()] }), None));
+        }
         let Some(pod_id) = c.pod.as_deref() else { return Ok((None, None)) };
         let pod = self.db.read(|tx| tx.pod(pod_id)).await?.ok_or_else(|| Error::NoSuchPod(pod_id.to_string()))?;
         let size = pod.shm_size.unwrap_or(self.config.shm_size);
@@ -76,14 +82,19 @@ impl Runtime {
             Some(infra) if !c.is_infra && !pod.shared_namespaces.is_empty() => infra,
             _ => return Ok(None),
         };
-        let (_, status) = self.load_container(&infra).await?;
-        if !matches!(status.state, State::Running | State::Paused) {
-            Box::pin(self.start_container(&infra)).await?;
-        }
-        let (_, status) = self.load_container(&infra).await?;
-        let pid =
-            status.pid.ok_or_else(|| Error::Runtime(format!("the pod's infra container {infra} has no process")))?;
+        let pid = self.running_pid(&infra).await?;
         Ok(Some(spec::JoinedInfra { pid, namespaces: pod.shared_namespaces }))
+    }
+
+    /// The PID of a container whose namespaces another joins, started
+    /// first if it does not run.
+    async fn running_pid(&self, id: &str) -> Result<i32> {
+        let (_, status) = self.load_container(id).await?;
+        if !matches!(status.state, State::Running | State::Paused) {
+            Box::pin(self.start_container(id)).await?;
+        }
+        let (_, status) = self.load_container(id).await?;
+        status.pid.ok_or_else(|| Error::Runtime(format!("container {id}, whose namespaces it joins, has no process")))
     }
 
     /// The values of a container's secrets, in its configuration's order.

@@ -78,6 +78,15 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     let by_name =
         ok(&d, &["run", "--rm", "--network", "web-net", IMAGE, "/bin/busybox", "wget", "-qO-", "http://web/"]);
     assert_eq!(by_name, "hello from web\n");
+    // --network container:web: in web's namespace, so its localhost.
+    let args = ["create", "--name", "joiner", "--network", "container:web", IMAGE];
+    ok(&d, &[&args[..], &["/bin/busybox", "wget", "-qO-", "http://127.0.0.1:80/"]].concat());
+    ok(&d, &["start", "joiner"]);
+    assert_eq!(ok(&d, &["wait", "joiner"]), "0\n");
+    assert_eq!(ok(&d, &["logs", "joiner"]), "hello from web\n");
+    let (code, _, err) = run(&d, &["rm", "-f", "web"]);
+    assert_ne!(code, 0, "web has a dependent: {err}");
+    ok(&d, &["rm", "joiner"]);
 
     // A host port taken: by a running container, by a listening process.
     let (code, _, err) = run(&d, &["run", "--rm", "--network", "web-net", "-p", "8080:80", IMAGE, "true"]);
@@ -135,7 +144,7 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     assert!(!ok(&d, &["system", "check"]).contains("leaked-network-namespace"));
 }
 
-/// C-podcreate-11..17: a pod's published ports are its infra container's,
+/// C-podcreate-11..17, 64: a pod's published ports are its infra container's,
 /// on the pod's network, and reach any member; not without an infra
 /// container, and not without -p (nothing listens on the host then).
 #[test]
@@ -168,6 +177,9 @@ fn pods_publish_ports_for_their_members() {
     ok(&d, &["run", "-d", "--pod", "quiet", "--user", "root", IMAGE, "/bin/sh", "-c", serve]);
     let quiet = d.in_netns("/bin/busybox wget -T 2 -qO- http://10.89.8.1:80/");
     assert!(!quiet.status.success(), "nothing is published on the host's port 80");
+    let (code, _, err) = run(&d, &["pod", "create", "--network", "container:doesnotmatter"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("pods presently do not support network mode container"), "{err}");
     let (code, _, err) = run(&d, &["pod", "create", "--infra=false", "--name", "test", "-p", "80:80"]);
     assert_eq!(code, 125);
     assert!(err.contains("the pod needs one"), "{err}");

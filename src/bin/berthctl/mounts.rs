@@ -49,8 +49,8 @@ pub fn from_flags(
 #[derive(clap::Args)]
 pub struct NetworkArgs {
     /// none (loopback only, the default), host, bridge (the default
-    /// network) or a network's name; again for more networks.
-    #[arg(long)]
+    /// network), a network's name or container:NAME; again for more networks.
+    #[arg(long, alias = "net")]
     pub network: Vec<String>,
     /// [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/PROTOCOL], ports as N or N-M.
     #[arg(short, long)]

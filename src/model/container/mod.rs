@@ -444,6 +444,11 @@ pub struct ContainerConfig {
     pub networks: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub port_mappings: Vec<PortMapping>,
+    /// podman's --network container:ID: the container whose network
+    /// namespace it joins (a dependency: started first, not removed while
+    /// this one is there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_container: Option<String>,
 }
 
 fn private() -> String {
@@ -534,6 +539,7 @@ impl Default for ContainerConfig {
             mounts: Vec::new(),
             networks: Vec::new(),
             port_mappings: Vec::new(),
+            network_container: None,
         }
     }
 }
