@@ -69,6 +69,7 @@ pub struct CreateOptions {
     pub networks: Option<Vec<String>>,
     pub network_aliases: Option<Vec<String>>,
     pub port_mappings: Option<Vec<PortMapping>>,
+    pub ip: Option<String>,
 }
 
 /// A published port (podman's -p): containerPort (and range-1 after it)
@@ -226,6 +227,7 @@ impl CreateOptions {
             networks: self.networks.unwrap_or_default(),
             network_aliases: self.network_aliases.unwrap_or_default(),
             port_mappings: PortMapping::all(self.port_mappings)?,
+            ip: self.ip,
             secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
             auto_remove: self.auto_remove.unwrap_or(false),

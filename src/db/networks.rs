@@ -64,6 +64,15 @@ impl Tx<'_> {
         self.strings("SELECT ip FROM container_networks WHERE network = ?1", name)
     }
 
+    /// The container holding `ip` on the network, if any.
+    pub fn address_holder(&self, network: &str, ip: &str) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT container_id FROM container_networks WHERE network = ?1 AND ip = ?2")?
+            .query_row([network, ip], |r| r.get(0))
+            .optional()?)
+    }
+
     pub fn delete_network(&self, name: &str) -> Result<()> {
         self.0.prepare_cached("DELETE FROM networks WHERE name = ?1")?.execute([name])?;
         Ok(())

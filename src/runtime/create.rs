@@ -345,7 +345,10 @@ fn insert_container(
     config.volumes = volumes;
     inherit_from_infra(tx, &mut config)?;
     tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
-    join_networks(tx, &config, &spec.network_aliases)?;
+    if spec.ip.is_some() && config.network != Network::Bridge {
+        return Err(Error::invalid_argument("ip", "a static address needs a bridge network"));
+    }
+    join_networks(tx, &config, &spec.network_aliases, spec.ip.as_deref())?;
     for secret in secret_ids {
         tx.add_container_secret(&config.id, &secret)?;
     }
@@ -598,17 +601,43 @@ pub(super) fn choose_networks(
 
 /// A place on each of the container's networks: the lowest free address
 /// of each network's subnet.
-pub(super) fn join_networks(tx: &Tx, config: &ContainerConfig, aliases: &[String]) -> Result<()> {
+pub(super) fn join_networks(
+    tx: &Tx,
+    config: &ContainerConfig,
+    aliases: &[String],
+    static_ip: Option<&str>,
+) -> Result<()> {
     use crate::model::network::{free_address, Subnet};
-    for name in &config.networks {
+    for (i, name) in config.networks.iter().enumerate() {
         let network = tx.network(name)?.ok_or_else(|| Error::NoSuchNetwork(name.clone()))?;
         let subnet = Subnet::parse(&network.subnet)?;
         let gateway = network.gateway.parse().map_err(|_| Error::Storage(format!("network {name}: bad gateway")))?;
-        let taken: Vec<std::net::Ipv4Addr> =
-            tx.network_addresses(&network.name)?.iter().filter_map(|a| a.parse().ok()).collect();
-        let ip = free_address(&subnet, gateway, &taken).ok_or_else(|| {
-            Error::invalid_argument("network", format!("network {name} has no free address left in {subnet}"))
-        })?;
+        let ip = match static_ip.filter(|_| i == 0) {
+            // podman's --ip: on the first network.
+            Some(asked) => {
+                let bad = |why: String| Error::invalid_argument("ip", why);
+                let ip: std::net::Ipv4Addr =
+                    asked.parse().map_err(|_| bad(format!("{asked:?} is not an IPv4 address")))?;
+                if !subnet.contains(ip) || ip == gateway || ip == subnet.address {
+                    return Err(bad(format!(
+                        "requested ip address {ip} is not a host address of {subnet} (network {name})"
+                    )));
+                }
+                if let Some(holder) = tx.address_holder(&network.name, &ip.to_string())? {
+                    return Err(bad(format!(
+                        "requested ip address {ip} is already allocated to container ID {holder}"
+                    )));
+                }
+                ip
+            }
+            None => {
+                let taken: Vec<std::net::Ipv4Addr> =
+                    tx.network_addresses(&network.name)?.iter().filter_map(|a| a.parse().ok()).collect();
+                free_address(&subnet, gateway, &taken).ok_or_else(|| {
+                    Error::invalid_argument("network", format!("network {name} has no free address left in {subnet}"))
+                })?
+            }
+        };
         let attachment = crate::db::Attachment { network: network.name, ip: ip.to_string(), aliases: aliases.to_vec() };
         tx.attach(&config.id, &attachment)?;
     }

@@ -186,7 +186,7 @@ impl Runtime {
                 tx.insert_pod(&pod)?;
                 if let Some(infra) = &infra {
                     tx.insert_container(NewContainer { config: infra, status: &ContainerStatus::new() })?;
-                    super::create::join_networks(tx, infra, &spec.network_aliases)?;
+                    super::create::join_networks(tx, infra, &spec.network_aliases, None)?;
                 }
                 Ok(pod)
             })

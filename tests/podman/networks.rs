@@ -88,6 +88,17 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     assert_ne!(code, 0, "web has a dependent: {err}");
     ok(&d, &["rm", "joiner"]);
 
+    // A static address, and one already given out.
+    let fixed = ok(&d, &["create", "--network", "web-net", "--ip", "10.89.7.50", IMAGE, "true"]).trim().to_string();
+    assert_eq!(ok(&d, &["inspect", "--format", "{{(index .Networks 0).IpAddress}}", &fixed]), "10.89.7.50\n");
+    let (code, _, err) = run(&d, &["create", "--network", "web-net", "--ip", "10.89.7.50", IMAGE, "true"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains(&format!("requested ip address 10.89.7.50 is already allocated to container ID {fixed}")),
+        "{err}"
+    );
+    ok(&d, &["rm", &fixed]);
+
     // A host port taken: by a running container, by a listening process.
     let (code, _, err) = run(&d, &["run", "--rm", "--network", "web-net", "-p", "8080:80", IMAGE, "true"]);
     assert_eq!(code, 125);

@@ -436,6 +436,7 @@ impl CreateArgs {
             networks: some(&self.net.network[self.net.network.len().min(1)..]),
             networkAliases: some(&self.net.network_alias),
             portMappings: Some(self.net.ports()?),
+            ip: self.net.ip.clone(),
             replace: Some(self.replace),
             // The engine does not share our working directory.
             cidFile: self.cidfile.as_deref().map(absolute),

@@ -58,6 +58,9 @@ pub struct NetworkArgs {
     /// A name it answers to on its networks.
     #[arg(long)]
     pub network_alias: Vec<String>,
+    /// Its address on its first network.
+    #[arg(long)]
+    pub ip: Option<String>,
 }
 
 impl NetworkArgs {

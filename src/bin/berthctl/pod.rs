@@ -151,6 +151,9 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
     }
     // Sharing namespaces, and what members inherit, need an infra
     // container to hold them.
+    if a.net.ip.is_some() {
+        return Err(Failure::engine("--ip is a container's here: a pod's infra container takes a free address"));
+    }
     let (no_new_privileges, seccomp) = crate::container::security_opts(&a.security_opt)?;
     let ports = a.net.ports()?.into_iter().map(|m| berth::api::varlink::generated::pod::PortMapping {
         hostIp: m.hostIp,

@@ -189,6 +189,8 @@ pub struct CreateSpec {
     pub networks: Vec<String>,
     pub network_aliases: Vec<String>,
     pub port_mappings: Vec<PortMapping>,
+    /// Its address on its first network (podman's --ip).
+    pub ip: Option<String>,
     pub image: Option<String>,
     pub command: Vec<String>,
     pub env: BTreeMap<String, String>,
