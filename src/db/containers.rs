@@ -29,11 +29,14 @@ pub struct NewContainer<'a> {
 }
 
 const SUMMARY_COLUMNS: &str = "c.id, c.name, c.image, c.command, c.state, c.created, c.exit_code, c.pod_id, p.name, \
-     c.labels, c.is_infra, c.image_id, c.started_at, c.finished_at";
+     c.labels, c.is_infra, c.image_id, c.started_at, c.finished_at, c.ports";
 /// How many columns SUMMARY_COLUMNS reads: a query's own columns follow.
-const SUMMARY_WIDTH: usize = 14;
+const SUMMARY_WIDTH: usize = 15;
 
-fn summary_from_row(r: &Row) -> rusqlite::Result<(Summary, String, String, String)> {
+/// A summary, with its encoded command, labels, state and ports to finish.
+type SummaryRow = (Summary, String, String, String, Option<String>);
+
+fn summary_from_row(r: &Row) -> rusqlite::Result<SummaryRow> {
     let state: String = r.get(4)?;
     Ok((
         Summary {
@@ -51,19 +54,24 @@ fn summary_from_row(r: &Row) -> rusqlite::Result<(Summary, String, String, Strin
             image_id: r.get(11)?,
             started_nanos: r.get(12)?,
             finished_nanos: r.get(13)?,
+            ports: Vec::new(),
         },
         r.get(3)?,
         r.get(9)?,
         state,
+        r.get(14)?,
     ))
 }
 
-fn finish_summary((mut s, command, labels, state): (Summary, String, String, String)) -> Result<Summary> {
+fn finish_summary((mut s, command, labels, state, ports): SummaryRow) -> Result<Summary> {
     if State::parse(&state).is_none() {
         return Err(Error::Storage(format!("container {} has an unknown state {state:?}", s.id)));
     }
     s.command = decode("command", &s.id, &command)?;
     s.labels = decode("labels", &s.id, &labels)?;
+    if let Some(ports) = ports {
+        s.ports = decode("ports", &s.id, &ports)?;
+    }
     Ok(s)
 }
 
@@ -73,8 +81,8 @@ impl Tx<'_> {
         let s = new.status;
         self.0
             .prepare_cached(
-                "INSERT INTO containers (id, name, pod_id, is_infra, image, command, labels, created, state, exit_code, pid, started_at, finished_at, image_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "INSERT INTO containers (id, name, pod_id, is_infra, image, command, labels, created, state, exit_code, pid, started_at, finished_at, image_id, ports)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 c.id,
@@ -91,6 +99,7 @@ impl Tx<'_> {
                 s.started_at,
                 s.finished_at,
                 c.image_id,
+                (!c.port_mappings.is_empty()).then(|| encode(&c.port_mappings)).transpose()?,
             ])?;
         self.0
             .prepare_cached("INSERT INTO container_configs (id, config) VALUES (?1, ?2)")?

@@ -154,6 +154,11 @@ CREATE TABLE container_networks (
 );
 CREATE UNIQUE INDEX container_networks_address ON container_networks(network, ip);
 "#,
+    // 7: a container's published ports, which lists show (podman's PORTS),
+    // kept beside the summary so a list reads no configuration.
+    r#"
+ALTER TABLE containers ADD COLUMN ports TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -57,6 +57,8 @@ fn bridge_networks_publish_ports_and_resolve_names() {
             serve,
         ],
     );
+    let listed = ok(&d, &["ps", "--format", "{{.Names}} {{.Ports}}", "--filter", "name=^web$"]);
+    assert_eq!(listed, "web 0.0.0.0:8080->80/tcp\n");
     let placed = "{{(index .Networks 0).Name}} {{(index .Networks 0).IpAddress}} {{(index .Ports 0).HostPort}}";
     assert_eq!(ok(&d, &["inspect", "--format", placed, "web"]), "web-net 10.89.7.2 8080\n");
     let hosts = ok(&d, &["exec", "web", "/bin/busybox", "cat", "/etc/hosts"]);

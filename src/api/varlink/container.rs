@@ -27,6 +27,17 @@ pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
         podName: s.pod_name,
         labels: s.labels.into_iter().collect(),
         isInfra: s.is_infra,
+        ports: s
+            .ports
+            .into_iter()
+            .map(|p| vl::PortMapping {
+                hostIp: Some(p.host_ip).filter(|ip| !ip.is_empty()),
+                hostPort: p.host_port.into(),
+                containerPort: p.container_port.into(),
+                protocol: Some(p.protocol),
+                range: Some(p.range.into()),
+            })
+            .collect(),
         rwSize: None,
         rootFsSize: None,
     }

@@ -94,6 +94,7 @@ fn external(conn: &Connection) -> Result<Vec<ContainerSummary>, Failure> {
                 podName: None,
                 labels: Default::default(),
                 isInfra: false,
+                ports: Vec::new(),
                 rwSize: None,
                 rootFsSize: None,
             })
@@ -135,9 +136,24 @@ fn row(c: &ContainerSummary, no_trunc: bool) -> Value {
         "RunningFor": ago(c.created), "Status": status(c), "State": podman_state(&c.state),
         "Names": c.name, "Labels": c.labels, "ExitCode": c.exitCode.unwrap_or(0),
         "Pod": c.pod.as_deref().map(|p| if no_trunc { p } else { short(p) }).unwrap_or_default(),
-        "PodName": c.podName.as_deref().unwrap_or_default(), "IsInfra": c.isInfra, "Ports": "",
+        "PodName": c.podName.as_deref().unwrap_or_default(), "IsInfra": c.isInfra, "Ports": ports(c),
         "Size": size(c),
     })
+}
+
+/// podman's PORTS: `0.0.0.0:8080->80/tcp`, a range as `8080-8081->80-81`.
+fn ports(c: &ContainerSummary) -> String {
+    let span = |first: i64, n: i64| if n > 1 { format!("{first}-{}", first + n - 1) } else { first.to_string() };
+    c.ports
+        .iter()
+        .map(|p| {
+            let n = p.range.unwrap_or(1);
+            let ip = p.hostIp.as_deref().unwrap_or("0.0.0.0");
+            let proto = p.protocol.as_deref().unwrap_or("tcp");
+            format!("{ip}:{}->{}/{proto}", span(p.hostPort, n), span(p.containerPort, n))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// podman's SIZE: what it wrote, and (virtual) its whole root.

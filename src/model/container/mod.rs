@@ -603,4 +603,6 @@ pub struct Summary {
     /// Unix nanoseconds of its last start and exit.
     pub started_nanos: Option<i64>,
     pub finished_nanos: Option<i64>,
+    /// Its published ports (podman's PORTS).
+    pub ports: Vec<PortMapping>,
 }
