@@ -198,6 +198,7 @@ mod tests {
             image_id: None,
             started_nanos: None,
             finished_nanos: None,
+            ports: Vec::new(),
         }
     }
 
