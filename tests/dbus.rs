@@ -237,6 +237,11 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert_eq!(manager(&s, "RemoveNetwork sb net1 false"), "sas \"net1\" 0");
     let net_error = dbus_send_error(&s, "/io/berth/Berth1", "io.berth.Berth1.Manager.InspectNetwork", "string:net1");
     assert!(net_error.starts_with("Error io.berth.Berth1.Error.NoSuchNetwork:"), "{net_error}");
+    let (lone, _) = create(&s, &rootfs, "lone", "true");
+    let refused = s.sh(&format!("busctl call {DEST} {MANAGER} ConnectNetwork ssas berth {lone} 0"));
+    let refused = String::from_utf8_lossy(&refused.stderr);
+    assert!(refused.contains("has no bridge networks of its own"), "{refused}");
+    manager(&s, "RemoveContainer sbb lone false false");
     manager(&s, "CreateNetwork 'a{sv}' 1 name s net2");
     assert_eq!(manager(&s, "PruneNetworks as 0"), "as 1 \"net2\"");
 

@@ -73,6 +73,15 @@ impl Tx<'_> {
             .optional()?)
     }
 
+    /// Take the container off the network; false when it was not on it.
+    pub fn detach(&self, container_id: &str, network: &str) -> Result<bool> {
+        let n = self
+            .0
+            .prepare_cached("DELETE FROM container_networks WHERE container_id = ?1 AND network = ?2")?
+            .execute([container_id, network])?;
+        Ok(n == 1)
+    }
+
     pub fn delete_network(&self, name: &str) -> Result<()> {
         self.0.prepare_cached("DELETE FROM networks WHERE name = ?1")?.execute([name])?;
         Ok(())

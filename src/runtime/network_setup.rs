@@ -67,6 +67,15 @@ impl Runtime {
     /// network, its address there (berth's IPAM), aliases (its short ID
     /// among them, as podman's) and its published ports.
     async fn network_options(&self, c: &ContainerConfig) -> Result<(serde_json::Value, NetworkFiles)> {
+        self.network_options_for(c, None).await
+    }
+
+    /// The same for `only` one of its networks (connect and disconnect).
+    async fn network_options_for(
+        &self,
+        c: &ContainerConfig,
+        only: Option<&str>,
+    ) -> Result<(serde_json::Value, NetworkFiles)> {
         let id = c.id.clone();
         let (attachments, networks) = self
             .db
@@ -81,7 +90,9 @@ impl Runtime {
             .await?;
         let mut per_network = serde_json::Map::new();
         let mut info = serde_json::Map::new();
-        for (i, (a, n)) in attachments.iter().zip(&networks).enumerate() {
+        for (i, (a, n)) in
+            attachments.iter().zip(&networks).enumerate().filter(|(_, (a, _))| only.is_none_or(|o| o == a.network))
+        {
             let mut aliases = a.aliases.clone();
             aliases.push(c.id[..12].to_string());
             per_network.insert(
@@ -159,6 +170,10 @@ impl Runtime {
                 netavark::remove_netns(&path);
             }
             netavark::create_netns(&path)?;
+            if options["networks"].as_object().is_none_or(|n| n.is_empty()) {
+                // Disconnected from every network: loopback alone.
+                return Ok(Joined { netns: path, files });
+            }
             let status = match netavark.setup(&path, &options) {
                 Ok(status) => status,
                 Err(e) => {
@@ -207,6 +222,18 @@ impl Runtime {
             Ok(())
         })
         .await;
+    }
+
+    /// Set up (connect) or tear down (disconnect) one network of a
+    /// running container, in its namespace.
+    pub(super) async fn change_network(&self, c: &ContainerConfig, network: &str, connect: bool) -> Result<()> {
+        let (options, _) = self.network_options_for(c, Some(network)).await?;
+        let (path, netavark) = (self.netns_path(&c.id), self.netavark());
+        blocking(move || {
+            if connect { netavark.setup(&path, &options).map(drop) } else { netavark.teardown(&path, &options) }
+                .map_err(Error::from)
+        })
+        .await
     }
 
     /// The same, for a container known by ID (a removal being finished).

@@ -186,6 +186,79 @@ impl Runtime {
         Ok((name, removed))
     }
 
+    /// podman's network connect: the container (on bridge networks) joins
+    /// another one, at once when it runs.
+    pub async fn connect_network(&self, network: &str, container: &str, aliases: Vec<String>) -> Result<()> {
+        let id = self.lookup_container_id(container).await?;
+        let _lock = self.locks.lock(&id).await;
+        let (c, status) = self.load_container(&id).await?;
+        if c.network != crate::model::container::Network::Bridge {
+            return Err(Error::invalid_argument(
+                "container",
+                format!("container {} has no bridge networks of its own: it cannot be connected", c.name),
+            ));
+        }
+        let (config, wanted) = (c.clone(), network.to_string());
+        let (name, network_id) = self
+            .db
+            .write(move |tx| {
+                let n = tx.network(&wanted)?.ok_or_else(|| Error::NoSuchNetwork(wanted.clone()))?;
+                if tx.attachments(&config.id)?.iter().any(|a| a.network == n.name) {
+                    return Err(Error::invalid_argument(
+                        "network",
+                        format!("container {} is already connected to network {}", config.name, n.name),
+                    ));
+                }
+                let one = crate::model::container::ContainerConfig { networks: vec![n.name.clone()], ..config };
+                super::create::join_networks(tx, &one, &aliases, None)?;
+                Ok((n.name, n.id))
+            })
+            .await?;
+        if status.state.has_processes() {
+            if let Err(e) = self.change_network(&c, &name, true).await {
+                let (id, network) = (id.clone(), name.clone());
+                self.db.write(move |tx| tx.detach(&id, &network).map(drop)).await?;
+                return Err(e);
+            }
+        }
+        self.events
+            .emit(Event::new(EventType::Network, "connect", &network_id, &name).with("container", c.name.clone()));
+        Ok(())
+    }
+
+    /// podman's network disconnect: off the network, at once when it runs
+    /// (with force, whatever netavark says of the teardown).
+    pub async fn disconnect_network(&self, network: &str, container: &str, force: bool) -> Result<()> {
+        let id = self.lookup_container_id(container).await?;
+        let _lock = self.locks.lock(&id).await;
+        let (c, status) = self.load_container(&id).await?;
+        let found = self.inspect_network(network).await?.config;
+        let (name, network_id) = (found.name, found.id);
+        let on = self.db.read({
+            let (id, name) = (id.clone(), name.clone());
+            move |tx| Ok(tx.attachments(&id)?.iter().any(|a| a.network == name))
+        });
+        if !on.await? {
+            return Err(Error::invalid_argument(
+                "network",
+                format!("container {} is not connected to network {name}", c.name),
+            ));
+        }
+        if status.state.has_processes() {
+            if let Err(e) = self.change_network(&c, &name, false).await {
+                if !force {
+                    return Err(e);
+                }
+                tracing::warn!(id = id.as_str(), "disconnecting by force: {e}");
+            }
+        }
+        let (key, network_name) = (id.clone(), name.clone());
+        self.db.write(move |tx| tx.detach(&key, &network_name).map(drop)).await?;
+        self.events
+            .emit(Event::new(EventType::Network, "disconnect", &network_id, &name).with("container", c.name.clone()));
+        Ok(())
+    }
+
     /// Remove every network no container is on (but the default one),
     /// matching label filters; their names.
     pub async fn prune_networks(&self, filters: &[String]) -> Result<Vec<String>> {

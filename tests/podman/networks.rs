@@ -90,6 +90,26 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     assert_ne!(code, 0, "web has a dependent: {err}");
     ok(&d, &["rm", "joiner"]);
 
+    // Connected to a second network while it runs, then taken off it.
+    ok(&d, &["network", "create", "--subnet", "10.89.6.0/24", "back-net"]);
+    ok(&d, &["network", "connect", "--alias", "www", "back-net", "web"]);
+    let names =
+        ok(&d, &["inspect", "--format", "{{(index .Networks 1).Name}} {{(index .Networks 1).IpAddress}}", "web"]);
+    assert_eq!(names, "back-net 10.89.6.2\n");
+    assert_eq!(fetch("http://10.89.6.2:80/"), "hello from web\n", "reached on the network it joined");
+    let (code, _, err) = run(&d, &["network", "connect", "back-net", "web"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("container web is already connected to network back-net"), "{err}");
+    ok(&d, &["network", "disconnect", "back-net", "web"]);
+    assert!(!d.in_netns("/bin/busybox wget -T 1 -qO- http://10.89.6.2:80/").status.success(), "gone from it");
+    assert_eq!(fetch("http://10.89.7.2:80/"), "hello from web\n", "still on web-net");
+    let lone = ok(&d, &["create", IMAGE, "true"]).trim().to_string();
+    let (code, _, err) = run(&d, &["network", "connect", "back-net", &lone]);
+    assert_eq!(code, 125);
+    assert!(err.contains("has no bridge networks of its own"), "{err}");
+    ok(&d, &["rm", &lone]);
+    ok(&d, &["network", "rm", "back-net"]);
+
     // A static address, and one already given out.
     let fixed = ok(&d, &["create", "--network", "web-net", "--ip", "10.89.7.50", IMAGE, "true"]).trim().to_string();
     assert_eq!(ok(&d, &["inspect", "--format", "{{(index .Networks 0).IpAddress}}", &fixed]), "10.89.7.50\n");

@@ -438,6 +438,32 @@ impl Manager {
         self.ctx.call(bus, &call, "io.berth.Network.Remove", self.ctx.runtime.remove_network(&name, force)).await
     }
 
+    /// Put a container on one more network (aliases: names there).
+    async fn connect_network(
+        &self,
+        name: String,
+        container: String,
+        aliases: Vec<String>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<()> {
+        let connect = self.ctx.runtime.connect_network(&name, &container, aliases);
+        self.ctx.call(bus, &call, "io.berth.Network.Connect", connect).await
+    }
+
+    /// Take a container off a network (force: whatever the teardown says).
+    async fn disconnect_network(
+        &self,
+        name: String,
+        container: String,
+        force: bool,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<()> {
+        let disconnect = self.ctx.runtime.disconnect_network(&name, &container, force);
+        self.ctx.call(bus, &call, "io.berth.Network.Disconnect", disconnect).await
+    }
+
     /// Remove the networks no container is on; their names.
     #[zbus(out_args("networks"))]
     async fn prune_networks(

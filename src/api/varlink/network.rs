@@ -66,6 +66,28 @@ impl vl::VarlinkInterface for NetworkApi {
         answer(call, IFACE, r, |c, (name, removed)| c.reply(name, removed))
     }
 
+    fn connect(
+        &self,
+        call: &mut dyn vl::Call_Connect,
+        name: String,
+        container: String,
+        aliases: Option<Vec<String>>,
+    ) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.connect_network(&name, &container, aliases.unwrap_or_default()));
+        answer(call, IFACE, r, |c, ()| c.reply())
+    }
+
+    fn disconnect(
+        &self,
+        call: &mut dyn vl::Call_Disconnect,
+        name: String,
+        container: String,
+        force: Option<bool>,
+    ) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.disconnect_network(&name, &container, force.unwrap_or(false)));
+        answer(call, IFACE, r, |c, ()| c.reply())
+    }
+
     fn prune(&self, call: &mut dyn vl::Call_Prune, filters: Option<Vec<String>>) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.prune_networks(&filters.unwrap_or_default()));
         answer(call, IFACE, r, |c, names| c.reply(names))

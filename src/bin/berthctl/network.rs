@@ -40,6 +40,21 @@ pub enum Command {
     List(ListArgs),
     /// Remove networks (with force, and the containers on them).
     Rm(RmArgs),
+    /// Put a container on one more network.
+    Connect {
+        network: String,
+        container: String,
+        /// A name it answers to there.
+        #[arg(long)]
+        alias: Vec<String>,
+    },
+    /// Take a container off a network.
+    Disconnect {
+        network: String,
+        container: String,
+        #[arg(short, long)]
+        force: bool,
+    },
     /// Remove every network no container is on.
     Prune {
         #[arg(long)]
@@ -85,6 +100,12 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             for n in names {
                 println!("{}", c.remove(n, Some(force)).call()?.name);
             }
+        }
+        Command::Connect { network, container, alias } => {
+            c.connect(network, container, Some(alias)).call().map(drop)?
+        }
+        Command::Disconnect { network, container, force } => {
+            c.disconnect(network, container, Some(force)).call().map(drop)?
         }
         Command::Prune { filter, .. } => c.prune(Some(filter)).call()?.networks.iter().for_each(|n| println!("{n}")),
     }
