@@ -70,6 +70,7 @@ pub struct CreateOptions {
     pub network_aliases: Option<Vec<String>>,
     pub port_mappings: Option<Vec<PortMapping>>,
     pub ip: Option<String>,
+    pub publish_all: Option<bool>,
 }
 
 /// A published port (podman's -p): containerPort (and range-1 after it)
@@ -228,6 +229,7 @@ impl CreateOptions {
             network_aliases: self.network_aliases.unwrap_or_default(),
             port_mappings: PortMapping::all(self.port_mappings)?,
             ip: self.ip,
+            publish_all: self.publish_all.unwrap_or(false),
             secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
             auto_remove: self.auto_remove.unwrap_or(false),

@@ -48,6 +48,9 @@ pub struct RunConfig {
     /// Where the image wants volumes (a set: each path maps to {}).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volumes: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// The ports it serves, `PORT[/PROTOCOL]` (a set), which -P publishes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]

@@ -280,7 +280,12 @@ fn insert_container(
     if let Some(reference) = &spec.image {
         // The image's VOLUMEs are anonymous volumes where the request
         // mounts nothing of its own, as podman makes them.
-        for path in apply_image(tx, reference, spec.run.entrypoint.is_some(), &mut config)? {
+        let wanted = apply_image(tx, reference, spec.run.entrypoint.is_some(), &mut config)?;
+        if spec.publish_all {
+            let exposed = tx.resolve_image(reference)?.config.config.exposed_ports.unwrap_or_default();
+            publish_exposed(&mut config, &exposed.into_keys().collect::<Vec<_>>())?;
+        }
+        for path in wanted {
             let same = |d: &str| d.trim_end_matches('/') == path.trim_end_matches('/');
             if !volume_specs.iter().any(|v| same(&v.destination)) && !config.mounts.iter().any(|m| same(&m.destination))
             {
@@ -546,7 +551,41 @@ fn check_map(field: &str, map: &BTreeMap<String, String>, key_ok: impl Fn(&str) 
 /// bridge for the default network, or a network's name) and --network's
 /// further networks; published ports alone ask for the default network.
 fn network_mode(spec: &CreateSpec) -> Result<(Network, Vec<String>)> {
-    choose_networks(spec.network.as_deref(), &spec.networks, &spec.port_mappings)
+    let (mode, names) = choose_networks(spec.network.as_deref(), &spec.networks, &spec.port_mappings)?;
+    match (spec.publish_all, mode, spec.network.as_deref()) {
+        // -P alone asks for the default network, as -p does.
+        (true, Network::Private, None | Some("")) => {
+            Ok((Network::Bridge, vec![crate::model::network::DEFAULT_NETWORK.to_string()]))
+        }
+        (true, Network::Private | Network::Host, _) => {
+            Err(Error::invalid_argument("publishAll", "published ports need a bridge network"))
+        }
+        _ => Ok((mode, names)),
+    }
+}
+
+/// podman's -P: each port the image exposes that is not published yet, at
+/// a host port free now (the kernel's pick for a port-0 bind).
+fn publish_exposed(config: &mut ContainerConfig, exposed: &[String]) -> Result<()> {
+    use crate::model::container::PortMapping;
+    for entry in exposed {
+        let (port, protocol) = entry.split_once('/').unwrap_or((entry, "tcp"));
+        let Ok(container_port) = port.parse::<u16>() else { continue };
+        if config.port_mappings.iter().any(|p| p.container_port == container_port && p.protocol == protocol) {
+            continue;
+        }
+        let any = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        let host_port = match protocol {
+            "udp" => std::net::UdpSocket::bind(any).and_then(|s| s.local_addr()),
+            _ => std::net::TcpListener::bind(any).and_then(|s| s.local_addr()),
+        }
+        .map_err(|e| Error::Runtime(format!("finding a free host port: {e}")))?
+        .port();
+        let mapping =
+            PortMapping { host_ip: String::new(), host_port, container_port, protocol: protocol.into(), range: 1 };
+        config.port_mappings.push(mapping);
+    }
+    Ok(())
 }
 
 /// The network mode and networks of `network`, `networks` and `ports` as

@@ -60,6 +60,10 @@ pub fn image_config(bytes: &[u8], what: &str) -> Result<ImageConfig> {
             working_dir: run.working_dir().clone(),
             user: run.user().clone(),
             volumes: run.volumes().clone().map(|paths| paths.into_iter().map(|p| (p, serde_json::json!({}))).collect()),
+            exposed_ports: run
+                .exposed_ports()
+                .clone()
+                .map(|ports| ports.into_iter().map(|p| (p, serde_json::json!({}))).collect()),
         },
         rootfs: RootFs { kind: oci.rootfs().typ().clone(), diff_ids: oci.rootfs().diff_ids().clone() },
         created: oci.created().clone(),

@@ -220,3 +220,25 @@ fn pods_publish_ports_for_their_members() {
     assert_eq!(std::fs::read_dir(d.dir.path().join("run/netns")).unwrap().count(), 0);
     assert_eq!(ok(&d, &["network", "rm", "pod-net"]), "pod-net\n");
 }
+
+/// podman's -P: each port the image exposes, at a free host port, on the
+/// default network when none is named.
+#[test]
+fn publish_all_exposed_ports() {
+    let d = Daemon::start_in_netns();
+    let serve =
+        "mkdir -p /tmp/www && echo exposed > /tmp/www/index.html && exec /bin/busybox httpd -f -p 80 -h /tmp/www";
+    let config = serde_json::json!({ "Cmd": ["/bin/sh", "-c", serve], "Env": ["PATH=/bin"], "User": "root",
+                                     "ExposedPorts": { "80/tcp": {} } });
+    let img = common::image::build_with(&d.dir.path().join("web-image"), config);
+    ok(&d, &["image", "import", img.layout.to_str().unwrap(), "localhost/web:1"]);
+    let id = ok(&d, &["run", "-d", "-P", "localhost/web:1"]).trim().to_string();
+    let ports = ok(&d, &["ps", "--format", "{{.Ports}}", "--filter", &format!("id={id}")]);
+    let host_port = ports.trim().strip_prefix("0.0.0.0:").and_then(|p| p.strip_suffix("->80/tcp")).expect(&ports);
+    let script = format!("for i in $(seq 50); do /bin/busybox wget -qO- http://10.88.0.1:{host_port}/ && exit 0; sleep 0.1; done; exit 1");
+    assert_eq!(in_ns(&d, &script), "exposed\n");
+    ok(&d, &["rm", "-f", "-t", "0", &id]);
+    let (code, _, err) = run(&d, &["create", "-P", "--network", "none", "localhost/web:1"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("published ports need a bridge network"), "{err}");
+}

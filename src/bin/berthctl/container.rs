@@ -437,6 +437,7 @@ impl CreateArgs {
             networkAliases: some(&self.net.network_alias),
             portMappings: Some(self.net.ports()?),
             ip: self.net.ip.clone(),
+            publishAll: Some(self.net.publish_all),
             replace: Some(self.replace),
             // The engine does not share our working directory.
             cidFile: self.cidfile.as_deref().map(absolute),

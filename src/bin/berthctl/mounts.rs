@@ -61,6 +61,9 @@ pub struct NetworkArgs {
     /// Its address on its first network.
     #[arg(long)]
     pub ip: Option<String>,
+    /// Publish each port the image exposes at a free host port.
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
 }
 
 impl NetworkArgs {

@@ -191,6 +191,8 @@ pub struct CreateSpec {
     pub port_mappings: Vec<PortMapping>,
     /// Its address on its first network (podman's --ip).
     pub ip: Option<String>,
+    /// podman's -P: each port the image exposes, at a free host port.
+    pub publish_all: bool,
     pub image: Option<String>,
     pub command: Vec<String>,
     pub env: BTreeMap<String, String>,
