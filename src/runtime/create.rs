@@ -410,6 +410,15 @@ fn join_pod_namespaces(
             "invalid config provided: cannot set a network when joining the pod's network namespace",
         ));
     }
+    let own_network =
+        !spec.port_mappings.is_empty() || spec.publish_all || !spec.networks.is_empty() || spec.ip.is_some();
+    if pod.shares("net") && own_network {
+        return Err(Error::invalid_argument(
+            "portMappings",
+            "invalid config provided: published or exposed ports must be defined when the pod is created: \
+             network cannot be configured when it is shared with a pod",
+        ));
+    }
     if pod.shares("ipc") && spec.run.ipc_namespace.as_deref().is_some_and(|m| m != "private") {
         return Err(Error::invalid_argument(
             "ipc",

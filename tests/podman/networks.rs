@@ -177,7 +177,7 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     assert!(!ok(&d, &["system", "check"]).contains("leaked-network-namespace"));
 }
 
-/// C-podcreate-11..17, 64: a pod's published ports are its infra container's,
+/// C-podcreate-11..17, 64 and A-create-91: a pod's published ports are its infra container's,
 /// on the pod's network, and reach any member; not without an infra
 /// container, and not without -p (nothing listens on the host then).
 #[test]
@@ -210,6 +210,12 @@ fn pods_publish_ports_for_their_members() {
     ok(&d, &["run", "-d", "--pod", "quiet", "--user", "root", IMAGE, "/bin/sh", "-c", serve]);
     let quiet = d.in_netns("/bin/busybox wget -T 2 -qO- http://10.89.8.1:80/");
     assert!(!quiet.status.success(), "nothing is published on the host's port 80");
+    // A member's ports are the pod's (A-create-91).
+    for publish in ["-P", "--publish=8082:80"] {
+        let (code, _, err) = run(&d, &["create", "--pod", "webpod", publish, IMAGE, "true"]);
+        assert_eq!(code, 125);
+        assert!(err.contains("published or exposed ports must be defined when the pod is created"), "{err}");
+    }
     let (code, _, err) = run(&d, &["pod", "create", "--network", "container:doesnotmatter"]);
     assert_eq!(code, 125);
     assert!(err.contains("pods presently do not support network mode container"), "{err}");
