@@ -282,10 +282,9 @@ fn insert_container(
         // mounts nothing of its own, as podman makes them.
         let wanted = apply_image(tx, reference, spec.run.entrypoint.is_some(), &mut config)?;
         if spec.publish_all {
-            let exposed = tx.resolve_image(reference)?.config.config.exposed_ports.unwrap_or_default();
-            publish_exposed(&mut config, &exposed.into_keys().collect::<Vec<_>>())?;
+            publish_exposed(&mut config, &wanted.exposed_ports)?;
         }
-        for path in wanted {
+        for path in wanted.volumes {
             let same = |d: &str| d.trim_end_matches('/') == path.trim_end_matches('/');
             if !volume_specs.iter().any(|v| same(&v.destination)) && !config.mounts.iter().any(|m| same(&m.destination))
             {
@@ -428,17 +427,24 @@ fn join_pod_namespaces(
     Ok(())
 }
 
+/// What an image asks for besides how to run: volumes (absolute paths)
+/// and the ports it serves (`PORT[/PROTOCOL]`, for -P).
+pub(super) struct ImageWants {
+    pub volumes: Vec<String>,
+    pub exposed_ports: Vec<String>,
+}
+
 /// Take what the image says about running it: the ID, its entrypoint
 /// (unless one was given, which also drops the image's command, as
 /// podman's --entrypoint does), its command unless one was given,
 /// environment (less what unsetEnv names), working directory and user;
-/// what the request gave wins. Returns where the image wants volumes.
+/// what the request gave wins. Returns what else it asks for.
 pub(super) fn apply_image(
     tx: &Tx,
     reference: &str,
     own_entrypoint: bool,
     config: &mut ContainerConfig,
-) -> Result<Vec<String>> {
+) -> Result<ImageWants> {
     let image = tx.resolve_image(reference)?;
     // The name as stored (`x` is `x:latest`), as podman's ImageName; an ID
     // stays as given.
@@ -476,7 +482,10 @@ pub(super) fn apply_image(
     if config.user.is_none() {
         config.user = run.user.filter(|u| !u.is_empty());
     }
-    Ok(run.volumes.unwrap_or_default().into_keys().filter(|v| v.starts_with('/')).collect())
+    Ok(ImageWants {
+        volumes: run.volumes.unwrap_or_default().into_keys().filter(|v| v.starts_with('/')).collect(),
+        exposed_ports: run.exposed_ports.unwrap_or_default().into_keys().collect(),
+    })
 }
 
 /// The asked-for name if free, else a generated one that is.
