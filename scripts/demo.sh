@@ -33,12 +33,14 @@ else
     # No system bus here either: a bus of the demo's own for the D-Bus API.
     dbus-daemon --session --address="unix:path=$state/bus" --fork --print-pid >"$state/bus.pid"
     bus=(--address="unix:path=$state/bus")
-    "$bin/berthd" --root "$state/root" --run-root "$state/run" --varlink "$BERTH_ADDRESS" \
+    # In a network namespace of its own: a container's default network is a
+    # bridge berthd sets up, and this machine's own network is not the demo's.
+    unshare --net -- "$bin/berthd" --root "$state/root" --run-root "$state/run" --varlink "$BERTH_ADDRESS" \
         --idle-timeout 0 --dbus "unix:path=$state/bus" 2>"$state/berthd.log" &
     daemon=$!
     trap 'kill $daemon $(cat "$state/bus.pid") 2>/dev/null; wait $daemon 2>/dev/null' EXIT
     for _ in $(seq 100); do "$bin/berthctl" info >/dev/null 2>&1 && break; sleep 0.05; done
-    echo "== PID 1 is not systemd here: berthd runs directly on $BERTH_ADDRESS (log: $state/berthd.log)"
+    echo "== PID 1 is not systemd here: berthd runs directly on $BERTH_ADDRESS, in a network namespace of its own (log: $state/berthd.log)"
 fi
 ctl() { echo "\$ berthctl $*"; "$bin/berthctl" "$@"; }
 

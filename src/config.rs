@@ -88,6 +88,9 @@ pub struct EngineSection {
     /// The default network's subnet, and the pool other networks' come from.
     pub default_subnet: Option<String>,
     pub subnet_pool: Option<String>,
+    /// The network a container gets when it asks for none (containers.conf's
+    /// netns): bridge (the `berth` network), none or host.
+    pub netns: Option<String>,
 }
 
 /// Settings in force: the file merged with flags and built-in defaults.
@@ -114,6 +117,8 @@ pub struct Config {
     pub default_subnet: String,
     /// Where new networks' /24 subnets come from (podman's 10.89.0.0/16).
     pub subnet_pool: String,
+    /// `--network` for a container that names no network: bridge, none or host.
+    pub default_netns: String,
     /// What conmon runs when a container exits: a call to berthd's socket, so
     /// that a socket-activated berthd starts and records the exit even when it
     /// was not running. Set by berthd from the address it serves.
@@ -160,6 +165,7 @@ impl Config {
             aardvark_path: e.aardvark_path.unwrap_or_else(|| "/usr/lib/podman/aardvark-dns".into()),
             default_subnet: e.default_subnet.unwrap_or_else(|| "10.88.0.0/16".into()),
             subnet_pool: e.subnet_pool.unwrap_or_else(|| "10.89.0.0/16".into()),
+            default_netns: validate_netns(e.netns.unwrap_or_else(|| "bridge".into()))?,
             exit_command: None,
         })
     }
@@ -197,6 +203,13 @@ fn default_runtimes() -> BTreeMap<String, Vec<PathBuf>> {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+fn validate_netns(mode: String) -> Result<String> {
+    match mode.as_str() {
+        "bridge" | "private" | "none" | "host" => Ok(mode),
+        _ => Err(Error::invalid_argument("config", format!("netns {mode:?} is none of bridge, private, none, host"))),
+    }
 }
 
 pub fn validate_log_driver(driver: String) -> Result<String> {

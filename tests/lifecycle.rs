@@ -638,7 +638,8 @@ fn an_exit_while_berthd_is_down_wakes_it_through_its_socket() {
         .arg(d.root())
         .arg("--run-root")
         .arg(d.dir.path().join("run"))
-        .args(["--idle-timeout", "0", "--dbus", "none", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
+        .args(["--idle-timeout", "0", "--dbus", "none", "--cgroup-manager", "cgroupfs", "--config"])
+        .arg(d.config_path())
         .stdout(std::process::Stdio::null());
     // SAFETY: dup2 and fcntl are async-signal-safe; the listener outlives
     // the spawn. dup2 onto itself would keep close-on-exec, hence the fcntl.

@@ -300,3 +300,54 @@ fn legacy_hierarchy_scope_carries_and_enforces_the_resources_and_runs_crun() {
     c.call("io.berth.Container.Remove", json!({ "nameOrId": id })).unwrap();
     assert_eq!(berth_units(&s), "", "no unit after the crun container's removal");
 }
+
+/// Issue 18's test through the real units: busybox httpd in a container on
+/// the default network, its port 80 published as 8080 and fetched from the
+/// sandbox's own network namespace; berthd killed with SIGKILL and started
+/// again by the next call: still served; removed: no rule, link or
+/// namespace left (the same lists as before the first start).
+#[test]
+fn a_published_port_serves_the_sandbox_and_outlives_a_killed_berthd() {
+    let s = Sandbox::boot("ports", Mode::Unified);
+    let rootfs = s.busybox_rootfs();
+    let (host, _) = s.shared_dir("rootfs");
+    std::fs::create_dir_all(host.join("www")).unwrap();
+    std::fs::write(host.join("www/index.html"), "hello from the sandbox\n").unwrap();
+    let rules = "iptables-save | grep -v '^#' | sed 's/\\[[0-9:]*\\]//'";
+    let (rules_before, links_before) = (s.ok(rules), s.ok("ip -o link | cut -d: -f2"));
+    let mut c = client(&s);
+    let options = json!({ "rootfs": rootfs, "name": "web", "stopTimeout": 1,
+                          "command": ["/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www"],
+                          "portMappings": [{ "hostPort": 8080, "containerPort": 80 }] });
+    let id =
+        c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": "web" })).unwrap();
+    // curl: busybox's static wget crashes in the sandbox (its libc's NSS).
+    let fetch = "for i in $(seq 50); do curl -sf -m 2 http://10.88.0.1:8080/ && exit 0; sleep 0.1; done; exit 1";
+    assert_eq!(s.ok(fetch), "hello from the sandbox");
+    assert!(s.ok(rules).contains("8080"), "a DNAT rule for the published port");
+    assert!(s.ok("ip -o link").contains("berth0"), "the default network's bridge");
+
+    s.ok("systemctl kill -s KILL berth.service; while systemctl is-active -q berth.service; do sleep 0.1; done");
+    assert_eq!(s.ok(fetch), "hello from the sandbox", "served while berthd is down");
+    let mut c = client(&s);
+    let state = c.call("io.berth.Container.Inspect", json!({ "nameOrId": "web" })).unwrap()["container"]["state"]
+        ["state"]
+        .clone();
+    assert_eq!(state, "running");
+    assert_eq!(s.ok(fetch), "hello from the sandbox", "served once berthd is back");
+    assert_eq!(c.call("io.berth.System.Check", json!({})).unwrap()["problems"], json!([]));
+
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": id, "force": true })).unwrap();
+    assert_eq!(s.ok("ls /run/berth/netns | wc -l"), "0", "its namespace is gone");
+    // What is left is netavark's shared chains (made once, as podman's
+    // are): nothing of the network's or the container's.
+    let rules_after = s.ok(rules);
+    let shared = ["NETAVARK_FORWARD", "NETAVARK-HOSTPORT-", "COMMIT", "*filter", "*nat", "ACCEPT"];
+    let left: Vec<&str> =
+        rules_after.lines().filter(|l| !rules_before.contains(l) && !shared.iter().any(|c| l.contains(c))).collect();
+    assert!(left.is_empty(), "rules left: {left:?}\n{rules_after}");
+    assert!(!rules_after.contains("10.88.") && !rules_after.contains("8080"), "{rules_after}");
+    assert_eq!(s.ok("ip -o link | cut -d: -f2"), links_before, "no bridge or veth left");
+    assert_eq!(berth_units(&s), "");
+}

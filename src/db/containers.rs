@@ -55,6 +55,7 @@ fn summary_from_row(r: &Row) -> rusqlite::Result<SummaryRow> {
             started_nanos: r.get(12)?,
             finished_nanos: r.get(13)?,
             ports: Vec::new(),
+            networks: Vec::new(),
         },
         r.get(3)?,
         r.get(9)?,
@@ -331,6 +332,43 @@ impl Tx<'_> {
             map.entry(ctr).or_default().push((name, dest));
         }
         Ok(map)
+    }
+
+    /// Container ID -> the networks it is on, in the order it joined them.
+    pub fn all_container_networks(&self) -> Result<HashMap<String, Vec<String>>> {
+        let mut stmt = self.0.prepare_cached("SELECT container_id, network FROM container_networks ORDER BY rowid")?;
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+            let (ctr, network) = row?;
+            map.entry(ctr).or_default().push(network);
+        }
+        Ok(map)
+    }
+
+    /// Pod ID -> the ports its infra container publishes, which are its
+    /// members' too.
+    pub fn pod_ports(&self) -> Result<HashMap<String, Vec<crate::model::container::PortMapping>>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT pod_id, ports FROM containers WHERE is_infra AND pod_id IS NOT NULL AND ports IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (pod, ports) = row?;
+            let ports = decode("ports", &pod, &ports)?;
+            Ok((pod, ports))
+        })
+        .collect()
+    }
+
+    /// Container ID -> the container whose network namespace it joined
+    /// (`--network container:ID`), for those that joined one.
+    pub fn network_joiners(&self) -> Result<HashMap<String, String>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT id, json_extract(config, '$.networkContainer') AS target FROM container_configs
+             WHERE target IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// IDs of containers in `state`.

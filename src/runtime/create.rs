@@ -127,7 +127,7 @@ impl Runtime {
         check_cgroups(spec, &runtime, cfg.cgroup_manager)?;
         check_volumes(&spec.volumes)?;
         let mounts = check_mounts(&spec.volumes, &spec.mounts)?;
-        let (network, networks) = network_mode(spec)?;
+        let (network, networks) = network_mode(spec, &cfg.default_netns)?;
         let secrets = spec.secrets.iter().map(secret_use).collect::<Result<Vec<_>>>()?;
         check_resources(&spec.resources)?;
         check_cid_file(spec.cid_file.as_deref())?;
@@ -418,6 +418,11 @@ fn join_pod_namespaces(
              network cannot be configured when it is shared with a pod",
         ));
     }
+    if pod.shares("net") {
+        // The default network is the infra container's, not its own.
+        config.network = Network::Private;
+        config.networks.clear();
+    }
     if pod.shares("ipc") && spec.run.ipc_namespace.as_deref().is_some_and(|m| m != "private") {
         return Err(Error::invalid_argument(
             "ipc",
@@ -568,8 +573,8 @@ fn check_map(field: &str, map: &BTreeMap<String, String>, key_ok: impl Fn(&str) 
 /// The network a container asks for: podman's --network (none, host,
 /// bridge for the default network, or a network's name) and --network's
 /// further networks; published ports alone ask for the default network.
-fn network_mode(spec: &CreateSpec) -> Result<(Network, Vec<String>)> {
-    let (mode, names) = choose_networks(spec.network.as_deref(), &spec.networks, &spec.port_mappings)?;
+fn network_mode(spec: &CreateSpec, default: &str) -> Result<(Network, Vec<String>)> {
+    let (mode, names) = choose_networks(spec.network.as_deref(), &spec.networks, &spec.port_mappings, default)?;
     match (spec.publish_all, mode, spec.network.as_deref()) {
         // -P alone asks for the default network, as -p does.
         (true, Network::Private, None | Some("")) => {
@@ -607,25 +612,31 @@ fn publish_exposed(config: &mut ContainerConfig, exposed: &[String]) -> Result<(
 }
 
 /// The network mode and networks of `network`, `networks` and `ports` as
-/// create (and a pod's infra container) takes them.
+/// create (and a pod's infra container) takes them; `default` (berth.conf's
+/// netns) when they name nothing.
 pub(super) fn choose_networks(
     network: Option<&str>,
     networks: &[String],
     ports: &[crate::model::container::PortMapping],
+    default: &str,
 ) -> Result<(Network, Vec<String>)> {
     use crate::model::network::DEFAULT_NETWORK;
     let mut names = networks.to_vec();
+    let network = match network {
+        None | Some("") if names.is_empty() && ports.is_empty() => Some(default),
+        other => other,
+    };
     let mode = match network {
-        None | Some("") if names.is_empty() && ports.is_empty() => Network::Private,
         None | Some("") => Network::Bridge,
-        Some("private" | "none") => Network::Private,
-        // Joined at start (network_container); its own namespace is never made.
-        Some(target) if target.starts_with("container:") => Network::Private,
-        Some("host") => Network::Host,
-        Some("bridge") => {
+        Some("none") => Network::Private,
+        // podman's private: a namespace of its own, which is root's bridge.
+        Some("private" | "bridge") => {
             names.insert(0, DEFAULT_NETWORK.to_string());
             Network::Bridge
         }
+        // Joined at start (network_container); its own namespace is never made.
+        Some(target) if target.starts_with("container:") => Network::Private,
+        Some("host") => Network::Host,
         Some(name) => {
             names.insert(0, name.to_string());
             Network::Bridge
@@ -650,7 +661,11 @@ pub(super) fn choose_networks(
     {
         return Err(Error::invalid_argument(
             "portMappings",
-            format!("host port {} is published twice ({} and {})", a.host_port, a.container_port, b.container_port),
+            format!(
+                "conflicting port mappings for host port {} (protocol {})",
+                a.host_port.max(b.host_port),
+                a.protocol
+            ),
         ));
     }
     Ok((mode, names))

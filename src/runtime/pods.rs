@@ -110,8 +110,12 @@ impl Runtime {
                     ..Default::default()
                 };
                 crate::model::container::run::apply(&run, &mut infra)?;
-                let chosen =
-                    super::create::choose_networks(spec.network.as_deref(), &spec.networks, &spec.port_mappings)?;
+                let chosen = super::create::choose_networks(
+                    spec.network.as_deref(),
+                    &spec.networks,
+                    &spec.port_mappings,
+                    &self.config.default_netns,
+                )?;
                 (infra.network, infra.networks) = chosen;
                 infra.port_mappings = spec.port_mappings.clone();
                 Some(infra)

@@ -57,6 +57,11 @@ impl Daemon {
         self.dir.path().join("root")
     }
 
+    /// The berth.conf it was started with (see `spawn`).
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("berth.conf")
+    }
+
     pub fn rootfs(&self) -> String {
         self.dir.path().join("rootfs").display().to_string()
     }
@@ -141,7 +146,12 @@ fn address(dir: &Path) -> String {
 const IN_NETNS: &str = "BERTH_TEST_IN_NETNS";
 
 fn spawn(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Child {
-    let mut command = if env.iter().any(|(k, _)| *k == IN_NETNS) {
+    let in_netns = env.iter().any(|(k, _)| *k == IN_NETNS);
+    // Outside a namespace of its own, a container's default network would
+    // be set up in the host's: there it gets loopback alone.
+    let config = if in_netns { "" } else { "[engine]\nnetns = \"none\"\n" };
+    std::fs::write(dir.join("berth.conf"), config).unwrap();
+    let mut command = if in_netns {
         let mut c = Command::new("unshare");
         c.args(["--net", "--"]).arg(env!("CARGO_BIN_EXE_berthd"));
         c
@@ -156,7 +166,8 @@ fn spawn(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Child {
         .arg(dir.join("run"))
         .arg("--varlink")
         .arg(address(dir))
-        .args(["--dbus", "none", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
+        .args(["--dbus", "none", "--cgroup-manager", "cgroupfs", "--config"])
+        .arg(dir.join("berth.conf"))
         .args(extra)
         .env("BERTH_LOG", std::env::var("BERTH_TEST_LOG").unwrap_or_else(|_| "warn".into()))
         .envs(env.iter().copied())

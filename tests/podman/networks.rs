@@ -103,7 +103,7 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     ok(&d, &["network", "disconnect", "back-net", "web"]);
     assert!(!d.in_netns("/bin/busybox wget -T 1 -qO- http://10.89.6.2:80/").status.success(), "gone from it");
     assert_eq!(fetch("http://10.89.7.2:80/"), "hello from web\n", "still on web-net");
-    let lone = ok(&d, &["create", IMAGE, "true"]).trim().to_string();
+    let lone = ok(&d, &["create", "--network", "none", IMAGE, "true"]).trim().to_string();
     let (code, _, err) = run(&d, &["network", "connect", "back-net", &lone]);
     assert_eq!(code, 125);
     assert!(err.contains("has no bridge networks of its own"), "{err}");
@@ -247,4 +247,78 @@ fn publish_all_exposed_ports() {
     let (code, _, err) = run(&d, &["create", "-P", "--network", "none", "localhost/web:1"]);
     assert_eq!(code, 125);
     assert!(err.contains("published ports need a bridge network"), "{err}");
+}
+
+/// B-insp-41/42, B-ps-12/13, 37..39, 44, 68..70: a container that names no
+/// network is on the default one, running or not; ps shows and filters
+/// networks and ports as podman's does.
+#[test]
+fn default_network_in_ps_and_inspect() {
+    let d = with_image_in_netns();
+    let networks = |c: &str| -> serde_json::Value {
+        serde_json::from_str(&ok(&d, &["inspect", "--format", "{{json .Networks}}", c])).unwrap()
+    };
+    ok(&d, &["run", "-d", "--name", "testctr", IMAGE, "sleep", "1000"]);
+    ok(&d, &["create", "--name", "stopped", IMAGE, "sleep", "1000"]);
+    for c in ["testctr", "stopped"] {
+        let on = networks(c);
+        assert_eq!(on.as_array().map(Vec::len), Some(1), "{c}: {on}");
+        assert_eq!(on[0]["name"], "berth");
+    }
+    assert_eq!(ok(&d, &["ps", "--all", "--format", "{{ .Networks }}", "--filter", "name=stopped"]), "berth\n");
+    ok(&d, &["network", "create", "net1"]);
+    ok(&d, &["network", "create", "net2"]);
+    let two = ok(&d, &["create", "--network", "net1,net2", IMAGE]).trim().to_string();
+    let shown = ok(&d, &["ps", "--all", "--format", "{{ .Networks }}", "--filter", &format!("id={two}")]);
+    assert_eq!(shown, "net1,net2\n");
+    let on_net1 = ok(&d, &["ps", "--all", "--no-trunc", "--filter", "network=net1", "--format", "{{.ID}}"]);
+    assert_eq!(on_net1, format!("{two}\n"), "only the container on net1");
+
+    // One that joined another's namespace (network=container:NAME or ID).
+    let alpha = ok(&d, &["run", "-d", "--name", "alpha", IMAGE, "sleep", "1000"]).trim().to_string();
+    ok(&d, &["run", "-d", "--network", "container:alpha", "--name", "bravo", IMAGE, "sleep", "1000"]);
+    for target in ["alpha", alpha.as_str()] {
+        let filter = format!("network=container:{target}");
+        let shown = ok(&d, &["ps", "-a", "--format", "table {{.Names}}", "--filter", &filter]);
+        assert_eq!(shown, "NAMES\nbravo\n");
+    }
+    ok(&d, &["rm", "-f", "-t", "0", "bravo", "alpha", "testctr", "stopped", &two]);
+
+    // Ranges, shown merged and by host port.
+    let ranged = ok(&d, &["run", "-d", "-p", "2000-2006:2000-2006", IMAGE, "sleep", "1000"]).trim().to_string();
+    let ports = ok(&d, &["ps", "--format", "{{.Ports}}", "--filter", &format!("id={ranged}")]);
+    assert_eq!(ports, "0.0.0.0:2000-2006->2000-2006/tcp\n");
+    let (code, _, err) = run(&d, &["run", "-p", "1000-2000:2000-3000", "-p", "1999-2999:3001-4001", IMAGE]);
+    assert_eq!(code, 125);
+    assert!(err.contains("conflicting port mappings for host port 1999"), "{err}");
+    let many = [
+        "-p",
+        "3000-3001:3000-3001",
+        "-p",
+        "3100-3102:4000-4002",
+        "-p",
+        "30080:30080",
+        "-p",
+        "30443:30443",
+        "-p",
+        "8000:8080",
+    ];
+    let mut args = vec!["create"];
+    args.extend(many);
+    args.push(IMAGE);
+    let several = ok(&d, &args).trim().to_string();
+    let ports = ok(&d, &["ps", "-a", "--format", "{{.Ports}}", "--filter", &format!("id={several}")]);
+    assert_eq!(
+        ports,
+        "0.0.0.0:3000-3001->3000-3001/tcp, 0.0.0.0:3100-3102->4000-4002/tcp, 0.0.0.0:8000->8080/tcp, \
+         0.0.0.0:30080->30080/tcp, 0.0.0.0:30443->30443/tcp\n"
+    );
+    // A pod member shows its pod's ports.
+    ok(&d, &["pod", "create", "-p", "8085:80", "--name", "testPod"]);
+    ok(&d, &["run", "--name", "testCtr", "-d", "--pod", "testPod", IMAGE, "sleep", "1000"]);
+    let ports = ok(&d, &["ps", "--filter", "name=testCtr", "--format", "{{.Ports}}"]);
+    assert_eq!(ports, "0.0.0.0:8085->80/tcp\n");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "testPod"]);
+    ok(&d, &["rm", "-f", "-t", "0", &ranged, &several]);
+    assert_eq!(std::fs::read_dir(d.dir.path().join("run/netns")).unwrap().count(), 0);
 }

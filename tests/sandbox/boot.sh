@@ -62,7 +62,10 @@ for p in sys sysrq-trigger irq bus fs; do
     mount --bind "$ROOT/proc/$p" "$ROOT/proc/$p"
     mount -o remount,bind,ro "$ROOT/proc/$p"
 done
+# The sandbox's own network namespace is its to configure (netavark sets
+# forwarding there); a bind of the read-only /proc/sys starts read-only.
 mount --bind "$ROOT/proc/sys/net" "$ROOT/proc/sys/net"
+mount -o remount,bind,rw "$ROOT/proc/sys/net"
 mount -t sysfs -o ro sysfs "$ROOT/sys"
 if [ "$MODE" = legacy ]; then
     mount -t tmpfs -o mode=0755 cgroup "$ROOT/sys/fs/cgroup"

@@ -38,6 +38,7 @@ pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
                 range: Some(p.range.into()),
             })
             .collect(),
+        networks: s.networks,
         rwSize: None,
         rootFsSize: None,
     }

@@ -48,9 +48,10 @@ pub fn from_flags(
 /// podman's network flags of create, run and pod create.
 #[derive(clap::Args)]
 pub struct NetworkArgs {
-    /// none (loopback only, the default), host, bridge (the default
-    /// network), a network's name or container:NAME; again for more networks.
-    #[arg(long, alias = "net")]
+    /// bridge (the default network `berth`, unless berth.conf's netns says
+    /// otherwise), none (loopback only), host, a network's name or
+    /// container:NAME; again, or a comma-separated list, for more networks.
+    #[arg(long, alias = "net", value_delimiter = ',')]
     pub network: Vec<String>,
     /// [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/PROTOCOL], ports as N or N-M.
     #[arg(short, long)]

@@ -95,6 +95,7 @@ fn external(conn: &Connection) -> Result<Vec<ContainerSummary>, Failure> {
                 labels: Default::default(),
                 isInfra: false,
                 ports: Vec::new(),
+                networks: Vec::new(),
                 rwSize: None,
                 rootFsSize: None,
             })
@@ -137,15 +138,17 @@ fn row(c: &ContainerSummary, no_trunc: bool) -> Value {
         "Names": c.name, "Labels": c.labels, "ExitCode": c.exitCode.unwrap_or(0),
         "Pod": c.pod.as_deref().map(|p| if no_trunc { p } else { short(p) }).unwrap_or_default(),
         "PodName": c.podName.as_deref().unwrap_or_default(), "IsInfra": c.isInfra, "Ports": ports(c),
-        "Size": size(c),
+        "Size": size(c), "Networks": c.networks.join(","),
     })
 }
 
 /// podman's PORTS: `0.0.0.0:8080->80/tcp`, a range as `8080-8081->80-81`.
 fn ports(c: &ContainerSummary) -> String {
     let span = |first: i64, n: i64| if n > 1 { format!("{first}-{}", first + n - 1) } else { first.to_string() };
-    c.ports
-        .iter()
+    let mut ports: Vec<_> = c.ports.iter().collect();
+    ports.sort_by_key(|p| p.hostPort);
+    ports
+        .into_iter()
         .map(|p| {
             let n = p.range.unwrap_or(1);
             let ip = p.hostIp.as_deref().unwrap_or("0.0.0.0");

@@ -30,6 +30,8 @@ pub struct ContainerFilters {
     pub before: Vec<String>,
     pub since: Vec<String>,
     pub volumes: Vec<String>,
+    /// `network=NAME` or `network=container:REF` (those that joined REF's).
+    pub networks: Vec<String>,
 }
 
 /// What matching needs from the catalogue beyond a summary.
@@ -40,6 +42,10 @@ pub struct Resolved {
     pub since: Vec<i64>,
     /// Container ID -> (volume name, destination), loaded only for `volume`.
     pub volumes: HashMap<String, Vec<(String, String)>>,
+    /// For `network=container:REF`: REF -> the ID it names, and container
+    /// ID -> the container whose namespace it joined.
+    pub network_targets: HashMap<String, String>,
+    pub joiners: HashMap<String, String>,
 }
 
 const STATUSES: &[&str] = &["created", "running", "paused", "stopping", "stopped", "exited", "removing"];
@@ -104,7 +110,7 @@ fn status_word(state: State) -> &'static str {
 impl ContainerFilters {
     pub const KEYS: &'static [&'static str] = &[
         "id", "name", "label", "label!", "status", "pod", "ancestor", "exited", "before", "since", "volume", "until",
-        "command",
+        "command", "network",
     ];
 
     /// `now_nanos` is what `until=10m` counts back from.
@@ -140,6 +146,7 @@ impl ContainerFilters {
             before: f.strings("before"),
             since: f.strings("since"),
             volumes: f.strings("volume"),
+            networks: f.strings("network"),
         })
     }
 
@@ -172,6 +179,10 @@ impl ContainerFilters {
             })
             && any_of(&r.before, |t| c.created_nanos < *t)
             && any_of(&r.since, |t| c.created_nanos > *t)
+            && any_of(&self.networks, |n| match n.strip_prefix("container:") {
+                Some(target) => r.network_targets.get(target).is_some_and(|t| r.joiners.get(&c.id) == Some(t)),
+                None => c.networks.contains(n),
+            })
             && any_of(&self.volumes, |v| {
                 r.volumes.get(&c.id).is_some_and(|vols| vols.iter().any(|(name, dest)| name == v || dest == v))
             })
@@ -199,6 +210,7 @@ mod tests {
             started_nanos: None,
             finished_nanos: None,
             ports: Vec::new(),
+            networks: Vec::new(),
         }
     }
 

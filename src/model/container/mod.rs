@@ -607,4 +607,6 @@ pub struct Summary {
     pub finished_nanos: Option<i64>,
     /// Its published ports (podman's PORTS).
     pub ports: Vec<PortMapping>,
+    /// The bridge networks it is on (filled in by a list).
+    pub networks: Vec<String>,
 }
