@@ -521,7 +521,7 @@ fn private_network_has_only_loopback_host_network_has_the_hosts() {
         assert_eq!(call(c, "Wait", name, json!({}))["exitCode"], 0);
         logs(c, name).len() - 2
     };
-    assert_eq!(count(&mut c, "private", "private"), 1);
+    assert_eq!(count(&mut c, "none", "none"), 1);
     let host_interfaces = std::fs::read_to_string("/proc/net/dev").unwrap().lines().count() - 2;
     assert_eq!(count(&mut c, "host", "host"), host_interfaces);
     let r = c.call(

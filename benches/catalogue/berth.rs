@@ -2,7 +2,7 @@
 //! public varlink socket, with its D-Bus API on a bus of the bench's own (as
 //! berth.service runs it).
 
-use crate::{Engine, STATE};
+use crate::{Engine, Net, STATE};
 use berth::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -73,13 +73,19 @@ impl Berth {
         std::fs::create_dir_all(dir).unwrap();
         let socket = dir.join("io.berth").display().to_string();
         let _ = std::fs::remove_file(&socket);
+        // Podman's default network has podman's 10.88.0.0/16, in the same
+        // namespace: berth's takes another.
+        let config = dir.join("berth.conf");
+        std::fs::write(&config, "[engine]\ndefault_subnet = \"10.90.0.0/16\"\nsubnet_pool = \"10.91.0.0/16\"\n")
+            .unwrap();
         let child = Command::new("systemd-socket-activate")
             .args(["-l", &socket, "--fdname=varlink", env!("CARGO_BIN_EXE_berthd"), "--root"])
             .arg(dir.join("root"))
             .arg("--run-root")
             .arg(dir.join("run"))
             .args(["--dbus", &bus.address])
-            .args(["--idle-timeout", "0", "--cgroup-manager", "cgroupfs", "--config", "/dev/null"])
+            .args(["--idle-timeout", "0", "--cgroup-manager", "cgroupfs", "--config"])
+            .arg(&config)
             .stderr(Stdio::null())
             .spawn()
             .expect("systemd-socket-activate (systemd) is installed");
@@ -149,7 +155,7 @@ impl Engine for Berth {
         if labelled {
             labels["sel"] = json!("yes");
         }
-        self.create_with(json!({ "command": ["/bin/true"], "labels": labels }))
+        self.create_with(json!({ "command": ["/bin/true"], "labels": labels, "network": "none" }))
     }
     fn nothing(&mut self) {
         self.call("org.varlink.service.GetInfo", json!({}));
@@ -174,13 +180,13 @@ impl Engine for Berth {
     fn prune(&mut self) -> usize {
         self.call("io.berth.Container.Prune", json!({}))["reports"].as_array().map_or(0, Vec::len)
     }
-    fn run_to_exit(&mut self) {
-        let id = self.create_with(json!({ "command": ["/bin/true"], "autoRemove": true }));
+    fn run_to_exit(&mut self, net: Net) {
+        let id = self.create_with(with_net(json!({ "command": ["/bin/true"], "autoRemove": true }), net));
         self.call("io.berth.Container.Start", json!({ "nameOrId": id }));
         self.call("io.berth.Container.Wait", json!({ "nameOrId": id }));
     }
-    fn create_polite(&mut self, script: &str) -> String {
-        self.create_with(json!({ "command": ["/bin/sh", "-c", script] }))
+    fn create_polite(&mut self, script: &str, net: Net) -> String {
+        self.create_with(with_net(json!({ "command": ["/bin/sh", "-c", script] }), net))
     }
     fn start(&mut self, id: &str) {
         self.call("io.berth.Container.Start", json!({ "nameOrId": id }));
@@ -188,4 +194,24 @@ impl Engine for Berth {
     fn stop(&mut self, id: &str) {
         self.call("io.berth.Container.Stop", json!({ "nameOrId": id }));
     }
+    fn network_create(&mut self, name: &str) {
+        self.call("io.berth.Network.Create", json!({ "options": { "name": name } }));
+    }
+    fn network_remove(&mut self, name: &str) {
+        self.call("io.berth.Network.Remove", json!({ "name": name }));
+    }
+}
+
+/// Create options on `net`: network none, or the default network's with a
+/// published port.
+fn with_net(mut options: Value, net: Net) -> Value {
+    match net {
+        Net::None => options["network"] = json!("none"),
+        Net::Bridge(port) => {
+            if let Some(port) = port {
+                options["portMappings"] = json!([{ "hostPort": port, "containerPort": 80 }]);
+            }
+        }
+    }
+    options
 }

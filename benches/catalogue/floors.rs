@@ -1,6 +1,7 @@
 //! What no engine can beat on this machine, timed beside berth: a bare
-//! `runc run` beside its run to exit, and a bare durable write beside its
-//! rename.
+//! `runc run` beside its run to exit, a bare durable write beside its
+//! rename, and netavark's own setup of a container's network beside its
+//! start on one.
 
 use crate::STATE;
 use std::fs::File;
@@ -12,6 +13,7 @@ use std::time::Duration;
 pub struct Floors {
     pub runc: BareRunc,
     pub commit: BareCommit,
+    pub netavark: BareNetavark,
 }
 
 /// The floors' medians at one catalogue size.
@@ -25,11 +27,13 @@ pub struct FloorTimes {
     /// thread woken on an idle vCPU costs tens of µs at each end, which
     /// the back-to-back round trip of the table does not meet.
     pub round_trip_as_a_write: Duration,
+    /// `netavark setup`, alone (its teardown after, not timed).
+    pub netavark: Duration,
 }
 
 impl Floors {
     pub fn new() -> Floors {
-        Floors { runc: BareRunc::new(), commit: BareCommit::new() }
+        Floors { runc: BareRunc::new(), commit: BareCommit::new(), netavark: BareNetavark::new() }
     }
 }
 
@@ -101,5 +105,64 @@ impl BareCommit {
         self.file.write_all_at(&[self.commits as u8; PAGE as usize], at).unwrap();
         self.file.sync_all().unwrap();
         self.commits += 1;
+    }
+}
+
+/// `netavark setup` of one container on a bridge network of its own, one
+/// port published, as berthd runs it (options on standard input), in a
+/// network namespace held by a sleeping process; torn down after each.
+pub struct BareNetavark {
+    holder: std::process::Child,
+    config: PathBuf,
+    options: String,
+}
+
+impl BareNetavark {
+    fn new() -> BareNetavark {
+        let holder = Command::new("unshare").args(["--net", "--", "sleep", "infinity"]).spawn().unwrap();
+        let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+        while std::fs::read_link(format!("/proc/{}/ns/net", holder.id())).is_ok_and(|ns| ns == ours) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let network = serde_json::json!({
+            "name": "floor", "id": "f".repeat(64), "driver": "bridge", "network_interface": "floor0",
+            "subnets": [{ "subnet": "10.93.0.0/24", "gateway": "10.93.0.1" }], "ipv6_enabled": false,
+            "internal": false, "dns_enabled": false, "ipam_options": { "driver": "host-local" },
+        });
+        let options = serde_json::json!({
+            "container_id": "b".repeat(64), "container_name": "floor",
+            "port_mappings": [{ "host_ip": "", "host_port": 48080, "container_port": 80, "protocol": "tcp", "range": 1 }],
+            "networks": { "floor": { "static_ips": ["10.93.0.2"], "interface_name": "eth0" } },
+            "network_info": { "floor": network },
+        });
+        BareNetavark { holder, config: Path::new(STATE).join("netavark-floor"), options: options.to_string() }
+    }
+
+    fn netavark(&self, command: &str) {
+        let mut child = Command::new("/usr/lib/podman/netavark")
+            .arg("--config")
+            .arg(&self.config)
+            .args(["--rootless=false", command])
+            .arg(format!("/proc/{}/ns/net", self.holder.id()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("netavark (scripts/setup.sh)");
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), self.options.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "netavark {command}");
+    }
+
+    /// Setup, timed by the caller; the teardown runs before it returns.
+    pub fn setup(&mut self) -> Duration {
+        let took = crate::timed(|| self.netavark("setup"));
+        self.netavark("teardown");
+        took
+    }
+}
+
+impl Drop for BareNetavark {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
     }
 }

@@ -26,12 +26,29 @@ pub const STATE: &str = "/var/lib/berth-bench";
 /// What start and stop run: a shell that exits on SIGTERM.
 const POLITE: &str = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
 
+/// A lifecycle container's network. The catalogue's containers and the
+/// rows that do not say otherwise have none on both engines (loopback
+/// alone), so that those rows time the engines, not netavark.
+#[derive(Clone, Copy)]
+pub enum Net {
+    None,
+    /// The engine's default bridge network, with this host port published
+    /// to the container's port 80.
+    Bridge(Option<u16>),
+}
+
 /// The row of calls that do no work.
 const FLOOR: &str = "a call that does no work (the round trip)";
+/// The rows on the default network; berth's host port (Podman's is 10,000 up).
+const CREATE_START_PUBLISHED: &str = "create + start on the default network, one port published";
+const START_PUBLISHED: &str = "start on the default network, one port published";
+const PUBLISHED: u16 = 18080;
 /// The rows of the floors (see floors.rs).
 const BARE_RUNC: &str = "bare `runc run` of /bin/true, timed beside berth's run to exit (the floor)";
 const BARE_COMMIT: &str =
     "bare durable write, a page in place and an fsync, timed beside berth's rename (the floor of a change)";
+const BARE_NETAVARK: &str =
+    "bare `netavark setup` of one container, one port published, timed beside berth's start on a network (the floor)";
 const ROUND_TRIP_AS_A_WRITE: &str =
     "berth's call that does no work, timed as a write (after sync) beside its rename (a change's round trip)";
 
@@ -48,11 +65,14 @@ pub trait Engine {
     fn list(&mut self, filter: Option<&str>) -> usize;
     fn prune(&mut self) -> usize;
     /// Create /bin/true (removed once it exits), start it, wait for its exit.
-    fn run_to_exit(&mut self);
+    fn run_to_exit(&mut self, net: Net);
     /// Create a container running `script` under /bin/sh -c.
-    fn create_polite(&mut self, script: &str) -> String;
+    fn create_polite(&mut self, script: &str, net: Net) -> String;
     fn start(&mut self, id: &str);
     fn stop(&mut self, id: &str);
+    /// A bridge network with a subnet the engine picks.
+    fn network_create(&mut self, name: &str);
+    fn network_remove(&mut self, name: &str);
 }
 
 /// One measured operation on one engine at one catalogue size.
@@ -116,7 +136,7 @@ fn ratio(base: Option<Duration>, other: Option<Duration>) -> String {
 /// Create a container that exits on SIGTERM, time its start and its stop,
 /// remove it.
 fn start_and_stop(e: &mut dyn Engine) -> (Duration, Duration) {
-    let id = e.create_polite(POLITE);
+    let id = e.create_polite(POLITE, Net::None);
     let start = timed_write(|| e.start(&id));
     let stop = timed(|| e.stop(&id));
     e.remove(&id);
@@ -191,7 +211,12 @@ fn alternate(
 /// beside each rename of the first lane and a bare `runc run` beside each of
 /// its runs to exit, and their medians returned. The catalogues are as grown; what this creates it
 /// removes.
-fn measure(lanes: &mut [Lane], n: usize, mut floors: Option<&mut Floors>) -> (Vec<Vec<Measured>>, Option<FloorTimes>) {
+fn measure(
+    lanes: &mut [Lane],
+    n: usize,
+    mut floors: Option<&mut Floors>,
+    networks: bool,
+) -> (Vec<Vec<Measured>>, Option<FloorTimes>) {
     let mut out: Vec<Vec<Measured>> = lanes.iter().map(|_| Vec::new()).collect();
     let mut put = |op, medians: Vec<Duration>, entries: &[usize]| {
         for (k, median) in medians.into_iter().enumerate() {
@@ -252,7 +277,7 @@ fn measure(lanes: &mut [Lane], n: usize, mut floors: Option<&mut Floors>) -> (Ve
         |r| r.lifecycle,
         |l, k, _| {
             beside(&mut floors, k, &mut bare_runs, |f| f.runc.run());
-            timed_write(|| l.engine.run_to_exit())
+            timed_write(|| l.engine.run_to_exit(Net::None))
         },
     );
     put("run /bin/true to exit, auto-removed", runs, &[]);
@@ -268,10 +293,65 @@ fn measure(lanes: &mut [Lane], n: usize, mut floors: Option<&mut Floors>) -> (Ve
     );
     put("start", starts, &[]);
     put("stop (exits on SIGTERM)", stops.into_iter().map(median).collect(), &[]);
+
+    // The same on each engine's default bridge network (netavark's), a
+    // port published; netavark's own setup of the same timed beside berth.
+    // (Not for two berthds side by side: their default networks would be
+    // one bridge, set up by two netavarks that do not know of each other.)
+    if !networks {
+        let floors = floors.map(|_| FloorTimes {
+            runc: median(bare_runs),
+            commit: median(commits),
+            round_trip_as_a_write: median(round_trips),
+            netavark: Duration::ZERO,
+        });
+        return (out, floors);
+    }
+    let mut network_starts: Vec<Vec<Duration>> = lanes.iter().map(|_| Vec::new()).collect();
+    let mut bare_setups = Vec::new();
+    let created_and_started = alternate(
+        lanes,
+        |r| r.lifecycle,
+        |l, k, _| {
+            if let Some(f) = floors.as_deref_mut().filter(|_| k == 0) {
+                nix::unistd::sync();
+                bare_setups.push(f.netavark.setup());
+            }
+            let port = PUBLISHED + 10_000 * k as u16;
+            let (mut id, mut start) = (String::new(), Duration::ZERO);
+            let both = timed_write(|| {
+                id = l.engine.create_polite(POLITE, Net::Bridge(Some(port)));
+                start = timed(|| l.engine.start(&id));
+            });
+            network_starts[k].push(start);
+            l.engine.stop(&id);
+            l.engine.remove(&id);
+            both
+        },
+    );
+    put(CREATE_START_PUBLISHED, created_and_started, &[]);
+    put(START_PUBLISHED, network_starts.into_iter().map(median).collect(), &[]);
+    let runs = alternate(lanes, |r| r.lifecycle, |l, _, _| timed_write(|| l.engine.run_to_exit(Net::Bridge(None))));
+    put("run /bin/true to exit on the default network, auto-removed", runs, &[]);
+    let mut removes: Vec<Vec<Duration>> = lanes.iter().map(|_| Vec::new()).collect();
+    let creates = alternate(
+        lanes,
+        |r| r.lifecycle,
+        |l, k, i| {
+            let name = format!("bench-net-{n}-{k}-{i}");
+            let made = timed_write(|| l.engine.network_create(&name));
+            removes[k].push(timed_write(|| l.engine.network_remove(&name)));
+            made
+        },
+    );
+    put("network create", creates, &[]);
+    put("network remove", removes.into_iter().map(median).collect(), &[]);
+
     let floors = floors.map(|_| FloorTimes {
         runc: median(bare_runs),
         commit: median(commits),
         round_trip_as_a_write: median(round_trips),
+        netavark: median(bare_setups),
     });
     (out, floors)
 }
@@ -389,6 +469,11 @@ impl Podman {
 }
 
 fn main() {
+    // Containers on bridge networks: both engines' netavark sets up a
+    // bridge and firewall rules in the bench's network namespace, which
+    // must not be the machine's own (scripts/bench.sh makes one).
+    let netns = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
+    assert_ne!(netns("self"), netns("1"), "run the bench in a network namespace of its own: scripts/bench.sh");
     let sizes: Vec<usize> = std::env::var("BERTH_BENCH_SIZES")
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
@@ -441,15 +526,15 @@ fn main() {
                 let rest_reps = Reps { reads: 50, writes: 50, lists: 5, lifecycle: 10 };
                 let mut beside_rest =
                     [Lane { engine: &mut berth, ids: &berth_ids, reps }, Lane { engine: rest, ids, reps: rest_reps }];
-                let (with_rest, rest_floor) = measure(&mut beside_rest, n, Some(&mut bare));
+                let (with_rest, rest_floor) = measure(&mut beside_rest, n, Some(&mut bare), true);
                 let mut beside_cli =
                     [Lane { engine: &mut berth, ids: &berth_ids, reps }, Lane { engine: cli, ids, reps: cli_reps }];
-                let (with_cli, floor) = measure(&mut beside_cli, n, Some(&mut bare));
+                let (with_cli, floor) = measure(&mut beside_cli, n, Some(&mut bare), true);
                 (with_cli, Some(with_rest), floor, rest_floor)
             }
             None => {
                 let (alone, floor) =
-                    measure(&mut [Lane { engine: &mut berth, ids: &berth_ids, reps }], n, Some(&mut bare));
+                    measure(&mut [Lane { engine: &mut berth, ids: &berth_ids, reps }], n, Some(&mut bare), true);
                 (alone, None, floor, None)
             }
         };
@@ -476,7 +561,7 @@ fn main() {
     let placed = Placement::one_cpu(&[berth.pid(), small.pid()]);
     let mut lanes =
         [Lane { engine: &mut berth, ids: &berth_ids, reps }, Lane { engine: &mut small, ids: &small_ids, reps }];
-    let (paired, _) = measure(&mut lanes, big, None);
+    let (paired, _) = measure(&mut lanes, big, None, false);
     drop(small);
     drop(placed);
 
@@ -525,6 +610,7 @@ fn main() {
         line(BARE_COMMIT, n, Some(floor.commit), None, rest.map(|r| r.commit), None);
         let round_trip = |f: FloorTimes| f.round_trip_as_a_write;
         line(ROUND_TRIP_AS_A_WRITE, n, Some(round_trip(floor)), None, rest.map(round_trip), None);
+        line(BARE_NETAVARK, n, Some(floor.netavark), None, rest.map(|r| r.netavark), None);
     }
     for r in &rows {
         line(r.op, r.n, r.berth, r.cli, r.berth_beside_rest, r.rest);
@@ -580,6 +666,17 @@ fn main() {
             growth.push_str(&format!(
                 "\nrun to exit through berth at N = {n}: {:.2}x a bare `runc run` of the same rootfs, timed beside it",
                 secs(run) / secs(floor.runc)
+            ));
+        }
+        let exact = |op: &str| rows.iter().find(|r| r.n == n && r.op == op).and_then(|r| r.berth);
+        if let (Some(on), Some(off)) = (exact(START_PUBLISHED), exact("start")) {
+            growth.push_str(&format!(
+                "\nstart on the default network through berth at N = {n}: {} ms, {:.2}x its start without a network \
+                 plus netavark's own setup timed beside it ({} + {} ms)",
+                ms(Some(on)),
+                secs(on) / (secs(off) + secs(floor.netavark)),
+                ms(Some(off)),
+                ms(Some(floor.netavark))
             ));
         }
         let Some(rename) = row(n, "rename") else { continue };

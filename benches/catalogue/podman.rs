@@ -3,7 +3,7 @@
 //! the daemon-mode anchor, called over one kept HTTP/1.1 connection, the way a
 //! service client calls berthd). Both share one store and one catalogue.
 
-use crate::Engine;
+use crate::{Engine, Net};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -41,7 +41,19 @@ impl Engine for Cli {
         self.next += 1;
         let name = format!("pb{}", self.next);
         let label = if labelled { "sel=yes" } else { "sel=no" };
-        self.run(&["create", "--name", &name, "--label", "bench=1", "--label", label, IMAGE, "/bin/true"])
+        self.run(&[
+            "create",
+            "--name",
+            &name,
+            "--network",
+            "none",
+            "--label",
+            "bench=1",
+            "--label",
+            label,
+            IMAGE,
+            "/bin/true",
+        ])
     }
     fn nothing(&mut self) {
         self.run(&["--version"]);
@@ -68,12 +80,18 @@ impl Engine for Cli {
     fn prune(&mut self) -> usize {
         self.run(&["container", "prune", "-f"]).lines().count()
     }
-    fn run_to_exit(&mut self) {
-        self.run(&["run", "--rm", IMAGE, "/bin/true"]);
+    fn run_to_exit(&mut self, net: Net) {
+        let mut args = vec!["run".to_string(), "--rm".into()];
+        args.extend(net_args(net));
+        args.extend([IMAGE.into(), "/bin/true".into()]);
+        self.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    fn create_polite(&mut self, script: &str) -> String {
+    fn create_polite(&mut self, script: &str, net: Net) -> String {
         self.next += 1;
-        self.run(&["create", "--name", &format!("pb{}", self.next), IMAGE, "/bin/sh", "-c", script])
+        let mut args = vec!["create".to_string(), "--name".into(), format!("pb{}", self.next)];
+        args.extend(net_args(net));
+        args.extend([IMAGE.into(), "/bin/sh".into(), "-c".into(), script.into()]);
+        self.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
     fn start(&mut self, id: &str) {
         self.run(&["start", id]);
@@ -81,6 +99,33 @@ impl Engine for Cli {
     fn stop(&mut self, id: &str) {
         self.run(&["stop", id]);
     }
+    fn network_create(&mut self, name: &str) {
+        self.run(&["network", "create", name]);
+    }
+    fn network_remove(&mut self, name: &str) {
+        self.run(&["network", "rm", name]);
+    }
+}
+
+/// podman's flags for `net`.
+fn net_args(net: Net) -> Vec<String> {
+    match net {
+        Net::None => vec!["--network".into(), "none".into()],
+        Net::Bridge(port) => port.map(|p| vec!["-p".into(), format!("{p}:80")]).unwrap_or_default(),
+    }
+}
+
+/// The libpod API's spec fields for `net`.
+fn net_spec(mut spec: Value, net: Net) -> Value {
+    match net {
+        Net::None => spec["netns"] = json!({ "nsmode": "none" }),
+        Net::Bridge(port) => {
+            if let Some(port) = port {
+                spec["portmappings"] = json!([{ "host_port": port, "container_port": 80 }]);
+            }
+        }
+    }
+    spec
 }
 
 /// `podman system service` on a socket of the bench's own, and one kept
@@ -186,7 +231,7 @@ impl Engine for Rest {
         let label = if labelled { "yes" } else { "no" };
         self.create_with(json!({
             "image": IMAGE, "command": ["/bin/true"], "name": format!("pr{}", self.next),
-            "labels": { "bench": "1", "sel": label },
+            "labels": { "bench": "1", "sel": label }, "netns": { "nsmode": "none" },
         }))
     }
     fn nothing(&mut self) {
@@ -217,24 +262,29 @@ impl Engine for Rest {
     }
     /// What `podman --remote run --rm` asks of the service: create, start,
     /// wait, remove.
-    fn run_to_exit(&mut self) {
+    fn run_to_exit(&mut self, net: Net) {
         self.next += 1;
         let name = format!("pr{}", self.next);
-        let id = self.create_with(json!({ "image": IMAGE, "command": ["/bin/true"], "name": name }));
+        let id = self.create_with(net_spec(json!({ "image": IMAGE, "command": ["/bin/true"], "name": name }), net));
         self.start(&id);
         self.call("POST", &format!("{API}/containers/{id}/wait"), None);
         self.remove(&id);
     }
-    fn create_polite(&mut self, script: &str) -> String {
+    fn create_polite(&mut self, script: &str, net: Net) -> String {
         self.next += 1;
-        self.create_with(
-            json!({ "image": IMAGE, "command": ["/bin/sh", "-c", script], "name": format!("pr{}", self.next) }),
-        )
+        let spec = json!({ "image": IMAGE, "command": ["/bin/sh", "-c", script], "name": format!("pr{}", self.next) });
+        self.create_with(net_spec(spec, net))
     }
     fn start(&mut self, id: &str) {
         self.call("POST", &format!("{API}/containers/{id}/start"), None);
     }
     fn stop(&mut self, id: &str) {
         self.call("POST", &format!("{API}/containers/{id}/stop"), None);
+    }
+    fn network_create(&mut self, name: &str) {
+        self.call("POST", &format!("{API}/networks/create"), Some(json!({ "name": name })));
+    }
+    fn network_remove(&mut self, name: &str) {
+        self.call("DELETE", &format!("{API}/networks/{name}"), None);
     }
 }

@@ -54,6 +54,13 @@ impl Netavark {
 
     fn run(&self, command: &str, netns: &Path, options: &serde_json::Value) -> Result<String> {
         std::fs::create_dir_all(&self.config_dir).map_err(|e| OciError::file(&self.config_dir, e))?;
+        // One netavark at a time, as podman runs it: two at once race on
+        // the bridge (a teardown removing it while a setup attaches to it)
+        // and on the firewall's chains.
+        let lock_path = self.config_dir.join("netavark.lock");
+        let lock_file = std::fs::File::create(&lock_path).map_err(|e| OciError::file(&lock_path, e))?;
+        let _lock = nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| OciError::file(&lock_path, e.into()))?;
         // aardvark-dns, which setup may start, keeps netavark's standard
         // output: read a file once netavark exits, not a pipe to its end.
         let answer = tempfile_in(&self.config_dir)?;

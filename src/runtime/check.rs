@@ -11,6 +11,8 @@
 //!   container whose record says it has no processes (a crash cut its
 //!   exit's cleanup short); a runtime container of no record; and (Check
 //!   only, a walk of /proc) a conmon of either: all ended and deleted;
+//! - what netavark set up for a container that no longer runs: its
+//!   namespace, forwarding rules and aardvark-dns entries (check_networks.rs);
 //! - a layer no image uses (a pull or import that failed after storing it),
 //!   or scratch left by an interrupted one: it is deleted;
 //! - a container whose stored configuration cannot be read: reported only
@@ -51,7 +53,8 @@ impl Runtime {
             problems.push(problem("interrupted-removal", &id, "a removal was interrupted", repair, result));
         }
         problems.extend(self.check_runs(repair, read_records, records.initializing, &records.with_processes).await?);
-        problems.extend(self.check_network_namespaces(repair, &records.with_processes).await);
+        let ids: HashSet<String> = records.ids.iter().cloned().collect();
+        problems.extend(self.check_networks(repair, &records.with_processes, &ids).await);
         let known: HashSet<String> = records.ids.into_iter().chain(records.storage_only).collect();
         problems.extend(self.check_container_dirs(repair, &known)?);
         problems.extend(self.check_volume_dirs(repair, &records.volumes)?);
@@ -88,22 +91,6 @@ impl Runtime {
             problems.push(problem("orphan-overlay", &id, "overlay mount without a container record", repair, result));
         }
         Ok(problems)
-    }
-
-    /// Network namespaces of containers that no longer run: netavark's
-    /// teardown (for a record that is still there) and the namespace go.
-    async fn check_network_namespaces(&self, repair: bool, running: &HashSet<String>) -> Vec<Problem> {
-        let dir = self.config.run_root.join("netns");
-        let mut problems = Vec::new();
-        for id in orphans(&dir, running).unwrap_or_default() {
-            if repair {
-                self.teardown_networks_of(&id).await;
-                crate::oci::netavark::remove_netns(&dir.join(&id));
-            }
-            let what = "network namespace of a container that does not run";
-            problems.push(problem("leaked-network-namespace", &id, what, repair, Ok(())));
-        }
-        problems
     }
 
     /// Volume directories without a record, and records without a directory.
@@ -232,7 +219,7 @@ async fn still_running(pids: &[u32]) -> bool {
     true
 }
 
-fn problem(kind: &'static str, id: &str, what: &str, repair: bool, result: Result<()>) -> Problem {
+pub(super) fn problem(kind: &'static str, id: &str, what: &str, repair: bool, result: Result<()>) -> Problem {
     match result {
         Ok(()) => Problem { kind, id: id.to_string(), description: what.to_string(), repaired: repair },
         Err(e) => {

@@ -4,6 +4,7 @@
 
 mod authorize;
 mod check;
+mod check_networks;
 mod create;
 mod evict;
 mod exec;

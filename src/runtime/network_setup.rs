@@ -3,7 +3,9 @@
 //! the container does) and netavark sets it up with the container's
 //! addresses and published ports; at exit, stop, removal and the start-up
 //! repair of a crash, netavark tears it down with the same options and the
-//! namespace goes.
+//! namespace goes. The options setup was given are kept beside the
+//! namespace, so a teardown undoes exactly what was set up even when the
+//! record has changed or gone, or the namespace was lost.
 
 use super::{blocking, Runtime};
 use crate::error::{Error, Result};
@@ -53,6 +55,26 @@ fn probe_port(p: &PortMapping) -> Result<()> {
 impl Runtime {
     fn netns_path(&self, id: &str) -> PathBuf {
         self.config.run_root.join("netns").join(id)
+    }
+
+    /// Where the options of a container's last setup are kept.
+    pub(super) fn setup_options_path(&self, id: &str) -> PathBuf {
+        self.config.run_root.join("netns-options").join(format!("{id}.json"))
+    }
+
+    /// Keep the options of what is set up now (after a setup, connect or
+    /// disconnect).
+    pub(super) async fn save_setup_options(&self, c: &ContainerConfig) -> Result<()> {
+        let (options, _) = self.network_options(c).await?;
+        let path = self.setup_options_path(&c.id);
+        blocking(move || {
+            let dir = path.parent().expect("under the run root");
+            std::fs::create_dir_all(dir).map_err(|e| Error::storage(dir.display(), e))?;
+            let next = path.with_extension("next");
+            std::fs::write(&next, options.to_string()).map_err(|e| Error::storage(next.display(), e))?;
+            std::fs::rename(&next, &path).map_err(|e| Error::storage(path.display(), e))
+        })
+        .await
     }
 
     fn netavark(&self) -> Netavark {
@@ -161,9 +183,11 @@ impl Runtime {
             return Ok(None);
         }
         self.check_ports_free(c).await?;
+        // Kept first: a crash during setup leaves what a teardown needs.
+        self.save_setup_options(c).await?;
         let (options, mut files) = self.network_options(c).await?;
         let (path, netavark) = (self.netns_path(&c.id), self.netavark());
-        blocking(move || {
+        let joined = blocking(move || {
             // One a crash left is torn down before it is made again.
             if path.exists() {
                 let _ = netavark.teardown(&path, &options);
@@ -189,36 +213,57 @@ impl Runtime {
             files.dns_search.dedup();
             Ok(Joined { netns: path, files })
         })
-        .await
-        .map(Some)
+        .await;
+        match joined {
+            Ok(joined) => Ok(Some(joined)),
+            Err(e) => {
+                let _ = std::fs::remove_file(self.setup_options_path(&c.id));
+                Err(e)
+            }
+        }
     }
 
     /// Tear down what setup made, if it made anything (so twice is
     /// harmless); failures are logged, as a teardown has no caller to tell.
     pub(super) async fn teardown_networks(&self, c: &ContainerConfig) {
-        let path = self.netns_path(&c.id);
-        if c.network != Network::Bridge || !path.exists() {
-            return;
+        if c.network == Network::Bridge {
+            self.teardown_networks_of(&c.id).await;
         }
-        let options = match self.network_options(c).await {
-            Ok((options, _)) => options,
-            Err(e) => {
-                tracing::warn!(id = c.id.as_str(), "tearing down its networks: {e}");
-                let _ = blocking(move || {
-                    netavark::remove_netns(&path);
-                    Ok(())
-                })
-                .await;
-                return;
+    }
+
+    /// The same, for a container known by ID, with the options its setup
+    /// was given: its record may be gone (a removal being finished) or its
+    /// namespace lost, and the forwarding rules and name-server entries
+    /// setup made outside the namespace still go (netavark is given a
+    /// fresh, empty namespace to tear down then).
+    pub(super) async fn teardown_networks_of(&self, id: &str) {
+        let (path, saved) = (self.netns_path(id), self.setup_options_path(id));
+        let mut options = std::fs::read(&saved).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        if options.is_none() && path.exists() {
+            // Set up by a berthd that kept no options: the record's.
+            if let Ok((c, _)) = self.load_container(id).await {
+                options = self.network_options(&c).await.ok().map(|(o, _)| o);
             }
-        };
-        let netavark = self.netavark();
-        let id = c.id.clone();
+        }
+        let (netavark, id) = (self.netavark(), id.to_string());
         let _ = blocking(move || {
-            if let Err(e) = netavark.teardown(&path, &options) {
-                tracing::warn!(id = id.as_str(), "netavark teardown: {e}");
+            match options {
+                Some(options) if options["networks"].as_object().is_some_and(|n| !n.is_empty()) => {
+                    let lost = !path.exists();
+                    if lost {
+                        let _ = netavark::create_netns(&path);
+                    }
+                    if let Err(e) = netavark.teardown(&path, &options) {
+                        // A lost namespace's interfaces went with it.
+                        if !lost {
+                            tracing::warn!(id = id.as_str(), "netavark teardown: {e}");
+                        }
+                    }
+                }
+                _ => {}
             }
             netavark::remove_netns(&path);
+            let _ = std::fs::remove_file(&saved);
             Ok(())
         })
         .await;
@@ -236,13 +281,10 @@ impl Runtime {
         .await
     }
 
-    /// The same, for a container known by ID (a removal being finished).
-    pub(super) async fn teardown_networks_of(&self, id: &str) {
-        if !self.netns_path(id).exists() {
-            return;
-        }
-        if let Ok((config, _)) = self.load_container(id).await {
-            self.teardown_networks(&config).await;
+    /// After a connect or disconnect has been recorded: what is set up now.
+    pub(super) async fn network_changed(&self, c: &ContainerConfig) {
+        if let Err(e) = self.save_setup_options(c).await {
+            tracing::warn!(id = c.id.as_str(), "keeping its network options: {e}");
         }
     }
 }

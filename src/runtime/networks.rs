@@ -220,6 +220,7 @@ impl Runtime {
                 self.db.write(move |tx| tx.detach(&id, &network).map(drop)).await?;
                 return Err(e);
             }
+            self.network_changed(&c).await;
         }
         self.events
             .emit(Event::new(EventType::Network, "connect", &network_id, &name).with("container", c.name.clone()));
@@ -254,6 +255,9 @@ impl Runtime {
         }
         let (key, network_name) = (id.clone(), name.clone());
         self.db.write(move |tx| tx.detach(&key, &network_name).map(drop)).await?;
+        if status.state.has_processes() {
+            self.network_changed(&c).await;
+        }
         self.events
             .emit(Event::new(EventType::Network, "disconnect", &network_id, &name).with("container", c.name.clone()));
         Ok(())

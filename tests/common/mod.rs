@@ -11,6 +11,9 @@ pub struct Daemon {
     pub child: Child,
     pub dir: tempfile::TempDir,
     pub address: String,
+    /// With start_in_netns: a process holding berthd's network namespace,
+    /// so that a restarted berthd finds what the last one set up there.
+    netns_holder: Option<Child>,
 }
 
 impl Daemon {
@@ -30,8 +33,9 @@ impl Daemon {
 
     /// A command run in the daemon's network namespace.
     pub fn in_netns(&self, script: &str) -> Output {
+        let holder = self.netns_holder.as_ref().map_or(self.child.id(), Child::id);
         Command::new("nsenter")
-            .arg(format!("--net=/proc/{}/ns/net", self.child.id()))
+            .arg(format!("--net=/proc/{holder}/ns/net"))
             .args(["/bin/sh", "-c", script])
             .output()
             .unwrap()
@@ -48,7 +52,10 @@ impl Daemon {
         for applet in String::from_utf8_lossy(&applets.stdout).lines().filter(|a| *a != "busybox") {
             std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
         }
-        let mut d = Daemon { child: spawn(dir.path(), extra, env), address: address(dir.path()), dir };
+        let netns_holder = env.iter().any(|(k, _)| *k == IN_NETNS).then(new_netns_holder);
+        let holder = netns_holder.as_ref().map(Child::id);
+        let child = spawn(dir.path(), extra, env, holder);
+        let mut d = Daemon { child, address: address(dir.path()), dir, netns_holder };
         d.wait_ready();
         d
     }
@@ -96,7 +103,7 @@ impl Daemon {
     /// Start again with `env` set.
     pub fn restart_env(&mut self, extra: &[&str], env: &[(&str, &str)]) {
         self.stop();
-        self.child = spawn(self.dir.path(), extra, env);
+        self.child = spawn(self.dir.path(), extra, env, self.netns_holder.as_ref().map(Child::id));
         self.wait_ready();
     }
 
@@ -135,6 +142,10 @@ impl Drop for Daemon {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(holder) = &mut self.netns_holder {
+            let _ = holder.kill();
+            let _ = holder.wait();
+        }
     }
 }
 
@@ -145,15 +156,34 @@ fn address(dir: &Path) -> String {
 /// Set in a spawn's `env` to run berthd in a network namespace of its own.
 const IN_NETNS: &str = "BERTH_TEST_IN_NETNS";
 
-fn spawn(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Child {
-    let in_netns = env.iter().any(|(k, _)| *k == IN_NETNS);
+/// A process in a network namespace of its own, once it is in it: until
+/// unshare has run, its namespace is still the host's.
+fn new_netns_holder() -> Child {
+    let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let mut holder =
+        Command::new("unshare").args(["--net", "--", "sleep", "infinity"]).spawn().expect("unshare (util-linux)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_link(format!("/proc/{}/ns/net", holder.id())).ok().is_none_or(|ns| ns == ours) {
+        if Instant::now() > deadline {
+            let _ = holder.kill();
+            panic!("unshare --net did not make a network namespace");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    holder
+}
+
+/// berthd; in the network namespace of `netns_holder` when there is one.
+fn spawn(dir: &Path, extra: &[&str], env: &[(&str, &str)], netns_holder: Option<u32>) -> Child {
+    let in_netns = netns_holder.is_some();
     // Outside a namespace of its own, a container's default network would
-    // be set up in the host's: there it gets loopback alone.
-    let config = if in_netns { "" } else { "[engine]\nnetns = \"none\"\n" };
+    // be set up in the host's: there it gets loopback alone, and a test
+    // that asks for a bridge anyway fails instead (no netavark to run).
+    let config = if in_netns { "" } else { "[engine]\nnetns = \"none\"\nnetavark_path = \"/nonexistent/netavark\"\n" };
     std::fs::write(dir.join("berth.conf"), config).unwrap();
-    let mut command = if in_netns {
-        let mut c = Command::new("unshare");
-        c.args(["--net", "--"]).arg(env!("CARGO_BIN_EXE_berthd"));
+    let mut command = if let Some(holder) = netns_holder {
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net=/proc/{holder}/ns/net")).arg("--").arg(env!("CARGO_BIN_EXE_berthd"));
         c
     } else {
         Command::new(env!("CARGO_BIN_EXE_berthd"))

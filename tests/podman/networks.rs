@@ -322,3 +322,55 @@ fn default_network_in_ps_and_inspect() {
     ok(&d, &["rm", "-f", "-t", "0", &ranged, &several]);
     assert_eq!(std::fs::read_dir(d.dir.path().join("run/netns")).unwrap().count(), 0);
 }
+
+/// What netavark set up outside a container's namespace (forwarding rules,
+/// an aardvark-dns entry) goes when the namespace is lost: at the repair of
+/// a berthd killed with SIGKILL while its container died, and, for what no
+/// teardown could reach, at System.Check.
+#[test]
+fn forwarding_rules_and_dns_entries_outlive_no_lost_namespace() {
+    let mut d = with_image_in_netns();
+    ok(&d, &["network", "create", "--subnet", "10.89.9.0/24", "dnsnet"]);
+    let rules = |d: &Daemon| in_ns(d, "iptables-save -t nat");
+    let dns_file = d.dir.path().join("run/networks/aardvark-dns/dnsnet");
+    let lose_namespace = |d: &Daemon, id: &str| {
+        let netns = d.dir.path().join("run/netns").join(id);
+        assert!(Command::new("umount").arg("-l").arg(&netns).status().unwrap().success());
+        std::fs::remove_file(netns).unwrap();
+    };
+
+    let id = ok(&d, &["run", "-d", "--name", "web", "--network", "dnsnet", "-p", "8090:80", IMAGE, "sleep", "1000"])
+        .trim()
+        .to_string();
+    assert!(rules(&d).contains(&format!("id: {id}")), "{}", rules(&d));
+    assert!(std::fs::read_to_string(&dns_file).unwrap().contains(&id));
+    let pid = ok(&d, &["inspect", "--format", "{{.State.Pid}}", &id]).trim().to_string();
+    d.child.kill().unwrap();
+    d.child.wait().unwrap();
+    for (conmon, _) in common::conmons(&d).into_iter().filter(|(_, c)| *c == id) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(conmon as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    }
+    let _ = Command::new("kill").args(["-9", &pid]).status();
+    lose_namespace(&d, &id);
+    d.restart(&["--idle-timeout", "0"]);
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.State.State}}", &id]), "exited\n");
+    assert!(!rules(&d).contains(&id), "{}", rules(&d));
+    assert!(!std::fs::read_to_string(&dns_file).unwrap_or_default().contains(&id));
+    assert_eq!(ok(&d, &["system", "check"]), "no problems found\n");
+
+    // Namespace and kept options both lost: the rules and the entry stay
+    // after the exit, and Check finds and removes them.
+    let short = ok(&d, &["run", "-d", "--network", "dnsnet", "-p", "8091:80", IMAGE, "sleep", "2"]).trim().to_string();
+    std::fs::remove_file(d.dir.path().join("run/netns-options").join(format!("{short}.json"))).unwrap();
+    lose_namespace(&d, &short);
+    ok(&d, &["wait", &short]);
+    assert!(rules(&d).contains(&format!("id: {short}")));
+    let found = ok(&d, &["system", "check"]);
+    assert!(found.contains(&format!("leaked-port-forwarding {short}")), "{found}");
+    assert!(found.contains(&format!("leaked-dns-entry {short}")), "{found}");
+    let repaired = ok(&d, &["system", "check", "--repair"]);
+    assert!(repaired.contains("(repaired)"), "{repaired}");
+    assert!(!rules(&d).contains(&short), "{}", rules(&d));
+    assert!(!std::fs::read_to_string(&dns_file).unwrap_or_default().contains(&short));
+    assert_eq!(ok(&d, &["system", "check"]), "no problems found\n");
+}
