@@ -195,7 +195,7 @@ impl Engine for Berth {
         self.call("io.berth.Container.Stop", json!({ "nameOrId": id }));
     }
     fn network_create(&mut self, name: &str) {
-        self.call("io.berth.Network.Create", json!({ "options": { "name": name } }));
+        self.call("io.berth.Network.Create", json!({ "name": name }));
     }
     fn network_remove(&mut self, name: &str) {
         self.call("io.berth.Network.Remove", json!({ "name": name }));

@@ -71,6 +71,33 @@ pub struct CreateOptions {
     pub port_mappings: Option<Vec<PortMapping>>,
     pub ip: Option<String>,
     pub publish_all: Option<bool>,
+    pub mac_address: Option<String>,
+    #[serde(flatten)]
+    pub resolution: Resolution,
+}
+
+/// podman's --dns, --dns-search, --dns-option, --add-host and --no-hosts,
+/// of a container or a pod.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resolution {
+    pub dns: Option<Vec<String>>,
+    pub dns_search: Option<Vec<String>>,
+    pub dns_options: Option<Vec<String>>,
+    pub add_hosts: Option<Vec<String>>,
+    pub no_hosts: Option<bool>,
+}
+
+impl Resolution {
+    fn into_model(self) -> crate::model::container::resolution::NameResolution {
+        crate::model::container::resolution::NameResolution {
+            dns_servers: self.dns.unwrap_or_default(),
+            dns_search: self.dns_search.unwrap_or_default(),
+            dns_options: self.dns_options.unwrap_or_default(),
+            add_hosts: self.add_hosts.unwrap_or_default(),
+            no_hosts: self.no_hosts.unwrap_or(false),
+        }
+    }
 }
 
 /// A published port (podman's -p): containerPort (and range-1 after it)
@@ -229,6 +256,8 @@ impl CreateOptions {
             network_aliases: self.network_aliases.unwrap_or_default(),
             port_mappings: PortMapping::all(self.port_mappings)?,
             ip: self.ip,
+            mac_address: self.mac_address,
+            resolution: self.resolution.into_model(),
             publish_all: self.publish_all.unwrap_or(false),
             secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
@@ -310,6 +339,10 @@ pub struct PodCreate {
     pub networks: Option<Vec<String>>,
     pub network_aliases: Option<Vec<String>>,
     pub port_mappings: Option<Vec<PortMapping>>,
+    pub ip: Option<String>,
+    pub mac_address: Option<String>,
+    #[serde(flatten)]
+    pub resolution: Resolution,
 }
 
 impl PodCreate {
@@ -345,6 +378,9 @@ impl PodCreate {
             networks: self.networks.unwrap_or_default(),
             network_aliases: self.network_aliases.unwrap_or_default(),
             port_mappings: PortMapping::all(self.port_mappings)?,
+            ip: self.ip,
+            mac_address: self.mac_address,
+            resolution: self.resolution.into_model(),
         })
     }
 }

@@ -54,6 +54,11 @@ pub struct PodSpec {
     pub networks: Vec<String>,
     pub network_aliases: Vec<String>,
     pub port_mappings: Vec<crate::model::container::PortMapping>,
+    /// The infra container's address and MAC on its first network, and
+    /// its /etc/hosts and resolv.conf settings, which members share.
+    pub ip: Option<String>,
+    pub mac_address: Option<String>,
+    pub resolution: crate::model::container::resolution::NameResolution,
 }
 
 /// podman's pod exit policies.

@@ -52,6 +52,8 @@ pub struct HostFiles {
     /// For each volume mounted with `:O`, its overlay's upper and work
     /// directories.
     pub volume_layers: Vec<Option<(PathBuf, PathBuf)>>,
+    /// The same for each host mount (`mounts`) mounted with `:O`.
+    pub mount_layers: Vec<Option<(PathBuf, PathBuf)>>,
     /// catatonit, when the container runs with an init.
     pub init: Option<PathBuf>,
     /// The infra container of its pod, when it joins its namespaces.
@@ -379,7 +381,11 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
             None => bind(dir, &v.destination, &v.options)?,
         });
     }
-    for m in &c.mounts {
+    for (m, layer) in c.mounts.iter().zip(files.mount_layers.iter().chain(std::iter::repeat(&None))) {
+        if let (Some((upper, work)), Some(source)) = (layer, &m.source) {
+            mounts.push(overlay(Path::new(source), upper, work, &m.destination)?);
+            continue;
+        }
         // Checked at create: the options are the runtime's own.
         let (typ, source) = match m.kind {
             crate::model::container::mount::MountKind::Bind => ("bind", m.source.as_deref().unwrap_or_default()),
@@ -395,11 +401,18 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
         mounts.push(mount);
     }
     for root in std::iter::once("").chain(c.chroot_dirs.iter().map(|d| d.trim_end_matches('/'))) {
-        mounts.push(bind(&files.hosts, &format!("{root}/etc/hosts"), &[])?);
+        if !c.resolution.no_hosts {
+            mounts.push(bind(&files.hosts, &format!("{root}/etc/hosts"), &[])?);
+        }
         mounts.push(bind(&files.hostname, &format!("{root}/etc/hostname"), &[])?);
         mounts.push(bind(&files.resolv_conf, &format!("{root}/etc/resolv.conf"), &[])?);
     }
-    mounts.push(bind(&files.container_env, "/run/.containerenv", &[])?);
+    // Not into a directory of the host's mounted on /run: podman leaves it
+    // out then rather than make a file there.
+    let run_mounted = c.mounts.iter().map(|m| &m.destination).chain(c.volumes.iter().map(|v| &v.destination));
+    if !run_mounted.into_iter().any(|d| d.trim_end_matches('/') == "/run") {
+        mounts.push(bind(&files.container_env, "/run/.containerenv", &[])?);
+    }
     if let Some(passwd) = &files.passwd {
         mounts.push(bind(passwd, "/etc/passwd", &[])?);
     }
@@ -706,11 +719,12 @@ pub struct NetworkFiles {
     pub dns_search: Vec<String>,
 }
 
-/// podman's /etc/hosts: localhost, and on bridge networks the gateway as
-/// host.containers.internal and the container's addresses under its
-/// hostname and name.
+/// podman's /etc/hosts: the --add-host entries, localhost, and on bridge
+/// networks the gateway as host.containers.internal and the container's
+/// addresses under its hostname and name.
 pub fn hosts_file(c: &ContainerConfig, net: Option<&NetworkFiles>) -> String {
-    let mut hosts = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    let mut hosts = c.resolution.host_lines();
+    hosts.push_str("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     match net {
         Some(n) => {
             if let Some(gateway) = &n.gateway {
@@ -770,25 +784,44 @@ pub fn container_env(c: &ContainerConfig) -> String {
     )
 }
 
-/// resolv.conf: the host's; in a private network without the loopback
-/// resolvers it cannot reach.
-pub fn resolv_conf(network: Network, net: Option<&NetworkFiles>) -> String {
+/// resolv.conf: the host's (in a namespace of its own, without the
+/// loopback resolvers it cannot reach), aardvark-dns first on networks
+/// with DNS; --dns, --dns-search and --dns-option replace the host's
+/// servers, search domains and options.
+pub fn resolv_conf(c: &ContainerConfig, net: Option<&NetworkFiles>) -> String {
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    if network == Network::Host {
-        return host;
+    let own = &c.resolution;
+    let reachable = |l: &&str| {
+        c.network == Network::Host || !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1")))
+    };
+    let mut servers: Vec<String> = net.map(|n| n.dns_servers.clone()).unwrap_or_default();
+    let mut search: Vec<String> = net.map(|n| n.dns_search.clone()).unwrap_or_default();
+    let mut options: Vec<String> = Vec::new();
+    let mut rest: Vec<&str> = Vec::new();
+    for line in host.lines().filter(reachable) {
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("nameserver") if own.dns_servers.is_empty() => servers.extend(words.map(str::to_string)),
+            Some("search" | "domain") if own.dns_search.is_empty() => search.extend(words.map(str::to_string)),
+            Some("options") if own.dns_options.is_empty() => options.extend(words.map(str::to_string)),
+            Some("nameserver" | "search" | "domain" | "options") => {}
+            _ => rest.push(line),
+        }
     }
-    let usable: Vec<&str> = host
-        .lines()
-        .filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1"))))
-        .collect();
-    let dns = net.filter(|n| !n.dns_servers.is_empty());
-    let Some(dns) = dns else { return usable.join("\n") + "\n" };
-    // podman's: aardvark-dns first, its domain searched, then the host's.
-    let mut conf = format!("search {}\n", dns.dns_search.join(" "));
-    for server in &dns.dns_servers {
+    servers.extend(own.dns_servers.iter().cloned());
+    search.extend(own.dns_search.iter().cloned());
+    options.extend(own.dns_options.iter().cloned());
+    let mut conf = String::new();
+    if !search.is_empty() {
+        conf.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    for server in &servers {
         conf.push_str(&format!("nameserver {server}\n"));
     }
-    for line in usable.iter().filter(|l| !l.starts_with("search")) {
+    if !options.is_empty() {
+        conf.push_str(&format!("options {}\n", options.join(" ")));
+    }
+    for line in rest {
         conf.push_str(line);
         conf.push('\n');
     }

@@ -131,6 +131,7 @@ impl Runtime {
         let secrets = spec.secrets.iter().map(secret_use).collect::<Result<Vec<_>>>()?;
         check_resources(&spec.resources)?;
         check_cid_file(spec.cid_file.as_deref())?;
+        spec.resolution.check()?;
         let timezone = spec.timezone.clone().unwrap_or_else(|| cfg.timezone.clone());
         check_timezone(&timezone)?;
         let mut config = ContainerConfig {
@@ -162,6 +163,8 @@ impl Runtime {
             network,
             networks,
             port_mappings: spec.port_mappings.clone(),
+            mac_address: spec.mac_address.clone(),
+            resolution: spec.resolution.clone(),
             mounts,
             ..Default::default()
         };
@@ -314,6 +317,9 @@ fn insert_container(
     if config.cgroup_parent.is_none() && !config.no_cgroups {
         config.cgroup_parent = Some(manager.default_parent().to_string());
     }
+    if spec.network.as_deref() == Some("pod") && config.pod.is_none() {
+        return Err(Error::invalid_argument("network", "network \"pod\" is for a pod's members"));
+    }
     let joined = spec.network.as_deref().and_then(|n| n.strip_prefix("container:")).map(str::to_string);
     if let Some(target) = &joined {
         if config.pod.is_some() {
@@ -349,14 +355,26 @@ fn insert_container(
     config.volumes = volumes;
     inherit_from_infra(tx, &mut config)?;
     tx.insert_container(NewContainer { config: &config, status: &ContainerStatus::new() })?;
-    if spec.ip.is_some() && config.network != Network::Bridge {
-        return Err(Error::invalid_argument("ip", "a static address needs a bridge network"));
-    }
+    check_address(config.network, spec.ip.as_deref(), spec.mac_address.as_deref())?;
     join_networks(tx, &config, &spec.network_aliases, spec.ip.as_deref())?;
     for secret in secret_ids {
         tx.add_container_secret(&config.id, &secret)?;
     }
     Ok((config, new_volumes))
+}
+
+/// podman's --ip and --mac-address: on a bridge network, well formed.
+pub(super) fn check_address(network: Network, ip: Option<&str>, mac: Option<&str>) -> Result<()> {
+    if ip.is_some() && network != Network::Bridge {
+        return Err(Error::invalid_argument("ip", "a static address needs a bridge network"));
+    }
+    if let Some(mac) = mac {
+        if network != Network::Bridge {
+            return Err(Error::invalid_argument("macAddress", "a MAC address needs a bridge network"));
+        }
+        crate::model::container::resolution::check_mac(mac)?;
+    }
+    Ok(())
 }
 
 /// podman's infra inheritance: a pod member gets its infra container's
@@ -366,6 +384,10 @@ fn inherit_from_infra(tx: &Tx, config: &mut ContainerConfig) -> Result<()> {
     let Some(pod) = config.pod.as_deref().map(|p| tx.pod(p)).transpose()?.flatten() else { return Ok(()) };
     let Some(record) = pod.infra_id.as_deref().map(|i| tx.container(i)).transpose()?.flatten() else { return Ok(()) };
     let infra = record.config()?;
+    if pod.shares("net") && !config.own_network && config.resolution.is_empty() {
+        // Its /etc/hosts and resolv.conf are written as the infra's are.
+        config.resolution = infra.resolution.clone();
+    }
     if pod.shares("uts") && infra.uts_namespace == "host" {
         config.uts_namespace = "host".into();
         config.hostname = None;
@@ -403,22 +425,22 @@ fn join_pod_namespaces(
         }
         config.hostname = super::pods::pod_hostname(pod);
     }
-    if pod.shares("net") && spec.network.is_some() {
-        return Err(Error::invalid_argument(
-            "network",
-            "invalid config provided: cannot set a network when joining the pod's network namespace",
-        ));
-    }
-    let own_network =
-        !spec.port_mappings.is_empty() || spec.publish_all || !spec.networks.is_empty() || spec.ip.is_some();
-    if pod.shares("net") && own_network {
+    // podman's: a member that names a network gets its own namespace on it
+    // rather than the pod's.
+    config.own_network = pod.shares("net") && spec.network.as_deref().is_some_and(|n| n != "pod");
+    let own_network = !spec.port_mappings.is_empty()
+        || spec.publish_all
+        || !spec.networks.is_empty()
+        || spec.ip.is_some()
+        || spec.mac_address.is_some();
+    if pod.shares("net") && own_network && !config.own_network {
         return Err(Error::invalid_argument(
             "portMappings",
             "invalid config provided: published or exposed ports must be defined when the pod is created: \
              network cannot be configured when it is shared with a pod",
         ));
     }
-    if pod.shares("net") {
+    if pod.shares("net") && !config.own_network {
         // The default network is the infra container's, not its own.
         config.network = Network::Private;
         config.networks.clear();
@@ -628,14 +650,16 @@ pub(super) fn choose_networks(
     };
     let mode = match network {
         None | Some("") => Network::Bridge,
-        Some("none") => Network::Private,
-        // podman's private: a namespace of its own, which is root's bridge.
-        Some("private" | "bridge") => {
+        // berth's contract: "private" is "none", loopback alone.
+        Some("none" | "private") => Network::Private,
+        Some("bridge") => {
             names.insert(0, DEFAULT_NETWORK.to_string());
             Network::Bridge
         }
         // Joined at start (network_container); its own namespace is never made.
         Some(target) if target.starts_with("container:") => Network::Private,
+        // A pod member in its pod's namespace (checked with the pod).
+        Some("pod") => Network::Private,
         Some("host") => Network::Host,
         Some(name) => {
             names.insert(0, name.to_string());

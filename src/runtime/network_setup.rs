@@ -117,10 +117,11 @@ impl Runtime {
         {
             let mut aliases = a.aliases.clone();
             aliases.push(c.id[..12].to_string());
-            per_network.insert(
-                n.name.clone(),
-                json!({ "static_ips": [a.ip], "aliases": aliases, "interface_name": format!("eth{i}") }),
-            );
+            let mut per = json!({ "static_ips": [a.ip], "aliases": aliases, "interface_name": format!("eth{i}") });
+            if let Some(mac) = c.mac_address.as_ref().filter(|_| i == 0) {
+                per["static_mac"] = json!(mac);
+            }
+            per_network.insert(n.name.clone(), per);
             info.insert(
                 n.name.clone(),
                 json!({ "name": n.name, "id": n.id, "driver": n.driver, "network_interface": n.interface,

@@ -43,8 +43,15 @@ impl Runtime {
         let parent = spec.cgroup_parent.clone().unwrap_or_else(|| manager.default_parent().to_string());
         validate_cgroup_parent(manager, &parent)?;
         let shared_namespaces = crate::model::pod::parse_share(spec.share.as_deref(), spec.infra)?;
-        if spec.network.as_deref().is_some_and(|n| n.starts_with("container:")) {
-            return Err(Error::invalid_argument("network", "pods presently do not support network mode container"));
+        let unsupported = match spec.network.as_deref() {
+            Some(n) if n.starts_with("container:") => Some("container"),
+            Some(n) if n.starts_with("ns:") => Some("path"),
+            Some("pod") => Some("pod"),
+            _ => None,
+        };
+        if let Some(mode) = unsupported {
+            let why = format!("pods presently do not support network mode {mode}");
+            return Err(Error::invalid_argument("network", why));
         }
         if shared_namespaces.iter().any(|n| n == "cgroup") && spec.share_cgroup.unwrap_or(true) {
             return Err(Error::invalid_argument(
@@ -68,14 +75,18 @@ impl Runtime {
             || spec.seccomp_profile.is_some()
             || spec.network.is_some()
             || !spec.networks.is_empty()
-            || !spec.port_mappings.is_empty();
+            || !spec.port_mappings.is_empty()
+            || spec.ip.is_some()
+            || spec.mac_address.is_some()
+            || !spec.resolution.is_empty();
         if asks_infra && !spec.infra {
             return Err(Error::invalid_argument(
                 "infra",
-                "volumes, devices, sysctls, a shm size, networks and published ports of a pod are its infra \
-                 container's: the pod needs one",
+                "volumes, devices, sysctls, a shm size, networks, published ports, addresses and DNS and hosts \
+                 settings of a pod are its infra container's: the pod needs one",
             ));
         }
+        spec.resolution.check()?;
         super::create::check_volumes(&spec.volumes)?;
         let shm_size = spec.shm_size.as_deref().map(crate::config::parse_size).transpose()?;
         let resources = spec.resources.clone();
@@ -118,6 +129,9 @@ impl Runtime {
                 )?;
                 (infra.network, infra.networks) = chosen;
                 infra.port_mappings = spec.port_mappings.clone();
+                super::create::check_address(infra.network, spec.ip.as_deref(), spec.mac_address.as_deref())?;
+                infra.mac_address = spec.mac_address.clone();
+                infra.resolution = spec.resolution.clone();
                 Some(infra)
             }
             false => None,
@@ -190,7 +204,7 @@ impl Runtime {
                 tx.insert_pod(&pod)?;
                 if let Some(infra) = &infra {
                     tx.insert_container(NewContainer { config: infra, status: &ContainerStatus::new() })?;
-                    super::create::join_networks(tx, infra, &spec.network_aliases, None)?;
+                    super::create::join_networks(tx, infra, &spec.network_aliases, spec.ip.as_deref())?;
                 }
                 Ok(pod)
             })

@@ -83,7 +83,10 @@ impl Runtime {
             _ => return Ok(None),
         };
         let pid = self.running_pid(&infra).await?;
-        Ok(Some(spec::JoinedInfra { pid, namespaces: pod.shared_namespaces }))
+        let mut namespaces = pod.shared_namespaces;
+        // A member with a network of its own keeps its own namespace for it.
+        namespaces.retain(|ns| !(c.own_network && ns == "net"));
+        Ok(Some(spec::JoinedInfra { pid, namespaces }))
     }
 
     /// The PID of a container whose namespaces another joins, started
@@ -269,20 +272,40 @@ struct Provided {
     network: Option<super::network_setup::Joined>,
 }
 
-/// The upper and work directories of the volumes mounted with `:O`: those
-/// given, else a fresh pair in the bundle (what an earlier run wrote there
-/// goes, as podman's overlay volumes forget it), whose top takes the
-/// volume's mode and owner, as the mount point shows the upper layer's.
+/// The upper and work directories of the volumes mounted with `:O`.
 fn volume_layers(bundle: &Path, config: &ContainerConfig, dirs: &[PathBuf]) -> Result<Vec<Option<(PathBuf, PathBuf)>>> {
-    let mut layers = Vec::with_capacity(config.volumes.len());
-    for (i, (v, volume)) in config.volumes.iter().zip(dirs).enumerate() {
+    let mut overlays = Vec::with_capacity(config.volumes.len());
+    for (v, dir) in config.volumes.iter().zip(dirs) {
         let overlay = crate::model::container::volume_overlay(&v.options)
             .map_err(|why| Error::invalid_argument("volumes", why))?;
+        overlays.push((overlay, dir.as_path()));
+    }
+    overlay_layers(bundle, "volume-layers", overlays)
+}
+
+/// The same for host directories mounted with `:O`.
+fn mount_layers(bundle: &Path, config: &ContainerConfig) -> Result<Vec<Option<(PathBuf, PathBuf)>>> {
+    let overlays = config.mounts.iter().map(|m| (m.overlay(), Path::new(m.source.as_deref().unwrap_or("/"))));
+    overlay_layers(bundle, "mount-layers", overlays.collect())
+}
+
+/// For each overlay asked for, over its lower directory: the upper and
+/// work directories given, else a fresh pair in the bundle under `kind`
+/// (what an earlier run wrote there goes, as podman's overlays forget it),
+/// whose top takes the lower directory's mode and owner, as the mount
+/// point shows the upper layer's.
+fn overlay_layers(
+    bundle: &Path,
+    kind: &str,
+    overlays: Vec<(Option<crate::model::container::VolumeOverlay>, &Path)>,
+) -> Result<Vec<Option<(PathBuf, PathBuf)>>> {
+    let mut layers = Vec::with_capacity(overlays.len());
+    for (i, (overlay, volume)) in overlays.into_iter().enumerate() {
         layers.push(match overlay.map(|o| o.upper_and_work) {
             None => None,
             Some(Some((upper, work))) => Some((PathBuf::from(upper), PathBuf::from(work))),
             Some(None) => {
-                let dir = bundle.join("volume-layers").join(i.to_string());
+                let dir = bundle.join(kind).join(i.to_string());
                 let _ = std::fs::remove_dir_all(&dir);
                 let (upper, work) = (dir.join("upper"), dir.join("work"));
                 for d in [&upper, &work] {
@@ -328,7 +351,7 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
     let files = HostFiles {
         hosts: write("hosts", spec::hosts_file(config, net_files).as_bytes())?,
         hostname: write("hostname", format!("{}\n", config.hostname()).as_bytes())?,
-        resolv_conf: write("resolv.conf", spec::resolv_conf(config.network, net_files).as_bytes())?,
+        resolv_conf: write("resolv.conf", spec::resolv_conf(config, net_files).as_bytes())?,
         container_env: write("containerenv", spec::container_env(config).as_bytes())?,
         passwd: match config.host_users.is_empty() {
             true => None,
@@ -337,6 +360,7 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
         secret_files,
         secret_env,
         volume_layers: volume_layers(bundle, config, &provided.volume_dirs)?,
+        mount_layers: mount_layers(bundle, config)?,
         volume_dirs: provided.volume_dirs,
         init: provided.init,
         joined: provided.joined,
@@ -349,10 +373,15 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
 
 /// The working directory must be there: the image's is made when missing
 /// (podman's CreateWorkingDir), one asked for is not (podman's error, and
-/// its exit code 126), unless a volume provides it.
+/// its exit code 126), unless a volume or mount provides it: the runtime
+/// makes a mount's destination, and the directories above it.
 fn check_workdir(config: &ContainerConfig, rootfs: &Path) -> Result<()> {
     let Some(dir) = config.workdir.as_deref().filter(|d| *d != "/") else { return Ok(()) };
-    let under_volume = config.volumes.iter().any(|v| Path::new(dir).starts_with(&v.destination));
+    let under_volume = config.volumes.iter().any(|v| Path::new(dir).starts_with(&v.destination))
+        || config.mounts.iter().any(|m| {
+            let destination = Path::new(&m.destination);
+            Path::new(dir).starts_with(destination) || destination.starts_with(dir)
+        });
     let path = rootfs.join(dir.trim_start_matches('/'));
     if under_volume || path.exists() {
         return Ok(());

@@ -184,3 +184,91 @@ fn mount_flag_binds_and_tmpfs() {
     );
     assert_eq!(ok(&d, &["volume", "ls", "-q"]), "myvol\n");
 }
+
+/// C-runvol-25, 34..37, 53, 68..79, 96, C-run030-87, 88: a host directory
+/// mounted as an overlay (`:O`: what the container writes stays in a layer
+/// of the run's own, or in the upper directory given); noexec; a tmpfs in a
+/// read-only container; a bind over an image's volume; a bind of /run
+/// gets no .containerenv on the host; a bind as the working directory.
+#[test]
+fn overlays_of_host_directories_and_other_binds() {
+    let d = with_image();
+    let host = d.dir.path().join("lower");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("test1"), "one\n").unwrap();
+    let lower = format!("{}:/run/test:O", host.display());
+    let info = mountinfo(&d, &["-v", &lower], "/run/test");
+    assert!(info.contains(&"overlay".to_string()), "{info:?}");
+    ok(&d, &["run", "--rm", "-v", &lower, IMAGE, "ls", "/run/test/test1"]);
+    ok(&d, &["run", "--rm", "--user", "root", "-v", &lower, IMAGE, "/bin/sh", "-c", "echo x > /run/test/container"]);
+    assert!(!host.join("container").exists(), "written in the overlay, not below it");
+    let workdir = format!("{}:/data:O", host.display());
+    assert_eq!(ok(&d, &["run", "--rm", "-v", &workdir, "--workdir=/data", IMAGE, "echo", "hello"]), "hello\n");
+    // Kept for the run only: what a run wrote is gone at the next start.
+    let id = ok(&d, &["create", "--user", "root", "-v", &lower, IMAGE, "sleep", "100"]).trim().to_string();
+    ok(&d, &["start", &id]);
+    ok(&d, &["exec", &id, "/bin/sh", "-c", "echo x > /run/test/container"]);
+    ok(&d, &["exec", &id, "ls", "/run/test/container"]);
+    ok(&d, &["stop", "-t", "0", &id]);
+    ok(&d, &["start", &id]);
+    assert_ne!(run(&d, &["exec", &id, "ls", "/run/test/container"]).0, 0, "forgotten at the stop");
+    ok(&d, &["rm", "-f", "-t", "0", &id]);
+    // An upper directory given keeps what is written.
+    let kept = d.dir.path().join("kept");
+    for sub in ["upper", "work"] {
+        std::fs::create_dir_all(kept.join(sub)).unwrap();
+    }
+    let given = format!("{}:/data:O,upperdir={}/upper,workdir={}/work", host.display(), kept.display(), kept.display());
+    ok(&d, &["run", "--rm", "--user", "root", "-v", &given, IMAGE, "/bin/sh", "-c", "echo hello >> /data/overlay"]);
+    assert!(ok(&d, &["run", "--rm", "-v", &given, IMAGE, "ls", "/data"]).contains("overlay"));
+    assert!(!ok(&d, &["run", "--rm", "-v", &workdir, IMAGE, "ls", "/data"]).contains("overlay"));
+    // Nothing else at the same destination.
+    ok(&d, &["volume", "create", "myvol"]);
+    refused(&d, &["-v", &lower, "-v", "myvol:/run/test"]);
+    refused(&d, &["-v", &lower, "--mount", &format!("type=bind,src={},target=/run/test", host.display())]);
+    refused(&d, &["-v", &lower, "--mount", "type=tmpfs,target=/run/test"]);
+
+    let (code, _, _) = run(&d, &["run", "--rm", "-v", "/bin:/hostbin:noexec", IMAGE, "/hostbin/ls", "/"]);
+    assert_ne!(code, 0, "noexec");
+    ok(
+        &d,
+        &[
+            "run",
+            "--rm",
+            "--user",
+            "root",
+            "--read-only",
+            "--tmpfs",
+            "/unique/path",
+            IMAGE,
+            "/bin/sh",
+            "-c",
+            "echo > /unique/path/a",
+        ],
+    );
+    let run_dir = d.dir.path().join("run-src");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    ok(&d, &["run", "--rm", "-v", &format!("{}:/run", run_dir.display()), IMAGE, "true"]);
+    assert!(!run_dir.join(".containerenv").exists());
+    std::fs::write(run_dir.join("content"), "random content\n").unwrap();
+    let dir_bind = format!("{}:/IamNotOnTheImage:Z", run_dir.display());
+    let read = ok(&d, &["run", "--rm", "--workdir", "/IamNotOnTheImage", "-v", &dir_bind, IMAGE, "cat", "content"]);
+    assert_eq!(read, "random content\n");
+    let file_bind = format!("{}/content:/IamNotOntheImage/foo:Z", run_dir.display());
+    let read = ok(&d, &["run", "--rm", "--workdir", "/IamNotOntheImage", "-v", &file_bind, IMAGE, "cat", "foo"]);
+    assert_eq!(read, "random content\n");
+
+    // A bind over a volume the image declares (with a trailing slash).
+    let config = serde_json::json!({ "Cmd": ["ls"], "Env": ["PATH=/bin"], "Volumes": { "/test/": {} } });
+    let img = common::image::build_with(&d.dir.path().join("vol-image"), config);
+    ok(&d, &["image", "import", img.layout.to_str().unwrap(), "localhost/withvolume:1"]);
+    ok(&d, &["create", "-v", "/tmp:/test", "--name", "testCtr", "localhost/withvolume:1"]);
+    let mounts: serde_json::Value =
+        serde_json::from_str(&ok(&d, &["inspect", "--format", "{{json .Mounts}}", "testCtr"])).unwrap();
+    assert_eq!(mounts.as_array().map(Vec::len), Some(1), "{mounts}");
+    assert_eq!(
+        (mounts[0]["source"].as_str(), mounts[0]["destination"].as_str()),
+        (Some("/tmp"), Some("/test")),
+        "{mounts}"
+    );
+}

@@ -374,3 +374,84 @@ fn forwarding_rules_and_dns_entries_outlive_no_lost_namespace() {
     assert!(!std::fs::read_to_string(&dns_file).unwrap_or_default().contains(&short));
     assert_eq!(ok(&d, &["system", "check"]), "no problems found\n");
 }
+
+/// C-podcreate-18..36, 38..41, 65..67, C-podbats-28, 31, 32, 59..63,
+/// A-create-82, 84, 86, 87: a pod's address, MAC, DNS and hosts settings
+/// are its infra container's, which its members see; not without an infra
+/// container; a member may not have its own address but may have a
+/// network of its own.
+#[test]
+fn pod_addresses_dns_and_hosts() {
+    let d = with_image_in_netns();
+    let member = |pod: &str, script: &str| ok(&d, &["run", "--rm", "--pod", pod, IMAGE, "/bin/sh", "-c", script]);
+    let hosts = "cat /etc/hosts; echo rc=$?";
+    ok(&d, &["pod", "create", "--no-hosts", "--name", "nohosts"]);
+    let baseline = ok(&d, &["run", "--rm", "--no-hosts", IMAGE, "/bin/sh", "-c", hosts]);
+    assert_eq!(member("nohosts", hosts), baseline, "the image's /etc/hosts, as --no-hosts gives");
+    assert!(!baseline.contains("localhost"), "{baseline}");
+
+    let settings = [
+        "--add-host=test.example.com:12.34.56.78",
+        "--dns=12.34.56.78",
+        "--dns-opt=attempts:5",
+        "--dns-search=example.com",
+        "--no-hosts",
+        "--ip=10.88.0.50",
+        "--mac-address=92:d0:c6:0a:29:35",
+    ];
+    for setting in settings {
+        let (code, _, err) = run(&d, &["pod", "create", setting, "--infra=false"]);
+        assert_eq!(code, 125, "{setting}: {err}");
+        assert!(err.contains("the pod needs one"), "{setting}: {err}");
+    }
+    ok(
+        &d,
+        &["pod", "create", "--name", "mypod", "--hostname", "podhost"]
+            .into_iter()
+            .chain(settings.into_iter().filter(|s| *s != "--no-hosts"))
+            .collect::<Vec<_>>(),
+    );
+    let etc_hosts = member("mypod", "cat /etc/hosts");
+    assert!(etc_hosts.lines().any(|l| l == "12.34.56.78\ttest.example.com"), "{etc_hosts}");
+    assert!(etc_hosts.lines().any(|l| l.ends_with("\tpodhost mypod-infra") || l.contains("\tpodhost")), "{etc_hosts}");
+    let resolv = member("mypod", "cat /etc/resolv.conf");
+    for line in ["nameserver 12.34.56.78", "search example.com", "options attempts:5"] {
+        assert!(resolv.lines().any(|l| l == line), "{line}: {resolv}");
+    }
+    let addresses = member("mypod", "/bin/busybox ip addr");
+    assert!(addresses.contains("inet 10.88.0.50/16"), "{addresses}");
+    assert!(member("mypod", "/bin/busybox ip link show").contains("link/ether 92:d0:c6:0a:29:35 "));
+    for own in ["--ip=10.88.0.51", "--mac-address=52:54:00:6d:2f:82", "-p=8086:80"] {
+        let (code, _, err) = run(&d, &["create", "--pod", "mypod", own, IMAGE, "true"]);
+        assert_eq!(code, 125, "{own}: {err}");
+    }
+    // A member naming a network gets its own namespace on it.
+    ok(&d, &["network", "create", "--subnet", "10.89.11.0/24", "podnet"]);
+    let own = ok(&d, &["run", "-d", "--pod", "mypod", "--network", "podnet", IMAGE, "sleep", "100"]).trim().to_string();
+    let on = ok(&d, &["exec", &own, "/bin/busybox", "ip", "addr"]);
+    assert!(on.contains("inet 10.89.11.2/24") && !on.contains("10.88.0.50"), "{on}");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "mypod", "nohosts"]);
+
+    let (code, _, err) = run(&d, &["pod", "create", "--network", "ns:/does/not/matter"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("pods presently do not support network mode path"), "{err}");
+    ok(&d, &["pod", "create", "--network", "none", "--name", "testPod"]);
+    let lo = member("testPod", "/bin/busybox ip -o -4 addr");
+    assert_eq!(lo.lines().count(), 1, "{lo}");
+    assert!(lo.contains("inet 127.0.0.1/8 scope host lo"), "{lo}");
+    let host_network = |pod: &str| ok(&d, &["pod", "inspect", pod, "--format", "{{.InfraConfig.HostNetwork}}"]);
+    for (args, host) in [
+        (vec!["--name", "p1"], "false"),
+        (vec!["--share", "ipc", "--network", "private", "--name", "p2"], "false"),
+        (vec!["--share", "net", "--network", "private", "--name", "p3"], "false"),
+        (vec!["--share", "net", "--network", "host", "--name", "p4"], "true"),
+        (vec!["--share", "ipc", "--network", "host", "--name", "p5"], "true"),
+    ] {
+        let name = args[args.len() - 1];
+        ok(&d, &[&["pod", "create"][..], &args].concat());
+        assert_eq!(host_network(name), format!("{host}\n"), "{args:?}");
+        ok(&d, &["pod", "rm", name]);
+    }
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "testPod"]);
+    assert_eq!(std::fs::read_dir(d.dir.path().join("run/netns")).unwrap().count(), 0);
+}

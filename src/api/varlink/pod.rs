@@ -53,6 +53,13 @@ impl vl::VarlinkInterface for PodApi {
         networks: Option<Vec<String>>,
         network_aliases: Option<Vec<String>>,
         port_mappings: Option<Vec<vl::PortMapping>>,
+        ip: Option<String>,
+        mac_address: Option<String>,
+        dns: Option<Vec<String>>,
+        dns_search: Option<Vec<String>>,
+        dns_options: Option<Vec<String>>,
+        add_hosts: Option<Vec<String>>,
+        no_hosts: Option<bool>,
     ) -> varlink::Result<()> {
         let labels = labels.map(|l| l.into_iter().collect());
         let volumes = match volumes.map(crate::api::request::from_wire).transpose() {
@@ -88,6 +95,9 @@ impl vl::VarlinkInterface for PodApi {
                 Ok(p) => p,
                 Err(e) => return answer(call, IFACE, Err::<(), _>(e), |_, _| Ok(())),
             },
+            ip,
+            mac_address,
+            resolution: crate::api::request::Resolution { dns, dns_search, dns_options, add_hosts, no_hosts },
         };
         let r = match create.into_spec() {
             Ok(spec) => self.0.run(self.0.runtime.create_pod(spec)),

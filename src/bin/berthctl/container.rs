@@ -438,6 +438,12 @@ impl CreateArgs {
             portMappings: Some(self.net.ports()?),
             ip: self.net.ip.clone(),
             publishAll: Some(self.net.publish_all),
+            macAddress: self.net.mac_address.clone(),
+            dns: some(&self.net.dns),
+            dnsSearch: some(&self.net.dns_search),
+            dnsOptions: some(&self.net.dns_option),
+            addHosts: some(&self.net.add_host),
+            noHosts: Some(self.net.no_hosts),
             replace: Some(self.replace),
             // The engine does not share our working directory.
             cidFile: self.cidfile.as_deref().map(absolute),
@@ -705,36 +711,7 @@ fn create(conn: &Connection, c: &mut VarlinkClient, mut options: vl::CreateOptio
     // As podman: the hostname asked for is the new pod's, which its
     // members share.
     let hostname = options.hostname.take();
-    let pod_id = pods
-        .create(
-            Some(name),
-            None,
-            None,
-            None,
-            Some(true),
-            None,
-            None,
-            hostname,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-        )
-        .call()?
-        .id;
+    let pod_id = crate::pod::create_pod(&mut pods, crate::pod::PodCreateArgs::new_for_member(name, hostname))?;
     options.pod = Some(pod_id.clone());
     c.create(options).call().map(|r| r.id).map_err(|e| {
         let _ = pods.remove(pod_id, Some(true), None).call();

@@ -46,7 +46,7 @@ pub fn from_flags(
 }
 
 /// podman's network flags of create, run and pod create.
-#[derive(clap::Args)]
+#[derive(clap::Args, Default)]
 pub struct NetworkArgs {
     /// bridge (the default network `berth`, unless berth.conf's netns says
     /// otherwise), none (loopback only), host, a network's name or
@@ -65,9 +65,38 @@ pub struct NetworkArgs {
     /// Publish each port the image exposes at a free host port.
     #[arg(short = 'P', long)]
     pub publish_all: bool,
+    /// Its MAC address on its first network.
+    #[arg(long)]
+    pub mac_address: Option<String>,
+    /// A name server, in place of the host's.
+    #[arg(long, value_delimiter = ',')]
+    pub dns: Vec<String>,
+    /// A search domain of resolv.conf.
+    #[arg(long, value_delimiter = ',')]
+    pub dns_search: Vec<String>,
+    /// An option of resolv.conf, such as attempts:5.
+    #[arg(long = "dns-option", alias = "dns-opt")]
+    pub dns_option: Vec<String>,
+    /// NAME:ADDRESS, a line of /etc/hosts.
+    #[arg(long)]
+    pub add_host: Vec<String>,
+    /// Leave the image's /etc/hosts as it is.
+    #[arg(long)]
+    pub no_hosts: bool,
 }
 
 impl NetworkArgs {
+    /// Settings of a pod's that its infra container holds.
+    pub fn wants_infra(&self) -> bool {
+        self.ip.is_some()
+            || self.mac_address.is_some()
+            || !self.dns.is_empty()
+            || !self.dns_search.is_empty()
+            || !self.dns_option.is_empty()
+            || !self.add_host.is_empty()
+            || self.no_hosts
+    }
+
     pub fn ports(&self) -> Result<Vec<vl::PortMapping>, Failure> {
         self.publish.iter().map(|p| port_mapping(p)).collect()
     }

@@ -56,7 +56,7 @@ pub enum Command {
 }
 
 /// `pod create`, with podman's flags.
-#[derive(clap::Args)]
+#[derive(clap::Args, Default)]
 pub struct PodCreateArgs {
     #[arg(long)]
     name: Option<String>,
@@ -137,7 +137,26 @@ pub struct PodCreateArgs {
 }
 
 /// Create a pod as `a` says; print its ID (and write it to --pod-id-file).
-fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
+fn create(c: &mut VarlinkClient, mut a: PodCreateArgs) -> Result<(), Failure> {
+    let pod_id_file = a.pod_id_file.take();
+    let id = create_pod(c, a)?;
+    if let Some(file) = pod_id_file {
+        std::fs::write(&file, &id).map_err(|e| Failure::engine(format!("writing {file}: {e}")))?;
+    }
+    println!("{id}");
+    Ok(())
+}
+
+impl PodCreateArgs {
+    /// What `run --pod new:NAME` makes: a pod with an infra container, as
+    /// podman's, and the hostname asked for.
+    pub fn new_for_member(name: String, hostname: Option<String>) -> PodCreateArgs {
+        PodCreateArgs { name: Some(name), hostname, infra: Some(true), ..Default::default() }
+    }
+}
+
+/// Create a pod as `a` says; its ID.
+pub fn create_pod(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<String, Failure> {
     if a.replace {
         let Some(name) = &a.name else {
             return Err(Failure::engine("cannot replace pod without --name being set"));
@@ -148,11 +167,6 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
                 return Err(failure);
             }
         }
-    }
-    // Sharing namespaces, and what members inherit, need an infra
-    // container to hold them.
-    if a.net.ip.is_some() {
-        return Err(Failure::engine("--ip is a container's here: a pod's infra container takes a free address"));
     }
     let (no_new_privileges, seccomp) = crate::container::security_opts(&a.security_opt)?;
     let ports = a.net.ports()?.into_iter().map(|m| berth::api::varlink::generated::pod::PortMapping {
@@ -165,7 +179,10 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
     if no_new_privileges {
         return Err(Failure::engine("--security-opt no-new-privileges is a container's, not a pod's"));
     }
+    // Sharing namespaces, and what members inherit, need an infra
+    // container to hold them.
     let wants_infra = seccomp.is_some()
+        || a.net.wants_infra()
         || !a.net.network.is_empty()
         || !a.net.publish.is_empty()
         || !a.share.is_empty()
@@ -214,15 +231,18 @@ fn create(c: &mut VarlinkClient, a: PodCreateArgs) -> Result<(), Failure> {
             seccomp,
             a.net.network.first().cloned(),
             some(a.net.network.iter().skip(1).cloned().collect()),
-            some(a.net.network_alias),
+            some(a.net.network_alias.clone()),
             Some(ports.collect()),
+            a.net.ip.clone(),
+            a.net.mac_address.clone(),
+            some(a.net.dns.clone()),
+            some(a.net.dns_search.clone()),
+            some(a.net.dns_option.clone()),
+            some(a.net.add_host.clone()),
+            Some(a.net.no_hosts),
         )
         .call()?;
-    if let Some(file) = a.pod_id_file {
-        std::fs::write(&file, &r.id).map_err(|e| Failure::engine(format!("writing {file}: {e}")))?;
-    }
-    println!("{}", r.id);
-    Ok(())
+    Ok(r.id)
 }
 
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
@@ -376,7 +396,11 @@ pub fn podman_fields(mut pod: Value, states: &HashMap<String, String>) -> Value 
 /// podman's pod inspect shows its infra container's volumes as Mounts.
 pub fn with_infra_mounts(conn: &Connection, mut pod: Value) -> Result<Value, Failure> {
     use berth::api::varlink::generated::container::{self, VarlinkClientInterface as _};
-    let Some(infra) = pod["infraId"].as_str().map(str::to_string) else { return Ok(pod) };
+    let Some(infra) = pod["infraId"].as_str().map(str::to_string) else {
+        // Without an infra container, its members have their own networks.
+        pod["InfraConfig"] = json!({ "HostNetwork": false });
+        return Ok(pod);
+    };
     let info = container::VarlinkClient::new(conn.handle.clone()).inspect(infra, None).call()?.container;
     let mounts: Vec<Value> = info
         .config
@@ -385,7 +409,8 @@ pub fn with_infra_mounts(conn: &Connection, mut pod: Value) -> Result<Value, Fai
         .map(|v| json!({ "Name": v.name, "Destination": v.destination, "Options": v.options }))
         .collect();
     pod["Mounts"] = json!(mounts);
-    pod["InfraConfig"] = json!({ "PidNS": info.config.pidNamespace, "UtsNS": info.config.utsNamespace });
+    pod["InfraConfig"] = json!({ "PidNS": info.config.pidNamespace, "UtsNS": info.config.utsNamespace,
+                                 "HostNetwork": info.config.network == "host" });
     Ok(pod)
 }
 

@@ -3,6 +3,7 @@
 
 pub mod filter;
 pub mod mount;
+pub mod resolution;
 pub mod run;
 pub mod state;
 
@@ -189,8 +190,11 @@ pub struct CreateSpec {
     pub networks: Vec<String>,
     pub network_aliases: Vec<String>,
     pub port_mappings: Vec<PortMapping>,
-    /// Its address on its first network (podman's --ip).
+    /// Its address on its first network (podman's --ip), and its MAC there.
     pub ip: Option<String>,
+    pub mac_address: Option<String>,
+    /// What /etc/hosts and /etc/resolv.conf say besides its networks'.
+    pub resolution: resolution::NameResolution,
     /// podman's -P: each port the image exposes, at a free host port.
     pub publish_all: bool,
     pub image: Option<String>,
@@ -453,6 +457,15 @@ pub struct ContainerConfig {
     /// this one is there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_container: Option<String>,
+    /// A pod member given a network of its own: it does not join the
+    /// pod's network namespace.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own_network: bool,
+    /// Its MAC address on its first network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(default, skip_serializing_if = "resolution::NameResolution::is_empty")]
+    pub resolution: resolution::NameResolution,
 }
 
 fn private() -> String {
@@ -544,6 +557,9 @@ impl Default for ContainerConfig {
             networks: Vec::new(),
             port_mappings: Vec::new(),
             network_container: None,
+            own_network: false,
+            mac_address: None,
+            resolution: Default::default(),
         }
     }
 }

@@ -40,6 +40,16 @@ impl HostMount {
     pub fn read_only(&self) -> bool {
         self.options.iter().any(|o| o == "ro")
     }
+
+    /// A bind mounted as an overlay (podman's `:O`): the host directory is
+    /// the lower layer, and what the container writes goes to an upper
+    /// directory (given, or one of the run's own, forgotten at its end).
+    pub fn overlay(&self) -> Option<super::VolumeOverlay<'_>> {
+        match self.kind {
+            MountKind::Bind => super::volume_overlay(&self.options).ok().flatten(),
+            MountKind::Tmpfs => None,
+        }
+    }
 }
 
 const PROPAGATIONS: &[&str] = &["shared", "rshared", "slave", "rslave", "private", "rprivate"];
@@ -84,6 +94,7 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
     let mut propagation: Option<&str> = None;
     let (mut recursive, mut copy_up) = (true, None::<bool>);
     let mut out: Vec<String> = Vec::new();
+    let mut layered: Vec<String> = Vec::new();
     for option in &m.options {
         let (key, value) = option.split_once('=').map_or((option.as_str(), None), |(k, v)| (k, Some(v)));
         let once = |set: &mut Option<bool>, to: bool| {
@@ -106,6 +117,9 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
                 if propagation.replace(p).is_some() {
                     return Err(bad(d, "only one mount propagation may be given"));
                 }
+            }
+            ("O", None, MountKind::Bind) | ("upperdir" | "workdir", Some(_), MountKind::Bind) => {
+                layered.push(option.clone())
             }
             ("bind", None, MountKind::Bind) => recursive = false,
             ("rbind", None, MountKind::Bind) => recursive = true,
@@ -136,6 +150,10 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
             if let Err(e) = std::fs::metadata(source) {
                 // podman's words for a source that is not there.
                 return Err(bad(d, format!("statfs {source}: {}", os_reason(&e))));
+            }
+            if !layered.is_empty() {
+                super::volume_overlay(&layered).map_err(|why| bad(d, why))?;
+                return Ok(HostMount { options: layered, ..m.clone() });
             }
             vec![if recursive { "rbind" } else { "bind" }.to_string(), propagation.unwrap_or("rprivate").to_string()]
         }
