@@ -231,6 +231,21 @@ fn manager_and_container_objects_over_the_system_bus() {
     // to join it again.
     let made = manager(&s, "CreateNetwork 'a{sv}' 2 name s net1 subnet s 10.89.9.0/24");
     assert_eq!(made, "s \"net1\"");
+    // Each network is an object, its name encoded in its path.
+    const NETWORK: &str = "io.berth.Berth1.Network";
+    let live_network = s.ok(&format!("busctl introspect --xml-interface {DEST} /io/berth/Berth1/network/berth"));
+    assert_eq!(interface_element(&file, NETWORK), interface_element(&live_network, NETWORK));
+    let dashed = manager(&s, "CreateNetwork 'a{sv}' 1 name s web-net.1");
+    assert_eq!(dashed, "s \"web-net.1\"");
+    let dashed_path = "/io/berth/Berth1/network/web_2dnet_2e1";
+    assert_eq!(manager(&s, "GetNetwork s web-net.1"), format!("o \"{dashed_path}\""));
+    let net_property = |path: &str, name: &str| s.ok(&format!("busctl get-property {DEST} {path} {NETWORK} {name}"));
+    assert_eq!(net_property("/io/berth/Berth1/network/net1", "Subnet"), "s \"10.89.9.0/24\"");
+    assert_eq!(net_property("/io/berth/Berth1/network/berth", "Interface"), "s \"berth0\"");
+    assert_eq!(net_property(dashed_path, "Name"), "s \"web-net.1\"");
+    assert!(s.ok(&format!("busctl tree {DEST}")).contains(dashed_path));
+    assert_eq!(s.ok(&format!("busctl call {DEST} {dashed_path} {NETWORK} Remove b false")), "as 0");
+    assert!(!s.ok(&format!("busctl tree {DEST}")).contains(dashed_path), "its object goes with it");
     let listed = manager(&s, "ListNetworks as 1 name=^net1$");
     assert!(listed.starts_with("a(sssssbba{ss}as) 1 \"net1\"") && listed.contains("\"10.89.9.1\""), "{listed}");
     assert!(manager(&s, "InspectNetwork s berth").contains("\"berth0\""));

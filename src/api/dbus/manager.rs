@@ -127,6 +127,18 @@ impl Manager {
         Ok(container_path(&id))
     }
 
+    /// The object path of a network, by name or ID.
+    async fn get_network(
+        &self,
+        name: String,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<OwnedObjectPath> {
+        let inspect = self.ctx.runtime.inspect_network(&name);
+        let network = self.ctx.call(bus, &call, "io.berth.Network.Inspect", inspect).await?;
+        Ok(super::network::network_path(&network.config.name))
+    }
+
     /// A container's configuration and state as JSON (varlink's Inspect).
     #[zbus(out_args("json"))]
     async fn inspect_container(

@@ -1,6 +1,7 @@
 //! The D-Bus transport: berthd owns io.berth.Berth1 and serves the manager
 //! at /io/berth/Berth1 (with an ObjectManager there), one object per
-//! container below it, and signals that follow the runtime's events. Like
+//! container and per network below it, and signals that follow the
+//! runtime's events. Like
 //! the varlink adapters, each method decodes, makes one runtime call and
 //! encodes; what a call needs (nothing, io.berth.inspect or io.berth.manage
 //! from polkit; root everything) is api::access's to say.
@@ -8,6 +9,7 @@
 mod container;
 mod errors;
 mod manager;
+mod network;
 mod options;
 mod storage;
 
@@ -201,6 +203,7 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
     // Subscribed before the first listing: nothing created meanwhile is missed.
     let events = runtime.events().subscribe();
     add_all(&conn, &ctx).await;
+    add_networks(&conn, &ctx).await;
     conn.object_server().at(MANAGER_PATH, zbus::fdo::ObjectManager).await?;
     conn.object_server().at(MANAGER_PATH, storage::Storage { ctx: ctx.clone() }).await?;
     conn.request_name(BUS_NAME).await?;
@@ -224,6 +227,19 @@ async fn add_all(conn: &Connection, ctx: &Ctx) {
             ctx.add(conn, &inspect.id, Props::of(&inspect)).await;
         }
     }
+}
+
+/// Objects for every network.
+async fn add_networks(conn: &Connection, ctx: &Ctx) {
+    let Ok(networks) = ctx.runtime.list_networks(&[]).await else { return };
+    for n in networks {
+        add_network(conn, ctx, n.config).await;
+    }
+}
+
+async fn add_network(conn: &Connection, ctx: &Ctx, config: crate::model::network::NetworkConfig) {
+    let path = network::network_path(&config.name);
+    let _ = conn.object_server().at(path, network::NetworkObject::new(config, ctx.clone())).await;
 }
 
 /// Keep the objects in step with the runtime's events.
@@ -260,9 +276,14 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
             let _ = Manager::pod_removed(&emitter, &event.id, &event.name).await;
         }
         (EventType::Network, "create") => {
+            if let Ok(n) = ctx.runtime.inspect_network(&event.name).await {
+                add_network(conn, ctx, n.config).await;
+            }
             let _ = Manager::network_new(&emitter, &event.id, &event.name).await;
         }
         (EventType::Network, "remove") => {
+            let path = network::network_path(&event.name);
+            let _ = conn.object_server().remove::<network::NetworkObject, _>(&path).await;
             let _ = Manager::network_removed(&emitter, &event.id, &event.name).await;
         }
         _ => {}
