@@ -165,6 +165,7 @@ fn split_mounts(mounts: Vec<Mount>) -> Result<(Vec<VolumeSpec>, Vec<crate::model
         let kind = match m.kind.as_str() {
             "bind" => MountKind::Bind,
             "tmpfs" => MountKind::Tmpfs,
+            "image" => MountKind::Image,
             "volume" => {
                 volumes.push(VolumeSpec { name: m.source, destination: m.destination, options });
                 continue;
@@ -172,11 +173,11 @@ fn split_mounts(mounts: Vec<Mount>) -> Result<(Vec<VolumeSpec>, Vec<crate::model
             other => {
                 return Err(Error::invalid_argument(
                     "mounts",
-                    format!("{}: type {other:?} is not bind, tmpfs or volume", m.destination),
+                    format!("{}: type {other:?} is not bind, tmpfs, volume or image", m.destination),
                 ))
             }
         };
-        others.push(HostMount { kind, source: m.source, destination: m.destination, options });
+        others.push(HostMount { kind, source: m.source, destination: m.destination, options, image_id: None });
     }
     Ok((volumes, others))
 }

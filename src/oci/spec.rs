@@ -54,6 +54,8 @@ pub struct HostFiles {
     pub volume_layers: Vec<Option<(PathBuf, PathBuf)>>,
     /// The same for each host mount (`mounts`) mounted with `:O`.
     pub mount_layers: Vec<Option<(PathBuf, PathBuf)>>,
+    /// Per host mount, the layers of the image it mounts, topmost first.
+    pub image_lowers: Vec<Vec<PathBuf>>,
     /// catatonit, when the container runs with an init.
     pub init: Option<PathBuf>,
     /// The infra container of its pod, when it joins its namespaces.
@@ -96,6 +98,31 @@ fn bind(source: &Path, destination: &str, extra: &[String]) -> Result<Mount> {
         .destination(destination)
         .typ("bind")
         .source(source)
+        .options(options)
+        .build()
+        .map_err(spec_err)
+}
+
+/// An image's files (`--mount type=image`): its layers as an overlay,
+/// with an upper layer when writable; read-only, one layer is a bind of it
+/// (an overlay needs two lower layers without an upper one).
+fn image_mount(lowers: &[PathBuf], layer: Option<&(PathBuf, PathBuf)>, destination: &str) -> Result<Mount> {
+    let lowerdir = lowers.iter().map(|l| l.display().to_string()).collect::<Vec<_>>().join(":");
+    let options = match (layer, lowers) {
+        (Some((upper, work)), _) => {
+            vec![
+                format!("lowerdir={lowerdir}"),
+                format!("upperdir={}", upper.display()),
+                format!("workdir={}", work.display()),
+            ]
+        }
+        (None, [one]) => return bind(one, destination, &["rprivate".into(), "ro".into()]),
+        (None, _) => vec![format!("lowerdir={lowerdir}"), "ro".into()],
+    };
+    MountBuilder::default()
+        .destination(destination)
+        .typ("overlay")
+        .source("overlay")
         .options(options)
         .build()
         .map_err(spec_err)
@@ -381,7 +408,11 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
             None => bind(dir, &v.destination, &v.options)?,
         });
     }
-    for (m, layer) in c.mounts.iter().zip(files.mount_layers.iter().chain(std::iter::repeat(&None))) {
+    for (i, (m, layer)) in c.mounts.iter().zip(files.mount_layers.iter().chain(std::iter::repeat(&None))).enumerate() {
+        if let Some(lowers) = files.image_lowers.get(i).filter(|l| !l.is_empty()) {
+            mounts.push(image_mount(lowers, layer.as_ref(), &m.destination)?);
+            continue;
+        }
         if let (Some((upper, work)), Some(source)) = (layer, &m.source) {
             mounts.push(overlay(Path::new(source), upper, work, &m.destination)?);
             continue;
@@ -390,6 +421,10 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
         let (typ, source) = match m.kind {
             crate::model::container::mount::MountKind::Bind => ("bind", m.source.as_deref().unwrap_or_default()),
             crate::model::container::mount::MountKind::Tmpfs => ("tmpfs", "tmpfs"),
+            // Its layers are found at start (above): none means none were.
+            crate::model::container::mount::MountKind::Image => {
+                return Err(Error::invalid_argument("mounts", format!("{}: the image has no layers", m.destination)))
+            }
         };
         let mount = MountBuilder::default()
             .destination(&m.destination)

@@ -343,6 +343,10 @@ fn insert_container(
             config.depends_on.push(id);
         }
     }
+    for m in config.mounts.iter_mut().filter(|m| m.kind == crate::model::container::mount::MountKind::Image) {
+        let reference = m.source.clone().unwrap_or_default();
+        m.image_id = Some(tx.resolve_image(&reference)?.id);
+    }
     config.name = claim_name(tx, spec.name)?;
     config.id = loop {
         let id = names::new_id();

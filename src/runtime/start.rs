@@ -89,6 +89,19 @@ impl Runtime {
         Ok(Some(spec::JoinedInfra { pid, namespaces }))
     }
 
+    /// For each of its mounts, the layer directories of the image it
+    /// mounts, topmost first (none for other mounts).
+    async fn image_mount_lowers(&self, c: &ContainerConfig) -> Result<Vec<Vec<PathBuf>>> {
+        let mut lowers = Vec::with_capacity(c.mounts.len());
+        for m in &c.mounts {
+            lowers.push(match &m.image_id {
+                Some(id) => self.layer_dirs(&self.lookup_image(id).await?)?,
+                None => Vec::new(),
+            });
+        }
+        Ok(lowers)
+    }
+
     /// The PID of a container whose namespaces another joins, started
     /// first if it does not run.
     async fn running_pid(&self, id: &str) -> Result<i32> {
@@ -183,6 +196,7 @@ impl Runtime {
         let exit_command = self.config.exit_command.clone();
         let secrets = self.secret_values(c).await?;
         let (joined, shm) = self.pod_sharing(c).await?;
+        let image_lowers = self.image_mount_lowers(c).await?;
         let network = self.setup_networks(c).await?;
         let init = if c.init { Some(self.config.init_path.clone()) } else { None };
         let config = c.clone();
@@ -193,7 +207,7 @@ impl Runtime {
                 crate::storage::shm::mount(dir, *size)?;
             }
             let shm = shm.map(|(dir, _)| dir);
-            let extra = Provided { volume_dirs, secrets, init, joined, shm, network };
+            let extra = Provided { volume_dirs, secrets, init, joined, shm, network, image_lowers };
             write_bundle(&paths.bundle, &config, &rootfs, extra)?;
             // What an earlier run of this container may have left behind
             // (delete asks the runtime only when it holds something).
@@ -270,6 +284,8 @@ struct Provided {
     joined: Option<spec::JoinedInfra>,
     shm: Option<PathBuf>,
     network: Option<super::network_setup::Joined>,
+    /// Per mount, the layers of the image it mounts (none for the others).
+    image_lowers: Vec<Vec<PathBuf>>,
 }
 
 /// The upper and work directories of the volumes mounted with `:O`.
@@ -283,9 +299,17 @@ fn volume_layers(bundle: &Path, config: &ContainerConfig, dirs: &[PathBuf]) -> R
     overlay_layers(bundle, "volume-layers", overlays)
 }
 
-/// The same for host directories mounted with `:O`.
-fn mount_layers(bundle: &Path, config: &ContainerConfig) -> Result<Vec<Option<(PathBuf, PathBuf)>>> {
-    let overlays = config.mounts.iter().map(|m| (m.overlay(), Path::new(m.source.as_deref().unwrap_or("/"))));
+/// The same for host directories mounted with `:O` and images mounted
+/// writable (over their top layer).
+fn mount_layers(
+    bundle: &Path,
+    config: &ContainerConfig,
+    image_lowers: &[Vec<PathBuf>],
+) -> Result<Vec<Option<(PathBuf, PathBuf)>>> {
+    let overlays = config.mounts.iter().zip(image_lowers.iter().map(|l| l.first())).map(|(m, top)| {
+        let lower = top.map(PathBuf::as_path).unwrap_or(Path::new(m.source.as_deref().unwrap_or("/")));
+        (m.overlay(), lower)
+    });
     overlay_layers(bundle, "mount-layers", overlays.collect())
 }
 
@@ -360,7 +384,8 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
         secret_files,
         secret_env,
         volume_layers: volume_layers(bundle, config, &provided.volume_dirs)?,
-        mount_layers: mount_layers(bundle, config)?,
+        mount_layers: mount_layers(bundle, config, &provided.image_lowers)?,
+        image_lowers: provided.image_lowers,
         volume_dirs: provided.volume_dirs,
         init: provided.init,
         joined: provided.joined,

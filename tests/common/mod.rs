@@ -180,7 +180,10 @@ fn spawn(dir: &Path, extra: &[&str], env: &[(&str, &str)], netns_holder: Option<
     // be set up in the host's: there it gets loopback alone, and a test
     // that asks for a bridge anyway fails instead (no netavark to run).
     let config = if in_netns { "" } else { "[engine]\nnetns = \"none\"\nnetavark_path = \"/nonexistent/netavark\"\n" };
-    std::fs::write(dir.join("berth.conf"), config).unwrap();
+    // Written once: a test may change it before a restart.
+    if !dir.join("berth.conf").exists() {
+        std::fs::write(dir.join("berth.conf"), config).unwrap();
+    }
     let mut command = if let Some(holder) = netns_holder {
         let mut c = Command::new("nsenter");
         c.arg(format!("--net=/proc/{holder}/ns/net")).arg("--").arg(env!("CARGO_BIN_EXE_berthd"));

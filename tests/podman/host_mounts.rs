@@ -263,6 +263,8 @@ fn overlays_of_host_directories_and_other_binds() {
     let img = common::image::build_with(&d.dir.path().join("vol-image"), config);
     ok(&d, &["image", "import", img.layout.to_str().unwrap(), "localhost/withvolume:1"]);
     ok(&d, &["create", "-v", "/tmp:/test", "--name", "testCtr", "localhost/withvolume:1"]);
+    let aliases = "{{(index .Mounts 0).Src}} {{(index .Mounts 0).Dst}}";
+    assert_eq!(ok(&d, &["inspect", "--format", aliases, "testCtr"]), "/tmp /test\n", "podman's Src and Dst");
     let mounts: serde_json::Value =
         serde_json::from_str(&ok(&d, &["inspect", "--format", "{{json .Mounts}}", "testCtr"])).unwrap();
     assert_eq!(mounts.as_array().map(Vec::len), Some(1), "{mounts}");
@@ -271,4 +273,50 @@ fn overlays_of_host_directories_and_other_binds() {
         (Some("/tmp"), Some("/test")),
         "{mounts}"
     );
+}
+
+/// C-mountbats-13..27: `--mount type=image`: the image's files, read-only
+/// unless rw=true (then what is written stays in the run's own layer);
+/// mounted by the runtime in the container alone, so an `image mount` of
+/// the host's is neither used nor disturbed; inspect shows it.
+#[test]
+fn mount_type_image() {
+    let d = with_image();
+    let image_mount = format!("type=image,src={IMAGE},dst=/image-mount");
+    let in_image = |extra: &str, script: &str| {
+        let mount = format!("{image_mount}{extra}");
+        run(&d, &["run", "--rm", "--user", "root", "--mount", &mount, IMAGE, "/bin/sh", "-c", script])
+    };
+    let (code, out, err) = in_image("", "/bin/busybox diff /etc/passwd /image-mount/etc/passwd");
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = in_image("", "/bin/busybox touch /image-mount/read-only");
+    assert_eq!(code, 1);
+    assert_eq!(format!("{out}{err}").trim(), "touch: /image-mount/read-only: Read-only file system");
+    for writable in [",rw=true", ",readwrite=true"] {
+        let (code, _, err) = in_image(writable, "/bin/busybox touch /image-mount/readwrite");
+        assert_eq!(code, 0, "{writable}: {err}");
+    }
+    let (code, _, _) = in_image("", "ls /image-mount/readwrite");
+    assert_ne!(code, 0, "written in the run's own layer, not in the image");
+    assert_eq!(ok(&d, &["image", "umount", IMAGE]), "", "no mount of the host's was made");
+
+    // A mount of the host's is another matter: it stays as it was.
+    let id = ok(&d, &["image", "inspect", "--format", "{{.ID}}", IMAGE]).trim().to_string();
+    ok(&d, &["image", "mount", IMAGE]);
+    assert_eq!(in_image("", "/bin/busybox diff /etc/passwd /image-mount/etc/passwd").0, 0);
+    assert_eq!(ok(&d, &["image", "umount", IMAGE]).trim(), id, "the host's mount survived the container");
+    assert_eq!(ok(&d, &["image", "umount", IMAGE]), "");
+
+    let writable = format!("{image_mount},rw=true");
+    let cid = ok(&d, &["run", "-d", "--mount", &writable, IMAGE, "sleep", "100"]).trim().to_string();
+    ok(&d, &["exec", &cid, "/bin/busybox", "diff", "/etc/passwd", "/image-mount/etc/passwd"]);
+    let field = |f: &str| ok(&d, &["inspect", "--format", &format!("{{{{(index .Mounts 0).{f}}}}}"), &cid]);
+    assert_eq!(field("Type"), "image\n");
+    assert_eq!(field("Source"), format!("{IMAGE}\n"));
+    assert_eq!(field("Destination"), "/image-mount\n");
+    assert_eq!(field("RW"), "true\n");
+    ok(&d, &["rm", "-t", "0", "-f", &cid]);
+    let (code, _, err) = run(&d, &["create", "--mount", "type=image,src=no/such:image,dst=/x", IMAGE, "true"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("no/such:image"), "{err}");
 }

@@ -273,6 +273,11 @@ fn default_network_in_ps_and_inspect() {
     assert_eq!(shown, "net1,net2\n");
     let on_net1 = ok(&d, &["ps", "--all", "--no-trunc", "--filter", "network=net1", "--format", "{{.ID}}"]);
     assert_eq!(on_net1, format!("{two}\n"), "only the container on net1");
+    assert_eq!(ok(&d, &["inspect", "net1", "--format", "{{.Driver}}"]), "bridge\n", "inspect finds networks too");
+    ok(&d, &["create", "--name", "Ctnr_ports", "-p", "8084:80", IMAGE]);
+    let ports = ok(&d, &["inspect", "--format=\"{{json .NetworkSettings.Ports}}\"", "Ctnr_ports"]);
+    assert_eq!(ports, "\"{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8084\"}]}\"\n");
+    ok(&d, &["rm", "Ctnr_ports"]);
 
     // One that joined another's namespace (network=container:NAME or ID).
     let alpha = ok(&d, &["run", "-d", "--name", "alpha", IMAGE, "sleep", "1000"]).trim().to_string();
@@ -454,4 +459,31 @@ fn pod_addresses_dns_and_hosts() {
     }
     ok(&d, &["pod", "rm", "-f", "-t", "0", "testPod"]);
     assert_eq!(std::fs::read_dir(d.dir.path().join("run/netns")).unwrap().count(), 0);
+}
+
+/// C-run030-85: published ports where there is no bridge to publish them
+/// on are dropped, with podman's warning, and the container runs.
+#[test]
+fn ports_without_a_bridge_are_discarded_with_a_warning() {
+    let d = with_image();
+    let (code, out, err) = run(&d, &["run", "--rm", "-p", "8080", "--net=host", IMAGE, "echo", "hello-host"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "hello-host\n");
+    assert_eq!(
+        err.trim(),
+        "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use"
+    );
+}
+
+/// C-podcreate-108..110: berth.conf's netns (containers.conf's key) is the
+/// network of a pod's infra container that names none.
+#[test]
+fn the_configured_default_network_mode_holds_for_pods() {
+    let mut d = with_image();
+    let config = std::fs::read_to_string(d.config_path()).unwrap().replace("netns = \"none\"", "netns = \"host\"");
+    std::fs::write(d.config_path(), config).unwrap();
+    d.restart(&["--idle-timeout", "0"]);
+    ok(&d, &["pod", "create", "--name", "test", "--infra-name", "test-infra"]);
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.Config.Network}}", "test-infra"]), "host\n");
+    ok(&d, &["pod", "rm", "test"]);
 }

@@ -435,7 +435,7 @@ impl CreateArgs {
             network: self.net.network.first().cloned(),
             networks: some(&self.net.network[self.net.network.len().min(1)..]),
             networkAliases: some(&self.net.network_alias),
-            portMappings: Some(self.net.ports()?),
+            portMappings: Some(self.net.ports_for_mode()?),
             ip: self.net.ip.clone(),
             publishAll: Some(self.net.publish_all),
             macAddress: self.net.mac_address.clone(),

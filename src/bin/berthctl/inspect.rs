@@ -6,7 +6,7 @@
 use crate::error::Failure;
 use crate::output::{pretty, Format};
 use crate::Connection;
-use berth::api::varlink::generated::{container, image, pod, volume};
+use berth::api::varlink::generated::{container, image, network, pod, volume};
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
@@ -39,11 +39,14 @@ impl InspectArgs {
 fn find(conn: &Connection, kind: &str, name: &str, size: bool) -> Result<Value, Failure> {
     use container::VarlinkClientInterface as _;
     use image::VarlinkClientInterface as _;
+    use network::VarlinkClientInterface as _;
     use pod::VarlinkClientInterface as _;
     use volume::VarlinkClientInterface as _;
     let h = || conn.handle.clone();
     Ok(match kind {
-        "container" => json!(container::VarlinkClient::new(h()).inspect(name.into(), Some(size)).call()?.container),
+        "container" => {
+            podman_fields(json!(container::VarlinkClient::new(h()).inspect(name.into(), Some(size)).call()?.container))
+        }
         "image" => {
             let mut image = json!(image::VarlinkClient::new(h()).inspect(name.into()).call()?.image);
             // podman's field for the names, which its scripts read.
@@ -55,10 +58,43 @@ fn find(conn: &Connection, kind: &str, name: &str, size: bool) -> Result<Value, 
             crate::pod::with_infra_mounts(conn, crate::pod::podman_fields(pod, &crate::pod::member_states(conn)?))?
         }
         "volume" => json!(volume::VarlinkClient::new(h()).inspect(name.into()).call()?.volume),
-        other => {
-            return Err(Failure::engine(format!("invalid type {other:?}: use container, image, pod, volume or all")))
-        }
+        "network" => json!(network::VarlinkClient::new(h()).inspect(name.into()).call()?.network),
+        other => return Err(invalid_type(other)),
     })
+}
+
+fn invalid_type(kind: &str) -> Failure {
+    Failure::engine(format!("invalid type {kind:?}: use container, image, pod, volume, network or all"))
+}
+
+/// podman's names for what its scripts read of a container: each mount's
+/// Src and Dst, and NetworkSettings (its first address, its networks and
+/// its published ports as `PORT/PROTO: [{HostIp, HostPort}]`).
+fn podman_fields(mut c: Value) -> Value {
+    if let Some(mounts) = c["mounts"].as_array_mut() {
+        for m in mounts {
+            m["Src"] = m["source"].clone();
+            m["Dst"] = m["destination"].clone();
+        }
+    }
+    let mut ports = serde_json::Map::new();
+    for p in c["ports"].as_array().into_iter().flatten() {
+        let (host, container) = (p["hostPort"].as_i64().unwrap_or(0), p["containerPort"].as_i64().unwrap_or(0));
+        let protocol = p["protocol"].as_str().unwrap_or("tcp");
+        for k in 0..p["range"].as_i64().unwrap_or(1).max(1) {
+            let binding = json!([{ "HostIp": p["hostIp"].as_str().unwrap_or(""), "HostPort": (host + k).to_string() }]);
+            ports.insert(format!("{}/{protocol}", container + k), binding);
+        }
+    }
+    let networks: serde_json::Map<String, Value> = c["networks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| (n["name"].as_str().unwrap_or_default().to_string(), json!({ "IPAddress": n["ipAddress"] })))
+        .collect();
+    let address = c["networks"][0]["ipAddress"].as_str().unwrap_or_default().to_string();
+    c["NetworkSettings"] = json!({ "IPAddress": address, "Ports": ports, "Networks": networks });
+    c
 }
 
 /// The newest container, or pod: its ID.
@@ -79,14 +115,13 @@ fn latest(conn: &Connection, kind: &str) -> Result<String, Failure> {
 pub fn run(conn: &Connection, a: InspectArgs) -> Result<ExitCode, Failure> {
     let format = Format::parse(&a.format)?;
     let kinds: &[&str] = match a.r#type.as_str() {
-        "all" => &["container", "image", "pod", "volume"],
+        "all" => &["container", "image", "pod", "volume", "network"],
         "container" => &["container"],
         "image" => &["image"],
         "pod" => &["pod"],
         "volume" => &["volume"],
-        other => {
-            return Err(Failure::engine(format!("invalid type {other:?}: use container, image, pod, volume or all")))
-        }
+        "network" => &["network"],
+        other => return Err(invalid_type(other)),
     };
     if a.latest && !a.names.is_empty() {
         return Err(Failure::engine("--latest and names cannot be used together"));

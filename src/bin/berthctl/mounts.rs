@@ -100,6 +100,24 @@ impl NetworkArgs {
     pub fn ports(&self) -> Result<Vec<vl::PortMapping>, Failure> {
         self.publish.iter().map(|p| port_mapping(p)).collect()
     }
+
+    /// A container's ports, as podman's client takes them: in a network
+    /// mode without a namespace of its own on a bridge, they are dropped,
+    /// with its warning.
+    pub fn ports_for_mode(&self) -> Result<Vec<vl::PortMapping>, Failure> {
+        let no_bridge = self.network.first().is_some_and(|n| {
+            matches!(n.as_str(), "host" | "none" | "private" | "pod")
+                || n.starts_with("container:")
+                || n.starts_with("ns:")
+        });
+        if no_bridge && !self.publish.is_empty() {
+            eprintln!(
+                "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use"
+            );
+            return Ok(Vec::new());
+        }
+        self.ports()
+    }
 }
 
 /// `-p [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/PROTOCOL]` (podman's), a port or
@@ -193,8 +211,11 @@ fn mount_flag(spec: &str) -> Result<Either, Failure> {
             Ok(Either::Mount(vl::Mount { r#type: "tmpfs".into(), source: None, destination, options: Some(options) }))
         }
         Some("volume") => Ok(Either::Volume(vl::VolumeMount { name: source, destination, options: Some(options) })),
-        Some(other) => Err(bad(format!("type {other:?} is not bind, tmpfs or volume"))),
-        None => Err(bad("it names no type (type=bind, tmpfs or volume)".into())),
+        Some("image") => {
+            Ok(Either::Mount(vl::Mount { r#type: "image".into(), source, destination, options: Some(options) }))
+        }
+        Some(other) => Err(bad(format!("type {other:?} is not bind, tmpfs, volume or image"))),
+        None => Err(bad("it names no type (type=bind, tmpfs, volume or image)".into())),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Mounts that are not named volumes: a host directory bound in (podman's
-//! `-v /host:/ctr` and `--mount type=bind`) and a tmpfs (`--tmpfs` and
-//! `--mount type=tmpfs`). The runtime makes them in the container's mount
+//! `-v /host:/ctr` and `--mount type=bind`), a tmpfs (`--tmpfs` and
+//! `--mount type=tmpfs`) and an image's files (`--mount type=image`,
+//! read-only unless rw=true, then with a layer of the run's own). The runtime makes them in the container's mount
 //! namespace, so nothing of them is left on the host when it goes. Their
 //! options are checked here the way podman's specgen checks them, and
 //! stored in one form: what the OCI runtime is given.
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub enum MountKind {
     Bind,
     Tmpfs,
+    Image,
 }
 
 impl MountKind {
@@ -20,6 +22,7 @@ impl MountKind {
         match self {
             MountKind::Bind => "bind",
             MountKind::Tmpfs => "tmpfs",
+            MountKind::Image => "image",
         }
     }
 }
@@ -29,11 +32,15 @@ impl MountKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostMount {
     pub kind: MountKind,
-    /// The host directory or file (bind); none for a tmpfs.
+    /// The host directory or file (bind), or the image as named (image);
+    /// none for a tmpfs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     pub destination: String,
     pub options: Vec<String>,
+    /// An image mount's image, resolved at create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
 }
 
 impl HostMount {
@@ -47,7 +54,9 @@ impl HostMount {
     pub fn overlay(&self) -> Option<super::VolumeOverlay<'_>> {
         match self.kind {
             MountKind::Bind => super::volume_overlay(&self.options).ok().flatten(),
-            MountKind::Tmpfs => None,
+            // A writable image mount: a layer of the run's own over it.
+            MountKind::Image if !self.read_only() => Some(super::VolumeOverlay { upper_and_work: None }),
+            MountKind::Tmpfs | MountKind::Image => None,
         }
     }
 }
@@ -108,6 +117,7 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
             ("ro" | "readonly", Some(v), _) => once(&mut read_only, flag_value(d, key, v)?)?,
             ("rw", None, _) => once(&mut read_only, false)?,
             ("rw", Some(v), _) => once(&mut read_only, !flag_value(d, key, v)?)?,
+            ("readwrite", Some(v), MountKind::Image) => once(&mut read_only, !flag_value(d, key, v)?)?,
             (p, None, MountKind::Bind) if PROPAGATIONS.contains(&p) => {
                 if propagation.replace(p).is_some() {
                     return Err(bad(d, "only one mount propagation may be given"));
@@ -157,6 +167,12 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
             }
             vec![if recursive { "rbind" } else { "bind" }.to_string(), propagation.unwrap_or("rprivate").to_string()]
         }
+        MountKind::Image => {
+            if m.source.as_deref().is_none_or(str::is_empty) {
+                return Err(bad(d, "an image mount needs an image (src=)"));
+            }
+            Vec::new()
+        }
         MountKind::Tmpfs => {
             if m.source.is_some() {
                 return Err(bad(d, "a tmpfs mount takes no source"));
@@ -181,8 +197,9 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
             options.retain(|o| (o != on && o != off) || *o == keep);
         }
     }
-    options.push(if read_only.unwrap_or(false) { "ro" } else { "rw" }.into());
-    Ok(HostMount { kind: m.kind, source: m.source.clone(), destination: m.destination.clone(), options })
+    // An image's files are read-only unless asked otherwise.
+    options.push(if read_only.unwrap_or(m.kind == MountKind::Image) { "ro" } else { "rw" }.into());
+    Ok(HostMount { options, ..m.clone() })
 }
 
 #[cfg(test)]
@@ -195,6 +212,7 @@ mod tests {
             source: Some("/tmp".into()),
             destination: "/x".into(),
             options: options.iter().map(|o| o.to_string()).collect(),
+            image_id: None,
         };
         check(&m).map(|m| m.options)
     }
@@ -205,6 +223,7 @@ mod tests {
             source: None,
             destination: "/x".into(),
             options: options.iter().map(|o| o.to_string()).collect(),
+            image_id: None,
         };
         check(&m).map(|m| m.options)
     }
