@@ -109,6 +109,8 @@ pub enum CommandFailure {
     NotFound,
     NotRunnable,
     RuntimeRefused,
+    /// A host port it publishes was taken when it started.
+    PortInUse,
 }
 
 impl CommandFailure {
@@ -118,6 +120,7 @@ impl CommandFailure {
             CommandFailure::NotFound => "command-not-found",
             CommandFailure::NotRunnable => "command-not-runnable",
             CommandFailure::RuntimeRefused => "runtime-refused",
+            CommandFailure::PortInUse => "port-in-use",
         }
     }
 
@@ -125,7 +128,7 @@ impl CommandFailure {
     pub fn exit_code(self) -> i32 {
         match self {
             CommandFailure::NotFound => 127,
-            CommandFailure::NotRunnable | CommandFailure::RuntimeRefused => 126,
+            CommandFailure::NotRunnable | CommandFailure::RuntimeRefused | CommandFailure::PortInUse => 126,
         }
     }
 }

@@ -522,8 +522,16 @@ fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>, netns: Option<&Path>
             .masked_paths(oci_spec::runtime::get_default_maskedpaths())
             .readonly_paths(oci_spec::runtime::get_default_readonly_paths());
     }
-    if !c.sysctls.is_empty() {
-        linux = linux.sysctl(c.sysctls.clone().into_iter().collect::<HashMap<_, _>>());
+    let mut sysctls: HashMap<String, String> = c.sysctls.clone().into_iter().collect();
+    // podman's default: in a network namespace of its own, root's group
+    // may ping without CAP_NET_RAW (ICMP sockets). Not in one it joins:
+    // that is its owner's to set.
+    let own_netns = c.network != Network::Host && !joined.is_some_and(|j| j.joins("net"));
+    if own_netns && c.network_container.is_none() {
+        sysctls.entry("net.ipv4.ping_group_range".into()).or_insert_with(|| "0 0".into());
+    }
+    if !sysctls.is_empty() {
+        linux = linux.sysctl(sysctls);
     }
     if let Some(path) = cgroups_path(c) {
         linux = linux.cgroups_path(PathBuf::from(path));

@@ -23,14 +23,14 @@ pub(super) struct Joined {
 
 fn port_taken(p: &PortMapping, why: &str) -> Error {
     let address = if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip };
-    Error::invalid_argument(
-        "portMappings",
-        format!(
+    Error::Command {
+        reason: format!(
             "cannot listen on the {} port: listen {address}:{}: bind: address already in use ({why})",
             p.protocol.to_uppercase(),
             p.host_port
         ),
-    )
+        cause: crate::error::CommandFailure::PortInUse,
+    }
 }
 
 /// Bind each host port of `p` for a moment: one a process holds is taken.

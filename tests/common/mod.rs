@@ -170,6 +170,13 @@ fn new_netns_holder() -> Child {
         }
         std::thread::sleep(Duration::from_millis(1));
     }
+    // Its loopback up, as a host's is: published ports answer on 127.0.0.1.
+    let up = Command::new("nsenter")
+        .arg(format!("--net=/proc/{}/ns/net", holder.id()))
+        .args(["ip", "link", "set", "lo", "up"])
+        .status()
+        .expect("nsenter and ip (iproute2)");
+    assert!(up.success(), "lo did not come up in the test's namespace");
     holder
 }
 

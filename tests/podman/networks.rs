@@ -121,10 +121,21 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     );
     ok(&d, &["rm", &fixed]);
 
-    // A host port taken: by a running container, by a listening process.
-    let (code, _, err) = run(&d, &["run", "--rm", "--network", "web-net", "-p", "8080:80", IMAGE, "true"]);
-    assert_eq!(code, 125);
+    // A host port taken: by a running container, by a listening process;
+    // the start fails (podman's 126), and --rm removes what it created
+    // (C-run030-127..129).
+    let (code, _, err) = run(
+        &d,
+        &["run", "--rm", "-d", "--name", "c_fail_with_rm", "--network", "web-net", "-p", "8080:80", IMAGE, "true"],
+    );
+    assert_eq!(code, 126);
     assert!(err.contains("listen 0.0.0.0:8080: bind: address already in use (container web publishes it)"), "{err}");
+    let (code, _, _) =
+        run(&d, &["run", "-d", "--name", "c_fail_no_rm", "--network", "web-net", "-p", "8080:80", IMAGE, "true"]);
+    assert_eq!(code, 126);
+    let names = ok(&d, &["ps", "-a", "--format", "{{.Names}}", "--filter", "name=c_fail"]);
+    assert_eq!(names, "c_fail_no_rm\n", "the one without --rm stays");
+    ok(&d, &["rm", "c_fail_no_rm"]);
     let listener = Command::new("nsenter")
         .arg(format!("--net=/proc/{}/ns/net", d.child.id()))
         .args(["/bin/busybox", "nc", "-l", "-p", "9090"])
@@ -135,7 +146,7 @@ fn bridge_networks_publish_ports_and_resolve_names() {
     let mut listener = listener;
     let _ = listener.kill();
     let _ = listener.wait();
-    assert_eq!(code, 125);
+    assert_eq!(code, 126);
     assert!(err.contains("listen 0.0.0.0:9090: bind: address already in use (a process listens on it)"), "{err}");
     assert_eq!(std::fs::read_dir(d.dir.path().join("run/netns")).unwrap().count(), 1, "only web's namespace");
 
@@ -486,4 +497,54 @@ fn the_configured_default_network_mode_holds_for_pods() {
     ok(&d, &["pod", "create", "--name", "test", "--infra-name", "test-infra"]);
     assert_eq!(ok(&d, &["inspect", "--format", "{{.Config.Network}}", "test-infra"]), "host\n");
     ok(&d, &["pod", "rm", "test"]);
+}
+
+/// C-podbats-36..40: a member listens on the pod's published port; a
+/// second member cannot bind it (one namespace); members reach localhost
+/// and the pod's hostname; ps shows the pod's port; what is sent to the
+/// host's port reaches the listener.
+#[test]
+fn pod_members_serve_on_the_pods_published_port() {
+    let d = with_image_in_netns();
+    ok(&d, &["pod", "create", "--name", "mypod", "--hostname", "podhost", "-p", "8090:5000"]);
+    let cid =
+        ok(&d, &["run", "-d", "--pod", "mypod", "--name", "listener", IMAGE, "/bin/busybox", "nc", "-l", "-p", "5000"])
+            .trim()
+            .to_string();
+    let mut bound = false;
+    for _ in 0..50 {
+        let (code, out, err) =
+            run(&d, &["run", "--rm", "--pod", "mypod", IMAGE, "/bin/busybox", "nc", "-l", "-p", "5000"]);
+        // Alpine's musl says "Address in use"; this busybox's glibc says
+        // "Address already in use".
+        if code == 1 && format!("{out}{err}").trim() == "nc: bind: Address already in use" {
+            bound = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let last = run(&d, &["run", "--rm", "--pod", "mypod", IMAGE, "/bin/busybox", "nc", "-l", "-p", "5000"]);
+    assert!(bound, "the second listener met the first's port: {last:?}");
+    // podman's default sysctl lets root's group ping over ICMP sockets;
+    // this busybox (Debian's) pings over a raw socket only, so it is given
+    // CAP_NET_RAW, which podman's defaults leave out too.
+    let range = ok(&d, &["run", "--rm", "--pod", "mypod", IMAGE, "cat", "/proc/sys/net/ipv4/ping_group_range"]);
+    assert_eq!(range.split_whitespace().collect::<Vec<_>>(), ["0", "0"]);
+    for target in ["127.0.0.1", "podhost"] {
+        let ping = ["run", "--rm", "--user", "root", "--cap-add", "NET_RAW", "--pod", "mypod", IMAGE];
+        ok(&d, &[&ping[..], &["/bin/busybox", "ping", "-c1", target]].concat());
+    }
+    let line = ok(&d, &["ps", "--filter", &format!("id={cid}"), "--format", "{{.ID}} {{.Ports}} {{.Names}}"]);
+    assert_eq!(line, format!("{} 0.0.0.0:8090->5000/tcp listener\n", &cid[..12]));
+    in_ns(&d, "echo test-string | /bin/busybox nc 127.0.0.1 8090");
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = ok(&d, &["logs", &cid]);
+        if !logs.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(logs, "test-string\n");
+    ok(&d, &["pod", "rm", "-f", "-t", "0", "mypod"]);
 }

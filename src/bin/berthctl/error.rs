@@ -44,7 +44,7 @@ impl Failure {
                 // podman's codes for a container command that could not run.
                 let code = match params["cause"].as_str() {
                     Some("command-not-found") => 127,
-                    Some("command-not-runnable" | "runtime-refused") => 126,
+                    Some("command-not-runnable" | "runtime-refused" | "port-in-use") => 126,
                     _ => ENGINE_FAILED,
                 };
                 Failure { message, code, name }
