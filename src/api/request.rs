@@ -141,7 +141,15 @@ pub struct VolumeMount {
 
 impl VolumeMount {
     fn into_spec(self) -> VolumeSpec {
-        VolumeSpec { name: self.name, destination: self.destination, options: self.options.unwrap_or_default() }
+        // --mount's chown[=true] and U[=true] are -v's U.
+        let options = self
+            .options
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| !matches!(o.as_str(), "chown=false" | "U=false"))
+            .map(|o| if matches!(o.as_str(), "chown" | "chown=true" | "U=true") { "U".to_string() } else { o })
+            .collect();
+        VolumeSpec { name: self.name, destination: self.destination, options }
     }
 }
 
@@ -167,7 +175,9 @@ fn split_mounts(mounts: Vec<Mount>) -> Result<(Vec<VolumeSpec>, Vec<crate::model
             "tmpfs" => MountKind::Tmpfs,
             "image" => MountKind::Image,
             "volume" => {
-                volumes.push(VolumeSpec { name: m.source, destination: m.destination, options });
+                volumes.push(
+                    VolumeMount { name: m.source, destination: m.destination, options: Some(options) }.into_spec(),
+                );
                 continue;
             }
             other => {
@@ -177,7 +187,14 @@ fn split_mounts(mounts: Vec<Mount>) -> Result<(Vec<VolumeSpec>, Vec<crate::model
                 ))
             }
         };
-        others.push(HostMount { kind, source: m.source, destination: m.destination, options, image_id: None });
+        others.push(HostMount {
+            kind,
+            source: m.source,
+            destination: m.destination,
+            options,
+            image_id: None,
+            chown: false,
+        });
     }
     Ok((volumes, others))
 }

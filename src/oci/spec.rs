@@ -170,6 +170,7 @@ pub fn cgroups_path(c: &ContainerConfig) -> Option<String> {
 
 pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Spec> {
     let user = user(rootfs, c.user.as_deref().unwrap_or(""), &c.group_add, &c.umask)?;
+    let owner = (user.uid(), user.gid());
     let mut args = Vec::new();
     if files.init.is_some() {
         args.extend([INIT_PATH.to_string(), "--".into()]);
@@ -199,7 +200,7 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     spec.set_hostname(own_uts.then(|| c.hostname().to_string()));
     spec.set_process(Some(process));
     spec.set_root(Some(RootBuilder::default().path(rootfs).readonly(c.read_only).build().map_err(spec_err)?));
-    spec.set_mounts(Some(mounts(c, files)?));
+    spec.set_mounts(Some(mounts(c, files, owner)?));
     let mut linux = linux(c, files.joined.as_ref(), files.netns.as_deref())?;
     linux.set_seccomp(seccomp);
     spec.set_linux(Some(linux));
@@ -369,7 +370,8 @@ fn capabilities(c: &ContainerConfig, uid: u32) -> Result<oci_spec::runtime::Linu
 /// The usual mounts (/dev/shm sized by shmSize), volumes, the files berth
 /// provides, secrets, the init; a read-only root gets podman's tmpfs on
 /// /tmp, /var/tmp and /run.
-fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
+/// `owner`: the container's user, who owns a tmpfs mounted with chown.
+fn mounts(c: &ContainerConfig, files: &HostFiles, owner: (u32, u32)) -> Result<Vec<Mount>> {
     let mut mounts: Vec<Mount> = oci_spec::runtime::get_default_mounts()
         .into_iter()
         .map(|mut m| {
@@ -426,11 +428,15 @@ fn mounts(c: &ContainerConfig, files: &HostFiles) -> Result<Vec<Mount>> {
                 return Err(Error::invalid_argument("mounts", format!("{}: the image has no layers", m.destination)))
             }
         };
+        let mut options = m.options.clone();
+        if m.chown && typ == "tmpfs" {
+            options.extend([format!("uid={}", owner.0), format!("gid={}", owner.1)]);
+        }
         let mount = MountBuilder::default()
             .destination(&m.destination)
             .typ(typ)
             .source(source)
-            .options(m.options.clone())
+            .options(options)
             .build()
             .map_err(spec_err)?;
         mounts.push(mount);
@@ -618,6 +624,12 @@ fn host_devices(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The container's user and primary group, as its process runs.
+pub fn user_ids(c: &ContainerConfig, rootfs: &Path) -> Result<(u32, u32)> {
+    let user = user(rootfs, c.user.as_deref().unwrap_or(""), &c.group_add, &c.umask)?;
+    Ok((user.uid(), user.gid()))
 }
 
 /// The process's user: `uid[:gid]` or names looked up in the root's

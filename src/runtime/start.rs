@@ -202,6 +202,7 @@ impl Runtime {
         let config = c.clone();
         let waiting = blocking(move || {
             copy_up_volumes(&config, &rootfs, &volume_dirs)?;
+            chown_mounts(&config, &rootfs, &volume_dirs)?;
             check_workdir(&config, &rootfs)?;
             if let Some((dir, size)) = &shm {
                 crate::storage::shm::mount(dir, *size)?;
@@ -286,6 +287,33 @@ struct Provided {
     network: Option<super::network_setup::Joined>,
     /// Per mount, the layers of the image it mounts (none for the others).
     image_lowers: Vec<Vec<PathBuf>>,
+}
+
+/// podman's U (and --mount's U=true, chown=true): what a bind or a volume
+/// shows is given to the container's user, all of it, on the host.
+fn chown_mounts(config: &ContainerConfig, rootfs: &Path, volume_dirs: &[PathBuf]) -> Result<()> {
+    let binds = config.mounts.iter().filter(|m| m.chown && m.kind == crate::model::container::mount::MountKind::Bind);
+    let volumes = config.volumes.iter().zip(volume_dirs).filter(|(v, _)| v.options.iter().any(|o| o == "U"));
+    let dirs: Vec<PathBuf> = binds
+        .filter_map(|m| m.source.as_deref().map(PathBuf::from))
+        .chain(volumes.map(|(_, dir)| dir.clone()))
+        .collect();
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let (uid, gid) = spec::user_ids(config, rootfs)?;
+    dirs.iter().try_for_each(|d| chown_tree(d, uid, gid).map_err(|e| Error::storage(d.display(), e)))
+}
+
+/// lchown a directory and everything under it (not following links).
+fn chown_tree(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+    if path.symlink_metadata()?.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            chown_tree(&entry?.path(), uid, gid)?;
+        }
+    }
+    Ok(())
 }
 
 /// The upper and work directories of the volumes mounted with `:O`.
@@ -434,6 +462,11 @@ fn copy_up_volumes(config: &ContainerConfig, rootfs: &Path, volume_dirs: &[PathB
         if empty && source.is_dir() {
             copy_tree(&source, dir)
                 .map_err(|e| Error::storage(format!("copying {} into volume {}", source.display(), volume.name), e))?;
+        } else if empty && !source.exists() {
+            // podman's: a new volume with nothing of the image's to take is
+            // its first container's user's.
+            let (uid, gid) = spec::user_ids(config, rootfs)?;
+            std::os::unix::fs::lchown(dir, Some(uid), Some(gid)).map_err(|e| Error::storage(dir.display(), e))?;
         }
     }
     Ok(())

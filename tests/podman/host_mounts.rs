@@ -320,3 +320,34 @@ fn mount_type_image() {
     assert_eq!(code, 125, "{err}");
     assert!(err.contains("no/such:image"), "{err}");
 }
+
+/// C-runvol-81, 84..89: U (and --mount's U=true, chown=true) give what a
+/// bind or a volume shows to the container's user, on the host; a tmpfs
+/// with chown is the user's; U=false leaves it alone.
+#[test]
+fn u_and_chown_give_mounts_to_the_containers_user() {
+    let d = with_image();
+    let owner = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm", "--user", "888:888"];
+        args.extend(extra);
+        args.extend([IMAGE, "/bin/busybox", "stat", "-c", "%u:%g", "/unique/path"]);
+        ok(&d, &args).trim().to_string()
+    };
+    let dir = d.dir.path().join("owned");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let bind = format!("type=bind,src={},dst=/unique/path", dir.display());
+    assert_ne!(owner(&["--mount", &format!("{bind},U=false")]), "888:888");
+    let (code, _, err) = run(&d, &["run", "--rm", "--mount", &format!("{bind},U=invalid"), IMAGE, "true"]);
+    assert_eq!(code, 125, "{err}");
+    assert_eq!(owner(&["--mount", &format!("{bind},U=true")]), "888:888");
+    use std::os::unix::fs::MetadataExt;
+    let sub = std::fs::metadata(dir.join("sub")).unwrap();
+    assert_eq!((sub.uid(), sub.gid()), (888, 888), "all of it, on the host");
+    let again = d.dir.path().join("again");
+    std::fs::create_dir_all(&again).unwrap();
+    assert_eq!(owner(&["-v", &format!("{}:/unique/path:U", again.display())]), "888:888");
+    assert_eq!(owner(&["--mount", "type=tmpfs,dst=/unique/path,chown"]), "888:888");
+    assert_eq!(owner(&["--mount", "type=volume,dst=/unique/path"]), "888:888", "a new volume is its user's");
+    ok(&d, &["volume", "create", "foo"]);
+    assert_eq!(owner(&["--mount", "type=volume,src=foo,dst=/unique/path,chown=true"]), "888:888");
+}

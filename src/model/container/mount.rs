@@ -41,6 +41,9 @@ pub struct HostMount {
     /// An image mount's image, resolved at create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
+    /// podman's U (bind) and chown (tmpfs): owned by the container's user.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chown: bool,
 }
 
 impl HostMount {
@@ -104,6 +107,7 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
     let (mut recursive, mut copy_up) = (true, None::<bool>);
     let mut out: Vec<String> = Vec::new();
     let mut layered: Vec<String> = Vec::new();
+    let mut chown = false;
     for option in &m.options {
         let (key, value) = option.split_once('=').map_or((option.as_str(), None), |(k, v)| (k, Some(v)));
         let once = |set: &mut Option<bool>, to: bool| {
@@ -131,6 +135,8 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
             ("O", None, MountKind::Bind) | ("upperdir" | "workdir", Some(_), MountKind::Bind) => {
                 layered.push(option.clone())
             }
+            ("U", None, MountKind::Bind) | ("chown", None, MountKind::Tmpfs) => chown = true,
+            ("U", Some(v), MountKind::Bind) | ("chown", Some(v), MountKind::Tmpfs) => chown = flag_value(d, key, v)?,
             ("bind", None, MountKind::Bind) => recursive = false,
             ("rbind", None, MountKind::Bind) => recursive = true,
             ("bind-nonrecursive", v, MountKind::Bind) => recursive = !v.map_or(Ok(true), |v| flag_value(d, key, v))?,
@@ -199,7 +205,7 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
     }
     // An image's files are read-only unless asked otherwise.
     options.push(if read_only.unwrap_or(m.kind == MountKind::Image) { "ro" } else { "rw" }.into());
-    Ok(HostMount { options, ..m.clone() })
+    Ok(HostMount { options, chown, ..m.clone() })
 }
 
 #[cfg(test)]
@@ -213,6 +219,7 @@ mod tests {
             destination: "/x".into(),
             options: options.iter().map(|o| o.to_string()).collect(),
             image_id: None,
+            chown: false,
         };
         check(&m).map(|m| m.options)
     }
@@ -224,6 +231,7 @@ mod tests {
             destination: "/x".into(),
             options: options.iter().map(|o| o.to_string()).collect(),
             image_id: None,
+            chown: false,
         };
         check(&m).map(|m| m.options)
     }
