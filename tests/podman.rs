@@ -1525,6 +1525,35 @@ fn state_dependencies() {
     assert_eq!(deps.trim(), format!("[\"{inside}\"]"));
 }
 
+/// TestContainerInUseOneContainerMultipleDependencies,
+/// TestAddContainerEmptyNetworkNameErrors, TestRemovePodContainerDependencyInPod:
+/// a container that joins another's namespace is its dependent; a network
+/// without a name is refused; a pod's members that depend on each other go
+/// with the pod.
+#[test]
+fn state_namespace_dependencies() {
+    let d = Daemon::start();
+    let first = create(&d, &["--name", "first"], &["/bin/sleep", "100"]);
+    let second = create(&d, &["--network", "container:first"], &["/bin/true"]);
+    let users = ok(&d, &["inspect", "--format", "{{json .Dependents}}", "first"]);
+    assert_eq!(serde_json::from_str::<Vec<String>>(&users).unwrap(), [second.clone()]);
+    let (code, _, err) = run(&d, &["rm", &first]);
+    assert_eq!(code, 125, "in use by the one that joins it: {err}");
+    ok(&d, &["rm", &second, &first]);
+    let mut c = d.client();
+    let r = c.call(
+        "io.berth.Container.Create",
+        serde_json::json!({ "options": { "rootfs": d.rootfs(), "command": ["true"], "networks": [""] } }),
+    );
+    assert!(r.is_err(), "a network without a name: {r:?}");
+
+    ok(&d, &["pod", "create", "--name", "deps"]);
+    let one = create(&d, &["--pod", "deps"], &["/bin/true"]);
+    create(&d, &["--pod", "deps", "--depends-on", &one], &["/bin/true"]);
+    ok(&d, &["pod", "rm", "-f", "deps"]);
+    assert_eq!(ok(&d, &["ps", "-a", "-q"]), "", "the pod's members went with it");
+}
+
 /// TestPodContainers*, TestPodHasContainer*, TestRemovePodContainers*,
 /// TestRemoveContainerFromPod*, TestGetPodByCtrID: a pod knows its members;
 /// removing them leaves the pod and the containers outside it.

@@ -362,11 +362,28 @@ impl Runtime {
         let mut removed = Vec::new();
         let mut failures = Vec::new();
         let opts = RemoveOptions { force: true, with_pod: true, timeout, ..Default::default() };
-        for member in &members {
-            match self.remove_by_id(member, opts).await {
-                Ok(_) => removed.push(member.clone()),
-                Err(e) => failures.push(format!("{member}: {e}")),
+        // Members that others depend on go after those others, as podman's
+        // RemovePodContainers removes them all whatever their order.
+        let mut pending = members.clone();
+        loop {
+            let before = pending.len();
+            let mut waiting = Vec::new();
+            for member in pending {
+                match self.remove_by_id(&member, opts).await {
+                    Ok(_) => removed.push(member),
+                    Err(Error::HasDependents { .. }) => waiting.push(member),
+                    Err(e) => failures.push(format!("{member}: {e}")),
+                }
             }
+            if waiting.is_empty() {
+                break;
+            }
+            if waiting.len() == before {
+                // None went this round: what they wait on is not the pod's.
+                failures.extend(waiting.iter().map(|m| format!("{m}: it has dependents outside the pod")));
+                break;
+            }
+            pending = waiting;
         }
         if !failures.is_empty() {
             return Err(Error::Runtime(format!(

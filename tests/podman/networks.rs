@@ -437,6 +437,9 @@ fn pod_addresses_dns_and_hosts() {
     let addresses = member("mypod", "/bin/busybox ip addr");
     assert!(addresses.contains("inet 10.88.0.50/16"), "{addresses}");
     assert!(member("mypod", "/bin/busybox ip link show").contains("link/ether 92:d0:c6:0a:29:35 "));
+    ok(&d, &["run", "--name", "testCtr", "--pod", "mypod", "-d", IMAGE, "sleep", "100"]);
+    let shown = ok(&d, &["inspect", "--format", "{{.NetworkSettings.IPAddress}}", "testCtr"]);
+    assert_eq!(shown, "10.88.0.50\n", "a member shows its pod's address");
     for own in ["--ip=10.88.0.51", "--mac-address=52:54:00:6d:2f:82", "-p=8086:80"] {
         let (code, _, err) = run(&d, &["create", "--pod", "mypod", own, IMAGE, "true"]);
         assert_eq!(code, 125, "{own}: {err}");
@@ -547,4 +550,13 @@ fn pod_members_serve_on_the_pods_published_port() {
     }
     assert_eq!(logs, "test-string\n");
     ok(&d, &["pod", "rm", "-f", "-t", "0", "mypod"]);
+}
+
+/// C-run030-112, 113: --add-host in an image without /etc/hosts: the
+/// entry comes first in the one berth provides.
+#[test]
+fn add_host_without_an_image_hosts_file() {
+    let d = with_image();
+    let hosts = ok(&d, &["run", "--rm", "--add-host", "foo.com:1.2.3.4", IMAGE, "cat", "/etc/hosts"]);
+    assert!(hosts.starts_with("1.2.3.4\tfoo.com\n"), "{hosts}");
 }

@@ -45,7 +45,22 @@ fn find(conn: &Connection, kind: &str, name: &str, size: bool) -> Result<Value, 
     let h = || conn.handle.clone();
     Ok(match kind {
         "container" => {
-            podman_fields(json!(container::VarlinkClient::new(h()).inspect(name.into(), Some(size)).call()?.container))
+            let c = json!(container::VarlinkClient::new(h()).inspect(name.into(), Some(size)).call()?.container);
+            // A member in its pod's namespace is on the pod's networks.
+            let pod_networks = match (c["config"]["pod"].as_str(), c["config"]["network"].as_str()) {
+                (Some(pod), Some("private")) => {
+                    let infra = pod::VarlinkClient::new(h()).inspect(pod.into()).call()?.pod.infraId;
+                    match infra.filter(|i| Some(i.as_str()) != c["id"].as_str()) {
+                        Some(infra) => {
+                            let infra = container::VarlinkClient::new(h()).inspect(infra, None).call()?.container;
+                            Some(json!(infra.networks))
+                        }
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            podman_fields(c, pod_networks)
         }
         "image" => {
             let mut image = json!(image::VarlinkClient::new(h()).inspect(name.into()).call()?.image);
@@ -70,7 +85,8 @@ fn invalid_type(kind: &str) -> Failure {
 /// podman's names for what its scripts read of a container: each mount's
 /// Src and Dst, and NetworkSettings (its first address, its networks and
 /// its published ports as `PORT/PROTO: [{HostIp, HostPort}]`).
-fn podman_fields(mut c: Value) -> Value {
+fn podman_fields(mut c: Value, pod_networks: Option<Value>) -> Value {
+    let networks_shown = pod_networks.unwrap_or_else(|| c["networks"].clone());
     if let Some(mounts) = c["mounts"].as_array_mut() {
         for m in mounts {
             m["Src"] = m["source"].clone();
@@ -86,13 +102,13 @@ fn podman_fields(mut c: Value) -> Value {
             ports.insert(format!("{}/{protocol}", container + k), binding);
         }
     }
-    let networks: serde_json::Map<String, Value> = c["networks"]
+    let networks: serde_json::Map<String, Value> = networks_shown
         .as_array()
         .into_iter()
         .flatten()
         .map(|n| (n["name"].as_str().unwrap_or_default().to_string(), json!({ "IPAddress": n["ipAddress"] })))
         .collect();
-    let address = c["networks"][0]["ipAddress"].as_str().unwrap_or_default().to_string();
+    let address = networks_shown[0]["ipAddress"].as_str().unwrap_or_default().to_string();
     c["NetworkSettings"] = json!({ "IPAddress": address, "Ports": ports, "Networks": networks });
     c
 }
