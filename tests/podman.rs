@@ -1536,7 +1536,7 @@ fn state_namespace_dependencies() {
     let first = create(&d, &["--name", "first"], &["/bin/sleep", "100"]);
     let second = create(&d, &["--network", "container:first"], &["/bin/true"]);
     let users = ok(&d, &["inspect", "--format", "{{json .Dependents}}", "first"]);
-    assert_eq!(serde_json::from_str::<Vec<String>>(&users).unwrap(), [second.clone()]);
+    assert_eq!(serde_json::from_str::<Vec<String>>(&users).unwrap(), std::slice::from_ref(&second));
     let (code, _, err) = run(&d, &["rm", &first]);
     assert_eq!(code, 125, "in use by the one that joins it: {err}");
     ok(&d, &["rm", &second, &first]);

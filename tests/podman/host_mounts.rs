@@ -258,6 +258,19 @@ fn overlays_of_host_directories_and_other_binds() {
     let read = ok(&d, &["run", "--rm", "--workdir", "/IamNotOntheImage", "-v", &file_bind, IMAGE, "cat", "foo"]);
     assert_eq!(read, "random content\n");
 
+    // A relative source is the caller's working directory's (C-runvol-101).
+    let here = d.dir.path().join("here");
+    std::fs::create_dir_all(&here).unwrap();
+    std::fs::write(here.join("vol-file-a1b2"), "").unwrap();
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
+        .env("BERTH_ADDRESS", &d.address)
+        .current_dir(&here)
+        .args(["run", "--rm", "--security-opt", "label=disable", "-v", "./:/unique/path", IMAGE, "ls", "/unique/path"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("vol-file-a1b2"), "{listed:?}");
+
     // A bind over a volume the image declares (with a trailing slash).
     let config = serde_json::json!({ "Cmd": ["ls"], "Env": ["PATH=/bin"], "Volumes": { "/test/": {} } });
     let img = common::image::build_with(&d.dir.path().join("vol-image"), config);

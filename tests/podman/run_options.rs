@@ -150,10 +150,12 @@ fn run_environment_and_containerenv() {
         assert_eq!(spec["process"]["noNewPrivileges"], !opt.ends_with("false"), "{opt}");
         ok(&d, &["rm", &id]);
     }
-    // SELinux's and AppArmor's options: berth applies neither.
-    let (code, _, err) = run(&d, &["create", "--security-opt", "label=disable", IMAGE]);
+    // SELinux's and AppArmor's options: berth applies neither, so it can
+    // leave a container unlabelled but not label it.
+    ok(&d, &["create", "--security-opt", "label=disable", IMAGE]);
+    let (code, _, err) = run(&d, &["create", "--security-opt", "label=type:spc_t", IMAGE]);
     assert_eq!(code, 125);
-    assert!(err.contains("berth takes no-new-privileges and seccomp=unconfined|PATH"), "{err}");
+    assert!(err.contains("berth takes no-new-privileges, seccomp=unconfined|PATH and label=disable"), "{err}");
 }
 
 /// /proc/self/status's CapEff of a container run with `args`.

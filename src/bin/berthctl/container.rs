@@ -575,9 +575,13 @@ pub fn security_opts(options: &[String]) -> Result<(bool, Option<String>), Failu
             ("no-new-privileges", "false") => no_new_privileges = false,
             ("seccomp", named @ ("unconfined" | "default")) => seccomp = Some(named.to_string()),
             ("seccomp", path) => seccomp = Some(absolute(path)),
+            // berth applies no SELinux labels: not labelling is what it does
+            // anyway, a label it cannot give.
+            ("label", "disable") => {}
             _ => {
                 return Err(Failure::engine(format!(
-                    "invalid --security-opt {o:?}: berth takes no-new-privileges and seccomp=unconfined|PATH"
+                    "invalid --security-opt {o:?}: berth takes no-new-privileges, seccomp=unconfined|PATH and \
+                     label=disable (it applies no SELinux labels)"
                 )))
             }
         }
