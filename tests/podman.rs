@@ -473,8 +473,10 @@ fn ps_filter_keys_together() {
         run(&d, &["run", "--name", "test2", "-l", "foo=1", "--rootfs", &rootfs, "--", "/bin/ls", "/fail"]);
     assert_eq!(code, 1);
     create(&d, &["--name", "test3"], &[&format!("/bin/{test1}")]);
-    let (code, _, _) =
-        run(&d, &["run", "--name", "test4", "-v", "volume1:/test1", "--rootfs", &rootfs, "--", "/bin/ls"]);
+    let (code, _, _) = run(
+        &d,
+        &["run", "--name", "test4", "-v", "volume1:/test1", "-v", "/:/test2", "--rootfs", &rootfs, "--", "/bin/ls"],
+    );
     assert_eq!(code, 0);
     let names = |args: &[&str]| -> Vec<String> {
         let mut all = vec!["ps", "--format", "{{.Names}}"];
@@ -499,6 +501,8 @@ fn ps_filter_keys_together() {
     assert_eq!(names(&["--all", "--filter", "exited=1"]), ["test2"]);
     assert_eq!(names(&["--all", "--filter", "exited=1", "--filter", "exited=0"]), ["test2", "test4"]);
     assert_eq!(names(&["--all", "--filter", "volume=volume1"]), ["test1", "test4"]);
+    assert_eq!(names(&["--all", "--filter", "volume=/:/test2"]), ["test4"], "a bind, as SOURCE:DESTINATION");
+    assert_eq!(names(&["--all", "--filter", "volume=volume1:/test"]), ["test1"]);
     assert_eq!(names(&["--all", "--filter", "before=test2"]), ["test1"]);
     assert_eq!(names(&["--all", "--filter", "since=test2"]), ["test3", "test4"]);
     ok(&d, &["rm", "-af", "-t", "0"]);

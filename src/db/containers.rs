@@ -331,6 +331,19 @@ impl Tx<'_> {
             let (ctr, name, dest) = row?;
             map.entry(ctr).or_default().push((name, dest));
         }
+        // Host directories bound in, as (source, destination): podman's
+        // volume filter takes them too.
+        let mut stmt = self.0.prepare_cached(
+            "SELECT id, json_extract(config, '$.mounts') AS mounts FROM container_configs WHERE mounts IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (ctr, mounts) = row?;
+            let mounts: Vec<crate::model::container::mount::HostMount> = decode("mounts", &ctr, &mounts)?;
+            for m in mounts.into_iter().filter(|m| m.kind == crate::model::container::mount::MountKind::Bind) {
+                map.entry(ctr.clone()).or_default().push((m.source.unwrap_or_default(), m.destination));
+            }
+        }
         Ok(map)
     }
 

@@ -40,7 +40,8 @@ pub struct Resolved {
     /// Created times (Unix nanoseconds) of the `before` and `since` containers.
     pub before: Vec<i64>,
     pub since: Vec<i64>,
-    /// Container ID -> (volume name, destination), loaded only for `volume`.
+    /// Container ID -> (volume name or bind source, destination), loaded
+    /// only for `volume`.
     pub volumes: HashMap<String, Vec<(String, String)>>,
     /// For `network=container:REF`: REF -> the ID it names, and container
     /// ID -> the container whose namespace it joined.
@@ -184,7 +185,12 @@ impl ContainerFilters {
                 None => c.networks.contains(n),
             })
             && any_of(&self.volumes, |v| {
-                r.volumes.get(&c.id).is_some_and(|vols| vols.iter().any(|(name, dest)| name == v || dest == v))
+                // NAME or SOURCE, a destination, or SOURCE:DESTINATION.
+                let matches = |(name, dest): &(String, String)| match v.split_once(':') {
+                    Some((source, destination)) => name == source && dest == destination,
+                    None => name == v || dest == v,
+                };
+                r.volumes.get(&c.id).is_some_and(|vols| vols.iter().any(matches))
             })
     }
 }
