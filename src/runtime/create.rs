@@ -550,8 +550,24 @@ pub(super) fn attach_volumes(
     for spec in specs {
         let anonymous = spec.name.is_none();
         let name = spec.name.clone().unwrap_or_else(names::new_id);
+        // --mount's volume-opt=KEY=VALUE: the options of a volume it makes
+        // (as volume create's --opt), not of the mount.
+        let (driver, options): (Vec<&String>, Vec<&String>) =
+            spec.options.iter().partition(|o| o.starts_with("volume-opt="));
         if tx.volume(&name)?.is_none() {
-            let blank = VolumeConfig { name: name.clone(), anonymous, created_nanos, ..Default::default() };
+            let driver_options: BTreeMap<String, String> = driver
+                .iter()
+                .filter_map(|o| o.strip_prefix("volume-opt=")?.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            crate::model::volume::owner(&driver_options)?;
+            let blank = VolumeConfig {
+                name: name.clone(),
+                anonymous,
+                created_nanos,
+                options: driver_options,
+                ..Default::default()
+            };
             let volume = new_volume(root, blank, made)?;
             tx.insert_volume(&volume)?;
             created.push(name.clone());
@@ -559,7 +575,7 @@ pub(super) fn attach_volumes(
         mounts.push(MountedVolume {
             name,
             destination: spec.destination.clone(),
-            options: spec.options.clone(),
+            options: options.into_iter().cloned().collect(),
             anonymous,
         });
     }
@@ -773,7 +789,9 @@ pub(super) fn check_volumes(volumes: &[VolumeSpec]) -> Result<()> {
         if let Some(name) = &v.name {
             names::validate_volume_name(name)?;
         }
-        let layered = |o: &str| o == "O" || o.starts_with("upperdir=") || o.starts_with("workdir=");
+        let layered = |o: &str| {
+            o == "O" || o.starts_with("upperdir=") || o.starts_with("workdir=") || o.starts_with("volume-opt=")
+        };
         if let Some(bad) = v.options.iter().find(|o| !VOLUME_OPTIONS.contains(&o.as_str()) && !layered(o)) {
             return Err(Error::invalid_argument(
                 "volumes",

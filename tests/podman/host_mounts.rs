@@ -363,4 +363,12 @@ fn u_and_chown_give_mounts_to_the_containers_user() {
     assert_eq!(owner(&["--mount", "type=volume,dst=/unique/path"]), "888:888", "a new volume is its user's");
     ok(&d, &["volume", "create", "foo"]);
     assert_eq!(owner(&["--mount", "type=volume,src=foo,dst=/unique/path,chown=true"]), "888:888");
+
+    // C-runvol-90, 91: volume-opt= are the options of the volume it makes.
+    let typed =
+        "type=volume,source=test_vol,dst=/test,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=nodev";
+    let mounted =
+        ok(&d, &["run", "--rm", "--mount", typed, IMAGE, "/bin/sh", "-c", "grep ' /test ' /proc/self/mountinfo"]);
+    assert!(mounted.contains("tmpfs") && mounted.contains("nodev"), "{mounted}");
+    assert!(ok(&d, &["volume", "inspect", "test_vol"]).contains("nodev"));
 }
