@@ -282,10 +282,19 @@ impl Runtime {
         .await
     }
 
-    /// After a connect or disconnect has been recorded: what is set up now.
+    /// After a connect or disconnect has been recorded: what is set up now
+    /// is kept, and the container's /etc/hosts lists its addresses now (the
+    /// file is rewritten in place: the container sees it through a bind).
     pub(super) async fn network_changed(&self, c: &ContainerConfig) {
         if let Err(e) = self.save_setup_options(c).await {
             tracing::warn!(id = c.id.as_str(), "keeping its network options: {e}");
         }
+        if c.resolution.no_hosts {
+            return;
+        }
+        let Ok((_, files)) = self.network_options(c).await else { return };
+        let hosts = crate::oci::spec::hosts_file(c, Some(&files));
+        let path = self.oci_paths(&c.id).bundle.join("hosts");
+        let _ = blocking(move || std::fs::write(&path, hosts).map_err(|e| Error::storage(path.display(), e))).await;
     }
 }

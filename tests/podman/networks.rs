@@ -97,12 +97,14 @@ fn bridge_networks_publish_ports_and_resolve_names() {
         ok(&d, &["inspect", "--format", "{{(index .Networks 1).Name}} {{(index .Networks 1).IpAddress}}", "web"]);
     assert_eq!(names, "back-net 10.89.6.2\n");
     assert_eq!(fetch("http://10.89.6.2:80/"), "hello from web\n", "reached on the network it joined");
+    assert!(ok(&d, &["exec", "web", "cat", "/etc/hosts"]).contains("10.89.6.2\t"), "its new address in /etc/hosts");
     let (code, _, err) = run(&d, &["network", "connect", "back-net", "web"]);
     assert_eq!(code, 125);
     assert!(err.contains("container web is already connected to network back-net"), "{err}");
     ok(&d, &["network", "disconnect", "back-net", "web"]);
     assert!(!d.in_netns("/bin/busybox wget -T 1 -qO- http://10.89.6.2:80/").status.success(), "gone from it");
     assert_eq!(fetch("http://10.89.7.2:80/"), "hello from web\n", "still on web-net");
+    assert!(!ok(&d, &["exec", "web", "cat", "/etc/hosts"]).contains("10.89.6.2"), "and gone from /etc/hosts");
     let lone = ok(&d, &["create", "--network", "none", IMAGE, "true"]).trim().to_string();
     let (code, _, err) = run(&d, &["network", "connect", "back-net", &lone]);
     assert_eq!(code, 125);
