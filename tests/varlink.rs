@@ -460,6 +460,11 @@ fn state_survives_a_restart_and_a_corrupt_record_can_be_evicted() {
     let problems = c.call("io.berth.System.Check", json!({})).unwrap()["problems"].clone();
     assert_eq!(problems[0]["kind"], "unreadable-record");
     assert_eq!(problems[0]["id"], broken.as_str());
+    // Filters that read configurations pass over the one that cannot be read.
+    for filter in ["volume=/:/x", "network=container:keep"] {
+        let listed = c.call("io.berth.Container.List", json!({ "all": true, "filters": [filter] }));
+        assert!(listed.is_ok(), "{filter}: {listed:?}");
+    }
     let r = c.call("io.berth.Container.Evict", json!({ "nameOrId": "broken", "volumes": true })).unwrap();
     assert_eq!(r["id"], broken.as_str());
     let vols = c.call("io.berth.Volume.List", json!({})).unwrap()["volumes"].clone();

@@ -331,15 +331,24 @@ impl Tx<'_> {
             let (ctr, name, dest) = row?;
             map.entry(ctr).or_default().push((name, dest));
         }
-        // Host directories bound in, as (source, destination): podman's
-        // volume filter takes them too.
+        Ok(map)
+    }
+
+    /// Container ID -> (source, destination) of each host directory bound
+    /// in (podman's volume filter takes them too). A configuration that
+    /// cannot be read is passed over: evict is what deals with it.
+    pub fn all_container_binds(&self) -> Result<HashMap<String, Vec<(String, String)>>> {
+        let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
         let mut stmt = self.0.prepare_cached(
-            "SELECT id, json_extract(config, '$.mounts') AS mounts FROM container_configs WHERE mounts IS NOT NULL",
+            "SELECT id, json_extract(config, '$.mounts') AS mounts FROM container_configs
+             WHERE json_valid(config) AND mounts IS NOT NULL",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (ctr, mounts) = row?;
-            let mounts: Vec<crate::model::container::mount::HostMount> = decode("mounts", &ctr, &mounts)?;
+            let Ok(mounts) = decode::<Vec<crate::model::container::mount::HostMount>>("mounts", &ctr, &mounts) else {
+                continue;
+            };
             for m in mounts.into_iter().filter(|m| m.kind == crate::model::container::mount::MountKind::Bind) {
                 map.entry(ctr.clone()).or_default().push((m.source.unwrap_or_default(), m.destination));
             }
@@ -378,7 +387,7 @@ impl Tx<'_> {
     pub fn network_joiners(&self) -> Result<HashMap<String, String>> {
         let mut stmt = self.0.prepare_cached(
             "SELECT id, json_extract(config, '$.networkContainer') AS target FROM container_configs
-             WHERE target IS NOT NULL",
+             WHERE json_valid(config) AND target IS NOT NULL",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -23,6 +23,9 @@ impl Runtime {
                 }
                 if !filters.volumes.is_empty() {
                     resolved.volumes = tx.all_container_volumes()?;
+                    for (id, binds) in tx.all_container_binds()? {
+                        resolved.volumes.entry(id).or_default().extend(binds);
+                    }
                 }
                 for target in filters.networks.iter().filter_map(|n| n.strip_prefix("container:")) {
                     let id = tx.resolve(Kind::Container, target)?;

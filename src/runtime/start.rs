@@ -462,14 +462,20 @@ fn copy_up_volumes(config: &ContainerConfig, rootfs: &Path, volume_dirs: &[PathB
         if empty && source.is_dir() {
             copy_tree(&source, dir)
                 .map_err(|e| Error::storage(format!("copying {} into volume {}", source.display(), volume.name), e))?;
-        } else if empty && !source.exists() {
+        } else if empty && !source.exists() && owned_by_root(dir) {
             // podman's: a new volume with nothing of the image's to take is
-            // its first container's user's.
+            // its first container's user's (unless its options gave it an
+            // owner: then it is not root's).
             let (uid, gid) = spec::user_ids(config, rootfs)?;
             std::os::unix::fs::lchown(dir, Some(uid), Some(gid)).map_err(|e| Error::storage(dir.display(), e))?;
         }
     }
     Ok(())
+}
+
+fn owned_by_root(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).is_ok_and(|m| m.uid() == 0 && m.gid() == 0)
 }
 
 /// Copy `from`'s contents into the existing directory `to`, keeping modes,
