@@ -256,6 +256,13 @@ fn manager_and_container_objects_over_the_system_bus() {
     let refused = s.sh(&format!("busctl call {DEST} {MANAGER} ConnectNetwork ssas berth {lone} 0"));
     let refused = String::from_utf8_lossy(&refused.stderr);
     assert!(refused.contains("container lone is already connected to network berth"), "{refused}");
+    // Through the network's object, with its signals (seen below).
+    manager(&s, "CreateNetwork 'a{sv}' 1 name s signet");
+    let signet = "/io/berth/Berth1/network/signet";
+    s.ok(&format!("busctl call {DEST} {signet} {NETWORK} Connect sas lone 0"));
+    assert!(s.ok(&format!("busctl call {DEST} {signet} {NETWORK} Users")).contains(&lone));
+    s.ok(&format!("busctl call {DEST} {signet} {NETWORK} Disconnect sb lone false"));
+    assert_eq!(manager(&s, "RemoveNetwork sb signet false"), "sas \"signet\" 0");
     manager(&s, "RemoveContainer sbb lone false false");
     manager(&s, "CreateNetwork 'a{sv}' 1 name s net2");
     assert_eq!(manager(&s, "PruneNetworks as 0"), "as 1 \"net2\"");
@@ -308,7 +315,8 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert!(exited.is_some_and(|e| e > running), "{web_changes:?}");
     assert!(web_changes.iter().any(|m| m.contains("STRING \"web2\";")), "no Name change");
     let signals = ["ContainerNew", "ContainerRemoved", "InterfacesAdded", "InterfacesRemoved", "PodNew", "PodRemoved"];
-    for member in signals.iter().chain(&["NetworkNew", "NetworkRemoved"]) {
+    for member in signals.iter().chain(&["NetworkNew", "NetworkRemoved", "ContainerConnected", "ContainerDisconnected"])
+    {
         assert!(seen.contains(&format!("Member={member}")), "no {member} in {seen}");
     }
 }

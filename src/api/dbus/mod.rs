@@ -281,6 +281,14 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
             }
             let _ = Manager::network_new(&emitter, &event.id, &event.name).await;
         }
+        (EventType::Network, action @ ("connect" | "disconnect")) => {
+            let container = event.attributes.get("container").cloned().unwrap_or_default();
+            let Ok(on) = SignalEmitter::new(conn, network::network_path(&event.name)) else { return };
+            let _ = match action {
+                "connect" => network::NetworkObject::container_connected(&on, &container).await,
+                _ => network::NetworkObject::container_disconnected(&on, &container).await,
+            };
+        }
         (EventType::Network, "remove") => {
             let path = network::network_path(&event.name);
             let _ = conn.object_server().remove::<network::NetworkObject, _>(&path).await;

@@ -8,6 +8,7 @@ use super::Ctx;
 use crate::model::network::NetworkConfig;
 use std::collections::HashMap;
 use zbus::message::Header;
+use zbus::object_server::SignalEmitter;
 use zbus::{interface, Connection, OwnedObjectPath};
 
 /// A network's object path: its name with each byte outside [A-Za-z0-9]
@@ -135,6 +136,14 @@ impl NetworkObject {
         let disconnect = self.ctx.runtime.disconnect_network(&self.config.name, &container, force);
         self.ctx.call(bus, &call, "io.berth.Network.Disconnect", disconnect).await
     }
+
+    /// A container (by name) was put on it.
+    #[zbus(signal)]
+    pub async fn container_connected(emitter: &SignalEmitter<'_>, container: &str) -> zbus::Result<()>;
+
+    /// A container (by name) was taken off it.
+    #[zbus(signal)]
+    pub async fn container_disconnected(emitter: &SignalEmitter<'_>, container: &str) -> zbus::Result<()>;
 }
 
 #[cfg(test)]
