@@ -15,10 +15,28 @@ use crate::oci::spec::NetworkFiles;
 use serde_json::json;
 use std::path::PathBuf;
 
+/// The search domain aardvark-dns serves names under (podman's).
+const AARDVARK_DOMAIN: &str = "dns.podman";
+
 /// What a started container's networks gave it.
 pub(super) struct Joined {
     pub netns: PathBuf,
     pub files: NetworkFiles,
+}
+
+/// A namespace made and a `netavark setup` still to run in it: run while
+/// the runtime creates the container, which only joins the namespace, and
+/// done before the container's process may start.
+pub(super) struct PendingSetup {
+    netavark: Netavark,
+    netns: PathBuf,
+    options: serde_json::Value,
+}
+
+impl PendingSetup {
+    pub fn run(self) -> Result<()> {
+        self.netavark.setup(&self.netns, &self.options).map(drop).map_err(Error::from)
+    }
 }
 
 fn port_taken(p: &PortMapping, why: &str) -> Error {
@@ -140,10 +158,16 @@ impl Runtime {
             .collect();
         let options = json!({ "container_id": c.id, "container_name": c.name, "port_mappings": ports,
                               "networks": per_network, "network_info": info });
+        // What netavark reports of aardvark-dns, known before it runs: it
+        // answers at the gateway of each network with DNS, for podman's
+        // search domain.
+        let dns_servers: Vec<String> = networks.iter().filter(|n| n.dns_enabled).map(|n| n.gateway.clone()).collect();
+        let dns_search = if dns_servers.is_empty() { Vec::new() } else { vec![AARDVARK_DOMAIN.to_string()] };
         let files = NetworkFiles {
             addresses: attachments.iter().map(|a| a.ip.clone()).collect(),
             gateway: networks.first().map(|n| n.gateway.clone()),
-            ..Default::default()
+            dns_servers,
+            dns_search,
         };
         Ok((options, files))
     }
@@ -177,51 +201,38 @@ impl Runtime {
         blocking(move || ports.iter().try_for_each(probe_port)).await
     }
 
-    /// Make the namespace and set up the container's networks in it; None
+    /// Make the container's namespace and what its files say of its
+    /// networks; the netavark setup to run in it (see PendingSetup). None
     /// for a container without bridge networks.
-    pub(super) async fn setup_networks(&self, c: &ContainerConfig) -> Result<Option<Joined>> {
+    pub(super) async fn prepare_networks(&self, c: &ContainerConfig) -> Result<Option<(Joined, Option<PendingSetup>)>> {
         if c.network != Network::Bridge {
             return Ok(None);
         }
         self.check_ports_free(c).await?;
         // Kept first: a crash during setup leaves what a teardown needs.
         self.save_setup_options(c).await?;
-        let (options, mut files) = self.network_options(c).await?;
+        let (options, files) = self.network_options(c).await?;
         let (path, netavark) = (self.netns_path(&c.id), self.netavark());
-        let joined = blocking(move || {
+        let made = blocking(move || {
             // One a crash left is torn down before it is made again.
             if path.exists() {
                 let _ = netavark.teardown(&path, &options);
                 netavark::remove_netns(&path);
             }
             netavark::create_netns(&path)?;
-            if options["networks"].as_object().is_none_or(|n| n.is_empty()) {
-                // Disconnected from every network: loopback alone.
-                return Ok(Joined { netns: path, files });
-            }
-            let status = match netavark.setup(&path, &options) {
-                Ok(status) => status,
-                Err(e) => {
-                    netavark::remove_netns(&path);
-                    return Err(e.into());
-                }
-            };
-            for block in status.values() {
-                files.dns_servers.extend(block.dns_server_ips.iter().cloned());
-                files.dns_search.extend(block.dns_search_domains.iter().cloned());
-            }
-            files.dns_servers.dedup();
-            files.dns_search.dedup();
-            Ok(Joined { netns: path, files })
+            // Disconnected from every network: loopback alone.
+            let pending = options["networks"].as_object().is_some_and(|n| !n.is_empty()).then(|| PendingSetup {
+                netavark,
+                netns: path.clone(),
+                options,
+            });
+            Ok((Joined { netns: path, files }, pending))
         })
         .await;
-        match joined {
-            Ok(joined) => Ok(Some(joined)),
-            Err(e) => {
-                let _ = std::fs::remove_file(self.setup_options_path(&c.id));
-                Err(e)
-            }
+        if made.is_err() {
+            let _ = std::fs::remove_file(self.setup_options_path(&c.id));
         }
+        made.map(Some)
     }
 
     /// Tear down what setup made, if it made anything (so twice is

@@ -186,6 +186,37 @@ impl Runtime {
     /// the runtime and all they fork start there), let it create the
     /// container, and give the container its own scope: the container's PID.
     async fn create_in_runtime(&self, c: &ContainerConfig, conmon: PathBuf) -> Result<i32> {
+        let (network, pending) = match self.prepare_networks(c).await? {
+            Some((joined, pending)) => (Some(joined), pending),
+            None => (None, None),
+        };
+        // netavark sets the namespace up while the runtime creates the
+        // container, which joins it by path; it is done before the
+        // container's process may start (and before any failure is
+        // answered, so that the undoing teardown comes after it).
+        let setup = pending.map(|p| tokio::task::spawn_blocking(move || p.run()));
+        let created = self.create_with_network(c, conmon, network).await;
+        let set_up = match setup {
+            Some(task) => task.await.unwrap_or_else(|e| Err(Error::Runtime(format!("netavark setup: {e}")))),
+            None => Ok(()),
+        };
+        match (created, set_up) {
+            (Ok(pid), Ok(())) => Ok(pid),
+            (Ok(_), Err(e)) => {
+                let (runc, id) = (self.runc_for(c), c.id.clone());
+                let _ = in_oci(move || runc.delete(&id)).await;
+                Err(e)
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    async fn create_with_network(
+        &self,
+        c: &ContainerConfig,
+        conmon: PathBuf,
+        network: Option<super::network_setup::Joined>,
+    ) -> Result<i32> {
         let systemd = if Self::uses_units(c) { Some(self.systemd().await?) } else { None };
         let rootfs = self.mount_rootfs(c).await?;
         self.mount_typed_volumes(c).await?;
@@ -197,7 +228,6 @@ impl Runtime {
         let secrets = self.secret_values(c).await?;
         let (joined, shm) = self.pod_sharing(c).await?;
         let image_lowers = self.image_mount_lowers(c).await?;
-        let network = self.setup_networks(c).await?;
         let init = if c.init { Some(self.config.init_path.clone()) } else { None };
         let config = c.clone();
         let waiting = blocking(move || {
