@@ -34,7 +34,7 @@ impl Runtime {
             let what = "network namespace of a container that does not run";
             problems.push(problem("leaked-network-namespace", &id, what, repair, Ok(())));
         }
-        let kept = self.setup_options_path("x").parent().map(Path::to_path_buf).unwrap_or_default();
+        let kept = self.setup_options_dir();
         for name in entries(&kept) {
             let Some(id) = name.strip_suffix(".json") else { continue };
             if running.contains(id) || netns.join(id).exists() {

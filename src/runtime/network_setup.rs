@@ -75,9 +75,13 @@ impl Runtime {
         self.config.run_root.join("netns").join(id)
     }
 
-    /// Where the options of a container's last setup are kept.
+    /// Where the options of containers' last setups are kept.
+    pub(super) fn setup_options_dir(&self) -> PathBuf {
+        self.config.run_root.join("netns-options")
+    }
+
     pub(super) fn setup_options_path(&self, id: &str) -> PathBuf {
-        self.config.run_root.join("netns-options").join(format!("{id}.json"))
+        self.setup_options_dir().join(format!("{id}.json"))
     }
 
     /// Keep the options of what is set up now (after a setup, connect or
@@ -250,7 +254,12 @@ impl Runtime {
     /// fresh, empty namespace to tear down then).
     pub(super) async fn teardown_networks_of(&self, id: &str) {
         let (path, saved) = (self.netns_path(id), self.setup_options_path(id));
-        let mut options = std::fs::read(&saved).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+        let kept = saved.clone();
+        let mut options = blocking(move || Ok(std::fs::read(&kept).ok()))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
         if options.is_none() && path.exists() {
             // Set up by a berthd that kept no options: the record's.
             if let Ok((c, _)) = self.load_container(id).await {
