@@ -82,6 +82,16 @@ impl Client {
         }
     }
 
+    /// A call with varlink's upgrade flag: its reply, then the connection,
+    /// which now carries the call's stream, and what of the stream was
+    /// read with the reply.
+    pub fn upgrade(mut self, method: &str, parameters: Value) -> Result<(Value, UnixStream, Vec<u8>), ClientError> {
+        self.send(json!({ "method": method, "parameters": parameters, "upgrade": true }))?;
+        let (reply, _) = self.receive()?;
+        let early = self.reader.buffer().to_vec();
+        Ok((reply, self.writer, early))
+    }
+
     fn send(&mut self, request: Value) -> Result<(), ClientError> {
         let mut frame = serde_json::to_vec(&request).map_err(|e| ClientError::Protocol(e.to_string()))?;
         frame.push(0);

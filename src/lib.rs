@@ -6,6 +6,7 @@ pub mod api;
 pub mod client;
 pub mod config;
 pub mod db;
+pub mod detach;
 pub mod error;
 pub mod events;
 pub mod fault;

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod attach_stream;
 pub mod dbus;
 pub mod request;
 pub mod schema;

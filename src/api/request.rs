@@ -65,6 +65,8 @@ pub struct CreateOptions {
     pub ipc: Option<String>,
     pub runtime_flags: Option<Vec<String>>,
     pub seccomp_profile: Option<String>,
+    pub terminal: Option<bool>,
+    pub stdin: Option<bool>,
     pub mounts: Option<Vec<Mount>>,
     pub networks: Option<Vec<String>>,
     pub network_aliases: Option<Vec<String>>,
@@ -323,6 +325,8 @@ impl CreateOptions {
                 ipc_namespace: self.ipc,
                 runtime_flags: self.runtime_flags.unwrap_or_default(),
                 seccomp_profile: self.seccomp_profile,
+                terminal: self.terminal.unwrap_or(false),
+                stdin: self.stdin.unwrap_or(false),
             },
         })
     }

@@ -112,6 +112,8 @@ struct ContainerConfigView<'a> {
     ipc_namespace: &'a str,
     runtime_flags: &'a [String],
     seccomp_profile: &'a str,
+    terminal: bool,
+    stdin: bool,
 }
 
 #[derive(Serialize)]
@@ -208,6 +210,8 @@ impl<'a> ContainerView<'a> {
                 } else {
                     "default"
                 }),
+                terminal: c.terminal,
+                stdin: c.stdin,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),

@@ -40,6 +40,11 @@ pub struct Launch<'a> {
     pub exit_command: Option<&'a [String]>,
     /// Seconds the container may run before conmon kills it.
     pub timeout: Option<u32>,
+    /// conmon takes the pseudo-terminal's main side from the runtime.
+    pub terminal: bool,
+    /// Without a terminal: a pipe to the container's stdin that attached
+    /// clients write to (a terminal takes their input anyway).
+    pub stdin: bool,
 }
 
 /// A conmon started and waiting for the word to create its container, so
@@ -94,6 +99,13 @@ impl Launch<'_> {
                 _ => format!("k8s-file:{}", p.log.display()),
             },
         ];
+        // As podman: -i only without a terminal, whose input conmon does
+        // not close when a client leaves (a detached shell goes on).
+        if self.terminal {
+            args.push("-t".into());
+        } else if self.stdin {
+            args.push("-i".into());
+        }
         if let Some(seconds) = self.timeout {
             args.extend(["--timeout".into(), seconds.to_string()]);
         }
@@ -311,4 +323,35 @@ pub fn running_for(exits_dir: &Path) -> Vec<(u32, String)> {
         }
     }
     found
+}
+
+/// Connect to the attach socket conmon serves in `bundle`: a packet
+/// socket whose packets out are a stream byte (2 stdout, 3 stderr) then
+/// output, and whose packets in are the container's input. Reached through
+/// a descriptor of the directory, as conmon binds it, so that a long path
+/// stays within a socket address's 108 bytes.
+pub fn connect_attach(bundle: &Path) -> std::io::Result<OwnedFd> {
+    use nix::fcntl::{open, OFlag};
+    use nix::sys::socket::{connect, socket, UnixAddr};
+    let dir = open(bundle, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())?;
+    let socket = socket(AddressFamily::Unix, SockType::SeqPacket, SockFlag::SOCK_CLOEXEC, None)?;
+    let address = UnixAddr::new(format!("/proc/self/fd/{}/attach", dir.as_raw_fd()).as_str())?;
+    connect(socket.as_raw_fd(), &address)?;
+    Ok(socket)
+}
+
+/// The first byte of a packet from the attach socket: which stream it is.
+pub const ATTACH_STDOUT: u8 = 2;
+pub const ATTACH_STDERR: u8 = 3;
+
+/// Set the size of the pseudo-terminal conmon holds for the process whose
+/// bundle is `bundle`, through its control FIFO (message 1: a resize).
+pub fn resize(bundle: &Path, height: u16, width: u16) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking: a FIFO whose reader (conmon) is gone fails at once
+    // instead of waiting for one.
+    let mut ctl =
+        std::fs::OpenOptions::new().write(true).custom_flags(nix::libc::O_NONBLOCK).open(bundle.join("ctl"))?;
+    ctl.write_all(format!("1 {height} {width}\n").as_bytes())
 }

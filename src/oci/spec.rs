@@ -179,7 +179,7 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     let capabilities = capabilities(c, user.uid())?;
     let seccomp = seccomp(c, &capabilities)?;
     let process = ProcessBuilder::default()
-        .terminal(false)
+        .terminal(c.terminal)
         .args(args)
         .env(environment(c, rootfs, user.uid(), &files.secret_env))
         .cwd(c.workdir.as_deref().unwrap_or("/"))

@@ -2,6 +2,7 @@
 //! berth's database. One file per operation; each is an `impl Runtime` block.
 //! Transports call these methods and nothing else.
 
+mod attach;
 mod authorize;
 mod check;
 mod check_networks;
@@ -33,6 +34,7 @@ mod top;
 mod units;
 mod volumes;
 
+pub use attach::Attached;
 pub use authorize::{Access, Caller, INSPECT_ACTION, MANAGE_ACTION};
 pub use check::Problem;
 pub use exec::ExecResult;

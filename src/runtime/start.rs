@@ -256,6 +256,8 @@ impl Runtime {
                 no_cgroups: config.no_cgroups,
                 exit_command: exit_command.as_deref(),
                 timeout: config.timeout,
+                terminal: config.terminal,
+                stdin: config.stdin,
             };
             Ok(launch.spawn_waiting()?)
         })

@@ -241,6 +241,28 @@ impl vl::VarlinkInterface for ContainerApi {
         answer(call, IFACE, r, |c, (titles, processes)| c.reply(titles, processes))
     }
 
+    /// Reached only without the upgrade flag (see `attach_upgraded`).
+    fn attach(
+        &self,
+        call: &mut dyn vl::Call_Attach,
+        _name_or_id: String,
+        _stdin: Option<bool>,
+        _detach_keys: Option<String>,
+    ) -> varlink::Result<()> {
+        call.reply_struct(super::error_reply(IFACE, &needs_upgrade("Attach")))
+    }
+
+    fn resize(
+        &self,
+        call: &mut dyn vl::Call_Resize,
+        name_or_id: String,
+        height: i64,
+        width: i64,
+    ) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.resize_container(&name_or_id, height, width));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
     fn exec(
         &self,
         call: &mut dyn vl::Call_Exec,
@@ -261,4 +283,46 @@ const HANGUP_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn line_to(l: LogLine) -> vl::LogLine {
     vl::LogLine { time: l.time, stream: l.stream, text: l.text }
+}
+
+/// A stream's method called without varlink's upgrade flag.
+fn needs_upgrade(method: &str) -> crate::error::Error {
+    crate::error::Error::invalid_argument(
+        "upgrade",
+        format!("{method} carries a stream: call it with varlink's upgrade flag"),
+    )
+}
+
+/// Attach with upgrade: the reply, then the stream (api/attach_stream.rs).
+pub(super) fn attach_upgraded(
+    ctx: &Ctx,
+    call: &mut varlink::Call,
+    parameters: serde_json::Value,
+) -> varlink::Result<Option<super::Upgraded>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Args {
+        name_or_id: String,
+        stdin: Option<bool>,
+        detach_keys: Option<String>,
+    }
+    use varlink::CallTrait as _;
+    // The parameters were checked against the interface already.
+    let args: Args = match serde_json::from_value(parameters) {
+        Ok(args) => args,
+        Err(e) => return call.reply_invalid_parameter(e.to_string()).map(|()| None),
+    };
+    let r = ctx.run(ctx.runtime.attach_container(
+        &args.name_or_id,
+        args.stdin.unwrap_or(false),
+        args.detach_keys.as_deref(),
+    ));
+    match r {
+        Ok(attached) => {
+            let reply = serde_json::json!({ "id": attached.id, "terminal": attached.terminal });
+            call.reply_struct(varlink::Reply::parameters(Some(reply)))?;
+            Ok(Some(Box::new(move |stream, early| crate::api::attach_stream::carry(stream, early, attached))))
+        }
+        Err(e) => call.reply_struct(super::error_reply(IFACE, &e)).map(|()| None),
+    }
 }

@@ -141,6 +141,22 @@ impl FrameBudget {
     }
 }
 
+/// The stream an upgraded call carries on its connection from its reply
+/// on, given the connection and what the client sent after its request.
+pub(crate) type Upgraded = Box<dyn FnOnce(UnixStream, Vec<u8>) + Send>;
+
+/// A method called with varlink's upgrade flag: it answers, and on
+/// success hands back the stream that follows its reply.
+type UpgradeHandler = fn(&Ctx, &mut Call, Value) -> varlink::Result<Option<Upgraded>>;
+
+/// The methods whose calls with upgrade carry a stream.
+fn upgrade_handler(method: &str) -> Option<UpgradeHandler> {
+    match method {
+        "io.berth.Container.Attach" => Some(container::attach_upgraded),
+        _ => None,
+    }
+}
+
 /// What an adapter needs: the runtime and a way to wait for it.
 #[derive(Clone)]
 pub(crate) struct Ctx {
@@ -256,6 +272,8 @@ pub struct Server {
     runtime: Arc<Runtime>,
     tokio: tokio::runtime::Handle,
     frames: FrameBudget,
+    /// For the calls the server routes itself (an upgraded one).
+    ctx: Ctx,
 }
 
 fn interfaces(ctx: &Ctx) -> Vec<Box<dyn Interface + Send + Sync>> {
@@ -297,6 +315,7 @@ impl Server {
             runtime,
             tokio,
             frames: FrameBudget::default(),
+            ctx,
         })
     }
 
@@ -389,7 +408,16 @@ impl Server {
                 return Ok(());
             };
             match serde_json::from_slice::<Request>(&frame) {
-                Ok(request) => self.dispatch(&mut writer, caller, request)?,
+                Ok(request) => {
+                    if let Some(upgraded) = self.dispatch(&mut writer, caller, request)? {
+                        // What the client sent after its request belongs
+                        // to the stream.
+                        let early = reader.buffer().to_vec();
+                        drop(reader);
+                        upgraded(stream, early);
+                        return Ok(());
+                    }
+                }
                 Err(e) => {
                     let reply = varlink::Reply::error(
                         "org.varlink.service.InvalidParameter",
@@ -411,8 +439,9 @@ impl Server {
         }
     }
 
-    /// Route one request. Only a failed write ends the connection.
-    fn dispatch(&self, out: &mut dyn Write, caller: Caller, mut request: Request) -> io::Result<()> {
+    /// Route one request. Only a failed write ends the connection; an
+    /// upgraded call's stream takes it over.
+    fn dispatch(&self, out: &mut dyn Write, caller: Caller, mut request: Request) -> io::Result<Option<Upgraded>> {
         if request.parameters.as_ref().is_none_or(Value::is_null) {
             request.parameters = Some(json!({}));
         }
@@ -420,6 +449,7 @@ impl Server {
         let writer: &mut dyn Write = if request.oneway == Some(true) { &mut sink } else { out };
         let method = request.method.to_string();
         let mut call = Call::new(writer, &request);
+        let mut upgraded = None;
         let result = match method.rsplit_once('.') {
             None => call.reply_interface_not_found(Some(method.clone())),
             // Checked first on every interface, org.varlink.service's too (an
@@ -436,7 +466,13 @@ impl Server {
                             Ok(()) => {
                                 // Its events are published once it has answered.
                                 let _held = self.runtime.events().hold();
-                                handler.call(&mut call)
+                                match upgrade_handler(&method).filter(|_| request.upgrade == Some(true)) {
+                                    Some(upgrade) => {
+                                        let parameters = request.parameters.clone().unwrap_or(Value::Null);
+                                        upgrade(&self.ctx, &mut call, parameters).map(|u| upgraded = u)
+                                    }
+                                    None => handler.call(&mut call),
+                                }
                             }
                             Err(e) => call.reply_struct(error_reply(iface, &e)),
                         },
@@ -446,7 +482,7 @@ impl Server {
         };
         match result {
             Err(e) if matches!(e.kind(), varlink::ErrorKind::Io(_)) => Err(io::Error::other(e.to_string())),
-            _ => Ok(()),
+            _ => Ok(upgraded),
         }
     }
 }

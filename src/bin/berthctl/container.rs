@@ -19,7 +19,18 @@ pub enum Command {
         #[arg(short, long)]
         detach: bool,
         #[command(flatten)]
+        attach: crate::attach::AttachArgs,
+        #[command(flatten)]
         create: Box<CreateArgs>,
+    },
+    /// Attach to a running container's terminal or output (and input).
+    Attach {
+        /// Do not pass this terminal's input on.
+        #[arg(long)]
+        no_stdin: bool,
+        #[command(flatten)]
+        how: crate::attach::AttachArgs,
+        name: String,
     },
     /// List containers.
     #[command(alias = "list", alias = "ls")]
@@ -59,6 +70,14 @@ pub enum Command {
     },
     /// Start containers.
     Start {
+        /// Attach to its output (one container only).
+        #[arg(short, long)]
+        attach: bool,
+        /// With --attach, pass this terminal's input on too.
+        #[arg(short, long)]
+        interactive: bool,
+        #[command(flatten)]
+        how: crate::attach::AttachArgs,
         #[arg(required = true)]
         names: Vec<String>,
     },
@@ -177,6 +196,12 @@ pub struct CreateArgs {
     /// The working directory of the command.
     #[arg(short, long)]
     workdir: Option<String>,
+    /// Give the process a pseudo-terminal.
+    #[arg(short, long)]
+    tty: bool,
+    /// Keep its stdin open: an attached client's input reaches it.
+    #[arg(short, long)]
+    interactive: bool,
     /// Replace the image's entrypoint: a command, or a JSON array.
     #[arg(long)]
     entrypoint: Option<String>,
@@ -405,6 +430,8 @@ impl CreateArgs {
         Ok(vl::CreateOptions {
             rootfs: self.rootfs.as_deref().map(|r| r.strip_suffix(":O").unwrap_or(r).to_string()),
             rootfsOverlay: self.rootfs.as_deref().map(|r| r.ends_with(":O")),
+            terminal: Some(self.tty),
+            stdin: Some(self.interactive),
             image,
             command,
             env: Some(env),
@@ -647,9 +674,18 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             }
             println!("{}", create(conn, &mut c, options)?)
         }
-        Command::Run { detach, create } => return run_container(conn, &create, detach),
+        Command::Run { detach, attach, create } => return run_container(conn, &create, detach, &attach),
+        Command::Attach { no_stdin, how, name } => {
+            let options = how.options(!no_stdin);
+            return finish_attach(conn, &name, crate::attach::attach(conn, &name, &options, || Ok(()))?);
+        }
         Command::Init { names } => each(names, |n| Ok(c.init(n).call()?.id))?,
-        Command::Start { names } => each(names, |n| Ok(c.start(n).call()?.id))?,
+        Command::Start { attach: true, interactive, how, names } => {
+            let [name] = <[String; 1]>::try_from(names)
+                .map_err(|_| Failure::engine("you cannot start and attach multiple containers at once"))?;
+            return start_attached(conn, &name, &how.options(interactive));
+        }
+        Command::Start { names, .. } => each(names, |n| Ok(c.start(n).call()?.id))?,
         Command::Stop { names, time } => each(names, |n| Ok(c.stop(n, time).call()?.id))?,
         Command::Kill { names, signal } => each(names, |n| Ok(c.kill(n, signal.clone()).call()?.id))?,
         Command::Pause { names } => each(names, |n| Ok(c.pause(n).call()?.id))?,
@@ -761,44 +797,74 @@ fn each(names: Vec<String>, mut act: impl FnMut(String) -> Result<String, Failur
     Ok(())
 }
 
-/// `run`: create and start, then (attached) follow the output and exit
-/// with the container's code. Detached, `--rm` is the engine's autoRemove;
-/// attached, this client removes the container once its output is read
-/// (the engine could remove it before the first line was).
-fn run_container(conn: &Connection, a: &CreateArgs, detach: bool) -> Result<ExitCode, Failure> {
+/// `run`: create and start; attached (without -d), through an attach
+/// made before the start, so that all output is seen, exiting with the
+/// container's code. `--rm` is the engine's autoRemove, which holds
+/// however this client ends.
+fn run_container(
+    conn: &Connection,
+    a: &CreateArgs,
+    detach: bool,
+    how: &crate::attach::AttachArgs,
+) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     let mut options = a.options()?;
-    options.autoRemove = Some(a.rm && detach);
+    options.autoRemove = Some(a.rm);
     let image = options.image.clone();
     if let Some(image) = &image {
         a.ensure_image(conn, image)?;
     }
     let id = create(conn, &mut c, options)?;
-    if let Err(e) = c.start(id.clone()).call() {
+    // podman's --rm also removes a container whose start failed.
+    let unstarted = |e: Failure| {
         if a.rm {
-            // podman's --rm also removes a container whose start failed.
-            let _ = c.remove(id, Some(true), Some(true), None, None).call();
+            let _ =
+                VarlinkClient::new(conn.handle.clone()).remove(id.clone(), Some(true), Some(true), None, None).call();
         }
-        return Err(e.into());
-    }
+        e
+    };
     if detach {
+        c.start(id.clone()).call().map_err(|e| unstarted(e.into()))?;
         println!("{id}");
         return Ok(ExitCode::SUCCESS);
     }
-    let waiter = conn.another()?;
-    let waited = id.clone();
-    let wait = std::thread::spawn(move || VarlinkClient::new(waiter.handle).wait(waited).call());
-    let _ = print_logs(&mut c, id.clone(), true, None);
-    let code = wait.join().map_err(|_| Failure::engine("waiting for the container failed"))??;
-    if a.rm {
-        c.remove(id, Some(true), Some(true), None, None).call()?;
-        if let (true, Some(image)) = (a.rmi, image) {
-            use berth::api::varlink::generated::image::{VarlinkClient as Images, VarlinkClientInterface as _};
-            // Another container may use it: then it stays, as with podman.
-            let _ = Images::new(conn.handle.clone()).remove(image, Some(false)).call();
-        }
+    c.init(id.clone()).call().map_err(|e| unstarted(e.into()))?;
+    let started = || c.start(id.clone()).call().map(drop).map_err(|e| unstarted(e.into()));
+    let ended = crate::attach::attach(conn, &id, &how.options(a.interactive), started)?;
+    let code = finish_attach(conn, &id, ended)?;
+    if let (true, true, Some(image)) = (a.rm, a.rmi, image) {
+        use berth::api::varlink::generated::image::{VarlinkClient as Images, VarlinkClientInterface as _};
+        // The engine removes the container once its exit is recorded; the
+        // image can go only after it.
+        let _ = c.remove(id, Some(true), Some(true), None, None).call();
+        // Another container may use it: then it stays, as with podman.
+        let _ = Images::new(conn.handle.clone()).remove(image, Some(false)).call();
     }
-    Ok(exit_code(code.exitCode.unwrap_or(0)))
+    Ok(code)
+}
+
+/// `start --attach`: attached before it starts (a created container has
+/// its conmon; another is initialized first).
+fn start_attached(conn: &Connection, name: &str, options: &crate::attach::Options) -> Result<ExitCode, Failure> {
+    let mut c = VarlinkClient::new(conn.handle.clone());
+    let state = c.inspect(name.to_string(), None).call()?.container.state.state;
+    if !matches!(state.as_str(), "created" | "running") {
+        c.init(name.to_string()).call()?;
+    }
+    let started =
+        || if state == "running" { Ok(()) } else { c.start(name.to_string()).call().map(drop).map_err(Into::into) };
+    let ended = crate::attach::attach(conn, name, options, started)?;
+    finish_attach(conn, name, ended)
+}
+
+/// The exit code of an attached command: 0 when detached, else the
+/// container's.
+fn finish_attach(conn: &Connection, name: &str, ended: crate::attach::Ended) -> Result<ExitCode, Failure> {
+    if ended == crate::attach::Ended::Detached {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let waited = VarlinkClient::new(conn.handle.clone()).wait(name.to_string()).call()?;
+    Ok(exit_code(waited.exitCode.unwrap_or(0)))
 }
 
 fn print_logs(c: &mut VarlinkClient, name: String, follow: bool, tail: Option<i64>) -> Result<(), Failure> {

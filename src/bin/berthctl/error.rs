@@ -36,21 +36,33 @@ impl Failure {
 
     fn of_varlink(e: &varlink::Error) -> Self {
         match e.kind() {
-            varlink::ErrorKind::VarlinkErrorReply(reply) => {
-                let params = reply.parameters.as_ref().unwrap_or(&Value::Null);
-                let error = reply.error.as_deref().unwrap_or_default();
-                let message = message(error, params);
-                let name = error.rsplit('.').next().unwrap_or_default().to_string();
-                // podman's codes for a container command that could not run.
-                let code = match params["cause"].as_str() {
-                    Some("command-not-found") => 127,
-                    Some("command-not-runnable" | "runtime-refused" | "port-in-use") => 126,
-                    _ => ENGINE_FAILED,
-                };
-                Failure { message, code, name }
-            }
+            varlink::ErrorKind::VarlinkErrorReply(reply) => Failure::of_reply(
+                reply.error.as_deref().unwrap_or_default(),
+                reply.parameters.as_ref().unwrap_or(&Value::Null),
+            ),
             varlink::ErrorKind::ConnectionClosed => Failure::engine("berthd closed the connection"),
             _ => Failure::engine(format!("talking to berthd: {}", io_cause(e).unwrap_or_else(|| e.to_string()))),
+        }
+    }
+
+    /// The error reply `error` with its parameters.
+    fn of_reply(error: &str, params: &Value) -> Self {
+        let message = message(error, params);
+        let name = error.rsplit('.').next().unwrap_or_default().to_string();
+        // podman's codes for a container command that could not run.
+        let code = match params["cause"].as_str() {
+            Some("command-not-found") => 127,
+            Some("command-not-runnable" | "runtime-refused" | "port-in-use") => 126,
+            _ => ENGINE_FAILED,
+        };
+        Failure { message, code, name }
+    }
+
+    /// A failed call of berth's own small client (an upgraded one).
+    pub fn of_client(e: &berth::client::ClientError) -> Self {
+        match e {
+            berth::client::ClientError::Remote { error, parameters } => Failure::of_reply(error, parameters),
+            other => Failure::engine(format!("talking to berthd: {other}")),
         }
     }
 

@@ -5,6 +5,7 @@
 //! container's command could not be found or run, the container's own code
 //! for `run`, `exec` and `wait`, 1 for "no" from `exists`.
 
+mod attach;
 mod container;
 mod error;
 mod image;

@@ -274,6 +274,10 @@ pub struct RunSpec {
     pub seccomp_profile: Option<String>,
     pub unset_env: Vec<String>,
     pub unset_env_all: bool,
+    /// A pseudo-terminal for its process (podman's -t).
+    pub terminal: bool,
+    /// Its stdin stays open for attached clients (podman's -i).
+    pub stdin: bool,
 }
 
 /// A volume as the container mounts it, after create resolved its name.
@@ -443,6 +447,14 @@ pub struct ContainerConfig {
     /// path of a profile file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seccomp_profile: Option<String>,
+    /// Its process has a pseudo-terminal, which conmon holds and serves
+    /// to attached clients.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub terminal: bool,
+    /// Attached clients may write to its stdin (without a terminal, a
+    /// pipe that closes when the last client that wrote ends).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub stdin: bool,
     /// Host directories and tmpfs mounts, in the runtime's form.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<mount::HostMount>,
@@ -553,6 +565,8 @@ impl Default for ContainerConfig {
             ipc_namespace: private(),
             runtime_flags: Vec::new(),
             seccomp_profile: None,
+            terminal: false,
+            stdin: false,
             mounts: Vec::new(),
             networks: Vec::new(),
             port_mappings: Vec::new(),

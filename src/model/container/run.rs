@@ -63,6 +63,8 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
         check_hostname(name)?;
         config.hostname = Some(name.clone());
     }
+    config.terminal = run.terminal;
+    config.stdin = run.stdin;
     config.cap_add = capabilities("capAdd", &run.cap_add)?;
     config.cap_drop = capabilities("capDrop", &run.cap_drop)?;
     config.privileged = run.privileged;

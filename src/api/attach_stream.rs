@@ -1,0 +1,118 @@
+//! The stream of an attach, the same on both transports: an upgraded
+//! varlink connection or the socket a D-Bus call hands out. With a
+//! terminal it carries raw bytes both ways; without one, output goes in
+//! Docker's multiplexed frames (a byte for the stream, 1 stdout or 2
+//! stderr, three zero bytes, the length as a big-endian u32, the bytes)
+//! and the client's bytes are the container's stdin. The stream ends when
+//! the container's conmon closes it (the process ended), when the client
+//! types the detach keys, or when the client hangs up.
+
+use crate::oci::conmon::{ATTACH_STDERR, ATTACH_STDOUT};
+use crate::runtime::Attached;
+use std::io::{Read, Write};
+use std::net::Shutdown;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+
+/// conmon's packets carry at most this much output after the stream byte.
+const PACKET: usize = 8192 + 1;
+
+/// Docker's frame header for `len` bytes of `stream` (1 stdout, 2 stderr).
+pub fn frame_header(stream: u8, len: usize) -> [u8; 8] {
+    let n = (len as u32).to_be_bytes();
+    [stream, 0, 0, 0, n[0], n[1], n[2], n[3]]
+}
+
+/// Carry `attached` over `client` until one side ends; `early` is what the
+/// client sent after its request and before the stream began. Blocks.
+pub fn carry(client: UnixStream, early: Vec<u8>, attached: Attached) {
+    let conmon = UnixStream::from(attached.socket);
+    let (Ok(client_in), Ok(conmon_in)) = (client.try_clone(), conmon.try_clone()) else { return };
+    let input = std::thread::Builder::new().name("attach-input".into()).spawn({
+        let matcher = crate::detach::Matcher::new(attached.detach_keys);
+        move || carry_input(client_in, early, conmon_in, attached.stdin, matcher)
+    });
+    carry_output(&conmon, &client, attached.terminal);
+    let _ = client.shutdown(Shutdown::Both);
+    let _ = conmon.shutdown(Shutdown::Both);
+    if let Ok(input) = input {
+        let _ = input.join();
+    }
+}
+
+/// conmon's packets to the client, until conmon ends the stream or the
+/// client is gone (noticed while the container is quiet too).
+fn carry_output(mut conmon: &UnixStream, mut client: &UnixStream, terminal: bool) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let mut packet = vec![0u8; PACKET];
+    loop {
+        // POLLHUP on the client: it closed both ways (a client that only
+        // ended its input still reads).
+        let mut fds = [PollFd::new(conmon.as_fd(), PollFlags::POLLIN), PollFd::new(client.as_fd(), PollFlags::empty())];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return,
+            Ok(_) => {}
+        }
+        if fds[1].revents().is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR)) {
+            return;
+        }
+        let n = match conmon.read(&mut packet) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let (stream, data) = (packet[0], &packet[1..n]);
+        let written = if terminal {
+            client.write_all(data)
+        } else {
+            let docker = match stream {
+                ATTACH_STDOUT => 1,
+                ATTACH_STDERR => 2,
+                _ => continue,
+            };
+            client.write_all(&frame_header(docker, data.len())).and_then(|()| client.write_all(data))
+        };
+        if written.is_err() {
+            return;
+        }
+    }
+}
+
+/// The client's bytes to the container's stdin, holding back the detach
+/// keys. At the client's end of input, the container's stdin is closed
+/// (conmon closes it when its client ends its writing); at the detach
+/// keys, the whole attach ends and the container goes on.
+fn carry_input(
+    mut client: UnixStream,
+    early: Vec<u8>,
+    mut conmon: UnixStream,
+    stdin: bool,
+    mut matcher: crate::detach::Matcher,
+) {
+    let mut buf = vec![0u8; PACKET - 1];
+    let mut out = Vec::with_capacity(buf.len());
+    let mut chunk = early;
+    loop {
+        if stdin && !chunk.is_empty() {
+            out.clear();
+            let detached = matcher.feed(&chunk, &mut out);
+            // Each write is one packet, which conmon reads whole.
+            if out.chunks(PACKET - 1).try_for_each(|piece| conmon.write_all(piece)).is_err() {
+                return;
+            }
+            if detached {
+                let _ = conmon.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                if stdin {
+                    let _ = conmon.shutdown(Shutdown::Write);
+                }
+                return;
+            }
+            Ok(n) => chunk = buf[..n].to_vec(),
+        }
+    }
+}
