@@ -223,3 +223,127 @@ fn events_evict_and_system_prune() {
         (Some(0), Some(1), Some(0))
     );
 }
+
+/// What `ps -a` says of container `name` (its STATUS column onwards), or
+/// None once it is gone.
+fn ps_row(d: &Daemon, name: &str) -> Option<String> {
+    ok(d.ctl(&["ps", "-a"])).lines().find(|l| l.ends_with(&format!(" {name}"))).map(str::to_string)
+}
+
+/// Wait (10 s at most) until `done` holds.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_shell_on_a_terminal_detaches_and_attaches_again() {
+    let mut d = Daemon::start();
+    let rootfs = d.rootfs();
+    let mut t = d.ctl_on_terminal(&["run", "-it", "--name", "box", "--rootfs", &rootfs, "sh"]);
+    t.expect("/ # ");
+    t.type_keys(b"echo $((6*7))\r");
+    assert!(t.expect("/ # ").contains("\r\n42\r\n"));
+    t.resize(33, 101);
+    // The resize reaches the container's terminal through berthd.
+    eventually("stty size follows the resize", || {
+        t.type_keys(b"stty size\r");
+        t.expect("/ # ").contains("33 101")
+    });
+    t.type_keys(b"\x10\x11");
+    assert_eq!(t.exit_code(), 0, "detached");
+    assert!(ps_row(&d, "box").unwrap().contains("Up"), "the shell goes on");
+
+    // A second terminal attaches to the same shell, its variables kept.
+    let mut t = d.ctl_on_terminal(&["attach", "box"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    t.type_keys(b"x=$((20+1)); echo $((x*2))\r");
+    t.expect("42\r\n");
+    // berthd killed and started again: the container goes on, and
+    // berthctl can attach to it again.
+    d.restart(&[]);
+    assert_ne!(t.exit_code(), 0, "the stream broke, no exit code came");
+    assert!(ps_row(&d, "box").unwrap().contains("Up"), "the shell outlives berthd");
+    let mut t = d.ctl_on_terminal(&["attach", "--detach-keys", "ctrl-x", "box"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    t.type_keys(b"echo $((x*3))\r");
+    t.expect("63\r\n");
+    t.type_keys(b"exit 3\r");
+    assert_eq!(t.exit_code(), 3, "the container's exit code is berthctl's");
+    assert!(ps_row(&d, "box").unwrap().contains("Exited (3)"));
+
+    // start -a -i: the same shell again, from its start.
+    let mut t = d.ctl_on_terminal(&["start", "-a", "-i", "box"]);
+    t.expect("/ # ");
+    t.type_keys(b"exit 4\r");
+    assert_eq!(t.exit_code(), 4);
+}
+
+#[test]
+fn attached_runs_pass_input_signals_and_remove_with_the_engine() {
+    use std::io::Write;
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    // stdin piped through to a container without a terminal.
+    let mut cat = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
+        .env("BERTH_ADDRESS", &d.address)
+        .args(["run", "-i", "--rm", "--rootfs", &rootfs, "sh", "-c", "cat; echo done >&2; exit 7"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    cat.stdin.take().unwrap().write_all(b"hi\nthere\n").unwrap();
+    let out = cat.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\nthere\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "done\n");
+    assert_eq!(out.status.code(), Some(7));
+    // Output goes to stdout and stderr apart, without a terminal.
+    let out = d.ctl(&["run", "--rm", "--rootfs", &rootfs, "sh", "-c", "echo out; echo err >&2"]);
+    assert_eq!((out.stdout.as_slice(), out.stderr.as_slice()), (&b"out\n"[..], &b"err\n"[..]));
+
+    // ctrl-c on an attached run: the signal goes to the container, which
+    // ends, and the engine removes it.
+    let script = "trap 'echo caught; exit 130' INT; echo ready; while :; do sleep 0.1; done";
+    let mut t = d.ctl_on_terminal(&["run", "--rm", "--name", "trap", "--rootfs", &rootfs, "sh", "-c", script]);
+    t.expect("ready");
+    t.type_keys(b"\x03");
+    t.expect("caught");
+    assert_eq!(t.exit_code(), 130);
+    eventually("the engine removes it", || ps_row(&d, "trap").is_none());
+
+    // berthctl killed outright: the container goes on; when it ends, the
+    // engine removes it all the same.
+    let mut t = d.ctl_on_terminal(&["run", "--rm", "--name", "orphan", "--rootfs", &rootfs, "sh", "-c", script]);
+    t.expect("ready");
+    t.signal("KILL");
+    t.exit_code();
+    assert!(ps_row(&d, "orphan").unwrap().contains("Up"));
+    ok(d.ctl(&["kill", "-s", "INT", "orphan"]));
+    eventually("the engine removes the orphan", || ps_row(&d, "orphan").is_none());
+
+    // --sig-proxy=false: berthctl's signal is its own.
+    let mut t =
+        d.ctl_on_terminal(&["run", "--sig-proxy=false", "--name", "noproxy", "--rootfs", &rootfs, "sh", "-c", script]);
+    t.expect("ready");
+    t.signal("TERM");
+    t.exit_code();
+    assert!(ps_row(&d, "noproxy").unwrap().contains("Up"), "the signal did not reach it");
+}
+
+#[test]
+fn attach_refuses_what_it_cannot_do_and_names_it() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    ok(d.ctl(&["create", "--name", "plain", "--rootfs", &rootfs, "sleep", "100"]));
+    let e = failed(d.ctl(&["attach", "plain"]), 125);
+    assert!(e.contains("can only attach to created or running containers"), "{e}");
+    ok(d.ctl(&["start", "plain"]));
+    let e = failed(d.ctl(&["attach", "--detach-keys", "ctrl-1", "plain"]), 125);
+    assert!(e.contains("detachKeys") && e.contains("ctrl-1"), "{e}");
+    let e = failed(d.ctl(&["start", "-a", "plain", "other"]), 125);
+    assert!(e.contains("multiple containers"), "{e}");
+}

@@ -298,6 +298,33 @@ fn manager_and_container_objects_over_the_system_bus() {
     let shown = manager(&s, "InspectSecret s s1");
     assert!(shown.starts_with(&format!("ssxa{{ss}}as \"{secret}\" \"s1\"")) && !shown.contains("abc"), "{shown}");
     assert_eq!(manager(&s, "RemoveSecret s s1"), format!("s \"{secret}\""));
+
+    // A terminal over the bus alone: Attach hands out a socket carrying
+    // the container's shell, Resize reaches its terminal.
+    let reply = manager(
+        &s,
+        &format!("CreateContainer 'a{{sv}}' 5 rootfs s {rootfs} command as 1 /bin/sh name s tty terminal b true stdin b true"),
+    );
+    let tty_path = strings(&reply)[1].clone();
+    object(&s, &tty_path, "Start");
+    object(&s, &tty_path, "Resize uu 31 97");
+    let bus = format!("unix:path={}", s.state.join("x/dbus/system_bus_socket").display());
+    let mut shell = attach_over_the_bus(&bus, &tty_path);
+    let mut seen = String::new();
+    let mut type_and_read = |keys: &str, until: &str| {
+        use std::io::{Read, Write};
+        shell.write_all(keys.as_bytes()).unwrap();
+        let mut buf = [0u8; 1024];
+        while !seen.contains(until) {
+            let n = shell.read(&mut buf).unwrap_or_else(|e| panic!("{until:?} did not come: {e}; got {seen:?}"));
+            assert!(n > 0, "the stream ended before {until:?}: {seen:?}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    type_and_read("echo $((6*7))\n", "42\r\n");
+    type_and_read("stty size\n", "31 97\r\n");
+    type_and_read("exit 5\n", "exit 5");
+    assert_eq!(object(&s, &tty_path, "Wait"), "i 5");
     let pulled =
         s.sh(&format!("busctl call {DEST} {MANAGER} PullImage 'sa{{sv}}' 127.0.0.1:1/none:1 1 tlsVerify b false"));
     assert!(!pulled.status.success());
@@ -651,4 +678,20 @@ fn sixteen_clients_on_both_apis_for_a_minute() {
         open()
     );
     eprintln!("load: {calls} calls in 60 s by 16 clients; descriptors {before} before, {after} after");
+}
+
+/// Container.Attach over the bus `bus` with stdin: the socket it returns.
+fn attach_over_the_bus(bus: &str, path: &str) -> std::os::unix::net::UnixStream {
+    use std::collections::HashMap;
+    use zbus::Variant;
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let stream = tokio.block_on(async {
+        let conn = zbus::connection::Builder::address(bus).build().await.unwrap();
+        let options: HashMap<&str, Variant> = HashMap::from([("stdin", Variant::from(true))]);
+        let reply = conn.call_method(Some(DEST), path, Some(CONTAINER), "Attach", &(options,)).await.unwrap();
+        let fd: zbus::OwnedFd = reply.body().deserialize().unwrap();
+        std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(fd))
+    });
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    stream
 }

@@ -494,3 +494,101 @@ fn one_daemon_per_root_and_idle_exit() {
     assert!(status.success(), "idle exit is a clean exit: {status}");
     assert!(!idle.socket().exists(), "its socket is removed");
 }
+
+/// Read Docker-framed output until the stream ends: (stream, bytes) per frame.
+fn frames(stream: &mut UnixStream, mut pending: Vec<u8>) -> Vec<(u8, String)> {
+    use std::io::Read;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("the stream did not end: {e}; got {pending:?}"),
+        }
+    }
+    let mut out = Vec::new();
+    while !pending.is_empty() {
+        assert!(pending.len() >= 8 && pending[1..4] == [0, 0, 0], "not a frame header: {pending:?}");
+        let len = u32::from_be_bytes(pending[4..8].try_into().unwrap()) as usize;
+        out.push((pending[0], String::from_utf8_lossy(&pending[8..8 + len]).into_owned()));
+        pending.drain(..8 + len);
+    }
+    out
+}
+
+#[test]
+fn attach_upgrades_the_connection_to_framed_stdio() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let script = "read line; echo \"got $line\"; echo oops >&2; exit 2";
+    let (id, _) = create(&mut c, &d, json!({ "command": ["/bin/sh", "-c", script], "stdin": true }));
+    c.call("io.berth.Container.Init", json!({ "nameOrId": id })).unwrap();
+    // A client of its own: the request, by hand, with the upgrade flag;
+    // stdin follows it at once, before the reply.
+    let mut stream = UnixStream::connect(d.socket()).unwrap();
+    let request = json!({ "method": "io.berth.Container.Attach", "parameters": { "nameOrId": id, "stdin": true }, "upgrade": true });
+    let mut bytes = serde_json::to_vec(&request).unwrap();
+    bytes.push(0);
+    bytes.extend_from_slice(b"hello\n");
+    stream.write_all(&bytes).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut reply = Vec::new();
+    reader.read_until(0, &mut reply).unwrap();
+    reply.pop();
+    let reply: Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(reply["parameters"], json!({ "id": id, "terminal": false }));
+    let early = reader.buffer().to_vec();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    let got = frames(&mut stream, early);
+    assert_eq!(got, vec![(1, "got hello\n".to_string()), (2, "oops\n".to_string())]);
+    let waited = c.call("io.berth.Container.Wait", json!({ "nameOrId": id })).unwrap();
+    assert_eq!(waited["exitCode"], 2);
+
+    // Two clients at once see the same output; without stdin, a client's
+    // bytes do not reach the container.
+    let (id, _) =
+        create(&mut c, &d, json!({ "command": ["/bin/sh", "-c", "read line; echo \"line $line\""], "stdin": true }));
+    c.call("io.berth.Container.Init", json!({ "nameOrId": id })).unwrap();
+    let attach = |stdin: bool| {
+        let params = json!({ "nameOrId": id, "stdin": stdin });
+        d.client().upgrade("io.berth.Container.Attach", params).unwrap()
+    };
+    let (_, mut watcher, watcher_early) = attach(false);
+    let (_, mut typist, typist_early) = attach(true);
+    watcher.write_all(b"ignored\n").unwrap();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    typist.write_all(b"typed\n").unwrap();
+    assert_eq!(frames(&mut watcher, watcher_early), vec![(1, "line typed\n".to_string())]);
+    assert_eq!(frames(&mut typist, typist_early), vec![(1, "line typed\n".to_string())]);
+}
+
+#[test]
+fn attach_and_resize_refuse_bad_input_by_name() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let (id, _) = create(&mut c, &d, json!({ "command": ["/bin/sleep", "100"] }));
+    let attach = |params: Value| d.client().upgrade("io.berth.Container.Attach", params).map(|(r, _, _)| r);
+    let (error, params) = remote_error(attach(json!({ "nameOrId": id })));
+    assert_eq!(error, "io.berth.Container.InvalidState");
+    assert_eq!(params["state"], "configured");
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    let (error, params) = remote_error(attach(json!({ "nameOrId": id, "detachKeys": "ctrl-p,nope" })));
+    assert_eq!(error, "io.berth.Container.InvalidArgument");
+    assert_eq!(params["field"], "detachKeys");
+    assert!(params["reason"].as_str().unwrap().contains("\"nope\""), "{params}");
+    // Without the upgrade flag there is nothing to carry the stream.
+    let (error, params) = remote_error(c.call("io.berth.Container.Attach", json!({ "nameOrId": id })));
+    assert_eq!((error.as_str(), &params["field"]), ("io.berth.Container.InvalidArgument", &json!("upgrade")));
+    // A container without a terminal has none to resize.
+    let resize = json!({ "nameOrId": id, "height": 24, "width": 80 });
+    let (error, params) = remote_error(c.call("io.berth.Container.Resize", resize));
+    assert_eq!(error, "io.berth.Container.InvalidState");
+    assert!(params["reason"].as_str().unwrap().contains("no terminal"), "{params}");
+    let (error, params) =
+        remote_error(c.call("io.berth.Container.Resize", json!({ "nameOrId": id, "height": 0, "width": 80 })));
+    assert_eq!((error.as_str(), &params["field"]), ("io.berth.Container.InvalidArgument", &json!("height")));
+    let (error, _) = remote_error(attach(json!({ "nameOrId": "nonesuch" })));
+    assert_eq!(error, "io.berth.Container.NoSuchContainer");
+}

@@ -260,3 +260,113 @@ pub fn python_varlink(args: &[&str]) -> String {
 pub mod image;
 pub mod registry;
 pub mod sandbox;
+
+/// berthctl on a pseudo-terminal of its own, as it runs for a person at a
+/// terminal: the terminal is its controlling one (setsid -c), so that it
+/// gets SIGWINCH when the size changes.
+pub struct Terminal {
+    main: std::fs::File,
+    /// The path of the terminal's other side, for stty.
+    tty: String,
+    child: Child,
+    /// What it printed and `expect` has not consumed.
+    seen: Vec<u8>,
+}
+
+impl Daemon {
+    pub fn ctl_on_terminal(&self, args: &[&str]) -> Terminal {
+        let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+        let tty = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&pty.slave)))
+            .unwrap()
+            .display()
+            .to_string();
+        let side = |fd: &std::os::fd::OwnedFd| std::process::Stdio::from(fd.try_clone().unwrap());
+        let child = Command::new("setsid")
+            .arg("-c")
+            .arg(env!("CARGO_BIN_EXE_berthctl"))
+            .args(args)
+            .env("BERTH_ADDRESS", &self.address)
+            .stdin(side(&pty.slave))
+            .stdout(side(&pty.slave))
+            .stderr(side(&pty.slave))
+            .spawn()
+            .expect("setsid (util-linux)");
+        drop(pty.slave);
+        Terminal { main: std::fs::File::from(pty.master), tty, child, seen: Vec::new() }
+    }
+}
+
+impl Terminal {
+    /// Read until `text` appears (20 s at most); what came up to its end.
+    pub fn expect(&mut self, text: &str) -> String {
+        use std::io::Read;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(at) = self.seen.windows(text.len()).position(|w| w == text.as_bytes()) {
+                let upto: Vec<u8> = self.seen.drain(..at + text.len()).collect();
+                return String::from_utf8_lossy(&upto).into_owned();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "{text:?} did not appear; the terminal shows {:?}",
+                String::from_utf8_lossy(&self.seen)
+            );
+            let mut fds = [nix::poll::PollFd::new(std::os::fd::AsFd::as_fd(&self.main), nix::poll::PollFlags::POLLIN)];
+            let ms = u16::try_from(left.as_millis().min(1000)).unwrap_or(1000);
+            if nix::poll::poll(&mut fds, ms).unwrap_or(0) == 0 {
+                continue;
+            }
+            let mut buf = [0u8; 4096];
+            match self.main.read(&mut buf) {
+                // EIO: every process let go of the terminal.
+                Ok(0) | Err(_) => {
+                    panic!("the terminal closed before {text:?}; it showed {:?}", String::from_utf8_lossy(&self.seen))
+                }
+                Ok(n) => self.seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    /// Type `keys`.
+    pub fn type_keys(&mut self, keys: &[u8]) {
+        use std::io::Write;
+        self.main.write_all(keys).unwrap();
+    }
+
+    /// Change the terminal's size, as a terminal emulator's window does.
+    pub fn resize(&self, rows: u16, cols: u16) {
+        let out = Command::new("stty")
+            .args(["-F", &self.tty, "rows", &rows.to_string(), "cols", &cols.to_string()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "stty: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// berthctl's exit code, once it exits (20 s at most).
+    pub fn exit_code(&mut self) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            // Keep the terminal drained, so that berthctl is not blocked writing.
+            let _ = nix::fcntl::fcntl(&self.main, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+            let _ = std::io::Read::read(&mut self.main, &mut [0u8; 4096]);
+            assert!(Instant::now() < deadline, "berthctl did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Send berthctl a signal, as a terminal's ctrl-c or a kill does.
+    pub fn signal(&self, signal: &str) {
+        Command::new("kill").args(["-s", signal, &self.child.id().to_string()]).status().unwrap();
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

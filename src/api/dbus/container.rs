@@ -3,13 +3,13 @@
 //! the operations on it. Each method makes one runtime call.
 
 use super::errors::Result;
-use super::Ctx;
+use super::{options, Ctx};
 use crate::runtime::{ContainerInspect, Removal};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
-use zbus::{interface, Connection, OwnedObjectPath, Variant};
+use zbus::{interface, Connection, OwnedObjectPath, OwnedVariant, Variant};
 
 pub const INTERFACE: &str = "io.berth.Berth1.Container";
 
@@ -288,6 +288,40 @@ impl ContainerObject {
     ) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let top = self.ctx.runtime.top_container(&self.id, &descriptors);
         self.ctx.call(bus, &call, "io.berth.Container.Top", top).await
+    }
+
+    /// Attach to it: a unix socket carrying its terminal or stdio, the
+    /// stream of varlink's upgraded Attach (options: stdin b, detachKeys s).
+    #[zbus(out_args("stream"))]
+    async fn attach(
+        &self,
+        options: HashMap<String, OwnedVariant>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<zbus::OwnedFd> {
+        let attach = async {
+            options::only(&options, &["stdin", "detachKeys"])?;
+            let stdin = options::get::<bool>(&options, "stdin")?.unwrap_or(false);
+            let keys = options::get::<String>(&options, "detachKeys")?;
+            let attached = self.ctx.runtime.attach_container(&self.id, stdin, keys.as_deref()).await?;
+            let (ours, theirs) = std::os::unix::net::UnixStream::pair()
+                .map_err(|e| crate::error::Error::Runtime(format!("a socket for the stream: {e}")))?;
+            std::thread::spawn(move || crate::api::attach_stream::carry(ours, Vec::new(), attached));
+            Ok(zbus::OwnedFd::from(std::os::fd::OwnedFd::from(theirs)))
+        };
+        self.ctx.call(bus, &call, "io.berth.Container.Attach", attach).await
+    }
+
+    /// Set the size of its terminal (rows, columns).
+    async fn resize(
+        &self,
+        height: u32,
+        width: u32,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<()> {
+        let resize = self.ctx.runtime.resize_container(&self.id, height.into(), width.into());
+        self.ctx.call(bus, &call, "io.berth.Container.Resize", resize).await.map(drop)
     }
 }
 
