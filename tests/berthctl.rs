@@ -347,3 +347,66 @@ fn attach_refuses_what_it_cannot_do_and_names_it() {
     let e = failed(d.ctl(&["start", "-a", "plain", "other"]), 125);
     assert!(e.contains("multiple containers"), "{e}");
 }
+
+#[test]
+fn exec_sessions_on_terminals_and_in_the_background() {
+    let mut d = Daemon::start();
+    let rootfs = d.rootfs();
+    ok(d.ctl(&["run", "-d", "--name", "host", "--rootfs", &rootfs, "sleep", "1000"]));
+    // Two shells in the same container at once, each on its terminal.
+    let mut one = d.ctl_on_terminal(&["exec", "-it", "host", "sh"]);
+    let mut two = d.ctl_on_terminal(&["exec", "-it", "host", "sh"]);
+    one.expect("/ # ");
+    two.expect("/ # ");
+    one.type_keys(b"echo $((6*7))\r");
+    two.type_keys(b"echo $((7*8))\r");
+    one.expect("42\r\n");
+    two.expect("56\r\n");
+    two.resize(40, 120);
+    eventually("stty size follows the resize", || {
+        two.type_keys(b"stty size\r");
+        two.expect("/ # ").contains("40 120")
+    });
+    one.type_keys(b"exit 6\r");
+    assert_eq!(one.exit_code(), 6);
+    // Without a terminal: output apart, the command's exit code.
+    let out = d.ctl(&["exec", "host", "sh", "-c", "echo out; echo err >&2; exit 4"]);
+    assert_eq!(
+        (out.stdout.as_slice(), out.stderr.as_slice(), out.status.code()),
+        (&b"out\n"[..], &b"err\n"[..], Some(4))
+    );
+    let e = failed(d.ctl(&["exec", "host", "nonesuch"]), 127);
+    assert!(e.contains("executable file not found"), "{e}");
+
+    // In the background: a record with its container, running until it ends.
+    let session = ok(d.ctl(&["exec", "-d", "host", "sh", "-c", "read x < /dev/null; sleep 2; exit 9"]));
+    let mut c = d.client();
+    let inspect = |c: &mut berth::client::Client| {
+        c.call("io.berth.Container.ExecInspect", serde_json::json!({ "execId": session.trim() })).unwrap()["session"]
+            .clone()
+    };
+    let s = inspect(&mut c);
+    let host_id = ok(d.ctl(&["inspect", "--format", "{{.Id}}", "host"]));
+    assert_eq!((s["state"].as_str(), s["containerId"].as_str()), (Some("running"), Some(host_id.trim())));
+    assert!(s["pid"].as_i64().unwrap() > 0);
+    let refused = c.call("io.berth.Container.ExecRemove", serde_json::json!({ "execId": session.trim() }));
+    assert!(format!("{refused:?}").contains("InvalidState"), "{refused:?}");
+    // berthd goes and comes back: the attached client's stream breaks,
+    // the session goes on.
+    d.restart(&[]);
+    assert_ne!(two.exit_code(), 0);
+    let mut c = d.client();
+    assert_eq!(inspect(&mut c)["state"], "running");
+    eventually("the background session ends", || inspect(&mut c)["state"] == "stopped");
+    assert_eq!(inspect(&mut c)["exitCode"], 9);
+    c.call("io.berth.Container.ExecRemove", serde_json::json!({ "execId": session.trim() })).unwrap();
+    let gone = c.call("io.berth.Container.ExecInspect", serde_json::json!({ "execId": session.trim() }));
+    assert!(
+        format!("{gone:?}").contains("InvalidArgument") && format!("{gone:?}").contains(session.trim()),
+        "{gone:?}"
+    );
+    // A paused container takes no exec.
+    ok(d.ctl(&["pause", "host"]));
+    let e = failed(d.ctl(&["exec", "host", "true"]), 125);
+    assert!(e.contains("only be executed in running containers"), "{e}");
+}

@@ -4,6 +4,7 @@
 use super::{decode, encode, Tx};
 use crate::error::{Error, Result};
 use crate::model::container::{ContainerConfig, ContainerStatus, MountedVolume, State, Summary};
+use crate::model::exec::{ExecConfig, ExecSession, ExecState};
 use rusqlite::{params, OptionalExtension, Row};
 use std::collections::{BTreeMap, HashMap};
 
@@ -298,6 +299,65 @@ impl Tx<'_> {
 
     pub fn exec_sessions(&self, id: &str) -> Result<Vec<String>> {
         self.strings("SELECT id FROM exec_sessions WHERE container_id = ?1 ORDER BY id", id)
+    }
+
+    /// The sessions of container `id` recorded as running.
+    pub fn running_exec_sessions(&self, id: &str) -> Result<Vec<String>> {
+        self.strings("SELECT id FROM exec_sessions WHERE container_id = ?1 AND state = 'running' ORDER BY id", id)
+    }
+
+    /// Record a created exec session (see model::exec).
+    pub fn insert_exec(&self, session: &ExecSession) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO exec_sessions (id, container_id, command, started, config, state) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                session.id,
+                session.container_id,
+                encode(&session.config.command)?,
+                session.created,
+                encode(&session.config)?,
+                session.state.as_str(),
+            ])?;
+        Ok(())
+    }
+
+    /// An exec session by its ID.
+    pub fn exec_session(&self, id: &str) -> Result<Option<ExecSession>> {
+        let sql = "SELECT id, container_id, config, state, pid, exit_code, started FROM exec_sessions WHERE id = ?1";
+        let row = self
+            .0
+            .prepare_cached(sql)?
+            .query_row([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<i32>>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            })
+            .optional()?;
+        let Some((id, container_id, config, state, pid, exit_code, created)) = row else { return Ok(None) };
+        // A session of the one-shot Exec has no configuration of its own.
+        let config = match config {
+            Some(text) => serde_json::from_str(&text).map_err(|e| Error::Storage(format!("exec session {id}: {e}")))?,
+            None => ExecConfig::default(),
+        };
+        let state = ExecState::parse(&state).unwrap_or(ExecState::Running);
+        Ok(Some(ExecSession { id, container_id, config, state, pid, exit_code, created }))
+    }
+
+    /// Record a session's state, PID and exit code.
+    pub fn set_exec_state(&self, id: &str, state: ExecState, pid: Option<i64>, exit_code: Option<i32>) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE exec_sessions SET state = ?2, pid = ?3, exit_code = ?4 WHERE id = ?1")?
+            .execute(params![id, state.as_str(), pid, exit_code])?;
+        Ok(())
     }
 
     /// Record an exec session of a container.

@@ -159,6 +159,13 @@ CREATE UNIQUE INDEX container_networks_address ON container_networks(network, ip
     r#"
 ALTER TABLE containers ADD COLUMN ports TEXT;
 "#,
+    // 8: exec sessions as libpod has them: created, then running, then
+    // stopped with an exit code, until removed.
+    r#"
+ALTER TABLE exec_sessions ADD COLUMN config TEXT;
+ALTER TABLE exec_sessions ADD COLUMN state TEXT NOT NULL DEFAULT 'running';
+ALTER TABLE exec_sessions ADD COLUMN exit_code INTEGER;
+"#,
 ];
 
 /// The schema version this build writes.

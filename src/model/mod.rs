@@ -2,6 +2,7 @@
 //! the one filter grammar their list calls share.
 
 pub mod container;
+pub mod exec;
 pub mod filter;
 pub mod image;
 pub mod network;

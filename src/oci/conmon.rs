@@ -138,7 +138,7 @@ impl Launch<'_> {
         let (parent_start, child_start) = pair()?;
         let stderr_path = self.paths.bundle.join("conmon.stderr");
         let stderr = std::fs::File::create(&stderr_path).map_err(|e| OciError::file(&stderr_path, e))?;
-        let pid = self.spawn(&stderr, &child_sync, &child_start)?;
+        let pid = spawn(self.conmon, self.args(), &stderr, &[&child_sync, &child_start])?;
         Ok(Waiting {
             pid: Some(pid),
             sync: parent_sync,
@@ -188,61 +188,58 @@ impl Drop for Waiting {
     }
 }
 
-impl Launch<'_> {
-    /// Start conmon in a session of its own, with /dev/null as stdin and
-    /// stdout, `stderr`, and the two sync sockets as descriptors 3 and 4.
-    ///
-    /// posix_spawn rather than fork: a fork copies berthd's page tables and
-    /// then faults in a copy of every page berthd writes while the child
-    /// execs, which grows with berthd's memory (and so with the number of
-    /// containers); posix_spawn shares the memory until the exec.
-    #[allow(unsafe_code)] // owns a descriptor fcntl made
-    fn spawn(&self, stderr: &std::fs::File, sync: &OwnedFd, start: &OwnedFd) -> Result<Pid> {
-        let failed =
-            |what: &str, e: nix::Error| OciError::Conmon(format!("starting {}: {what}: {e}", self.conmon.display()));
-        // Above the descriptors being set, so that no dup2 below overwrites
-        // a source that a later one still needs.
-        let high = |fd: &OwnedFd| -> Result<OwnedFd> {
-            let raw = fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(10)).map_err(|e| failed("dup", e))?;
-            // SAFETY: fcntl just returned this new descriptor; nothing else owns it.
-            Ok(unsafe { OwnedFd::from_raw_fd(raw) })
-        };
-        let (sync, start) = (high(sync)?, high(start)?);
-        let mut actions = PosixSpawnFileActions::init().map_err(|e| failed("file actions", e))?;
-        let null = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/null")
-            .map_err(|e| OciError::file("/dev/null", e))?;
-        let targets = [(&null, 0), (&null, 1), (stderr, 2)].map(|(f, t)| (f.as_raw_fd(), t));
-        for (fd, target) in targets.into_iter().chain([(sync.as_raw_fd(), 3), (start.as_raw_fd(), 4)]) {
-            actions.add_dup2(fd, target).map_err(|e| failed("dup2", e))?;
-        }
-        let mut attr = PosixSpawnAttr::init().map_err(|e| failed("attributes", e))?;
-        // As std::process does: SIGPIPE (which Rust ignores) back to its
-        // default, and no signal blocked.
-        let mut pipe = SigSet::empty();
-        pipe.add(Signal::SIGPIPE);
-        attr.set_sigdefault(&pipe).map_err(|e| failed("signals", e))?;
-        attr.set_sigmask(&SigSet::empty()).map_err(|e| failed("signals", e))?;
-        let setsid = PosixSpawnFlags::from_bits_retain(nix::libc::POSIX_SPAWN_SETSID as nix::libc::c_int);
-        attr.set_flags(setsid | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF | PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK)
-            .map_err(|e| failed("attributes", e))?;
-        let cstring = |s: String| {
-            CString::new(s)
-                .map_err(|_| OciError::Argument { field: "conmon argument", reason: "contains a NUL byte".into() })
-        };
-        let args = std::iter::once(self.conmon.display().to_string())
-            .chain(self.args())
-            .map(cstring)
-            .collect::<Result<Vec<_>>>()?;
-        let env = [
-            c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            c"_OCI_SYNCPIPE=3",
-            c"_OCI_STARTPIPE=4",
-        ];
-        posix_spawn(self.conmon, &actions, &attr, &args, &env).map_err(|e| failed("posix_spawn", e))
+/// Start `conmon` with `args` in a session of its own, with /dev/null as
+/// stdin and stdout, `stderr`, and `pipes` as descriptors 3 on: the sync,
+/// start and (for an attached exec) attach sockets, as conmon's
+/// _OCI_SYNCPIPE, _OCI_STARTPIPE and _OCI_ATTACHPIPE.
+///
+/// posix_spawn rather than fork: a fork copies berthd's page tables and
+/// then faults in a copy of every page berthd writes while the child
+/// execs, which grows with berthd's memory (and so with the number of
+/// containers); posix_spawn shares the memory until the exec.
+#[allow(unsafe_code)] // owns a descriptor fcntl made
+fn spawn(conmon: &Path, args: Vec<String>, stderr: &std::fs::File, pipes: &[&OwnedFd]) -> Result<Pid> {
+    let failed = |what: &str, e: nix::Error| OciError::Conmon(format!("starting {}: {what}: {e}", conmon.display()));
+    // Above the descriptors being set, so that no dup2 below overwrites
+    // a source that a later one still needs.
+    let high = |fd: &OwnedFd| -> Result<OwnedFd> {
+        let raw = fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(10)).map_err(|e| failed("dup", e))?;
+        // SAFETY: fcntl just returned this new descriptor; nothing else owns it.
+        Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+    };
+    let pipes = pipes.iter().map(|p| high(p)).collect::<Result<Vec<_>>>()?;
+    let mut actions = PosixSpawnFileActions::init().map_err(|e| failed("file actions", e))?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| OciError::file("/dev/null", e))?;
+    let stdio = [(&null, 0), (&null, 1), (stderr, 2)].map(|(f, t)| (f.as_raw_fd(), t));
+    let numbered = pipes.iter().zip(3..).map(|(p, t)| (p.as_raw_fd(), t));
+    for (fd, target) in stdio.into_iter().chain(numbered) {
+        actions.add_dup2(fd, target).map_err(|e| failed("dup2", e))?;
     }
+    let mut attr = PosixSpawnAttr::init().map_err(|e| failed("attributes", e))?;
+    // As std::process does: SIGPIPE (which Rust ignores) back to its
+    // default, and no signal blocked.
+    let mut pipe = SigSet::empty();
+    pipe.add(Signal::SIGPIPE);
+    attr.set_sigdefault(&pipe).map_err(|e| failed("signals", e))?;
+    attr.set_sigmask(&SigSet::empty()).map_err(|e| failed("signals", e))?;
+    let setsid = PosixSpawnFlags::from_bits_retain(nix::libc::POSIX_SPAWN_SETSID as nix::libc::c_int);
+    attr.set_flags(setsid | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF | PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK)
+        .map_err(|e| failed("attributes", e))?;
+    let cstring = |s: String| {
+        CString::new(s)
+            .map_err(|_| OciError::Argument { field: "conmon argument", reason: "contains a NUL byte".into() })
+    };
+    let args = std::iter::once(conmon.display().to_string()).chain(args).map(cstring).collect::<Result<Vec<_>>>()?;
+    let names = ["_OCI_SYNCPIPE", "_OCI_STARTPIPE", "_OCI_ATTACHPIPE"];
+    let env = std::iter::once("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string())
+        .chain(names.iter().zip(3..).take(pipes.len()).map(|(name, fd)| format!("{name}={fd}")))
+        .map(cstring)
+        .collect::<Result<Vec<_>>>()?;
+    posix_spawn(conmon, &actions, &attr, &args, &env).map_err(|e| failed("posix_spawn", e))
 }
 
 /// How long the runtime may take to create a container.
@@ -354,4 +351,98 @@ pub fn resize(bundle: &Path, height: u16, width: u16) -> std::io::Result<()> {
     let mut ctl =
         std::fs::OpenOptions::new().write(true).custom_flags(nix::libc::O_NONBLOCK).open(bundle.join("ctl"))?;
     ctl.write_all(format!("1 {height} {width}\n").as_bytes())
+}
+
+/// An exec session's conmon (`conmon -e`): it runs `<runtime> exec` with
+/// the process in `<bundle>/process.json` and then holds that process's
+/// stdio, terminal and attach socket as a container's conmon does, in the
+/// session's own bundle, writing the exit code to `<exits_dir>/<container id>`.
+/// It runs in a session of its own, so the process outlives berthd.
+pub struct ExecLaunch<'a> {
+    pub conmon: &'a Path,
+    pub runtime: &'a Runc,
+    pub container_id: &'a str,
+    pub container_name: &'a str,
+    pub session: &'a str,
+    pub bundle: &'a Path,
+    pub exits_dir: &'a Path,
+    pub terminal: bool,
+    pub stdin: bool,
+    /// Connect to the attach socket before the process starts.
+    pub attach: bool,
+}
+
+impl ExecLaunch<'_> {
+    fn args(&self) -> Vec<String> {
+        let mut args: Vec<String> = vec!["--api-version".into(), "1".into(), "-c".into(), self.container_id.into()];
+        args.extend(["-u".into(), self.session.into(), "-r".into(), self.runtime.path.display().to_string()]);
+        args.extend(["-b".into(), self.bundle.display().to_string(), "-p".into()]);
+        args.push(self.bundle.join("pidfile").display().to_string());
+        args.extend(["-n".into(), self.container_name.into(), "--exit-dir".into()]);
+        args.push(self.exits_dir.display().to_string());
+        args.extend(["--conmon-pidfile".into(), self.bundle.join("conmon.pid").display().to_string()]);
+        // The attach socket in the session's bundle itself.
+        args.extend(["--full-attach".into(), "--log-level".into(), "warning".into(), "-l".into(), "none".into()]);
+        args.extend([
+            "-e".into(),
+            "--exec-process-spec".into(),
+            self.bundle.join("process.json").display().to_string(),
+        ]);
+        if self.attach {
+            args.push("--exec-attach".into());
+        }
+        if self.terminal {
+            args.push("-t".into());
+        }
+        if self.stdin {
+            args.push("-i".into());
+        }
+        args.extend(self.runtime.global_args().into_iter().map(|a| format!("--runtime-arg={a}")));
+        args
+    }
+
+    /// Run the process: its PID, and (attaching) the attach socket,
+    /// connected before the process started so that none of its output
+    /// is missed.
+    pub fn run(&self) -> Result<(i32, Option<OwnedFd>)> {
+        let pair = || {
+            socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+                .map_err(|e| OciError::Conmon(format!("socketpair: {e}")))
+        };
+        let (sync, child_sync) = pair()?;
+        let (start, child_start) = pair()?;
+        let (attach, child_attach) = pair()?;
+        let stderr_path = self.bundle.join("conmon.stderr");
+        let stderr = std::fs::File::create(&stderr_path).map_err(|e| OciError::file(&stderr_path, e))?;
+        let mut pipes = vec![&child_sync, &child_start];
+        if self.attach {
+            pipes.push(&child_attach);
+        }
+        let pid = spawn(self.conmon, self.args(), &stderr, &pipes)?;
+        drop((child_sync, child_start, child_attach));
+        let conmon_err = || std::fs::read_to_string(&stderr_path).unwrap_or_default().trim().to_string();
+        // conmon waits for a first byte before it forks away.
+        let _ = nix::unistd::write(&start, &[0]);
+        let _ = waitpid(pid, None);
+        let socket = if self.attach {
+            if read_sync(&attach).is_none() {
+                return Err(OciError::Conmon(format!("exec {}: no attach socket: {}", self.session, conmon_err())));
+            }
+            let socket = connect_attach(self.bundle).map_err(|e| OciError::Conmon(format!("attach socket: {e}")))?;
+            // The second byte lets the runtime exec the process.
+            let _ = nix::unistd::write(&start, &[0]);
+            Some(socket)
+        } else {
+            None
+        };
+        match read_sync(&sync) {
+            Some(SyncMessage { data, .. }) if data > 0 => Ok((data as i32, socket)),
+            Some(SyncMessage { message, .. }) => {
+                let why = message.unwrap_or_else(conmon_err);
+                let command = super::error::command_failure(&why).unwrap_or(CommandFailure::RuntimeRefused);
+                Err(OciError::Create { runtime: self.runtime.name.clone(), id: self.session.into(), why, command })
+            }
+            None => Err(OciError::Conmon(format!("exec {} did not start: {}", self.session, conmon_err()))),
+        }
+    }
 }

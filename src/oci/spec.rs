@@ -882,3 +882,34 @@ pub fn resolv_conf(c: &ContainerConfig, net: Option<&NetworkFiles>) -> String {
     }
     conf
 }
+
+/// The process of an exec session in the container whose bundle is
+/// `bundle`: the container's own process (its capabilities, limits,
+/// environment and user) running `exec`'s command, with its environment
+/// added, its user (looked up in the container's root) and directory.
+pub fn exec_process(bundle: &Path, exec: &crate::model::exec::ExecConfig) -> Result<oci_spec::runtime::Process> {
+    let spec = Spec::load(bundle.join("config.json")).map_err(spec_err)?;
+    let mut process = spec.process().clone().ok_or_else(|| Error::Runtime("the container has no process".into()))?;
+    process.set_args(Some(exec.command.clone()));
+    process.set_terminal(Some(exec.terminal));
+    process.set_console_size(None);
+    let mut env = process.env().clone().unwrap_or_default();
+    for (key, value) in &exec.env {
+        env.retain(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k) != key);
+        env.push(format!("{key}={value}"));
+    }
+    process.set_env(Some(env));
+    if let Some(dir) = &exec.work_dir {
+        process.set_cwd(dir.into());
+    }
+    if let Some(name) = &exec.user {
+        let rootfs = spec.root().as_ref().map(|r| r.path().clone()).unwrap_or_default();
+        let rootfs = if rootfs.is_relative() { bundle.join(rootfs) } else { rootfs };
+        let umask = process.user().umask().map_or(DEFAULT_EXEC_UMASK.to_string(), |m| format!("{m:04o}"));
+        process.set_user(user(&rootfs, name, &[], &umask)?);
+    }
+    Ok(process)
+}
+
+/// The umask of an exec session whose container's process names none.
+const DEFAULT_EXEC_UMASK: &str = "0022";

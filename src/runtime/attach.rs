@@ -27,7 +27,7 @@ pub struct Attached {
 }
 
 /// The terminal size a resize may set (the kernel's are 16-bit).
-fn dimension(field: &str, value: i64) -> Result<u16> {
+pub(super) fn dimension(field: &str, value: i64) -> Result<u16> {
     u16::try_from(value)
         .ok()
         .filter(|v| *v > 0)

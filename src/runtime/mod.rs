@@ -9,6 +9,7 @@ mod check_networks;
 mod create;
 mod evict;
 mod exec;
+mod exec_sessions;
 mod exits;
 mod image_mounts;
 mod images;

@@ -117,6 +117,9 @@ impl Runtime {
     /// Remove a container by full ID; returns the bytes reclaimed.
     pub(super) async fn remove_by_id(&self, id: &str, opts: RemoveOptions) -> Result<u64> {
         let _lock = self.locks.lock(id).await;
+        // Sessions whose processes ended are recorded so, and do not hold
+        // the container.
+        self.running_exec_sessions(id).await?;
         let mut stopped = false;
         loop {
             // Checked under the container's lock: nothing can mount or start
@@ -243,7 +246,7 @@ pub(super) fn check_removable(tx: &Tx, id: &str, opts: RemoveOptions) -> Result<
     if !dependents.is_empty() {
         return Err(Error::HasDependents { id: id.to_string(), dependents });
     }
-    let sessions = tx.exec_sessions(id)?;
+    let sessions = tx.running_exec_sessions(id)?;
     if !sessions.is_empty() && !opts.force {
         return Err(Error::ActiveExecSessions { id: id.to_string(), sessions });
     }

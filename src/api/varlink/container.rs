@@ -252,6 +252,59 @@ impl vl::VarlinkInterface for ContainerApi {
         call.reply_struct(super::error_reply(IFACE, &needs_upgrade("Attach")))
     }
 
+    #[allow(clippy::too_many_arguments)] // the interface's parameters
+    fn exec_create(
+        &self,
+        call: &mut dyn vl::Call_ExecCreate,
+        name_or_id: String,
+        command: Vec<String>,
+        env: Option<varlink::StringHashMap<String>>,
+        user: Option<String>,
+        work_dir: Option<String>,
+        terminal: Option<bool>,
+        stdin: Option<bool>,
+        detach_keys: Option<String>,
+    ) -> varlink::Result<()> {
+        let config = crate::model::exec::ExecConfig {
+            command,
+            env: env.unwrap_or_default().into_iter().collect(),
+            user,
+            work_dir,
+            terminal: terminal.unwrap_or(false),
+            stdin: stdin.unwrap_or(false),
+            detach_keys,
+        };
+        let r = self.0.run(self.0.runtime.exec_create(&name_or_id, config));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    /// Without the upgrade flag: a detached start (see `exec_start_upgraded`).
+    fn exec_start(&self, call: &mut dyn vl::Call_ExecStart, exec_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.exec_start(&exec_id, false));
+        answer(call, IFACE, r, |c, (session, _)| c.reply(exec_session_to(session)))
+    }
+
+    fn exec_inspect(&self, call: &mut dyn vl::Call_ExecInspect, exec_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.exec_inspect(&exec_id));
+        answer(call, IFACE, r, |c, session| c.reply(exec_session_to(session)))
+    }
+
+    fn exec_resize(
+        &self,
+        call: &mut dyn vl::Call_ExecResize,
+        exec_id: String,
+        height: i64,
+        width: i64,
+    ) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.exec_resize(&exec_id, height, width));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
+    fn exec_remove(&self, call: &mut dyn vl::Call_ExecRemove, exec_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.exec_remove(&exec_id));
+        answer(call, IFACE, r, |c, id| c.reply(id))
+    }
+
     fn resize(
         &self,
         call: &mut dyn vl::Call_Resize,
@@ -322,6 +375,44 @@ pub(super) fn attach_upgraded(
             let reply = serde_json::json!({ "id": attached.id, "terminal": attached.terminal });
             call.reply_struct(varlink::Reply::parameters(Some(reply)))?;
             Ok(Some(Box::new(move |stream, early| crate::api::attach_stream::carry(stream, early, attached))))
+        }
+        Err(e) => call.reply_struct(super::error_reply(IFACE, &e)).map(|()| None),
+    }
+}
+
+fn exec_session_to(s: crate::model::exec::ExecSession) -> vl::ExecSession {
+    vl::ExecSession {
+        id: s.id,
+        containerId: s.container_id,
+        command: s.config.command,
+        state: s.state.as_str().into(),
+        pid: s.pid,
+        exitCode: s.exit_code.map(i64::from),
+        terminal: s.config.terminal,
+        stdin: s.config.stdin,
+    }
+}
+
+/// ExecStart with upgrade: the process starts once conmon's attach socket
+/// is connected; the reply, then the stream.
+pub(super) fn exec_start_upgraded(
+    ctx: &Ctx,
+    call: &mut varlink::Call,
+    parameters: serde_json::Value,
+) -> varlink::Result<Option<super::Upgraded>> {
+    use varlink::CallTrait as _;
+    let Some(exec_id) = parameters["execId"].as_str() else {
+        return call.reply_invalid_parameter("execId".into()).map(|()| None);
+    };
+    match ctx.run(ctx.runtime.exec_start(exec_id, true)) {
+        Ok((session, Some(attached))) => {
+            let reply = serde_json::json!({ "session": exec_session_to(session) });
+            call.reply_struct(varlink::Reply::parameters(Some(reply)))?;
+            Ok(Some(Box::new(move |stream, early| crate::api::attach_stream::carry(stream, early, attached))))
+        }
+        Ok((_, None)) => {
+            let e = crate::error::Error::Runtime("the exec session started without its stream".into());
+            call.reply_struct(super::error_reply(IFACE, &e)).map(|()| None)
         }
         Err(e) => call.reply_struct(super::error_reply(IFACE, &e)).map(|()| None),
     }

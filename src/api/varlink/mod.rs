@@ -153,6 +153,7 @@ type UpgradeHandler = fn(&Ctx, &mut Call, Value) -> varlink::Result<Option<Upgra
 fn upgrade_handler(method: &str) -> Option<UpgradeHandler> {
     match method {
         "io.berth.Container.Attach" => Some(container::attach_upgraded),
+        "io.berth.Container.ExecStart" => Some(container::exec_start_upgraded),
         _ => None,
     }
 }

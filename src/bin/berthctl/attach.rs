@@ -55,23 +55,37 @@ pub enum Ended {
 const PROXIED: [Signal; 6] =
     [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGUSR1, Signal::SIGUSR2];
 
-/// Attach to container `id`, call `started` once attached (a start, so
-/// that no output is missed), and carry the stream until it ends.
+/// What a stream is attached to.
+#[derive(Clone, Copy)]
+pub enum Target<'a> {
+    /// A container (Container.Attach).
+    Container(&'a str),
+    /// A created exec session, which the attach starts (Container.ExecStart).
+    Exec(&'a str),
+}
+
+/// Attach to `target`, call `started` once attached (a start, so that no
+/// output is missed), and carry the stream until it ends.
 pub fn attach(
     conn: &Connection,
-    id: &str,
+    target: Target,
     options: &Options,
     started: impl FnOnce() -> Result<(), Failure>,
 ) -> Result<Ended, Failure> {
     let keys = options.detach_keys.clone().unwrap_or_else(|| berth::detach::DEFAULT.to_string());
     let client = berth::client::Client::connect(&conn.address).map_err(|e| Failure::engine(e.to_string()))?;
-    let parameters = serde_json::json!({ "nameOrId": id, "stdin": options.stdin, "detachKeys": keys });
-    let (reply, stream, early) =
-        client.upgrade("io.berth.Container.Attach", parameters).map_err(|e| Failure::of_client(&e))?;
-    let terminal = reply["terminal"].as_bool().unwrap_or(false);
+    let (method, parameters) = match target {
+        Target::Container(id) => (
+            "io.berth.Container.Attach",
+            serde_json::json!({ "nameOrId": id, "stdin": options.stdin, "detachKeys": keys }),
+        ),
+        Target::Exec(id) => ("io.berth.Container.ExecStart", serde_json::json!({ "execId": id })),
+    };
+    let (reply, stream, early) = client.upgrade(method, parameters).map_err(|e| Failure::of_client(&e))?;
+    let terminal = reply["terminal"].as_bool().or(reply["session"]["terminal"].as_bool()).unwrap_or(false);
     let resizes = terminal && std::io::stdout().is_terminal();
     if resizes {
-        resize(conn, id);
+        resize(conn, target);
     }
     // Blocked before any thread starts, so that they all leave them to
     // the signal thread.
@@ -79,7 +93,12 @@ pub fn attach(
     if resizes {
         signals.add(Signal::SIGWINCH);
     }
-    if options.sig_proxy {
+    let container = match target {
+        Target::Container(id) => Some(id.to_string()),
+        Target::Exec(_) => None,
+    };
+    // Signals go to a container; an exec session's process has no kill.
+    if options.sig_proxy && container.is_some() {
         PROXIED.iter().for_each(|s| signals.add(*s));
     }
     let _ = signals.thread_block();
@@ -87,8 +106,12 @@ pub fn attach(
     let _raw = if terminal && options.stdin { RawMode::enter() } else { None };
     let detached = Arc::new(AtomicBool::new(false));
     if signals != SigSet::empty() {
-        let (conn, id) = (conn.another()?, id.to_string());
-        std::thread::spawn(move || forward_signals(signals, &conn, &id));
+        let conn = conn.another()?;
+        let owned = match target {
+            Target::Container(id) => OwnedTarget::Container(id.to_string()),
+            Target::Exec(id) => OwnedTarget::Exec(id.to_string()),
+        };
+        std::thread::spawn(move || forward_signals(signals, &conn, &owned));
     }
     if options.stdin {
         let (stream, detached) = (stream.try_clone().map_err(|e| Failure::engine(e.to_string()))?, detached.clone());
@@ -99,10 +122,29 @@ pub fn attach(
     Ok(if detached.load(Ordering::SeqCst) { Ended::Detached } else { Ended::Closed })
 }
 
-/// This terminal's size, as the container's terminal's.
-fn resize(conn: &Connection, id: &str) {
+/// A target the signal thread keeps.
+enum OwnedTarget {
+    Container(String),
+    Exec(String),
+}
+
+impl OwnedTarget {
+    fn borrowed(&self) -> Target<'_> {
+        match self {
+            OwnedTarget::Container(id) => Target::Container(id),
+            OwnedTarget::Exec(id) => Target::Exec(id),
+        }
+    }
+}
+
+/// This terminal's size, as the container's (or exec session's) terminal's.
+fn resize(conn: &Connection, target: Target) {
     if let Some((rows, cols)) = terminal_size() {
-        let _ = VarlinkClient::new(conn.handle.clone()).resize(id.to_string(), rows.into(), cols.into()).call();
+        let mut c = VarlinkClient::new(conn.handle.clone());
+        let _ = match target {
+            Target::Container(id) => c.resize(id.to_string(), rows.into(), cols.into()).call().map(drop),
+            Target::Exec(id) => c.exec_resize(id.to_string(), rows.into(), cols.into()).call().map(drop),
+        };
     }
 }
 
@@ -118,13 +160,15 @@ fn terminal_size() -> Option<(u16, u16)> {
 
 /// Wait for the blocked signals: a window change resizes, the others go
 /// to the container.
-fn forward_signals(signals: SigSet, conn: &Connection, id: &str) {
+fn forward_signals(signals: SigSet, conn: &Connection, target: &OwnedTarget) {
     let mut c = VarlinkClient::new(conn.handle.clone());
     while let Ok(signal) = signals.wait() {
-        if signal == Signal::SIGWINCH {
-            resize(conn, id);
-        } else {
-            let _ = c.kill(id.to_string(), Some(signal.as_str().to_string())).call();
+        match target {
+            _ if signal == Signal::SIGWINCH => resize(conn, target.borrowed()),
+            OwnedTarget::Container(id) => {
+                let _ = c.kill(id.to_string(), Some(signal.as_str().to_string())).call();
+            }
+            OwnedTarget::Exec(_) => {}
         }
     }
 }

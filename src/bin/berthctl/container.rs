@@ -142,6 +142,18 @@ pub enum Command {
         user: Option<String>,
         #[arg(short, long)]
         workdir: Option<String>,
+        /// Give the command a pseudo-terminal.
+        #[arg(short, long)]
+        tty: bool,
+        /// Pass this terminal's input on.
+        #[arg(short, long)]
+        interactive: bool,
+        /// Run it in the background and print the exec session's ID.
+        #[arg(short, long)]
+        detach: bool,
+        /// The keys that leave the command running and end the attach.
+        #[arg(long)]
+        detach_keys: Option<String>,
         container: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
@@ -677,7 +689,11 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
         Command::Run { detach, attach, create } => return run_container(conn, &create, detach, &attach),
         Command::Attach { no_stdin, how, name } => {
             let options = how.options(!no_stdin);
-            return finish_attach(conn, &name, crate::attach::attach(conn, &name, &options, || Ok(()))?);
+            return finish_attach(
+                conn,
+                &name,
+                crate::attach::attach(conn, crate::attach::Target::Container(&name), &options, || Ok(()))?,
+            );
         }
         Command::Init { names } => each(names, |n| Ok(c.init(n).call()?.id))?,
         Command::Start { attach: true, interactive, how, names } => {
@@ -710,11 +726,23 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             return Ok(crate::exists_code(exists));
         }
         Command::Logs { name, follow, tail } => print_logs(&mut c, name, follow, tail)?,
-        Command::Exec { env, user, workdir, container, command } => {
-            let r = c.exec(container, command, Some(pairs(&env)), user, workdir).call()?;
-            print!("{}", r.stdout);
-            eprint!("{}", r.stderr);
-            return Ok(exit_code(r.exitCode));
+        Command::Exec { env, user, workdir, tty, interactive, detach, detach_keys, container, command } => {
+            let keys = detach_keys.clone();
+            let session = c
+                .exec_create(container, command, Some(pairs(&env)), user, workdir, Some(tty), Some(interactive), keys)
+                .call()?
+                .execId;
+            if detach {
+                c.exec_start(session.clone()).call()?;
+                println!("{session}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let options = crate::attach::Options { stdin: interactive, detach_keys, sig_proxy: false };
+            let ended = crate::attach::attach(conn, crate::attach::Target::Exec(&session), &options, || Ok(()))?;
+            if ended == crate::attach::Ended::Detached {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return exec_exit_code(&mut c, session);
         }
         Command::Ps(args) => return crate::ps::run(conn, args),
         Command::Inspect(a) => return crate::inspect::run(conn, a),
@@ -830,7 +858,8 @@ fn run_container(
     }
     c.init(id.clone()).call().map_err(|e| unstarted(e.into()))?;
     let started = || c.start(id.clone()).call().map(drop).map_err(|e| unstarted(e.into()));
-    let ended = crate::attach::attach(conn, &id, &how.options(a.interactive), started)?;
+    let ended =
+        crate::attach::attach(conn, crate::attach::Target::Container(&id), &how.options(a.interactive), started)?;
     let code = finish_attach(conn, &id, ended)?;
     if let (true, true, Some(image)) = (a.rm, a.rmi, image) {
         use berth::api::varlink::generated::image::{VarlinkClient as Images, VarlinkClientInterface as _};
@@ -853,8 +882,26 @@ fn start_attached(conn: &Connection, name: &str, options: &crate::attach::Option
     }
     let started =
         || if state == "running" { Ok(()) } else { c.start(name.to_string()).call().map(drop).map_err(Into::into) };
-    let ended = crate::attach::attach(conn, name, options, started)?;
+    let ended = crate::attach::attach(conn, crate::attach::Target::Container(name), options, started)?;
     finish_attach(conn, name, ended)
+}
+
+/// An attached exec session's exit code, once conmon has recorded it
+/// (its stream ends as its process does); the session goes then, as
+/// podman's exec removes it.
+fn exec_exit_code(c: &mut VarlinkClient, session: String) -> Result<ExitCode, Failure> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let s = c.exec_inspect(session.clone()).call()?.session;
+        if let Some(code) = s.exitCode {
+            let _ = c.exec_remove(session).call();
+            return Ok(exit_code(code));
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(Failure::engine(format!("exec session {session} ended without an exit code")));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// The exit code of an attached command: 0 when detached, else the
