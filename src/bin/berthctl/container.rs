@@ -860,14 +860,20 @@ fn run_container(
     let started = || c.start(id.clone()).call().map(drop).map_err(|e| unstarted(e.into()));
     let ended =
         crate::attach::attach(conn, crate::attach::Target::Container(&id), &how.options(a.interactive), started)?;
+    let detached = ended == crate::attach::Ended::Detached;
     let code = finish_attach(conn, &id, ended)?;
-    if let (true, true, Some(image)) = (a.rm, a.rmi, image) {
-        use berth::api::varlink::generated::image::{VarlinkClient as Images, VarlinkClientInterface as _};
-        // The engine removes the container once its exit is recorded; the
-        // image can go only after it.
-        let _ = c.remove(id, Some(true), Some(true), None, None).call();
-        // Another container may use it: then it stays, as with podman.
-        let _ = Images::new(conn.handle.clone()).remove(image, Some(false)).call();
+    if a.rm && !detached {
+        // As podman's, a run --rm returns once the container is gone: the
+        // engine removes it right after recording its exit.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while c.exists(id.clone()).call().is_ok_and(|r| r.exists) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        if let (true, Some(image)) = (a.rmi, image) {
+            use berth::api::varlink::generated::image::{VarlinkClient as Images, VarlinkClientInterface as _};
+            // Another container may use it: then it stays, as with podman.
+            let _ = Images::new(conn.handle.clone()).remove(image, Some(false)).call();
+        }
     }
     Ok(code)
 }
