@@ -40,6 +40,18 @@ pub fn carry(client: UnixStream, early: Vec<u8>, attached: Attached) {
     }
 }
 
+/// A socket carrying `attached`'s stream, for a client that gets it as a
+/// descriptor (over D-Bus); a thread carries the other end.
+pub fn hand_out(attached: Attached) -> crate::error::Result<std::os::fd::OwnedFd> {
+    let (ours, theirs) = UnixStream::pair()
+        .map_err(|e| crate::error::Error::Runtime(format!("a socket for the stream of {}: {e}", attached.id)))?;
+    std::thread::Builder::new()
+        .name("attach-output".into())
+        .spawn(move || carry(ours, Vec::new(), attached))
+        .map_err(|e| crate::error::Error::Runtime(format!("a thread for the stream: {e}")))?;
+    Ok(theirs.into())
+}
+
 /// conmon's packets to the client, until conmon ends the stream or the
 /// client is gone (noticed while the container is quiet too).
 fn carry_output(mut conmon: &UnixStream, mut client: &UnixStream, terminal: bool) {
@@ -89,30 +101,36 @@ fn carry_input(
     stdin: bool,
     mut matcher: crate::detach::Matcher,
 ) {
+    let mut out = Vec::with_capacity(PACKET - 1);
+    // Whether to read on: false once the container cannot take more or
+    // the detach keys came.
+    let mut pass = |bytes: &[u8]| {
+        if !stdin || bytes.is_empty() {
+            return true;
+        }
+        out.clear();
+        let detached = matcher.feed(bytes, &mut out);
+        // Each write is one packet, which conmon reads whole.
+        if out.chunks(PACKET - 1).try_for_each(|piece| conmon.write_all(piece)).is_err() {
+            return false;
+        }
+        if detached {
+            let _ = conmon.shutdown(Shutdown::Both);
+        }
+        !detached
+    };
+    if !pass(&early) {
+        return;
+    }
     let mut buf = vec![0u8; PACKET - 1];
-    let mut out = Vec::with_capacity(buf.len());
-    let mut chunk = early;
     loop {
-        if stdin && !chunk.is_empty() {
-            out.clear();
-            let detached = matcher.feed(&chunk, &mut out);
-            // Each write is one packet, which conmon reads whole.
-            if out.chunks(PACKET - 1).try_for_each(|piece| conmon.write_all(piece)).is_err() {
-                return;
-            }
-            if detached {
-                let _ = conmon.shutdown(Shutdown::Both);
-                return;
-            }
-        }
         match client.read(&mut buf) {
-            Ok(0) | Err(_) => {
-                if stdin {
-                    let _ = conmon.shutdown(Shutdown::Write);
-                }
-                return;
-            }
-            Ok(n) => chunk = buf[..n].to_vec(),
+            Ok(0) | Err(_) => break,
+            Ok(n) if !pass(&buf[..n]) => return,
+            Ok(_) => {}
         }
+    }
+    if stdin {
+        let _ = conmon.shutdown(Shutdown::Write);
     }
 }

@@ -326,30 +326,16 @@ impl Tx<'_> {
 
     /// An exec session by its ID.
     pub fn exec_session(&self, id: &str) -> Result<Option<ExecSession>> {
-        let sql = "SELECT id, container_id, config, state, pid, exit_code, started FROM exec_sessions WHERE id = ?1";
-        let row = self
-            .0
-            .prepare_cached(sql)?
-            .query_row([id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                    r.get::<_, Option<i32>>(5)?,
-                    r.get::<_, i64>(6)?,
-                ))
-            })
-            .optional()?;
-        let Some((id, container_id, config, state, pid, exit_code, created)) = row else { return Ok(None) };
-        // A session of the one-shot Exec has no configuration of its own.
-        let config = match config {
-            Some(text) => serde_json::from_str(&text).map_err(|e| Error::Storage(format!("exec session {id}: {e}")))?,
-            None => ExecConfig::default(),
-        };
-        let state = ExecState::parse(&state).unwrap_or(ExecState::Running);
-        Ok(Some(ExecSession { id, container_id, config, state, pid, exit_code, created }))
+        let sql = format!("SELECT {EXEC_COLUMNS} FROM exec_sessions WHERE id = ?1");
+        let row = self.0.prepare_cached(&sql)?.query_row([id], exec_row).optional()?;
+        row.map(exec_session).transpose()
+    }
+
+    /// The sessions of container `id` recorded as running.
+    pub fn running_exec_sessions_of(&self, id: &str) -> Result<Vec<ExecSession>> {
+        let sql = format!("SELECT {EXEC_COLUMNS} FROM exec_sessions WHERE container_id = ?1 AND state = 'running'");
+        let rows = self.0.prepare_cached(&sql)?.query_map([id], exec_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(exec_session).collect()
     }
 
     /// Record a session's state, PID and exit code.
@@ -481,4 +467,24 @@ impl Tx<'_> {
         self.0.prepare_cached("UPDATE container_configs SET config = ?2 WHERE id = ?1")?.execute(params![id, raw])?;
         Ok(())
     }
+}
+
+/// The columns `exec_row` reads.
+const EXEC_COLUMNS: &str = "id, container_id, config, state, pid, exit_code, started";
+
+/// An exec_sessions row as read: its configuration still text.
+type ExecRow = (String, String, Option<String>, String, Option<i64>, Option<i32>, i64);
+
+fn exec_row(r: &Row) -> rusqlite::Result<ExecRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+}
+
+fn exec_session((id, container_id, config, state, pid, exit_code, created): ExecRow) -> Result<ExecSession> {
+    // A session of the one-shot Exec has no configuration of its own.
+    let config = match config {
+        Some(text) => serde_json::from_str(&text).map_err(|e| Error::Storage(format!("exec session {id}: {e}")))?,
+        None => ExecConfig::default(),
+    };
+    let state = ExecState::parse(&state).unwrap_or(ExecState::Running);
+    Ok(ExecSession { id, container_id, config, state, pid, exit_code, created })
 }

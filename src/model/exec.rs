@@ -3,6 +3,7 @@
 //! with its PID while it runs and its exit code once it ends, until it is
 //! removed.
 
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -23,6 +24,26 @@ pub struct ExecConfig {
     pub stdin: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detach_keys: Option<String>,
+}
+
+impl ExecConfig {
+    /// Refuse what no session could run: no command, a relative
+    /// directory, detach keys that are not keys.
+    pub fn check(&self) -> Result<()> {
+        if self.command.first().is_none_or(|c| c.is_empty()) {
+            return Err(Error::invalid_argument("command", "exec needs a command"));
+        }
+        if let Some(w) = self.work_dir.as_deref().filter(|w| !w.starts_with('/')) {
+            return Err(Error::invalid_argument("workDir", format!("{w} is not an absolute path")));
+        }
+        detach_keys(self.detach_keys.as_deref()).map(drop)
+    }
+}
+
+/// The bytes of `keys` (None: podman's default), or InvalidArgument
+/// naming the key that is not one.
+pub fn detach_keys(keys: Option<&str>) -> Result<Vec<u8>> {
+    crate::detach::parse(keys.unwrap_or(crate::detach::DEFAULT)).map_err(|e| Error::invalid_argument("detachKeys", e))
 }
 
 /// libpod's exec session states.
@@ -58,4 +79,11 @@ pub struct ExecSession {
     pub exit_code: Option<i32>,
     /// Unix nanoseconds.
     pub created: i64,
+}
+
+impl ExecSession {
+    /// InvalidState for this session: its ID, its state, `reason`.
+    pub fn invalid(&self, reason: &str) -> Error {
+        Error::InvalidState { id: self.id.clone(), state: self.state.as_str().into(), reason: reason.into() }
+    }
 }

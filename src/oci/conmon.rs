@@ -66,39 +66,80 @@ struct SyncMessage {
     message: Option<String>,
 }
 
+/// The arguments every conmon of berth's gets (podman's sharedConmonArgs):
+/// the container, the ID conmon names its files by (`cuuid`: the
+/// container's, or an exec session's), the runtime, the bundle and the
+/// files conmon writes there, the exits directory.
+struct Shared<'a> {
+    runtime: &'a Runc,
+    container_id: &'a str,
+    cuuid: &'a str,
+    name: &'a str,
+    bundle: &'a Path,
+    pidfile: &'a Path,
+    conmon_pidfile: &'a Path,
+    exits_dir: &'a Path,
+}
+
+impl Shared<'_> {
+    fn args(&self) -> Vec<String> {
+        let path = |p: &Path| p.display().to_string();
+        let mut args: Vec<String> = vec!["--api-version".into(), "1".into()];
+        args.extend(["-c".into(), self.container_id.into(), "-u".into(), self.cuuid.into()]);
+        args.extend(["-r".into(), path(&self.runtime.path), "-b".into(), path(self.bundle)]);
+        args.extend(["-p".into(), path(self.pidfile), "-n".into(), self.name.into()]);
+        args.extend(["--exit-dir".into(), path(self.exits_dir), "--conmon-pidfile".into(), path(self.conmon_pidfile)]);
+        args.extend(["--log-level".into(), "warning".into()]);
+        args.extend(self.runtime.global_args().into_iter().map(|a| format!("--runtime-arg={a}")));
+        args
+    }
+}
+
+/// A pair of packet sockets for one of conmon's pipes: ours, conmon's.
+fn sync_pair() -> Result<(OwnedFd, OwnedFd)> {
+    socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+        .map_err(|e| OciError::Conmon(format!("socketpair: {e}")))
+}
+
+/// What conmon reported on its sync socket: the process's PID, or the
+/// runtime's refusal to `what` (its words, else conmon's `stderr`). None
+/// when conmon said nothing.
+fn reported_pid(sync: &OwnedFd, runtime: &str, what: impl FnOnce() -> String, stderr: &Path) -> Option<Result<i32>> {
+    Some(match read_sync(sync)? {
+        SyncMessage { data, .. } if data > 0 => Ok(data as i32),
+        SyncMessage { message, .. } => {
+            let why = message.unwrap_or_else(|| conmon_stderr(stderr));
+            let command = super::error::command_failure(&why).unwrap_or(CommandFailure::RuntimeRefused);
+            Err(OciError::Create { runtime: runtime.to_string(), what: what(), why, command })
+        }
+    })
+}
+
+/// What conmon wrote to its stderr file.
+fn conmon_stderr(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default().trim().to_string()
+}
+
 impl Launch<'_> {
     fn args(&self) -> Vec<String> {
         let p = self.paths;
-        let mut args: Vec<String> = vec![
-            "--api-version".into(),
-            "1".into(),
-            "-c".into(),
-            self.id.into(),
-            "-u".into(),
-            self.id.into(),
-            "-r".into(),
-            self.runtime.path.display().to_string(),
-            "-b".into(),
-            p.bundle.display().to_string(),
-            "-p".into(),
-            p.pidfile().display().to_string(),
-            "-n".into(),
-            self.name.into(),
-            "--exit-dir".into(),
-            self.exits_dir.display().to_string(),
-            "--socket-dir-path".into(),
-            self.sockets_dir.display().to_string(),
-            "--conmon-pidfile".into(),
-            p.conmon_pidfile().display().to_string(),
-            "--log-level".into(),
-            "warning".into(),
-            "-l".into(),
-            match self.log_driver {
-                "journald" => "journald".into(),
-                "none" => "none".into(),
-                _ => format!("k8s-file:{}", p.log.display()),
-            },
-        ];
+        let shared = Shared {
+            runtime: self.runtime,
+            container_id: self.id,
+            cuuid: self.id,
+            name: self.name,
+            bundle: &p.bundle,
+            pidfile: &p.pidfile(),
+            conmon_pidfile: &p.conmon_pidfile(),
+            exits_dir: self.exits_dir,
+        };
+        let mut args = shared.args();
+        args.extend(["--socket-dir-path".into(), self.sockets_dir.display().to_string(), "-l".into()]);
+        args.push(match self.log_driver {
+            "journald" => "journald".into(),
+            "none" => "none".into(),
+            _ => format!("k8s-file:{}", p.log.display()),
+        });
         // As podman: -i only without a terminal, whose input conmon does
         // not close when a client leaves (a detached shell goes on).
         if self.terminal {
@@ -112,9 +153,6 @@ impl Launch<'_> {
         if self.log_driver == "journald" {
             // conmon sets SYSLOG_IDENTIFIER (and CONTAINER_TAG) from the tag.
             args.extend(["--log-tag".into(), self.name.into()]);
-        }
-        for a in self.runtime.global_args() {
-            args.push(format!("--runtime-arg={a}"));
         }
         if self.no_cgroups {
             args.extend(["--runtime-arg".into(), "--cgroup-manager".into(), "--runtime-arg".into(), "disabled".into()]);
@@ -130,12 +168,8 @@ impl Launch<'_> {
 
     /// Start conmon, waiting before it creates the container.
     pub fn spawn_waiting(&self) -> Result<Waiting> {
-        let pair = || {
-            socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
-                .map_err(|e| OciError::Conmon(format!("socketpair: {e}")))
-        };
-        let (parent_sync, child_sync) = pair()?;
-        let (parent_start, child_start) = pair()?;
+        let (parent_sync, child_sync) = sync_pair()?;
+        let (parent_start, child_start) = sync_pair()?;
         let stderr_path = self.paths.bundle.join("conmon.stderr");
         let stderr = std::fs::File::create(&stderr_path).map_err(|e| OciError::file(&stderr_path, e))?;
         let pid = spawn(self.conmon, self.args(), &stderr, &[&child_sync, &child_start])?;
@@ -166,16 +200,11 @@ impl Waiting {
             Ok(other) => format!("{other:?}"),
             Err(e) => return Err(OciError::Conmon(e.to_string())),
         };
-        let conmon_err = || std::fs::read_to_string(&self.stderr_path).unwrap_or_default().trim().to_string();
-        match read_sync(&self.sync) {
-            Some(SyncMessage { data, .. }) if data > 0 => Ok(data as i32),
-            Some(SyncMessage { message, .. }) => {
-                let why = message.unwrap_or_else(conmon_err);
-                let command = super::error::command_failure(&why).unwrap_or(CommandFailure::RuntimeRefused);
-                Err(OciError::Create { runtime: self.runtime.clone(), id: self.id.clone(), why, command })
-            }
-            None => Err(OciError::Conmon(format!("exited ({status}) without creating {}: {}", self.id, conmon_err()))),
-        }
+        let what = || format!("create container {}", self.id);
+        reported_pid(&self.sync, &self.runtime, what, &self.stderr_path).unwrap_or_else(|| {
+            let stderr = conmon_stderr(&self.stderr_path);
+            Err(OciError::Conmon(format!("exited ({status}) without creating {}: {stderr}", self.id)))
+        })
     }
 }
 
@@ -374,30 +403,23 @@ pub struct ExecLaunch<'a> {
 
 impl ExecLaunch<'_> {
     fn args(&self) -> Vec<String> {
-        let mut args: Vec<String> = vec!["--api-version".into(), "1".into(), "-c".into(), self.container_id.into()];
-        args.extend(["-u".into(), self.session.into(), "-r".into(), self.runtime.path.display().to_string()]);
-        args.extend(["-b".into(), self.bundle.display().to_string(), "-p".into()]);
-        args.push(self.bundle.join("pidfile").display().to_string());
-        args.extend(["-n".into(), self.container_name.into(), "--exit-dir".into()]);
-        args.push(self.exits_dir.display().to_string());
-        args.extend(["--conmon-pidfile".into(), self.bundle.join("conmon.pid").display().to_string()]);
-        // The attach socket in the session's bundle itself.
-        args.extend(["--full-attach".into(), "--log-level".into(), "warning".into(), "-l".into(), "none".into()]);
-        args.extend([
-            "-e".into(),
-            "--exec-process-spec".into(),
-            self.bundle.join("process.json").display().to_string(),
-        ]);
-        if self.attach {
-            args.push("--exec-attach".into());
-        }
-        if self.terminal {
-            args.push("-t".into());
-        }
-        if self.stdin {
-            args.push("-i".into());
-        }
-        args.extend(self.runtime.global_args().into_iter().map(|a| format!("--runtime-arg={a}")));
+        let shared = Shared {
+            runtime: self.runtime,
+            container_id: self.container_id,
+            cuuid: self.session,
+            name: self.container_name,
+            bundle: self.bundle,
+            pidfile: &self.bundle.join("pidfile"),
+            conmon_pidfile: &self.bundle.join("conmon.pid"),
+            exits_dir: self.exits_dir,
+        };
+        let mut args = shared.args();
+        // The attach socket in the session's bundle itself; the output
+        // goes to attached clients only.
+        args.extend(["--full-attach".into(), "-l".into(), "none".into(), "-e".into()]);
+        args.extend(["--exec-process-spec".into(), self.bundle.join("process.json").display().to_string()]);
+        let flags = [(self.attach, "--exec-attach"), (self.terminal, "-t"), (self.stdin, "-i")];
+        args.extend(flags.into_iter().filter(|(on, _)| *on).map(|(_, flag)| flag.to_string()));
         args
     }
 
@@ -405,13 +427,9 @@ impl ExecLaunch<'_> {
     /// connected before the process started so that none of its output
     /// is missed.
     pub fn run(&self) -> Result<(i32, Option<OwnedFd>)> {
-        let pair = || {
-            socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
-                .map_err(|e| OciError::Conmon(format!("socketpair: {e}")))
-        };
-        let (sync, child_sync) = pair()?;
-        let (start, child_start) = pair()?;
-        let (attach, child_attach) = pair()?;
+        let (sync, child_sync) = sync_pair()?;
+        let (start, child_start) = sync_pair()?;
+        let (attach, child_attach) = sync_pair()?;
         let stderr_path = self.bundle.join("conmon.stderr");
         let stderr = std::fs::File::create(&stderr_path).map_err(|e| OciError::file(&stderr_path, e))?;
         let mut pipes = vec![&child_sync, &child_start];
@@ -420,13 +438,13 @@ impl ExecLaunch<'_> {
         }
         let pid = spawn(self.conmon, self.args(), &stderr, &pipes)?;
         drop((child_sync, child_start, child_attach));
-        let conmon_err = || std::fs::read_to_string(&stderr_path).unwrap_or_default().trim().to_string();
         // conmon waits for a first byte before it forks away.
         let _ = nix::unistd::write(&start, &[0]);
         let _ = waitpid(pid, None);
         let socket = if self.attach {
             if read_sync(&attach).is_none() {
-                return Err(OciError::Conmon(format!("exec {}: no attach socket: {}", self.session, conmon_err())));
+                let stderr = conmon_stderr(&stderr_path);
+                return Err(OciError::Conmon(format!("exec {}: no attach socket: {stderr}", self.session)));
             }
             let socket = connect_attach(self.bundle).map_err(|e| OciError::Conmon(format!("attach socket: {e}")))?;
             // The second byte lets the runtime exec the process.
@@ -435,14 +453,10 @@ impl ExecLaunch<'_> {
         } else {
             None
         };
-        match read_sync(&sync) {
-            Some(SyncMessage { data, .. }) if data > 0 => Ok((data as i32, socket)),
-            Some(SyncMessage { message, .. }) => {
-                let why = message.unwrap_or_else(conmon_err);
-                let command = super::error::command_failure(&why).unwrap_or(CommandFailure::RuntimeRefused);
-                Err(OciError::Create { runtime: self.runtime.name.clone(), id: self.session.into(), why, command })
-            }
-            None => Err(OciError::Conmon(format!("exec {} did not start: {}", self.session, conmon_err()))),
-        }
+        let what = || format!("start exec session {} in container {}", self.session, self.container_id);
+        let pid = reported_pid(&sync, &self.runtime.name, what, &stderr_path).unwrap_or_else(|| {
+            Err(OciError::Conmon(format!("exec {} did not start: {}", self.session, conmon_stderr(&stderr_path))))
+        })?;
+        Ok((pid, socket))
     }
 }

@@ -24,10 +24,11 @@ pub enum OciError {
     /// A start that did not reach the container's process.
     #[error("{runtime} start {id}: {why}")]
     Start { runtime: String, id: String, why: String },
-    /// conmon (or the runtime it ran) did not create the container;
-    /// `command` when it was the container's command that failed.
-    #[error("{runtime} could not create container {id}: {why}")]
-    Create { runtime: String, id: String, why: String, command: CommandFailure },
+    /// conmon (or the runtime it ran) did not create the container or
+    /// start an exec session's process (`what`); `command` when it was the
+    /// process's command that failed.
+    #[error("{runtime} could not {what}: {why}")]
+    Create { runtime: String, what: String, why: String, command: CommandFailure },
     /// conmon itself failed.
     #[error("conmon: {0}")]
     Conmon(String),

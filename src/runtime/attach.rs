@@ -26,12 +26,16 @@ pub struct Attached {
     pub socket: OwnedFd,
 }
 
-/// The terminal size a resize may set (the kernel's are 16-bit).
-pub(super) fn dimension(field: &str, value: i64) -> Result<u16> {
-    u16::try_from(value)
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| Error::invalid_argument(field, format!("{value} is not a terminal size (1 to 65535)")))
+/// A terminal size a resize may set (the kernel's are 16-bit), or
+/// InvalidArgument naming the side that is not one.
+pub(super) fn terminal_size(height: i64, width: i64) -> Result<(u16, u16)> {
+    let side = |field: &str, value: i64| {
+        u16::try_from(value)
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| Error::invalid_argument(field, format!("{value} is not a terminal size (1 to 65535)")))
+    };
+    Ok((side("height", height)?, side("width", width)?))
 }
 
 impl Runtime {
@@ -39,8 +43,7 @@ impl Runtime {
     /// attach: a created one has conmon already, and its output from its
     /// start on reaches a client that attaches before starting it).
     pub async fn attach_container(&self, name_or_id: &str, stdin: bool, detach_keys: Option<&str>) -> Result<Attached> {
-        let keys = detach_keys.unwrap_or(crate::detach::DEFAULT);
-        let detach_keys = crate::detach::parse(keys).map_err(|e| Error::invalid_argument("detachKeys", e))?;
+        let detach_keys = crate::model::exec::detach_keys(detach_keys)?;
         let id = self.lookup_container_id(name_or_id).await?;
         let _lock = self.locks.lock(&id).await;
         let (config, status) = self.load_container(&id).await?;
@@ -55,7 +58,7 @@ impl Runtime {
 
     /// Set the size of a container's terminal.
     pub async fn resize_container(&self, name_or_id: &str, height: i64, width: i64) -> Result<String> {
-        let (height, width) = (dimension("height", height)?, dimension("width", width)?);
+        let (height, width) = terminal_size(height, width)?;
         let id = self.lookup_container_id(name_or_id).await?;
         let _lock = self.locks.lock(&id).await;
         let (config, status) = self.load_container(&id).await?;

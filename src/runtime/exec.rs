@@ -3,10 +3,10 @@
 //! an exec session, which makes remove refuse the container without force.
 
 use super::{in_oci, Runtime};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::Event;
+use crate::model::exec::ExecConfig;
 use crate::names;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct ExecResult {
@@ -17,20 +17,11 @@ pub struct ExecResult {
 }
 
 impl Runtime {
-    pub async fn exec_container(
-        &self,
-        name_or_id: &str,
-        command: Vec<String>,
-        env: BTreeMap<String, String>,
-        user: Option<String>,
-        workdir: Option<String>,
-    ) -> Result<ExecResult> {
-        if command.first().is_none_or(|c| c.is_empty()) {
-            return Err(Error::invalid_argument("command", "exec needs a command"));
-        }
-        if let Some(w) = workdir.as_deref().filter(|w| !w.starts_with('/')) {
-            return Err(Error::invalid_argument("workDir", format!("{w} is not an absolute path")));
-        }
+    /// Run `exec`'s command (terminal, stdin and detach keys aside) and
+    /// collect its output.
+    pub async fn exec_container(&self, name_or_id: &str, exec: ExecConfig) -> Result<ExecResult> {
+        exec.check()?;
+        let ExecConfig { command, env, user, work_dir: workdir, .. } = exec;
         let id = self.lookup_container_id(name_or_id).await?;
         let session = names::new_id();
         let config = {

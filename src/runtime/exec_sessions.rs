@@ -6,10 +6,13 @@
 //! `<session bundle>/exit/<container id>`, which the next look at the
 //! session records.
 
+use super::attach::terminal_size;
 use super::{blocking, in_oci, Attached, Runtime};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event};
-use crate::model::exec::{ExecConfig, ExecSession, ExecState};
+use crate::model::exec::{detach_keys, ExecConfig, ExecSession, ExecState};
+use crate::oci::conmon::Conmon;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 /// Where conmon writes a session's exit code, in a file named by the
@@ -32,15 +35,7 @@ impl Runtime {
 
     /// Create a session in a running container: its ID.
     pub async fn exec_create(&self, name_or_id: &str, config: ExecConfig) -> Result<String> {
-        if config.command.first().is_none_or(|c| c.is_empty()) {
-            return Err(Error::invalid_argument("command", "exec needs a command"));
-        }
-        if let Some(w) = config.work_dir.as_deref().filter(|w| !w.starts_with('/')) {
-            return Err(Error::invalid_argument("workDir", format!("{w} is not an absolute path")));
-        }
-        if let Some(keys) = &config.detach_keys {
-            crate::detach::parse(keys).map_err(|e| Error::invalid_argument("detachKeys", e))?;
-        }
+        config.check()?;
         let id = self.lookup_container_id(name_or_id).await?;
         let _lock = self.locks.lock(&id).await;
         let (_, status) = self.load_container(&id).await?;
@@ -77,9 +72,9 @@ impl Runtime {
         let container = s.container_id.clone();
         let code = blocking(move || {
             let code = std::fs::read_to_string(&exit_file).ok().and_then(|c| c.trim().parse::<i32>().ok());
-            let gone = matches!(crate::oci::conmon::of(&conmon_pidfile, &container), crate::oci::conmon::Conmon::Gone);
             // conmon gone without a word: it was killed with the container.
-            Ok(code.or(gone.then_some(-1)))
+            let gone = || matches!(crate::oci::conmon::of(&conmon_pidfile, &container), Conmon::Gone);
+            Ok(code.or_else(|| gone().then_some(-1)))
         })
         .await?;
         let Some(code) = code else { return Ok(s) };
@@ -93,56 +88,58 @@ impl Runtime {
         Ok(s)
     }
 
-    /// Record the ends of a container's running sessions; the ones that
-    /// still run.
-    pub(super) async fn running_exec_sessions(&self, container: &str) -> Result<Vec<String>> {
-        let ids = self.db.read(|tx| tx.running_exec_sessions(container)).await?;
-        let mut running = Vec::new();
-        for id in ids {
-            if let Some(s) = self.db.read(|tx| tx.exec_session(&id)).await? {
-                if self.sync_exec_session(s).await?.state == ExecState::Running {
-                    running.push(id);
-                }
-            }
+    /// Record the ends of a container's sessions that are recorded as
+    /// running but whose processes ended.
+    pub(super) async fn sync_exec_sessions(&self, container: &str) -> Result<()> {
+        for s in self.db.read(|tx| tx.running_exec_sessions_of(container)).await? {
+            self.sync_exec_session(s).await?;
         }
-        Ok(running)
+        Ok(())
     }
 
-    /// Start a created session. Attached, the process starts only once
-    /// the attach socket is connected, and the caller carries the stream.
-    pub async fn exec_start(&self, session: &str, attach: bool) -> Result<(ExecSession, Option<Attached>)> {
+    /// Start a created session detached.
+    pub async fn exec_start(&self, session: &str) -> Result<ExecSession> {
+        self.launch_exec(session, false).await.map(|(s, _)| s)
+    }
+
+    /// Start a created session attached: the process starts only once the
+    /// attach socket is connected, and the caller carries the stream.
+    pub async fn exec_start_attached(&self, session: &str) -> Result<(ExecSession, Attached)> {
+        let (s, socket) = self.launch_exec(session, true).await?;
+        let socket =
+            socket.ok_or_else(|| Error::Runtime(format!("exec session {session} started without its stream")))?;
+        let detach_keys = detach_keys(s.config.detach_keys.as_deref())?;
+        let (terminal, stdin) = (s.config.terminal, s.config.stdin);
+        Ok((s.clone(), Attached { id: s.id, terminal, stdin, detach_keys, socket }))
+    }
+
+    /// Run a created session's process under its conmon; attaching, the
+    /// connected attach socket too.
+    async fn launch_exec(&self, session: &str, attach: bool) -> Result<(ExecSession, Option<OwnedFd>)> {
         let mut s = self.db.read(|tx| tx.exec_session(session)).await?.ok_or_else(|| no_such_session(session))?;
         let _lock = self.locks.lock(&s.container_id).await;
         if s.state != ExecState::Created {
-            return Err(Error::InvalidState {
-                id: s.id.clone(),
-                state: s.state.as_str().into(),
-                reason: "an exec session can be started only once".into(),
-            });
+            return Err(s.invalid("an exec session can be started only once"));
         }
         let (config, status) = self.load_container(&s.container_id).await?;
         status.state.can_exec(&s.container_id)?;
         let conmon = self.conmon.clone().ok_or_else(|| Error::RuntimeNotAvailable("conmon".into()))?;
-        let detach_keys = crate::detach::parse(s.config.detach_keys.as_deref().unwrap_or(crate::detach::DEFAULT))
-            .map_err(|e| Error::invalid_argument("detachKeys", e))?;
         let bundle = self.exec_bundle(&s.container_id, &s.id);
         let container_bundle = self.oci_paths(&s.container_id).bundle;
         let (exits_dir, runc, exec, session_id) =
             (exit_dir(&bundle), self.runc_for(&config), s.config.clone(), s.id.clone());
         let (name, container_id) = (config.name.clone(), config.id.clone());
         blocking({
-            let (bundle, exits_dir) = (bundle.clone(), exits_dir.clone());
+            let (exits_dir, exec, file) = (exits_dir.clone(), exec.clone(), bundle.join("process.json"));
             move || {
-                std::fs::create_dir_all(&bundle).map_err(|e| Error::storage(bundle.display(), e))?;
+                // The exits directory is in the bundle: both are made.
                 std::fs::create_dir_all(&exits_dir).map_err(|e| Error::storage(exits_dir.display(), e))?;
                 let process = crate::oci::spec::exec_process(&container_bundle, &exec)?;
                 let text = serde_json::to_vec(&process).map_err(|e| Error::Runtime(format!("process.json: {e}")))?;
-                std::fs::write(bundle.join("process.json"), text).map_err(|e| Error::storage(bundle.display(), e))
+                std::fs::write(&file, text).map_err(|e| Error::storage(file.display(), e))
             }
         })
         .await?;
-        let terminal = s.config.terminal;
-        let stdin = s.config.stdin;
         let (pid, socket) = in_oci(move || {
             crate::oci::conmon::ExecLaunch {
                 conmon: &conmon,
@@ -152,8 +149,8 @@ impl Runtime {
                 session: &session_id,
                 bundle: &bundle,
                 exits_dir: &exits_dir,
-                terminal,
-                stdin,
+                terminal: exec.terminal,
+                stdin: exec.stdin,
                 attach,
             }
             .run()
@@ -163,17 +160,18 @@ impl Runtime {
         self.events.emit(Event::for_container("exec", &config).with("execID", s.id.clone()));
         s.state = ExecState::Running;
         s.pid = Some(pid.into());
-        let attached = socket.map(|socket| Attached { id: s.id.clone(), terminal, stdin, detach_keys, socket });
-        Ok((s, attached))
+        Ok((s, socket))
     }
 
     /// Set the size of a running session's terminal.
     pub async fn exec_resize(&self, session: &str, height: i64, width: i64) -> Result<String> {
-        let (height, width) = (super::attach::dimension("height", height)?, super::attach::dimension("width", width)?);
+        let (height, width) = terminal_size(height, width)?;
         let s = self.exec_inspect(session).await?;
-        if !s.config.terminal || s.state != ExecState::Running {
-            let reason = if s.config.terminal { "the session is not running" } else { "the session has no terminal" };
-            return Err(Error::InvalidState { id: s.id, state: s.state.as_str().into(), reason: reason.into() });
+        if !s.config.terminal {
+            return Err(s.invalid("the session has no terminal"));
+        }
+        if s.state != ExecState::Running {
+            return Err(s.invalid("the session is not running"));
         }
         crate::oci::conmon::resize(&self.exec_bundle(&s.container_id, &s.id), height, width)
             .map_err(|e| Error::Runtime(format!("resizing the terminal of exec session {session}: {e}")))?;
@@ -184,11 +182,7 @@ impl Runtime {
     pub async fn exec_remove(&self, session: &str) -> Result<String> {
         let s = self.exec_inspect(session).await?;
         if s.state == ExecState::Running {
-            return Err(Error::InvalidState {
-                id: s.id,
-                state: s.state.as_str().into(),
-                reason: "the exec session is running".into(),
-            });
+            return Err(s.invalid("the exec session is running"));
         }
         self.db.write(|tx| tx.delete_exec_session(&s.id)).await?;
         let bundle = self.exec_bundle(&s.container_id, &s.id);

@@ -117,10 +117,7 @@ impl Runtime {
     /// Remove a container by full ID; returns the bytes reclaimed.
     pub(super) async fn remove_by_id(&self, id: &str, opts: RemoveOptions) -> Result<u64> {
         let _lock = self.locks.lock(id).await;
-        // Sessions whose processes ended are recorded so, and do not hold
-        // the container.
-        self.running_exec_sessions(id).await?;
-        let mut stopped = false;
+        let (mut stopped, mut sessions_synced) = (false, false);
         loop {
             // Checked under the container's lock: nothing can mount or start
             // it meanwhile.
@@ -143,7 +140,17 @@ impl Runtime {
                         Ok(Step::Marked(event))
                     }
                 })
-                .await?;
+                .await;
+            let step = match step {
+                // Sessions recorded as running may have ended since: their
+                // ends are recorded, and the check made again.
+                Err(Error::ActiveExecSessions { .. }) if !sessions_synced => {
+                    self.sync_exec_sessions(id).await?;
+                    sessions_synced = true;
+                    continue;
+                }
+                other => other?,
+            };
             match step {
                 Step::Stop(_) if stopped => {
                     return Err(Error::Runtime(format!("container {id} still has processes after its stop")))

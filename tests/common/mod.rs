@@ -346,12 +346,12 @@ impl Terminal {
     /// berthctl's exit code, once it exits (20 s at most).
     pub fn exit_code(&mut self) -> i32 {
         let deadline = Instant::now() + Duration::from_secs(20);
+        // The terminal is kept drained, so that berthctl is not blocked writing.
+        let _ = nix::fcntl::fcntl(&self.main, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code().unwrap_or(-1);
             }
-            // Keep the terminal drained, so that berthctl is not blocked writing.
-            let _ = nix::fcntl::fcntl(&self.main, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
             let _ = std::io::Read::read(&mut self.main, &mut [0u8; 4096]);
             assert!(Instant::now() < deadline, "berthctl did not exit");
             std::thread::sleep(Duration::from_millis(20));

@@ -304,10 +304,7 @@ impl ContainerObject {
             let stdin = options::get::<bool>(&options, "stdin")?.unwrap_or(false);
             let keys = options::get::<String>(&options, "detachKeys")?;
             let attached = self.ctx.runtime.attach_container(&self.id, stdin, keys.as_deref()).await?;
-            let (ours, theirs) = std::os::unix::net::UnixStream::pair()
-                .map_err(|e| crate::error::Error::Runtime(format!("a socket for the stream: {e}")))?;
-            std::thread::spawn(move || crate::api::attach_stream::carry(ours, Vec::new(), attached));
-            Ok(zbus::OwnedFd::from(std::os::fd::OwnedFd::from(theirs)))
+            crate::api::attach_stream::hand_out(attached).map(zbus::OwnedFd::from)
         };
         self.ctx.call(bus, &call, "io.berth.Container.Attach", attach).await
     }

@@ -5,7 +5,7 @@ use super::{answer, Ctx, Hangup};
 use crate::api::request::{self, seconds};
 use crate::api::view::{usec, ContainerView};
 use crate::model::container::{State, Summary};
-use crate::runtime::{LogLine, Removal};
+use crate::runtime::{Attached, LogLine, Removal};
 
 const IFACE: &str = "io.berth.Container";
 
@@ -280,8 +280,8 @@ impl vl::VarlinkInterface for ContainerApi {
 
     /// Without the upgrade flag: a detached start (see `exec_start_upgraded`).
     fn exec_start(&self, call: &mut dyn vl::Call_ExecStart, exec_id: String) -> varlink::Result<()> {
-        let r = self.0.run(self.0.runtime.exec_start(&exec_id, false));
-        answer(call, IFACE, r, |c, (session, _)| c.reply(exec_session_to(session)))
+        let r = self.0.run(self.0.runtime.exec_start(&exec_id));
+        answer(call, IFACE, r, |c, session| c.reply(exec_session_to(session)))
     }
 
     fn exec_inspect(&self, call: &mut dyn vl::Call_ExecInspect, exec_id: String) -> varlink::Result<()> {
@@ -325,8 +325,14 @@ impl vl::VarlinkInterface for ContainerApi {
         user: Option<String>,
         work_dir: Option<String>,
     ) -> varlink::Result<()> {
-        let env = env.unwrap_or_default().into_iter().collect();
-        let r = self.0.run(self.0.runtime.exec_container(&name_or_id, command, env, user, work_dir));
+        let exec = crate::model::exec::ExecConfig {
+            command,
+            env: env.unwrap_or_default().into_iter().collect(),
+            user,
+            work_dir,
+            ..Default::default()
+        };
+        let r = self.0.run(self.0.runtime.exec_container(&name_or_id, exec));
         answer(call, IFACE, r, |c, e| c.reply(e.id, e.exit_code.into(), e.stdout, e.stderr))
     }
 }
@@ -370,9 +376,19 @@ pub(super) fn attach_upgraded(
         args.stdin.unwrap_or(false),
         args.detach_keys.as_deref(),
     ));
-    match r {
-        Ok(attached) => {
-            let reply = serde_json::json!({ "id": attached.id, "terminal": attached.terminal });
+    let r = r.map(|a| (serde_json::json!({ "id": a.id, "terminal": a.terminal }), a));
+    reply_then_stream(call, r)
+}
+
+/// An upgraded call's answer: on success its reply, then `attached`'s
+/// stream on the connection; else the error.
+fn reply_then_stream(
+    call: &mut varlink::Call,
+    result: crate::error::Result<(serde_json::Value, Attached)>,
+) -> varlink::Result<Option<super::Upgraded>> {
+    use varlink::CallTrait as _;
+    match result {
+        Ok((reply, attached)) => {
             call.reply_struct(varlink::Reply::parameters(Some(reply)))?;
             Ok(Some(Box::new(move |stream, early| crate::api::attach_stream::carry(stream, early, attached))))
         }
@@ -404,16 +420,6 @@ pub(super) fn exec_start_upgraded(
     let Some(exec_id) = parameters["execId"].as_str() else {
         return call.reply_invalid_parameter("execId".into()).map(|()| None);
     };
-    match ctx.run(ctx.runtime.exec_start(exec_id, true)) {
-        Ok((session, Some(attached))) => {
-            let reply = serde_json::json!({ "session": exec_session_to(session) });
-            call.reply_struct(varlink::Reply::parameters(Some(reply)))?;
-            Ok(Some(Box::new(move |stream, early| crate::api::attach_stream::carry(stream, early, attached))))
-        }
-        Ok((_, None)) => {
-            let e = crate::error::Error::Runtime("the exec session started without its stream".into());
-            call.reply_struct(super::error_reply(IFACE, &e)).map(|()| None)
-        }
-        Err(e) => call.reply_struct(super::error_reply(IFACE, &e)).map(|()| None),
-    }
+    let r = ctx.run(ctx.runtime.exec_start_attached(exec_id));
+    reply_then_stream(call, r.map(|(session, a)| (serde_json::json!({ "session": exec_session_to(session) }), a)))
 }

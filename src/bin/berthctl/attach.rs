@@ -56,19 +56,19 @@ const PROXIED: [Signal; 6] =
     [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT, Signal::SIGUSR1, Signal::SIGUSR2];
 
 /// What a stream is attached to.
-#[derive(Clone, Copy)]
-pub enum Target<'a> {
+#[derive(Clone)]
+pub enum Target {
     /// A container (Container.Attach).
-    Container(&'a str),
+    Container(String),
     /// A created exec session, which the attach starts (Container.ExecStart).
-    Exec(&'a str),
+    Exec(String),
 }
 
 /// Attach to `target`, call `started` once attached (a start, so that no
 /// output is missed), and carry the stream until it ends.
 pub fn attach(
     conn: &Connection,
-    target: Target,
+    target: &Target,
     options: &Options,
     started: impl FnOnce() -> Result<(), Failure>,
 ) -> Result<Ended, Failure> {
@@ -93,12 +93,8 @@ pub fn attach(
     if resizes {
         signals.add(Signal::SIGWINCH);
     }
-    let container = match target {
-        Target::Container(id) => Some(id.to_string()),
-        Target::Exec(_) => None,
-    };
     // Signals go to a container; an exec session's process has no kill.
-    if options.sig_proxy && container.is_some() {
+    if options.sig_proxy && matches!(target, Target::Container(_)) {
         PROXIED.iter().for_each(|s| signals.add(*s));
     }
     let _ = signals.thread_block();
@@ -106,12 +102,8 @@ pub fn attach(
     let _raw = if terminal && options.stdin { RawMode::enter() } else { None };
     let detached = Arc::new(AtomicBool::new(false));
     if signals != SigSet::empty() {
-        let conn = conn.another()?;
-        let owned = match target {
-            Target::Container(id) => OwnedTarget::Container(id.to_string()),
-            Target::Exec(id) => OwnedTarget::Exec(id.to_string()),
-        };
-        std::thread::spawn(move || forward_signals(signals, &conn, &owned));
+        let (conn, target) = (conn.another()?, target.clone());
+        std::thread::spawn(move || forward_signals(signals, &conn, &target));
     }
     if options.stdin {
         let (stream, detached) = (stream.try_clone().map_err(|e| Failure::engine(e.to_string()))?, detached.clone());
@@ -122,23 +114,8 @@ pub fn attach(
     Ok(if detached.load(Ordering::SeqCst) { Ended::Detached } else { Ended::Closed })
 }
 
-/// A target the signal thread keeps.
-enum OwnedTarget {
-    Container(String),
-    Exec(String),
-}
-
-impl OwnedTarget {
-    fn borrowed(&self) -> Target<'_> {
-        match self {
-            OwnedTarget::Container(id) => Target::Container(id),
-            OwnedTarget::Exec(id) => Target::Exec(id),
-        }
-    }
-}
-
 /// This terminal's size, as the container's (or exec session's) terminal's.
-fn resize(conn: &Connection, target: Target) {
+fn resize(conn: &Connection, target: &Target) {
     if let Some((rows, cols)) = terminal_size() {
         let mut c = VarlinkClient::new(conn.handle.clone());
         let _ = match target {
@@ -160,15 +137,15 @@ fn terminal_size() -> Option<(u16, u16)> {
 
 /// Wait for the blocked signals: a window change resizes, the others go
 /// to the container.
-fn forward_signals(signals: SigSet, conn: &Connection, target: &OwnedTarget) {
+fn forward_signals(signals: SigSet, conn: &Connection, target: &Target) {
     let mut c = VarlinkClient::new(conn.handle.clone());
     while let Ok(signal) = signals.wait() {
         match target {
-            _ if signal == Signal::SIGWINCH => resize(conn, target.borrowed()),
-            OwnedTarget::Container(id) => {
+            _ if signal == Signal::SIGWINCH => resize(conn, target),
+            Target::Container(id) => {
                 let _ = c.kill(id.to_string(), Some(signal.as_str().to_string())).call();
             }
-            OwnedTarget::Exec(_) => {}
+            Target::Exec(_) => {}
         }
     }
 }

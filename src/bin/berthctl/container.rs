@@ -692,7 +692,7 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             return finish_attach(
                 conn,
                 &name,
-                crate::attach::attach(conn, crate::attach::Target::Container(&name), &options, || Ok(()))?,
+                crate::attach::attach(conn, &crate::attach::Target::Container(name.clone()), &options, || Ok(()))?,
             );
         }
         Command::Init { names } => each(names, |n| Ok(c.init(n).call()?.id))?,
@@ -738,7 +738,8 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
                 return Ok(ExitCode::SUCCESS);
             }
             let options = crate::attach::Options { stdin: interactive, detach_keys, sig_proxy: false };
-            let ended = crate::attach::attach(conn, crate::attach::Target::Exec(&session), &options, || Ok(()))?;
+            let ended =
+                crate::attach::attach(conn, &crate::attach::Target::Exec(session.clone()), &options, || Ok(()))?;
             if ended == crate::attach::Ended::Detached {
                 return Ok(ExitCode::SUCCESS);
             }
@@ -858,8 +859,12 @@ fn run_container(
     }
     c.init(id.clone()).call().map_err(|e| unstarted(e.into()))?;
     let started = || c.start(id.clone()).call().map(drop).map_err(|e| unstarted(e.into()));
-    let ended =
-        crate::attach::attach(conn, crate::attach::Target::Container(&id), &how.options(a.interactive), started)?;
+    let ended = crate::attach::attach(
+        conn,
+        &crate::attach::Target::Container(id.clone()),
+        &how.options(a.interactive),
+        started,
+    )?;
     let detached = ended == crate::attach::Ended::Detached;
     let code = finish_attach(conn, &id, ended)?;
     if a.rm && !detached {
@@ -888,7 +893,7 @@ fn start_attached(conn: &Connection, name: &str, options: &crate::attach::Option
     }
     let started =
         || if state == "running" { Ok(()) } else { c.start(name.to_string()).call().map(drop).map_err(Into::into) };
-    let ended = crate::attach::attach(conn, crate::attach::Target::Container(name), options, started)?;
+    let ended = crate::attach::attach(conn, &crate::attach::Target::Container(name.to_string()), options, started)?;
     finish_attach(conn, name, ended)
 }
 
