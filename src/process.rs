@@ -19,6 +19,35 @@ pub fn process_state(pid: u32) -> Option<(char, u64)> {
     Some((state, fields.nth(18)?.parse().ok()?))
 }
 
+/// Read `pipes` until each has ended, handing what comes to `sink` with
+/// the pipe's label, in the order it comes.
+pub fn pump<L: Copy>(pipes: [(L, std::os::fd::OwnedFd); 2], sink: &mut dyn FnMut(L, &[u8])) -> std::io::Result<()> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    let mut open: Vec<(L, std::fs::File)> = pipes.into_iter().map(|(l, fd)| (l, std::fs::File::from(fd))).collect();
+    let mut buf = vec![0u8; 16384];
+    while !open.is_empty() {
+        let mut fds: Vec<PollFd> = open.iter().map(|(_, f)| PollFd::new(f.as_fd(), PollFlags::POLLIN)).collect();
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        let ready: Vec<usize> = (0..fds.len()).filter(|i| fds[*i].revents().is_some_and(|r| !r.is_empty())).collect();
+        drop(fds);
+        for i in ready.into_iter().rev() {
+            match open[i].1.read(&mut buf) {
+                Ok(0) => drop(open.remove(i)),
+                Ok(n) => sink(open[i].0, &buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -311,19 +311,19 @@ fn manager_and_container_objects_over_the_system_bus() {
     let bus = format!("unix:path={}", s.state.join("x/dbus/system_bus_socket").display());
     let mut shell = attach_over_the_bus(&bus, &tty_path);
     let mut seen = String::new();
-    let mut type_and_read = |keys: &str, until: &str| {
-        use std::io::{Read, Write};
-        shell.write_all(keys.as_bytes()).unwrap();
-        let mut buf = [0u8; 1024];
-        while !seen.contains(until) {
-            let n = shell.read(&mut buf).unwrap_or_else(|e| panic!("{until:?} did not come: {e}; got {seen:?}"));
-            assert!(n > 0, "the stream ended before {until:?}: {seen:?}");
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    };
-    type_and_read("echo $((6*7))\n", "42\r\n");
-    type_and_read("stty size\n", "31 97\r\n");
-    type_and_read("exit 5\n", "exit 5");
+    type_and_read(&mut shell, &mut seen, "echo $((6*7))\n", "42\r\n");
+    type_and_read(&mut shell, &mut seen, "stty size\n", "31 97\r\n");
+    // Exec hands out a second shell in the same container, on a terminal
+    // of its own; its session outlives the stream until removed.
+    let (exec_id, mut second) = exec_over_the_bus(&bus, &tty_path, &["/bin/sh"]);
+    let mut seen_second = String::new();
+    type_and_read(&mut second, &mut seen_second, "echo in-$((5+5))\n", "in-10\r\n");
+    type_and_read(&mut second, &mut seen_second, "tty\n", "/dev/pts/");
+    type_and_read(&mut second, &mut seen_second, "exit 6\n", "exit 6");
+    assert_eq!(std::io::Read::read(&mut second, &mut [0u8; 64]).unwrap(), 0, "the stream ends with the session");
+    assert!(!seen.contains("in-10"), "the sessions' terminals are separate");
+    assert_eq!(exec_id.len(), 64, "{exec_id}");
+    type_and_read(&mut shell, &mut seen, "exit 5\n", "exit 5");
     assert_eq!(object(&s, &tty_path, "Wait"), "i 5");
     let pulled =
         s.sh(&format!("busctl call {DEST} {MANAGER} PullImage 'sa{{sv}}' 127.0.0.1:1/none:1 1 tlsVerify b false"));
@@ -682,16 +682,47 @@ fn sixteen_clients_on_both_apis_for_a_minute() {
 
 /// Container.Attach over the bus `bus` with stdin: the socket it returns.
 fn attach_over_the_bus(bus: &str, path: &str) -> std::os::unix::net::UnixStream {
-    use std::collections::HashMap;
+    let options = std::collections::HashMap::from([("stdin", zbus::Variant::from(true))]);
+    let fd: zbus::OwnedFd = call_over_the_bus(bus, path, "Attach", &(options,));
+    socket_of(fd)
+}
+
+/// `command` run in the container at `path` by the object's Exec, with a
+/// terminal and stdin: its session's ID and the socket carrying it.
+fn exec_over_the_bus(bus: &str, path: &str, command: &[&str]) -> (String, std::os::unix::net::UnixStream) {
     use zbus::Variant;
+    let options = std::collections::HashMap::from([("terminal", Variant::from(true)), ("stdin", Variant::from(true))]);
+    let (id, fd): (String, zbus::OwnedFd) = call_over_the_bus(bus, path, "Exec", &(command, options));
+    (id, socket_of(fd))
+}
+
+fn call_over_the_bus<B, R>(bus: &str, path: &str, method: &str, body: &B) -> R
+where
+    B: serde::Serialize + zbus::zvariant::DynamicType,
+    R: for<'d> serde::Deserialize<'d> + zbus::zvariant::Type,
+{
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let stream = tokio.block_on(async {
+    tokio.block_on(async {
         let conn = zbus::connection::Builder::address(bus).build().await.unwrap();
-        let options: HashMap<&str, Variant> = HashMap::from([("stdin", Variant::from(true))]);
-        let reply = conn.call_method(Some(DEST), path, Some(CONTAINER), "Attach", &(options,)).await.unwrap();
-        let fd: zbus::OwnedFd = reply.body().deserialize().unwrap();
-        std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(fd))
-    });
+        let reply = conn.call_method(Some(DEST), path, Some(CONTAINER), method, body).await.unwrap();
+        reply.body().deserialize().unwrap()
+    })
+}
+
+fn socket_of(fd: zbus::OwnedFd) -> std::os::unix::net::UnixStream {
+    let stream = std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(fd));
     stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
     stream
+}
+
+/// Type `keys` into `stream` and read into `seen` until it holds `until`.
+fn type_and_read(stream: &mut std::os::unix::net::UnixStream, seen: &mut String, keys: &str, until: &str) {
+    use std::io::{Read, Write};
+    stream.write_all(keys.as_bytes()).unwrap();
+    let mut buf = [0u8; 1024];
+    while !seen.contains(until) {
+        let n = stream.read(&mut buf).unwrap_or_else(|e| panic!("{until:?} did not come: {e}; got {seen:?}"));
+        assert!(n > 0, "the stream ended before {until:?}: {seen:?}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
 }

@@ -303,6 +303,37 @@ fn exec_runs_in_the_container_and_is_a_session_while_it_runs() {
 }
 
 #[test]
+fn exec_with_more_streams_output_as_it_is_written() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    create(&mut c, &d, "s", &["/bin/sleep", "600"], json!({}));
+    call(&mut c, "Start", "s", json!({}));
+    // The command waits for a file the test makes only once the first line
+    // has arrived: a held-back reply would hang here.
+    let script = "echo first; echo warn >&2; while [ ! -e /dev/shm/go ]; do sleep 0.05; done; printf 'last \\342\\202\\254'; exit 4";
+    let mut replies = Vec::new();
+    c.stream("io.berth.Container.Exec", json!({ "nameOrId": "s", "command": ["/bin/sh", "-c", script] }), |r| {
+        if r["stdout"].as_str().is_some_and(|o| o.contains("first")) {
+            let mut other = Client::connect(&d.address).unwrap();
+            let touch = json!({ "nameOrId": "s", "command": ["/bin/touch", "/dev/shm/go"] });
+            assert_eq!(other.call("io.berth.Container.Exec", touch).unwrap()["exitCode"], 0);
+        }
+        replies.push(r);
+        true
+    })
+    .unwrap();
+    let last = replies.pop().unwrap();
+    assert_eq!(last["exitCode"], 4);
+    assert!(replies.iter().all(|r| r["exitCode"] == -1 && r["execId"] == last["execId"]), "{replies:?}");
+    let text = |key: &str| replies.iter().chain([&last]).map(|r| r[key].as_str().unwrap()).collect::<String>();
+    assert_eq!(text("stdout"), "first\nlast €");
+    assert_eq!(text("stderr"), "warn\n");
+    let (mut c, rejected) = (d.client(), json!({ "nameOrId": "s", "command": [] }));
+    let streamed = c.stream("io.berth.Container.Exec", rejected, |_| true);
+    assert_eq!(error_of(streamed.map(|()| json!(null))), "io.berth.Container.InvalidArgument");
+}
+
+#[test]
 fn force_remove_of_running_and_paused_leaves_nothing() {
     let d = Daemon::start();
     let mut c = d.client();

@@ -24,13 +24,16 @@ pub struct RuntimeState {
     pub pid: i32,
 }
 
-/// The output of an exec'd command.
-#[derive(Debug, Clone)]
-pub struct ExecOutput {
-    pub exit_code: i32,
-    pub stdout: String,
-    pub stderr: String,
+/// Which of a command's output streams some bytes came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
 }
+
+/// How much of an exec's stderr is kept to tell the runtime's own failure
+/// (it says so first) from the command's.
+const STDERR_HEAD: usize = 4096;
 
 impl Runc {
     fn command(&self) -> Command {
@@ -205,8 +208,8 @@ impl Runc {
         }
     }
 
-    /// Run a command in a running container, non-interactively, and collect
-    /// its output and exit code.
+    /// Run a command in a running container, non-interactively: its output
+    /// goes to `output` as it comes; the exit code is returned.
     pub fn exec(
         &self,
         id: &str,
@@ -214,7 +217,8 @@ impl Runc {
         env: &[String],
         user: Option<&str>,
         workdir: Option<&str>,
-    ) -> Result<ExecOutput> {
+        output: &mut dyn FnMut(OutputStream, &[u8]),
+    ) -> Result<i32> {
         let mut cmd = self.command();
         cmd.arg("exec");
         for e in env {
@@ -227,17 +231,36 @@ impl Runc {
             cmd.arg("--cwd").arg(w);
         }
         cmd.arg(id).args(command);
-        let out = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).output().map_err(|e| self.spawn_failed(e))?;
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let mut exit_code = out.status.code().unwrap_or(-1);
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.spawn_failed(e))?;
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            unreachable!("both were piped")
+        };
+        let mut stderr_head = Vec::new();
+        let pumped = crate::process::pump(
+            [(OutputStream::Stdout, stdout.into()), (OutputStream::Stderr, stderr.into())],
+            &mut |stream, bytes| {
+                if stream == OutputStream::Stderr && stderr_head.len() < STDERR_HEAD {
+                    stderr_head.extend_from_slice(&bytes[..bytes.len().min(STDERR_HEAD - stderr_head.len())]);
+                }
+                output(stream, bytes)
+            },
+        );
+        let status = child.wait().map_err(|e| self.spawn_failed(e))?;
+        pumped.map_err(|e| self.spawn_failed(e))?;
+        let mut exit_code = status.code().unwrap_or(-1);
         // The runtime's own failure to start the command (it exits 255:
         // a command's own exit 1 with a missing file is not one), in
         // podman's codes 127 and 126.
         if exit_code == 255 {
-            if let Some(failure) = super::error::command_failure(&stderr) {
+            if let Some(failure) = super::error::command_failure(&String::from_utf8_lossy(&stderr_head)) {
                 exit_code = failure.exit_code();
             }
         }
-        Ok(ExecOutput { exit_code, stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr })
+        Ok(exit_code)
     }
 }

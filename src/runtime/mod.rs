@@ -38,7 +38,7 @@ mod volumes;
 pub use attach::Attached;
 pub use authorize::{Access, Caller, INSPECT_ACTION, MANAGE_ACTION};
 pub use check::Problem;
-pub use exec::ExecResult;
+pub use exec::{ExecResult, OutputStream};
 pub use logs::LogLine;
 pub use lookup::{ContainerInspect, InspectMount};
 pub use networks::NetworkSpec;

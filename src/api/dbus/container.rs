@@ -309,6 +309,42 @@ impl ContainerObject {
         self.ctx.call(bus, &call, "io.berth.Container.Attach", attach).await
     }
 
+    /// Run `command` in it as an exec session: the session's ID and a unix
+    /// socket carrying its stream, as varlink's ExecCreate and upgraded
+    /// ExecStart (options: env a{ss}, user s, workDir s, terminal b,
+    /// stdin b, detachKeys s). The session stays for ExecInspect.
+    #[zbus(out_args("exec_id", "stream"))]
+    async fn exec(
+        &self,
+        command: Vec<String>,
+        options: HashMap<String, OwnedVariant>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(String, zbus::OwnedFd)> {
+        let exec = async {
+            let given = serde_json::Map::from_iter([
+                ("nameOrId".to_string(), self.id.clone().into()),
+                ("command".to_string(), command.into()),
+            ]);
+            let config = options::decode_rest("io.berth.Container", "ExecCreate", given, &options)?;
+            let runtime = &self.ctx.runtime;
+            let session = runtime.exec_create(&self.id, config).await?;
+            let started = match runtime.exec_start_attached(&session).await {
+                Ok((_, attached)) => crate::api::attach_stream::hand_out(attached),
+                Err(e) => Err(e),
+            };
+            match started {
+                Ok(stream) => Ok((session, zbus::OwnedFd::from(stream))),
+                Err(e) => {
+                    // Nothing half-made: the session that did not start goes.
+                    let _ = runtime.exec_remove(&session).await;
+                    Err(e)
+                }
+            }
+        };
+        self.ctx.call(bus, &call, "io.berth.Container.ExecCreate", exec).await
+    }
+
     /// Set the size of its terminal (rows, columns).
     async fn resize(
         &self,

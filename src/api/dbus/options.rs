@@ -80,6 +80,26 @@ pub fn decode<T: serde::de::DeserializeOwned>(
     serde_json::from_value(dict).map_err(|e| Error::invalid_argument("options", e.to_string()))
 }
 
+/// Check `options` as the parameters of varlink's `interface.method` that
+/// the D-Bus call does not pass as arguments of its own (`given`), and
+/// decode all of them together as `T`.
+pub fn decode_rest<T: serde::de::DeserializeOwned>(
+    interface: &str,
+    method: &str,
+    given: Map<String, Json>,
+    options: &HashMap<String, OwnedVariant>,
+) -> Result<T> {
+    let fields = schema().fields(interface, method, None);
+    only(options, &fields.into_iter().filter(|f| !given.contains_key(*f)).collect::<Vec<_>>())?;
+    let mut params = given;
+    params.extend(options.iter().map(|(k, v)| (k.clone(), to_json(v))));
+    let params = Json::Object(params);
+    if let Verdict::InvalidParameter(p) = schema().check(interface, method, &params) {
+        return Err(Error::invalid_argument(&p, "missing, or a value of the wrong type"));
+    }
+    serde_json::from_value(params).map_err(|e| Error::invalid_argument("options", e.to_string()))
+}
+
 /// InvalidArgument naming the first key that is not one of `known`.
 pub fn only(options: &HashMap<String, OwnedVariant>, known: &[&str]) -> Result<()> {
     match options.keys().find(|k| !known.contains(&k.as_str())) {

@@ -5,7 +5,7 @@ use super::{answer, Ctx, Hangup};
 use crate::api::request::{self, seconds};
 use crate::api::view::{usec, ContainerView};
 use crate::model::container::{State, Summary};
-use crate::runtime::{Attached, LogLine, Removal};
+use crate::runtime::{Attached, LogLine, OutputStream, Removal};
 
 const IFACE: &str = "io.berth.Container";
 
@@ -332,9 +332,76 @@ impl vl::VarlinkInterface for ContainerApi {
             work_dir,
             ..Default::default()
         };
-        let r = self.0.run(self.0.runtime.exec_container(&name_or_id, exec));
-        answer(call, IFACE, r, |c, e| c.reply(e.id, e.exit_code.into(), e.stdout, e.stderr))
+        if !call.wants_more() {
+            let r = self.0.run(self.0.runtime.exec_collected(&name_or_id, exec));
+            return answer(call, IFACE, r, |c, e| c.reply(e.id, e.exit_code.into(), e.stdout, e.stderr));
+        }
+        // With `more`: the output as it comes, the exit code last. A client
+        // that hangs up stops hearing; the command runs to its end.
+        let session = crate::names::new_id();
+        let (runtime, id) = (self.0.runtime.clone(), session.clone());
+        let work = |tx| async move { runtime.exec_container(&name_or_id, exec, &id, tx).await };
+        let mut pending = OutputText::default();
+        let ran = self.0.stream(call, work, Hangup::Finish, |c, (stream, bytes)| {
+            let (stdout, stderr) = pending.take(stream, bytes);
+            c.reply(session.clone(), RUNNING, stdout, stderr)
+        })?;
+        let (stdout, stderr) = pending.rest();
+        answer(call, IFACE, ran, |c, code| c.reply(session, code.into(), stdout, stderr))
     }
+}
+
+/// The exit code of a streamed Exec's replies before its last.
+const RUNNING: i64 = -1;
+
+/// Streamed output as text: bytes up to the last whole UTF-8 character go
+/// out, the start of a character split between reads waits for its rest.
+#[derive(Default)]
+struct OutputText {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl OutputText {
+    /// `bytes` added to `stream`'s: the text of each stream that is whole.
+    fn take(&mut self, stream: OutputStream, bytes: Vec<u8>) -> (String, String) {
+        match stream {
+            OutputStream::Stdout => self.stdout.extend(bytes),
+            OutputStream::Stderr => self.stderr.extend(bytes),
+        }
+        (whole_text(&mut self.stdout), whole_text(&mut self.stderr))
+    }
+
+    /// What is left once the output has ended.
+    fn rest(self) -> (String, String) {
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        (text(self.stdout), text(self.stderr))
+    }
+}
+
+/// The text of `pending` up to an unfinished UTF-8 character at its end,
+/// which stays in `pending`.
+fn whole_text(pending: &mut Vec<u8>) -> String {
+    let mut cut = pending.len();
+    for back in 1..=pending.len().min(3) {
+        let byte = pending[pending.len() - back];
+        if byte & 0xC0 == 0x80 {
+            continue;
+        }
+        let needs = match byte {
+            0xF0..=0xF4 => 4,
+            0xE0..=0xEF => 3,
+            0xC2..=0xDF => 2,
+            // ASCII, or a byte no character starts with: as it is.
+            _ => 1,
+        };
+        if needs > back {
+            cut = pending.len() - back;
+        }
+        break;
+    }
+    let rest = pending.split_off(cut);
+    String::from_utf8_lossy(&std::mem::replace(pending, rest)).into_owned()
 }
 
 /// How often a quiet followed log checks whether its client is still there.
@@ -422,4 +489,20 @@ pub(super) fn exec_start_upgraded(
     };
     let r = ctx.run(ctx.runtime.exec_start_attached(exec_id));
     reply_then_stream(call, r.map(|(session, a)| (serde_json::json!({ "session": exec_session_to(session) }), a)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_character_split_between_reads_waits_for_its_rest() {
+        let mut pending = "ab€".as_bytes().to_vec();
+        pending.pop();
+        assert_eq!(super::whole_text(&mut pending), "ab");
+        assert_eq!(pending, [0xE2, 0x82]);
+        pending.push(0xAC);
+        assert_eq!(super::whole_text(&mut pending), "€");
+        assert!(pending.is_empty());
+        let mut invalid = vec![b'x', 0xFF];
+        assert_eq!(super::whole_text(&mut invalid), "x\u{FFFD}");
+    }
 }
