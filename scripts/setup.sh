@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(runc crun conmon catatonit tzdata busybox-static dbus polkitd docker-registry openssl
-    netavark aardvark-dns iptables iproute2 curl)
+    netavark aardvark-dns iptables iproute2 curl
+    pkg-config libsystemd-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

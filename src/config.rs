@@ -78,6 +78,9 @@ pub struct EngineSection {
     pub stop_timeout: Option<u32>,
     pub timezone: Option<String>,
     pub log_driver: Option<String>,
+    /// The most bytes a container's k8s-file log holds before conmon starts
+    /// it anew (containers.conf's log_size_max; -1, the default: no limit).
+    pub log_size_max: Option<i64>,
     /// Registry credentials in the containers-auth.json format.
     pub auth_file: Option<PathBuf>,
     /// The init a container created with `init` runs as PID 1.
@@ -106,6 +109,8 @@ pub struct Config {
     pub stop_timeout: u32,
     pub timezone: String,
     pub log_driver: String,
+    /// conmon's --log-size-max for k8s-file logs (None: no limit).
+    pub log_size_max: Option<u64>,
     /// Where pulls find registry credentials: by default the file that
     /// `podman login` writes for root.
     pub auth_file: PathBuf,
@@ -159,6 +164,7 @@ impl Config {
             stop_timeout: e.stop_timeout.unwrap_or(10),
             timezone: e.timezone.unwrap_or_default(),
             log_driver: validate_log_driver(e.log_driver.unwrap_or_else(|| "k8s-file".into()))?,
+            log_size_max: e.log_size_max.and_then(|n| u64::try_from(n).ok()).filter(|n| *n > 0),
             auth_file: e.auth_file.unwrap_or_else(|| "/run/containers/0/auth.json".into()),
             init_path: e.init_path.unwrap_or_else(|| "/usr/bin/catatonit".into()),
             netavark_path: e.netavark_path.unwrap_or_else(|| "/usr/lib/podman/netavark".into()),

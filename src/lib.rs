@@ -17,3 +17,4 @@ pub mod process;
 pub mod runtime;
 pub mod storage;
 pub mod systemd;
+pub mod timestamp;

@@ -47,6 +47,18 @@ fn container_lifecycle_of_records() {
     assert_eq!(inspect[0]["config"]["command"][2], "echo hi");
     assert_eq!(inspect[0]["config"]["labels"]["app"], "web");
 
+    // logs as podman's: -n, -t, --since, --until.
+    ok(d.ctl(&["start", "-a", "web"]));
+    ok(d.ctl(&["start", "-a", "web"]));
+    assert_eq!(ok(d.ctl(&["logs", "web"])), "hi\nhi\n");
+    assert_eq!(ok(d.ctl(&["logs", "-n", "1", "web"])), "hi\n");
+    let stamped = ok(d.ctl(&["logs", "-t", "--tail", "1", "web"]));
+    let (time, text) = stamped.trim_end().split_once(' ').unwrap();
+    assert!(berth::timestamp::parse(time, 0).is_some() && text == "hi", "{stamped}");
+    assert_eq!(ok(d.ctl(&["logs", "--since", "10m", "--until", "4000000000", "web"])), "hi\nhi\n");
+    assert_eq!(ok(d.ctl(&["logs", "--since", "4000000000", "web"])), "");
+    assert!(failed(d.ctl(&["logs", "--until", "soon", "web"]), 125).contains("soon"));
+
     ok(d.ctl(&["rename", "web", "web2"]));
     assert!(d.ctl(&["exists", "web2"]).status.success());
     assert_eq!(d.ctl(&["exists", "web"]).status.code(), Some(1));

@@ -82,6 +82,63 @@ fn run_to_exit_with_output_and_exit_code() {
 }
 
 #[test]
+fn logs_between_times_with_timestamps_and_within_a_size_limit() {
+    let mut d = Daemon::start();
+    // containers.conf's log_size_max: conmon starts the file anew beyond it.
+    let conf = std::fs::read_to_string(d.config_path()).unwrap();
+    std::fs::write(d.config_path(), conf.replace("[engine]\n", "[engine]\nlog_size_max = 2000\n")).unwrap();
+    d.restart(&["--idle-timeout", "0"]);
+    let mut c = d.client();
+    let script =
+        "echo early; sleep 1.5; echo late; i=0; while [ $i -lt 300 ]; do echo chatty line $i; i=$((i+1)); done";
+    let id = create(&mut c, &d, "times", &["/bin/sh", "-c", script], json!({}));
+    call(&mut c, "Start", "times", json!({}));
+    assert_eq!(call(&mut c, "Wait", "times", json!({}))["exitCode"], 0);
+    let log = d.root().join("containers").join(&id).join("userdata/ctr.log");
+    let size = std::fs::metadata(&log).unwrap().len();
+    assert!(size <= 2000, "the log holds {size} bytes");
+    let texts = |r: Value| -> Vec<String> {
+        r["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()).collect()
+    };
+    let kept = logs(&mut c, "times");
+    assert_eq!(kept.last().map(String::as_str), Some("chatty line 299"));
+    assert!(!kept.contains(&"early".to_string()), "the start of the log is gone: {kept:?}");
+    assert_eq!(texts(call(&mut c, "Logs", "times", json!({ "tail": -1 }))), kept, "tail -1 is all of it");
+    let lines = call(&mut c, "Logs", "times", json!({}))["lines"].as_array().unwrap().clone();
+    let (first, last) = (lines[0]["time"].as_str().unwrap(), lines[lines.len() - 1]["time"].as_str().unwrap());
+    // since and until take RFC 3339 (as the lines carry), Unix seconds and durations.
+    // (conmon stamps what it reads at once with one time.)
+    let at = |t: &str| lines.iter().filter(|l| l["time"] == t).count();
+    let since_last = texts(call(&mut c, "Logs", "times", json!({ "since": last })));
+    assert_eq!(since_last, kept[kept.len() - at(last)..]);
+    let until_first = texts(call(&mut c, "Logs", "times", json!({ "until": first })));
+    assert_eq!(until_first, kept[..at(first)]);
+    assert!(texts(call(&mut c, "Logs", "times", json!({ "since": "1m" }))).len() == kept.len());
+    assert!(texts(call(&mut c, "Logs", "times", json!({ "until": "1m" }))).is_empty());
+    assert!(texts(call(&mut c, "Logs", "times", json!({ "since": "4000000000" }))).is_empty());
+    let stamped = texts(call(&mut c, "Logs", "times", json!({ "tail": 1, "timestamps": true })));
+    assert_eq!(stamped, [format!("{last} chatty line 299")]);
+    match c.call("io.berth.Container.Logs", json!({ "nameOrId": "times", "since": "last tuesday" })) {
+        Err(ClientError::Remote { error, parameters }) => {
+            assert_eq!(error, "io.berth.Container.InvalidArgument");
+            assert_eq!(parameters["field"], "since", "{parameters}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Before the limit: the lines written between two moments.
+    let split = "echo early; sleep 1.2; echo late";
+    create(&mut c, &d, "split", &["/bin/sh", "-c", split], json!({}));
+    call(&mut c, "Start", "split", json!({}));
+    assert_eq!(call(&mut c, "Wait", "split", json!({}))["exitCode"], 0);
+    let lines = call(&mut c, "Logs", "split", json!({}))["lines"].as_array().unwrap().clone();
+    let early = berth::timestamp::parse(lines[0]["time"].as_str().unwrap(), 0).unwrap();
+    let middle = early + 600_000_000;
+    let middle = format!("{}.{:09}", middle / 1_000_000_000, middle % 1_000_000_000);
+    assert_eq!(texts(call(&mut c, "Logs", "split", json!({ "until": middle }))), ["early"]);
+    assert_eq!(texts(call(&mut c, "Logs", "split", json!({ "since": middle }))), ["late"]);
+}
+
+#[test]
 fn the_spec_gives_what_was_asked_for() {
     let d = Daemon::start();
     let mut c = d.client();

@@ -219,6 +219,17 @@ fn events_berthd_logs_and_container_output_reach_the_journal() {
         .collect();
     assert!(lines.contains(&("stdout".into(), "hello from the journal".into())), "{lines:?}");
     assert!(lines.contains(&("stderr".into(), "to stderr".into())), "{lines:?}");
+    // Read from the journal's end, and between times.
+    let last = c.call("io.berth.Container.Logs", json!({ "nameOrId": id, "tail": 1, "timestamps": true })).unwrap();
+    let last = &last["lines"][0];
+    assert_eq!(last["text"], format!("{} {}", last["time"].as_str().unwrap(), lines[1].1), "{last}");
+    let texts = |r: serde_json::Value| r["lines"].as_array().unwrap().len();
+    assert_eq!(texts(c.call("io.berth.Container.Logs", json!({ "nameOrId": id, "tail": 0 })).unwrap()), 0);
+    assert_eq!(texts(c.call("io.berth.Container.Logs", json!({ "nameOrId": id, "tail": 5 })).unwrap()), 2);
+    assert_eq!(texts(c.call("io.berth.Container.Logs", json!({ "nameOrId": id, "since": "1h" })).unwrap()), 2);
+    let after = json!({ "nameOrId": id, "since": last["time"], "until": "4000000000" });
+    assert!(texts(c.call("io.berth.Container.Logs", after).unwrap()) >= 1);
+    assert_eq!(texts(c.call("io.berth.Container.Logs", json!({ "nameOrId": id, "until": "1h" })).unwrap()), 0);
     let mut followed = Vec::new();
     c.stream("io.berth.Container.Logs", json!({ "nameOrId": id, "follow": true }), |r| {
         followed.extend(r["lines"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap().to_string()));

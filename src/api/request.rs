@@ -426,3 +426,31 @@ pub fn seconds(field: &str, t: Option<i64>) -> Result<Option<u32>> {
             .map_err(|_| Error::invalid_argument(field, format!("{t} seconds; at most {} are taken", u32::MAX))),
     }
 }
+
+/// What of a log to read, from the wire: a negative tail is all of it
+/// (podman's -1); since and until as `timestamp::parse` takes them,
+/// InvalidArgument naming the one that is not a time.
+pub fn log_options(
+    tail: Option<i64>,
+    since: Option<&str>,
+    until: Option<&str>,
+    now_nanos: i64,
+) -> Result<crate::runtime::LogOptions> {
+    let time = |field: &str, value: Option<&str>| -> Result<Option<i64>> {
+        value
+            .map(|v| {
+                crate::timestamp::parse(v, now_nanos).ok_or_else(|| {
+                    Error::invalid_argument(
+                        field,
+                        format!("{v}: expected Unix seconds, an RFC 3339 time or a duration like 10m"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    Ok(crate::runtime::LogOptions {
+        tail: tail.and_then(|t| usize::try_from(t).ok()),
+        since: time("since", since)?,
+        until: time("until", until)?,
+    })
+}

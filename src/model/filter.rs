@@ -97,25 +97,12 @@ pub fn regex_within_limit(key: &str, value: &str) -> Result<Regex> {
         .map_err(|e| invalid(format!("{key}={value}: {e}")))
 }
 
-/// A point in time as Podman's filters take it: Unix seconds, or a duration
-/// such as `90s`, `10m`, `24h` meaning that long before `now_nanos`.
-/// Unix nanoseconds.
+/// A point in time as Podman's filters take it (see `timestamp::parse`),
+/// in Unix nanoseconds.
 pub fn parse_time(key: &str, value: &str, now_nanos: i64) -> Result<i64> {
-    const NANOS: i64 = 1_000_000_000;
-    if let Ok(secs) = value.parse::<i64>() {
-        return Ok(secs.saturating_mul(NANOS));
-    }
-    let (num, unit) = value.split_at(value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len()));
-    let scale = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => 0,
-    };
-    match num.parse::<i64>() {
-        Ok(n) if scale > 0 => Ok(now_nanos - n.saturating_mul(scale).saturating_mul(NANOS)),
-        _ => Err(invalid(format!("{key}={value}: expected Unix seconds or a duration like 10m"))),
-    }
+    crate::timestamp::parse(value, now_nanos).ok_or_else(|| {
+        invalid(format!("{key}={value}: expected Unix seconds, an RFC 3339 time or a duration like 10m"))
+    })
 }
 
 /// `label=KEY` or `label=KEY=VALUE`.

@@ -33,6 +33,8 @@ pub struct Launch<'a> {
     pub name: &'a str,
     pub paths: &'a Paths,
     pub log_driver: &'a str,
+    /// Bytes a k8s-file log may hold before conmon starts it anew.
+    pub log_size_max: Option<u64>,
     pub exits_dir: &'a Path,
     pub sockets_dir: &'a Path,
     pub no_cgroups: bool,
@@ -149,6 +151,9 @@ impl Launch<'_> {
         }
         if let Some(seconds) = self.timeout {
             args.extend(["--timeout".into(), seconds.to_string()]);
+        }
+        if let Some(bytes) = self.log_size_max.filter(|_| !matches!(self.log_driver, "journald" | "none")) {
+            args.extend(["--log-size-max".into(), bytes.to_string()]);
         }
         if self.log_driver == "journald" {
             // conmon sets SYSLOG_IDENTIFIER (and CONTAINER_TAG) from the tag.

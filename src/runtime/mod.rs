@@ -39,7 +39,7 @@ pub use attach::Attached;
 pub use authorize::{Access, Caller, INSPECT_ACTION, MANAGE_ACTION};
 pub use check::Problem;
 pub use exec::{ExecResult, OutputStream};
-pub use logs::LogLine;
+pub use logs::{LogLine, LogOptions};
 pub use lookup::{ContainerInspect, InspectMount};
 pub use networks::NetworkSpec;
 pub use pods::PodInfo;

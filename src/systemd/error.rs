@@ -21,8 +21,8 @@ pub enum SystemdError {
     /// The bus went away while a job was awaited.
     #[error("systemd: the bus connection closed while waiting for a job")]
     BusClosed,
-    /// journalctl could not be run, or refused.
-    #[error("journalctl: {0}")]
+    /// The journal could not be opened or read.
+    #[error("the journal: {0}")]
     Journal(String),
 }
 

@@ -4,6 +4,7 @@
 //! `journalctl BERTH_EVENT=remove CONTAINER_NAME=web` finds them; a no-op
 //! where there is no journal.
 
+use super::error::{Result, SystemdError};
 use crate::events::Event;
 use std::os::unix::net::UnixDatagram;
 use std::sync::OnceLock;
@@ -71,6 +72,88 @@ pub fn send_event(event: &Event) {
     send(&fields);
 }
 
+/// One entry of a container's output, read back from the journal.
+pub struct OutputEntry {
+    /// Microseconds since the epoch (`__REALTIME_TIMESTAMP`).
+    pub realtime_usec: u64,
+    pub stderr: bool,
+    pub text: String,
+}
+
+/// What the `journald` log driver wrote for one container, read in-process
+/// with sd-journal (no journalctl to spawn, and a follow wakes when
+/// journald writes). Not to be moved between threads: open it where it is
+/// read.
+pub struct OutputReader(systemd::journal::Journal);
+
+fn journal_error(e: systemd::Error) -> SystemdError {
+    SystemdError::Journal(e.to_string())
+}
+
+impl OutputReader {
+    /// The entries that carry container `id`'s full ID.
+    pub fn open(id: &str) -> Result<Self> {
+        let mut journal =
+            systemd::journal::OpenOptions::default().system(true).local_only(true).open().map_err(journal_error)?;
+        journal.match_add("CONTAINER_ID_FULL", id).map_err(journal_error)?;
+        Ok(OutputReader(journal))
+    }
+
+    /// Read on from just after `after_usec` (0: from the start).
+    pub fn seek_after(&mut self, after_usec: u64) -> Result<()> {
+        match after_usec {
+            0 => self.0.seek_head(),
+            t => self.0.seek_realtime_usec(t + 1),
+        }
+        .map_err(journal_error)
+    }
+
+    /// The next entry, if there is one yet.
+    pub fn next_entry(&mut self) -> Result<Option<OutputEntry>> {
+        if self.0.next().map_err(journal_error)? == 0 {
+            return Ok(None);
+        }
+        self.current().map(Some)
+    }
+
+    /// The last `n` entries, oldest first, and the time of the very last
+    /// (0: none), to follow from; reading on continues after it.
+    pub fn last(&mut self, n: usize) -> Result<(Vec<OutputEntry>, u64)> {
+        self.0.seek_tail().map_err(journal_error)?;
+        let mut entries = Vec::new();
+        let mut newest = 0;
+        while self.0.previous().map_err(journal_error)? > 0 {
+            let entry = self.current()?;
+            newest = newest.max(entry.realtime_usec);
+            if entries.len() == n {
+                break;
+            }
+            entries.push(entry);
+        }
+        entries.reverse();
+        self.seek_after(newest)?;
+        Ok((entries, newest))
+    }
+
+    /// Wait up to `timeout` for journald to write.
+    pub fn wait(&mut self, timeout: std::time::Duration) -> Result<()> {
+        self.0.wait(Some(timeout)).map(drop).map_err(journal_error)
+    }
+
+    fn current(&mut self) -> Result<OutputEntry> {
+        let realtime_usec = self.0.timestamp_usec().map_err(journal_error)?;
+        let mut field = |name: &str| -> Result<Vec<u8>> {
+            let data = self.0.get_data(name).map_err(journal_error)?;
+            Ok(data.and_then(|d| d.value().map(<[u8]>::to_vec)).unwrap_or_default())
+        };
+        let stderr = field("PRIORITY")? == b"3";
+        let message = field("MESSAGE")?;
+        // conmon keeps the line's newline; k8s-file lines have none.
+        let text = message.strip_suffix(b"\n").unwrap_or(&message);
+        Ok(OutputEntry { realtime_usec, stderr, text: String::from_utf8_lossy(text).into_owned() })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -80,101 +163,5 @@ mod tests {
         want.extend_from_slice(&3u64.to_le_bytes());
         want.extend_from_slice(b"a\nb\nBERTH_EVENT=start\n");
         assert_eq!(got, want);
-    }
-}
-
-/// One entry of a container's output, read back from the journal.
-pub struct OutputEntry {
-    /// Microseconds since the epoch (`__REALTIME_TIMESTAMP`).
-    pub realtime_usec: u64,
-    pub stderr: bool,
-    pub text: String,
-}
-
-/// journalctl over container `id`'s output after `after_usec` (0: from the
-/// start), oldest first, one JSON entry per line.
-fn journalctl(id: &str, after_usec: u64) -> std::process::Command {
-    let mut cmd = std::process::Command::new("journalctl");
-    cmd.args(["-o", "json", "--no-pager", "-q", "--output-fields=MESSAGE,PRIORITY", "--lines=all"]);
-    if after_usec > 0 {
-        cmd.arg(format!("--since=@{}.{:06}", after_usec / 1_000_000, after_usec % 1_000_000));
-    }
-    cmd.arg(format!("CONTAINER_ID_FULL={id}")).stdin(std::process::Stdio::null());
-    cmd
-}
-
-/// What the `journald` log driver wrote for container `id` after
-/// `after_usec` (0: from the start), oldest first, read with journalctl.
-pub fn container_output(id: &str, after_usec: u64) -> super::error::Result<Vec<OutputEntry>> {
-    use super::error::SystemdError;
-    let out = journalctl(id, after_usec).output().map_err(|e| SystemdError::Journal(e.to_string()))?;
-    if !out.status.success() {
-        return Err(SystemdError::Journal(String::from_utf8_lossy(&out.stderr).trim().to_string()));
-    }
-    Ok(out.stdout.split(|b| *b == b'\n').filter_map(|line| parse_entry(line, after_usec)).collect())
-}
-
-/// `journalctl --follow` over container `id`'s output after `after_usec`:
-/// entries as journald stores them, one JSON line each on the child's stdout
-/// (read them with `parse_entry`), until the child is killed.
-pub fn follow_output(id: &str, after_usec: u64) -> super::error::Result<std::process::Child> {
-    journalctl(id, after_usec)
-        .arg("--follow")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| super::error::SystemdError::Journal(e.to_string()))
-}
-
-/// One line of `journalctl -o json`, if it is an entry after `after_usec`.
-pub fn parse_entry(line: &[u8], after_usec: u64) -> Option<OutputEntry> {
-    let v = serde_json::from_slice::<serde_json::Value>(line).ok()?;
-    let realtime_usec = v["__REALTIME_TIMESTAMP"].as_str().and_then(|t| t.parse().ok()).unwrap_or(0);
-    if realtime_usec <= after_usec {
-        return None;
-    }
-    // A MESSAGE that is not valid UTF-8 comes as an array of bytes.
-    let text = match &v["MESSAGE"] {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(bytes) => {
-            String::from_utf8_lossy(&bytes.iter().filter_map(|b| b.as_u64().map(|b| b as u8)).collect::<Vec<_>>())
-                .into_owned()
-        }
-        _ => String::new(),
-    };
-    // conmon keeps the line's newline; k8s-file lines have none.
-    let text = text.strip_suffix('\n').map(str::to_string).unwrap_or(text);
-    Some(OutputEntry { realtime_usec, stderr: v["PRIORITY"].as_str() == Some("3"), text })
-}
-
-/// `2026-11-28T17:00:00.123456Z` for microseconds since the epoch.
-pub fn rfc3339_micros(usec: u64) -> String {
-    let secs = usec / 1_000_000;
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        usec % 1_000_000
-    )
-}
-
-#[cfg(test)]
-mod time_tests {
-    #[test]
-    fn rfc3339_of_known_instants() {
-        assert_eq!(super::rfc3339_micros(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(super::rfc3339_micros(1_709_251_199_000_001), "2024-02-29T23:59:59.000001Z");
     }
 }

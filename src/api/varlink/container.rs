@@ -195,32 +195,42 @@ impl vl::VarlinkInterface for ContainerApi {
         answer(call, IFACE, r, waited)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn logs(
         &self,
         call: &mut dyn vl::Call_Logs,
         name_or_id: String,
         follow: Option<bool>,
         tail: Option<i64>,
+        since: Option<String>,
+        until: Option<String>,
+        timestamps: Option<bool>,
     ) -> varlink::Result<()> {
         let follow = follow.unwrap_or(false);
         if follow && !call.wants_more() {
             return call.reply_struct(varlink::Reply::error("org.varlink.service.ExpectedMore", None));
         }
-        let tail = tail.map(|t| t.max(0) as usize);
-        let (id, lines, offset) = match self.0.run(self.0.runtime.container_logs(&name_or_id, tail)) {
+        let now = crate::events::now_nanos();
+        let options = request::log_options(tail, since.as_deref(), until.as_deref(), now);
+        let found = match options {
+            Ok(options) => self.0.run(self.0.runtime.container_logs(&name_or_id, options)).map(|r| (r, options)),
+            Err(e) => Err(e),
+        };
+        let ((id, lines, position), options) = match found {
             Ok(found) => found,
             Err(e) => return call.reply_struct(super::error_reply(IFACE, &e)),
         };
+        let to = |lines: Vec<LogLine>| lines.into_iter().map(|l| line_to(l, timestamps.unwrap_or(false))).collect();
         if !follow {
-            return call.reply(lines.into_iter().map(line_to).collect());
+            return call.reply(to(lines));
         }
         call.set_continues(true);
-        call.reply(lines.into_iter().map(line_to).collect())?;
+        call.reply(to(lines))?;
         // Inside the tokio runtime: the follow runs as a task there.
-        let mut batches = self.0.run(async { self.0.runtime.follow_logs(id, offset) });
+        let mut batches = self.0.run(async { self.0.runtime.follow_logs(id, position, options) });
         loop {
             match self.0.run(async { tokio::time::timeout(HANGUP_CHECK, batches.recv()).await }) {
-                Ok(Some(lines)) => call.reply(lines.into_iter().map(line_to).collect())?,
+                Ok(Some(lines)) => call.reply(to(lines))?,
                 Ok(None) => {
                     call.set_continues(false);
                     return call.reply(Vec::new());
@@ -407,8 +417,9 @@ fn whole_text(pending: &mut Vec<u8>) -> String {
 /// How often a quiet followed log checks whether its client is still there.
 const HANGUP_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
 
-fn line_to(l: LogLine) -> vl::LogLine {
-    vl::LogLine { time: l.time, stream: l.stream, text: l.text }
+fn line_to(l: LogLine, timestamps: bool) -> vl::LogLine {
+    let text = if timestamps { format!("{} {}", l.time, l.text) } else { l.text };
+    vl::LogLine { time: l.time, stream: l.stream, text }
 }
 
 /// A stream's method called without varlink's upgrade flag.

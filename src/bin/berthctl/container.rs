@@ -130,8 +130,19 @@ pub enum Command {
         name: String,
         #[arg(short, long)]
         follow: bool,
-        #[arg(long)]
+        /// Only the last N lines (-1: all).
+        #[arg(short = 'n', long)]
         tail: Option<i64>,
+        /// Only lines since then: Unix seconds, an RFC 3339 time, or a
+        /// duration back from now (10m).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only lines until then (a follow ends then), as --since.
+        #[arg(long)]
+        until: Option<String>,
+        /// Start each line with its time.
+        #[arg(short, long)]
+        timestamps: bool,
     },
     /// Run a command in a running container.
     Exec {
@@ -725,7 +736,9 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             }
             return Ok(crate::exists_code(exists));
         }
-        Command::Logs { name, follow, tail } => print_logs(&mut c, name, follow, tail)?,
+        Command::Logs { name, follow, tail, since, until, timestamps } => {
+            print_logs(&mut c, name, follow, LogsWanted { tail, since, until, timestamps })?
+        }
         Command::Exec { env, user, workdir, tty, interactive, detach, detach_keys, container, command } => {
             let keys = detach_keys.clone();
             let session = c
@@ -925,7 +938,15 @@ fn finish_attach(conn: &Connection, name: &str, ended: crate::attach::Ended) -> 
     Ok(exit_code(waited.exitCode.unwrap_or(0)))
 }
 
-fn print_logs(c: &mut VarlinkClient, name: String, follow: bool, tail: Option<i64>) -> Result<(), Failure> {
+/// What of a log `berthctl logs` asks for.
+struct LogsWanted {
+    tail: Option<i64>,
+    since: Option<String>,
+    until: Option<String>,
+    timestamps: bool,
+}
+
+fn print_logs(c: &mut VarlinkClient, name: String, follow: bool, wanted: LogsWanted) -> Result<(), Failure> {
     let print = |lines: Vec<vl::LogLine>| {
         for l in lines {
             if l.stream == "stderr" {
@@ -935,12 +956,14 @@ fn print_logs(c: &mut VarlinkClient, name: String, follow: bool, tail: Option<i6
             }
         }
     };
+    let LogsWanted { tail, since, until, timestamps } = wanted;
+    let mut call = c.logs(name, Some(follow), tail, since, until, Some(timestamps));
     if follow {
-        for reply in c.logs(name, Some(true), tail).more()? {
+        for reply in call.more()? {
             print(reply?.lines);
         }
     } else {
-        print(c.logs(name, Some(false), tail).call()?.lines);
+        print(call.call()?.lines);
     }
     Ok(())
 }

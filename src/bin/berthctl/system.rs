@@ -5,7 +5,7 @@ use crate::output::pretty;
 use crate::output::{short, Template};
 use crate::Connection;
 use berth::api::varlink::generated::system::{Event, VarlinkClient, VarlinkClientInterface};
-use berth::systemd::journal::rfc3339_micros;
+use berth::timestamp::rfc3339_micros;
 use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
