@@ -565,6 +565,35 @@ fn attach_upgrades_the_connection_to_framed_stdio() {
 }
 
 #[test]
+fn an_exec_session_streams_framed_and_is_inspected_at_its_end() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let (id, _) = create(&mut c, &d, json!({ "command": ["/bin/sleep", "600"] }));
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    let script = "echo out; echo err >&2; exit 3";
+    let created =
+        c.call("io.berth.Container.ExecCreate", json!({ "nameOrId": id, "command": ["/bin/sh", "-c", script] }));
+    let exec_id = created.unwrap()["execId"].as_str().unwrap().to_string();
+    let (reply, mut stream, early) =
+        d.client().upgrade("io.berth.Container.ExecStart", json!({ "execId": exec_id })).unwrap();
+    assert_eq!(
+        (reply["session"]["state"].as_str(), reply["session"]["containerId"].as_str()),
+        (Some("running"), Some(id.as_str()))
+    );
+    assert_eq!(frames(&mut stream, early), vec![(1, "out\n".to_string()), (2, "err\n".to_string())]);
+    // The stream ended once the exit was known: no waiting for it.
+    let session = c.call("io.berth.Container.ExecInspect", json!({ "execId": exec_id })).unwrap()["session"].clone();
+    assert_eq!((session["state"].as_str(), session["exitCode"].as_i64()), (Some("stopped"), Some(3)));
+    let (error, _) = remote_error(
+        d.client().upgrade("io.berth.Container.ExecStart", json!({ "execId": exec_id })).map(|(r, _, _)| r),
+    );
+    assert_eq!(error, "io.berth.Container.InvalidState");
+    c.call("io.berth.Container.ExecRemove", json!({ "execId": exec_id })).unwrap();
+    let (error, params) = remote_error(c.call("io.berth.Container.ExecInspect", json!({ "execId": exec_id })));
+    assert_eq!((error.as_str(), params["field"].as_str()), ("io.berth.Container.InvalidArgument", Some("execId")));
+}
+
+#[test]
 fn attach_and_resize_refuse_bad_input_by_name() {
     let d = Daemon::start();
     let mut c = d.client();

@@ -13,6 +13,9 @@ use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// conmon's packets carry at most this much output after the stream byte.
 const PACKET: usize = 8192 + 1;
@@ -28,15 +31,32 @@ pub fn frame_header(stream: u8, len: usize) -> [u8; 8] {
 pub fn carry(client: UnixStream, early: Vec<u8>, attached: Attached) {
     let conmon = UnixStream::from(attached.socket);
     let (Ok(client_in), Ok(conmon_in)) = (client.try_clone(), conmon.try_clone()) else { return };
+    let detached = Arc::new(AtomicBool::new(false));
     let input = std::thread::Builder::new().name("attach-input".into()).spawn({
         let matcher = crate::detach::Matcher::new(attached.detach_keys);
-        move || carry_input(client_in, early, conmon_in, attached.stdin, matcher)
+        let detached = detached.clone();
+        move || carry_input(client_in, early, conmon_in, attached.stdin, matcher, &detached)
     });
-    carry_output(&conmon, &client, attached.terminal);
+    let ended_by_conmon = carry_output(&conmon, &client, attached.terminal);
+    if let Some(exit_file) = attached.exit_file.filter(|_| ended_by_conmon && !detached.load(Ordering::SeqCst)) {
+        wait_for(&exit_file);
+    }
     let _ = client.shutdown(Shutdown::Both);
     let _ = conmon.shutdown(Shutdown::Both);
     if let Ok(input) = input {
         let _ = input.join();
+    }
+}
+
+/// How long a stream that conmon ended waits for the exit file it writes
+/// next (a conmon killed meanwhile writes none).
+const EXIT_FILE_WAIT: Duration = Duration::from_secs(2);
+
+fn wait_for(file: &std::path::Path) {
+    let deadline = std::time::Instant::now() + EXIT_FILE_WAIT;
+    // conmon writes it by a rename: there is whole.
+    while !file.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -52,9 +72,9 @@ pub fn hand_out(attached: Attached) -> crate::error::Result<std::os::fd::OwnedFd
     Ok(theirs.into())
 }
 
-/// conmon's packets to the client, until conmon ends the stream or the
-/// client is gone (noticed while the container is quiet too).
-fn carry_output(mut conmon: &UnixStream, mut client: &UnixStream, terminal: bool) {
+/// conmon's packets to the client, until conmon ends the stream (true)
+/// or the client is gone (noticed while the container is quiet too).
+fn carry_output(mut conmon: &UnixStream, mut client: &UnixStream, terminal: bool) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     let mut packet = vec![0u8; PACKET];
     loop {
@@ -63,14 +83,15 @@ fn carry_output(mut conmon: &UnixStream, mut client: &UnixStream, terminal: bool
         let mut fds = [PollFd::new(conmon.as_fd(), PollFlags::POLLIN), PollFd::new(client.as_fd(), PollFlags::empty())];
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return,
+            Err(_) => return false,
             Ok(_) => {}
         }
         if fds[1].revents().is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR)) {
-            return;
+            return false;
         }
         let n = match conmon.read(&mut packet) {
-            Ok(0) | Err(_) => return,
+            Ok(0) => return true,
+            Err(_) => return false,
             Ok(n) => n,
         };
         let (stream, data) = (packet[0], &packet[1..n]);
@@ -85,7 +106,7 @@ fn carry_output(mut conmon: &UnixStream, mut client: &UnixStream, terminal: bool
             client.write_all(&frame_header(docker, data.len())).and_then(|()| client.write_all(data))
         };
         if written.is_err() {
-            return;
+            return false;
         }
     }
 }
@@ -100,6 +121,7 @@ fn carry_input(
     mut conmon: UnixStream,
     stdin: bool,
     mut matcher: crate::detach::Matcher,
+    self_detached: &AtomicBool,
 ) {
     let mut out = Vec::with_capacity(PACKET - 1);
     // Whether to read on: false once the container cannot take more or
@@ -115,6 +137,8 @@ fn carry_input(
             return false;
         }
         if detached {
+            // Seen before the output side sees its end.
+            self_detached.store(true, Ordering::SeqCst);
             let _ = conmon.shutdown(Shutdown::Both);
         }
         !detached

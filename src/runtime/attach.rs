@@ -24,6 +24,10 @@ pub struct Attached {
     pub detach_keys: Vec<u8>,
     /// Connected to conmon's attach socket (see `oci::conmon::connect_attach`).
     pub socket: OwnedFd,
+    /// An exec session's exit file, which conmon writes just after it ends
+    /// the stream: the stream ends once it is there, so that a client that
+    /// inspects the session after the stream's end finds its exit code.
+    pub exit_file: Option<std::path::PathBuf>,
 }
 
 /// A terminal size a resize may set (the kernel's are 16-bit), or
@@ -53,7 +57,14 @@ impl Runtime {
         let bundle = self.oci_paths(&id).bundle;
         let socket = crate::oci::conmon::connect_attach(&bundle)
             .map_err(|e| Error::Runtime(format!("connecting to the attach socket of {id}: {e}")))?;
-        Ok(Attached { id, terminal: config.terminal, stdin: stdin && config.stdin, detach_keys, socket })
+        Ok(Attached {
+            id,
+            terminal: config.terminal,
+            stdin: stdin && config.stdin,
+            detach_keys,
+            socket,
+            exit_file: None,
+        })
     }
 
     /// Set the size of a container's terminal.

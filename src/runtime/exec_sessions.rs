@@ -110,7 +110,8 @@ impl Runtime {
             socket.ok_or_else(|| Error::Runtime(format!("exec session {session} started without its stream")))?;
         let detach_keys = detach_keys(s.config.detach_keys.as_deref())?;
         let (terminal, stdin) = (s.config.terminal, s.config.stdin);
-        Ok((s.clone(), Attached { id: s.id, terminal, stdin, detach_keys, socket }))
+        let exit_file = Some(exit_dir(&self.exec_bundle(&s.container_id, &s.id)).join(&s.container_id));
+        Ok((s.clone(), Attached { id: s.id, terminal, stdin, detach_keys, socket, exit_file }))
     }
 
     /// Run a created session's process under its conmon; attaching, the

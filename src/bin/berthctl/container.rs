@@ -910,21 +910,15 @@ fn start_attached(conn: &Connection, name: &str, options: &crate::attach::Option
     finish_attach(conn, name, ended)
 }
 
-/// An attached exec session's exit code, once conmon has recorded it
-/// (its stream ends as its process does); the session goes then, as
-/// podman's exec removes it.
+/// An attached exec session's exit code (its stream ends once the code
+/// is known); the session goes then, as podman's exec removes it.
 fn exec_exit_code(c: &mut VarlinkClient, session: String) -> Result<ExitCode, Failure> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let s = c.exec_inspect(session.clone()).call()?.session;
-        if let Some(code) = s.exitCode {
+    match c.exec_inspect(session.clone()).call()?.session.exitCode {
+        Some(code) => {
             let _ = c.exec_remove(session).call();
-            return Ok(exit_code(code));
+            Ok(exit_code(code))
         }
-        if std::time::Instant::now() > deadline {
-            return Err(Failure::engine(format!("exec session {session} ended without an exit code")));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        None => Err(Failure::engine(format!("exec session {session} ended without an exit code"))),
     }
 }
 
