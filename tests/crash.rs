@@ -1,6 +1,6 @@
 //! Crashes at every step. berthd kills itself with SIGKILL at a crash point
 //! (src/fault.rs: `BERTH_CRASH_AT`, debug builds) between two steps of
-//! create, init, start, stop, remove, rename and prune, and is started
+//! create, init, start, an exec's start, stop, remove, rename and prune, and is started
 //! again. Then: the records the client was told about are there, once; a
 //! container whose record says it has no processes has no conmon, runtime
 //! container, exit file or mount; Check finds nothing; every container can
@@ -17,6 +17,16 @@ use std::os::unix::process::ExitStatusExt;
 const IMAGE: &str = "localhost/crash:1";
 const SLEEP: [&str; 3] = ["/bin/busybox", "sleep", "600"];
 const TRUE: [&str; 2] = ["/bin/busybox", "true"];
+/// An exec that runs until told to end, then exits 7.
+const EXEC: [&str; 4] =
+    ["/bin/busybox", "sh", "-c", "while [ ! -e /dev/shm/go ]; do /bin/busybox sleep 0.05; done; exit 7"];
+
+/// The exec session the crash case made (its ID is new each time).
+static EXEC_ID: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn exec_id() -> Value {
+    json!({ "execId": *EXEC_ID.lock().unwrap() })
+}
 
 fn call(c: &mut Client, method: &str, params: Value) -> Value {
     c.call(method, params.clone()).unwrap_or_else(|e| panic!("{method} {params}: {e}"))
@@ -153,6 +163,40 @@ fn cases() -> Vec<Case> {
             },
         },
     ]);
+    cases.push(Case {
+        // conmon runs the exec session; berthd had not recorded it running:
+        // found running, not started twice, its exit found.
+        point: "exec.launched",
+        prepare: |c| {
+            create(c, "c", &SLEEP);
+            on(c, "Start", "c");
+            let made = call(c, "io.berth.Container.ExecCreate", json!({ "nameOrId": "c", "command": EXEC }));
+            *EXEC_ID.lock().unwrap() = made["execId"].as_str().unwrap().to_string();
+        },
+        crash: ("io.berth.Container.ExecStart", exec_id),
+        after: |c| {
+            let session = call(c, "io.berth.Container.ExecInspect", exec_id())["session"].clone();
+            assert_eq!(session["state"], "running", "{session}");
+            assert!(session["pid"].as_i64().is_some_and(|p| p > 0), "{session}");
+            match c.call("io.berth.Container.ExecStart", exec_id()) {
+                Err(ClientError::Remote { error, .. }) => assert_eq!(error, "io.berth.Container.InvalidState"),
+                other => panic!("started twice: {other:?}"),
+            }
+            // It ends (the file it waits for), and its exit is found.
+            let touch = json!({ "nameOrId": "c", "command": ["/bin/busybox", "touch", "/dev/shm/go"] });
+            assert_eq!(call(c, "io.berth.Container.Exec", touch)["exitCode"], 0);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let session = call(c, "io.berth.Container.ExecInspect", exec_id())["session"].clone();
+                if session["state"] == "stopped" {
+                    assert_eq!(session["exitCode"], 7);
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "the session never ended: {session}");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        },
+    });
     cases.extend(at(
         &["prune.marked", "prune.files"],
         Case {

@@ -95,6 +95,22 @@ fn rename_created_and_running() {
     ok(&d, &["rm", "-f", "-t", "0", "aNewRunning"]);
 }
 
+/// A-rename-18..22: a running container with an exec session is renamed,
+/// and the session goes on with it.
+#[test]
+fn rename_with_an_exec_session() {
+    let d = Daemon::start();
+    run_top(&d, Some("testCtr"));
+    let session = ok(&d, &["exec", "-d", "testCtr", "/bin/sleep", "600"]).trim().to_string();
+    ok(&d, &["rename", "testCtr", "aNewName"]);
+    let names = ok(&d, &["ps", "-aq", "--filter", "name=aNewName", "--format", "{{ .Names }}"]);
+    assert!(names.contains("aNewName"), "{names}");
+    let mut c = d.client();
+    let s = c.call("io.berth.Container.ExecInspect", serde_json::json!({ "execId": session })).unwrap();
+    assert_eq!(s["session"]["state"], "running");
+    ok(&d, &["rm", "-f", "-t", "0", "aNewName"]);
+}
+
 /// A-rename-23..27: a pod's infra container can be renamed, and both names
 /// are free once the pod is gone.
 #[test]
@@ -2242,4 +2258,76 @@ fn overlay_volumes_and_rootfs() {
     let script = "echo changed > /bin/sh.txt; cat /bin/sh.txt";
     assert_eq!(ok(&d, &["run", "--rm", "--rootfs", &format!("{dir}:O"), "/bin/sh", "-c", script]), "changed\n");
     assert!(!std::path::Path::new(&dir).join("bin/sh.txt").exists());
+}
+
+// test/system/030-run.bats, test/e2e/create_test.go and
+// pkg/bindings/test/containers_test.go: terminals, stdin and output
+
+/// A-create-98, C-run030-107, C-run030-132, C-run030-91: create takes no
+/// detach keys; run -i passes stdin through and closes it; --attach picks
+/// the streams shown (stdin alone: the ID is printed); a big output is
+/// neither cut nor hangs.
+#[test]
+fn run_attaches_the_streams_asked_for() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    let (code, _, err) = run(&d, &["create", "--detach-keys", "ctrl-x", "--rootfs", &rootfs, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("--detach-keys"), "{err}");
+    let random = "sLJqEMvbtLPWHhkzxnJnDsmhBSDY";
+    let mut cat = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
+        .env("BERTH_ADDRESS", &d.address)
+        .args(["run", "-i", "--rm", "--rootfs", &rootfs, "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut cat.stdin.take().unwrap(), format!("{random}\n").as_bytes()).unwrap();
+    let out = cat.wait_with_output().unwrap();
+    assert_eq!((out.status.code(), String::from_utf8(out.stdout).unwrap()), (Some(0), format!("{random}\n")));
+    let printed = ok(&d, &["run", "--name", "quiet", "--attach", "stdin", "--rootfs", &rootfs, "echo", "hello"]);
+    let id = ok(&d, &["inspect", "--format", "{{.Id}}", "quiet"]);
+    assert_eq!(printed, id);
+    ok(&d, &["rm", "quiet"]);
+    let dd = ["dd", "if=/dev/zero", "count=700000", "bs=1"];
+    let mut args = vec!["run", "--attach", "stderr", "--log-driver", "k8s-file", "--rootfs", &rootfs];
+    args.extend(dd);
+    let (code, out, err) = run(&d, &args);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[..2], ["700000+0 records in", "700000+0 records out"], "{err}");
+    let (code, _, err) = run(&d, &["run", "-a", "stdcolour", "--rootfs", &rootfs, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("stdcolour"), "{err}");
+}
+
+/// C-run030-115: --log-opt max-size sets conmon's limit (podman's units,
+/// powers of 1000). (differs: berth shows it as .Config.LogSizeMax in
+/// bytes where podman has HostConfig.LogConfig.Size as 10MB.)
+#[test]
+fn log_opt_max_size() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    let id = ok(&d, &["run", "-d", "--rm", "--log-opt", "max-size=10m", "--rootfs", &rootfs, "sleep", "5"]);
+    let size = ok(&d, &["inspect", "--format", "{{.Config.LogSizeMax}}", id.trim()]);
+    assert_eq!(size.trim(), "10000000");
+    ok(&d, &["rm", "-t", "0", "-f", id.trim()]);
+    let (code, _, err) = run(&d, &["create", "--log-opt", "max-file=3", "--rootfs", &rootfs, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("max-file=3"), "{err}");
+}
+
+/// C-bindctr-31, 32: a container on a terminal runs `date -R`; its log,
+/// followed, starts with a line in RFC 1123 form.
+#[test]
+fn a_terminal_containers_output_is_logged() {
+    let d = Daemon::start();
+    let id = create(&d, &["-t"], &["date", "-R"]);
+    ok(&d, &["start", &id]);
+    assert_eq!(ok(&d, &["wait", &id]).trim(), "0");
+    let logged = ok(&d, &["logs", "-f", &id]);
+    let first = logged.lines().next().unwrap_or_default().trim();
+    let rfc1123z =
+        regex::Regex::new(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$").unwrap();
+    assert!(rfc1123z.is_match(first), "{logged:?}");
 }

@@ -2,9 +2,11 @@
 //! public varlink socket, with its D-Bus API on a bus of the bench's own (as
 //! berth.service runs it).
 
-use crate::{Engine, Net, STATE};
+use crate::interactive::{Interactive, ReadWrite};
+use crate::{Engine, Net, POLITE, STATE};
 use berth::client::Client;
 use serde_json::{json, Value};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,6 +14,8 @@ use std::time::{Duration, Instant};
 pub struct Berth {
     child: Child,
     client: Client,
+    /// For connections of their own (streams).
+    address: String,
     pub rootfs: String,
     pub next: usize,
 }
@@ -108,7 +112,7 @@ impl Berth {
             std::thread::sleep(Duration::from_millis(1));
         }
         let dbus = start.elapsed();
-        (Berth { child, client, rootfs: format!("{STATE}/rootfs"), next: 0 }, ColdStart { varlink, dbus })
+        (Berth { child, client, address, rootfs: format!("{STATE}/rootfs"), next: 0 }, ColdStart { varlink, dbus })
     }
 
     fn call(&mut self, method: &str, params: Value) -> Value {
@@ -214,4 +218,62 @@ fn with_net(mut options: Value, net: Net) -> Value {
         }
     }
     options
+}
+
+impl Berth {
+    /// A connection of its own, upgraded by `method`: the stream.
+    fn upgraded(&self, method: &str, params: Value) -> std::os::unix::net::UnixStream {
+        let client = Client::connect(&self.address).expect("connect");
+        let (_, stream, early) = client.upgrade(method, params).unwrap_or_else(|e| panic!("{method}: {e}"));
+        assert!(early.is_empty(), "{method}: stream bytes with the reply");
+        stream
+    }
+
+    fn create_tty(&mut self, script: &str) -> String {
+        self.create_with(
+            json!({ "command": ["/bin/sh", "-c", script], "terminal": true, "stdin": true, "network": "none" }),
+        )
+    }
+}
+
+impl Interactive for Berth {
+    fn exec_true(&mut self, id: &str) {
+        let r = self.call("io.berth.Container.Exec", json!({ "nameOrId": id, "command": ["/bin/true"] }));
+        assert_eq!(r["exitCode"], 0);
+    }
+    fn exec_session_true(&mut self, id: &str) {
+        let created = self.call("io.berth.Container.ExecCreate", json!({ "nameOrId": id, "command": ["/bin/true"] }));
+        let exec_id = created["execId"].clone();
+        let mut stream = self.upgraded("io.berth.Container.ExecStart", json!({ "execId": exec_id }));
+        stream.read_to_end(&mut Vec::new()).unwrap();
+        let session = self.call("io.berth.Container.ExecInspect", json!({ "execId": exec_id }));
+        assert_eq!(session["session"]["exitCode"], 0, "{session}");
+    }
+    fn tty_first_byte(&mut self) -> (String, Duration) {
+        let start = Instant::now();
+        let id = self.create_tty("echo ready");
+        // As berthctl run -it: its conmon is there to attach to once it is
+        // initialized.
+        self.call("io.berth.Container.Init", json!({ "nameOrId": id }));
+        let mut stream = self.upgraded("io.berth.Container.Attach", json!({ "nameOrId": id, "stdin": true }));
+        self.start(&id);
+        stream.read_exact(&mut [0u8]).unwrap();
+        (id, start.elapsed())
+    }
+    fn attach(&mut self, id: &str) -> Box<dyn ReadWrite> {
+        Box::new(self.upgraded("io.berth.Container.Attach", json!({ "nameOrId": id, "stdin": true })))
+    }
+    fn start_tty(&mut self) -> String {
+        let id = self.create_tty(POLITE);
+        self.start(&id);
+        id
+    }
+    fn clean_up(&mut self, id: &str) {
+        self.call("io.berth.Container.Remove", json!({ "nameOrId": id, "force": true }));
+    }
+    fn start_waiting(&mut self) -> String {
+        let id = self.create_polite(POLITE, Net::None);
+        self.start(&id);
+        id
+    }
 }

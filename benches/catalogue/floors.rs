@@ -43,31 +43,62 @@ pub struct BareRunc {
     runs: usize,
 }
 
+/// A bundle made by `runc spec` in `STATE/name` that runs `args` on the
+/// bench's rootfs, without a terminal.
+fn bare_bundle(name: &str, args: &[&str]) -> PathBuf {
+    let bundle = Path::new(STATE).join(name);
+    std::fs::create_dir_all(&bundle).unwrap();
+    let _ = std::fs::remove_file(bundle.join("config.json"));
+    assert!(Command::new("runc").arg("spec").current_dir(&bundle).status().unwrap().success());
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
+    spec["process"]["terminal"] = false.into();
+    spec["process"]["args"] = serde_json::json!(args);
+    spec["root"]["path"] = format!("{STATE}/rootfs").into();
+    std::fs::write(bundle.join("config.json"), spec.to_string()).unwrap();
+    bundle
+}
+
+fn bare_runc() -> Command {
+    let mut runc = Command::new("runc");
+    runc.args(["--root", &format!("{STATE}/bare-state")]).stdin(Stdio::null());
+    runc
+}
+
 impl BareRunc {
     fn new() -> BareRunc {
-        let bundle = Path::new(STATE).join("bare");
-        std::fs::create_dir_all(&bundle).unwrap();
-        let _ = std::fs::remove_file(bundle.join("config.json"));
-        assert!(Command::new("runc").arg("spec").current_dir(&bundle).status().unwrap().success());
-        let mut spec: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
-        spec["process"]["terminal"] = false.into();
-        spec["process"]["args"] = serde_json::json!(["/bin/true"]);
-        spec["root"]["path"] = format!("{STATE}/rootfs").into();
-        std::fs::write(bundle.join("config.json"), spec.to_string()).unwrap();
-        BareRunc { bundle, runs: 0 }
+        BareRunc { bundle: bare_bundle("bare", &["/bin/true"]), runs: 0 }
     }
 
     pub fn run(&mut self) {
         self.runs += 1;
-        let st = Command::new("runc")
-            .args(["--root", &format!("{STATE}/bare-state"), "run", "--bundle"])
-            .arg(&self.bundle)
-            .arg(format!("bare{}", self.runs))
-            .stdin(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(st.success());
+        let st = bare_runc().args(["run", "--bundle"]).arg(&self.bundle).arg(format!("bare{}", self.runs)).status();
+        assert!(st.unwrap().success());
+    }
+}
+
+/// `runc exec` of /bin/true in a container runc runs by itself: what any
+/// exec through runc costs.
+pub struct BareExec;
+
+const BARE_EXEC: &str = "bare-exec";
+
+impl BareExec {
+    pub fn new() -> BareExec {
+        let bundle = bare_bundle(BARE_EXEC, &["/bin/sleep", "100000"]);
+        let st = bare_runc().args(["run", "-d", "--bundle"]).arg(&bundle).arg(BARE_EXEC).stdout(Stdio::null()).status();
+        assert!(st.unwrap().success());
+        BareExec
+    }
+
+    pub fn exec(&mut self) {
+        assert!(bare_runc().args(["exec", BARE_EXEC, "/bin/true"]).status().unwrap().success());
+    }
+}
+
+impl Drop for BareExec {
+    fn drop(&mut self) {
+        let _ = bare_runc().args(["delete", "-f", BARE_EXEC]).status();
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod berth;
 mod floors;
+mod interactive;
 mod podman;
 
 use berth::{Berth, Bus, ColdStart};
@@ -49,6 +50,8 @@ const BARE_COMMIT: &str =
     "bare durable write, a page in place and an fsync, timed beside berth's rename (the floor of a change)";
 const BARE_NETAVARK: &str =
     "bare `netavark setup` of one container, one port published, timed beside berth's start on a network (the floor)";
+const BARE_EXEC: &str = "bare `runc exec` of /bin/true, timed beside berth's exec (the floor)";
+const BARE_PTY: &str = "bare pseudo-terminal's echo of one keystroke, timed beside the attaches' (the floor)";
 const ROUND_TRIP_AS_A_WRITE: &str =
     "berth's call that does no work, timed as a write (after sync) beside its rename (a change's round trip)";
 
@@ -356,6 +359,34 @@ fn measure(
     (out, floors)
 }
 
+/// The interactive rows (interactive.rs), beside Podman's REST service
+/// when given: there is no CLI lane (a terminal client's process start
+/// would dwarf what is timed).
+fn interactive_rows(berth: &mut Berth, rest: Option<&mut Rest>, n: usize) -> Vec<Row> {
+    const REPS: usize = 20;
+    let beside_rest = rest.is_some();
+    let figures = match rest {
+        Some(rest) => interactive::measure(&mut [berth, rest], REPS),
+        None => interactive::measure(&mut [berth], REPS),
+    };
+    let row = |op, [b, r]: [Option<Duration>; 2]| {
+        let (berth, berth_beside_rest) = if beside_rest { (None, b) } else { (b, None) };
+        Row { op, n, berth, cli: None, berth_beside_rest, rest: r }
+    };
+    let bare = Some(figures.bare_keystroke);
+    vec![
+        row(BARE_EXEC, [Some(figures.bare_exec), None]),
+        row(
+            "exec /bin/true in a running container, to its exit code (berth: Exec; podman: its exec session)",
+            figures.exec,
+        ),
+        row("exec session of /bin/true through conmon: create, attached start, its exit code", figures.exec_session),
+        row("create, attach and start on a terminal, to the first byte of output", figures.tty_first_byte),
+        row("one keystroke's echo through an attach to a terminal", figures.keystroke),
+        row(BARE_PTY, [bare, None]),
+    ]
+}
+
 /// With `floors`, on the first lane (berth), time `floor` just before the
 /// lane's own sample, into `samples`.
 fn beside(floors: &mut Option<&mut Floors>, lane: usize, samples: &mut Vec<Duration>, floor: impl FnOnce(&mut Floors)) {
@@ -546,6 +577,14 @@ fn main() {
             rows.push(Row { op: m.op, n, berth: Some(m.median), cli, berth_beside_rest, rest });
         }
         rss.push((n, berth.rss_kib()));
+        if n == sizes[0] {
+            eprintln!("interactive, at {n}");
+            rows.extend(interactive_rows(
+                &mut berth,
+                podman.as_mut().filter(|_| n <= podman_max).map(|pm| &mut pm.rest),
+                n,
+            ));
+        }
     }
     let big = *sizes.iter().max().unwrap_or(&10);
     // Growth, side by side: a second daemon (on a bus of its own) holding as

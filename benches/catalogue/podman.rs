@@ -3,11 +3,12 @@
 //! the daemon-mode anchor, called over one kept HTTP/1.1 connection, the way a
 //! service client calls berthd). Both share one store and one catalogue.
 
-use crate::{Engine, Net};
+use crate::interactive::{Interactive, ReadWrite};
+use crate::{Engine, Net, POLITE};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -133,6 +134,8 @@ fn net_spec(mut spec: Value, net: Net) -> Value {
 pub struct Rest {
     service: Child,
     conn: BufReader<UnixStream>,
+    /// For connections of their own (streams).
+    socket: PathBuf,
     next: usize,
 }
 
@@ -152,7 +155,7 @@ impl Rest {
             }
             std::thread::sleep(Duration::from_millis(10));
         };
-        let mut rest = Rest { service, conn: BufReader::new(conn), next: 0 };
+        let mut rest = Rest { service, conn: BufReader::new(conn), socket: socket.to_path_buf(), next: 0 };
         rest.call("GET", "/_ping", None);
         rest
     }
@@ -286,5 +289,102 @@ impl Engine for Rest {
     }
     fn network_remove(&mut self, name: &str) {
         self.call("DELETE", &format!("{API}/networks/{name}"), None);
+    }
+}
+
+/// A connection the service hijacked for a stream, past its response's
+/// head.
+struct Hijacked(BufReader<UnixStream>);
+
+impl Read for Hijacked {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Hijacked {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.get_mut().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.get_mut().flush()
+    }
+}
+
+impl Rest {
+    /// A POST on a connection of its own, upgraded to the stream it
+    /// carries (as podman-remote attaches and starts execs).
+    fn hijack(&self, path: &str, body: Value) -> Hijacked {
+        let mut conn = UnixStream::connect(&self.socket).expect("connect to podman");
+        let body = body.to_string();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nConnection: Upgrade\r\n\
+             Upgrade: tcp\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        conn.write_all(head.as_bytes()).and_then(|_| conn.write_all(body.as_bytes())).expect("write to podman");
+        let mut reader = BufReader::new(conn);
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("read from podman");
+        assert!(line.contains(" 101 ") || line.contains(" 200 "), "podman REST POST {path}: {line}");
+        while line.trim_end() != "" {
+            line.clear();
+            reader.read_line(&mut line).expect("read from podman");
+        }
+        Hijacked(reader)
+    }
+
+    fn create_tty(&mut self, script: &str) -> String {
+        self.next += 1;
+        self.create_with(json!({
+            "image": IMAGE, "command": ["/bin/sh", "-c", script], "name": format!("pr{}", self.next),
+            "terminal": true, "stdin": true, "netns": { "nsmode": "none" },
+        }))
+    }
+
+    fn attach_stream(&self, id: &str) -> Hijacked {
+        self.hijack(&format!("{API}/containers/{id}/attach?stream=true&stdin=true&stdout=true&stderr=true"), json!({}))
+    }
+}
+
+impl Interactive for Rest {
+    /// Podman's exec is always a session.
+    fn exec_true(&mut self, id: &str) {
+        self.exec_session_true(id);
+    }
+    /// What `podman --remote exec` asks of the service.
+    fn exec_session_true(&mut self, id: &str) {
+        let spec = json!({ "Cmd": ["/bin/true"], "AttachStdout": true, "AttachStderr": true });
+        let exec_id =
+            self.call("POST", &format!("{API}/containers/{id}/exec"), Some(spec))["Id"].as_str().unwrap().to_string();
+        let mut stream = self.hijack(&format!("{API}/exec/{exec_id}/start"), json!({ "Detach": false, "Tty": false }));
+        stream.read_to_end(&mut Vec::new()).unwrap();
+        let inspected = self.call("GET", &format!("{API}/exec/{exec_id}/json"), None);
+        assert_eq!(inspected["ExitCode"], 0, "{inspected}");
+    }
+    /// What `podman --remote run -it` asks: create, attach, start.
+    fn tty_first_byte(&mut self) -> (String, Duration) {
+        let start = std::time::Instant::now();
+        let id = self.create_tty("echo ready");
+        let mut stream = self.attach_stream(&id);
+        Engine::start(self, &id);
+        stream.read_exact(&mut [0u8]).unwrap();
+        (id, start.elapsed())
+    }
+    fn attach(&mut self, id: &str) -> Box<dyn ReadWrite> {
+        Box::new(self.attach_stream(id))
+    }
+    fn start_tty(&mut self) -> String {
+        let id = self.create_tty(POLITE);
+        Engine::start(self, &id);
+        id
+    }
+    fn clean_up(&mut self, id: &str) {
+        self.call("DELETE", &format!("{API}/containers/{id}?force=true"), None);
+    }
+    fn start_waiting(&mut self) -> String {
+        let id = self.create_polite(POLITE, Net::None);
+        Engine::start(self, &id);
+        id
     }
 }

@@ -67,6 +67,7 @@ pub struct CreateOptions {
     pub seccomp_profile: Option<String>,
     pub terminal: Option<bool>,
     pub stdin: Option<bool>,
+    pub log_size_max: Option<i64>,
     pub mounts: Option<Vec<Mount>>,
     pub networks: Option<Vec<String>>,
     pub network_aliases: Option<Vec<String>>,
@@ -327,6 +328,8 @@ impl CreateOptions {
                 seccomp_profile: self.seccomp_profile,
                 terminal: self.terminal.unwrap_or(false),
                 stdin: self.stdin.unwrap_or(false),
+                // Negative: no limit (podman's -1).
+                log_size_max: self.log_size_max.and_then(|n| u64::try_from(n).ok()).filter(|n| *n > 0),
             },
         })
     }

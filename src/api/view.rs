@@ -114,6 +114,7 @@ struct ContainerConfigView<'a> {
     seccomp_profile: &'a str,
     terminal: bool,
     stdin: bool,
+    log_size_max: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -212,6 +213,7 @@ impl<'a> ContainerView<'a> {
                 }),
                 terminal: c.terminal,
                 stdin: c.stdin,
+                log_size_max: c.log_size_max,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),

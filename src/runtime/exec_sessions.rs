@@ -56,12 +56,31 @@ impl Runtime {
     /// A session as it is now (a running one whose process ended is
     /// recorded as stopped first).
     pub async fn exec_inspect(&self, session: &str) -> Result<ExecSession> {
-        let found = self.db.read(|tx| tx.exec_session(session)).await?.ok_or_else(|| no_such_session(session))?;
+        let mut found = self.db.read(|tx| tx.exec_session(session)).await?.ok_or_else(|| no_such_session(session))?;
+        if found.state == ExecState::Created {
+            found = self.recover_launch(found).await?;
+        }
         if found.state != ExecState::Running {
             return Ok(found);
         }
         let _lock = self.locks.lock(&found.container_id).await;
         self.sync_exec_session(found).await
+    }
+
+    /// A session recorded as created whose conmon was started (berthd
+    /// ended between the launch and its record) is recorded as running,
+    /// with the PID the runtime wrote, so that it is not started twice and
+    /// its exit is found.
+    async fn recover_launch(&self, mut s: ExecSession) -> Result<ExecSession> {
+        let bundle = self.exec_bundle(&s.container_id, &s.id);
+        if !bundle.join("conmon.pid").exists() {
+            return Ok(s);
+        }
+        let pid = std::fs::read_to_string(bundle.join("pidfile")).ok().and_then(|p| p.trim().parse::<i64>().ok());
+        self.db.write(|tx| tx.set_exec_state(&s.id, ExecState::Running, pid, None)).await?;
+        s.state = ExecState::Running;
+        s.pid = pid;
+        Ok(s)
     }
 
     /// Record the exit of a running session whose process has ended.
@@ -119,13 +138,14 @@ impl Runtime {
     async fn launch_exec(&self, session: &str, attach: bool) -> Result<(ExecSession, Option<OwnedFd>)> {
         let mut s = self.db.read(|tx| tx.exec_session(session)).await?.ok_or_else(|| no_such_session(session))?;
         let _lock = self.locks.lock(&s.container_id).await;
-        if s.state != ExecState::Created {
+        let bundle = self.exec_bundle(&s.container_id, &s.id);
+        // A conmon there: launched before, its record lost to a crash.
+        if s.state != ExecState::Created || bundle.join("conmon.pid").exists() {
             return Err(s.invalid("an exec session can be started only once"));
         }
         let (config, status) = self.load_container(&s.container_id).await?;
         status.state.can_exec(&s.container_id)?;
         let conmon = self.conmon.clone().ok_or_else(|| Error::RuntimeNotAvailable("conmon".into()))?;
-        let bundle = self.exec_bundle(&s.container_id, &s.id);
         let container_bundle = self.oci_paths(&s.container_id).bundle;
         let (exits_dir, runc, exec, session_id) =
             (exit_dir(&bundle), self.runc_for(&config), s.config.clone(), s.id.clone());
@@ -157,6 +177,7 @@ impl Runtime {
             .run()
         })
         .await?;
+        crate::fault::crash_point("exec.launched");
         self.db.write(|tx| tx.set_exec_state(&s.id, ExecState::Running, Some(pid.into()), None)).await?;
         self.events.emit(Event::for_container("exec", &config).with("execID", s.id.clone()));
         s.state = ExecState::Running;

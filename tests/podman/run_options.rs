@@ -395,12 +395,12 @@ fn secrets() {
 #[test]
 fn create_memory_swap_and_cpus() {
     let d = with_image();
-    ok(&d, &["create", "-m", "1000000b", "--name", "testCtr", IMAGE, "/bin/sh"]);
+    ok(&d, &["create", "-t", "-m", "1000000b", "--name", "testCtr", IMAGE, "/bin/sh"]);
     assert_eq!(field(&d, "testCtr", "{{.Config.Resources.MemorySwap}}"), "2000000");
     ok(&d, &["create", "-m", "64m", "--name", "swap", IMAGE, "/bin/sh"]);
     let memory = &oci_spec(&d, "swap")["linux"]["resources"]["memory"];
     assert_eq!((memory["limit"].as_i64(), memory["swap"].as_i64()), (Some(64 << 20), Some(128 << 20)));
-    ok(&d, &["create", "--cpus", "5", "--name", "cpus", IMAGE, "/bin/sh"]);
+    ok(&d, &["create", "-t", "--cpus", "5", "--name", "cpus", IMAGE, "/bin/sh"]);
     assert_eq!(field(&d, "cpus", "{{.Config.Resources.NanoCpus}}"), "5000000000");
     let cpu = &oci_spec(&d, "cpus")["linux"]["resources"]["cpu"];
     assert_eq!((cpu["quota"].as_i64(), cpu["period"].as_u64()), (Some(500_000), Some(100_000)));
@@ -426,6 +426,9 @@ fn run_bats_options() {
         assert_eq!(ok(&d, &["logs", "myctr"]), "logged\n");
         ok(&d, &["rm", "myctr"]);
     }
+    // With none, an attached run still shows the output: it comes through
+    // conmon's attach socket, not the log.
+    assert_eq!(ok(&d, &["run", "--rm", "--log-driver", "none", IMAGE, "echo", "attached"]), "attached\n");
     ok(&d, &["create", "--name", "quiet", "--log-driver", "journald", "--log-driver", "none", IMAGE, "true"]);
     assert_eq!(field(&d, "quiet", "{{.Config.LogDriver}}"), "none", "the last --log-driver wins");
     let (code, _, err) = run(&d, &["logs", "quiet"]);
@@ -551,7 +554,7 @@ fn chrootdirs() {
     let d = with_image();
     let id = ok(&d, &["create", "--chrootdirs", "/var/local/qwerty", IMAGE]).trim().to_string();
     assert_eq!(field(&d, &id, "{{.Config.ChrootDirs}}"), "[/var/local/qwerty]");
-    let id = ok(&d, &["create", "--chrootdirs", "/var/local/qwerty", IMAGE, "sleep", "600"]).trim().to_string();
+    let id = ok(&d, &["create", "-t", "--chrootdirs", "/var/local/qwerty", IMAGE, "/bin/cat"]).trim().to_string();
     ok(&d, &["start", &id]);
     ok(&d, &["exec", &id, "/bin/busybox", "cmp", "/etc/resolv.conf", "/var/local/qwerty/etc/resolv.conf"]);
     ok(&d, &["rm", "-f", "-t", "0", &id]);

@@ -28,7 +28,7 @@ pub struct AttachArgs {
 
 impl AttachArgs {
     pub fn options(&self, stdin: bool) -> Options {
-        Options { stdin, detach_keys: self.detach_keys.clone(), sig_proxy: self.sig_proxy }
+        Options { stdin, stdout: true, stderr: true, detach_keys: self.detach_keys.clone(), sig_proxy: self.sig_proxy }
     }
 }
 
@@ -36,6 +36,10 @@ impl AttachArgs {
 pub struct Options {
     /// Pass this process's stdin on.
     pub stdin: bool,
+    /// Show the container's stdout (with a terminal, all it shows) and
+    /// its stderr.
+    pub stdout: bool,
+    pub stderr: bool,
     pub detach_keys: Option<String>,
     /// Pass the signals this process gets on to the container.
     pub sig_proxy: bool,
@@ -110,7 +114,7 @@ pub fn attach(
         let matcher = berth::detach::Matcher::new(berth::detach::parse(&keys).map_err(Failure::engine)?);
         std::thread::spawn(move || send_input(stream, matcher, &detached));
     }
-    receive_output(stream, early, terminal);
+    receive_output(stream, early, terminal, (options.stdout, options.stderr));
     Ok(if detached.load(Ordering::SeqCst) { Ended::Detached } else { Ended::Closed })
 }
 
@@ -176,9 +180,12 @@ fn send_input(mut stream: UnixStream, mut matcher: berth::detach::Matcher, detac
 }
 
 /// The stream to stdout (and stderr, from frames), until it ends.
-fn receive_output(mut stream: UnixStream, early: Vec<u8>, terminal: bool) {
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr();
+fn receive_output(mut stream: UnixStream, early: Vec<u8>, terminal: bool, (shows_out, shows_err): (bool, bool)) {
+    // What is not shown goes nowhere.
+    let (mut out, mut err): (Box<dyn Write>, Box<dyn Write>) = (
+        if shows_out { Box::new(std::io::stdout().lock()) } else { Box::new(std::io::sink()) },
+        if shows_err { Box::new(std::io::stderr()) } else { Box::new(std::io::sink()) },
+    );
     let mut pending = early;
     let mut buf = [0u8; 32 * 1024];
     loop {

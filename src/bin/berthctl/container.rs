@@ -18,6 +18,10 @@ pub enum Command {
         /// Start it and print its ID only.
         #[arg(short, long)]
         detach: bool,
+        /// Attach only these streams: stdin, stdout, stderr (its ID is
+        /// printed when neither output is one).
+        #[arg(short = 'a', long = "attach", value_parser = ["stdin", "stdout", "stderr"])]
+        streams: Vec<String>,
         #[command(flatten)]
         attach: crate::attach::AttachArgs,
         #[command(flatten)]
@@ -284,6 +288,10 @@ pub struct CreateArgs {
     /// k8s-file (json-file), journald or none; the last one given wins.
     #[arg(long, overrides_with = "log_driver")]
     log_driver: Option<String>,
+    /// max-size=SIZE: the most its k8s-file log holds (k, m, g are
+    /// powers of 1000, as podman's).
+    #[arg(long)]
+    log_opt: Vec<String>,
     #[arg(long)]
     runtime: Option<String>,
     #[arg(long)]
@@ -466,6 +474,7 @@ impl CreateArgs {
             shmSize: self.shm_size.clone(),
             timezone: self.timezone.as_deref().map(timezone),
             logDriver: self.log_driver.clone(),
+            logSizeMax: log_size_max(&self.log_opt)?,
             runtime: self.runtime.clone(),
             cgroupParent: self.cgroup_parent.clone(),
             noCgroups: Some(self.no_cgroups),
@@ -585,6 +594,24 @@ fn timezone(tz: &str) -> String {
 /// A size as podman's --memory takes it: bytes, or a number with b, k, m
 /// or g; -1 stays -1.
 fn size(text: &str) -> Result<i64, Failure> {
+    size_in(text, 1 << 10)
+}
+
+/// `--log-opt`'s max-size, the last one given (podman's other options,
+/// path and tag, berth does not take).
+fn log_size_max(options: &[String]) -> Result<Option<i64>, Failure> {
+    let mut max = None;
+    for option in options {
+        match option.split_once('=') {
+            Some(("max-size", value)) => max = Some(size_in(value, 1000)?),
+            _ => return Err(Failure::engine(format!("invalid log option {option:?}: berth takes max-size=SIZE"))),
+        }
+    }
+    Ok(max)
+}
+
+/// A size with an optional unit b, k, m or g, each `base` times the last.
+fn size_in(text: &str, base: i64) -> Result<i64, Failure> {
     let bad = || Failure::engine(format!("invalid size {text:?}: a number of bytes, or one with b, k, m or g"));
     if text == "-1" {
         return Ok(-1);
@@ -596,9 +623,9 @@ fn size(text: &str) -> Result<i64, Failure> {
     let unit = unit.trim_end_matches("ib").trim_end_matches('b');
     let factor: i64 = match unit {
         "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
+        "k" => base,
+        "m" => base * base,
+        "g" => base * base * base,
         _ => return Err(bad()),
     };
     number.checked_mul(factor).ok_or_else(bad)
@@ -697,7 +724,9 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             }
             println!("{}", create(conn, &mut c, options)?)
         }
-        Command::Run { detach, attach, create } => return run_container(conn, &create, detach, &attach),
+        Command::Run { detach, streams, attach, create } => {
+            return run_container(conn, &create, detach, &attach, &streams)
+        }
         Command::Attach { no_stdin, how, name } => {
             let options = how.options(!no_stdin);
             return finish_attach(
@@ -750,7 +779,13 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
                 println!("{session}");
                 return Ok(ExitCode::SUCCESS);
             }
-            let options = crate::attach::Options { stdin: interactive, detach_keys, sig_proxy: false };
+            let options = crate::attach::Options {
+                stdin: interactive,
+                stdout: true,
+                stderr: true,
+                detach_keys,
+                sig_proxy: false,
+            };
             let ended =
                 crate::attach::attach(conn, &crate::attach::Target::Exec(session.clone()), &options, || Ok(()))?;
             if ended == crate::attach::Ended::Detached {
@@ -848,6 +883,7 @@ fn run_container(
     a: &CreateArgs,
     detach: bool,
     how: &crate::attach::AttachArgs,
+    streams: &[String],
 ) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     let mut options = a.options()?;
@@ -871,13 +907,17 @@ fn run_container(
         return Ok(ExitCode::SUCCESS);
     }
     c.init(id.clone()).call().map_err(|e| unstarted(e.into()))?;
+    let mut options = how.options(a.interactive);
+    if !streams.is_empty() {
+        let has = |s: &str| streams.iter().any(|x| x == s);
+        (options.stdin, options.stdout, options.stderr) = (a.interactive && has("stdin"), has("stdout"), has("stderr"));
+        // As podman's: with no output shown, the ID says what ran.
+        if !options.stdout && !options.stderr {
+            println!("{id}");
+        }
+    }
     let started = || c.start(id.clone()).call().map(drop).map_err(|e| unstarted(e.into()));
-    let ended = crate::attach::attach(
-        conn,
-        &crate::attach::Target::Container(id.clone()),
-        &how.options(a.interactive),
-        started,
-    )?;
+    let ended = crate::attach::attach(conn, &crate::attach::Target::Container(id.clone()), &options, started)?;
     let detached = ended == crate::attach::Ended::Detached;
     let code = finish_attach(conn, &id, ended)?;
     if a.rm && !detached {

@@ -278,6 +278,8 @@ pub struct RunSpec {
     pub terminal: bool,
     /// Its stdin stays open for attached clients (podman's -i).
     pub stdin: bool,
+    /// Bytes its k8s-file log may hold (podman's --log-opt max-size).
+    pub log_size_max: Option<u64>,
 }
 
 /// A volume as the container mounts it, after create resolved its name.
@@ -455,6 +457,10 @@ pub struct ContainerConfig {
     /// pipe that closes when the last client that wrote ends).
     #[serde(default, skip_serializing_if = "is_false")]
     pub stdin: bool,
+    /// The most bytes its k8s-file log holds before conmon starts it anew
+    /// (None: berth.conf's log_size_max).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_size_max: Option<u64>,
     /// Host directories and tmpfs mounts, in the runtime's form.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<mount::HostMount>,
@@ -567,6 +573,7 @@ impl Default for ContainerConfig {
             seccomp_profile: None,
             terminal: false,
             stdin: false,
+            log_size_max: None,
             mounts: Vec::new(),
             networks: Vec::new(),
             port_mappings: Vec::new(),

@@ -65,6 +65,7 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
     }
     config.terminal = run.terminal;
     config.stdin = run.stdin;
+    config.log_size_max = run.log_size_max;
     config.cap_add = capabilities("capAdd", &run.cap_add)?;
     config.cap_drop = capabilities("capDrop", &run.cap_drop)?;
     config.privileged = run.privileged;
