@@ -154,9 +154,11 @@ impl Runtime {
             ("journald", tail) => {
                 blocking(move || {
                     let mut reader = OutputReader::open(&key)?;
+                    // Without tail, since is where the journal is read from.
+                    let from = options.since.map_or(0, |s| (s / 1000).saturating_sub(1).max(0) as u64);
                     let (entries, newest) = match tail {
                         Some(n) => reader.last(n)?,
-                        None => read_journal(&mut reader, 0)?,
+                        None => read_journal(&mut reader, from)?,
                     };
                     Ok((entries.into_iter().map(journal_line).collect::<Vec<_>>(), newest))
                 })
