@@ -422,3 +422,24 @@ fn exec_sessions_on_terminals_and_in_the_background() {
     let e = failed(d.ctl(&["exec", "host", "true"]), 125);
     assert!(e.contains("only be executed in running containers"), "{e}");
 }
+
+#[test]
+fn restart_flags_update_and_start_all() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    ok(d.ctl(&["create", "--name", "flaky", "--restart", "on-failure:1", "--rootfs", &rootfs, "sh", "-c", "exit 3"]));
+    ok(d.ctl(&["create", "--name", "keeper", "--rootfs", &rootfs, "sleep", "600"]));
+    ok(d.ctl(&["update", "--restart", "always", "keeper"]));
+    let policy =
+        |name: &str| ok(d.ctl(&["inspect", "--format", "{{.Config.RestartPolicy}} {{.Config.RestartRetries}}", name]));
+    assert_eq!(policy("flaky").trim(), "on-failure 1");
+    assert_eq!(policy("keeper").trim(), "always");
+    // What berth-restart.service runs at boot: the `always` ones start.
+    ok(d.ctl(&["start", "--all", "--filter", "restart-policy=always"]));
+    let states = ok(d.ctl(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]));
+    assert!(states.contains("keeper running") && states.contains("flaky created"), "{states}");
+    assert!(failed(d.ctl(&["create", "--restart", "on-failure:x", "--rootfs", &rootfs, "true"]), 125)
+        .contains("on-failure:x"));
+    assert!(failed(d.ctl(&["update", "--restart", "sometimes", "keeper"]), 125).contains("sometimes"));
+    ok(d.ctl(&["rm", "-f", "-t", "0", "keeper"]));
+}

@@ -752,3 +752,103 @@ fn an_exit_while_berthd_is_down_wakes_it_through_its_socket() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// `state`'s once `done` holds of it, within 10 seconds.
+fn state_when(c: &mut Client, name: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let s = state(c, name);
+        if done(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "{name}: never {what}: {s}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Kill a container's process from outside berth, as a crash would.
+fn kill_from_outside(pid: i64) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+}
+
+#[test]
+fn restart_policies_start_again_what_exits_on_its_own() {
+    let mut d = Daemon::start();
+    let mut c = d.client();
+    // on-failure:2 exiting 1: started twice more, then left exited.
+    create(
+        &mut c,
+        &d,
+        "flaky",
+        &["/bin/sh", "-c", "exit 1"],
+        json!({ "restartPolicy": "on-failure", "restartRetries": 2 }),
+    );
+    call(&mut c, "Start", "flaky", json!({}));
+    let s = state_when(&mut c, "flaky", "restarted twice", |s| s["restartCount"] == 2 && s["state"] == "exited");
+    assert_eq!(s["exitCode"], 1);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(state(&mut c, "flaky")["restartCount"], 2, "no third restart");
+    let config = call(&mut c, "Inspect", "flaky", json!({}))["container"]["config"].clone();
+    assert_eq!((config["restartPolicy"].as_str(), config["restartRetries"].as_i64()), (Some("on-failure"), Some(2)));
+    // A user's start counts from nothing again.
+    call(&mut c, "Start", "flaky", json!({}));
+    state_when(&mut c, "flaky", "restarted twice again", |s| s["restartCount"] == 2 && s["state"] == "exited");
+
+    // always: killed from outside, back with another process.
+    create(&mut c, &d, "steady", &["/bin/sleep", "600"], json!({ "restartPolicy": "always" }));
+    call(&mut c, "Start", "steady", json!({}));
+    let pid = state(&mut c, "steady")["pid"].as_i64().unwrap();
+    kill_from_outside(pid);
+    let s = state_when(&mut c, "steady", "back", |s| s["state"] == "running" && s["pid"].as_i64() != Some(pid));
+    assert_eq!(s["restartCount"], 1);
+    // A user's stop or kill is not undone.
+    call(&mut c, "Stop", "steady", json!({ "timeout": 0 }));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(state(&mut c, "steady")["state"], "exited");
+    create(&mut c, &d, "polite", &["/bin/sleep", "600"], json!({ "restartPolicy": "unless-stopped" }));
+    call(&mut c, "Start", "polite", json!({}));
+    call(&mut c, "Kill", "polite", json!({}));
+    state_when(&mut c, "polite", "exited", |s| s["state"] == "exited");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(state(&mut c, "polite")["state"], "exited", "a user's kill is not restarted");
+
+    // Update gives a live container a policy; an exit berthd learns of
+    // when it starts again is restarted then.
+    create(&mut c, &d, "later", &["/bin/sleep", "600"], json!({}));
+    call(&mut c, "Start", "later", json!({}));
+    call(&mut c, "Update", "later", json!({ "restartPolicy": "always" }));
+    let pid = state(&mut c, "later")["pid"].as_i64().unwrap();
+    drop(c);
+    d.stop();
+    kill_from_outside(pid);
+    std::thread::sleep(Duration::from_millis(300));
+    d.restart(&["--idle-timeout", "0"]);
+    let mut c = d.client();
+    let s = state_when(&mut c, "later", "restarted at berthd's start", |s| s["state"] == "running");
+    assert_eq!(s["restartCount"], 1);
+    assert_ne!(s["pid"].as_i64(), Some(pid));
+
+    // Bad policies, by name.
+    let bad = |c: &mut Client, options: Value| match c.call("io.berth.Container.Create", json!({ "options": options }))
+    {
+        Err(ClientError::Remote { error, parameters }) => {
+            (error, parameters["field"].as_str().unwrap_or("").to_string())
+        }
+        other => panic!("{other:?}"),
+    };
+    let base = json!({ "rootfs": d.rootfs(), "command": ["/bin/true"] });
+    let with = |extra: Value| {
+        let mut o = base.clone();
+        o.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        o
+    };
+    let invalid = |field: &str| ("io.berth.Container.InvalidArgument".to_string(), field.to_string());
+    assert_eq!(bad(&mut c, with(json!({ "restartPolicy": "sometimes" }))), invalid("restartPolicy"));
+    assert_eq!(bad(&mut c, with(json!({ "restartPolicy": "always", "restartRetries": 3 }))), invalid("restartRetries"));
+    assert_eq!(bad(&mut c, with(json!({ "restartPolicy": "always", "autoRemove": true }))), invalid("restartPolicy"));
+    match c.call("io.berth.Container.Update", json!({ "nameOrId": "later", "restartPolicy": "never" })) {
+        Err(ClientError::Remote { parameters, .. }) => assert_eq!(parameters["field"], "restartPolicy"),
+        other => panic!("{other:?}"),
+    }
+    call(&mut c, "Remove", "later", json!({ "force": true }));
+}

@@ -362,3 +362,52 @@ fn a_published_port_serves_the_sandbox_and_outlives_a_killed_berthd() {
     assert_eq!(s.ok("ip -o link | cut -d: -f2"), links_before, "no bridge or veth left");
     assert_eq!(berth_units(&s), "");
 }
+
+/// After a power cut (berthd and every container's processes gone, no
+/// exit recorded), berth-restart.service brings back what the restart
+/// policies say: the `always` container a user stopped (started by
+/// `berthctl start --all`), the `unless-stopped` one that was running
+/// (restarted by berthd's start); not the one a user stopped, nor one
+/// without a policy.
+#[test]
+fn berth_restart_service_starts_containers_by_policy_at_boot() {
+    let s = Sandbox::boot("restart", Mode::Unified);
+    let rootfs = s.busybox_rootfs();
+    let mut c = client(&s);
+    let mut pids = Vec::new();
+    for (name, policy, user_stops) in [
+        ("kept", "always", true),
+        ("was-running", "unless-stopped", false),
+        ("user-stopped", "unless-stopped", true),
+        ("plain", "no", false),
+    ] {
+        let options = json!({ "rootfs": rootfs, "command": ["/bin/sleep", "600"], "name": name,
+            "restartPolicy": policy, "stopTimeout": 0 });
+        c.call("io.berth.Container.Create", json!({ "options": options })).unwrap();
+        c.call("io.berth.Container.Start", json!({ "nameOrId": name })).unwrap();
+        if user_stops {
+            c.call("io.berth.Container.Stop", json!({ "nameOrId": name })).unwrap();
+        } else {
+            let state = c.call("io.berth.Container.Inspect", json!({ "nameOrId": name })).unwrap()["container"]
+                ["state"]
+                .clone();
+            pids.push(format!("{} {}", state["conmonPid"], state["pid"]));
+        }
+    }
+    drop(c);
+    s.ok(&format!("systemctl stop berth.socket berth.service && kill -9 {}", pids.join(" ")));
+    s.ok("systemctl start berth-restart.service");
+    assert_eq!(s.ok("systemctl is-active berth-restart.service"), "active");
+    let mut c = client(&s);
+    let state = |c: &mut Client, name: &str| {
+        c.call("io.berth.Container.Inspect", json!({ "nameOrId": name })).unwrap()["container"]["state"].clone()
+    };
+    assert_eq!(state(&mut c, "kept")["state"], "running");
+    let back = state(&mut c, "was-running");
+    assert_eq!((back["state"].as_str(), back["restartCount"].as_i64()), (Some("running"), Some(1)), "{back}");
+    assert_eq!(state(&mut c, "user-stopped")["state"], "exited");
+    assert_eq!(state(&mut c, "plain")["state"], "exited");
+    for name in ["kept", "was-running"] {
+        c.call("io.berth.Container.Remove", json!({ "nameOrId": name, "force": true })).unwrap();
+    }
+}

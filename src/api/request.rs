@@ -33,6 +33,8 @@ pub struct CreateOptions {
     pub secrets: Option<Vec<SecretUse>>,
     pub depends_on: Option<Vec<String>>,
     pub auto_remove: Option<bool>,
+    pub restart_policy: Option<String>,
+    pub restart_retries: Option<i64>,
     pub resources: Option<Resources>,
     pub network: Option<String>,
     pub replace: Option<bool>,
@@ -283,6 +285,8 @@ impl CreateOptions {
             secrets: self.secrets.unwrap_or_default().into_iter().map(SecretUse::into_spec).collect::<Result<_>>()?,
             depends_on: self.depends_on.unwrap_or_default(),
             auto_remove: self.auto_remove.unwrap_or(false),
+            restart_policy: self.restart_policy,
+            restart_retries: restart_retries(self.restart_retries)?,
             resources: self
                 .resources
                 .map(|r| SpecResources {
@@ -456,4 +460,19 @@ pub fn log_options(
         since: time("since", since)?,
         until: time("until", until)?,
     })
+}
+
+/// on-failure's retries from the wire: a count a u32 holds.
+pub fn restart_retries(retries: Option<i64>) -> Result<Option<u32>> {
+    retries
+        .map(|r| u32::try_from(r).map_err(|_| Error::invalid_argument("restartRetries", format!("{r} is not a count"))))
+        .transpose()
+}
+
+/// Update's changes, as both transports decode them.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateOptions {
+    pub restart_policy: Option<String>,
+    pub restart_retries: Option<i64>,
 }

@@ -115,6 +115,8 @@ struct ContainerConfigView<'a> {
     terminal: bool,
     stdin: bool,
     log_size_max: Option<u64>,
+    restart_policy: &'static str,
+    restart_retries: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -126,6 +128,7 @@ struct ContainerStateView<'a> {
     started_at: Option<i64>,
     finished_at: Option<i64>,
     conmon_pid: Option<i32>,
+    restart_count: u32,
 }
 
 impl<'a> ContainerView<'a> {
@@ -214,6 +217,8 @@ impl<'a> ContainerView<'a> {
                 terminal: c.terminal,
                 stdin: c.stdin,
                 log_size_max: c.log_size_max,
+                restart_policy: c.restart_policy.as_str(),
+                restart_retries: c.restart_retries,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),
@@ -222,6 +227,7 @@ impl<'a> ContainerView<'a> {
                 started_at: s.started_at.map(usec),
                 finished_at: s.finished_at.map(usec),
                 conmon_pid: i.conmon_pid,
+                restart_count: i.restart_count,
             },
             pod_name: &i.pod_name,
             dependents: &i.dependents,

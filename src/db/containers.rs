@@ -3,6 +3,7 @@
 
 use super::{decode, encode, Tx};
 use crate::error::{Error, Result};
+use crate::model::container::restart::RestartState;
 use crate::model::container::{ContainerConfig, ContainerStatus, MountedVolume, State, Summary};
 use crate::model::exec::{ExecConfig, ExecSession, ExecState};
 use rusqlite::{params, OptionalExtension, Row};
@@ -249,6 +250,23 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// How often its restart policy restarted the container, and whether a
+    /// user stopped it (None: no such container).
+    pub fn restart_state(&self, id: &str) -> Result<Option<RestartState>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT restart_count, stopped_by_user FROM containers WHERE id = ?1")?
+            .query_row([id], |r| Ok(RestartState { count: r.get(0)?, stopped_by_user: r.get(1)? }))
+            .optional()?)
+    }
+
+    pub fn set_restart_state(&self, id: &str, s: RestartState) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE containers SET restart_count = ?2, stopped_by_user = ?3 WHERE id = ?1")?
+            .execute(params![id, s.count, s.stopped_by_user])?;
+        Ok(())
+    }
+
     /// Change the Storage API's mount count by `delta`; the new count.
     pub fn add_mount_count(&self, id: &str, delta: i64) -> Result<i64> {
         self.0
@@ -459,6 +477,14 @@ impl Tx<'_> {
         let mut stmt = self.0.prepare_cached("SELECT id FROM containers")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Store a changed configuration (an Update's).
+    pub fn set_container_config(&self, c: &ContainerConfig) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE container_configs SET config = ?2 WHERE id = ?1")?
+            .execute(params![c.id, encode(c)?])?;
+        Ok(())
     }
 
     /// Overwrite a stored configuration with raw text, to corrupt it in tests.

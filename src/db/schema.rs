@@ -166,6 +166,12 @@ ALTER TABLE exec_sessions ADD COLUMN config TEXT;
 ALTER TABLE exec_sessions ADD COLUMN state TEXT NOT NULL DEFAULT 'running';
 ALTER TABLE exec_sessions ADD COLUMN exit_code INTEGER;
 "#,
+    // 9: restart policies: how often a container's policy restarted it, and
+    // whether a user stopped it (which no policy undoes).
+    r#"
+ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN stopped_by_user INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -21,6 +21,7 @@ use crate::db::{Kind, NewContainer, Tx};
 use crate::error::{Error, Result};
 use crate::events::{now_nanos, Event, EventType};
 use crate::model::container::mount::HostMount;
+use crate::model::container::restart::RestartPolicy;
 use crate::model::container::{
     run, ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Network, Resources, SecretKind, SecretUse,
     SecretUseSpec, VolumeSpec,
@@ -159,6 +160,8 @@ impl Runtime {
             no_cgroups: spec.no_cgroups,
             secrets,
             auto_remove: spec.auto_remove,
+            restart_policy: restart_policy(spec)?,
+            restart_retries: spec.restart_retries,
             resources: with_swap_default(spec.resources.clone()),
             network,
             networks,
@@ -853,4 +856,21 @@ fn check_timezone(tz: &str) -> Result<()> {
     } else {
         Err(Error::invalid_argument("timezone", format!("{tz:?} is not a known time zone")))
     }
+}
+
+/// The restart policy asked for, checked: retries only with on-failure,
+/// and none with autoRemove (podman's rule: --rm conflicts with --restart).
+fn restart_policy(spec: &CreateSpec) -> Result<RestartPolicy> {
+    let policy = RestartPolicy::parse(spec.restart_policy.as_deref().unwrap_or(""))?;
+    policy.check_retries(spec.restart_retries)?;
+    if spec.auto_remove && policy != RestartPolicy::No {
+        return Err(Error::invalid_argument(
+            "restartPolicy",
+            format!(
+                "{} conflicts with autoRemove: a container removed at its exit cannot be restarted",
+                policy.as_str()
+            ),
+        ));
+    }
+    Ok(policy)
 }

@@ -110,6 +110,9 @@ impl Runtime {
         let code = self.finish_exit_locked(c).await?;
         drop(lock);
         self.apply_exit_policy(c).await;
+        if self.restart_by_policy(c, code).await {
+            return Ok(());
+        }
         if c.auto_remove {
             self.remove_by_id(&c.id, RemoveOptions { force: true, volumes: true, ..Default::default() }).await?;
             self.removed_exits.add(&c.id, &c.name, code);

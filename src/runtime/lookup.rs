@@ -34,6 +34,8 @@ pub struct ContainerInspect {
     pub pid_file: std::path::PathBuf,
     /// conmon's PID while the container has processes.
     pub conmon_pid: Option<i32>,
+    /// Restarts by its policy since a user last started it.
+    pub restart_count: u32,
     /// The k8s-file (json-file) log conmon writes; none for other drivers.
     pub log_path: Option<std::path::PathBuf>,
     /// Its volumes as mounted: name, source on the host, destination, options.
@@ -173,6 +175,7 @@ fn inspect_in(tx: &Tx, id: &str) -> Result<Option<ContainerInspect>> {
         pid_file: Default::default(),
         log_path: None,
         conmon_pid: None,
+        restart_count: tx.restart_state(id)?.unwrap_or_default().count,
         mounts: Vec::new(),
         networks,
         id: id.to_string(),

@@ -26,6 +26,7 @@ mod prune;
 mod pull;
 mod remove;
 mod rename;
+mod restart;
 mod secrets;
 mod start;
 mod stop;

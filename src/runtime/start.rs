@@ -22,6 +22,7 @@ impl Runtime {
         let _lock = self.locks.lock(&id).await;
         let (config, status) = self.load_container(&id).await?;
         status.state.can_init(&id)?;
+        self.reset_restarts(&id).await?;
         self.init_locked(&config).await?;
         Ok(id)
     }
@@ -31,6 +32,7 @@ impl Runtime {
         let _lock = self.locks.lock(&id).await;
         let (config, status) = self.load_container(&id).await?;
         status.state.can_start(&id)?;
+        self.reset_restarts(&id).await?;
         if status.state != State::Created {
             self.init_locked(&config).await?;
         }
@@ -48,6 +50,7 @@ impl Runtime {
         if status.state.in_runtime() {
             self.stop_locked(&config, timeout.unwrap_or(config.stop_timeout)).await?;
         }
+        self.reset_restarts(&id).await?;
         self.init_locked(&config).await?;
         self.start_locked(&config).await?;
         self.events.emit(Event::for_container("restart", &config));

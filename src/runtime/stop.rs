@@ -45,6 +45,7 @@ impl Runtime {
             let _lock = self.locks.lock(&id).await;
             let (config, status) = self.load_container(&id).await?;
             status.state.can_stop(&id)?;
+            self.mark_stopped_by_user(&id).await?;
             let timeout = timeout.unwrap_or(config.stop_timeout);
             let hard = self.send_stop_signal(&config, timeout).await?;
             (config, if hard { 0 } else { timeout })
@@ -72,6 +73,7 @@ impl Runtime {
         let (config, status) = self.load_container(&id).await?;
         status.state.can_kill(&id)?;
         let signal = parse_signal(signal.unwrap_or("SIGKILL"))?;
+        self.mark_stopped_by_user(&id).await?;
         let runc = self.runc_for(&config);
         let key = id.clone();
         in_oci(move || runc.kill(&key, signal, false)).await?;

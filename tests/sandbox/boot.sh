@@ -154,7 +154,7 @@ done
 # The project's files, where a package puts them (packaging/README.md).
 for f in "$X"/units/*; do
     case "${f##*/}" in
-    berth.*) cp "$f" "$etc/systemd/system/" ;;
+    berth.* | berth-*.service) cp "$f" "$etc/systemd/system/" ;;
     io.berth.Berth1.service) cp "$f" "$ROOT/usr/share/dbus-1/system-services/" ;;
     io.berth.Berth1.conf) cp "$f" "$ROOT/usr/share/dbus-1/system.d/" ;;
     *.policy) cp "$f" "$ROOT/usr/share/polkit-1/actions/" ;;

@@ -31,6 +31,7 @@ pub struct Props {
     started: u64,
     pod: String,
     unit: String,
+    restart_count: u32,
 }
 
 fn usec(nanos: i64) -> u64 {
@@ -49,6 +50,7 @@ impl Props {
             started: i.state.started_at.map(usec).unwrap_or(0),
             pod: i.config.pod.clone().unwrap_or_default(),
             unit: i.unit.clone().unwrap_or_default(),
+            restart_count: i.restart_count,
         }
     }
 
@@ -80,6 +82,7 @@ impl Props {
         put("Started", self.started != old.started, self.started.into());
         put("Pod", self.pod != old.pod, self.pod.clone().into());
         put("Unit", self.unit != old.unit, self.unit.clone().into());
+        put("RestartCount", self.restart_count != old.restart_count, self.restart_count.into());
         changed
     }
 }
@@ -96,7 +99,7 @@ impl ContainerObject {
     }
 
     /// Take `new` as the current properties; returns those that changed.
-    pub fn update(&self, new: Props) -> HashMap<&'static str, Variant<'static>> {
+    pub fn take_props(&self, new: Props) -> HashMap<&'static str, Variant<'static>> {
         self.change(|_| new)
     }
 
@@ -179,6 +182,31 @@ impl ContainerObject {
     #[zbus(property)]
     fn unit(&self) -> String {
         self.prop(|p| p.unit.clone())
+    }
+
+    /// How often its restart policy restarted it since a user last
+    /// started it.
+    #[zbus(property)]
+    fn restart_count(&self) -> u32 {
+        self.prop(|p| p.restart_count)
+    }
+
+    /// Change its restart policy (options: restartPolicy s, restartRetries
+    /// x), as varlink's Update.
+    async fn update(
+        &self,
+        options: HashMap<String, OwnedVariant>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<()> {
+        let update = async {
+            let given = serde_json::Map::from_iter([("nameOrId".to_string(), self.id.clone().into())]);
+            let o: crate::api::request::UpdateOptions =
+                options::decode_rest("io.berth.Container", "Update", given, &options)?;
+            let retries = crate::api::request::restart_retries(o.restart_retries)?;
+            self.ctx.runtime.update_container(&self.id, o.restart_policy.as_deref(), retries).await
+        };
+        self.ctx.call(bus, &call, "io.berth.Container.Update", update).await.map(drop)
     }
 
     async fn start(&self, #[zbus(header)] call: Header<'_>, #[zbus(connection)] bus: &Connection) -> Result<()> {

@@ -301,7 +301,7 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
 /// Read a container's state again and announce what changed.
 async fn refresh(conn: &Connection, ctx: &Ctx, id: &str) {
     let Ok(inspect) = ctx.runtime.inspect_container(id, false).await else { return };
-    change_object(conn, id, |object| object.update(Props::of(&inspect))).await;
+    change_object(conn, id, |object| object.take_props(Props::of(&inspect))).await;
 }
 
 /// Change a container's object, if it has one, and announce what changed.

@@ -263,6 +263,20 @@ impl vl::VarlinkInterface for ContainerApi {
     }
 
     #[allow(clippy::too_many_arguments)] // the interface's parameters
+    fn update(
+        &self,
+        call: &mut dyn vl::Call_Update,
+        name_or_id: String,
+        restart_policy: Option<String>,
+        restart_retries: Option<i64>,
+    ) -> varlink::Result<()> {
+        let update = async {
+            let retries = request::restart_retries(restart_retries)?;
+            self.0.runtime.update_container(&name_or_id, restart_policy.as_deref(), retries).await
+        };
+        answer(call, IFACE, self.0.run(update), |c, id| c.reply(id))
+    }
+
     fn exec_create(
         &self,
         call: &mut dyn vl::Call_ExecCreate,

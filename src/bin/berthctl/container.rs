@@ -82,8 +82,23 @@ pub enum Command {
         interactive: bool,
         #[command(flatten)]
         how: crate::attach::AttachArgs,
-        #[arg(required = true)]
+        /// Every container that is not running (with --filter, those it
+        /// picks).
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+        /// With --all: restart-policy=POLICY (what berth-restart.service
+        /// starts at boot).
+        #[arg(long, requires = "all")]
+        filter: Vec<String>,
+        #[arg(required_unless_present = "all")]
         names: Vec<String>,
+    },
+    /// Change a container's restart policy.
+    Update {
+        /// no, on-failure[:RETRIES], always or unless-stopped.
+        #[arg(long)]
+        restart: String,
+        name: String,
     },
     /// Stop containers: stop signal, then SIGKILL after the timeout.
     Stop {
@@ -288,6 +303,10 @@ pub struct CreateArgs {
     /// k8s-file (json-file), journald or none; the last one given wins.
     #[arg(long, overrides_with = "log_driver")]
     log_driver: Option<String>,
+    /// Start it again when it exits on its own: no, on-failure[:RETRIES],
+    /// always or unless-stopped.
+    #[arg(long)]
+    restart: Option<String>,
     /// max-size=SIZE: the most its k8s-file log holds (k, m, g are
     /// powers of 1000, as podman's).
     #[arg(long)]
@@ -475,6 +494,8 @@ impl CreateArgs {
             timezone: self.timezone.as_deref().map(timezone),
             logDriver: self.log_driver.clone(),
             logSizeMax: log_size_max(&self.log_opt)?,
+            restartPolicy: restart_policy(self.restart.as_deref())?.0,
+            restartRetries: restart_policy(self.restart.as_deref())?.1,
             runtime: self.runtime.clone(),
             cgroupParent: self.cgroup_parent.clone(),
             noCgroups: Some(self.no_cgroups),
@@ -595,6 +616,46 @@ fn timezone(tz: &str) -> String {
 /// or g; -1 stays -1.
 fn size(text: &str) -> Result<i64, Failure> {
     size_in(text, 1 << 10)
+}
+
+/// The containers `start --all` starts: those not running, of the restart
+/// policies `filters` name (restart-policy=POLICY, podman's key) if any.
+fn not_running(c: &mut VarlinkClient, filters: &[String]) -> Result<Vec<String>, Failure> {
+    let mut policies = Vec::new();
+    for f in filters {
+        match f.split_once('=') {
+            Some(("restart-policy", policy)) => policies.push(policy.to_string()),
+            _ => return Err(Failure::engine(format!("invalid filter {f:?}: start --all takes restart-policy=POLICY"))),
+        }
+    }
+    let mut ids = Vec::new();
+    for s in c.list(Some(true), None, None, None).call()?.containers {
+        if matches!(s.state.as_str(), "running" | "paused" | "stopping" | "removing") {
+            continue;
+        }
+        if !policies.is_empty() {
+            let config = c.inspect(s.id.clone(), None).call()?.container.config;
+            if !policies.contains(&config.restartPolicy) {
+                continue;
+            }
+        }
+        ids.push(s.id);
+    }
+    Ok(ids)
+}
+
+/// `--restart POLICY[:RETRIES]` as the API's policy and retries.
+fn restart_policy(restart: Option<&str>) -> Result<(Option<String>, Option<i64>), Failure> {
+    let Some(restart) = restart else { return Ok((None, None)) };
+    match restart.split_once(':') {
+        None => Ok((Some(restart.to_string()), None)),
+        Some((policy, retries)) => {
+            let retries = retries
+                .parse::<i64>()
+                .map_err(|_| Failure::engine(format!("invalid restart retries {retries:?} in --restart {restart}")))?;
+            Ok((Some(policy.to_string()), Some(retries)))
+        }
+    }
 }
 
 /// `--log-opt`'s max-size, the last one given (podman's other options,
@@ -736,12 +797,21 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             );
         }
         Command::Init { names } => each(names, |n| Ok(c.init(n).call()?.id))?,
-        Command::Start { attach: true, interactive, how, names } => {
+        Command::Start { attach: true, interactive, how, names, .. } => {
             let [name] = <[String; 1]>::try_from(names)
                 .map_err(|_| Failure::engine("you cannot start and attach multiple containers at once"))?;
             return start_attached(conn, &name, &how.options(interactive));
         }
+        Command::Start { all: true, filter, .. } => {
+            for id in not_running(&mut c, &filter)? {
+                println!("{}", c.start(id).call()?.id);
+            }
+        }
         Command::Start { names, .. } => each(names, |n| Ok(c.start(n).call()?.id))?,
+        Command::Update { restart, name } => {
+            let (policy, retries) = restart_policy(Some(&restart))?;
+            println!("{}", c.update(name, policy, retries).call()?.id);
+        }
         Command::Stop { names, time } => each(names, |n| Ok(c.stop(n, time).call()?.id))?,
         Command::Kill { names, signal } => each(names, |n| Ok(c.kill(n, signal.clone()).call()?.id))?,
         Command::Pause { names } => each(names, |n| Ok(c.pause(n).call()?.id))?,

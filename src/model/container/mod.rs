@@ -4,6 +4,7 @@
 pub mod filter;
 pub mod mount;
 pub mod resolution;
+pub mod restart;
 pub mod run;
 pub mod state;
 
@@ -215,6 +216,8 @@ pub struct CreateSpec {
     pub secrets: Vec<SecretUseSpec>,
     pub depends_on: Vec<String>,
     pub auto_remove: bool,
+    pub restart_policy: Option<String>,
+    pub restart_retries: Option<u32>,
     pub resources: Resources,
     pub network: Option<String>,
     pub run: RunSpec,
@@ -373,6 +376,12 @@ pub struct ContainerConfig {
     /// IDs of the containers this one depends on.
     pub depends_on: Vec<String>,
     pub auto_remove: bool,
+    /// Whether it is started again when it exits on its own.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub restart_policy: restart::RestartPolicy,
+    /// on-failure's most restarts in a row (None or 0: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_retries: Option<u32>,
     pub resources: Resources,
     #[serde(default)]
     pub network: Network,
@@ -504,6 +513,10 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
 fn default_umask() -> String {
     "0022".into()
 }
@@ -543,6 +556,8 @@ impl Default for ContainerConfig {
             secrets: Vec::new(),
             depends_on: Vec::new(),
             auto_remove: false,
+            restart_policy: restart::RestartPolicy::No,
+            restart_retries: None,
             resources: Resources::default(),
             network: Network::default(),
             created_nanos: 0,
