@@ -88,7 +88,7 @@ pub fn rfc3339_nanos(value: &str) -> Option<i64> {
 }
 
 /// A Go duration (`300ms`, `1.5h`, `1h30m`) in nanoseconds.
-fn duration_nanos(value: &str) -> Option<i64> {
+pub fn duration_nanos(value: &str) -> Option<i64> {
     let mut rest = value;
     let mut total = 0f64;
     if rest.is_empty() {

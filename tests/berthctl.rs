@@ -443,3 +443,30 @@ fn restart_flags_update_and_start_all() {
     assert!(failed(d.ctl(&["update", "--restart", "sometimes", "keeper"]), 125).contains("sometimes"));
     ok(d.ctl(&["rm", "-f", "-t", "0", "keeper"]));
 }
+
+#[test]
+fn health_flags_and_healthcheck_run() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    let flags = ["--health-cmd", "test -e /dev/shm/ok", "--health-interval", "1m", "--health-retries", "1"];
+    let mut args = vec!["run", "-d", "--name", "h", "--health-start-period", "0s", "--rootfs", &rootfs];
+    args.extend(flags);
+    args.extend(["sleep", "600"]);
+    ok(d.ctl(&args));
+    let config =
+        ok(d.ctl(&["inspect", "--format", "{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Retries}}", "h"]));
+    assert_eq!(config.trim(), "60 1");
+    let out = d.ctl(&["healthcheck", "run", "h"]);
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).trim()), (Some(1), "unhealthy"));
+    ok(d.ctl(&["exec", "h", "touch", "/dev/shm/ok"]));
+    assert_eq!(ok(d.ctl(&["healthcheck", "run", "h"])), "");
+    assert_eq!(ok(d.ctl(&["inspect", "--format", "{{.State.Health.Status}}", "h"])).trim(), "healthy");
+    assert!(failed(d.ctl(&["create", "--health-interval", "1s", "--rootfs", &rootfs, "true"]), 125)
+        .contains("--health-cmd"));
+    assert!(failed(
+        d.ctl(&["create", "--health-cmd", "true", "--health-timeout", "soon", "--rootfs", &rootfs, "true"]),
+        125
+    )
+    .contains("soon"));
+    ok(d.ctl(&["rm", "-f", "-t", "0", "h"]));
+}

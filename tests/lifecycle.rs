@@ -852,3 +852,57 @@ fn restart_policies_start_again_what_exits_on_its_own() {
     }
     call(&mut c, "Remove", "later", json!({ "force": true }));
 }
+
+#[test]
+fn health_checks_run_on_schedule_and_act_on_unhealthy() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let check =
+        json!({ "test": ["CMD-SHELL", "test -e /dev/shm/ok"], "interval": 1, "retries": 2, "onFailure": "restart" });
+    create(&mut c, &d, "checked", &["/bin/sleep", "600"], json!({ "healthcheck": check, "stopTimeout": 1 }));
+    let config = call(&mut c, "Inspect", "checked", json!({}))["container"]["config"]["healthcheck"].clone();
+    assert_eq!(config["command"], json!(["/bin/sh", "-c", "test -e /dev/shm/ok"]));
+    assert_eq!((config["timeout"].as_i64(), config["onFailure"].as_str()), (Some(30), Some("restart")));
+    assert_eq!(
+        error_of(c.call("io.berth.Container.Healthcheck", json!({ "nameOrId": "checked" }))),
+        "io.berth.Container.InvalidState",
+        "not running"
+    );
+    call(&mut c, "Start", "checked", json!({}));
+    assert_eq!(state(&mut c, "checked")["health"]["status"], "starting");
+    // One failure of two allowed: still starting; then healthy.
+    assert_eq!(call(&mut c, "Healthcheck", "checked", json!({}))["status"], "starting");
+    let touch = json!({ "command": ["/bin/touch", "/dev/shm/ok"] });
+    assert_eq!(call(&mut c, "Exec", "checked", touch)["exitCode"], 0);
+    assert_eq!(call(&mut c, "Healthcheck", "checked", json!({}))["status"], "healthy");
+    let health = state(&mut c, "checked")["health"].clone();
+    let codes: Vec<i64> = health["log"].as_array().unwrap().iter().map(|r| r["exitCode"].as_i64().unwrap()).collect();
+    assert_eq!(codes, [1, 0]);
+    assert_eq!(health["failingStreak"], 0);
+    // The scheduler checks every second: without the file, two failures
+    // make it unhealthy, and on-failure restarts it (starting again).
+    let pid = state(&mut c, "checked")["pid"].as_i64();
+    let rm = json!({ "command": ["/bin/rm", "/dev/shm/ok"] });
+    assert_eq!(call(&mut c, "Exec", "checked", rm)["exitCode"], 0);
+    let s = state_when(&mut c, "checked", "restarted when unhealthy", |s| {
+        s["state"] == "running" && s["pid"].as_i64() != pid
+    });
+    assert_eq!(s["health"]["status"], "starting", "{s}");
+    let codes =
+        s["health"]["log"].as_array().unwrap().iter().map(|r| r["exitCode"].as_i64().unwrap()).collect::<Vec<_>>();
+    assert!(codes.ends_with(&[1, 1]), "{codes:?}");
+
+    create(&mut c, &d, "unchecked", &["/bin/sleep", "600"], json!({}));
+    call(&mut c, "Start", "unchecked", json!({}));
+    let no_check = c.call("io.berth.Container.Healthcheck", json!({ "nameOrId": "unchecked" }));
+    assert_eq!(error_of(no_check), "io.berth.Container.InvalidArgument");
+    let bad = json!({ "options": { "rootfs": d.rootfs(), "command": ["/bin/true"],
+        "healthcheck": { "test": ["CMD", "true"], "onFailure": "explode" } } });
+    match c.call("io.berth.Container.Create", bad) {
+        Err(ClientError::Remote { parameters, .. }) => assert_eq!(parameters["field"], "healthcheck.onFailure"),
+        other => panic!("{other:?}"),
+    }
+    for name in ["checked", "unchecked"] {
+        call(&mut c, "Remove", name, json!({ "force": true }));
+    }
+}

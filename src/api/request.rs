@@ -35,6 +35,7 @@ pub struct CreateOptions {
     pub auto_remove: Option<bool>,
     pub restart_policy: Option<String>,
     pub restart_retries: Option<i64>,
+    pub healthcheck: Option<HealthCheck>,
     pub resources: Option<Resources>,
     pub network: Option<String>,
     pub replace: Option<bool>,
@@ -287,6 +288,7 @@ impl CreateOptions {
             auto_remove: self.auto_remove.unwrap_or(false),
             restart_policy: self.restart_policy,
             restart_retries: restart_retries(self.restart_retries)?,
+            healthcheck: self.healthcheck.map(HealthCheck::into_config).transpose()?.flatten(),
             resources: self
                 .resources
                 .map(|r| SpecResources {
@@ -475,4 +477,35 @@ pub fn restart_retries(retries: Option<i64>) -> Result<Option<u32>> {
 pub struct UpdateOptions {
     pub restart_policy: Option<String>,
     pub restart_retries: Option<i64>,
+}
+
+/// A health check from the wire: podman's test form, seconds.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheck {
+    pub test: Vec<String>,
+    pub interval: Option<i64>,
+    pub timeout: Option<i64>,
+    pub retries: Option<i64>,
+    pub start_period: Option<i64>,
+    pub on_failure: Option<String>,
+}
+
+impl HealthCheck {
+    fn into_config(self) -> Result<Option<crate::model::container::health::HealthConfig>> {
+        let count = |field: &str, v: Option<i64>| -> Result<Option<u32>> {
+            v.map(|n| {
+                u32::try_from(n).map_err(|_| Error::invalid_argument(field, format!("{n} is not a count of seconds")))
+            })
+            .transpose()
+        };
+        crate::model::container::health::HealthConfig::from_test(
+            &self.test,
+            count("healthcheck.interval", self.interval)?,
+            count("healthcheck.timeout", self.timeout)?,
+            count("healthcheck.retries", self.retries)?,
+            count("healthcheck.startPeriod", self.start_period)?,
+            self.on_failure.as_deref(),
+        )
+    }
 }

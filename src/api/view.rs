@@ -117,6 +117,8 @@ struct ContainerConfigView<'a> {
     log_size_max: Option<u64>,
     restart_policy: &'static str,
     restart_retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    healthcheck: &'a Option<crate::model::container::health::HealthConfig>,
 }
 
 #[derive(Serialize)]
@@ -129,6 +131,44 @@ struct ContainerStateView<'a> {
     finished_at: Option<i64>,
     conmon_pid: Option<i32>,
     restart_count: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health: Option<HealthView<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HealthView<'a> {
+    status: &'static str,
+    failing_streak: u32,
+    log: Vec<HealthResultView<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HealthResultView<'a> {
+    start: i64,
+    end: i64,
+    exit_code: i32,
+    output: &'a str,
+}
+
+impl<'a> HealthView<'a> {
+    fn of(h: &'a crate::model::container::health::HealthState) -> Self {
+        HealthView {
+            status: h.status.as_str(),
+            failing_streak: h.failing_streak,
+            log: h
+                .log
+                .iter()
+                .map(|r| HealthResultView {
+                    start: usec(r.start),
+                    end: usec(r.end),
+                    exit_code: r.exit_code,
+                    output: &r.output,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl<'a> ContainerView<'a> {
@@ -219,6 +259,7 @@ impl<'a> ContainerView<'a> {
                 log_size_max: c.log_size_max,
                 restart_policy: c.restart_policy.as_str(),
                 restart_retries: c.restart_retries,
+                healthcheck: &c.healthcheck,
             },
             state: ContainerStateView {
                 state: s.state.as_str(),
@@ -228,6 +269,7 @@ impl<'a> ContainerView<'a> {
                 finished_at: s.finished_at.map(usec),
                 conmon_pid: i.conmon_pid,
                 restart_count: i.restart_count,
+                health: i.health.as_ref().map(HealthView::of),
             },
             pod_name: &i.pod_name,
             dependents: &i.dependents,

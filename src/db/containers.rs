@@ -3,6 +3,7 @@
 
 use super::{decode, encode, Tx};
 use crate::error::{Error, Result};
+use crate::model::container::health::HealthState;
 use crate::model::container::restart::RestartState;
 use crate::model::container::{ContainerConfig, ContainerStatus, MountedVolume, State, Summary};
 use crate::model::exec::{ExecConfig, ExecSession, ExecState};
@@ -477,6 +478,23 @@ impl Tx<'_> {
         let mut stmt = self.0.prepare_cached("SELECT id FROM containers")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Where a container's health stands (None: never checked, or no
+    /// such container).
+    pub fn health(&self, id: &str) -> Result<Option<HealthState>> {
+        let raw: Option<Option<String>> = self
+            .0
+            .prepare_cached("SELECT health FROM containers WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        raw.flatten().map(|text| decode("health", &format!("container {id}"), &text)).transpose()
+    }
+
+    pub fn set_health(&self, id: &str, health: Option<&HealthState>) -> Result<()> {
+        let text = health.map(encode).transpose()?;
+        self.0.prepare_cached("UPDATE containers SET health = ?2 WHERE id = ?1")?.execute(params![id, text])?;
+        Ok(())
     }
 
     /// Store a changed configuration (an Update's).

@@ -172,6 +172,11 @@ ALTER TABLE exec_sessions ADD COLUMN exit_code INTEGER;
 ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE containers ADD COLUMN stopped_by_user INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 10: health checks: where a container's health stands (JSON), kept
+    // apart from its configuration, which does not change.
+    r#"
+ALTER TABLE containers ADD COLUMN health TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -162,6 +162,7 @@ impl Runtime {
             auto_remove: spec.auto_remove,
             restart_policy: restart_policy(spec)?,
             restart_retries: spec.restart_retries,
+            healthcheck: spec.healthcheck.clone(),
             resources: with_swap_default(spec.resources.clone()),
             network,
             networks,

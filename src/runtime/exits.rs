@@ -144,6 +144,7 @@ impl Runtime {
             finished_at: Some(now_nanos()),
         };
         self.set_status(&c.id, status).await?;
+        self.end_health(&c.id);
         self.events.emit(Event::for_container("died", c).with("exitCode", code.to_string()));
         let runc = self.runc_for(c);
         let id = c.id.clone();
@@ -192,6 +193,9 @@ impl Runtime {
                 return self.finish_exit_then_auto_remove(&config, lock).await;
             }
         };
+        if now == State::Running {
+            self.schedule_health(&config);
+        }
         if status.state != now {
             status.state = now;
             self.set_status(id, status).await?;

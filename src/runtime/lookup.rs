@@ -36,6 +36,8 @@ pub struct ContainerInspect {
     pub conmon_pid: Option<i32>,
     /// Restarts by its policy since a user last started it.
     pub restart_count: u32,
+    /// Where its health stands, when it has a health check.
+    pub health: Option<crate::model::container::health::HealthState>,
     /// The k8s-file (json-file) log conmon writes; none for other drivers.
     pub log_path: Option<std::path::PathBuf>,
     /// Its volumes as mounted: name, source on the host, destination, options.
@@ -156,6 +158,7 @@ impl Runtime {
 fn inspect_in(tx: &Tx, id: &str) -> Result<Option<ContainerInspect>> {
     let Some(record) = tx.container(id)? else { return Ok(None) };
     let config = record.config()?.clone();
+    let health = if config.healthcheck.is_some() { Some(tx.health(id)?.unwrap_or_default()) } else { None };
     let unit = (Runtime::uses_units(&config) && record.status.pid.is_some()).then(|| super::units::container_scope(id));
     let networks = match config.network {
         crate::model::container::Network::Bridge => tx.attachments(id)?,
@@ -176,6 +179,7 @@ fn inspect_in(tx: &Tx, id: &str) -> Result<Option<ContainerInspect>> {
         log_path: None,
         conmon_pid: None,
         restart_count: tx.restart_state(id)?.unwrap_or_default().count,
+        health,
         mounts: Vec::new(),
         networks,
         id: id.to_string(),

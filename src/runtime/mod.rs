@@ -11,6 +11,7 @@ mod evict;
 mod exec;
 mod exec_sessions;
 mod exits;
+mod health;
 mod image_mounts;
 mod images;
 mod leftovers;
@@ -83,6 +84,8 @@ pub struct Runtime {
     in_flight: Arc<AtomicUsize>,
     /// The exits of autoRemove containers removed lately (see exits.rs).
     removed_exits: exits::RemovedExits,
+    /// The health checks berthd runs (see health.rs).
+    health_schedule: health::HealthSchedule,
 }
 
 /// Counts one piece of work in flight while it lives.
@@ -123,6 +126,7 @@ impl Runtime {
             polkit: tokio::sync::OnceCell::new(),
             in_flight: Arc::new(AtomicUsize::new(0)),
             removed_exits: Default::default(),
+            health_schedule: Default::default(),
         });
         for problem in rt.repair_at_start().await? {
             tracing::warn!(
@@ -135,6 +139,7 @@ impl Runtime {
         }
         rt.watch_exits()?;
         rt.sync_at_start().await?;
+        rt.schedule_health_checks();
         rt.ensure_default_network().await?;
         Ok(rt)
     }

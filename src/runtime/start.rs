@@ -307,6 +307,7 @@ impl Runtime {
         status.state = State::Running;
         status.started_at = Some(now_nanos());
         self.set_status(&c.id, status).await?;
+        self.begin_health(c).await?;
         self.events.emit(Event::for_container("start", c));
         Ok(())
     }

@@ -32,6 +32,7 @@ pub struct Props {
     pod: String,
     unit: String,
     restart_count: u32,
+    health: String,
 }
 
 fn usec(nanos: i64) -> u64 {
@@ -51,6 +52,7 @@ impl Props {
             pod: i.config.pod.clone().unwrap_or_default(),
             unit: i.unit.clone().unwrap_or_default(),
             restart_count: i.restart_count,
+            health: i.health.as_ref().map_or("", |h| h.status.as_str()).to_string(),
         }
     }
 
@@ -83,6 +85,7 @@ impl Props {
         put("Pod", self.pod != old.pod, self.pod.clone().into());
         put("Unit", self.unit != old.unit, self.unit.clone().into());
         put("RestartCount", self.restart_count != old.restart_count, self.restart_count.into());
+        put("Health", self.health != old.health, self.health.clone().into());
         changed
     }
 }
@@ -182,6 +185,12 @@ impl ContainerObject {
     #[zbus(property)]
     fn unit(&self) -> String {
         self.prop(|p| p.unit.clone())
+    }
+
+    /// starting, healthy or unhealthy; "" without a health check.
+    #[zbus(property)]
+    fn health(&self) -> String {
+        self.prop(|p| p.health.clone())
     }
 
     /// How often its restart policy restarted it since a user last

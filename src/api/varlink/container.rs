@@ -263,6 +263,11 @@ impl vl::VarlinkInterface for ContainerApi {
     }
 
     #[allow(clippy::too_many_arguments)] // the interface's parameters
+    fn healthcheck(&self, call: &mut dyn vl::Call_Healthcheck, name_or_id: String) -> varlink::Result<()> {
+        let r = self.0.run(self.0.runtime.run_healthcheck(&name_or_id));
+        answer(call, IFACE, r, |c, status| c.reply(status.as_str().into()))
+    }
+
     fn update(
         &self,
         call: &mut dyn vl::Call_Update,

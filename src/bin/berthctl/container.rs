@@ -8,6 +8,13 @@ use berth::api::varlink::generated::container::{self as vl, VarlinkClient, Varli
 use std::collections::HashMap;
 use std::process::ExitCode;
 
+/// `healthcheck` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum HealthcheckCommand {
+    /// Run it now.
+    Run { name: String },
+}
+
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Create a container (state "configured").
@@ -92,6 +99,11 @@ pub enum Command {
         filter: Vec<String>,
         #[arg(required_unless_present = "all")]
         names: Vec<String>,
+    },
+    /// Run a container's health check now (exit 1 when not healthy).
+    Healthcheck {
+        #[command(subcommand)]
+        what: HealthcheckCommand,
     },
     /// Change a container's restart policy.
     Update {
@@ -303,6 +315,25 @@ pub struct CreateArgs {
     /// k8s-file (json-file), journald or none; the last one given wins.
     #[arg(long, overrides_with = "log_driver")]
     log_driver: Option<String>,
+    /// A command run in it to check its health (podman's CMD-SHELL form),
+    /// or a JSON array (["CMD", "arg"...]).
+    #[arg(long)]
+    health_cmd: Option<String>,
+    /// Between checks (30s).
+    #[arg(long)]
+    health_interval: Option<String>,
+    /// The most a check may take (30s).
+    #[arg(long)]
+    health_timeout: Option<String>,
+    /// Failures in a row that make it unhealthy (3).
+    #[arg(long)]
+    health_retries: Option<i64>,
+    /// How long failures do not count after a start (0s).
+    #[arg(long)]
+    health_start_period: Option<String>,
+    /// none, kill, restart or stop, once unhealthy.
+    #[arg(long)]
+    health_on_failure: Option<String>,
     /// Start it again when it exits on its own: no, on-failure[:RETRIES],
     /// always or unless-stopped.
     #[arg(long)]
@@ -494,6 +525,7 @@ impl CreateArgs {
             timezone: self.timezone.as_deref().map(timezone),
             logDriver: self.log_driver.clone(),
             logSizeMax: log_size_max(&self.log_opt)?,
+            healthcheck: self.healthcheck()?,
             restartPolicy: restart_policy(self.restart.as_deref())?.0,
             restartRetries: restart_policy(self.restart.as_deref())?.1,
             runtime: self.runtime.clone(),
@@ -642,6 +674,44 @@ fn not_running(c: &mut VarlinkClient, filters: &[String]) -> Result<Vec<String>,
         ids.push(s.id);
     }
     Ok(ids)
+}
+
+impl CreateArgs {
+    /// The --health-* flags as the API's check.
+    fn healthcheck(&self) -> Result<Option<vl::HealthCheck>, Failure> {
+        let Some(cmd) = &self.health_cmd else {
+            let given =
+                self.health_interval.is_some() || self.health_timeout.is_some() || self.health_retries.is_some();
+            return match given {
+                true => Err(Failure::engine("the --health-* flags need --health-cmd")),
+                false => Ok(None),
+            };
+        };
+        let test = match serde_json::from_str::<Vec<String>>(cmd) {
+            Ok(array) => array,
+            Err(_) => vec!["CMD-SHELL".to_string(), cmd.clone()],
+        };
+        Ok(Some(vl::HealthCheck {
+            test,
+            interval: seconds_of("--health-interval", self.health_interval.as_deref())?,
+            timeout: seconds_of("--health-timeout", self.health_timeout.as_deref())?,
+            retries: self.health_retries,
+            startPeriod: seconds_of("--health-start-period", self.health_start_period.as_deref())?,
+            onFailure: self.health_on_failure.clone(),
+        }))
+    }
+}
+
+/// A duration flag (`30s`, `1m30s`, `45`) in whole seconds.
+fn seconds_of(flag: &str, value: Option<&str>) -> Result<Option<i64>, Failure> {
+    let Some(value) = value else { return Ok(None) };
+    let nanos = match value.parse::<i64>() {
+        Ok(secs) => Some(secs.saturating_mul(1_000_000_000)),
+        Err(_) => berth::timestamp::duration_nanos(value),
+    };
+    nanos
+        .map(|n| Some((n + 999_999_999) / 1_000_000_000))
+        .ok_or_else(|| Failure::engine(format!("invalid {flag} {value:?}: a duration such as 30s or 1m")))
 }
 
 /// `--restart POLICY[:RETRIES]` as the API's policy and retries.
@@ -808,6 +878,13 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             }
         }
         Command::Start { names, .. } => each(names, |n| Ok(c.start(n).call()?.id))?,
+        Command::Healthcheck { what: HealthcheckCommand::Run { name } } => {
+            let status = c.healthcheck(name).call()?.status;
+            if status != "healthy" {
+                println!("{status}");
+                return Ok(ExitCode::from(1));
+            }
+        }
         Command::Update { restart, name } => {
             let (policy, retries) = restart_policy(Some(&restart))?;
             println!("{}", c.update(name, policy, retries).call()?.id);

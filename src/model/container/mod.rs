@@ -2,6 +2,7 @@
 //! (`ContainerConfig`, immutable after create but for the name) and the state.
 
 pub mod filter;
+pub mod health;
 pub mod mount;
 pub mod resolution;
 pub mod restart;
@@ -218,6 +219,7 @@ pub struct CreateSpec {
     pub auto_remove: bool,
     pub restart_policy: Option<String>,
     pub restart_retries: Option<u32>,
+    pub healthcheck: Option<health::HealthConfig>,
     pub resources: Resources,
     pub network: Option<String>,
     pub run: RunSpec,
@@ -382,6 +384,9 @@ pub struct ContainerConfig {
     /// on-failure's most restarts in a row (None or 0: no limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_retries: Option<u32>,
+    /// Its health check, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<health::HealthConfig>,
     pub resources: Resources,
     #[serde(default)]
     pub network: Network,
@@ -558,6 +563,7 @@ impl Default for ContainerConfig {
             auto_remove: false,
             restart_policy: restart::RestartPolicy::No,
             restart_retries: None,
+            healthcheck: None,
             resources: Resources::default(),
             network: Network::default(),
             created_nanos: 0,

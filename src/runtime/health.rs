@@ -1,0 +1,148 @@
+//! Health checks at work (model/container/health.rs): each running
+//! container with a check has it run every interval by berthd's scheduler,
+//! which keeps berthd from exiting while idle as long as one is scheduled.
+//! A check is an exec of its command; its result is kept with the record,
+//! a `health_status` event says it, and a container turning unhealthy gets
+//! its on-failure action.
+
+use super::Runtime;
+use crate::error::{Error, Result};
+use crate::events::{now_nanos, Event};
+use crate::model::container::health::{HealthAction, HealthResult, HealthState, HealthStatus};
+use crate::model::container::{ContainerConfig, State};
+use crate::model::exec::ExecConfig;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often the scheduler looks for checks that are due.
+const TICK: Duration = Duration::from_millis(250);
+
+/// The containers whose checks berthd runs: when each is next due, and
+/// its interval.
+#[derive(Default)]
+pub(super) struct HealthSchedule(Mutex<HashMap<String, (Instant, Duration)>>);
+
+impl HealthSchedule {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (Instant, Duration)>) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The checks due now, each moved to its next time.
+    fn take_due(&self) -> Vec<String> {
+        let now = Instant::now();
+        self.with(|s| {
+            s.iter_mut()
+                .filter(|(_, (due, _))| *due <= now)
+                .map(|(id, (due, interval))| {
+                    *due = now + *interval;
+                    id.clone()
+                })
+                .collect()
+        })
+    }
+}
+
+impl Runtime {
+    /// Run the scheduler of health checks (for as long as the runtime).
+    pub(super) fn schedule_health_checks(self: &Arc<Self>) {
+        let runtime = Arc::downgrade(self);
+        tokio::spawn(async move {
+            // Held while a check is scheduled: berthd stays to run it.
+            let mut staying = None;
+            loop {
+                tokio::time::sleep(TICK).await;
+                let Some(rt) = runtime.upgrade() else { return };
+                let scheduled = rt.health_schedule.with(|s| !s.is_empty());
+                if scheduled != staying.is_some() {
+                    staying = scheduled.then(|| rt.in_flight());
+                }
+                for id in rt.health_schedule.take_due() {
+                    let rt = rt.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = rt.run_healthcheck(&id).await {
+                            tracing::debug!(id = id.as_str(), "scheduled health check: {e}");
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    /// A container with a check started: its health is `starting` again,
+    /// and the first check is due an interval from now.
+    pub(super) async fn begin_health(&self, c: &ContainerConfig) -> Result<()> {
+        if c.healthcheck.is_none() {
+            return Ok(());
+        }
+        let previous = self.db.read(|tx| tx.health(&c.id)).await?.unwrap_or_default();
+        let fresh = HealthState { status: HealthStatus::Starting, failing_streak: 0, log: previous.log };
+        self.db.write(|tx| tx.set_health(&c.id, Some(&fresh))).await?;
+        self.schedule_health(c);
+        Ok(())
+    }
+
+    /// Check a running container every interval from now on (after a start,
+    /// or when berthd starts and finds it running).
+    pub(super) fn schedule_health(&self, c: &ContainerConfig) {
+        if let Some(check) = &c.healthcheck {
+            let interval = Duration::from_secs(check.interval.into());
+            self.health_schedule.with(|s| s.insert(c.id.clone(), (Instant::now() + interval, interval)));
+        }
+    }
+
+    /// It has no processes any more: no more checks.
+    pub(super) fn end_health(&self, id: &str) {
+        self.health_schedule.with(|s| s.remove(id));
+    }
+
+    /// Run a container's health check now and record it: its status after.
+    pub async fn run_healthcheck(&self, name_or_id: &str) -> Result<HealthStatus> {
+        let id = self.lookup_container_id(name_or_id).await?;
+        let (config, status) = self.load_container(&id).await?;
+        let Some(check) = config.healthcheck.clone() else {
+            return Err(Error::invalid_argument("healthcheck", format!("container {id} has no defined healthcheck")));
+        };
+        if status.state != State::Running {
+            return Err(status.state.invalid(&id, "a health check runs only in a running container"));
+        }
+        let start = now_nanos();
+        let exec = ExecConfig { command: check.command.clone(), ..Default::default() };
+        let ran = tokio::time::timeout(Duration::from_secs(check.timeout.into()), self.exec_collected(&id, exec)).await;
+        let (exit_code, output) = match ran {
+            Ok(Ok(r)) => (r.exit_code, r.stdout + &r.stderr),
+            // A check that cannot run, or runs too long, failed.
+            Ok(Err(e)) => (125, e.to_string()),
+            Err(_) => (1, format!("the health check timed out after {} s", check.timeout)),
+        };
+        let result = HealthResult { start, end: now_nanos(), exit_code, output };
+        // Failures in the start period do not count.
+        let counts = status.started_at.is_none_or(|s| start - s >= i64::from(check.start_period) * 1_000_000_000);
+        let (health, changed) = {
+            let _lock = self.locks.lock(&id).await;
+            let mut health = self.db.read(|tx| tx.health(&id)).await?.unwrap_or_default();
+            let changed = health.record(result, check.retries, counts);
+            self.db.write(|tx| tx.set_health(&id, Some(&health))).await?;
+            (health, changed)
+        };
+        self.events.emit(Event::for_container("health_status", &config).with("health_status", health.status.as_str()));
+        if changed && health.status == HealthStatus::Unhealthy {
+            self.act_on_unhealthy(&id, check.on_failure).await;
+        }
+        Ok(health.status)
+    }
+
+    /// What `--health-on-failure` asks for, once the container turns
+    /// unhealthy.
+    async fn act_on_unhealthy(&self, id: &str, action: HealthAction) {
+        let acted = match action {
+            HealthAction::None => return,
+            HealthAction::Kill => self.kill_container(id, None).await,
+            HealthAction::Restart => self.restart_container(id, None).await,
+            HealthAction::Stop => self.stop_container(id, None).await,
+        };
+        if let Err(e) = acted {
+            tracing::warn!(id, ?action, "acting on an unhealthy container: {e}");
+        }
+    }
+}
