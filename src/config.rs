@@ -124,10 +124,21 @@ pub struct Config {
     pub subnet_pool: String,
     /// `--network` for a container that names no network: bridge, none or host.
     pub default_netns: String,
-    /// What conmon runs when a container exits: a call to berthd's socket, so
-    /// that a socket-activated berthd starts and records the exit even when it
-    /// was not running. Set by berthd from the address it serves.
-    pub exit_command: Option<Vec<String>>,
+    /// berthctl with the address berthd serves, for what calls berthd back:
+    /// conmon's exit command (`info`, which only connects, so that a
+    /// socket-activated berthd starts and records the exit even when it was
+    /// not running) and health check timers. Set by berthd.
+    pub ctl_command: Option<Vec<String>>,
+}
+
+impl Config {
+    /// What conmon runs when a container exits (see `ctl_command`).
+    pub fn exit_command(&self) -> Option<Vec<String>> {
+        self.ctl_command.clone().map(|mut ctl| {
+            ctl.push("info".into());
+            ctl
+        })
+    }
 }
 
 /// json-file is podman's alias of k8s-file (conmon writes the same file).
@@ -172,7 +183,7 @@ impl Config {
             default_subnet: e.default_subnet.unwrap_or_else(|| "10.88.0.0/16".into()),
             subnet_pool: e.subnet_pool.unwrap_or_else(|| "10.89.0.0/16".into()),
             default_netns: validate_netns(e.netns.unwrap_or_else(|| "bridge".into()))?,
-            exit_command: None,
+            ctl_command: None,
         })
     }
 

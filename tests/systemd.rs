@@ -411,3 +411,52 @@ fn berth_restart_service_starts_containers_by_policy_at_boot() {
         c.call("io.berth.Container.Remove", json!({ "nameOrId": name, "force": true })).unwrap();
     }
 }
+
+/// Under systemd a health check runs from a transient timer of berth's,
+/// through `berthctl healthcheck run`, while berthd may have exited; an
+/// unhealthy container is restarted; the timer goes with the container.
+#[test]
+fn health_checks_run_from_a_timer_that_goes_with_the_container() {
+    let s = Sandbox::boot("health", Mode::Unified);
+    let rootfs = s.busybox_rootfs();
+    let mut c = client(&s);
+    let check =
+        json!({ "test": ["CMD-SHELL", "test -e /dev/shm/ok"], "interval": 1, "retries": 2, "onFailure": "restart" });
+    let options = json!({ "rootfs": rootfs, "command": ["/bin/sleep", "600"], "name": "checked",
+        "healthcheck": check, "stopTimeout": 1 });
+    let id =
+        c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string();
+    c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+    let timer = format!("berth-{id}-healthcheck.timer");
+    assert_eq!(s.ok(&format!("systemctl is-active {timer}")), "active");
+    let touch = json!({ "nameOrId": id, "command": ["/bin/busybox", "touch", "/dev/shm/ok"] });
+    assert_eq!(c.call("io.berth.Container.Exec", touch).unwrap()["exitCode"], 0);
+    let state = |c: &mut Client| {
+        c.call("io.berth.Container.Inspect", json!({ "nameOrId": "checked" })).unwrap()["container"]["state"].clone()
+    };
+    let eventually = |c: &mut Client, what: &str, done: &dyn Fn(&serde_json::Value) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let st = state(c);
+            if done(&st) {
+                return st;
+            }
+            assert!(std::time::Instant::now() < deadline, "never {what}: {st}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    eventually(&mut c, "healthy by the timer", &|st| st["health"]["status"] == "healthy");
+    // The timer's service ran berthctl, which asked berthd.
+    let ran = s.ok(&format!("systemctl show -P LastTriggerUSecMonotonic {timer}"));
+    assert_ne!(ran, "0", "the timer never fired");
+    let pid = state(&mut c)["pid"].as_i64();
+    let rm = json!({ "nameOrId": id, "command": ["/bin/busybox", "rm", "/dev/shm/ok"] });
+    assert_eq!(c.call("io.berth.Container.Exec", rm).unwrap()["exitCode"], 0);
+    let back =
+        eventually(&mut c, "restarted when unhealthy", &|st| st["state"] == "running" && st["pid"].as_i64() != pid);
+    assert_eq!(back["health"]["status"], "starting", "{back}");
+    assert_eq!(s.ok(&format!("systemctl is-active {timer}")), "active", "a new timer with the new start");
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": id, "force": true })).unwrap();
+    let left = s.ok(&format!("systemctl list-units --all --no-legend 'berth-{id}*'"));
+    assert_eq!(left, "", "nothing of it is left");
+}

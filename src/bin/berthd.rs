@@ -101,7 +101,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     let default_address = format!("unix:{}", config.run_root.join("io.berth").display());
     let address = args.varlink.clone().unwrap_or(default_address);
-    config.exit_command = exit_command(&address);
+    config.ctl_command = ctl_command(&address);
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     notify(&[NotifyState::Status("starting: repairing storage, syncing containers with the runtime")]);
     let runtime = tokio.block_on(Runtime::open(config.clone()))?;
@@ -224,14 +224,14 @@ async fn shutdown_signal() {
     }
 }
 
-/// conmon's exit command: `berthctl --address ADDRESS info`, which only
-/// connects. A running berthd learns of the exit from its watcher anyway; a
-/// stopped one behind a listening socket (systemd's) is started by the
-/// connection and records the exit in its start-up re-sync. None when
-/// berthctl is not installed next to berthd.
-fn exit_command(address: &str) -> Option<Vec<String>> {
+/// `berthctl --address ADDRESS`, for conmon's exit command (`info`, which
+/// only connects: a running berthd learns of the exit from its watcher
+/// anyway; a stopped one behind a listening socket, systemd's, is started by
+/// the connection and records the exit in its start-up re-sync) and health
+/// check timers. None when berthctl is not installed next to berthd.
+fn ctl_command(address: &str) -> Option<Vec<String>> {
     let ctl = std::env::current_exe().ok()?.with_file_name("berthctl");
-    ctl.is_file().then(|| vec![ctl.display().to_string(), "--address".into(), address.into(), "info".into()])
+    ctl.is_file().then(|| vec![ctl.display().to_string(), "--address".into(), address.into()])
 }
 
 /// One berthd per root: hold an exclusive lock on ROOT/berthd.lock.

@@ -194,7 +194,7 @@ impl Runtime {
             }
         };
         if now == State::Running {
-            self.schedule_health(&config);
+            self.resume_health(&config);
         }
         if status.state != now {
             status.state = now;

@@ -1,6 +1,10 @@
 //! Health checks at work (model/container/health.rs): each running
-//! container with a check has it run every interval by berthd's scheduler,
-//! which keeps berthd from exiting while idle as long as one is scheduled.
+//! container with a check has it run every interval. Under systemd a
+//! transient timer of its own (`berth-<id>-healthcheck.timer`, made with
+//! systemd-run as podman makes it) runs `berthctl healthcheck run`, so
+//! berthd may exit while idle; the timer goes with the container's other
+//! units. Otherwise berthd's own scheduler runs them, and keeps berthd
+//! from exiting while idle as long as one is scheduled.
 //! A check is an exec of its command; its result is kept with the record,
 //! a `health_status` event says it, and a container turning unhealthy gets
 //! its on-failure action.
@@ -78,13 +82,51 @@ impl Runtime {
         let previous = self.db.read(|tx| tx.health(&c.id)).await?.unwrap_or_default();
         let fresh = HealthState { status: HealthStatus::Starting, failing_streak: 0, log: previous.log };
         self.db.write(|tx| tx.set_health(&c.id, Some(&fresh))).await?;
+        if let (true, Some(ctl)) = (Self::uses_units(c), &self.config.ctl_command) {
+            match self.start_health_timer(c, ctl).await {
+                Ok(()) => return Ok(()),
+                // The checks still run, from berthd.
+                Err(e) => tracing::warn!(id = c.id.as_str(), "no health check timer: {e}"),
+            }
+        }
         self.schedule_health(c);
         Ok(())
     }
 
-    /// Check a running container every interval from now on (after a start,
-    /// or when berthd starts and finds it running).
-    pub(super) fn schedule_health(&self, c: &ContainerConfig) {
+    /// The container's health check timer, replacing one a crash left.
+    async fn start_health_timer(&self, c: &ContainerConfig, ctl: &[String]) -> Result<()> {
+        let Some(check) = &c.healthcheck else { return Ok(()) };
+        let unit = crate::systemd::unit_names::healthcheck_unit(&c.id);
+        let systemd = self.systemd().await?;
+        for leftover in [format!("{unit}.timer"), format!("{unit}.service")] {
+            systemd.stop(&leftover).await?;
+        }
+        let interval = format!("{}s", check.interval);
+        let mut run = std::process::Command::new("systemd-run");
+        run.args(["--quiet", "--collect", &format!("--unit={unit}")])
+            .args([format!("--on-active={interval}"), format!("--on-unit-inactive={interval}")])
+            .args(["--timer-property=AccuracySec=1s", &format!("--description=berth health check of {}", c.name), "--"])
+            .args(ctl)
+            .args(["healthcheck", "run", &c.id]);
+        let out =
+            super::blocking(move || run.output().map_err(|e| Error::Runtime(format!("systemd-run: {e}")))).await?;
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            return Err(Error::Runtime(format!("the health check timer {unit}.timer: {why}")));
+        }
+        Ok(())
+    }
+
+    /// berthd found `c` running at its start: its checks go on (a timer's
+    /// do by themselves).
+    pub(super) fn resume_health(&self, c: &ContainerConfig) {
+        if !(Self::uses_units(c) && self.config.ctl_command.is_some()) {
+            self.schedule_health(c);
+        }
+    }
+
+    /// Check a running container every interval from now on.
+    fn schedule_health(&self, c: &ContainerConfig) {
         if let Some(check) = &c.healthcheck {
             let interval = Duration::from_secs(check.interval.into());
             self.health_schedule.with(|s| s.insert(c.id.clone(), (Instant::now() + interval, interval)));

@@ -227,8 +227,7 @@ impl Runtime {
         let runc = self.runc_for(c);
         let volume_dirs: Vec<PathBuf> = c.volumes.iter().map(|v| self.volume_dir(&v.name).join("_data")).collect();
         let (exits_dir, sockets_dir) = (self.exits_dir(), self.config.run_root.join("sockets"));
-        let (exit_command, log_size_max) =
-            (self.config.exit_command.clone(), c.log_size_max.or(self.config.log_size_max));
+        let (exit_command, log_size_max) = (self.config.exit_command(), c.log_size_max.or(self.config.log_size_max));
         let secrets = self.secret_values(c).await?;
         let (joined, shm) = self.pod_sharing(c).await?;
         let image_lowers = self.image_mount_lowers(c).await?;

@@ -14,7 +14,7 @@ use crate::model::pod::PodConfig;
 use crate::systemd::manager::{Scope, Systemd};
 use std::sync::Arc;
 
-pub use crate::systemd::unit_names::{conmon_scope, container_scope};
+pub use crate::systemd::unit_names::{conmon_scope, container_scope, healthcheck_unit};
 
 /// The slice a container's scopes go into.
 fn container_slice(c: &ContainerConfig) -> &str {
@@ -81,7 +81,8 @@ impl Runtime {
             return;
         }
         let Ok(systemd) = self.systemd().await else { return };
-        for unit in [container_scope(id), conmon_scope(id)] {
+        let health = healthcheck_unit(id);
+        for unit in [container_scope(id), conmon_scope(id), format!("{health}.timer"), format!("{health}.service")] {
             if let Err(e) = systemd.stop(&unit).await {
                 tracing::warn!(unit = unit.as_str(), "stopping: {e}");
             }

@@ -12,6 +12,12 @@ pub fn conmon_scope(id: &str) -> String {
     format!("berth-conmon-{id}.scope")
 }
 
+/// The timer (and its service) that run a container's health check,
+/// without their suffix.
+pub fn healthcheck_unit(id: &str) -> String {
+    format!("berth-{id}-healthcheck")
+}
+
 /// A pod's own slice under `parent` (a slice name): systemd nests slices by
 /// their names' prefixes, so `machine.slice` gives `machine-berth_pod_<id>.slice`.
 pub fn pod_slice(parent: &str, id: &str) -> String {
