@@ -2331,3 +2331,53 @@ fn a_terminal_containers_output_is_logged() {
         regex::Regex::new(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$").unwrap();
     assert!(rfc1123z.is_match(first), "{logged:?}");
 }
+
+// test/e2e/create_test.go, test/e2e/events_test.go and
+// pkg/bindings/test/containers_test.go: restart policies and health checks
+
+/// A-create-59..63: --restart parses podman's forms; retries only with
+/// on-failure. (differs: berth shows .Config.RestartPolicy and
+/// .Config.RestartRetries where podman has HostConfig.RestartPolicy.)
+#[test]
+fn create_restart_policies() {
+    let d = Daemon::start();
+    create(&d, &["-t", "--restart", "on-failure:5", "--name", "testctr"], &["/bin/sh"]);
+    let policy = ok(&d, &["inspect", "--format", "{{.Config.RestartPolicy}} {{.Config.RestartRetries}}", "testctr"]);
+    assert_eq!(policy.trim(), "on-failure 5");
+    let rootfs = d.rootfs();
+    assert_ne!(run(&d, &["create", "-t", "--restart", "always:5", "--rootfs", &rootfs, "/bin/sh"]).0, 0);
+    create(&d, &["-t", "--restart", "unless-stopped", "--name", "stays"], &["/bin/sh"]);
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.Config.RestartPolicy}}", "stays"]).trim(), "unless-stopped");
+}
+
+/// B-ev-15, C-bindctr-29, 30: a check run now is a health_status event;
+/// a check of no container or of one without a check fails. (differs:
+/// berth answers NoSuchContainer and InvalidArgument where podman's REST
+/// API answers 404 and 409.)
+#[test]
+fn healthcheck_run_and_its_event() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    ok(
+        &d,
+        &["run", "--name", "test-hc", "-d", "-t", "--health-cmd", "echo working", "--rootfs", &rootfs, "sleep", "600"],
+    );
+    ok(&d, &["healthcheck", "run", "test-hc"]);
+    let mut events = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl"))
+        .env("BERTH_ADDRESS", &d.address)
+        .args(["events", "--since", "1m", "--filter", "event=health_status"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    events.kill().unwrap();
+    let seen = String::from_utf8(events.wait_with_output().unwrap().stdout).unwrap();
+    assert!(seen.lines().count() >= 1 && seen.contains("health_status"), "{seen}");
+    let mut c = d.client();
+    let missing = c.call("io.berth.Container.Healthcheck", serde_json::json!({ "nameOrId": "foobar" }));
+    assert!(format!("{missing:?}").contains("NoSuchContainer"), "{missing:?}");
+    run_top(&d, Some("top"));
+    let unchecked = c.call("io.berth.Container.Healthcheck", serde_json::json!({ "nameOrId": "top" }));
+    assert!(format!("{unchecked:?}").contains("InvalidArgument"), "{unchecked:?}");
+    ok(&d, &["rm", "-f", "-t", "0", "test-hc", "top"]);
+}
