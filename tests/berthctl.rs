@@ -461,6 +461,8 @@ fn health_flags_and_healthcheck_run() {
     ok(d.ctl(&["exec", "h", "touch", "/dev/shm/ok"]));
     assert_eq!(ok(d.ctl(&["healthcheck", "run", "h"])), "");
     assert_eq!(ok(d.ctl(&["inspect", "--format", "{{.State.Health.Status}}", "h"])).trim(), "healthy");
+    let row = ps_row(&d, "h").unwrap();
+    assert!(row.contains("Up ") && row.contains("(healthy)"), "ps says the health as podman's does: {row}");
     assert!(failed(d.ctl(&["create", "--health-interval", "1s", "--rootfs", &rootfs, "true"]), 125)
         .contains("--health-cmd"));
     assert!(failed(

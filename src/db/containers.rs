@@ -32,9 +32,9 @@ pub struct NewContainer<'a> {
 }
 
 const SUMMARY_COLUMNS: &str = "c.id, c.name, c.image, c.command, c.state, c.created, c.exit_code, c.pod_id, p.name, \
-     c.labels, c.is_infra, c.image_id, c.started_at, c.finished_at, c.ports";
+     c.labels, c.is_infra, c.image_id, c.started_at, c.finished_at, c.ports, json_extract(c.health, '$.status')";
 /// How many columns SUMMARY_COLUMNS reads: a query's own columns follow.
-const SUMMARY_WIDTH: usize = 15;
+const SUMMARY_WIDTH: usize = 16;
 
 /// A summary, with its encoded command, labels, state and ports to finish.
 type SummaryRow = (Summary, String, String, String, Option<String>);
@@ -59,6 +59,7 @@ fn summary_from_row(r: &Row) -> rusqlite::Result<SummaryRow> {
             finished_nanos: r.get(13)?,
             ports: Vec::new(),
             networks: Vec::new(),
+            health: r.get(15)?,
         },
         r.get(3)?,
         r.get(9)?,

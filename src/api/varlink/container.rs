@@ -39,6 +39,7 @@ pub(super) fn summary_to(s: Summary) -> vl::ContainerSummary {
             })
             .collect(),
         networks: s.networks,
+        health: s.health,
         rwSize: None,
         rootFsSize: None,
     }

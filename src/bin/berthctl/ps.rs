@@ -96,6 +96,7 @@ fn external(conn: &Connection) -> Result<Vec<ContainerSummary>, Failure> {
                 isInfra: false,
                 ports: Vec::new(),
                 networks: Vec::new(),
+                health: None,
                 rwSize: None,
                 rootFsSize: None,
             })
@@ -116,7 +117,10 @@ fn podman_state(state: &str) -> &str {
 /// STATUS as podman's ps says it.
 fn status(c: &ContainerSummary) -> String {
     match podman_state(&c.state) {
-        "running" => format!("Up {}", since(c.startedAt.unwrap_or(c.created))),
+        "running" => match &c.health {
+            Some(health) => format!("Up {} ({health})", since(c.startedAt.unwrap_or(c.created))),
+            None => format!("Up {}", since(c.startedAt.unwrap_or(c.created))),
+        },
         "exited" => format!("Exited ({}) {} ago", c.exitCode.unwrap_or(0), since(c.finishedAt.unwrap_or(c.created))),
         other => {
             let mut word = other.to_string();

@@ -217,6 +217,7 @@ mod tests {
             finished_nanos: None,
             ports: Vec::new(),
             networks: Vec::new(),
+            health: None,
         }
     }
 

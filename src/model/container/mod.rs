@@ -667,4 +667,7 @@ pub struct Summary {
     pub ports: Vec<PortMapping>,
     /// The bridge networks it is on (filled in by a list).
     pub networks: Vec<String>,
+    /// Its health status, when it has a health check that has run or been
+    /// started.
+    pub health: Option<String>,
 }
