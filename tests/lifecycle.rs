@@ -906,3 +906,47 @@ fn health_checks_run_on_schedule_and_act_on_unhealthy() {
         call(&mut c, "Remove", name, json!({ "force": true }));
     }
 }
+
+#[test]
+fn stats_read_a_running_containers_use_from_its_cgroup() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let script = "while [ ! -e /dev/shm/go ]; do sleep 0.05; done; x=$(head -c 30000000 /dev/zero | tr '\\0' a); touch /dev/shm/held; sleep 600; echo ${#x}";
+    create(&mut c, &d, "hungry", &["/bin/sh", "-c", script], json!({ "stopTimeout": 1 }));
+    create(&mut c, &d, "idle", &["/bin/true"], json!({}));
+    call(&mut c, "Start", "hungry", json!({}));
+    let sample = |c: &mut Client| {
+        c.call("io.berth.Container.Stats", json!({ "namesOrIds": ["hungry"] })).unwrap()["stats"][0].clone()
+    };
+    let before = sample(&mut c);
+    assert_eq!(before["name"], "hungry");
+    assert!(before["pids"].as_i64().unwrap() >= 1 && before["cpuNanos"].as_i64().unwrap() > 0, "{before}");
+    assert!(before["memoryLimit"].as_i64().unwrap() > before["memoryBytes"].as_i64().unwrap(), "{before}");
+    let go = json!({ "command": ["/bin/touch", "/dev/shm/go"] });
+    assert_eq!(call(&mut c, "Exec", "hungry", go)["exitCode"], 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while call(&mut c, "Exec", "hungry", json!({ "command": ["/bin/test", "-e", "/dev/shm/held"] }))["exitCode"] != 0 {
+        assert!(Instant::now() < deadline, "the container never held its memory");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let after = sample(&mut c);
+    let grew = after["memoryBytes"].as_i64().unwrap() - before["memoryBytes"].as_i64().unwrap();
+    assert!(grew > 20_000_000, "memory grew by {grew}: {before} then {after}");
+    // Every running one without names; a stream with more.
+    let all = c.call("io.berth.Container.Stats", json!({})).unwrap()["stats"].as_array().unwrap().len();
+    assert_eq!(all, 1, "only the running one");
+    let mut replies = 0;
+    c.stream("io.berth.Container.Stats", json!({ "namesOrIds": ["hungry"], "interval": 1 }), |r| {
+        assert_eq!(r["stats"][0]["name"], "hungry");
+        replies += 1;
+        replies < 2
+    })
+    .unwrap();
+    let mut c = d.client();
+    let stopped = c.call("io.berth.Container.Stats", json!({ "namesOrIds": ["idle"] }));
+    assert_eq!(error_of(stopped), "io.berth.Container.InvalidState");
+    let shown = d.ctl(&["stats", "--no-stream", "hungry"]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains("MEM USAGE / LIMIT") && text.lines().nth(1).is_some_and(|l| l.contains("hungry")), "{text}");
+    call(&mut c, "Remove", "hungry", json!({ "force": true }));
+}

@@ -403,6 +403,10 @@ fn berth_restart_service_starts_containers_by_policy_at_boot() {
         c.call("io.berth.Container.Inspect", json!({ "nameOrId": name })).unwrap()["container"]["state"].clone()
     };
     assert_eq!(state(&mut c, "kept")["state"], "running");
+    // Its use, from its scope's cgroup (v2 here).
+    let sample = c.call("io.berth.Container.Stats", json!({ "namesOrIds": ["kept"] })).unwrap()["stats"][0].clone();
+    assert!(sample["pids"].as_i64() >= Some(1) && sample["memoryBytes"].as_i64() > Some(0), "{sample}");
+    assert!(sample["cpuNanos"].as_i64() > Some(0) && sample["memoryLimit"].as_i64() > sample["memoryBytes"].as_i64());
     let back = state(&mut c, "was-running");
     assert_eq!((back["state"].as_str(), back["restartCount"].as_i64()), (Some("running"), Some(1)), "{back}");
     assert_eq!(state(&mut c, "user-stopped")["state"], "exited");

@@ -37,6 +37,7 @@ const INSPECT: &[&str] = &[
     "io.berth.Container.Inspect",
     "io.berth.Container.Top",
     "io.berth.Container.Logs",
+    "io.berth.Container.Stats",
     "io.berth.Image.Inspect",
     "io.berth.Pod.Inspect",
     "io.berth.Secret.Inspect",

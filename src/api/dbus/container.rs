@@ -200,6 +200,39 @@ impl ContainerObject {
         self.prop(|p| p.restart_count)
     }
 
+    /// A sample of its use, as varlink's Stats: cpuNanos, memoryBytes,
+    /// memoryLimit, pids, blockRead, blockWrite, netRx, netTx (t each) and
+    /// time (x, microseconds since the epoch).
+    async fn get_stats(
+        &self,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<HashMap<String, OwnedVariant>> {
+        let stats = async {
+            let mut samples = self.ctx.runtime.container_stats(std::slice::from_ref(&self.id)).await?;
+            let s = samples.pop().ok_or_else(|| crate::error::Error::NoSuchContainer(self.id.clone()))?;
+            let counters = [
+                ("cpuNanos", s.cpu_nanos),
+                ("memoryBytes", s.memory_bytes),
+                ("memoryLimit", s.memory_limit),
+                ("pids", s.pids),
+                ("blockRead", s.block_read),
+                ("blockWrite", s.block_write),
+                ("netRx", s.net_rx),
+                ("netTx", s.net_tx),
+            ];
+            let mut dict: HashMap<String, OwnedVariant> = counters
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), OwnedVariant::try_from(Variant::from(v)).ok()?)))
+                .collect();
+            if let Ok(time) = OwnedVariant::try_from(Variant::from(crate::api::view::usec(s.time))) {
+                dict.insert("time".into(), time);
+            }
+            Ok(dict)
+        };
+        self.ctx.call(bus, &call, "io.berth.Container.Stats", stats).await
+    }
+
     /// Change its restart policy (options: restartPolicy s, restartRetries
     /// x), as varlink's Update.
     async fn update(

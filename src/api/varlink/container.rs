@@ -264,6 +264,40 @@ impl vl::VarlinkInterface for ContainerApi {
     }
 
     #[allow(clippy::too_many_arguments)] // the interface's parameters
+    fn stats(
+        &self,
+        call: &mut dyn vl::Call_Stats,
+        names_or_ids: Option<Vec<String>>,
+        interval: Option<i64>,
+    ) -> varlink::Result<()> {
+        let names = names_or_ids.unwrap_or_default();
+        if !call.wants_more() {
+            let r = self.0.run(self.0.runtime.container_stats(&names));
+            return answer(call, IFACE, r, |c, stats| c.reply(stats.into_iter().map(stats_to).collect()));
+        }
+        let interval = match interval {
+            None => std::time::Duration::from_secs(1),
+            Some(s) if s > 0 => std::time::Duration::from_secs(s as u64),
+            Some(s) => {
+                let e = crate::error::Error::invalid_argument("interval", format!("{s}: a number of seconds above 0"));
+                return call.reply_struct(super::error_reply(IFACE, &e));
+            }
+        };
+        let runtime = self.0.runtime.clone();
+        let work = |tx: tokio::sync::mpsc::UnboundedSender<Vec<crate::runtime::ContainerStats>>| async move {
+            loop {
+                let stats = runtime.container_stats(&names).await?;
+                if stats.is_empty() || tx.send(stats).is_err() {
+                    return Ok(());
+                }
+                tokio::time::sleep(interval).await;
+            }
+        };
+        let ended =
+            self.0.stream(call, work, Hangup::Abort, |c, stats| c.reply(stats.into_iter().map(stats_to).collect()))?;
+        answer(call, IFACE, ended, |c, ()| c.reply(Vec::new()))
+    }
+
     fn healthcheck(&self, call: &mut dyn vl::Call_Healthcheck, name_or_id: String) -> varlink::Result<()> {
         let r = self.0.run(self.0.runtime.run_healthcheck(&name_or_id));
         answer(call, IFACE, r, |c, status| c.reply(status.as_str().into()))
@@ -378,6 +412,23 @@ impl vl::VarlinkInterface for ContainerApi {
         })?;
         let (stdout, stderr) = pending.rest();
         answer(call, IFACE, ran, |c, code| c.reply(session, code.into(), stdout, stderr))
+    }
+}
+
+fn stats_to(s: crate::runtime::ContainerStats) -> vl::ContainerStats {
+    let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    vl::ContainerStats {
+        id: s.id,
+        name: s.name,
+        time: usec(s.time),
+        cpuNanos: int(s.cpu_nanos),
+        memoryBytes: int(s.memory_bytes),
+        memoryLimit: int(s.memory_limit),
+        pids: int(s.pids),
+        blockRead: int(s.block_read),
+        blockWrite: int(s.block_write),
+        netRx: int(s.net_rx),
+        netTx: int(s.net_tx),
     }
 }
 

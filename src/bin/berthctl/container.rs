@@ -46,6 +46,8 @@ pub enum Command {
     /// List containers.
     #[command(alias = "list", alias = "ls")]
     Ps(crate::ps::PsArgs),
+    /// What running containers use: CPU, memory, network and block I/O.
+    Stats(crate::stats::StatsArgs),
     /// Show containers' configuration and state.
     Inspect(crate::inspect::InspectArgs),
     /// Exit 0 if the container exists, 1 if not.
@@ -941,6 +943,7 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
             return exec_exit_code(&mut c, session);
         }
         Command::Ps(args) => return crate::ps::run(conn, args),
+        Command::Stats(args) => return crate::stats::run(conn, args),
         Command::Inspect(a) => return crate::inspect::run(conn, a),
         Command::Prune { filter, .. } => {
             let mut total = 0;

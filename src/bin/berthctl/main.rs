@@ -18,6 +18,7 @@ mod pod;
 mod ps;
 mod remove;
 mod secret;
+mod stats;
 mod system;
 mod volume;
 
