@@ -276,4 +276,18 @@ impl Interactive for Berth {
         self.start(&id);
         id
     }
+    fn start_checked(&mut self) -> String {
+        let check = json!({ "test": ["CMD", "/bin/true"], "interval": 3600 });
+        let id =
+            self.create_with(json!({ "command": ["/bin/sh", "-c", POLITE], "healthcheck": check, "network": "none" }));
+        self.start(&id);
+        id
+    }
+    fn healthcheck_run(&mut self, id: &str) {
+        assert_eq!(self.call("io.berth.Container.Healthcheck", json!({ "nameOrId": id }))["status"], "healthy");
+    }
+    fn stats_sample(&mut self, id: &str) {
+        let r = self.call("io.berth.Container.Stats", json!({ "namesOrIds": [id] }));
+        assert!(r["stats"][0]["cpuNanos"].as_i64().is_some(), "{r}");
+    }
 }

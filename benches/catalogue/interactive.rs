@@ -32,6 +32,12 @@ pub trait Interactive {
     fn clean_up(&mut self, id: &str);
     /// A container that waits, for exec.
     fn start_waiting(&mut self) -> String;
+    /// A container that waits, with a health check of /bin/true.
+    fn start_checked(&mut self) -> String;
+    /// Run its health check now.
+    fn healthcheck_run(&mut self, id: &str);
+    /// One sample of its use.
+    fn stats_sample(&mut self, id: &str);
 }
 
 pub trait ReadWrite: Read + Write {}
@@ -88,6 +94,8 @@ pub struct Figures {
     pub tty_first_byte: [Option<Duration>; 2],
     pub keystroke: [Option<Duration>; 2],
     pub bare_keystroke: Duration,
+    pub healthcheck: [Option<Duration>; 2],
+    pub stats: [Option<Duration>; 2],
 }
 
 const RUN: usize = 5;
@@ -148,6 +156,12 @@ pub fn measure(engines: &mut [&mut dyn Interactive], reps: usize) -> Figures {
     for (e, id) in engines.iter_mut().zip(&ttys) {
         e.clean_up(id);
     }
+    let checked: Vec<String> = engines.iter_mut().map(|e| e.start_checked()).collect();
+    let healthcheck = alternate(engines, reps, |e, k| crate::timed(|| e.healthcheck_run(&checked[k])));
+    let stats = alternate(engines, reps, |e, k| crate::timed(|| e.stats_sample(&checked[k])));
+    for (e, id) in engines.iter_mut().zip(&checked) {
+        e.clean_up(id);
+    }
     Figures {
         exec,
         bare_exec: crate::median(bare_execs),
@@ -155,5 +169,7 @@ pub fn measure(engines: &mut [&mut dyn Interactive], reps: usize) -> Figures {
         tty_first_byte,
         keystroke,
         bare_keystroke: crate::median(bare_samples),
+        healthcheck,
+        stats,
     }
 }

@@ -384,6 +384,8 @@ fn interactive_rows(berth: &mut Berth, rest: Option<&mut Rest>, n: usize) -> Vec
         row("create, attach and start on a terminal, to the first byte of output", figures.tty_first_byte),
         row("one keystroke's echo through an attach to a terminal", figures.keystroke),
         row(BARE_PTY, [bare, None]),
+        row("run a health check now (/bin/true)", figures.healthcheck),
+        row("one stats sample of a running container", figures.stats),
     ]
 }
 

@@ -387,4 +387,24 @@ impl Interactive for Rest {
         Engine::start(self, &id);
         id
     }
+    fn start_checked(&mut self) -> String {
+        self.next += 1;
+        let id = self.create_with(json!({
+            "image": IMAGE, "command": ["/bin/sh", "-c", POLITE], "name": format!("pr{}", self.next),
+            "netns": { "nsmode": "none" },
+            "healthconfig": { "Test": ["CMD", "/bin/true"], "Interval": 3_600_000_000_000u64, "Retries": 3,
+                "Timeout": 30_000_000_000u64 },
+        }));
+        Engine::start(self, &id);
+        id
+    }
+    /// What `podman --remote healthcheck run` asks.
+    fn healthcheck_run(&mut self, id: &str) {
+        let r = self.call("GET", &format!("{API}/containers/{id}/healthcheck"), None);
+        assert_eq!(r["Status"], "healthy", "{r}");
+    }
+    /// What `podman --remote stats --no-stream` asks.
+    fn stats_sample(&mut self, id: &str) {
+        self.call("GET", &format!("{API}/containers/stats?containers={id}&stream=false"), None);
+    }
 }
