@@ -158,6 +158,17 @@ impl Tx<'_> {
         Ok(Some(ContainerRecord { summary, config, status }))
     }
 
+    /// Name, state and PID: what a stats sample needs, without reading the
+    /// configuration.
+    pub fn container_process(&self, id: &str) -> Result<Option<(String, State, Option<i32>)>> {
+        let row: Option<(String, String, Option<i32>)> = self
+            .0
+            .prepare_cached("SELECT name, state, pid FROM containers WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        Ok(row.map(|(name, state, pid)| (name, State::parse(&state).unwrap_or(State::Configured), pid)))
+    }
+
     /// Name, pod and infra flag: what evict needs, readable whatever else broke.
     pub fn container_identity(&self, id: &str) -> Result<Option<(String, Option<String>, bool)>> {
         Ok(self

@@ -29,25 +29,34 @@ impl Runtime {
     /// A sample of each container named (none: every running one). A
     /// container named that is not running is InvalidState.
     pub async fn container_stats(&self, names_or_ids: &[String]) -> Result<Vec<ContainerStats>> {
-        let ids = if names_or_ids.is_empty() {
-            self.db.read(|tx| tx.containers_in_runtime()).await?
-        } else {
-            self.lookup_container_ids(names_or_ids.to_vec()).await?
-        };
         let named = !names_or_ids.is_empty();
-        let mut samples = Vec::new();
-        for id in ids {
-            let (config, status) = self.load_container(&id).await?;
-            let pid = match (status.state, status.pid) {
-                (State::Running | State::Paused, Some(pid)) => pid,
-                _ if named => return Err(status.state.invalid(&id, "stats are read only of a running container")),
-                _ => continue,
-            };
-            let name = config.name.clone();
-            let sample = blocking(move || sample(pid, id, name)).await?;
-            samples.push(sample);
+        let names = names_or_ids.to_vec();
+        // One read for all: who they are and their init's PID.
+        let processes = self
+            .db
+            .read(move |tx| {
+                let ids = if names.is_empty() {
+                    tx.containers_in_runtime()?
+                } else {
+                    names.iter().map(|n| tx.resolve(crate::db::Kind::Container, n)).collect::<Result<_>>()?
+                };
+                let mut found = Vec::new();
+                for id in ids {
+                    let (name, state, pid) = tx.container_process(&id)?.ok_or(Error::NoSuchContainer(id.clone()))?;
+                    found.push((id, name, state, pid));
+                }
+                Ok(found)
+            })
+            .await?;
+        let mut running = Vec::new();
+        for (id, name, state, pid) in processes {
+            match (state, pid) {
+                (State::Running | State::Paused, Some(pid)) => running.push((pid, id, name)),
+                _ if named => return Err(state.invalid(&id, "stats are read only of a running container")),
+                _ => {}
+            }
         }
-        Ok(samples)
+        blocking(move || running.into_iter().map(|(pid, id, name)| sample(pid, id, name)).collect()).await
     }
 }
 
@@ -171,12 +180,16 @@ fn resident(pid: u32) -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
+/// The host's memory (read once: it does not change under berthd).
 fn host_memory() -> u64 {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:")?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
-        .map_or(0, |kib| kib * 1024)
+    static TOTAL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TOTAL.get_or_init(|| {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:")?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+            .map_or(0, |kib| kib * 1024)
+    })
 }
 
 #[cfg(test)]
