@@ -950,3 +950,39 @@ fn stats_read_a_running_containers_use_from_its_cgroup() {
     assert!(text.contains("MEM USAGE / LIMIT") && text.lines().nth(1).is_some_and(|l| l.contains("hungry")), "{text}");
     call(&mut c, "Remove", "hungry", json!({ "force": true }));
 }
+
+#[test]
+fn update_changes_a_running_containers_limits_at_once() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    create(&mut c, &d, "limited", &["/bin/sleep", "600"], json!({ "stopTimeout": 1 }));
+    call(&mut c, "Start", "limited", json!({}));
+    let limits = json!({ "resources": { "memoryMax": 64 << 20, "pidsMax": 50 } });
+    call(&mut c, "Update", "limited", limits);
+    let resources = call(&mut c, "Inspect", "limited", json!({}))["container"]["config"]["resources"].clone();
+    assert_eq!((resources["memoryMax"].as_i64(), resources["pidsMax"].as_i64()), (Some(64 << 20), Some(50)));
+    assert_eq!(resources["memorySwap"].as_i64(), Some(128 << 20), "podman's default swap with a new memory limit");
+    // What the kernel enforces now, and what a sample says.
+    let sample = c.call("io.berth.Container.Stats", json!({ "namesOrIds": ["limited"] })).unwrap()["stats"][0].clone();
+    assert_eq!(sample["memoryLimit"].as_i64(), Some(64 << 20), "{sample}");
+    let pid = state(&mut c, "limited")["pid"].as_i64().unwrap();
+    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let pids_dir = cgroups.lines().find_map(|l| l.split_once(":pids:").map(|(_, p)| p.to_string()));
+    let pids_max = match pids_dir {
+        Some(dir) => std::fs::read_to_string(format!("/sys/fs/cgroup/pids{dir}/pids.max")).unwrap(),
+        None => {
+            let dir = cgroups.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
+            std::fs::read_to_string(format!("/sys/fs/cgroup{dir}/pids.max")).unwrap()
+        }
+    };
+    assert_eq!(pids_max.trim(), "50");
+    let zero = c.call("io.berth.Container.Update", json!({ "nameOrId": "limited", "resources": { "memoryMax": 0 } }));
+    match zero {
+        Err(ClientError::Remote { parameters, .. }) => assert_eq!(parameters["field"], "resources.memoryMax"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(d.ctl(&["update", "--cpus", "0.5", "limited"]).status.code(), Some(0));
+    let nano = call(&mut c, "Inspect", "limited", json!({}))["container"]["config"]["resources"]["nanoCpus"].clone();
+    assert_eq!(nano, 500_000_000);
+    call(&mut c, "Remove", "limited", json!({ "force": true }));
+}

@@ -407,6 +407,15 @@ fn berth_restart_service_starts_containers_by_policy_at_boot() {
     let sample = c.call("io.berth.Container.Stats", json!({ "namesOrIds": ["kept"] })).unwrap()["stats"][0].clone();
     assert!(sample["pids"].as_i64() >= Some(1) && sample["memoryBytes"].as_i64() > Some(0), "{sample}");
     assert!(sample["cpuNanos"].as_i64() > Some(0) && sample["memoryLimit"].as_i64() > sample["memoryBytes"].as_i64());
+    // Update sets its scope's limits at once.
+    let limits = json!({ "nameOrId": "kept", "resources": { "memoryMax": 64 << 20, "pidsMax": 40 } });
+    c.call("io.berth.Container.Update", limits).unwrap();
+    let kept = c.call("io.berth.Container.LookupId", json!({ "nameOrId": "kept" })).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = s.ok(&format!("systemctl show -P MemoryMax -P TasksMax berth-{kept}.scope"));
+    assert_eq!(shown.split_whitespace().collect::<Vec<_>>(), ["67108864", "40"], "{shown}");
     let back = state(&mut c, "was-running");
     assert_eq!((back["state"].as_str(), back["restartCount"].as_i64()), (Some("running"), Some(1)), "{back}");
     assert_eq!(state(&mut c, "user-stopped")["state"], "exited");

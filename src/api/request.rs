@@ -244,6 +244,19 @@ pub struct Resources {
     pub cpuset_cpus: Option<String>,
 }
 
+impl Resources {
+    fn into_model(self) -> SpecResources {
+        SpecResources {
+            memory_max: self.memory_max.map(|v| v.max(0) as u64),
+            pids_max: self.pids_max.map(|v| v.max(0) as u64),
+            cpu_weight: self.cpu_weight.map(|v| v.max(0) as u64),
+            memory_swap: self.memory_swap,
+            nano_cpus: self.nano_cpus.map(|v| v.max(0) as u64),
+            cpuset_cpus: self.cpuset_cpus,
+        }
+    }
+}
+
 impl CreateOptions {
     /// The container the runtime is asked to create.
     pub fn into_spec(self) -> Result<CreateSpec> {
@@ -289,17 +302,7 @@ impl CreateOptions {
             restart_policy: self.restart_policy,
             restart_retries: restart_retries(self.restart_retries)?,
             healthcheck: self.healthcheck.map(HealthCheck::into_config).transpose()?.flatten(),
-            resources: self
-                .resources
-                .map(|r| SpecResources {
-                    memory_max: r.memory_max.map(|v| v.max(0) as u64),
-                    pids_max: r.pids_max.map(|v| v.max(0) as u64),
-                    cpu_weight: r.cpu_weight.map(|v| v.max(0) as u64),
-                    memory_swap: r.memory_swap,
-                    nano_cpus: r.nano_cpus.map(|v| v.max(0) as u64),
-                    cpuset_cpus: r.cpuset_cpus,
-                })
-                .unwrap_or_default(),
+            resources: self.resources.map(Resources::into_model).unwrap_or_default(),
             network: self.network,
             replace: self.replace.unwrap_or(false),
             cid_file: self.cid_file.map(Into::into),
@@ -475,8 +478,20 @@ pub fn restart_retries(retries: Option<i64>) -> Result<Option<u32>> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateOptions {
+    pub resources: Option<Resources>,
     pub restart_policy: Option<String>,
     pub restart_retries: Option<i64>,
+}
+
+impl UpdateOptions {
+    /// What the runtime is asked to change.
+    pub fn into_update(self) -> Result<crate::runtime::Update> {
+        Ok(crate::runtime::Update {
+            resources: self.resources.map(Resources::into_model),
+            restart_policy: self.restart_policy,
+            restart_retries: restart_retries(self.restart_retries)?,
+        })
+    }
 }
 
 /// A health check from the wire: podman's test form, seconds.

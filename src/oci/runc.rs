@@ -164,6 +164,32 @@ impl Runc {
         self.run(&args).map(drop)
     }
 
+    /// Change a running container's limits: `limits` is the runtime spec's
+    /// LinuxResources as JSON.
+    pub fn update(&self, id: &str, limits: &str) -> Result<()> {
+        use std::io::Write;
+        let mut child = self
+            .command()
+            .args(["update", "--resources", "-", id])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.spawn_failed(e))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(limits.as_bytes());
+        }
+        let out = child.wait_with_output().map_err(|e| self.spawn_failed(e))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(OciError::Refused {
+            runtime: self.name.clone(),
+            command: format!("update {id}"),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
+    }
+
     pub fn pause(&self, id: &str) -> Result<()> {
         self.run(&["pause", id]).map(drop)
     }

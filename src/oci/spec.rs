@@ -469,11 +469,10 @@ fn mounts(c: &ContainerConfig, files: &HostFiles, owner: (u32, u32)) -> Result<V
     Ok(mounts)
 }
 
-/// Namespaces, resources, devices, sysctls, masked paths (none when
-/// privileged) and the cgroup.
-fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>, netns: Option<&Path>) -> Result<oci_spec::runtime::Linux> {
+/// The memory, pids and CPU limits of `r`, in the runtime's form (a
+/// container's spec, and `runc update` of a running one).
+pub fn resource_limits(r: &crate::model::container::Resources) -> Result<LinuxResourcesBuilder> {
     let mut resources = LinuxResourcesBuilder::default();
-    let r = &c.resources;
     if r.memory_max.is_some() || r.memory_swap.is_some() {
         let mut memory = LinuxMemoryBuilder::default();
         if let Some(limit) = r.memory_max {
@@ -501,6 +500,13 @@ fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>, netns: Option<&Path>
         }
         resources = resources.cpu(cpu.build().map_err(spec_err)?);
     }
+    Ok(resources)
+}
+
+/// Namespaces, resources, devices, sysctls, masked paths (none when
+/// privileged) and the cgroup.
+fn linux(c: &ContainerConfig, joined: Option<&JoinedInfra>, netns: Option<&Path>) -> Result<oci_spec::runtime::Linux> {
+    let mut resources = resource_limits(&c.resources)?;
     let (devices, mut rules) = devices(c)?;
     for rule in &c.device_cgroup_rules {
         let (kind, major, minor, access) = crate::model::container::run::parse_device_rule(rule)?;

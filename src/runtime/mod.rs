@@ -36,6 +36,7 @@ mod storage_ctrs;
 mod system;
 mod top;
 mod units;
+mod update;
 mod volumes;
 
 pub use attach::Attached;
@@ -52,6 +53,7 @@ pub use remove::Removal;
 pub use stats::ContainerStats;
 pub use storage_ctrs::ExternalStorage;
 pub use system::{Info, SystemPruneReport};
+pub use update::Update;
 pub use volumes::VolumePruneReport;
 
 use crate::config::Config;

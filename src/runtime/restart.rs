@@ -42,37 +42,6 @@ impl Runtime {
         }
     }
 
-    /// Change a container's restart policy, live (libpod's Update): what
-    /// is not given stays. Its ID.
-    pub async fn update_container(
-        &self,
-        name_or_id: &str,
-        policy: Option<&str>,
-        retries: Option<u32>,
-    ) -> Result<String> {
-        let id = self.lookup_container_id(name_or_id).await?;
-        let _lock = self.locks.lock(&id).await;
-        let (mut config, _) = self.load_container(&id).await?;
-        if let Some(policy) = policy {
-            config.restart_policy = RestartPolicy::parse(policy)?;
-            // A new policy does not keep the old one's retries.
-            config.restart_retries = None;
-        }
-        if retries.is_some() {
-            config.restart_retries = retries;
-        }
-        config.restart_policy.check_retries(config.restart_retries)?;
-        if config.auto_remove && config.restart_policy != RestartPolicy::No {
-            return Err(Error::invalid_argument(
-                "restartPolicy",
-                "an autoRemove container cannot have a restart policy",
-            ));
-        }
-        self.db.write(|tx| tx.set_container_config(&config)).await?;
-        self.events.emit(Event::for_container("update", &config));
-        Ok(id)
-    }
-
     async fn restart_locked_if_due(&self, id: &str, exit_code: i32) -> Result<bool> {
         let _lock = self.locks.lock(id).await;
         // What holds now decides: it may have been removed, started, or

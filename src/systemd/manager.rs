@@ -138,6 +138,12 @@ impl Systemd {
         self.job(unit, self.request("StartTransientUnit", &body), false).await
     }
 
+    /// Set a running unit's limits (until it goes: the record keeps them).
+    pub async fn set_resources(&self, unit: &str, resources: &Resources) -> Result<()> {
+        let props = resource_properties(resources);
+        self.call("SetUnitProperties", &(unit, true, props)).await.map(drop)
+    }
+
     /// Stop a unit and wait; a unit that is not there is already stopped.
     pub async fn stop(&self, unit: &str) -> Result<()> {
         self.job(unit, self.request("StopUnit", &(unit, "replace")), true).await

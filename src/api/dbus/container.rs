@@ -233,8 +233,8 @@ impl ContainerObject {
         self.ctx.call(bus, &call, "io.berth.Container.Stats", stats).await
     }
 
-    /// Change its restart policy (options: restartPolicy s, restartRetries
-    /// x), as varlink's Update.
+    /// Change its limits and restart policy (options: resources a{sv},
+    /// restartPolicy s, restartRetries x), as varlink's Update.
     async fn update(
         &self,
         options: HashMap<String, OwnedVariant>,
@@ -245,8 +245,7 @@ impl ContainerObject {
             let given = serde_json::Map::from_iter([("nameOrId".to_string(), self.id.clone().into())]);
             let o: crate::api::request::UpdateOptions =
                 options::decode_rest("io.berth.Container", "Update", given, &options)?;
-            let retries = crate::api::request::restart_retries(o.restart_retries)?;
-            self.ctx.runtime.update_container(&self.id, o.restart_policy.as_deref(), retries).await
+            self.ctx.runtime.update_container(&self.id, o.into_update()?).await
         };
         self.ctx.call(bus, &call, "io.berth.Container.Update", update).await.map(drop)
     }

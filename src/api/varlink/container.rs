@@ -307,12 +307,16 @@ impl vl::VarlinkInterface for ContainerApi {
         &self,
         call: &mut dyn vl::Call_Update,
         name_or_id: String,
+        resources: Option<vl::Resources>,
         restart_policy: Option<String>,
         restart_retries: Option<i64>,
     ) -> varlink::Result<()> {
         let update = async {
-            let retries = request::restart_retries(restart_retries)?;
-            self.0.runtime.update_container(&name_or_id, restart_policy.as_deref(), retries).await
+            let wire = serde_json::json!({
+                "resources": resources, "restartPolicy": restart_policy, "restartRetries": restart_retries,
+            });
+            let update = request::from_wire::<request::UpdateOptions>(wire)?.into_update()?;
+            self.0.runtime.update_container(&name_or_id, update).await
         };
         answer(call, IFACE, self.0.run(update), |c, id| c.reply(id))
     }

@@ -111,7 +111,20 @@ pub enum Command {
     Update {
         /// no, on-failure[:RETRIES], always or unless-stopped.
         #[arg(long)]
-        restart: String,
+        restart: Option<String>,
+        /// Memory limit (b, k, m, g).
+        #[arg(short, long)]
+        memory: Option<String>,
+        /// Memory and swap together (-1: unlimited swap).
+        #[arg(long)]
+        memory_swap: Option<String>,
+        #[arg(long)]
+        pids_limit: Option<i64>,
+        /// CPUs' worth of time, e.g. 1.5.
+        #[arg(long)]
+        cpus: Option<f64>,
+        #[arg(long)]
+        cpuset_cpus: Option<String>,
         name: String,
     },
     /// Stop containers: stop signal, then SIGKILL after the timeout.
@@ -887,9 +900,25 @@ pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
                 return Ok(ExitCode::from(1));
             }
         }
-        Command::Update { restart, name } => {
-            let (policy, retries) = restart_policy(Some(&restart))?;
-            println!("{}", c.update(name, policy, retries).call()?.id);
+        Command::Update { restart, memory, memory_swap, pids_limit, cpus, cpuset_cpus, name } => {
+            let (policy, retries) = restart_policy(restart.as_deref())?;
+            let limits = vl::Resources {
+                memoryMax: memory.as_deref().map(size).transpose()?,
+                pidsMax: pids_limit,
+                cpuWeight: None,
+                memorySwap: memory_swap.as_deref().map(size).transpose()?,
+                nanoCpus: cpus.map(|c| (c * 1e9).round() as i64),
+                cpusetCpus: cpuset_cpus,
+            };
+            let given = limits.memoryMax.is_some()
+                || limits.pidsMax.is_some()
+                || limits.memorySwap.is_some()
+                || limits.nanoCpus.is_some()
+                || limits.cpusetCpus.is_some();
+            if !given && policy.is_none() {
+                return Err(Failure::engine("update needs --restart or a limit (--memory, --pids-limit, --cpus...)"));
+            }
+            println!("{}", c.update(name, given.then_some(limits), policy, retries).call()?.id);
         }
         Command::Stop { names, time } => each(names, |n| Ok(c.stop(n, time).call()?.id))?,
         Command::Kill { names, signal } => each(names, |n| Ok(c.kill(n, signal.clone()).call()?.id))?,
