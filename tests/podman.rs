@@ -2381,3 +2381,32 @@ fn healthcheck_run_and_its_event() {
     assert!(format!("{unchecked:?}").contains("InvalidArgument"), "{unchecked:?}");
     ok(&d, &["rm", "-f", "-t", "0", "test-hc", "top"]);
 }
+
+/// B-insp-17: an image's Docker HEALTHCHECK shows in its inspect, and a
+/// container made from it without a check of its own gets it. (differs:
+/// berth shows it as .Config.Config.Healthcheck, in the image
+/// configuration's own names, where podman has HealthCheck.)
+#[test]
+fn an_images_health_check() {
+    let d = Daemon::start();
+    let test = ["CMD-SHELL", "curl -f http://localhost/ || exit 1"];
+    let img = common::image::build_with(
+        &d.dir.path().join("healthcheck-image"),
+        serde_json::json!({ "Cmd": ["/bin/sh"], "Env": ["PATH=/bin"],
+            "Healthcheck": { "Test": test, "Interval": 60_000_000_000u64, "Timeout": 3_000_000_000u64 } }),
+    );
+    ok(&d, &["image", "import", img.layout.to_str().unwrap(), "quay.io/libpod/alpine_healthcheck:latest"]);
+    let mut c = d.client();
+    let image = c
+        .call("io.berth.Image.Inspect", serde_json::json!({ "reference": "quay.io/libpod/alpine_healthcheck:latest" }));
+    let check = image.unwrap()["image"]["config"]["config"]["Healthcheck"].clone();
+    assert_eq!((check["Timeout"].as_i64(), check["Interval"].as_i64()), (Some(3_000_000_000), Some(60_000_000_000)));
+    assert_eq!(check["Test"], serde_json::json!(test));
+    let id = ok(&d, &["create", "quay.io/libpod/alpine_healthcheck:latest"]).trim().to_string();
+    let kept =
+        ok(&d, &["inspect", "--format", "{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}}", &id]);
+    assert_eq!(kept.trim(), "60 3");
+    let own =
+        ok(&d, &["create", "--health-cmd", "true", "quay.io/libpod/alpine_healthcheck:latest"]).trim().to_string();
+    assert_eq!(ok(&d, &["inspect", "--format", "{{.Config.Healthcheck.Interval}}", &own]).trim(), "30");
+}

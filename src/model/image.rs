@@ -51,6 +51,47 @@ pub struct RunConfig {
     /// The ports it serves, `PORT[/PROTOCOL]` (a set), which -P publishes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposed_ports: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// Docker's HEALTHCHECK, which a container made from it without a
+    /// check of its own gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<ImageHealthcheck>,
+}
+
+/// A health check as a Docker image configuration carries it: durations
+/// in nanoseconds (0 or none: the default).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageHealthcheck {
+    #[serde(default)]
+    pub test: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_period: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<i64>,
+}
+
+impl ImageHealthcheck {
+    /// The check it asks for (None for NONE or no test).
+    pub fn to_config(&self) -> crate::error::Result<Option<crate::model::container::health::HealthConfig>> {
+        if self.test.is_empty() {
+            return Ok(None);
+        }
+        // Whole seconds, rounded up; 0 is the default.
+        let secs = |ns: Option<i64>| ns.filter(|n| *n > 0).map(|n| ((n + 999_999_999) / 1_000_000_000) as u32);
+        let retries = self.retries.filter(|r| *r > 0).map(|r| r as u32);
+        crate::model::container::health::HealthConfig::from_test(
+            &self.test,
+            secs(self.interval),
+            secs(self.timeout),
+            retries,
+            secs(self.start_period),
+            None,
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]

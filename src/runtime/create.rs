@@ -517,6 +517,9 @@ pub(super) fn apply_image(
     if config.user.is_none() {
         config.user = run.user.filter(|u| !u.is_empty());
     }
+    if config.healthcheck.is_none() {
+        config.healthcheck = run.healthcheck.as_ref().map(|h| h.to_config()).transpose()?.flatten();
+    }
     Ok(ImageWants {
         volumes: run.volumes.unwrap_or_default().into_keys().filter(|v| v.starts_with('/')).collect(),
         exposed_ports: run.exposed_ports.unwrap_or_default().into_keys().collect(),

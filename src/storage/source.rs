@@ -52,6 +52,10 @@ pub fn parse_document<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &dyn s
 pub fn image_config(bytes: &[u8], what: &str) -> Result<ImageConfig> {
     let oci: ImageConfiguration = parse_document(bytes, &what)?;
     let run = oci.config().clone().unwrap_or_default();
+    // Docker's HEALTHCHECK is not the OCI specification's: read apart.
+    let healthcheck = serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| serde_json::from_value(v["config"]["Healthcheck"].clone()).ok());
     Ok(ImageConfig {
         config: RunConfig {
             entrypoint: run.entrypoint().clone(),
@@ -64,6 +68,7 @@ pub fn image_config(bytes: &[u8], what: &str) -> Result<ImageConfig> {
                 .exposed_ports()
                 .clone()
                 .map(|ports| ports.into_iter().map(|p| (p, serde_json::json!({}))).collect()),
+            healthcheck,
         },
         rootfs: RootFs { kind: oci.rootfs().typ().clone(), diff_ids: oci.rootfs().diff_ids().clone() },
         created: oci.created().clone(),
