@@ -133,6 +133,19 @@ impl Runtime {
         Ok((s.clone(), Attached { id: s.id, terminal, stdin, detach_keys, socket, exit_file }))
     }
 
+    /// Create a session and start it attached, in one go: its ID and
+    /// stream. A session that does not start is removed again.
+    pub async fn exec_run_attached(&self, name_or_id: &str, config: ExecConfig) -> Result<(String, Attached)> {
+        let session = self.exec_create(name_or_id, config).await?;
+        match self.exec_start_attached(&session).await {
+            Ok((_, attached)) => Ok((session, attached)),
+            Err(e) => {
+                let _ = self.exec_remove(&session).await;
+                Err(e)
+            }
+        }
+    }
+
     /// Run a created session's process under its conmon; attaching, the
     /// connected attach socket too.
     async fn launch_exec(&self, session: &str, attach: bool) -> Result<(ExecSession, Option<OwnedFd>)> {

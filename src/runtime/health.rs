@@ -25,7 +25,7 @@ const TICK: Duration = Duration::from_millis(250);
 /// The containers whose checks berthd runs: when each is next due, and
 /// its interval.
 #[derive(Default)]
-pub(super) struct HealthSchedule(Mutex<HashMap<String, (Instant, Duration)>>);
+pub(super) struct HealthSchedule(Mutex<HashMap<String, (Instant, Duration)>>, Arc<tokio::sync::Notify>);
 
 impl HealthSchedule {
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (Instant, Duration)>) -> T) -> T {
@@ -55,12 +55,16 @@ impl Runtime {
             // Held while a check is scheduled: berthd stays to run it.
             let mut staying = None;
             loop {
-                tokio::time::sleep(TICK).await;
                 let Some(rt) = runtime.upgrade() else { return };
-                let scheduled = rt.health_schedule.with(|s| !s.is_empty());
-                if scheduled != staying.is_some() {
-                    staying = scheduled.then(|| rt.in_flight());
+                if rt.health_schedule.with(|s| s.is_empty()) {
+                    // Nothing to look at until a check is scheduled.
+                    staying = None;
+                    let scheduling = rt.health_schedule.1.clone();
+                    drop(rt);
+                    scheduling.notified().await;
+                    continue;
                 }
+                staying.get_or_insert_with(|| rt.in_flight());
                 for id in rt.health_schedule.take_due() {
                     let rt = rt.clone();
                     tokio::spawn(async move {
@@ -69,6 +73,8 @@ impl Runtime {
                         }
                     });
                 }
+                drop(rt);
+                tokio::time::sleep(TICK).await;
             }
         });
     }
@@ -130,6 +136,7 @@ impl Runtime {
         if let Some(check) = &c.healthcheck {
             let interval = Duration::from_secs(check.interval.into());
             self.health_schedule.with(|s| s.insert(c.id.clone(), (Instant::now() + interval, interval)));
+            self.health_schedule.1.notify_one();
         }
     }
 

@@ -81,7 +81,10 @@ fn sample(pid: i32, id: String, name: String) -> Result<ContainerStats> {
 /// keeps v2 aside).
 fn unified_path(cgroups: &str) -> Option<PathBuf> {
     use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC};
-    let unified = statfs("/sys/fs/cgroup").is_ok_and(|fs| fs.filesystem_type() == CGROUP2_SUPER_MAGIC);
+    // The host's hierarchy does not change under berthd: looked at once.
+    static UNIFIED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let unified =
+        *UNIFIED.get_or_init(|| statfs("/sys/fs/cgroup").is_ok_and(|fs| fs.filesystem_type() == CGROUP2_SUPER_MAGIC));
     let path = cgroups.lines().find_map(|l| l.strip_prefix("0::"))?;
     unified.then(|| Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/')))
 }

@@ -396,20 +396,8 @@ impl ContainerObject {
                 ("command".to_string(), command.into()),
             ]);
             let config = options::decode_rest("io.berth.Container", "ExecCreate", given, &options)?;
-            let runtime = &self.ctx.runtime;
-            let session = runtime.exec_create(&self.id, config).await?;
-            let started = match runtime.exec_start_attached(&session).await {
-                Ok((_, attached)) => crate::api::attach_stream::hand_out(attached),
-                Err(e) => Err(e),
-            };
-            match started {
-                Ok(stream) => Ok((session, zbus::OwnedFd::from(stream))),
-                Err(e) => {
-                    // Nothing half-made: the session that did not start goes.
-                    let _ = runtime.exec_remove(&session).await;
-                    Err(e)
-                }
-            }
+            let (session, attached) = self.ctx.runtime.exec_run_attached(&self.id, config).await?;
+            crate::api::attach_stream::hand_out(attached).map(|stream| (session, zbus::OwnedFd::from(stream)))
         };
         self.ctx.call(bus, &call, "io.berth.Container.ExecCreate", exec).await
     }
