@@ -18,3 +18,4 @@ pub mod runtime;
 pub mod storage;
 pub mod systemd;
 pub mod timestamp;
+pub mod unit_file;

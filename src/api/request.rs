@@ -71,6 +71,8 @@ pub struct CreateOptions {
     pub terminal: Option<bool>,
     pub stdin: Option<bool>,
     pub log_size_max: Option<i64>,
+    pub sd_notify_mode: Option<String>,
+    pub sd_notify_socket: Option<String>,
     pub mounts: Option<Vec<Mount>>,
     pub networks: Option<Vec<String>>,
     pub network_aliases: Option<Vec<String>>,
@@ -339,6 +341,8 @@ impl CreateOptions {
                 stdin: self.stdin.unwrap_or(false),
                 // Negative: no limit (podman's -1).
                 log_size_max: self.log_size_max.and_then(|n| u64::try_from(n).ok()).filter(|n| *n > 0),
+                sd_notify_mode: self.sd_notify_mode,
+                sd_notify_socket: self.sd_notify_socket,
             },
         })
     }

@@ -115,6 +115,9 @@ struct ContainerConfigView<'a> {
     terminal: bool,
     stdin: bool,
     log_size_max: Option<u64>,
+    sd_notify_mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sd_notify_socket: &'a Option<String>,
     restart_policy: &'static str,
     restart_retries: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -257,6 +260,8 @@ impl<'a> ContainerView<'a> {
                 terminal: c.terminal,
                 stdin: c.stdin,
                 log_size_max: c.log_size_max,
+                sd_notify_mode: c.sd_notify_mode.as_str(),
+                sd_notify_socket: &c.sd_notify_socket,
                 restart_policy: c.restart_policy.as_str(),
                 restart_retries: c.restart_retries,
                 healthcheck: &c.healthcheck,

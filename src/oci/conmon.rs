@@ -47,6 +47,9 @@ pub struct Launch<'a> {
     /// Without a terminal: a pipe to the container's stdin that attached
     /// clients write to (a terminal takes their input anyway).
     pub stdin: bool,
+    /// The unit's notify socket, to which conmon relays what the program
+    /// sends to the socket it binds in the bundle's notify directory.
+    pub sdnotify_socket: Option<&'a str>,
 }
 
 /// A conmon started and waiting for the word to create its container, so
@@ -161,6 +164,9 @@ impl Launch<'_> {
         }
         if self.no_cgroups {
             args.extend(["--runtime-arg".into(), "--cgroup-manager".into(), "--runtime-arg".into(), "disabled".into()]);
+        }
+        if let Some(socket) = self.sdnotify_socket {
+            args.push(format!("--sdnotify-socket={socket}"));
         }
         if let Some((program, rest)) = self.exit_command.and_then(|c| c.split_first()) {
             args.extend(["--exit-command".into(), program.clone()]);

@@ -66,6 +66,9 @@ pub struct HostFiles {
     pub passwd: Option<PathBuf>,
     /// The network namespace berthd made for its bridge networks.
     pub netns: Option<PathBuf>,
+    /// The directory where conmon binds the socket that relays the
+    /// program's sd_notify messages to its unit (mounted on /run/notify).
+    pub notify_dir: Option<PathBuf>,
 }
 
 /// A pod's infra container whose namespaces a member joins.
@@ -181,7 +184,7 @@ pub fn build(c: &ContainerConfig, rootfs: &Path, files: &HostFiles) -> Result<Sp
     let process = ProcessBuilder::default()
         .terminal(c.terminal)
         .args(args)
-        .env(environment(c, rootfs, user.uid(), &files.secret_env))
+        .env(environment(c, rootfs, user.uid(), &files.secret_env, files.notify_dir.is_some()))
         .cwd(c.workdir.as_deref().unwrap_or("/"))
         .no_new_privileges(c.no_new_privileges)
         .capabilities(capabilities)
@@ -247,7 +250,7 @@ fn own_oom_score_adj() -> i32 {
 /// podman's default environment (PATH, TERM, container, HOSTNAME, HOME from
 /// the user's passwd entry), less what unsetEnv names, then the
 /// container's own, then what its env secrets give.
-fn environment(c: &ContainerConfig, rootfs: &Path, uid: u32, secrets: &[(String, String)]) -> Vec<String> {
+fn environment(c: &ContainerConfig, rootfs: &Path, uid: u32, secrets: &[(String, String)], notify: bool) -> Vec<String> {
     let hostname = match c.uts_namespace.as_str() {
         "host" => std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string(),
         _ => c.hostname().to_string(),
@@ -268,6 +271,10 @@ fn environment(c: &ContainerConfig, rootfs: &Path, uid: u32, secrets: &[(String,
     for (k, v) in c.env.iter().chain(secrets.iter().map(|(k, v)| (k, v))) {
         env.retain(|(key, _)| key != k);
         env.push((k.clone(), v.clone()));
+    }
+    if notify {
+        env.retain(|(key, _)| key != "NOTIFY_SOCKET");
+        env.push(("NOTIFY_SOCKET".into(), crate::model::container::notify::CONTAINER_SOCKET.into()));
     }
     env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
 }
@@ -465,6 +472,9 @@ fn mounts(c: &ContainerConfig, files: &HostFiles, owner: (u32, u32)) -> Result<V
     }
     if let Some(init) = &files.init {
         mounts.push(bind(init, INIT_PATH, &["ro".into()])?);
+    }
+    if let Some(dir) = &files.notify_dir {
+        mounts.push(bind(dir, "/run/notify", &[])?);
     }
     Ok(mounts)
 }

@@ -23,7 +23,7 @@ use crate::events::{now_nanos, Event, EventType};
 use crate::model::container::mount::HostMount;
 use crate::model::container::restart::RestartPolicy;
 use crate::model::container::{
-    run, ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Network, Resources, SecretKind, SecretUse,
+    notify, run, ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Network, Resources, SecretKind, SecretUse,
     SecretUseSpec, VolumeSpec,
 };
 use crate::model::pod::validate_cgroup_parent;
@@ -299,6 +299,9 @@ fn insert_container(
             }
         }
     }
+    // After the image's HEALTHCHECK: "healthy" may wait on that.
+    let socket = config.sd_notify_socket.as_deref();
+    notify::check(config.sd_notify_mode, socket, config.healthcheck.is_some())?;
     let secret_ids = spec
         .secrets
         .iter()

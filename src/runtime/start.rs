@@ -262,6 +262,7 @@ impl Runtime {
                 timeout: config.timeout,
                 terminal: config.terminal,
                 stdin: config.stdin,
+                sdnotify_socket: config.sd_notify_socket.as_deref().filter(|_| relays_notify(&config)),
             };
             Ok(launch.spawn_waiting()?)
         })
@@ -456,6 +457,14 @@ fn write_bundle(bundle: &Path, config: &ContainerConfig, rootfs: &Path, provided
         joined: provided.joined,
         shm: provided.shm,
         netns: provided.network.as_ref().map(|n| n.netns.clone()),
+        notify_dir: match relays_notify(config) {
+            true => {
+                let dir = bundle.join("notify");
+                std::fs::create_dir_all(&dir).map_err(|e| Error::storage(dir.display(), e))?;
+                Some(dir)
+            }
+            false => None,
+        },
     };
     let spec = spec::build(config, rootfs, &files)?;
     spec.save(bundle.join("config.json")).map_err(|e| Error::storage(bundle.display(), e))
@@ -554,4 +563,10 @@ fn copy_entries(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether conmon relays the program's own sd_notify messages to the unit
+/// that ran the container (podman's --sdnotify=container, in a unit).
+fn relays_notify(c: &ContainerConfig) -> bool {
+    c.sd_notify_mode == crate::model::container::notify::SdNotifyMode::Container && c.sd_notify_socket.is_some()
 }

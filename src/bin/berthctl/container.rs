@@ -419,6 +419,11 @@ pub struct CreateArgs {
     cpu_weight: Option<i64>,
     #[command(flatten)]
     net: crate::mounts::NetworkArgs,
+    /// What the start tells the systemd unit this runs in (NOTIFY_SOCKET):
+    /// container (the program inside says READY), conmon (ready once it
+    /// runs), healthy (once its health check passes) or ignore.
+    #[arg(long, value_parser = SD_NOTIFY_MODES)]
+    sdnotify: Option<String>,
     /// Remove a container of the same name first.
     #[arg(long)]
     replace: bool,
@@ -602,11 +607,52 @@ impl CreateArgs {
             uts: self.uts.clone(),
             ipc: self.ipc.clone(),
             runtimeFlags: some(&self.runtime_flag),
+            sdNotifySocket: self.notify_socket(),
+            sdNotifyMode: self.sdnotify.clone(),
         })
     }
 }
 
+const SD_NOTIFY_MODES: [&str; 4] = berth::model::container::notify::SdNotifyMode::NAMES;
+
 impl CreateArgs {
+    /// The notify socket of the unit this runs in, unless told to ignore it.
+    fn notify_socket(&self) -> Option<String> {
+        let socket = std::env::var("NOTIFY_SOCKET").ok().filter(|s| !s.is_empty())?;
+        (self.sdnotify.as_deref() != Some("ignore")).then_some(socket)
+    }
+
+    /// podman's --sdnotify, said from inside the unit (only its own
+    /// processes may): conmon's PID becomes the unit's main PID, so the
+    /// unit lives as long as the container; READY=1 follows now (conmon),
+    /// once the health check passes (healthy), or from the program itself
+    /// through conmon's relay (container).
+    fn tell_unit(&self, c: &mut VarlinkClient, id: &str) -> Result<(), Failure> {
+        if self.notify_socket().is_none() {
+            return Ok(());
+        }
+        let mode = self.sdnotify.as_deref().unwrap_or("container");
+        let mut info = c.inspect(id.to_string(), None).call()?.container;
+        while mode == "healthy" && info.state.health.as_ref().is_none_or(|h| h.status != "healthy") {
+            if info.state.state != "running" {
+                return Err(Failure::engine(format!("container {id} is {} before it was healthy", info.state.state)));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            info = c.inspect(id.to_string(), None).call()?.container;
+        }
+        let Some(conmon) = info.state.conmonPid else {
+            return Err(Failure::engine(format!("container {id} has no conmon to stand for it")));
+        };
+        let mut states = vec![sd_notify::NotifyState::MainPid(conmon as u32)];
+        if mode != "container" {
+            states.push(sd_notify::NotifyState::Ready);
+        }
+        sd_notify::notify(&states).map_err(|e| Failure::engine(format!("notifying the unit: {e}")))?;
+        // Processed while this is still the unit's main process.
+        berth::systemd::notify::barrier(std::time::Duration::from_secs(5));
+        Ok(())
+    }
+
     /// podman's --pull: the image pulled when the policy says so (missing:
     /// only when it is not there, or not for the platform asked for; always
     /// and newer: every time; never).
@@ -1082,6 +1128,7 @@ fn run_container(
     };
     if detach {
         c.start(id.clone()).call().map_err(|e| unstarted(e.into()))?;
+        a.tell_unit(&mut c, &id)?;
         println!("{id}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -1095,7 +1142,10 @@ fn run_container(
             println!("{id}");
         }
     }
-    let started = || c.start(id.clone()).call().map(drop).map_err(|e| unstarted(e.into()));
+    let started = || {
+        c.start(id.clone()).call().map(drop).map_err(|e| unstarted(e.into()))?;
+        a.tell_unit(&mut c, &id)
+    };
     let ended = crate::attach::attach(conn, &crate::attach::Target::Container(id.clone()), &options, started)?;
     let detached = ended == crate::attach::Ended::Detached;
     let code = finish_attach(conn, &id, ended)?;

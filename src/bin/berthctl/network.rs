@@ -30,6 +30,9 @@ pub enum Command {
         disable_dns: bool,
         #[arg(long)]
         label: Vec<String>,
+        /// Succeed when a network of that name exists (keeping it as it is).
+        #[arg(long)]
+        ignore: bool,
     },
     /// Show networks and the containers on them.
     Inspect(InspectArgs),
@@ -68,7 +71,10 @@ pub enum Command {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create { name, driver, subnet, gateway, internal, disable_dns, label } => {
+        Command::Create { name: Some(name), ignore: true, .. } if c.exists(name.clone()).call()?.exists => {
+            println!("{name}")
+        }
+        Command::Create { name, driver, subnet, gateway, internal, disable_dns, label, .. } => {
             let dns = Some(!disable_dns);
             println!(
                 "{}",

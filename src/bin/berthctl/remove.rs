@@ -86,8 +86,12 @@ fn targets(
     }
     let mut given: Vec<String> = a.select.names.clone();
     for file in &a.cidfile {
-        let id = std::fs::read_to_string(file).map_err(|e| Failure::engine(format!("reading CIDFile {file}: {e}")))?;
-        given.push(id.trim().to_string());
+        match std::fs::read_to_string(file) {
+            Ok(id) => given.push(id.trim().to_string()),
+            // A unit's ExecStopPost after its ExecStop removed it.
+            Err(e) if ignore && e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Failure::engine(format!("reading CIDFile {file}: {e}"))),
+        }
     }
     let mut external = None;
     resolve_all(given, ignore, "NoSuchContainer", |name| match c.lookup_id(name.clone()).call() {
@@ -181,7 +185,7 @@ pub fn run(conn: &Connection, a: RmArgs) -> Result<ExitCode, Failure> {
     let ignore = a.select.ignore || a.select.force;
     let targets = targets(conn, &mut c, &a, ignore)?;
     let mut storage = berth::api::varlink::generated::storage::VarlinkClient::new(conn.handle.clone());
-    remove_all(targets, ignore, "NoSuchContainer", |id| {
+    let removed = remove_all(targets, ignore, "NoSuchContainer", |id| {
         if let Some(id) = id.strip_prefix(STORAGE_ONLY) {
             use berth::api::varlink::generated::storage::VarlinkClientInterface as _;
             storage.remove(id.to_string(), Some(a.select.force)).call()?;
@@ -191,5 +195,12 @@ pub fn run(conn: &Connection, a: RmArgs) -> Result<ExitCode, Failure> {
         let depend = a.depend || (a.select.all && a.select.force);
         let r = c.remove(id, Some(a.select.force), Some(a.volumes), a.select.time, Some(depend)).call()?;
         Ok(if depend { r.removed } else { Vec::new() })
-    })
+    });
+    if removed.is_ok() {
+        // Their containers are gone: a unit's next run may write them anew.
+        for file in &a.cidfile {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+    removed
 }

@@ -18,6 +18,9 @@ pub enum Command {
         /// KEY=VALUE: o=uid=N,gid=N owns its directory.
         #[arg(short, long)]
         opt: Vec<String>,
+        /// Succeed when a volume of that name exists (keeping it as it is).
+        #[arg(long)]
+        ignore: bool,
     },
     /// Show volumes and the containers that mount them.
     Inspect(InspectArgs),
@@ -38,7 +41,10 @@ pub enum Command {
 pub fn run(conn: &Connection, cmd: Command) -> Result<ExitCode, Failure> {
     let mut c = VarlinkClient::new(conn.handle.clone());
     match cmd {
-        Command::Create { name, label, opt } => {
+        Command::Create { name: Some(name), ignore: true, .. } if c.exists(name.clone()).call()?.exists => {
+            println!("{name}")
+        }
+        Command::Create { name, label, opt, .. } => {
             println!("{}", c.create(name, Some(pairs(&label)), Some(pairs(&opt))).call()?.name)
         }
         Command::Inspect(InspectArgs { names, format }) => {

@@ -4,6 +4,7 @@
 pub mod filter;
 pub mod health;
 pub mod mount;
+pub mod notify;
 pub mod resolution;
 pub mod restart;
 pub mod run;
@@ -285,6 +286,9 @@ pub struct RunSpec {
     pub stdin: bool,
     /// Bytes its k8s-file log may hold (podman's --log-opt max-size).
     pub log_size_max: Option<u64>,
+    /// podman's --sdnotify, and the NOTIFY_SOCKET of the unit that asked.
+    pub sd_notify_mode: Option<String>,
+    pub sd_notify_socket: Option<String>,
 }
 
 /// A volume as the container mounts it, after create resolved its name.
@@ -475,6 +479,12 @@ pub struct ContainerConfig {
     /// (None: berth.conf's log_size_max).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_size_max: Option<u64>,
+    /// What its start tells the systemd unit that ran it, and that unit's
+    /// notify socket (given only from inside a unit).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub sd_notify_mode: notify::SdNotifyMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd_notify_socket: Option<String>,
     /// Host directories and tmpfs mounts, in the runtime's form.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<mount::HostMount>,
@@ -595,6 +605,8 @@ impl Default for ContainerConfig {
             terminal: false,
             stdin: false,
             log_size_max: None,
+            sd_notify_mode: notify::SdNotifyMode::Container,
+            sd_notify_socket: None,
             mounts: Vec::new(),
             networks: Vec::new(),
             port_mappings: Vec::new(),

@@ -66,6 +66,8 @@ pub fn apply(run: &RunSpec, config: &mut ContainerConfig) -> Result<()> {
     config.terminal = run.terminal;
     config.stdin = run.stdin;
     config.log_size_max = run.log_size_max;
+    config.sd_notify_mode = super::notify::SdNotifyMode::parse(run.sd_notify_mode.as_deref().unwrap_or(""))?;
+    config.sd_notify_socket = run.sd_notify_socket.clone();
     config.cap_add = capabilities("capAdd", &run.cap_add)?;
     config.cap_drop = capabilities("capDrop", &run.cap_drop)?;
     config.privileged = run.privileged;
