@@ -473,3 +473,134 @@ fn health_checks_run_from_a_timer_that_goes_with_the_container() {
     let left = s.ok(&format!("systemctl list-units --all --no-legend 'berth-{id}*'"));
     assert_eq!(left, "", "nothing of it is left");
 }
+
+/// berth-generator makes services of unit files at daemon-reload; each
+/// runs its container with conmon as the service's main PID, ready as its
+/// Notify= says, and stopping the service removes the container.
+#[test]
+fn unit_files_become_services_ready_as_their_notify_says() {
+    let s = Sandbox::boot("units", Mode::Unified);
+    let rootfs = s.busybox_rootfs();
+    // A program that says READY itself, static for the busybox root.
+    let (host_rootfs, _) = s.shared_dir("rootfs");
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sandbox/sd-ready.c");
+    let built = std::process::Command::new("cc")
+        .args(["-static", "-O2", "-o"])
+        .arg(host_rootfs.join("bin/sd-ready"))
+        .arg(source)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let files = [
+        (
+            "web.container",
+            format!(
+                "[Unit]\nDescription=web for the test\n[Container]\nRootfs={rootfs}\n\
+                 Exec=/bin/sh -c \"trap 'exit 0' TERM; while true; do sleep 1; done\"\n\
+                 Volume=data.volume:/data\nLabel=made=generator\n[Install]\nWantedBy=multi-user.target\n"
+            ),
+        ),
+        ("data.volume", "[Volume]\nLabel=for=web\n".to_string()),
+        (
+            "ready.container",
+            format!(
+                "[Container]\nRootfs={rootfs}\nNotify=true\nStopTimeout=1\n\
+                 Exec=/bin/sh -c \"while ! test -e /dev/shm/go; do sleep 1; done; /bin/sd-ready READY=1; \
+                 exec sleep 600\"\n"
+            ),
+        ),
+        (
+            "checked.container",
+            format!(
+                "[Container]\nRootfs={rootfs}\nNotify=healthy\nStopTimeout=1\nHealthCmd=test -e /dev/shm/up\nHealthInterval=1s\n\
+                 Exec=/bin/sh -c \"sleep 2; echo > /dev/shm/up; exec sleep 600\"\n"
+            ),
+        ),
+        ("bad.container", format!("[Container]\nRootfs={rootfs}\nImagee=busybox\n")),
+    ];
+    s.ok("mkdir -p /etc/berth/systemd");
+    for (name, text) in &files {
+        std::fs::write(host_rootfs.join("unit"), text).unwrap();
+        s.ok(&format!("cp /var/lib/berth/rootfs/unit /etc/berth/systemd/{name}"));
+    }
+    s.ok("systemctl daemon-reload");
+    let logged = "/etc/berth/systemd/bad.container:3: unsupported key \"Imagee\" in section [Container]";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut journal = s.journal(&["-t", "berth-generator"]);
+    while !journal.contains(logged) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        journal = s.journal(&["-t", "berth-generator"]);
+    }
+    assert!(journal.contains(logged), "{journal}");
+    assert!(!s.sh("systemctl cat bad.service").status.success(), "no service for a file in error");
+    assert_eq!(s.ok("systemctl show -P WantedBy web.service"), "multi-user.target");
+
+    // conmon (the default): ready once it runs; its conmon the main PID.
+    s.ok("systemctl start web.service");
+    let mut c = client(&s);
+    let state = |c: &mut Client, name: &str| {
+        c.call("io.berth.Container.Inspect", json!({ "nameOrId": name })).unwrap()["container"].clone()
+    };
+    let web = state(&mut c, "systemd-web");
+    assert_eq!(web["state"]["state"], "running");
+    assert_eq!(web["config"]["labels"]["made"], "generator");
+    assert_eq!(s.ok("systemctl show -P MainPID web.service"), web["state"]["conmonPid"].to_string());
+    let id = web["id"].as_str().unwrap();
+    let cgroup = s.ok(&format!("cat /proc/{}/cgroup", web["state"]["pid"]));
+    assert!(cgroup.ends_with(&format!("/berth-{id}.scope")), "{cgroup}");
+    assert_eq!(s.ok("systemctl is-active data-volume.service"), "active");
+    assert_eq!(web["mounts"][0]["name"], "systemd-data");
+
+    // container: the program's own READY, relayed by conmon.
+    s.ok("systemctl start --no-block ready.service");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !c.call("io.berth.Container.Exists", json!({ "nameOrId": "systemd-ready" })).unwrap()["exists"]
+        .as_bool()
+        .unwrap()
+    {
+        assert!(std::time::Instant::now() < deadline, "the container never came");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(s.ok("systemctl is-active ready.service || true"), "activating", "not ready before it says so");
+    let go = json!({ "nameOrId": "systemd-ready", "command": ["/bin/busybox", "touch", "/dev/shm/go"] });
+    assert_eq!(c.call("io.berth.Container.Exec", go).unwrap()["exitCode"], 0);
+    s.ok("for i in $(seq 100); do systemctl is-active -q ready.service && break; sleep 0.1; done");
+    assert_eq!(s.ok("systemctl is-active ready.service"), "active");
+    let ready = state(&mut c, "systemd-ready");
+    assert_eq!(s.ok("systemctl show -P MainPID ready.service"), ready["state"]["conmonPid"].to_string());
+    assert_eq!(ready["config"]["sdNotifySocket"], "/run/systemd/notify");
+
+    // healthy: ready once the first check passes.
+    s.ok("systemctl start checked.service");
+    assert_eq!(state(&mut c, "systemd-checked")["state"]["health"]["status"], "healthy");
+
+    // ignore: nothing sent, no socket in the container.
+    s.ok(&format!(
+        "systemd-run --wait -q -p Type=oneshot -p NotifyAccess=all /usr/bin/berthctl run -d --name ignored \
+         --sdnotify=ignore \
+         --rootfs {rootfs} /bin/sleep 600"
+    ));
+    let ignored = state(&mut c, "ignored");
+    assert_eq!(
+        (ignored["config"]["sdNotifyMode"].as_str(), ignored["config"]["sdNotifySocket"].as_str()),
+        (Some("ignore"), None)
+    );
+    let env = json!({ "nameOrId": "ignored", "command": ["/bin/cat", "/proc/1/environ"] });
+    let env = c.call("io.berth.Container.Exec", env).unwrap()["stdout"].clone();
+    assert!(!env.to_string().contains("NOTIFY_SOCKET"), "{env}");
+
+    // Stopping a service removes its container; the volume stays.
+    s.ok("systemctl stop web.service ready.service checked.service");
+    for name in ["systemd-web", "systemd-ready", "systemd-checked"] {
+        let exists = c.call("io.berth.Container.Exists", json!({ "nameOrId": name })).unwrap();
+        assert_eq!(exists["exists"], false, "{name}");
+    }
+    // As podman's: the unit ends as its container did, cleanly on
+    // SIGTERM (web), or failed when killed after its stop timeout.
+    assert_eq!(s.ok("systemctl is-active web.service || true"), "inactive");
+    assert_eq!(s.ok("systemctl is-active ready.service || true"), "failed");
+    let volume = c.call("io.berth.Volume.Exists", json!({ "name": "systemd-data" })).unwrap();
+    assert_eq!(volume["exists"], true);
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": "ignored", "force": true })).unwrap();
+}

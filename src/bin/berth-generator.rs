@@ -40,9 +40,8 @@ fn main() -> ExitCode {
             .collect();
         let source = f.path.display().to_string();
         let cx = Context { berthctl: &berthctl, source: &source, stem: f.stem(), objects: &objects, members: &members };
-        let written = generate::generate(f.kind, &f.unit, &cx)
-            .map_err(|e| e.located(&f.path))
-            .and_then(|g| match &output {
+        let written =
+            generate::generate(f.kind, &f.unit, &cx).map_err(|e| e.located(&f.path)).and_then(|g| match &output {
                 Some(dir) if !dry_run => write_unit(dir, &g).map_err(|e| format!("{}: {e}", f.path.display())),
                 _ => {
                     println!("---{}---\n{}", g.service, g.text);

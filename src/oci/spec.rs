@@ -250,7 +250,13 @@ fn own_oom_score_adj() -> i32 {
 /// podman's default environment (PATH, TERM, container, HOSTNAME, HOME from
 /// the user's passwd entry), less what unsetEnv names, then the
 /// container's own, then what its env secrets give.
-fn environment(c: &ContainerConfig, rootfs: &Path, uid: u32, secrets: &[(String, String)], notify: bool) -> Vec<String> {
+fn environment(
+    c: &ContainerConfig,
+    rootfs: &Path,
+    uid: u32,
+    secrets: &[(String, String)],
+    notify: bool,
+) -> Vec<String> {
     let hostname = match c.uts_namespace.as_str() {
         "host" => std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default().trim().to_string(),
         _ => c.hostname().to_string(),

@@ -23,8 +23,8 @@ use crate::events::{now_nanos, Event, EventType};
 use crate::model::container::mount::HostMount;
 use crate::model::container::restart::RestartPolicy;
 use crate::model::container::{
-    notify, run, ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Network, Resources, SecretKind, SecretUse,
-    SecretUseSpec, VolumeSpec,
+    notify, run, ContainerConfig, ContainerStatus, CreateSpec, MountedVolume, Network, Resources, SecretKind,
+    SecretUse, SecretUseSpec, VolumeSpec,
 };
 use crate::model::pod::validate_cgroup_parent;
 use crate::model::volume::VolumeConfig;

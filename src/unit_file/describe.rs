@@ -75,8 +75,9 @@ pub fn container_file(info: &ContainerInfo, image_env: &[String]) -> String {
         line("WorkingDir", dir);
     }
     if let Some(h) = &c.healthcheck {
-        let command = match h.command.split_first() {
-            Some((kind, rest)) if kind == "CMD-SHELL" => rest.join(" "),
+        // A shell's command line is how it was most likely given.
+        let command = match h.command.as_slice() {
+            [sh, c, line] if sh == "/bin/sh" && c == "-c" => line.clone(),
             _ => serde_json::to_string(&h.command).unwrap_or_default(),
         };
         line("HealthCmd", &command);

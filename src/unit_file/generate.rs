@@ -233,19 +233,27 @@ fn check_sections(kind: Kind, file: &UnitFile) -> Result<(), FileError> {
             n if n.starts_with("X-") => None,
             "Install" => Some(INSTALL_KEYS.to_vec()),
             n if n == own => Some(match kind {
-                Kind::Container => CONTAINER_KEYS.iter().map(|(k, _)| *k).chain(CONTAINER_SPECIAL.iter().copied()).collect(),
+                Kind::Container => {
+                    CONTAINER_KEYS.iter().map(|(k, _)| *k).chain(CONTAINER_SPECIAL.iter().copied()).collect()
+                }
                 Kind::Volume => VOLUME_KEYS.to_vec(),
                 Kind::Network => NETWORK_KEYS.to_vec(),
                 Kind::Pod => POD_KEYS.to_vec(),
             }),
             other => {
                 let line = section.entries.first().map(|e| e.line.saturating_sub(1)).unwrap_or(0);
-                return Err(FileError::at(line, format!("unsupported section [{other}] in a .{} file", kind.extension())));
+                return Err(FileError::at(
+                    line,
+                    format!("unsupported section [{other}] in a .{} file", kind.extension()),
+                ));
             }
         };
         if let Some(known) = known {
             if let Some(e) = section.entries.iter().find(|e| !known.contains(&e.key.as_str())) {
-                return Err(FileError::at(e.line, format!("unsupported key {:?} in section [{}]", e.key, section.name)));
+                return Err(FileError::at(
+                    e.line,
+                    format!("unsupported key {:?} in section [{}]", e.key, section.name),
+                ));
             }
         }
     }
@@ -287,9 +295,10 @@ fn exec_line(cx: &Context, raw: &str, args: &[String]) -> String {
 /// The object another unit file makes, and that unit's service, for a
 /// value such as `data.volume`.
 fn referenced(cx: &Context, entry: &Entry, name: &str, kind: Kind) -> Result<(String, String), FileError> {
-    let object = cx.objects.get(name).ok_or_else(|| {
-        FileError::at(entry.line, format!("{}={name}: there is no unit file {name}", entry.key))
-    })?;
+    let object = cx
+        .objects
+        .get(name)
+        .ok_or_else(|| FileError::at(entry.line, format!("{}={name}: there is no unit file {name}", entry.key)))?;
     let stem = name.strip_suffix(&format!(".{}", kind.extension())).unwrap_or(name);
     Ok((object.clone(), kind.service(stem)))
 }
@@ -447,7 +456,8 @@ fn network(file: &UnitFile, cx: &Context) -> Result<String, FileError> {
 
 fn pod(file: &UnitFile, cx: &Context, deps: &mut Dependencies) -> Result<String, FileError> {
     let name = object_name(Kind::Pod, cx.stem, file);
-    let mut create = vec!["pod".into(), "create".into(), "--replace".into(), "--infra".into(), format!("--name={name}")];
+    let mut create =
+        vec!["pod".into(), "create".into(), "--replace".into(), "--infra".into(), format!("--name={name}")];
     for e in file.section("Pod") {
         match e.key.as_str() {
             "PublishPort" => create.push(format!("--publish={}", e.value)),
@@ -519,7 +529,10 @@ mod tests {
         assert!(g.text.contains("Requires=data-volume.service\n") && g.text.contains("After=data-volume.service\n"));
         assert!(g.text.contains("Requires=front-network.service\n"));
         let start = line(&g, "ExecStart");
-        assert!(start.starts_with("/usr/bin/berthctl run --name=systemd-%N --cidfile=%t/%N.cid --replace --rm -d "), "{start}");
+        assert!(
+            start.starts_with("/usr/bin/berthctl run --name=systemd-%N --cidfile=%t/%N.cid --replace --rm -d "),
+            "{start}"
+        );
         for part in [
             "--sdnotify=healthy",
             "--env=A=1",
@@ -538,23 +551,33 @@ mod tests {
         }
         assert_eq!(line(&g, "ExecStop"), "/usr/bin/berthctl rm -v -f -i --cidfile=%t/%N.cid");
         assert_eq!(line(&g, "ExecStopPost"), "-/usr/bin/berthctl rm -v -f -i --cidfile=%t/%N.cid");
-        let links = [("multi-user.target.wants".to_string(), String::new()), ("default.target.wants".into(), String::new())];
+        let links =
+            [("multi-user.target.wants".to_string(), String::new()), ("default.target.wants".into(), String::new())];
         assert_eq!(g.links, links);
     }
 
     #[test]
     fn names_notify_and_pods() {
-        let g = generated(Kind::Container, "db", "[Container]\nImage=db\nContainerName=main-db\nNotify=true\nPod=app.pod\n")
-            .unwrap();
+        let g = generated(
+            Kind::Container,
+            "db",
+            "[Container]\nImage=db\nContainerName=main-db\nNotify=true\nPod=app.pod\n",
+        )
+        .unwrap();
         let start = line(&g, "ExecStart");
-        assert!(start.contains("run --cidfile=%t/%N.cid --replace --rm -d --name=main-db --sdnotify=container"), "{start}");
+        assert!(
+            start.contains("run --cidfile=%t/%N.cid --replace --rm -d --name=main-db --sdnotify=container"),
+            "{start}"
+        );
         assert!(start.contains("--pod=systemd-app"));
         assert!(g.text.contains("BindsTo=app-pod.service\n") && g.text.contains("After=app-pod.service\n"));
         let g = generated(Kind::Container, "db", "[Container]\nImage=db\nNotify=no\n").unwrap();
         assert!(line(&g, "ExecStart").contains("--sdnotify=conmon"));
         let pod = generated(Kind::Pod, "app", "[Pod]\nPublishPort=8080:80\n").unwrap();
         assert_eq!(pod.service, "app-pod.service");
-        assert!(line(&pod, "ExecStartPre").ends_with("pod create --replace --infra --name=systemd-app --publish=8080:80"));
+        assert!(
+            line(&pod, "ExecStartPre").ends_with("pod create --replace --infra --name=systemd-app --publish=8080:80")
+        );
         assert!(pod.text.contains("Wants=web.service\n"));
     }
 
@@ -567,8 +590,9 @@ mod tests {
             "/usr/bin/berthctl volume create --ignore --label=a=b --opt=o=uid=1000,mode=0750 systemd-data"
         );
         assert_eq!(line(&v, "RemainAfterExit"), "yes");
-        let n = generated(Kind::Network, "front", "[Network]\nNetworkName=frontnet\nSubnet=10.89.40.0/24\nInternal=yes\n")
-            .unwrap();
+        let n =
+            generated(Kind::Network, "front", "[Network]\nNetworkName=frontnet\nSubnet=10.89.40.0/24\nInternal=yes\n")
+                .unwrap();
         assert_eq!(
             line(&n, "ExecStart"),
             "/usr/bin/berthctl network create --ignore --subnet=10.89.40.0/24 --internal frontnet"
@@ -578,7 +602,10 @@ mod tests {
     #[test]
     fn what_cannot_be_made_says_where() {
         let bad = |text: &str| generated(Kind::Container, "web", text).unwrap_err();
-        assert_eq!(bad("[Container]\nImage=x\nImagee=y\n"), FileError::at(3, "unsupported key \"Imagee\" in section [Container]"));
+        assert_eq!(
+            bad("[Container]\nImage=x\nImagee=y\n"),
+            FileError::at(3, "unsupported key \"Imagee\" in section [Container]")
+        );
         assert_eq!(bad("[Container]\nExec=true\n"), FileError::at(0, "[Container] needs Image= or Rootfs="));
         assert_eq!(bad("[Container]\nImage=x\nVolume=nope.volume:/d\n").line, 3);
         assert!(bad("[Container]\nImage=x\nVolume=nope.volume:/d\n").message.contains("no unit file nope.volume"));

@@ -198,7 +198,10 @@ mod tests {
         assert_eq!(file.last("Container", "Label").unwrap().value, "a=b");
         assert_eq!(file.last("Container", "Label").unwrap().line, 10);
         assert_eq!(UnitFile::parse("Image=x\n").unwrap_err().line, 1);
-        assert_eq!(UnitFile::parse("[Container]\nImage\n").unwrap_err(), FileError::at(2, "\"Image\" is not KEY=VALUE"));
+        assert_eq!(
+            UnitFile::parse("[Container]\nImage\n").unwrap_err(),
+            FileError::at(2, "\"Image\" is not KEY=VALUE")
+        );
         assert_eq!(UnitFile::parse("[Container\n").unwrap_err().line, 1);
     }
 

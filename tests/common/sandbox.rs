@@ -65,7 +65,11 @@ impl Sandbox {
         for d in ["dbus", "run-berth", "journal", "lib-berth", "bin", "units"] {
             std::fs::create_dir_all(x.join(d)).unwrap();
         }
-        for (bin, path) in [("berthd", env!("CARGO_BIN_EXE_berthd")), ("berthctl", env!("CARGO_BIN_EXE_berthctl"))] {
+        for (bin, path) in [
+            ("berthd", env!("CARGO_BIN_EXE_berthd")),
+            ("berthctl", env!("CARGO_BIN_EXE_berthctl")),
+            ("berth-generator", env!("CARGO_BIN_EXE_berth-generator")),
+        ] {
             std::fs::copy(path, x.join("bin").join(bin)).unwrap();
         }
         let project = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -160,6 +160,9 @@ for f in "$X"/units/*; do
     *.policy) cp "$f" "$ROOT/usr/share/polkit-1/actions/" ;;
     esac
 done
+# Where the package puts the generator (the overlay's upper takes it).
+mkdir -p "$ROOT/usr/lib/systemd/system-generators"
+ln -sf /usr/bin/berth-generator "$ROOT/usr/lib/systemd/system-generators/berth-generator"
 cat >"$etc/systemd/system/berth-sandbox.target" <<'EOF'
 [Unit]
 Description=berth test sandbox

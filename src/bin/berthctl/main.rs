@@ -8,6 +8,7 @@
 mod attach;
 mod container;
 mod error;
+mod generate;
 mod image;
 mod inspect;
 mod mount;
@@ -72,6 +73,9 @@ enum Command {
     /// System-wide operations.
     #[command(subcommand)]
     System(system::Command),
+    /// Unit files for containers.
+    #[command(subcommand)]
+    Generate(generate::Command),
 }
 
 /// `pod ls` and `volume ls`.
@@ -189,6 +193,7 @@ fn main() -> ExitCode {
         Command::Events(e) => system::events(&conn, e),
         Command::Info => system::info(&conn),
         Command::System(s) => system::run(&conn, s),
+        Command::Generate(g) => generate::run(&conn, g),
     });
     result.unwrap_or_else(|failure| failure.exit())
 }

@@ -68,7 +68,10 @@ pub fn check(mode: SdNotifyMode, socket: Option<&str>, has_healthcheck: bool) ->
         return Err(Error::invalid_argument("sdNotifySocket", format!("{socket:?} is not an absolute path")));
     }
     if mode == SdNotifyMode::Healthy && !has_healthcheck {
-        return Err(Error::invalid_argument("sdNotifyMode", "sdnotify policy \"healthy\" requires a healthcheck to be set"));
+        return Err(Error::invalid_argument(
+            "sdNotifyMode",
+            "sdnotify policy \"healthy\" requires a healthcheck to be set",
+        ));
     }
     Ok(())
 }
