@@ -36,7 +36,9 @@ pub fn container_file(info: &ContainerInfo, image_env: &[String]) -> String {
     const BERTHS: [&str; 4] = ["TERM", "container", "HOSTNAME", "HOME"];
     for (key, value) in &c.env {
         let pair = format!("{key}={value}");
-        if !image_env.contains(&pair) && !BERTHS.contains(&key.as_str()) && !(key == "PATH" && image_env.is_empty()) {
+        // Without an image, PATH is berth's default.
+        let default_path = key == "PATH" && image_env.is_empty();
+        if !(image_env.contains(&pair) || BERTHS.contains(&key.as_str()) || default_path) {
             line("Environment", &value_word(&pair));
         }
     }

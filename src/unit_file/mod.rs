@@ -93,7 +93,7 @@ impl UnitFile {
 
     /// The last value of `key` in `section` (systemd's: a later one wins).
     pub fn last(&self, section: &str, key: &str) -> Option<&Entry> {
-        self.sections.iter().filter(|s| s.name == section).flat_map(|s| &s.entries).filter(|e| e.key == key).last()
+        self.sections.iter().filter(|s| s.name == section).flat_map(|s| &s.entries).rfind(|e| e.key == key)
     }
 }
 
