@@ -463,6 +463,11 @@ fn health_flags_and_healthcheck_run() {
     assert_eq!(ok(d.ctl(&["inspect", "--format", "{{.State.Health.Status}}", "h"])).trim(), "healthy");
     let row = ps_row(&d, "h").unwrap();
     assert!(row.contains("Up ") && row.contains("(healthy)"), "ps says the health as podman's does: {row}");
+    assert_eq!(
+        ok(d.ctl(&["ps", "-a", "-q", "--no-trunc", "--filter", "health=healthy", "--format", "{{.Names}}"])).trim(),
+        "h"
+    );
+    assert_eq!(ok(d.ctl(&["ps", "-a", "-q", "--filter", "health=unhealthy"])).trim(), "");
     assert!(failed(d.ctl(&["create", "--health-interval", "1s", "--rootfs", &rootfs, "true"]), 125)
         .contains("--health-cmd"));
     assert!(failed(
@@ -471,4 +476,85 @@ fn health_flags_and_healthcheck_run() {
     )
     .contains("soon"));
     ok(d.ctl(&["rm", "-f", "-t", "0", "h"]));
+}
+
+/// `generate unit` writes the file berth-generator reads back into a
+/// service that runs the same container; the generator names a bad file's
+/// line and still makes the good ones.
+#[test]
+fn generated_unit_files_round_trip_through_the_generator() {
+    let d = Daemon::start();
+    let rootfs = d.rootfs();
+    let args = [
+        "create",
+        "--name",
+        "web",
+        "-e",
+        "GREETING=hello there",
+        "-l",
+        "app=web",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "5s",
+        "--restart",
+        "always",
+        "-w",
+        "/",
+        "--rootfs",
+        &rootfs,
+        "sleep",
+        "600",
+    ];
+    ok(d.ctl(&args));
+    let file = ok(d.ctl(&["generate", "unit", "web"]));
+    for line in [
+        "Rootfs=",
+        "ContainerName=web",
+        "Exec=sleep 600",
+        "Environment=\"GREETING=hello there\"",
+        "Label=app=web",
+        "HealthCmd=true",
+        "HealthInterval=5s",
+        "WorkingDir=/",
+        "Restart=always",
+        "WantedBy=default.target",
+    ] {
+        assert!(file.contains(line), "{line} in {file}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("web.container"), &file).unwrap();
+    std::fs::write(dir.path().join("bad.container"), "[Container]\nImage=x\nPublishPorts=80\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_berth-generator"))
+        .arg("--dry-run")
+        .env("BERTH_UNIT_DIRS", dir.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "a bad file fails the run: {stderr}");
+    let bad = format!(
+        "{}:3: unsupported key \"PublishPorts\" in section [Container]",
+        dir.path().join("bad.container").display()
+    );
+    assert!(stderr.contains(&bad), "{stderr}");
+    assert!(stdout.contains("---web.service---") && !stdout.contains("bad.service"), "{stdout}");
+    let start = stdout.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+    for part in [
+        "run --cidfile=%t/%N.cid --replace --rm -d --name=web --sdnotify=conmon",
+        "\"--env=GREETING=hello there\"",
+        "--health-cmd=true",
+        "--label=app=web",
+        "sleep 600",
+    ] {
+        assert!(start.contains(part), "{part} in {start}");
+    }
+    // The service's own run makes the same container.
+    ok(d.ctl(&["rm", "web"]));
+    let value = start.trim_start_matches("ExecStart=").to_string();
+    let words = berth::unit_file::split_words(&berth::unit_file::Entry { key: "ExecStart".into(), value, line: 1 });
+    let words: Vec<String> = words.unwrap().into_iter().skip(1).filter(|w| !w.contains('%')).collect();
+    ok(d.ctl(&words.iter().map(String::as_str).collect::<Vec<_>>()));
+    assert_eq!(ok(d.ctl(&["inspect", "--format", "{{.State.State}}", "web"])).trim(), "running");
+    assert_eq!(ok(d.ctl(&["exec", "web", "sh", "-c", "echo $GREETING"])).trim(), "hello there");
+    ok(d.ctl(&["rm", "-f", "-t", "0", "web"]));
 }

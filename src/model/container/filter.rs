@@ -22,6 +22,9 @@ pub struct ContainerFilters {
     pods: Vec<String>,
     ancestors: Vec<Ancestor>,
     exited: Vec<i32>,
+    /// starting, healthy, unhealthy, or none (no status: no check, or
+    /// none started yet).
+    health: Vec<String>,
     /// Patterns over the command's first word.
     commands: Vec<Regex>,
     /// Unix nanoseconds: only containers created before then.
@@ -48,6 +51,8 @@ pub struct Resolved {
     pub network_targets: HashMap<String, String>,
     pub joiners: HashMap<String, String>,
 }
+
+const HEALTH_STATUSES: &[&str] = &["starting", "healthy", "unhealthy", "none"];
 
 const STATUSES: &[&str] = &["created", "running", "paused", "stopping", "stopped", "exited", "removing"];
 
@@ -111,7 +116,7 @@ fn status_word(state: State) -> &'static str {
 impl ContainerFilters {
     pub const KEYS: &'static [&'static str] = &[
         "id", "name", "label", "label!", "status", "pod", "ancestor", "exited", "before", "since", "volume", "until",
-        "command", "network",
+        "command", "network", "health",
     ];
 
     /// `now_nanos` is what `until=10m` counts back from.
@@ -133,7 +138,18 @@ impl ContainerFilters {
                 })
             })
             .collect::<Result<_>>()?;
+        let health = f
+            .values("health")
+            .map(|value| match HEALTH_STATUSES.contains(&value) {
+                true => Ok(value.to_string()),
+                false => Err(Error::invalid_argument(
+                    "filters",
+                    format!("{value:?} is not a valid health status; use one of {}", HEALTH_STATUSES.join(", ")),
+                )),
+            })
+            .collect::<Result<_>>()?;
         Ok(ContainerFilters {
+            health,
             ids: f.values("id").map(IdFilter::parse).collect::<Result<_>>()?,
             names: f.regexes("name")?,
             labels: f.labels("label"),
@@ -168,6 +184,7 @@ impl ContainerFilters {
             && self.labels.iter().all(|l| l.matches(&c.labels))
             && !self.not_labels.iter().any(|l| l.matches(&c.labels))
             && any_of(&self.statuses, |s| s == status_word(c.state))
+            && any_of(&self.health, |h| c.health.as_deref().unwrap_or("none") == h)
             && any_of(&self.pods, |p| {
                 c.pod_name.as_deref() == Some(p.as_str())
                     || c.pod_id.as_deref().is_some_and(|id| id.starts_with(p.as_str()))
@@ -247,6 +264,11 @@ mod tests {
         assert_eq!(names(&f(&["status=created"])), ["web-1"]);
         assert_eq!(names(&f(&["status=configured"])), ["web-1"]);
         assert_eq!(names(&f(&["exited=3"])), ["db"]);
+        let checked = Summary { health: Some("healthy".into()), ..a.clone() };
+        assert!(f(&["health=healthy"]).matches(&checked, &r) && !f(&["health=healthy"]).matches(&a, &r));
+        assert!(f(&["health=none"]).matches(&a, &r) && !f(&["health=unhealthy", "health=none"]).matches(&checked, &r));
+        let bad = ContainerFilters::parse(&["health=fine".to_string()], 0).unwrap_err().to_string();
+        assert!(bad.contains("\"fine\" is not a valid health status"), "{bad}");
         assert_eq!(names(&f(&["exited=4"])), Vec::<&str>::new());
         let before = Resolved { before: vec![15], ..Default::default() };
         assert!(f(&["before=x"]).matches(&a, &before) && !f(&["before=x"]).matches(&b, &before));
