@@ -3,7 +3,7 @@
 # Quick when everything is already there.
 set -euo pipefail
 
-packages=(runc crun conmon catatonit tzdata busybox-static dbus polkitd docker-registry openssl
+packages=(runc crun conmon catatonit tzdata busybox-static dbus polkitd systemd-container docker-registry openssl
     netavark aardvark-dns iptables iproute2 curl
     pkg-config libsystemd-dev)
 missing=()

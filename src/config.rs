@@ -94,6 +94,9 @@ pub struct EngineSection {
     /// The network a container gets when it asks for none (containers.conf's
     /// netns): bridge (the `berth` network), none or host.
     pub netns: Option<String>,
+    /// Register running containers with systemd-machined (default true;
+    /// only under the systemd cgroup manager).
+    pub machined: Option<bool>,
 }
 
 /// Settings in force: the file merged with flags and built-in defaults.
@@ -129,6 +132,8 @@ pub struct Config {
     /// socket-activated berthd starts and records the exit even when it was
     /// not running) and health check timers. Set by berthd.
     pub ctl_command: Option<Vec<String>>,
+    /// Running containers are machines of systemd-machined's.
+    pub machined: bool,
 }
 
 impl Config {
@@ -184,6 +189,7 @@ impl Config {
             subnet_pool: e.subnet_pool.unwrap_or_else(|| "10.89.0.0/16".into()),
             default_netns: validate_netns(e.netns.unwrap_or_else(|| "bridge".into()))?,
             ctl_command: None,
+            machined: e.machined.unwrap_or(true),
         })
     }
 

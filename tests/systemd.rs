@@ -604,3 +604,62 @@ fn unit_files_become_services_ready_as_their_notify_says() {
     assert_eq!(volume["exists"], true);
     c.call("io.berth.Container.Remove", json!({ "nameOrId": "ignored", "force": true })).unwrap();
 }
+
+/// A running container is a machine of machined's: `machinectl` lists it
+/// with its scope, leader and root, and `terminate` stops it (berth records
+/// the exit); berth.conf can switch it off.
+#[test]
+fn running_containers_are_machines_that_machinectl_sees_and_stops() {
+    let s = Sandbox::boot("machines", Mode::Unified);
+    let rootfs = s.busybox_rootfs();
+    let mut c = client(&s);
+    let run = |c: &mut Client, name: &str| {
+        let options = json!({ "rootfs": rootfs, "command": ["/bin/sleep", "600"], "name": name, "stopTimeout": 1 });
+        let id = c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        c.call("io.berth.Container.Start", json!({ "nameOrId": id })).unwrap();
+        id
+    };
+    let id = run(&mut c, "vm-like");
+    let odd = run(&mut c, "not_a_hostname");
+    let list = s.ok("machinectl list --no-legend");
+    assert!(
+        list.lines().any(|l| l.split_whitespace().take(3).collect::<Vec<_>>() == ["vm-like", "container", "berth"]),
+        "{list}"
+    );
+    assert!(list.contains(&format!("berth-{}", &odd[..12])), "a name machined refuses is the short ID: {list}");
+    let pid =
+        c.call("io.berth.Container.Inspect", json!({ "nameOrId": id })).unwrap()["container"]["state"]["pid"].clone();
+    let status = s.ok("machinectl status --no-pager vm-like");
+    for part in [format!("Unit: berth-{id}.scope"), format!("Leader: {pid}"), format!("Root: {rootfs}")] {
+        assert!(status.contains(&part), "{part} in {status}");
+    }
+    // The scope stops as berth would stop it: its signal, then SIGKILL.
+    let scope = s.ok(&format!("systemctl show -P TimeoutStopUSec -P KillSignal berth-{id}.scope"));
+    assert_eq!(scope.split_whitespace().collect::<Vec<_>>(), ["1s", "15"], "{scope}");
+    s.ok("machinectl terminate vm-like");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let state =
+            c.call("io.berth.Container.Inspect", json!({ "nameOrId": id })).unwrap()["container"]["state"].clone();
+        if state["state"] == "exited" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "terminate never reached berth: {state}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!s.ok("machinectl list --no-legend").contains("vm-like"));
+
+    // Switched off in berth.conf.
+    drop(c);
+    s.ok("mkdir -p /etc/berth && printf '[engine]\\nmachined = false\\n' > /etc/berth/berth.conf \
+          && systemctl stop berth.service");
+    let mut c = client(&s);
+    run(&mut c, "unlisted");
+    assert!(!s.ok("machinectl list --no-legend").contains("unlisted"));
+    for name in ["vm-like", "not_a_hostname", "unlisted"] {
+        c.call("io.berth.Container.Remove", json!({ "nameOrId": name, "force": true })).unwrap();
+    }
+}

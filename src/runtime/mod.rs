@@ -90,6 +90,8 @@ pub struct Runtime {
     removed_exits: exits::RemovedExits,
     /// The health checks berthd runs (see health.rs).
     health_schedule: health::HealthSchedule,
+    /// Set once the bus said machined is not there: no more asking.
+    machined_missing: std::sync::atomic::AtomicBool,
 }
 
 /// Counts one piece of work in flight while it lives.
@@ -128,6 +130,7 @@ impl Runtime {
             layer_store: tokio::sync::RwLock::new(()),
             systemd: tokio::sync::OnceCell::new(),
             polkit: tokio::sync::OnceCell::new(),
+            machined_missing: Default::default(),
             in_flight: Arc::new(AtomicUsize::new(0)),
             removed_exits: Default::default(),
             health_schedule: Default::default(),

@@ -307,6 +307,9 @@ impl Runtime {
         status.state = State::Running;
         status.started_at = Some(now_nanos());
         self.set_status(&c.id, status).await?;
+        if let Some(pid) = init_pid {
+            self.register_machine(c, pid).await;
+        }
         self.begin_health(c).await?;
         self.events.emit(Event::for_container("start", c));
         Ok(())

@@ -37,7 +37,7 @@ enum Target {
 }
 
 impl Runtime {
-    fn overlay_target(&self, id: &str) -> PathBuf {
+    pub(super) fn overlay_target(&self, id: &str) -> PathBuf {
         self.config.run_root.join("overlay").join(id).join("merged")
     }
 

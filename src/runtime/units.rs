@@ -11,6 +11,7 @@ use crate::config::CgroupManager;
 use crate::error::{Error, Result};
 use crate::model::container::ContainerConfig;
 use crate::model::pod::PodConfig;
+use crate::systemd::machined::{self, Machine};
 use crate::systemd::manager::{Scope, Systemd};
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub fn conmon_scope_of(c: &ContainerConfig, conmon_pid: u32) -> Scope<'_> {
         pids: vec![conmon_pid],
         delegate: false,
         resources: None,
+        stop: None,
     }
 }
 
@@ -43,6 +45,7 @@ fn container_scope_of(c: &ContainerConfig, pid: u32) -> Scope<'_> {
         pids: vec![pid],
         delegate: true,
         resources: Some(&c.resources),
+        stop: Some((c.stop_signal, c.stop_timeout)),
     }
 }
 
@@ -65,6 +68,35 @@ impl Runtime {
     /// Put the container's init process (created, not yet started) into its scope.
     pub(super) async fn start_container_scope(&self, c: &ContainerConfig, pid: i32) -> Result<()> {
         Ok(self.systemd().await?.start_scope(container_scope_of(c, pid as u32)).await?)
+    }
+
+    /// Make the running container a machine of machined's (unless
+    /// berth.conf says not to). Only logged when it fails: machinectl's
+    /// view is a convenience, not a condition for running.
+    pub(super) async fn register_machine(&self, c: &ContainerConfig, pid: i32) {
+        use std::sync::atomic::Ordering;
+        if !self.config.machined || !Self::uses_units(c) || self.machined_missing.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(systemd) = self.systemd().await else { return };
+        let root = match (&c.rootfs, c.rootfs_overlay) {
+            (Some(dir), false) => dir.clone(),
+            _ => self.overlay_target(&c.id),
+        };
+        let machine = Machine {
+            name: Machine::name_for(&c.name, &c.id),
+            id: Machine::id_for(&c.id),
+            leader: pid as u32,
+            root: &root,
+        };
+        match systemd.register_machine(&machine).await {
+            Ok(()) => {}
+            Err(e) if e.to_string().contains(machined::NOT_INSTALLED) => {
+                tracing::info!("systemd-machined is not installed: containers are not registered as machines");
+                self.machined_missing.store(true, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(id = c.id.as_str(), machine = machine.name.as_str(), "{e}"),
+        }
     }
 
     /// Stop what is left of a container's units; failures are only logged

@@ -29,6 +29,10 @@ pub struct Scope<'a> {
     pub pids: Vec<u32>,
     pub delegate: bool,
     pub resources: Option<&'a Resources>,
+    /// The signal that stops it and the seconds before SIGKILL, when
+    /// systemd stops the scope itself (machinectl terminate, systemctl
+    /// stop): the container's own, as a stop by berth does.
+    pub stop: Option<(i32, u32)>,
 }
 
 fn bus_error(what: &str, e: zbus::Error) -> SystemdError {
@@ -43,6 +47,11 @@ impl Systemd {
         let systemd = Systemd { conn };
         systemd.call("Subscribe", &()).await?;
         Ok(systemd)
+    }
+
+    /// The bus connection, for the other services berth calls (machined).
+    pub(super) fn connection(&self) -> &zbus::Connection {
+        &self.conn
     }
 
     async fn call<B>(&self, method: &str, body: &B) -> Result<zbus::Message>
@@ -122,6 +131,11 @@ impl Systemd {
         ];
         if let Some(r) = scope.resources {
             props.extend(resource_properties(r));
+        }
+        if let Some((signal, seconds)) = scope.stop {
+            props.push(("KillSignal", signal.into()));
+            // 0 would mean no timeout to systemd; to berth it means at once.
+            props.push(("TimeoutStopUSec", (u64::from(seconds) * 1_000_000).max(1).into()));
         }
         let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
         let body = (scope.unit.as_str(), "fail", props, aux);
