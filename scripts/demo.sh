@@ -18,6 +18,7 @@ mkdir -p "$state"
 
 if [ -d /run/systemd/system ]; then
     install -m 0755 "$bin/berthd" "$bin/berthctl" /usr/bin/
+    install -D -m 0755 "$bin/berth-generator" /usr/lib/systemd/system-generators/berth-generator
     install -m 0644 units/berth.socket units/berth.service /etc/systemd/system/
     install -m 0644 units/io.berth.Berth1.service /usr/share/dbus-1/system-services/
     install -m 0644 units/io.berth.Berth1.conf /usr/share/dbus-1/system.d/

@@ -12,6 +12,7 @@ mod berth;
 mod floors;
 mod interactive;
 mod podman;
+mod units;
 
 use berth::{Berth, Bus, ColdStart};
 use floors::{FloorTimes, Floors};
@@ -44,6 +45,9 @@ const FLOOR: &str = "a call that does no work (the round trip)";
 const CREATE_START_PUBLISHED: &str = "create + start on the default network, one port published";
 const START_PUBLISHED: &str = "start on the default network, one port published";
 const PUBLISHED: u16 = 18080;
+/// The row of units.rs.
+const UNIT_START: &str = "`systemctl start` of a container's unit to the container running \
+     (berth: berth-generator's from a .container file; podman: `generate systemd --new`'s, in the CLI column)";
 /// The rows of the floors (see floors.rs).
 const BARE_RUNC: &str = "bare `runc run` of /bin/true, timed beside berth's run to exit (the floor)";
 const BARE_COMMIT: &str =
@@ -586,6 +590,16 @@ fn main() {
                 podman.as_mut().filter(|_| n <= podman_max).map(|pm| &mut pm.rest),
                 n,
             ));
+            eprintln!("units in a booted systemd");
+            let starts = units::measure(10, podman.is_some());
+            rows.push(Row {
+                op: UNIT_START,
+                n: 0,
+                berth: Some(starts.berth),
+                cli: starts.podman,
+                berth_beside_rest: None,
+                rest: None,
+            });
         }
     }
     let big = *sizes.iter().max().unwrap_or(&10);
