@@ -663,3 +663,48 @@ fn running_containers_are_machines_that_machinectl_sees_and_stops() {
         c.call("io.berth.Container.Remove", json!({ "nameOrId": name, "force": true })).unwrap();
     }
 }
+
+/// Restart policies act where berthd records an exit, also when it had
+/// exited idle and conmon's exit command is what starts it again.
+#[test]
+fn restart_policies_act_when_conmon_wakes_an_idle_berthd() {
+    let s = Sandbox::boot("policies", Mode::Unified);
+    s.idle_after_one_second();
+    let rootfs = s.busybox_rootfs();
+    let mut c = client(&s);
+    for (name, command, policy, retries) in
+        [("steady", "exec sleep 600", "always", None), ("flaky", "sleep 3; exit 1", "on-failure", Some(2))]
+    {
+        let options = json!({ "rootfs": rootfs, "command": ["/bin/sh", "-c", command], "name": name,
+            "restartPolicy": policy, "restartRetries": retries });
+        c.call("io.berth.Container.Create", json!({ "options": options })).unwrap();
+        c.call("io.berth.Container.Start", json!({ "nameOrId": name })).unwrap();
+    }
+    let pid = c.call("io.berth.Container.Inspect", json!({ "nameOrId": "steady" })).unwrap()["container"]["state"]
+        ["pid"]
+        .clone();
+    drop(c);
+    s.ok("for i in $(seq 100); do [ $(systemctl is-active berth.service) = inactive ] && break; sleep 0.1; done");
+    assert_eq!(s.ok("systemctl is-active berth.service || true"), "inactive", "berthd exited idle");
+    s.ok(&format!("kill -9 {pid}"));
+    let mut c = client(&s);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let state = |c: &mut Client, name: &str| {
+        c.call("io.berth.Container.Inspect", json!({ "nameOrId": name })).unwrap()["container"]["state"].clone()
+    };
+    loop {
+        let (steady, flaky) = (state(&mut c, "steady"), state(&mut c, "flaky"));
+        let steady_back = steady["state"] == "running" && steady["pid"] != pid && steady["restartCount"] == 1;
+        let flaky_done = flaky["state"] == "exited" && flaky["restartCount"] == 2;
+        if steady_back && flaky_done {
+            assert_eq!(flaky["exitCode"], 1);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "steady {steady}, flaky {flaky}");
+        // Let berthd go idle between looks, as it would with no one asking.
+        drop(c);
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        c = client(&s);
+    }
+    c.call("io.berth.Container.Remove", json!({ "nameOrId": "steady", "force": true })).unwrap();
+}
