@@ -892,6 +892,21 @@ fn health_checks_run_on_schedule_and_act_on_unhealthy() {
         s["health"]["log"].as_array().unwrap().iter().map(|r| r["exitCode"].as_i64().unwrap()).collect::<Vec<_>>();
     assert!(codes.ends_with(&[1, 1]), "{codes:?}");
 
+    // A check past its timeout fails, and its process is killed.
+    let slow = json!({ "test": ["CMD", "/bin/sleep", "77"], "interval": 3600, "timeout": 1 });
+    create(&mut c, &d, "slow", &["/bin/sleep", "600"], json!({ "healthcheck": slow, "stopTimeout": 1 }));
+    call(&mut c, "Start", "slow", json!({}));
+    let started = Instant::now();
+    call(&mut c, "Healthcheck", "slow", json!({}));
+    assert!(started.elapsed() < Duration::from_secs(10), "the check ended at its timeout");
+    let last = state(&mut c, "slow")["health"]["log"][0].clone();
+    assert_eq!(last["exitCode"], 1);
+    assert!(last["output"].as_str().unwrap().contains("timed out after 1 s"), "{last}");
+    let top = call(&mut c, "Top", "slow", json!({ "descriptors": ["args"] }))["processes"].to_string();
+    assert!(!top.contains("sleep 77"), "the check's process is gone: {top}");
+    assert_eq!(call(&mut c, "Inspect", "slow", json!({}))["container"]["execSessions"], json!([]));
+    call(&mut c, "Remove", "slow", json!({ "force": true }));
+
     create(&mut c, &d, "unchecked", &["/bin/sleep", "600"], json!({}));
     call(&mut c, "Start", "unchecked", json!({}));
     let no_check = c.call("io.berth.Container.Healthcheck", json!({ "nameOrId": "unchecked" }));

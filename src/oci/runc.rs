@@ -243,10 +243,14 @@ impl Runc {
         env: &[String],
         user: Option<&str>,
         workdir: Option<&str>,
+        pid_file: Option<&std::path::Path>,
         output: &mut dyn FnMut(OutputStream, &[u8]),
     ) -> Result<i32> {
         let mut cmd = self.command();
         cmd.arg("exec");
+        if let Some(file) = pid_file {
+            cmd.arg("--pid-file").arg(file);
+        }
         for e in env {
             cmd.arg("--env").arg(e);
         }

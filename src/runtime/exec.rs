@@ -8,6 +8,7 @@ use crate::events::Event;
 use crate::model::exec::ExecConfig;
 use crate::names;
 pub use crate::oci::runc::OutputStream;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Some of an exec's output, as it came.
@@ -20,6 +21,8 @@ pub struct ExecResult {
     pub exit_code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// Killed for running past its time limit.
+    pub timed_out: bool,
 }
 
 impl Runtime {
@@ -33,6 +36,20 @@ impl Runtime {
         session: &str,
         output: mpsc::UnboundedSender<ExecOutput>,
     ) -> Result<i32> {
+        Ok(self.exec_limited(name_or_id, exec, session, output, None).await?.0)
+    }
+
+    /// `exec_container`, the process killed once it has run `limit` (runc
+    /// exec does not pass SIGKILL on, so by the PID it wrote): the exit
+    /// code, and whether it was killed so.
+    async fn exec_limited(
+        &self,
+        name_or_id: &str,
+        exec: ExecConfig,
+        session: &str,
+        output: mpsc::UnboundedSender<ExecOutput>,
+        limit: Option<Duration>,
+    ) -> Result<(i32, bool)> {
         exec.check()?;
         let ExecConfig { command, env, user, work_dir: workdir, .. } = exec;
         let id = self.lookup_container_id(name_or_id).await?;
@@ -47,24 +64,49 @@ impl Runtime {
         let runc = self.runc_for(&config);
         let env: Vec<String> = env.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         let key = id.clone();
-        let exit_code = in_oci(move || {
+        let pid_file = limit.map(|_| self.config.run_root.join(format!("exec-{session}.pid")));
+        let file = pid_file.clone();
+        let mut ran = std::pin::pin!(in_oci(move || {
             let mut send = |stream, bytes: &[u8]| drop(output.send((stream, bytes.to_vec())));
-            runc.exec(&key, &command, &env, user.as_deref(), workdir.as_deref(), &mut send)
-        })
-        .await;
+            runc.exec(&key, &command, &env, user.as_deref(), workdir.as_deref(), file.as_deref(), &mut send)
+        }));
+        let (exit_code, timed_out) = match limit {
+            Some(limit) => match tokio::time::timeout(limit, &mut ran).await {
+                Ok(code) => (code, false),
+                Err(_) => {
+                    if let Some(pid) = pid_file.as_deref().and_then(|f| std::fs::read_to_string(f).ok()) {
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(pid.trim().parse().unwrap_or(0)),
+                            nix::sys::signal::Signal::SIGKILL,
+                        )
+                        .inspect_err(|e| tracing::warn!(session, "killing a timed-out exec: {e}"));
+                    }
+                    (ran.await, true)
+                }
+            },
+            None => (ran.await, false),
+        };
+        if let Some(file) = &pid_file {
+            let _ = std::fs::remove_file(file);
+        }
         self.db.write(|tx| tx.delete_exec_session(session)).await?;
         let exit_code = exit_code?;
         self.events.emit(
             Event::for_container("exec_died", &config).with("execID", session).with("exitCode", exit_code.to_string()),
         );
-        Ok(exit_code)
+        Ok((exit_code, timed_out))
     }
 
-    /// Run `exec`'s command to its end and collect its output.
-    pub async fn exec_collected(&self, name_or_id: &str, exec: ExecConfig) -> Result<ExecResult> {
+    /// Run `exec`'s command to its end (or `limit`) and collect its output.
+    pub async fn exec_collected(
+        &self,
+        name_or_id: &str,
+        exec: ExecConfig,
+        limit: Option<Duration>,
+    ) -> Result<ExecResult> {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let id = names::new_id();
-        let exit_code = self.exec_container(name_or_id, exec, &id, tx).await?;
+        let (exit_code, timed_out) = self.exec_limited(name_or_id, exec, &id, tx, limit).await?;
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
         while let Ok((stream, bytes)) = rx.try_recv() {
             match stream {
@@ -73,6 +115,6 @@ impl Runtime {
             }
         }
         let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-        Ok(ExecResult { id, exit_code, stdout: text(stdout), stderr: text(stderr) })
+        Ok(ExecResult { id, exit_code, stdout: text(stdout), stderr: text(stderr), timed_out })
     }
 }

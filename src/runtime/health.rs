@@ -157,12 +157,12 @@ impl Runtime {
         }
         let start = now_nanos();
         let exec = ExecConfig { command: check.command.clone(), ..Default::default() };
-        let ran = tokio::time::timeout(Duration::from_secs(check.timeout.into()), self.exec_collected(&id, exec)).await;
-        let (exit_code, output) = match ran {
-            Ok(Ok(r)) => (r.exit_code, r.stdout + &r.stderr),
-            // A check that cannot run, or runs too long, failed.
-            Ok(Err(e)) => (125, e.to_string()),
-            Err(_) => (1, format!("the health check timed out after {} s", check.timeout)),
+        let limit = Duration::from_secs(check.timeout.into());
+        let (exit_code, output) = match self.exec_collected(&id, exec, Some(limit)).await {
+            // A check that runs too long (killed), or cannot run, failed.
+            Ok(r) if r.timed_out => (1, format!("the health check timed out after {} s", check.timeout)),
+            Ok(r) => (r.exit_code, r.stdout + &r.stderr),
+            Err(e) => (125, e.to_string()),
         };
         let result = HealthResult { start, end: now_nanos(), exit_code, output };
         // Failures in the start period do not count.

@@ -401,7 +401,7 @@ impl vl::VarlinkInterface for ContainerApi {
             ..Default::default()
         };
         if !call.wants_more() {
-            let r = self.0.run(self.0.runtime.exec_collected(&name_or_id, exec));
+            let r = self.0.run(self.0.runtime.exec_collected(&name_or_id, exec, None));
             return answer(call, IFACE, r, |c, e| c.reply(e.id, e.exit_code.into(), e.stdout, e.stderr));
         }
         // With `more`: the output as it comes, the exit code last. A client
