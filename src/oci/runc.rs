@@ -24,6 +24,16 @@ pub struct RuntimeState {
     pub pid: i32,
 }
 
+/// What `exec` runs: the command, its environment (KEY=VALUE), user and
+/// working directory, and where runc writes its PID.
+pub struct ExecProcess<'a> {
+    pub command: &'a [String],
+    pub env: &'a [String],
+    pub user: Option<&'a str>,
+    pub workdir: Option<&'a str>,
+    pub pid_file: Option<&'a std::path::Path>,
+}
+
 /// Which of a command's output streams some bytes came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputStream {
@@ -236,31 +246,22 @@ impl Runc {
 
     /// Run a command in a running container, non-interactively: its output
     /// goes to `output` as it comes; the exit code is returned.
-    pub fn exec(
-        &self,
-        id: &str,
-        command: &[String],
-        env: &[String],
-        user: Option<&str>,
-        workdir: Option<&str>,
-        pid_file: Option<&std::path::Path>,
-        output: &mut dyn FnMut(OutputStream, &[u8]),
-    ) -> Result<i32> {
+    pub fn exec(&self, id: &str, p: &ExecProcess, output: &mut dyn FnMut(OutputStream, &[u8])) -> Result<i32> {
         let mut cmd = self.command();
         cmd.arg("exec");
-        if let Some(file) = pid_file {
+        if let Some(file) = p.pid_file {
             cmd.arg("--pid-file").arg(file);
         }
-        for e in env {
+        for e in p.env {
             cmd.arg("--env").arg(e);
         }
-        if let Some(u) = user {
+        if let Some(u) = p.user {
             cmd.arg("--user").arg(u);
         }
-        if let Some(w) = workdir {
+        if let Some(w) = p.workdir {
             cmd.arg("--cwd").arg(w);
         }
-        cmd.arg(id).args(command);
+        cmd.arg(id).args(p.command);
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

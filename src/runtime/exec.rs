@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::events::Event;
 use crate::model::exec::ExecConfig;
 use crate::names;
+use crate::oci::runc::ExecProcess;
 pub use crate::oci::runc::OutputStream;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -68,7 +69,14 @@ impl Runtime {
         let file = pid_file.clone();
         let mut ran = std::pin::pin!(in_oci(move || {
             let mut send = |stream, bytes: &[u8]| drop(output.send((stream, bytes.to_vec())));
-            runc.exec(&key, &command, &env, user.as_deref(), workdir.as_deref(), file.as_deref(), &mut send)
+            let process = ExecProcess {
+                command: &command,
+                env: &env,
+                user: user.as_deref(),
+                workdir: workdir.as_deref(),
+                pid_file: file.as_deref(),
+            };
+            runc.exec(&key, &process, &mut send)
         }));
         let (exit_code, timed_out) = match limit {
             Some(limit) => match tokio::time::timeout(limit, &mut ran).await {
