@@ -16,7 +16,18 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "berthd", version, about = "berth's container engine, served over varlink")]
+#[command(
+    name = "berthd",
+    version,
+    about = "berth's container engine, served over varlink",
+    long_about = "berth's container engine, served over varlink and D-Bus.\n\n        berthd serves io.berth.Container, Pod, Volume, Image, Secret, Network, Storage and System \
+        on /run/berth/io.berth (the socket systemd passes: berth.socket starts berth.service on \
+        the first connection) and io.berth.Berth1 on the system bus, and exits after \
+        --idle-timeout seconds without a client; containers outlive it. Under the systemd cgroup \
+        manager each container runs in a transient scope berth-ID.scope and is registered with \
+        systemd-machined. It reads /etc/berth/berth.conf (berth.conf(5)); berthctl(1) is its \
+        client, berth.container(5) the unit files of containers."
+)]
 struct Args {
     /// Database, images, layers and volumes.
     #[arg(long)]
@@ -42,12 +53,27 @@ struct Args {
     /// berth.conf to read (default /etc/berth/berth.conf when it exists).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Print berthd's man page (roff) and exit, as a package build does.
+    #[arg(long, hide = true)]
+    man_page: bool,
 }
 
 fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.man_page {
+        let mut page = Vec::new();
+        let man = clap_mangen::Man::new(<Args as clap::CommandFactory>::command()).section("8").source("berth");
+        return match man.render(&mut page).and_then(|()| std::io::Write::write_all(&mut std::io::stdout(), &page)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("berthd: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     tune_allocator();
     init_logging();
-    match run(Args::parse()) {
+    match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("berthd: {e}");

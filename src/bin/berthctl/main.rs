@@ -76,6 +76,8 @@ enum Command {
     /// Unit files for containers.
     #[command(subcommand)]
     Generate(generate::Command),
+    /// Print a completion script for a shell (bash, zsh, fish...).
+    Completion { shell: clap_complete::Shell },
 }
 
 /// `pod ls` and `volume ls`.
@@ -181,6 +183,14 @@ fn main() -> ExitCode {
             return Failure::engine(format!("--noout: {e}")).exit();
         }
     }
+    // What needs no engine.
+    match cli.command {
+        Command::Completion { shell } => return generate::completion(shell),
+        Command::Generate(generate::Command::Man { dir }) => {
+            return generate::man_pages(&dir).unwrap_or_else(|f| f.exit())
+        }
+        _ => {}
+    }
     let result = Connection::open(&cli.address).and_then(|conn| match cli.command {
         Command::ContainerNoun(container::Command::Inspect(a)) => inspect::run(&conn, a.containers_only()),
         Command::Container(c) | Command::ContainerNoun(c) => container::run(&conn, c),
@@ -194,6 +204,7 @@ fn main() -> ExitCode {
         Command::Info => system::info(&conn),
         Command::System(s) => system::run(&conn, s),
         Command::Generate(g) => generate::run(&conn, g),
+        Command::Completion { .. } => unreachable!("answered above"),
     });
     result.unwrap_or_else(|failure| failure.exit())
 }
