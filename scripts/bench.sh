@@ -5,7 +5,8 @@
 # writes it at the top of bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup-tests.sh
+. scripts/toolchain.sh
 if ! command -v podman >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null

@@ -2,34 +2,31 @@
 # berth's main job, end to end: the service up, a container created, started
 # (conmon + runc), its output shown, listed and removed through the public API.
 #
-# On a host where systemd is PID 1 it installs the units and binaries and goes
-# through socket activation (berth.socket starts berthd on the first call).
-# Elsewhere (a container or a VM without systemd) it runs berthd directly on
-# its own socket: the same daemon, started by hand instead of by systemd.
+# On a host where systemd is PID 1 it builds berth's Debian package,
+# installs it (apt brings its dependencies) and goes through the installed
+# units: berth.socket starts berthd on the first call. Elsewhere (a
+# container or a VM without systemd) it builds the tree and runs berthd
+# directly on its own socket: the same daemon, started by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
-cargo build --release --locked
-bin=$PWD/target/release
+./scripts/setup.sh busybox-static
+. scripts/toolchain.sh
 state=/var/lib/berth-demo
 # The demo's own state starts empty each time.
 rm -rf "$state"
 mkdir -p "$state"
 
 if [ -d /run/systemd/system ]; then
-    install -m 0755 "$bin/berthd" "$bin/berthctl" /usr/bin/
-    install -D -m 0755 "$bin/berth-generator" /usr/lib/systemd/system-generators/berth-generator
-    install -m 0644 units/berth.socket units/berth.service /etc/systemd/system/
-    install -m 0644 units/io.berth.Berth1.service /usr/share/dbus-1/system-services/
-    install -m 0644 units/io.berth.Berth1.conf /usr/share/dbus-1/system.d/
-    install -m 0644 packaging/io.berth.policy /usr/share/polkit-1/actions/
-    systemctl reload dbus.service 2>/dev/null || true
-    systemctl daemon-reload
-    systemctl start berth.socket
+    ./scripts/setup.sh dpkg-dev debhelper lintian
+    ./scripts/package.sh
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$PWD"/target/debian/berth_*.deb >/dev/null
+    bin=/usr/bin
     export BERTH_ADDRESS=unix:/run/berth/io.berth
     bus=(--system)
-    echo "== berth.socket is listening; the first call starts berth.service"
+    echo "== berth's package is installed and berth.socket listening; the first call starts berth.service"
 else
+    cargo build --release --locked
+    bin=$PWD/target/release
     export BERTH_ADDRESS=unix:$state/io.berth
     # No system bus here either: a bus of the demo's own for the D-Bus API.
     dbus-daemon --session --address="unix:path=$state/bus" --fork --print-pid >"$state/bus.pid"

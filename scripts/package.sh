@@ -3,6 +3,7 @@
 # packaging/README.md) into target/debian/, with its lintian report beside.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 out=target/debian
 rm -rf "$out"
 mkdir -p "$out"

@@ -451,7 +451,7 @@ fn state_survives_a_restart_and_a_corrupt_record_can_be_evicted() {
         "import sqlite3; c = sqlite3.connect({:?}); c.execute(\"UPDATE container_configs SET config = '{{garbage' WHERE id = (SELECT id FROM containers WHERE name = 'broken')\"); c.commit()",
         db.display().to_string()
     );
-    assert!(std::process::Command::new("python3").args(["-c", &script]).status().unwrap().success());
+    assert!(std::process::Command::new(common::python()).args(["-c", &script]).status().unwrap().success());
     d.restart(&["--idle-timeout", "0"]);
     let mut c = d.client();
     assert_eq!(c.call("io.berth.Container.LookupId", json!({ "nameOrId": "keep" })).unwrap()["id"], id.as_str());

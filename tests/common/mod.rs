@@ -246,13 +246,24 @@ pub fn runc_list(d: &Daemon) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
 }
 
+/// The Python of the tests' virtual environment (scripts/setup-tests.sh
+/// makes it, with the varlink package), else the system's.
+pub fn python() -> &'static str {
+    const VENV: &str = "/var/lib/berth-tests/venv/bin/python3";
+    if std::path::Path::new(VENV).exists() {
+        VENV
+    } else {
+        "python3"
+    }
+}
+
 /// Call through the Python varlink package, an implementation that is not ours.
 /// Its error replies go to stderr (with exit status 0), so both are returned.
 pub fn python_varlink(args: &[&str]) -> String {
-    let out = Command::new("python3").args(["-m", "varlink.cli"]).args(args).output().unwrap();
+    let out = Command::new(python()).args(["-m", "varlink.cli"]).args(args).output().unwrap();
     assert!(
         out.status.success(),
-        "python3 -m varlink.cli failed (install it: pip install varlink): {}",
+        "python3 -m varlink.cli failed (scripts/setup-tests.sh installs it): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()

@@ -42,7 +42,7 @@ impl TestRegistry {
             .unwrap();
         assert!(made.success(), "openssl made no key");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/token_server.py");
-        let mut tokens = Command::new("python3")
+        let mut tokens = Command::new(super::python())
             .arg(script)
             .args([&key, &cert])
             .args([USER, PASSWORD, "berth-test-issuer"])

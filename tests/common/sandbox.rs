@@ -57,7 +57,17 @@ fn v1_hierarchies(mode: Mode) -> Vec<PathBuf> {
 }
 
 impl Sandbox {
+    /// A sandbox with berth's freshly built binaries and units installed.
     pub fn boot(name: &str, mode: Mode) -> Sandbox {
+        Self::start(name, mode, true)
+    }
+
+    /// A sandbox with nothing of berth's (for the package's test).
+    pub fn boot_bare(name: &str, mode: Mode) -> Sandbox {
+        Self::start(name, mode, false)
+    }
+
+    fn start(name: &str, mode: Mode, install: bool) -> Sandbox {
         let tag = format!("{name}-{}", std::process::id());
         let state = PathBuf::from("/var/lib/berth-sandbox").join(&tag);
         let _ = std::fs::remove_dir_all(&state);
@@ -98,7 +108,8 @@ impl Sandbox {
         }
         let boot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sandbox/boot.sh");
         let mode_arg = if mode == Mode::Legacy { "legacy" } else { "unified" };
-        let command = format!("{} {} {cgroup} {mode_arg}", boot.display(), state.display());
+        let install_arg = if install { "install" } else { "bare" };
+        let command = format!("{} {} {cgroup} {mode_arg} {install_arg}", boot.display(), state.display());
         let console = std::fs::File::create(state.join("console.log")).unwrap();
         let launcher = Command::new("script")
             .args(["-qfec", &command, "/dev/null"])

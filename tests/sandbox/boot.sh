@@ -4,16 +4,17 @@
 # overlay of /, with private /tmp, /run and /var/tmp, and everything it
 # changes lands in a tmpfs that dies with it (checked before the exec).
 #
-#   boot.sh STATE CGROUP MODE      (run under `script`, for a console pty)
+#   boot.sh STATE CGROUP MODE [bare]   (run under `script`, for a console pty)
 #
 # STATE (under /var/lib) holds x/ (what is exchanged with the host: dbus,
 # run-berth, journal, lib-berth, bin, units) and root/ (the mount point);
 # CGROUP is the sandbox's cgroup name, made by the caller in the unified
-# hierarchy and the v1 devices hierarchy; MODE is unified or legacy.
+# hierarchy and the v1 devices hierarchy; MODE is unified or legacy; bare
+# leaves berth's binaries and units out (a package's test installs them).
 set -euo pipefail
 
 stage=${STAGE:-outer}
-STATE=$1 CGROUP=$2 MODE=$3
+STATE=$1 CGROUP=$2 MODE=$3 INSTALL=${4:-install}
 X=$STATE/x
 ROOT=$STATE/root
 
@@ -117,11 +118,13 @@ mount --bind "$X/dbus" "$ROOT/run/dbus"
 mount --bind "$X/run-berth" "$ROOT/run/berth"
 mount --bind "$X/journal" "$ROOT/var/log/journal"
 mount --bind "$X/lib-berth" "$ROOT/var/lib/berth"
-for b in "$X"/bin/*; do
-    touch "$ROOT/usr/bin/${b##*/}"
-    mount --bind "$b" "$ROOT/usr/bin/${b##*/}"
-    mount -o remount,bind,ro "$ROOT/usr/bin/${b##*/}"
-done
+if [ "$INSTALL" = install ]; then
+    for b in "$X"/bin/*; do
+        touch "$ROOT/usr/bin/${b##*/}"
+        mount --bind "$b" "$ROOT/usr/bin/${b##*/}"
+        mount -o remount,bind,ro "$ROOT/usr/bin/${b##*/}"
+    done
+fi
 
 # /etc, in the overlay's upper only.
 etc=$ROOT/etc
@@ -151,22 +154,26 @@ for gen in systemd-fstab-generator systemd-getty-generator systemd-gpt-auto-gene
     systemd-hibernate-resume-generator systemd-sysv-generator; do
     ln -sf /dev/null "$etc/systemd/system-generators/$gen"
 done
-# The project's files, where a package puts them (packaging/README.md).
-for f in "$X"/units/*; do
-    case "${f##*/}" in
-    berth.* | berth-*.service) cp "$f" "$etc/systemd/system/" ;;
-    io.berth.Berth1.service) cp "$f" "$ROOT/usr/share/dbus-1/system-services/" ;;
-    io.berth.Berth1.conf) cp "$f" "$ROOT/usr/share/dbus-1/system.d/" ;;
-    *.policy) cp "$f" "$ROOT/usr/share/polkit-1/actions/" ;;
-    esac
-done
-# Where the package puts the generator (the overlay's upper takes it).
-mkdir -p "$ROOT/usr/lib/systemd/system-generators"
-ln -sf /usr/bin/berth-generator "$ROOT/usr/lib/systemd/system-generators/berth-generator"
-cat >"$etc/systemd/system/berth-sandbox.target" <<'EOF'
+wanted=
+if [ "$INSTALL" = install ]; then
+    # The project's files, where a package puts them (packaging/README.md).
+    for f in "$X"/units/*; do
+        case "${f##*/}" in
+        berth.* | berth-*.service) cp "$f" "$etc/systemd/system/" ;;
+        io.berth.Berth1.service) cp "$f" "$ROOT/usr/share/dbus-1/system-services/" ;;
+        io.berth.Berth1.conf) cp "$f" "$ROOT/usr/share/dbus-1/system.d/" ;;
+        *.policy) cp "$f" "$ROOT/usr/share/polkit-1/actions/" ;;
+        esac
+    done
+    # Where the package puts the generator (the overlay's upper takes it).
+    mkdir -p "$ROOT/usr/lib/systemd/system-generators"
+    ln -sf /usr/bin/berth-generator "$ROOT/usr/lib/systemd/system-generators/berth-generator"
+    wanted=berth.socket
+fi
+cat >"$etc/systemd/system/berth-sandbox.target" <<EOF
 [Unit]
 Description=berth test sandbox
-Wants=dbus.socket dbus.service systemd-journald.socket systemd-journald-dev-log.socket systemd-journald.service berth.socket
+Wants=dbus.socket dbus.service systemd-journald.socket systemd-journald-dev-log.socket systemd-journald.service $wanted
 After=dbus.socket systemd-journald.socket
 EOF
 ln -sf berth-sandbox.target "$etc/systemd/system/default.target"
