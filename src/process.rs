@@ -9,6 +9,13 @@ pub fn process_start_time(pid: u32) -> Option<u64> {
     process_state(pid).map(|(_, start)| start)
 }
 
+/// The PID a PID file holds (as conmon and runc write them); None when
+/// the file is missing, empty or holds no positive number, which must
+/// never be signalled (0 and negative PIDs are process groups).
+pub fn pid_in(file: &std::path::Path) -> Option<u32> {
+    std::fs::read_to_string(file).ok()?.trim().parse::<u32>().ok().filter(|pid| *pid > 0)
+}
+
 /// A process's state letter (`Z` for a zombie) and its start time; None
 /// when the process is gone.
 pub fn process_state(pid: u32) -> Option<(char, u64)> {

@@ -332,7 +332,7 @@ pub enum Conmon {
 /// The conmon of container `id` that `pidfile` names: running only when
 /// that PID is a live conmon for `id`.
 pub fn of(pidfile: &Path, id: &str) -> Conmon {
-    let Some(pid) = std::fs::read_to_string(pidfile).ok().and_then(|s| s.trim().parse::<u32>().ok()) else {
+    let Some(pid) = crate::process::pid_in(pidfile) else {
         return Conmon::Unknown;
     };
     let ours = || conmon_args(pid).is_some_and(|args| arg(&args, b"-c") == Some(id.as_bytes()));

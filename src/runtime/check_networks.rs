@@ -139,8 +139,8 @@ fn remove_dns_entries(file: &Path, ids: &[String]) -> crate::error::Result<()> {
     std::fs::write(file, kept.join("\n") + "\n").map_err(storage)?;
     // aardvark-dns reads its files again on SIGHUP.
     let pid_file = file.with_file_name("aardvark.pid");
-    if let Some(pid) = std::fs::read_to_string(pid_file).ok().and_then(|p| p.trim().parse::<i32>().ok()) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGHUP);
+    if let Some(pid) = crate::process::pid_in(&pid_file) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGHUP);
     }
     Ok(())
 }

@@ -82,12 +82,11 @@ impl Runtime {
             Some(limit) => match tokio::time::timeout(limit, &mut ran).await {
                 Ok(code) => (code, false),
                 Err(_) => {
-                    if let Some(pid) = pid_file.as_deref().and_then(|f| std::fs::read_to_string(f).ok()) {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid.trim().parse().unwrap_or(0)),
-                            nix::sys::signal::Signal::SIGKILL,
-                        )
-                        .inspect_err(|e| tracing::warn!(session, "killing a timed-out exec: {e}"));
+                    if let Some(pid) = pid_file.as_deref().and_then(crate::process::pid_in) {
+                        let pid = nix::unistd::Pid::from_raw(pid as i32);
+                        if let Err(e) = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL) {
+                            tracing::warn!(session, "killing a timed-out exec: {e}");
+                        }
                     }
                     (ran.await, true)
                 }

@@ -37,7 +37,7 @@ enum Target {
 }
 
 impl Runtime {
-    pub(super) fn overlay_target(&self, id: &str) -> PathBuf {
+    fn overlay_target(&self, id: &str) -> PathBuf {
         self.config.run_root.join("overlay").join(id).join("merged")
     }
 
@@ -52,12 +52,21 @@ impl Runtime {
         super::tree_size(&self.container_dir(id).join("upper"))
     }
 
+    /// Where the container's root is: the host directory it was given, or
+    /// its overlay's mount point.
+    pub(super) fn rootfs_path(&self, c: &ContainerConfig) -> PathBuf {
+        match &c.rootfs {
+            Some(dir) if !c.rootfs_overlay => dir.clone(),
+            _ => self.overlay_target(&c.id),
+        }
+    }
+
     /// The root the OCI runtime gets: the host directory, or the overlay,
     /// mounted if it is not yet.
     pub(super) async fn mount_rootfs(&self, c: &ContainerConfig) -> Result<PathBuf> {
         let lowers = match &c.rootfs {
             Some(dir) if c.rootfs_overlay => vec![dir.clone()],
-            Some(dir) => return Ok(dir.clone()),
+            Some(_) => return Ok(self.rootfs_path(c)),
             None => {
                 let image_id =
                     c.image_id.clone().ok_or_else(|| Error::NoSuchImage(c.image.clone().unwrap_or_default()))?;
@@ -65,7 +74,7 @@ impl Runtime {
                 self.layer_dirs(&image)?
             }
         };
-        let (dir, target) = (self.container_dir(&c.id), self.overlay_target(&c.id));
+        let (dir, target) = (self.container_dir(&c.id), self.rootfs_path(c));
         blocking(move || {
             if !overlay::is_mounted(&target) {
                 overlay::mount(&lowers, &dir.join("upper"), &dir.join("work"), &target)?;

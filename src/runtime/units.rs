@@ -11,7 +11,7 @@ use crate::config::CgroupManager;
 use crate::error::{Error, Result};
 use crate::model::container::ContainerConfig;
 use crate::model::pod::PodConfig;
-use crate::systemd::machined::{self, Machine};
+use crate::systemd::machined::Machine;
 use crate::systemd::manager::{Scope, Systemd};
 use std::sync::Arc;
 
@@ -79,10 +79,7 @@ impl Runtime {
             return;
         }
         let Ok(systemd) = self.systemd().await else { return };
-        let root = match (&c.rootfs, c.rootfs_overlay) {
-            (Some(dir), false) => dir.clone(),
-            _ => self.overlay_target(&c.id),
-        };
+        let root = self.rootfs_path(c);
         let machine = Machine {
             name: Machine::name_for(&c.name, &c.id),
             id: Machine::id_for(&c.id),
@@ -90,12 +87,12 @@ impl Runtime {
             root: &root,
         };
         match systemd.register_machine(&machine).await {
-            Ok(()) => {}
-            Err(e) if e.to_string().contains(machined::NOT_INSTALLED) => {
+            Ok(true) => {}
+            Ok(false) => {
                 tracing::info!("systemd-machined is not installed: containers are not registered as machines");
                 self.machined_missing.store(true, Ordering::Relaxed);
             }
-            Err(e) => tracing::warn!(id = c.id.as_str(), machine = machine.name.as_str(), "{e}"),
+            Err(e) => tracing::warn!(id = c.id.as_str(), "{e}"),
         }
     }
 

@@ -12,7 +12,7 @@ const DEST: &str = "org.freedesktop.machine1";
 const PATH: &str = "/org/freedesktop/machine1";
 const MANAGER: &str = "org.freedesktop.machine1.Manager";
 /// What the bus answers when machined is not installed.
-pub const NOT_INSTALLED: &str = "org.freedesktop.DBus.Error.ServiceUnknown";
+const NOT_INSTALLED: &str = "org.freedesktop.DBus.Error.ServiceUnknown";
 
 pub struct Machine<'a> {
     pub name: String,
@@ -44,14 +44,15 @@ impl Machine<'_> {
 }
 
 impl Systemd {
-    pub async fn register_machine(&self, m: &Machine<'_>) -> Result<()> {
+    /// Register `m`: whether it was, false when machined is not installed.
+    pub async fn register_machine(&self, m: &Machine<'_>) -> Result<bool> {
         let root = m.root.to_string_lossy();
         let body = (m.name.as_str(), &m.id, "berth", "container", m.leader, root.as_ref());
-        self.connection()
-            .call_method(Some(DEST), PATH, Some(MANAGER), "RegisterMachine", &body)
-            .await
-            .map(drop)
-            .map_err(|e| SystemdError::bus("RegisterMachine", e))
+        match self.connection().call_method(Some(DEST), PATH, Some(MANAGER), "RegisterMachine", &body).await {
+            Ok(_) => Ok(true),
+            Err(zbus::Error::MethodError(name, _, _)) if name.as_str() == NOT_INSTALLED => Ok(false),
+            Err(e) => Err(SystemdError::bus(format!("RegisterMachine {}", m.name), e)),
+        }
     }
 }
 
