@@ -252,7 +252,10 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert_eq!(manager(&s, "RemoveNetwork sb net1 false"), "sas \"net1\" 0");
     let net_error = dbus_send_error(&s, "/io/berth/Berth1", "io.berth.Berth1.Manager.InspectNetwork", "string:net1");
     assert!(net_error.starts_with("Error io.berth.Berth1.Error.NoSuchNetwork:"), "{net_error}");
-    let (lone, _) = create(&s, &rootfs, "lone", "true");
+    let (lone, lone_path) = create(&s, &rootfs, "lone", "true");
+    let lone_property = |name: &str| s.ok(&format!("busctl get-property {DEST} {lone_path} {CONTAINER} {name}"));
+    let on_default = lone_property("Networks");
+    assert!(on_default.starts_with("a(ssas) 1 \"berth\" \"10.88.0."), "{on_default}");
     let refused = s.sh(&format!("busctl call {DEST} {MANAGER} ConnectNetwork ssas berth {lone} 0"));
     let refused = String::from_utf8_lossy(&refused.stderr);
     assert!(refused.contains("container lone is already connected to network berth"), "{refused}");
@@ -261,9 +264,23 @@ fn manager_and_container_objects_over_the_system_bus() {
     let signet = "/io/berth/Berth1/network/signet";
     s.ok(&format!("busctl call {DEST} {signet} {NETWORK} Connect sas lone 0"));
     assert!(s.ok(&format!("busctl call {DEST} {signet} {NETWORK} Users")).contains(&lone));
+    // Its Networks property follows, with a PropertiesChanged of its own.
+    let on_both = lone_property("Networks");
+    assert!(on_both.starts_with("a(ssas) 2 \"berth\"") && on_both.contains("\"signet\""), "{on_both}");
     s.ok(&format!("busctl call {DEST} {signet} {NETWORK} Disconnect sb lone false"));
     assert_eq!(manager(&s, "RemoveNetwork sb signet false"), "sas \"signet\" 0");
     manager(&s, "RemoveContainer sbb lone false false");
+    let published = manager(
+        &s,
+        &format!(
+            "CreateContainer 'a{{sv}}' 3 rootfs s {rootfs} command as 1 true \
+             portMappings aa{{sv}} 1 2 hostPort q 8080 containerPort q 80"
+        ),
+    );
+    let (published, published_path) = (strings(&published)[0].clone(), strings(&published)[1].clone());
+    let ports = s.ok(&format!("busctl get-property {DEST} {published_path} {CONTAINER} Ports"));
+    assert_eq!(ports, "a(sqqsq) 1 \"\" 8080 80 \"tcp\" 1");
+    manager(&s, &format!("RemoveContainer sbb {published} false false"));
     manager(&s, "CreateNetwork 'a{sv}' 1 name s net2");
     assert_eq!(manager(&s, "PruneNetworks as 0"), "as 1 \"net2\"");
 
@@ -349,6 +366,8 @@ fn manager_and_container_objects_over_the_system_bus() {
     {
         assert!(seen.contains(&format!("Member={member}")), "no {member} in {seen}");
     }
+    let lone_changed = |m: &&str| m.contains(&format!("Path={lone_path}")) && m.contains("Member=PropertiesChanged");
+    assert!(seen.split("‣ Type=").filter(lone_changed).any(|m| m.contains("\"signet\"")), "no Networks change");
 }
 
 /// Root may do everything; others may read summaries, read configuration

@@ -267,27 +267,38 @@ impl Runtime {
             }
         }
         let (netavark, id) = (self.netavark(), id.to_string());
+        let lost = !path.exists();
+        let networks: Vec<String> = options
+            .as_ref()
+            .and_then(|o| o["networks"].as_object())
+            .map(|n| n.keys().cloned().collect())
+            .unwrap_or_default();
+        let set_up = !networks.is_empty();
         let _ = blocking(move || {
-            match options {
-                Some(options) if options["networks"].as_object().is_some_and(|n| !n.is_empty()) => {
-                    let lost = !path.exists();
-                    if lost {
-                        let _ = netavark::create_netns(&path);
-                    }
-                    if let Err(e) = netavark.teardown(&path, &options) {
-                        // A lost namespace's interfaces went with it.
-                        if !lost {
-                            tracing::warn!(id = id.as_str(), "netavark teardown: {e}");
-                        }
+            if let Some(options) = options.filter(|_| set_up) {
+                if lost {
+                    let _ = netavark::create_netns(&path);
+                }
+                if let Err(e) = netavark.teardown(&path, &options) {
+                    // A lost namespace's interfaces went with it.
+                    if !lost {
+                        tracing::warn!(id = id.as_str(), "netavark teardown: {e}");
                     }
                 }
-                _ => {}
             }
             netavark::remove_netns(&path);
             let _ = std::fs::remove_file(&saved);
             Ok(())
         })
         .await;
+        if lost && set_up {
+            // netavark's teardown of a fresh namespace stops at the missing
+            // interface, before the network's own chains and bridge, which
+            // its complete teardown would remove.
+            for p in self.check_network_leftovers(true, Some(networks)).await {
+                tracing::info!(network = p.id.as_str(), "{}", p.description);
+            }
+        }
     }
 
     /// Set up (connect) or tear down (disconnect) one network of a

@@ -393,6 +393,73 @@ fn forwarding_rules_and_dns_entries_outlive_no_lost_namespace() {
     assert_eq!(ok(&d, &["system", "check"]), "no problems found\n");
 }
 
+/// A network's own chains, rules and bridge outlive its last container
+/// when that container's teardown never ran: System.Check finds and
+/// removes them, and leaves alone those of a network berth does not have
+/// (podman's chains have the same form). netavark sets both up here, for
+/// a namespace that then goes away without a teardown.
+#[test]
+fn network_chains_and_bridges_without_containers_are_leaks() {
+    let d = with_image_in_netns();
+    ok(&d, &["network", "create", "--subnet", "10.89.11.0/24", "leaky"]);
+    let bridge = ok(&d, &["network", "inspect", "--format", "{{.Interface}}", "leaky"]).trim().to_string();
+    let setup_without_teardown = |network: &str, subnet: &str, interface: &str| {
+        let options = serde_json::json!({
+            "container_id": "c".repeat(64), "container_name": "gone",
+            "networks": { network: { "static_ips": [subnet.replace(".0/24", ".5")], "interface_name": "eth0" } },
+            "network_info": { network: {
+                "name": network, "id": "e".repeat(64), "driver": "bridge", "network_interface": interface,
+                "subnets": [{ "subnet": subnet, "gateway": subnet.replace(".0/24", ".1") }], "ipv6_enabled": false,
+                "internal": false, "dns_enabled": false, "ipam_options": { "driver": "host-local" },
+            }},
+        });
+        let file = d.dir.path().join(format!("{network}.json"));
+        std::fs::write(&file, options.to_string()).unwrap();
+        let config = d.dir.path().join("netavark-by-hand");
+        in_ns(
+            &d,
+            &format!(
+                "unshare -n sleep 1000 >/dev/null 2>&1 & holder=$!; sleep 0.2; \
+                 /usr/lib/podman/netavark --config {} setup /proc/$holder/ns/net < {} >/dev/null; \
+                 status=$?; kill $holder; exit $status",
+                config.display(),
+                file.display()
+            ),
+        );
+    };
+    setup_without_teardown("leaky", "10.89.11.0/24", &bridge);
+    setup_without_teardown("podmans", "10.89.12.0/24", "podman9");
+    let chains = |d: &Daemon| {
+        let nat = in_ns(d, "iptables-save -t nat");
+        nat.lines().filter(|l| l.starts_with(":NETAVARK-")).count()
+    };
+    let links = |d: &Daemon| in_ns(d, "ip -o link show");
+    assert!(links(&d).contains(&format!("{bridge}:")), "{}", links(&d));
+    let before_rules = in_ns(&d, "iptables-save -t filter");
+    assert!(before_rules.contains("10.89.11.0/24"), "{before_rules}");
+
+    let found = ok(&d, &["system", "check"]);
+    assert!(found.contains("leaked-network-firewall leaky"), "{found}");
+    assert!(found.contains("leaked-bridge leaky"), "{found}");
+    assert!(!found.contains("podmans"), "{found}");
+    let with_leak = chains(&d);
+    let repaired = ok(&d, &["system", "check", "--repair"]);
+    assert!(repaired.contains("(repaired)") && !repaired.contains("repair failed"), "{repaired}");
+    let nat = in_ns(&d, "iptables-save -t nat");
+    assert!(!nat.contains("7178FF81357FF"), "no chain of leaky's stays:\n{nat}");
+    assert!(!nat.contains("10.89.11.0/24") && nat.contains("10.89.12.0/24"), "{nat}");
+    assert!(chains(&d) < with_leak, "{nat}");
+    let filter = in_ns(&d, "iptables-save -t filter");
+    assert!(!filter.contains("10.89.11.0/24") && filter.contains("10.89.12.0/24"), "{filter}");
+    assert!(!links(&d).contains(&format!("{bridge}:")) && links(&d).contains("podman9:"), "{}", links(&d));
+    assert_eq!(ok(&d, &["system", "check"]), "no problems found\n");
+
+    // The network is whole again for the next container.
+    let out =
+        ok(&d, &["run", "--rm", "--network", "leaky", IMAGE, "/bin/sh", "-c", "/bin/busybox ip -4 -o addr show eth0"]);
+    assert!(out.contains("10.89.11."), "{out}");
+}
+
 /// C-podcreate-18..36, 38..41, 65..67, C-podbats-28, 31, 32, 59..63,
 /// A-create-82, 84, 86, 87: a pod's address, MAC, DNS and hosts settings
 /// are its infra container's, which its members see; not without an infra

@@ -123,6 +123,16 @@ impl ContainerObject {
     fn prop<T>(&self, f: impl FnOnce(&Props) -> T) -> T {
         f(&self.props.lock().unwrap_or_else(|p| p.into_inner()))
     }
+
+    /// The record, for the properties read when asked for.
+    async fn record(&self) -> zbus::fdo::Result<ContainerInspect> {
+        self.ctx.runtime.inspect_container(&self.id, false).await.map_err(|e| zbus::fdo::Error::Failed(e.to_string()))
+    }
+}
+
+/// The Networks property's value: (network, address, aliases) for each.
+pub fn networks_of(i: &ContainerInspect) -> Vec<(String, String, Vec<String>)> {
+    i.networks.iter().map(|a| (a.network.clone(), a.ip.clone(), a.aliases.clone())).collect()
 }
 
 #[interface(name = "io.berth.Berth1.Container")]
@@ -191,6 +201,22 @@ impl ContainerObject {
     #[zbus(property)]
     fn health(&self) -> String {
         self.prop(|p| p.health.clone())
+    }
+
+    /// Its place on each bridge network: the network's name, its address
+    /// there, its aliases. Read from the record when asked for; changes
+    /// are signalled at each connect and disconnect.
+    #[zbus(property)]
+    async fn networks(&self) -> zbus::fdo::Result<Vec<(String, String, Vec<String>)>> {
+        Ok(networks_of(&self.record().await?))
+    }
+
+    /// Its published ports: host address ("" for all), host port,
+    /// container port, protocol, and how many ports from each.
+    #[zbus(property(emits_changed_signal = "const"))]
+    async fn ports(&self) -> zbus::fdo::Result<Vec<(String, u16, u16, String, u16)>> {
+        let ports = self.record().await?.config.port_mappings;
+        Ok(ports.into_iter().map(|p| (p.host_ip, p.host_port, p.container_port, p.protocol, p.range)).collect())
     }
 
     /// How often its restart policy restarted it since a user last

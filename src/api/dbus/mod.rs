@@ -288,6 +288,10 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
                 "connect" => network::NetworkObject::container_connected(&on, &container).await,
                 _ => network::NetworkObject::container_disconnected(&on, &container).await,
             };
+            if let Ok(inspect) = ctx.runtime.inspect_container(&container, false).await {
+                let networks = container::networks_of(&inspect).into();
+                change_object(conn, &inspect.id, |_| HashMap::from([("Networks", networks)])).await;
+            }
         }
         (EventType::Network, "remove") => {
             let path = network::network_path(&event.name);
