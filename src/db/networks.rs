@@ -43,15 +43,18 @@ impl Tx<'_> {
     }
 
     pub fn networks(&self) -> Result<Vec<NetworkInfo>> {
+        self.network_configs()?
+            .into_iter()
+            .map(|config| Ok(NetworkInfo { users: self.network_users(&config.name)?, config }))
+            .collect()
+    }
+
+    /// The networks' records alone (what a new network must not collide with).
+    pub fn network_configs(&self) -> Result<Vec<NetworkConfig>> {
         let mut stmt = self.0.prepare_cached("SELECT name, config FROM networks ORDER BY created, name")?;
         let rows: Vec<(String, String)> =
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-        rows.into_iter()
-            .map(|(name, json)| {
-                let config = decode("configuration", &format!("network {name}"), &json)?;
-                Ok(NetworkInfo { users: self.network_users(&name)?, config })
-            })
-            .collect()
+        rows.into_iter().map(|(name, json)| decode("configuration", &format!("network {name}"), &json)).collect()
     }
 
     /// Containers on the network.

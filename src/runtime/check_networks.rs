@@ -51,8 +51,8 @@ impl Runtime {
             let what = "network setup of a container that does not run, its namespace lost";
             problems.push(problem("leaked-network-setup", id, what, repair, Ok(())));
         }
-        let networks: HashSet<String> = match self.db.read(|tx| tx.networks()).await {
-            Ok(list) => list.into_iter().map(|n| n.config.name).collect(),
+        let networks: HashSet<String> = match self.db.read(|tx| tx.network_configs()).await {
+            Ok(list) => list.into_iter().map(|n| n.name).collect(),
             Err(_) => HashSet::new(),
         };
         let rules = blocking(|| Ok(forwarding_rules())).await.unwrap_or_default();

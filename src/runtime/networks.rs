@@ -63,26 +63,26 @@ impl Runtime {
         let config = self
             .db
             .write(move |tx| {
-                let existing = tx.networks()?;
+                let existing = tx.network_configs()?;
                 let name = match spec.name {
-                    Some(n) if existing.iter().any(|e| e.config.name == n) => return Err(Error::NameInUse(n)),
+                    Some(n) if existing.iter().any(|e| e.name == n) => return Err(Error::NameInUse(n)),
                     Some(n) => n,
                     None => (1..)
                         .map(|i| format!("berth{i}"))
-                        .find(|n| !existing.iter().any(|e| e.config.name == *n))
+                        .find(|n| !existing.iter().any(|e| e.name == *n))
                         .unwrap_or_default(),
                 };
-                let taken: Vec<Subnet> = existing.iter().filter_map(|e| Subnet::parse(&e.config.subnet).ok()).collect();
+                let taken: Vec<Subnet> = existing.iter().filter_map(|e| Subnet::parse(&e.subnet).ok()).collect();
                 let subnet = match asked {
                     Some(s) => {
                         if let Some(other) =
-                            existing.iter().find(|e| Subnet::parse(&e.config.subnet).is_ok_and(|t| t.overlaps(&s)))
+                            existing.iter().find(|e| Subnet::parse(&e.subnet).is_ok_and(|t| t.overlaps(&s)))
                         {
                             return Err(Error::invalid_argument(
                                 "subnet",
                                 format!(
                                     "subnet {s} is already used on the host or by another config (network {})",
-                                    other.config.name
+                                    other.name
                                 ),
                             ));
                         }
@@ -98,7 +98,7 @@ impl Runtime {
                 }
                 let interface = (0..)
                     .map(|i| format!("berth{i}"))
-                    .find(|i| !existing.iter().any(|e| e.config.interface == *i))
+                    .find(|i| !existing.iter().any(|e| e.interface == *i))
                     .unwrap_or_default();
                 let config = NetworkConfig {
                     id: crate::names::new_id(),
