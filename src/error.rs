@@ -46,6 +46,11 @@ pub enum Error {
     InvalidArgument { field: String, reason: String },
     #[error("permission denied: {0}")]
     PermissionDenied(String),
+    /// polkit would grant the call once the caller's user authenticates,
+    /// and the caller did not allow it to ask (systemd's error names on
+    /// both transports: see `Error::name`).
+    #[error("interactive authorization required: {0}")]
+    InteractiveAuthorizationRequired(String),
     #[error("storage: {0}")]
     Storage(String),
     #[error("runtime: {0}")]
@@ -81,6 +86,7 @@ impl Error {
             Error::RuntimeNotAvailable(_) => "RuntimeNotAvailable",
             Error::InvalidArgument { .. } => "InvalidArgument",
             Error::PermissionDenied(_) => "PermissionDenied",
+            Error::InteractiveAuthorizationRequired(_) => "InteractiveAuthorizationRequired",
             Error::Storage(_) | Error::Database(_) => "Storage",
             Error::Runtime(_) | Error::Command { .. } => "Runtime",
         }

@@ -205,6 +205,27 @@ fn unknown_fields_are_refused_not_ignored() {
     assert_eq!(r["exists"], false, "a refused create left a container");
 }
 
+/// systemd's allowInteractiveAuthentication is taken by every method (root,
+/// who needs no authorization, may pass it too); a value that is not a
+/// boolean is refused by name.
+#[test]
+fn allow_interactive_authentication_is_a_boolean_on_any_method() {
+    let d = Daemon::start();
+    let mut c = d.client();
+    let asked = json!({ "name": "asked", "allowInteractiveAuthentication": true });
+    assert_eq!(c.call("io.berth.Volume.Create", asked).unwrap()["name"], "asked");
+    let listed = c.call("io.berth.Volume.List", json!({ "allowInteractiveAuthentication": false })).unwrap();
+    assert!(listed.to_string().contains("asked"), "{listed}");
+    let (error, parameters) =
+        remote(c.call("io.berth.Volume.Create", json!({ "name": "x", "allowInteractiveAuthentication": "yes" })));
+    assert_eq!(
+        (error.as_str(), &parameters["parameter"]),
+        ("org.varlink.service.InvalidParameter", &json!("allowInteractiveAuthentication"))
+    );
+    let r = c.call("io.berth.Volume.Exists", json!({ "name": "x" })).unwrap();
+    assert_eq!(r["exists"], false);
+}
+
 fn remote(r: Result<Value, ClientError>) -> (String, Value) {
     match r {
         Err(ClientError::Remote { error, parameters }) => (error, parameters),

@@ -8,7 +8,7 @@
 use super::Runtime;
 use crate::error::{Error, Result};
 use crate::process::process_start_time;
-use crate::systemd::polkit::{Polkit, Subject};
+use crate::systemd::polkit::{Polkit, Subject, Verdict};
 
 /// The polkit action that covers every change (packaging/io.berth.policy).
 pub const MANAGE_ACTION: &str = "io.berth.manage";
@@ -50,9 +50,12 @@ pub struct Caller {
 }
 
 impl Runtime {
-    /// Ok when `caller` may have `access`; otherwise PermissionDenied saying
-    /// who was refused and why.
-    pub async fn authorize(&self, caller: Caller, access: Access) -> Result<()> {
+    /// Ok when `caller` may have `access`. Otherwise, when polkit would
+    /// grant it once the caller's user authenticates: with `interactive`
+    /// (the caller allowed it), polkit's agent asks the user and the call
+    /// waits for the answer; without, InteractiveAuthorizationRequired.
+    /// Else PermissionDenied saying who was refused and why.
+    pub async fn authorize(&self, caller: Caller, access: Access, interactive: bool) -> Result<()> {
         if caller.uid == 0 {
             return Ok(());
         }
@@ -64,13 +67,27 @@ impl Runtime {
             .ok_or_else(|| refused(format!("its process ({}) cannot be found", caller.pid)))?;
         let polkit = self.polkit.get_or_try_init(Polkit::connect).await.map_err(refused)?;
         let subject = Subject { pid: caller.pid, start_time, uid: caller.uid };
+        // Every action without interaction first, so that a user is asked
+        // at most once, and only when no action is granted outright.
+        let mut challenged = None;
         for action in access.actions() {
-            match polkit.check(action, &subject).await {
-                Ok(true) => return Ok(()),
-                Ok(false) => {}
-                Err(why) => return Err(refused(why)),
+            match polkit.check(action, &subject, false).await.map_err(refused)? {
+                Verdict::Granted => return Ok(()),
+                Verdict::Challenge => challenged = challenged.or(Some(*action)),
+                Verdict::Denied => {}
             }
         }
-        Err(refused(format!("polkit does not grant {}", access.actions()[0])))
+        match challenged {
+            Some(action) if interactive => match polkit.check(action, &subject, true).await.map_err(refused)? {
+                Verdict::Granted => Ok(()),
+                _ => Err(refused(format!("authentication for {action} failed or was dismissed"))),
+            },
+            Some(action) => Err(Error::InteractiveAuthorizationRequired(format!(
+                "uid {} may not {} berth without authenticating for {action}",
+                caller.uid,
+                access.verb()
+            ))),
+            None => Err(refused(format!("polkit does not grant {}", access.actions()[0]))),
+        }
     }
 }

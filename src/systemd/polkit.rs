@@ -28,16 +28,18 @@ impl Polkit {
         Ok(Polkit { conn })
     }
 
-    /// Whether polkit grants `action` to `subject` without asking anyone
-    /// (berth's callers have no authentication agent in the loop).
-    pub async fn check(&self, action: &str, subject: &Subject) -> Result<bool, String> {
+    /// polkit's answer on `action` for `subject`; with `interactive`, polkit
+    /// may have the subject's authentication agent ask its user first (and
+    /// answers once the user has).
+    pub async fn check(&self, action: &str, subject: &Subject, interactive: bool) -> Result<Verdict, String> {
         let details: HashMap<&str, Value> = HashMap::from([
             ("pid", Value::from(subject.pid)),
             ("start-time", Value::from(subject.start_time)),
             ("uid", Value::from(subject.uid as i32)),
         ]);
         let no_details: HashMap<&str, &str> = HashMap::new();
-        let (flags, cancellation_id) = (0u32, "");
+        // CheckAuthorizationFlags: 1 is AllowUserInteraction.
+        let (flags, cancellation_id) = (u32::from(interactive), "");
         let reply = self
             .conn
             .call_method(
@@ -49,8 +51,21 @@ impl Polkit {
             )
             .await
             .map_err(|e| format!("polkit cannot be asked: {e}"))?;
-        let ((authorized, _challenge, _details),): ((bool, bool, HashMap<String, String>),) =
+        let ((authorized, challenge, _details),): ((bool, bool, HashMap<String, String>),) =
             reply.body().deserialize().map_err(|e| format!("polkit's answer cannot be read: {e}"))?;
-        Ok(authorized)
+        Ok(match (authorized, challenge) {
+            (true, _) => Verdict::Granted,
+            (false, true) => Verdict::Challenge,
+            (false, false) => Verdict::Denied,
+        })
     }
+}
+
+/// What polkit says of an action for a subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Granted,
+    /// Granted if the subject's user authenticates (polkit's challenge).
+    Challenge,
+    Denied,
 }

@@ -14,7 +14,14 @@ pub struct BusError {
 
 impl From<Error> for BusError {
     fn from(e: Error) -> Self {
-        BusError { name: format!("io.berth.Berth1.Error.{}", e.name()), message: e.message() }
+        let name = match e {
+            // The bus's own, which D-Bus clients (and busctl) know.
+            Error::InteractiveAuthorizationRequired(_) => {
+                "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired".into()
+            }
+            _ => format!("io.berth.Berth1.Error.{}", e.name()),
+        };
+        BusError { name, message: e.message() }
     }
 }
 

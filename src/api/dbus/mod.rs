@@ -60,7 +60,8 @@ impl Ctx {
         let _busy = self.activity.enter(usize::MAX);
         if let Some(access) = crate::api::access::required(method) {
             let caller = caller(bus, header).await?;
-            self.runtime.authorize(caller, access).await?;
+            let interactive = header.primary().flags().contains(zbus::message::Flags::ALLOW_INTERACTIVE_AUTH);
+            self.runtime.authorize(caller, access, interactive).await?;
         }
         Ok(call.await?)
     }

@@ -1,10 +1,16 @@
 //! The one mapping from runtime errors to varlink error replies. Each
-//! interface declares the same errors, so the name is `<interface>.<Error>`.
+//! interface declares the same errors, so the name is `<interface>.<Error>`;
+//! only the need for interactive authorization has systemd's name.
 
 use crate::error::Error;
 use serde_json::json;
 
 pub fn error_reply(interface: &str, e: &Error) -> varlink::Reply {
+    if let Error::InteractiveAuthorizationRequired(reason) = e {
+        // systemd's own, which its varlink clients know.
+        let params = bounded(json!({ "reason": reason }));
+        return varlink::Reply::error("io.systemd.InteractiveAuthenticationRequired", Some(params));
+    }
     let params = match e {
         Error::NoSuchContainer(n) => json!({ "nameOrId": n }),
         Error::NoSuchPod(n) => json!({ "nameOrId": n }),
@@ -28,7 +34,9 @@ pub fn error_reply(interface: &str, e: &Error) -> varlink::Reply {
         Error::NetworkInUse { name, users } => json!({ "name": name, "users": users }),
         Error::RuntimeNotAvailable(r) => json!({ "runtime": r }),
         Error::InvalidArgument { field, reason } => json!({ "field": field, "reason": reason }),
-        Error::PermissionDenied(reason) => json!({ "reason": reason }),
+        Error::PermissionDenied(reason) | Error::InteractiveAuthorizationRequired(reason) => {
+            json!({ "reason": reason })
+        }
         Error::Storage(reason) => json!({ "reason": reason }),
         Error::Runtime(reason) => json!({ "reason": reason }),
         Error::Command { reason, cause } => json!({ "reason": reason, "cause": cause.as_str() }),

@@ -64,6 +64,9 @@ pub mod generated {
 
 /// The largest request berthd reads; a longer frame closes the connection.
 const MAX_FRAME: usize = 8 << 20;
+/// systemd's parameter that lets a call wait for polkit to ask the
+/// caller's user (any method that may need authorization takes it).
+const ALLOW_INTERACTIVE: &str = "allowInteractiveAuthentication";
 /// Connections served at once; more are closed at accept.
 const MAX_CONNECTIONS: usize = 1024;
 /// What all connections' requests together may hold, read or being read
@@ -433,10 +436,10 @@ impl Server {
     }
 
     /// Ok for an open read, or for a call `caller` is allowed to make.
-    fn authorize(&self, caller: Caller, method: &str) -> Result<(), Error> {
+    fn authorize(&self, caller: Caller, method: &str, interactive: bool) -> Result<(), Error> {
         match super::access::required(method) {
             None => Ok(()),
-            Some(access) => self.tokio.block_on(self.runtime.authorize(caller, access)),
+            Some(access) => self.tokio.block_on(self.runtime.authorize(caller, access, interactive)),
         }
     }
 
@@ -446,6 +449,11 @@ impl Server {
         if request.parameters.as_ref().is_none_or(Value::is_null) {
             request.parameters = Some(json!({}));
         }
+        // systemd's parameter on any call that may need authorization:
+        // taken out before the call is checked against its method.
+        let allow =
+            request.parameters.as_mut().and_then(Value::as_object_mut).and_then(|p| p.remove(ALLOW_INTERACTIVE));
+        let interactive = allow.as_ref().is_some_and(|v| *v == Value::Bool(true));
         let mut sink = io::sink();
         let writer: &mut dyn Write = if request.oneway == Some(true) { &mut sink } else { out };
         let method = request.method.to_string();
@@ -455,6 +463,9 @@ impl Server {
             None => call.reply_interface_not_found(Some(method.clone())),
             // Checked first on every interface, org.varlink.service's too (an
             // unknown interface is Valid here and not found below).
+            Some(_) if allow.as_ref().is_some_and(|v| !v.is_boolean()) => {
+                call.reply_invalid_parameter(ALLOW_INTERACTIVE.to_string())
+            }
             Some((iface, name)) => {
                 match self.schema.check(iface, name, request.parameters.as_ref().unwrap_or(&Value::Null)) {
                     Verdict::InvalidParameter(p) => call.reply_invalid_parameter(p),
@@ -463,7 +474,7 @@ impl Server {
                         None => call.reply_interface_not_found(Some(iface.to_string())),
                         // The handler says MethodNotFound.
                         Some(handler) if verdict == Verdict::UnknownMethod => handler.call(&mut call),
-                        Some(handler) => match self.authorize(caller, &method) {
+                        Some(handler) => match self.authorize(caller, &method, interactive) {
                             Ok(()) => {
                                 // Its events are published once it has answered.
                                 let _held = self.runtime.events().hold();

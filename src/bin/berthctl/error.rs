@@ -144,6 +144,9 @@ fn message(error: &str, params: &Value) -> String {
         "RuntimeNotAvailable" => format!("OCI runtime {:?} is not available", text("runtime")),
         "InvalidArgument" => format!("{}: {}", text("field"), text("reason")),
         "PermissionDenied" => format!("{}: permission denied", text("reason")),
+        "InteractiveAuthenticationRequired" => {
+            format!("{}: interactive authentication required (polkit would ask for a password)", text("reason"))
+        }
         "Storage" | "Runtime" => text("reason"),
         _ => format!("{error}: {params}"),
     }
