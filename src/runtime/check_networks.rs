@@ -92,14 +92,21 @@ impl Runtime {
         let Ok(networks) = self.db.read(|tx| tx.networks()).await else { return Vec::new() };
         let netns = self.config.run_root.join("netns");
         blocking(move || {
-            let idle = networks.into_iter().filter(|n| {
-                named.as_ref().is_none_or(|names| names.contains(&n.config.name))
-                    && !n.users.iter().any(|u| netns.join(u).exists())
-                    && bridge_ports(&n.config.interface) == 0
-            });
+            let idle: Vec<_> = networks
+                .into_iter()
+                .filter(|n| {
+                    named.as_ref().is_none_or(|names| names.contains(&n.config.name))
+                        && !n.users.iter().any(|u| netns.join(u).exists())
+                        && bridge_ports(&n.config.interface) == 0
+                })
+                .map(|n| n.config)
+                .collect();
             let mut problems = Vec::new();
+            if idle.is_empty() {
+                return Ok(problems);
+            }
             let firewall = Firewall::read();
-            for n in idle.map(|n| n.config) {
+            for n in idle {
                 let chains = NetworkChains::of(&n.name);
                 if firewall.holds(&chains, &n.subnet) {
                     let result = if repair { firewall.remove(&chains, &n.subnet) } else { Ok(()) };
@@ -139,8 +146,17 @@ fn entries(dir: &Path) -> Vec<String> {
 /// (network, container ID) of each of netavark's port-forwarding rules in
 /// berthd's network namespace; none when iptables cannot be read.
 fn forwarding_rules() -> Vec<(String, String)> {
-    let Ok(out) = std::process::Command::new("iptables-save").args(["-t", "nat"]).output() else { return Vec::new() };
-    String::from_utf8_lossy(&out.stdout).lines().filter_map(forwarding_rule).collect()
+    saved_table("nat").iter().filter_map(|l| forwarding_rule(l)).collect()
+}
+
+/// An iptables table as iptables-save writes it, a line each (none when
+/// iptables cannot be read).
+fn saved_table(name: &str) -> Vec<String> {
+    std::process::Command::new("iptables-save")
+        .args(["-t", name])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn forwarding_rule(line: &str) -> Option<(String, String)> {
@@ -192,14 +208,7 @@ struct Firewall {
 
 impl Firewall {
     fn read() -> Firewall {
-        let table = |name: &str| -> Vec<String> {
-            std::process::Command::new("iptables-save")
-                .args(["-t", name])
-                .output()
-                .map(|out| String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect())
-                .unwrap_or_default()
-        };
-        Firewall { nat: table("nat"), filter: table("filter") }
+        Firewall { nat: saved_table("nat"), filter: saved_table("filter") }
     }
 
     /// Whether the network's chain is there and is this subnet's.
