@@ -363,3 +363,92 @@ fn create_picks_the_platform_of_a_multi_platform_image() {
     assert_eq!(name, "io.berth.Image.InvalidArgument", "{params}");
     assert_eq!(params["field"], "platform");
 }
+
+/// A desktop program's pull: BeginPullImage answers at once with a job
+/// object whose Status, Progress and byte counts follow the pull (each
+/// change signalled), and JobRemoved says how it ended, with the image's
+/// ID or the error; the object is gone after. On a bus of the test's own.
+#[test]
+fn a_pull_over_d_bus_is_a_job_with_progress_signals() {
+    let bus_dir = tempfile::tempdir().unwrap();
+    let address = format!("unix:path={}", bus_dir.path().join("bus").display());
+    let mut bus = std::process::Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--nopidfile", &format!("--address={address}")])
+        .spawn()
+        .expect("dbus-daemon (scripts/setup-tests.sh)");
+    while !bus_dir.path().join("bus").exists() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let d = Daemon::start_env(&["--dbus", &address], &[]);
+    let img = image::build(d.dir.path());
+    let reg = TestRegistry::start(&d.dir.path().join("registry"));
+    reg.push(&img.layout, "berth/testimage", "1");
+    let reference = format!("{}/berth/testimage:1", reg.host);
+    let busctl = |args: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("busctl --address={address} {args}"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "busctl {args}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Wait for the name: berthd takes it once its objects are up.
+    for _ in 0..500 {
+        if busctl("list --acquired").contains("io.berth.Berth1") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // A job begun while busctl monitors the bus: its path, and what was seen
+    // until its JobRemoved.
+    let observe = |reference: &str, options: &str| {
+        let monitor_file = bus_dir.path().join("monitor");
+        let mut monitor = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec busctl --address={address} monitor > {}", monitor_file.display()))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let manager = "io.berth.Berth1 /io/berth/Berth1 io.berth.Berth1.Manager";
+        let begun = busctl(&format!("call {manager} BeginPullImage 'sa{{sv}}' {reference} {options}"));
+        let path = begun.split('"').nth(1).unwrap().to_string();
+        assert!(begun.starts_with("uo ") && path.starts_with("/io/berth/Berth1/job/"), "{begun}");
+        let mut seen = String::new();
+        for _ in 0..500 {
+            seen = std::fs::read_to_string(&monitor_file).unwrap_or_default();
+            if seen.contains("Member=JobRemoved") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = monitor.kill();
+        let _ = monitor.wait();
+        let messages: Vec<String> = seen.split("‣ Type=").map(str::to_string).collect();
+        (path, messages)
+    };
+    let (path, messages) = observe(&reference, &format!("1 credentials s {}", creds()));
+    let changes: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.contains(&format!("Path={path}")) && m.contains("Member=PropertiesChanged"))
+        .collect();
+    assert!(changes.iter().any(|m| m.contains("STRING \"downloading\"")), "{changes:?}");
+    assert!(changes.iter().any(|m| m.contains("STRING \"Progress\"") && m.contains("DOUBLE 1")), "{changes:?}");
+    let new = messages.iter().find(|m| m.contains("Member=JobNew")).expect("no JobNew");
+    assert!(new.contains(&format!("OBJECT_PATH \"{path}\"")), "{new}");
+    let removed = messages.iter().find(|m| m.contains("Member=JobRemoved")).expect("no JobRemoved");
+    let id = &img.config_digest[7..];
+    assert!(removed.contains("STRING \"done\"") && removed.contains(&format!("STRING \"{id}\"")), "{removed}");
+    assert!(!busctl("tree io.berth.Berth1").contains(&path), "the job's object goes with it");
+    let mut c = d.client();
+    assert_eq!(images(&mut c), 1);
+
+    // A pull that fails (no credentials) ends the same way, its error said.
+    let (failed_path, messages) = observe(&reference, "0");
+    assert_ne!(failed_path, path, "each job has a number of its own");
+    let removed = messages.iter().find(|m| m.contains("Member=JobRemoved")).expect("no JobRemoved");
+    assert!(removed.contains("STRING \"failed\"") && removed.contains("token service"), "{removed}");
+    drop(d);
+    let _ = bus.kill();
+    let _ = bus.wait();
+}

@@ -206,7 +206,9 @@ fn spawn(dir: &Path, extra: &[&str], env: &[(&str, &str)], netns_holder: Option<
         .arg(dir.join("run"))
         .arg("--varlink")
         .arg(address(dir))
-        .args(["--dbus", "none", "--cgroup-manager", "cgroupfs", "--config"])
+        // No bus unless the test gives one.
+        .args(["--dbus", "none"].iter().filter(|_| !extra.contains(&"--dbus")))
+        .args(["--cgroup-manager", "cgroupfs", "--config"])
         .arg(dir.join("berth.conf"))
         .args(extra)
         .env("BERTH_LOG", std::env::var("BERTH_TEST_LOG").unwrap_or_else(|_| "warn".into()))

@@ -8,7 +8,6 @@ use crate::runtime::{ContainerInspect, Removal};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use zbus::message::Header;
-use zbus::object_server::SignalEmitter;
 use zbus::{interface, Connection, OwnedObjectPath, OwnedVariant, Variant};
 
 pub const INTERFACE: &str = "io.berth.Berth1.Container";
@@ -439,17 +438,4 @@ impl ContainerObject {
         let resize = self.ctx.runtime.resize_container(&self.id, height.into(), width.into());
         self.ctx.call(bus, &call, "io.berth.Container.Resize", resize).await.map(drop)
     }
-}
-
-/// Emit one PropertiesChanged carrying every property in `changed`.
-pub async fn emit_changes(
-    emitter: &SignalEmitter<'_>,
-    changed: HashMap<&'static str, Variant<'static>>,
-) -> zbus::Result<()> {
-    if changed.is_empty() {
-        return Ok(());
-    }
-    let interface = zbus::names::InterfaceName::from_static_str_unchecked(INTERFACE);
-    let changed: HashMap<&str, Variant<'_>> = changed.into_iter().collect();
-    zbus::fdo::Properties::properties_changed(emitter, interface, changed, std::borrow::Cow::Borrowed(&[])).await
 }

@@ -620,14 +620,26 @@ impl Manager {
         #[zbus(header)] call: Header<'_>,
         #[zbus(connection)] bus: &Connection,
     ) -> Result<(String, Vec<String>)> {
-        let pull = async {
-            options::only(&options, &["credentials", "tlsVerify", "platform"])?;
-            let credentials = options::get::<String>(&options, "credentials")?;
-            let tls_verify = options::get::<bool>(&options, "tlsVerify")?;
-            let platform = options::get::<String>(&options, "platform")?;
-            self.ctx.runtime.pull_image(&reference, PullOptions { credentials, tls_verify, platform }, None).await
-        };
+        let pull = async { self.ctx.runtime.pull_image(&reference, pull_options(&options)?, None).await };
         self.ctx.call(bus, &call, "io.berth.Image.Pull", pull).await
+    }
+
+    /// Pull as a job (options as PullImage's): its number and object at
+    /// once; the object's properties follow the pull, and JobRemoved says
+    /// how it ended.
+    #[zbus(out_args("job_id", "job_path"))]
+    async fn begin_pull_image(
+        &self,
+        reference: String,
+        options: HashMap<String, OwnedVariant>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<(u32, OwnedObjectPath)> {
+        let begin = async {
+            let options = pull_options(&options)?;
+            super::job::begin_pull(&self.ctx, bus, reference, options).await
+        };
+        self.ctx.call(bus, &call, "io.berth.Image.Pull", begin).await
     }
 
     /// Remove an image, or one of its names; returns its ID and whether the
@@ -658,6 +670,32 @@ impl Manager {
     #[zbus(signal)]
     pub async fn network_new(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
 
+    /// A job began (BeginPullImage).
+    #[zbus(signal)]
+    pub async fn job_new(emitter: &SignalEmitter<'_>, id: u32, path: ObjectPath<'_>) -> zbus::Result<()>;
+
+    /// A job ended and its object went: result "done" (with the image's
+    /// ID) or "failed" (with the error's message).
+    #[zbus(signal)]
+    pub async fn job_removed(
+        emitter: &SignalEmitter<'_>,
+        id: u32,
+        path: ObjectPath<'_>,
+        result: &str,
+        image_id: &str,
+        error: &str,
+    ) -> zbus::Result<()>;
+
     #[zbus(signal)]
     pub async fn network_removed(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
+}
+
+/// A pull's options: credentials (user:password), tlsVerify (b), platform.
+fn pull_options(options: &HashMap<String, OwnedVariant>) -> crate::error::Result<PullOptions> {
+    options::only(options, &["credentials", "tlsVerify", "platform"])?;
+    Ok(PullOptions {
+        credentials: options::get::<String>(options, "credentials")?,
+        tls_verify: options::get::<bool>(options, "tlsVerify")?,
+        platform: options::get::<String>(options, "platform")?,
+    })
 }

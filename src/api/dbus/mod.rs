@@ -8,6 +8,7 @@
 
 mod container;
 mod errors;
+mod job;
 mod manager;
 mod network;
 mod options;
@@ -136,6 +137,21 @@ impl Ctx {
             }
         }
     }
+}
+
+/// Emit one PropertiesChanged of `interface` carrying every property in
+/// `changed` (none when nothing changed).
+async fn emit_changes(
+    emitter: &SignalEmitter<'_>,
+    interface: &'static str,
+    changed: HashMap<&'static str, zbus::Variant<'static>>,
+) -> zbus::Result<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let interface = zbus::names::InterfaceName::from_static_str_unchecked(interface);
+    let changed: HashMap<&str, zbus::Variant<'_>> = changed.into_iter().collect();
+    zbus::fdo::Properties::properties_changed(emitter, interface, changed, std::borrow::Cow::Borrowed(&[])).await
 }
 
 /// Who sent `header`'s call, as the bus daemon vouches for it.
@@ -318,7 +334,7 @@ async fn change_object(
     let path = container_path(id);
     let Ok(object) = conn.object_server().interface::<_, ContainerObject>(&path).await else { return };
     let changed = change(&*object.get().await);
-    let _ = container::emit_changes(object.signal_emitter(), changed).await;
+    let _ = emit_changes(object.signal_emitter(), container::INTERFACE, changed).await;
 }
 
 /// After lost events: add what is missing, drop what is gone, refresh the rest.
