@@ -383,3 +383,14 @@ impl Drop for Terminal {
         let _ = self.child.wait();
     }
 }
+
+/// A helper process of a test's own (a bus daemon, say), killed when the
+/// test ends, passed or not.
+pub struct Reaped(pub std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -670,6 +670,9 @@ impl Manager {
     #[zbus(signal)]
     pub async fn network_new(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
 
+    #[zbus(signal)]
+    pub async fn network_removed(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
+
     /// A job began (BeginPullImage).
     #[zbus(signal)]
     pub async fn job_new(emitter: &SignalEmitter<'_>, id: u32, path: ObjectPath<'_>) -> zbus::Result<()>;
@@ -685,9 +688,6 @@ impl Manager {
         image_id: &str,
         error: &str,
     ) -> zbus::Result<()>;
-
-    #[zbus(signal)]
-    pub async fn network_removed(emitter: &SignalEmitter<'_>, id: &str, name: &str) -> zbus::Result<()>;
 }
 
 /// A pull's options: credentials (user:password), tlsVerify (b), platform.
