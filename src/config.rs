@@ -33,9 +33,11 @@ impl CgroupManager {
         }
     }
 
-    /// The parent a container gets when it asks for none (libpod's defaults).
+    /// The parent a container gets when it asks for none (libpod's
+    /// defaults; a user's containers go in the user manager's user.slice).
     pub fn default_parent(self) -> &'static str {
         match self {
+            CgroupManager::Systemd if crate::rootless::owner().is_some() => "user.slice",
             CgroupManager::Systemd => "machine.slice",
             CgroupManager::Cgroupfs => "/berth_parent",
         }
@@ -157,6 +159,28 @@ impl Config {
             None if Path::new(DEFAULT_CONFIG).exists() => Self::read_file(Path::new(DEFAULT_CONFIG))?,
             None => ConfigFile::default(),
         };
+        Self::from_file(file)
+    }
+
+    /// A user's berthd: the file under the user's XDG config directory,
+    /// and state under their data and runtime directories. What needs the
+    /// host's root is off: machined, bridge networks.
+    pub fn load_for_user(path: Option<&Path>, dirs: &crate::rootless::UserDirs) -> Result<Self> {
+        let default = dirs.config.join("berth.conf");
+        let mut file = match path {
+            Some(p) => Self::read_file(p)?,
+            None if default.exists() => Self::read_file(&default)?,
+            None => ConfigFile::default(),
+        };
+        let e = &mut file.engine;
+        e.root.get_or_insert_with(|| dirs.data.clone());
+        e.run_root.get_or_insert_with(|| dirs.run.clone());
+        e.machined.get_or_insert(false);
+        e.netns.get_or_insert_with(|| "none".into());
+        let auth = dirs.run.parent().map(|r| r.join("containers/auth.json"));
+        if let (None, Some(auth)) = (&e.auth_file, auth) {
+            e.auth_file = Some(auth);
+        }
         Self::from_file(file)
     }
 

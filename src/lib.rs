@@ -14,6 +14,7 @@ pub mod model;
 pub mod names;
 pub mod oci;
 pub mod process;
+pub mod rootless;
 pub mod runtime;
 pub mod storage;
 pub mod systemd;

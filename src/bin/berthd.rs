@@ -5,6 +5,7 @@
 use berth::api::activity::Activity;
 use berth::api::varlink::Server;
 use berth::config::{CgroupManager, Config};
+use berth::rootless::UserDirs;
 use berth::runtime::Runtime;
 use berth::systemd::notify::{notify, NotifyState};
 use clap::Parser;
@@ -38,9 +39,10 @@ struct Args {
     /// The varlink address to bind (unix:PATH) when systemd passes no socket.
     #[arg(long)]
     varlink: Option<String>,
-    /// The D-Bus bus to serve on: system, session, none or an address.
-    #[arg(long, default_value = "system")]
-    dbus: String,
+    /// The D-Bus bus to serve on: system, session, none or an address
+    /// (default: system; a user's berthd, session).
+    #[arg(long)]
+    dbus: Option<String>,
     /// Exit after this many seconds with no client and nothing in flight (0: never).
     #[arg(long, default_value_t = 60)]
     idle_timeout: u64,
@@ -121,7 +123,14 @@ fn init_logging() {
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Before any thread starts: it edits the environment.
     let activated = activated_fd()?;
-    let mut config = configure(&args)?;
+    // An ordinary user's berthd: rootless, in the user's namespace.
+    let user = (!nix::unistd::Uid::current().is_root()).then(UserDirs::from_env).transpose()?;
+    if let Some(dirs) = &user {
+        std::fs::create_dir_all(&dirs.run).map_err(|e| format!("{}: {e}", dirs.run.display()))?;
+        let owner = berth::rootless::enter(&dirs.run.join("pause.pid"))?;
+        tracing::info!(user = owner.name, uid = owner.uid, "rootless: root of the user's namespace");
+    }
+    let mut config = configure(&args, user.as_ref())?;
     std::fs::create_dir_all(&config.root)?;
     let _instance = lock_root(&config.root)?;
 
@@ -144,7 +153,8 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // The bus name goes up only once systemd has seen READY=1, so a call
     // that D-Bus activation queued is answered by a unit that is active.
     berth::systemd::notify::barrier(Duration::from_secs(5));
-    let dbus = serve_dbus(&tokio, &runtime, &activity, &args.dbus);
+    let bus = args.dbus.as_deref().unwrap_or(if user.is_some() { "session" } else { "system" });
+    let dbus = serve_dbus(&tokio, &runtime, &activity, bus);
     let server = Server::new(runtime, activity.clone(), tokio.handle().clone());
     let idle = (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout));
     server.serve(listener, idle)?;
@@ -167,8 +177,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// berth.conf, with what the command line sets over it.
-fn configure(args: &Args) -> Result<Config, Box<dyn std::error::Error>> {
-    let mut config = Config::load(args.config.as_deref())?;
+fn configure(args: &Args, user: Option<&UserDirs>) -> Result<Config, Box<dyn std::error::Error>> {
+    let mut config = match user {
+        Some(dirs) => Config::load_for_user(args.config.as_deref(), dirs)?,
+        None => Config::load(args.config.as_deref())?,
+    };
     if let Some(root) = &args.root {
         config.root = root.clone();
     }

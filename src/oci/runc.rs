@@ -48,7 +48,7 @@ const STDERR_HEAD: usize = 4096;
 impl Runc {
     fn command(&self) -> Command {
         let mut cmd = Command::new(&self.path);
-        cmd.arg("--root").arg(&self.root).args(&self.flags);
+        cmd.args(self.global_args());
         // systemd's variables are berthd's, not the container's: with
         // NOTIFY_SOCKET set, runc would proxy sd_notify for the container.
         for var in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"] {
@@ -58,9 +58,14 @@ impl Runc {
         cmd
     }
 
-    /// The global arguments conmon must pass to the runtime.
+    /// The global arguments conmon must pass to the runtime. In a user's
+    /// namespace runc is told it is rootless: as root there it would take
+    /// a cgroup it cannot write for an error, not skip it.
     pub fn global_args(&self) -> Vec<String> {
         let mut args = vec![format!("--root={}", self.root.display())];
+        if crate::rootless::owner().is_some() {
+            args.push("--rootless=true".into());
+        }
         args.extend(self.flags.iter().cloned());
         args
     }

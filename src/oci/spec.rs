@@ -156,13 +156,20 @@ fn tmpfs(destination: &str, options: &[&str]) -> Result<Mount> {
 
 /// The cgroups path for the runtime: under systemd, the cgroup of the scope
 /// berthd makes for the container (`/machine.slice/berth-<id>.scope`); under
-/// cgroupfs, a path under the parent.
+/// cgroupfs, a path under the parent, except in a user's namespace, where
+/// no cgroup is writable without a manager to delegate one: there runc
+/// (told it is rootless) skips what it cannot make only when given none.
 pub fn cgroups_path(c: &ContainerConfig) -> Option<String> {
     let parent = c.cgroup_parent.as_deref()?;
+    if c.cgroup_manager == CgroupManager::Cgroupfs && crate::rootless::owner().is_some() {
+        return None;
+    }
     Some(match c.cgroup_manager {
         CgroupManager::Systemd => {
+            // A user manager's slices are under its own cgroup.
+            let manager = crate::rootless::owner().map_or("", |o| o.manager_cgroup.as_str());
             format!(
-                "{}/{}",
+                "{manager}{}/{}",
                 crate::systemd::manager::slice_path(parent),
                 crate::systemd::unit_names::container_scope(&c.id)
             )

@@ -59,6 +59,21 @@ impl Runtime {
         if caller.uid == 0 {
             return Ok(());
         }
+        // A user's berthd is the user's alone: no polkit, no one else. (Over
+        // varlink the user is 0 here, as the kernel maps them; the bus
+        // daemon names them by their own ID.)
+        if let Some(owner) = crate::rootless::owner() {
+            return match caller.uid == owner.uid {
+                true => Ok(()),
+                false => Err(Error::PermissionDenied(format!(
+                    "this berthd is {}'s (uid {}); uid {} may not {} it",
+                    owner.name,
+                    owner.uid,
+                    caller.uid,
+                    access.verb()
+                ))),
+            };
+        }
         let refused =
             |why: String| Error::PermissionDenied(format!("uid {} may not {} berth: {why}", caller.uid, access.verb()));
         let start_time = (caller.pid != 0)

@@ -41,9 +41,17 @@ fn bus_error(what: &str, e: zbus::Error) -> SystemdError {
 
 impl Systemd {
     /// Connect to the system bus (DBUS_SYSTEM_BUS_ADDRESS, else the default
-    /// socket) and subscribe to the manager's job signals.
+    /// socket), or for a user's berthd to the user's session bus and so
+    /// their own manager, and subscribe to the manager's job signals.
     pub async fn connect() -> Result<Systemd> {
-        let conn = zbus::Connection::system().await.map_err(|e| bus_error("connecting to the system bus", e))?;
+        let builder = match crate::rootless::owner() {
+            Some(_) => zbus::connection::Builder::session(),
+            None => zbus::connection::Builder::system(),
+        };
+        let conn = crate::rootless::bus_builder(builder)
+            .build()
+            .await
+            .map_err(|e| bus_error("connecting to the manager's bus", e))?;
         let systemd = Systemd { conn };
         systemd.call("Subscribe", &()).await?;
         Ok(systemd)

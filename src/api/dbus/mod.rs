@@ -210,11 +210,11 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
         objects: Default::default(),
         published: tokio::sync::broadcast::channel(1024).0,
     };
-    let builder = match bus {
+    let builder = crate::rootless::bus_builder(match bus {
         "system" => zbus::connection::Builder::system(),
         "session" => zbus::connection::Builder::session(),
         address => zbus::connection::Builder::address(address),
-    };
+    });
     let conn = builder.serve_at(MANAGER_PATH, Manager { ctx: ctx.clone() }).build().await?;
     let _ = ctx.bus.set(conn.clone());
     // Subscribed before the first listing: nothing created meanwhile is missed.
