@@ -8,6 +8,19 @@ use std::os::unix::net::UnixStream;
 
 pub const DEFAULT_ADDRESS: &str = "unix:/run/berth/io.berth";
 
+/// The berthd a command run by this user means: root's system berthd, an
+/// ordinary user's own (its socket in their runtime directory, as the user
+/// unit berth.socket puts it).
+pub fn default_address() -> String {
+    let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty());
+    match runtime_dir {
+        Some(dir) if !nix::unistd::Uid::effective().is_root() => {
+            format!("unix:{}", std::path::Path::new(&dir).join("berth/io.berth").display())
+        }
+        _ => DEFAULT_ADDRESS.to_string(),
+    }
+}
+
 #[derive(Debug)]
 pub enum ClientError {
     Io(io::Error),

@@ -176,6 +176,13 @@ impl Config {
         e.root.get_or_insert_with(|| dirs.data.clone());
         e.run_root.get_or_insert_with(|| dirs.run.clone());
         e.machined.get_or_insert(false);
+        // The user's manager makes the scopes when there is one to ask.
+        let session_bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+            || dirs.run.parent().is_some_and(|runtime| runtime.join("bus").exists());
+        e.cgroup_manager.get_or_insert(match CgroupManager::detect() {
+            CgroupManager::Systemd if session_bus => CgroupManager::Systemd,
+            _ => CgroupManager::Cgroupfs,
+        });
         e.netns.get_or_insert_with(|| "none".into());
         let auth = dirs.run.parent().map(|r| r.join("containers/auth.json"));
         if let (None, Some(auth)) = (&e.auth_file, auth) {

@@ -708,3 +708,96 @@ fn restart_policies_act_when_conmon_wakes_an_idle_berthd() {
     }
     c.call("io.berth.Container.Remove", json!({ "nameOrId": "steady", "force": true })).unwrap();
 }
+
+/// An ordinary user's own berth, as a desktop user has it: the user units
+/// under the user's manager, socket-activated; rootless containers in a
+/// user namespace mapping the user's subordinate IDs, in scopes the user's
+/// manager makes; the API on the user's session bus; nobody else may
+/// change anything; and nothing left once the container is removed.
+#[test]
+fn a_users_own_berth_runs_rootless_containers_under_their_manager() {
+    let s = Sandbox::boot("rootless", Mode::Unified);
+    let (image_host, image_inside) = s.shared_dir("image");
+    common::image::build(&image_host);
+    // useradd gives a new user 65536 subordinate IDs of their own.
+    s.ok("useradd --create-home desk");
+    let uid = s.ok("id -u desk");
+    let first: u32 = s.ok("grep ^desk: /etc/subuid | cut -d: -f2").parse().unwrap();
+    assert_eq!(s.ok("grep ^desk: /etc/subgid | cut -d: -f2-"), format!("{first}:65536"));
+    // The kernel lets a user namespace mount proc (the container's /proc)
+    // only where a proc is fully visible; the sandbox's /proc has its
+    // /proc/sys and others covered read-only, a host's has not. A second,
+    // uncovered proc, as a host has, mounted before the user's namespace
+    // is made (root here can mount proc anyway).
+    s.ok("mkdir -p /run/host-proc && mount -t proc -o nosuid,nodev,noexec proc /run/host-proc");
+    s.ok(&format!("systemctl start user@{uid}.service"));
+    // Storage on a real file system (an overlay cannot be an overlay's
+    // upper, and the sandbox's root is one), set in the user's berth.conf.
+    let (_, store) = s.shared_dir("desk-store");
+    s.ok(&format!(
+        "chown desk: {store} && mkdir -p ~desk/.config/berth && \
+         printf '[engine]\\nroot = \"{store}\"\\n' > ~desk/.config/berth/berth.conf && chown -R desk: ~desk/.config"
+    ));
+    let desk = |script: &str| {
+        let env = format!("XDG_RUNTIME_DIR=/run/user/{uid} DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{uid}/bus");
+        s.sh(&format!("cd / && runuser -u desk -- env {env} sh -c '{script}'"))
+    };
+    let desk_ok = |script: &str| {
+        let out = desk(script);
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(out.status.success(), "{script}: {text} {}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+
+    desk_ok("systemctl --user enable --now berth.socket");
+    assert_eq!(desk_ok("systemctl --user is-active berth.service || true"), "inactive");
+    desk_ok(&format!("berthctl image import {image_inside}/layout localhost/test:1"));
+    assert_eq!(desk_ok("systemctl --user is-active berth.service"), "active", "the socket started it");
+    let script = "id -u; echo hi > /data/new; chown 1000:1000 /data/new; exec sleep 300";
+    let id = desk_ok(&format!("berthctl create --image localhost/test:1 --user 0 --name web sh -c \"{script}\""));
+    desk_ok(&format!("berthctl start {id}"));
+    let pid = desk_ok(&format!("berthctl inspect --format {{{{.State.Pid}}}} {id}"));
+
+    // The user's namespace: the user is 0, their subordinate IDs from 1.
+    let map = s.ok(&format!("cat /proc/{pid}/uid_map"));
+    let map: Vec<Vec<&str>> = map.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(map, vec![vec!["0", uid.as_str(), "1"], vec!["1", &first.to_string(), "65536"]]);
+    assert_eq!(desk_ok(&format!("berthctl exec {id} id -u")), "0");
+    let written = s.ok(&format!("stat -c %u:%g {store}/containers/{id}/upper/data/new"));
+    let mapped = first + 999;
+    assert_eq!(written, format!("{mapped}:{mapped}"), "container uid 1000 is the user's subordinate ID 1000");
+    // Its scope is the user manager's, with the container in it.
+    let scope = format!("berth-{id}.scope");
+    let cgroup = desk_ok(&format!("systemctl --user show -p ControlGroup --value {scope}"));
+    assert_eq!(cgroup, format!("/user.slice/user-{uid}.slice/user@{uid}.service/user.slice/{scope}"));
+    assert!(s.ok(&format!("cat /sys/fs/cgroup{cgroup}/cgroup.procs")).lines().any(|p| p == pid));
+
+    // The session bus: the same container as an object.
+    let manager = "io.berth.Berth1 /io/berth/Berth1 io.berth.Berth1.Manager";
+    let path = desk_ok(&format!("busctl --user call {manager} GetContainer s web"));
+    assert_eq!(path, format!("o \"/io/berth/Berth1/container/{id}\""));
+    let state = desk_ok(&format!(
+        "busctl --user get-property io.berth.Berth1 /io/berth/Berth1/container/{id} io.berth.Berth1.Container State"
+    ));
+    assert_eq!(state, "s \"running\"");
+
+    // Root is not the user: its changes are refused by name.
+    let socket = format!("unix:/run/user/{uid}/berth/io.berth");
+    let refused = s.sh(&format!("berthctl --address {socket} stop {id}"));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("this berthd is desk's"), "{said}");
+
+    // berthd goes and comes back: it joins the same namespace, where the
+    // container still runs.
+    let pause = s.ok(&format!("cat /run/user/{uid}/berth/pause.pid"));
+    desk_ok("systemctl --user stop berth.service");
+    assert_eq!(desk_ok(&format!("berthctl inspect --format {{{{.State.State}}}} {id}")), "running");
+    let berthd = desk_ok("systemctl --user show -p MainPID --value berth.service");
+    let ns = |pid: &str| s.ok(&format!("readlink /proc/{pid}/ns/user /proc/{pid}/ns/mnt"));
+    assert_eq!(ns(&berthd), ns(&pause));
+
+    desk_ok(&format!("berthctl rm --force --time 0 {id}"));
+    assert_eq!(desk_ok("systemctl --user list-units --all --no-legend --plain \"berth-*\""), "");
+    assert!(!s.ok(&format!("cat /proc/{pause}/mountinfo")).contains(&id), "its overlay is unmounted");
+    assert!(s.sh(&format!("test -e {store}/containers/{id}")).status.code() == Some(1), "its files are gone");
+}

@@ -10,6 +10,7 @@
 use crate::config::CgroupManager;
 use crate::error::{Error, Result};
 use crate::model::container::{ContainerConfig, Network};
+use crate::storage::overlay;
 use oci_spec::runtime::{
     Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDevice, LinuxDeviceBuilder,
     LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemoryBuilder, LinuxPidsBuilder,
@@ -110,17 +111,15 @@ fn bind(source: &Path, destination: &str, extra: &[String]) -> Result<Mount> {
 /// with an upper layer when writable; read-only, one layer is a bind of it
 /// (an overlay needs two lower layers without an upper one).
 fn image_mount(lowers: &[PathBuf], layer: Option<&(PathBuf, PathBuf)>, destination: &str) -> Result<Mount> {
-    let lowerdir = lowers.iter().map(|l| l.display().to_string()).collect::<Vec<_>>().join(":");
+    let lowerdir = ("lowerdir", lowers.iter().map(|l| l.display().to_string()).collect::<Vec<_>>().join(":"));
     let options = match (layer, lowers) {
-        (Some((upper, work)), _) => {
-            vec![
-                format!("lowerdir={lowerdir}"),
-                format!("upperdir={}", upper.display()),
-                format!("workdir={}", work.display()),
-            ]
-        }
+        (Some((upper, work)), _) => overlay::options(&[
+            lowerdir,
+            ("upperdir", upper.display().to_string()),
+            ("workdir", work.display().to_string()),
+        ]),
         (None, [one]) => return bind(one, destination, &["rprivate".into(), "ro".into()]),
-        (None, _) => vec![format!("lowerdir={lowerdir}"), "ro".into()],
+        (None, _) => [overlay::options(&[lowerdir]), vec!["ro".into()]].concat(),
     };
     MountBuilder::default()
         .destination(destination)
@@ -139,7 +138,7 @@ fn overlay(lower: &Path, upper: &Path, work: &Path, destination: &str) -> Result
         .destination(destination)
         .typ("overlay")
         .source("overlay")
-        .options(dirs.iter().map(|(k, d)| format!("{k}={}", d.display())).collect::<Vec<_>>())
+        .options(overlay::options(&dirs.map(|(k, d)| (k, d.display().to_string()))))
         .build()
         .map_err(spec_err)
 }

@@ -2,7 +2,7 @@
 //! verify the blob's digest and the uncompressed diff ID, and turn OCI
 //! whiteouts into what overlayfs understands: `.wh.NAME` becomes a 0:0
 //! character device NAME, `.wh..wh..opq` makes its directory opaque
-//! (`trusted.overlay.opaque=y`). Unpacking goes to a temporary directory that
+//! (`trusted.overlay.opaque=y`, or user.overlay.opaque in a user's namespace). Unpacking goes to a temporary directory that
 //! is renamed into place only when every check passed, so nothing
 //! half-unpacked is ever a layer.
 
@@ -159,7 +159,10 @@ fn whiteout(path: &Path) -> std::io::Result<()> {
 }
 
 fn set_opaque(dir: &Path) -> std::io::Result<()> {
-    set_xattr(dir, c"trusted.overlay.opaque", b"y")
+    match super::overlay::user_xattrs() {
+        true => set_xattr(dir, c"user.overlay.opaque", b"y"),
+        false => set_xattr(dir, c"trusted.overlay.opaque", b"y"),
+    }
 }
 
 #[allow(unsafe_code)] // setxattr has no safe wrapper here

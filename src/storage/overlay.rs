@@ -4,6 +4,26 @@
 use super::error::{Result, StorageError};
 use std::path::{Path, PathBuf};
 
+/// In a user's namespace overlayfs keeps its attributes (opaque
+/// directories) in user.overlay.* and is told so; trusted.* is the host
+/// root's alone.
+pub fn user_xattrs() -> bool {
+    crate::rootless::owner().is_some()
+}
+
+/// An overlay's options: its directories, then what the namespace needs.
+pub fn options(dirs: &[(&str, String)]) -> Vec<String> {
+    let mut options: Vec<String> = dirs.iter().map(|(key, dir)| format!("{key}={dir}")).collect();
+    if user_xattrs() {
+        options.push("userxattr".into());
+    }
+    options
+}
+
+fn lowerdir(lowers: &[PathBuf]) -> String {
+    lowers.iter().map(|l| l.display().to_string()).collect::<Vec<_>>().join(":")
+}
+
 /// Mount the overlay at `target` (made if missing).
 pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Result<()> {
     use nix::mount::{mount, MsFlags};
@@ -17,8 +37,12 @@ pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Re
     for d in [work, target] {
         std::fs::create_dir_all(d).map_err(|e| StorageError::file(d, e))?;
     }
-    let lowerdir: Vec<String> = lowers.iter().map(|l| l.display().to_string()).collect();
-    let options = format!("lowerdir={},upperdir={},workdir={}", lowerdir.join(":"), upper.display(), work.display());
+    let dirs = [
+        ("lowerdir", lowerdir(lowers)),
+        ("upperdir", upper.display().to_string()),
+        ("workdir", work.display().to_string()),
+    ];
+    let options = options(&dirs).join(",");
     mount(Some("overlay"), target, Some("overlay"), MsFlags::empty(), Some(options.as_str()))
         .map_err(|e| StorageError::Mount { what: format!("mounting the overlay at {}", target.display()), source: e })
 }
@@ -43,8 +67,7 @@ pub fn mount_read_only(lowers: &[PathBuf], target: &Path) -> Result<()> {
         let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
         return mount(None::<&str>, target, None::<&str>, flags, None::<&str>).map_err(failed);
     }
-    let lowerdir: Vec<String> = lowers.iter().map(|l| l.display().to_string()).collect();
-    let options = format!("lowerdir={}", lowerdir.join(":"));
+    let options = options(&[("lowerdir", lowerdir(lowers))]).join(",");
     mount(Some("overlay"), target, Some("overlay"), MsFlags::MS_RDONLY, Some(options.as_str())).map_err(failed)
 }
 

@@ -44,14 +44,11 @@ impl Systemd {
     /// socket), or for a user's berthd to the user's session bus and so
     /// their own manager, and subscribe to the manager's job signals.
     pub async fn connect() -> Result<Systemd> {
-        let builder = match crate::rootless::owner() {
-            Some(_) => zbus::connection::Builder::session(),
-            None => zbus::connection::Builder::system(),
+        let (builder, bus) = match crate::rootless::owner() {
+            Some(_) => (zbus::connection::Builder::session(), "connecting to the user's session bus"),
+            None => (zbus::connection::Builder::system(), "connecting to the system bus"),
         };
-        let conn = crate::rootless::bus_builder(builder)
-            .build()
-            .await
-            .map_err(|e| bus_error("connecting to the manager's bus", e))?;
+        let conn = crate::rootless::bus_builder(builder).build().await.map_err(|e| bus_error(bus, e))?;
         let systemd = Systemd { conn };
         systemd.call("Subscribe", &()).await?;
         Ok(systemd)

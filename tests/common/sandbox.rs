@@ -85,8 +85,12 @@ impl Sandbox {
         let project = Path::new(env!("CARGO_MANIFEST_DIR"));
         let policy = project.join("packaging/io.berth.policy");
         let units = std::fs::read_dir(project.join("units")).unwrap().flatten().map(|u| u.path());
-        for file in units.chain([policy]) {
+        for file in units.chain([policy]).filter(|f| f.is_file()) {
             std::fs::copy(&file, x.join("units").join(file.file_name().unwrap())).unwrap();
+        }
+        std::fs::create_dir_all(x.join("units/user")).unwrap();
+        for unit in std::fs::read_dir(project.join("units/user")).unwrap().flatten() {
+            std::fs::copy(unit.path(), x.join("units/user").join(unit.file_name())).unwrap();
         }
         let cgroup = format!("berth-sandbox-{tag}");
         std::fs::create_dir_all(Path::new("/sys/fs/cgroup/unified").join(&cgroup)).unwrap();

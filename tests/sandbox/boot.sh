@@ -165,6 +165,10 @@ if [ "$INSTALL" = install ]; then
         *.policy) cp "$f" "$ROOT/usr/share/polkit-1/actions/" ;;
         esac
     done
+    # A user's berth (systemctl --user) and its session-bus activation.
+    mkdir -p "$ROOT/usr/lib/systemd/user" "$ROOT/usr/share/dbus-1/services"
+    cp "$X"/units/user/berth.* "$ROOT/usr/lib/systemd/user/"
+    cp "$X"/units/user/io.berth.Berth1.service "$ROOT/usr/share/dbus-1/services/"
     # Where the package puts the generator (the overlay's upper takes it).
     mkdir -p "$ROOT/usr/lib/systemd/system-generators"
     ln -sf /usr/bin/berth-generator "$ROOT/usr/lib/systemd/system-generators/berth-generator"

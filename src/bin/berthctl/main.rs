@@ -23,7 +23,7 @@ mod stats;
 mod system;
 mod volume;
 
-use berth::client::DEFAULT_ADDRESS;
+use berth::client::default_address;
 use clap::{Parser, Subcommand};
 use error::Failure;
 use std::process::ExitCode;
@@ -32,8 +32,9 @@ use std::sync::{Arc, RwLock};
 #[derive(Parser)]
 #[command(name = "berthctl", version, about = "Drive berthd, berth's container engine")]
 struct Cli {
-    /// The berthd socket.
-    #[arg(long, env = "BERTH_ADDRESS", default_value = DEFAULT_ADDRESS, global = true)]
+    /// The berthd socket (root's system berthd; an ordinary user's own at
+    /// $XDG_RUNTIME_DIR/berth/io.berth).
+    #[arg(long, env = "BERTH_ADDRESS", default_value_t = default_address(), global = true)]
     address: String,
     /// Print nothing on standard output (errors still go to standard error).
     #[arg(long, global = true)]
