@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_CONFIG: &str = "/etc/berth/berth.conf";
+const PASTA: &str = "/usr/bin/pasta";
 
 /// How container cgroups are managed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
@@ -90,6 +91,8 @@ pub struct EngineSection {
     /// netavark and aardvark-dns, which set up bridge networks.
     pub netavark_path: Option<PathBuf>,
     pub aardvark_path: Option<PathBuf>,
+    /// pasta (Debian's passt), a user's containers' way out.
+    pub pasta_path: Option<PathBuf>,
     /// The default network's subnet, and the pool other networks' come from.
     pub default_subnet: Option<String>,
     pub subnet_pool: Option<String>,
@@ -123,6 +126,7 @@ pub struct Config {
     pub init_path: PathBuf,
     pub netavark_path: PathBuf,
     pub aardvark_path: PathBuf,
+    pub pasta_path: PathBuf,
     /// The `berth` network's subnet (podman's default network has 10.88.0.0/16).
     pub default_subnet: String,
     /// Where new networks' /24 subnets come from (podman's 10.89.0.0/16).
@@ -183,7 +187,8 @@ impl Config {
             CgroupManager::Systemd if session_bus => CgroupManager::Systemd,
             _ => CgroupManager::Cgroupfs,
         });
-        e.netns.get_or_insert_with(|| "none".into());
+        let pasta = e.pasta_path.clone().unwrap_or_else(|| PASTA.into());
+        e.netns.get_or_insert_with(|| if pasta.exists() { "pasta" } else { "none" }.into());
         let auth = dirs.run.parent().map(|r| r.join("containers/auth.json"));
         if let (None, Some(auth)) = (&e.auth_file, auth) {
             e.auth_file = Some(auth);
@@ -216,6 +221,7 @@ impl Config {
             init_path: e.init_path.unwrap_or_else(|| "/usr/bin/catatonit".into()),
             netavark_path: e.netavark_path.unwrap_or_else(|| "/usr/lib/podman/netavark".into()),
             aardvark_path: e.aardvark_path.unwrap_or_else(|| "/usr/lib/podman/aardvark-dns".into()),
+            pasta_path: e.pasta_path.unwrap_or_else(|| PASTA.into()),
             default_subnet: e.default_subnet.unwrap_or_else(|| "10.88.0.0/16".into()),
             subnet_pool: e.subnet_pool.unwrap_or_else(|| "10.89.0.0/16".into()),
             default_netns: validate_netns(e.netns.unwrap_or_else(|| "bridge".into()))?,
@@ -261,8 +267,11 @@ fn is_executable(path: &Path) -> bool {
 
 fn validate_netns(mode: String) -> Result<String> {
     match mode.as_str() {
-        "bridge" | "private" | "none" | "host" => Ok(mode),
-        _ => Err(Error::invalid_argument("config", format!("netns {mode:?} is none of bridge, private, none, host"))),
+        "bridge" | "private" | "none" | "host" | "pasta" => Ok(mode),
+        _ => Err(Error::invalid_argument(
+            "config",
+            format!("netns {mode:?} is none of bridge, private, none, host, pasta"),
+        )),
     }
 }
 

@@ -730,6 +730,12 @@ fn a_users_own_berth_runs_rootless_containers_under_their_manager() {
     // uncovered proc, as a host has, mounted before the user's namespace
     // is made (root here can mount proc anyway).
     s.ok("mkdir -p /run/host-proc && mount -t proc -o nosuid,nodev,noexec proc /run/host-proc");
+    // A user's containers reach out through pasta, which copies the
+    // addresses of the interface with the default route: the sandbox's
+    // own namespace gets one, as a host has.
+    s.ok("ip link add uplink type veth peer name uplink-peer && ip link set uplink-peer up && \
+          ip addr add 10.77.0.2/24 dev uplink && ip link set uplink up && \
+          ip route add default via 10.77.0.1");
     s.ok(&format!("systemctl start user@{uid}.service"));
     // Storage on a real file system (an overlay cannot be an overlay's
     // upper, and the sandbox's root is one), set in the user's berth.conf.
@@ -780,6 +786,31 @@ fn a_users_own_berth_runs_rootless_containers_under_their_manager() {
         "busctl --user get-property io.berth.Berth1 /io/berth/Berth1/container/{id} io.berth.Berth1.Container State"
     ));
     assert_eq!(state, "s \"running\"");
+
+    // A published port, through pasta, served to the sandbox's own
+    // namespace.
+    let serve = "echo served by desk > /data/index.html; exec busybox httpd -f -p 80 -h /data";
+    let web2 = desk_ok(&format!(
+        "berthctl create --image localhost/test:1 --user 0 --name web2 -p 8080:80 -p 127.0.0.1:9000:90/udp \
+         sh -c \"{serve}\""
+    ));
+    desk_ok(&format!("berthctl start {web2}"));
+    let fetch = "for i in $(seq 50); do curl -sf -m 2 http://10.77.0.2:8080/ && exit 0; sleep 0.1; done; exit 1";
+    assert_eq!(s.ok(fetch), "served by desk");
+    assert!(s.ok("ss -ulnp").contains("127.0.0.1:9000"), "the udp port, on its address");
+    let pasta_pid = s.ok(&format!("cat /run/user/{uid}/berth/netns/{web2}.pasta.pid"));
+    let pasta = s.ok(&format!("cat /proc/{pasta_pid}/comm"));
+    assert!(pasta.starts_with("pasta") || pasta.starts_with("passt"), "{pasta}");
+    // What an ordinary user may not publish: a privileged port, or a bridge.
+    let privileged = desk("berthctl create --image localhost/test:1 -p 80:80 true");
+    let said = String::from_utf8_lossy(&privileged.stderr);
+    assert!(said.contains("host port 80 is privileged"), "{said}");
+    let bridged = desk("berthctl create --image localhost/test:1 --network bridge true");
+    let said = String::from_utf8_lossy(&bridged.stderr);
+    assert!(said.contains("cannot join bridge networks"), "{said}");
+    desk_ok(&format!("berthctl rm --force --time 0 {web2}"));
+    assert!(s.sh(&format!("test -e /proc/{pasta_pid}")).status.code() == Some(1), "pasta went with it");
+    assert!(s.sh(fetch).status.code() == Some(1), "nothing serves the port");
 
     // Root is not the user: its changes are refused by name.
     let socket = format!("unix:/run/user/{uid}/berth/io.berth");

@@ -6,6 +6,7 @@ pub mod cgroupfs;
 pub mod conmon;
 pub mod error;
 pub mod netavark;
+pub mod pasta;
 pub mod runc;
 pub mod seccomp;
 pub mod spec;

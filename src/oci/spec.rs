@@ -858,12 +858,13 @@ pub fn container_env(c: &ContainerConfig) -> String {
         return String::new();
     }
     format!(
-        "engine=\"berth-{}\"\nname=\"{}\"\nid=\"{}\"\nimage=\"{}\"\nimageid=\"{}\"\nrootless=0\n",
+        "engine=\"berth-{}\"\nname=\"{}\"\nid=\"{}\"\nimage=\"{}\"\nimageid=\"{}\"\nrootless={}\n",
         env!("CARGO_PKG_VERSION"),
         c.name,
         c.id,
         c.image.as_deref().unwrap_or(""),
-        c.image_id.as_deref().unwrap_or("")
+        c.image_id.as_deref().unwrap_or(""),
+        u8::from(crate::rootless::owner().is_some())
     )
 }
 

@@ -639,6 +639,12 @@ fn network_mode(spec: &CreateSpec, default: &str) -> Result<(Network, Vec<String
     }
 }
 
+/// The first port an ordinary user may listen on.
+fn first_unprivileged_port() -> u16 {
+    let setting = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+    setting.ok().and_then(|s| s.trim().parse().ok()).unwrap_or(1024)
+}
+
 /// podman's -P: each port the image exposes that is not published yet, at
 /// a host port free now (the kernel's pick for a port-0 bind).
 fn publish_exposed(config: &mut ContainerConfig, exposed: &[String]) -> Result<()> {
@@ -675,7 +681,9 @@ pub(super) fn choose_networks(
     use crate::model::network::DEFAULT_NETWORK;
     let mut names = networks.to_vec();
     let network = match network {
-        None | Some("") if names.is_empty() && ports.is_empty() => Some(default),
+        // Published ports alone ask for a bridge, or pasta where that is
+        // the default (a user's berthd).
+        None | Some("") if names.is_empty() && (ports.is_empty() || default == "pasta") => Some(default),
         other => other,
     };
     let mode = match network {
@@ -691,12 +699,28 @@ pub(super) fn choose_networks(
         // A pod member in its pod's namespace (checked with the pod).
         Some("pod") => Network::Private,
         Some("host") => Network::Host,
+        Some("pasta") => Network::Pasta,
         Some(name) => {
             names.insert(0, name.to_string());
             Network::Bridge
         }
     };
-    if mode != Network::Bridge && (!names.is_empty() || !ports.is_empty()) {
+    if let Some(p) = ports.iter().find(|p| mode == Network::Pasta && p.protocol == "sctp") {
+        return Err(Error::invalid_argument(
+            "portMappings",
+            format!("pasta publishes tcp and udp ports, not sctp port {}", p.host_port),
+        ));
+    }
+    if mode == Network::Bridge && crate::rootless::owner().is_some() {
+        return Err(Error::invalid_argument(
+            "network",
+            format!(
+                "a user's containers cannot join bridge networks ({}), which need the host's root: use pasta",
+                names.join(", ")
+            ),
+        ));
+    }
+    if mode != Network::Bridge && (!names.is_empty() || !(ports.is_empty() || mode == Network::Pasta)) {
         return Err(Error::invalid_argument(
             "network",
             format!("{:?} has no networks to join or publish ports on", network.unwrap_or_default()),
@@ -709,6 +733,9 @@ pub(super) fn choose_networks(
     names.retain(|n| seen.insert(n.clone()));
     for p in ports {
         p.check()?;
+        if crate::rootless::owner().is_some() {
+            p.check_unprivileged(first_unprivileged_port())?;
+        }
     }
     if let Some((a, b)) =
         ports.iter().enumerate().find_map(|(i, a)| ports[i + 1..].iter().find(|b| a.collides(b)).map(|b| (a, b)))

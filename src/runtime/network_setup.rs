@@ -11,6 +11,7 @@ use super::{blocking, Runtime};
 use crate::error::{Error, Result};
 use crate::model::container::{ContainerConfig, Network, PortMapping};
 use crate::oci::netavark::{self, Netavark};
+use crate::oci::pasta::{self, Pasta};
 use crate::oci::spec::NetworkFiles;
 use serde_json::json;
 use std::path::PathBuf;
@@ -24,18 +25,21 @@ pub(super) struct Joined {
     pub files: NetworkFiles,
 }
 
-/// A namespace made and a `netavark setup` still to run in it: run while
-/// the runtime creates the container, which only joins the namespace, and
-/// done before the container's process may start.
-pub(super) struct PendingSetup {
-    netavark: Netavark,
-    netns: PathBuf,
-    options: serde_json::Value,
+/// A namespace made and a `netavark setup` (or pasta) still to run in it:
+/// run while the runtime creates the container, which only joins the
+/// namespace, and done before the container's process may start.
+pub(super) enum PendingSetup {
+    Netavark { netavark: Netavark, netns: PathBuf, options: serde_json::Value },
+    Pasta(Pasta),
 }
 
 impl PendingSetup {
     pub fn run(self) -> Result<()> {
-        self.netavark.setup(&self.netns, &self.options).map(drop).map_err(Error::from)
+        match self {
+            PendingSetup::Netavark { netavark, netns, options } => netavark.setup(&netns, &options).map(drop),
+            PendingSetup::Pasta(pasta) => pasta.setup(),
+        }
+        .map_err(Error::from)
     }
 }
 
@@ -73,6 +77,10 @@ fn probe_port(p: &PortMapping) -> Result<()> {
 impl Runtime {
     fn netns_path(&self, id: &str) -> PathBuf {
         self.config.run_root.join("netns").join(id)
+    }
+
+    fn pasta_pid_path(&self, id: &str) -> PathBuf {
+        self.config.run_root.join("netns").join(format!("{id}.pasta.pid"))
     }
 
     /// Where the options of containers' last setups are kept.
@@ -209,8 +217,10 @@ impl Runtime {
     /// networks; the netavark setup to run in it (see PendingSetup). None
     /// for a container without bridge networks.
     pub(super) async fn prepare_networks(&self, c: &ContainerConfig) -> Result<Option<(Joined, Option<PendingSetup>)>> {
-        if c.network != Network::Bridge {
-            return Ok(None);
+        match c.network {
+            Network::Bridge => {}
+            Network::Pasta => return self.prepare_pasta(c).await.map(Some),
+            Network::Private | Network::Host => return Ok(None),
         }
         self.check_ports_free(c).await?;
         // Kept first: a crash during setup leaves what a teardown needs.
@@ -225,11 +235,10 @@ impl Runtime {
             }
             netavark::create_netns(&path)?;
             // Disconnected from every network: loopback alone.
-            let pending = options["networks"].as_object().is_some_and(|n| !n.is_empty()).then(|| PendingSetup {
-                netavark,
-                netns: path.clone(),
-                options,
-            });
+            let pending = options["networks"]
+                .as_object()
+                .is_some_and(|n| !n.is_empty())
+                .then(|| PendingSetup::Netavark { netavark, netns: path.clone(), options });
             Ok((Joined { netns: path, files }, pending))
         })
         .await;
@@ -239,10 +248,30 @@ impl Runtime {
         made.map(Some)
     }
 
+    /// A namespace for pasta to serve, and the pasta to start in it.
+    async fn prepare_pasta(&self, c: &ContainerConfig) -> Result<(Joined, Option<PendingSetup>)> {
+        self.check_ports_free(c).await?;
+        let pasta = Pasta {
+            binary: self.config.pasta_path.clone(),
+            netns: self.netns_path(&c.id),
+            pid_file: self.pasta_pid_path(&c.id),
+            ports: c.port_mappings.clone(),
+        };
+        blocking(move || {
+            // One a crash left goes first.
+            pasta::stop(&pasta.pid_file);
+            netavark::remove_netns(&pasta.netns);
+            netavark::create_netns(&pasta.netns)?;
+            let joined = Joined { netns: pasta.netns.clone(), files: NetworkFiles::default() };
+            Ok((joined, Some(PendingSetup::Pasta(pasta))))
+        })
+        .await
+    }
+
     /// Tear down what setup made, if it made anything (so twice is
     /// harmless); failures are logged, as a teardown has no caller to tell.
     pub(super) async fn teardown_networks(&self, c: &ContainerConfig) {
-        if c.network == Network::Bridge {
+        if matches!(c.network, Network::Bridge | Network::Pasta) {
             self.teardown_networks_of(&c.id).await;
         }
     }
@@ -266,7 +295,7 @@ impl Runtime {
                 options = self.network_options(&c).await.ok().map(|(o, _)| o);
             }
         }
-        let (netavark, id) = (self.netavark(), id.to_string());
+        let (netavark, id, pasta_pid) = (self.netavark(), id.to_string(), self.pasta_pid_path(id));
         let lost = !path.exists();
         let networks: Vec<String> = options
             .as_ref()
@@ -286,6 +315,7 @@ impl Runtime {
                     }
                 }
             }
+            pasta::stop(&pasta_pid);
             netavark::remove_netns(&path);
             let _ = std::fs::remove_file(&saved);
             Ok(())

@@ -135,6 +135,10 @@ pub enum Network {
     /// A namespace of berthd's on bridge networks (`networks`), set up by
     /// netavark.
     Bridge,
+    /// A namespace of berthd's that reaches the host's networks through
+    /// pasta, which also publishes its ports: a user's containers, for
+    /// whom bridges (the host root's) are out of reach.
+    Pasta,
 }
 
 /// A host port forwarded to the container's (podman's -p), `range` ports
@@ -177,6 +181,22 @@ impl PortMapping {
             return Err(bad(format!("{:?} is not an IP address", self.host_ip)));
         }
         Ok(())
+    }
+
+    /// For a user's container: its host ports are ones an ordinary user may
+    /// listen on (from `first`, the kernel's ip_unprivileged_port_start).
+    pub fn check_unprivileged(&self, first: u16) -> crate::error::Result<()> {
+        match self.host_port < first {
+            true => Err(crate::error::Error::invalid_argument(
+                "portMappings",
+                format!(
+                    "host port {} is privileged (below {first}, net.ipv4.ip_unprivileged_port_start): \
+                     a user's container cannot publish it",
+                    self.host_port
+                ),
+            )),
+            false => Ok(()),
+        }
     }
 }
 

@@ -38,7 +38,7 @@ fn sysctl_allowed(key: &str, network: Network) -> std::result::Result<(), &'stat
     if key.starts_with("net.") {
         return match network {
             Network::Host => Err("cannot set a net.* sysctl in the host's network namespace"),
-            Network::Private | Network::Bridge => Ok(()),
+            Network::Private | Network::Bridge | Network::Pasta => Ok(()),
         };
     }
     Err("is not a namespaced sysctl that a container may set")
