@@ -195,15 +195,29 @@ fn manager_and_container_objects_over_the_system_bus() {
     let pod = strings(&manager(&s, "CreatePod 'a{sv}' 2 name s pod1 labels 'a{ss}' 1 tier web"))[0].clone();
     assert!(manager(&s, "ListPods as 1 label=tier=web").contains(&pod));
     assert!(manager(&s, "InspectPod s pod1").contains("pod1"));
+    // Pods, volumes and images are objects too, as the file says.
+    let introspected = |path: &str, interface: &str| {
+        let live = s.ok(&format!("busctl introspect --xml-interface {DEST} {path}"));
+        assert_eq!(interface_element(&file, interface), interface_element(&live, interface));
+    };
+    const POD: &str = "io.berth.Berth1.Pod";
+    let pod_path = format!("/io/berth/Berth1/pod/{pod}");
+    introspected(&pod_path, POD);
+    let pod_property = |name: &str| s.ok(&format!("busctl get-property {DEST} {pod_path} {POD} {name}"));
+    assert_eq!(pod_property("Name"), "s \"pod1\"");
+    assert_eq!(pod_property("Labels"), "a{ss} 1 \"tier\" \"web\"");
     let member = manager(
         &s,
         &format!("CreateContainer 'a{{sv}}' 4 rootfs s {rootfs} command as 2 sleep 100 name s member pod s pod1"),
     );
     let member = strings(&member)[0].clone();
+    let members = s.ok(&format!("busctl call {DEST} {pod_path} {POD} Containers"));
+    assert!(members.contains(&member), "{members}");
     assert!(manager(&s, "StartPod s pod1").contains(&member));
     assert!(manager(&s, "KillPod ss pod1 SIGKILL").contains(&member));
     manager(&s, "StopPod si pod1 1");
     assert!(manager(&s, "RemovePod sb pod1 true").contains(&member));
+    assert!(!s.ok(&format!("busctl tree {DEST}")).contains(&pod_path), "the pod's object goes with it");
     // A pod whose members have all exited is pruned with them.
     let idle = strings(&manager(&s, "CreatePod 'a{sv}' 1 name s idle"))[0].clone();
     let done = manager(&s, &format!("CreateContainer 'a{{sv}}' 3 rootfs s {rootfs} command as 1 true pod s idle"));
@@ -220,7 +234,12 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert!(manager(&s, "ListVolumes as 1 label=k=v").contains("vol1"));
     let inspected = manager(&s, "InspectVolume s vol1");
     assert!(inspected.starts_with("sba{ss}sas \"vol1\" false 1 \"k\" \"v\""), "{inspected}");
-    assert_eq!(manager(&s, "RemoveVolume sb vol1 false"), "as 0");
+    const VOLUME: &str = "io.berth.Berth1.Volume";
+    introspected("/io/berth/Berth1/volume/vol1", VOLUME);
+    let labels = s.ok(&format!("busctl get-property {DEST} /io/berth/Berth1/volume/vol1 {VOLUME} Labels"));
+    assert_eq!(labels, "a{ss} 1 \"k\" \"v\"");
+    assert_eq!(s.ok(&format!("busctl call {DEST} /io/berth/Berth1/volume/vol1 {VOLUME} Remove b false")), "as 0");
+    assert!(!s.ok(&format!("busctl tree {DEST}")).contains("/volume/vol1"), "the volume's object goes with it");
     let anonymous = strings(&manager(&s, "CreateVolume 'sa{ss}' '' 0"))[0].clone();
     assert!(manager(&s, "PruneVolumes as 0").contains(&anonymous));
     let vol_error =
@@ -293,7 +312,13 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert!(manager(&s, "ListImages").contains(&image_id));
     let inspected = manager(&s, "InspectImage s localhost/test:1");
     assert!(inspected.contains(&image_id) && inspected.contains("\\\"digest\\\":\\\"sha256:"), "{inspected}");
+    const IMAGE: &str = "io.berth.Berth1.Image";
+    let image_path = format!("/io/berth/Berth1/image/{image_id}");
+    introspected(&image_path, IMAGE);
+    let names = || s.ok(&format!("busctl get-property {DEST} {image_path} {IMAGE} Names"));
+    assert_eq!(names(), "as 1 \"localhost/test:1\"");
     assert_eq!(manager(&s, "TagImage ss localhost/test:1 localhost/other:2"), format!("s \"{image_id}\""));
+    assert_eq!(names(), "as 2 \"localhost/other:2\" \"localhost/test:1\"", "Names follows a tag");
     assert_eq!(manager(&s, "UntagImage ss localhost/test:1 localhost/other:2"), format!("s \"{image_id}\""));
     assert_eq!(manager(&s, "PruneImages b false"), "as 0");
     // Storage: an image mounted read-only, a storage-only container mounted.
@@ -352,6 +377,7 @@ fn manager_and_container_objects_over_the_system_bus() {
         s.sh(&format!("busctl call {DEST} {MANAGER} PullImage 'sa{{sv}}' 127.0.0.1:1/none:1 1 tlsVerify b false"));
     assert!(!pulled.status.success());
     assert_eq!(manager(&s, "RemoveImage sb localhost/test:1 false"), format!("sb \"{image_id}\" true"));
+    assert!(!s.ok(&format!("busctl tree {DEST}")).contains(&image_path), "the image's object goes with it");
 
     // What the monitor saw: the life of `web` as signals.
     s.ok("kill $(cat /run/monitor.pid)");

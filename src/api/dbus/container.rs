@@ -34,9 +34,7 @@ pub struct Props {
     health: String,
 }
 
-fn usec(nanos: i64) -> u64 {
-    crate::api::view::usec(nanos).max(0) as u64
-}
+use super::bus_time as usec;
 
 impl Props {
     pub fn of(i: &ContainerInspect) -> Props {

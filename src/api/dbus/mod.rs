@@ -8,11 +8,14 @@
 
 mod container;
 mod errors;
+mod image;
 mod job;
 mod manager;
 mod network;
 mod options;
+mod pod;
 mod storage;
+mod volume;
 
 use super::activity::Activity;
 use crate::error::Error;
@@ -28,7 +31,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::broadcast::error::RecvError;
 use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
-use zbus::{Connection, OwnedVariant};
+use zbus::{Connection, OwnedObjectPath, OwnedVariant};
 
 pub const BUS_NAME: &str = "io.berth.Berth1";
 pub const MANAGER_PATH: &str = "/io/berth/Berth1";
@@ -154,6 +157,28 @@ async fn emit_changes(
     zbus::fdo::Properties::properties_changed(emitter, interface, changed, std::borrow::Cow::Borrowed(&[])).await
 }
 
+/// A time on the bus, as systemd gives them: microseconds since the epoch
+/// (0 for none or before it).
+pub fn bus_time(nanos: i64) -> u64 {
+    crate::api::view::usec(nanos).max(0) as u64
+}
+
+/// The object of a `kind` (network, volume) named `name`: the name with
+/// each byte outside [A-Za-z0-9] written as _XX (hex), as
+/// sd_bus_path_encode does, since names may hold `-` and `.`, which a path
+/// may not.
+pub fn encoded_path(kind: &str, name: &str) -> OwnedObjectPath {
+    let mut encoded = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("_{b:02x}"));
+        }
+    }
+    OwnedObjectPath::try_from(format!("{MANAGER_PATH}/{kind}/{encoded}")).expect("an encoded name is valid in a path")
+}
+
 /// Who sent `header`'s call, as the bus daemon vouches for it.
 async fn caller(bus: &Connection, header: &Header<'_>) -> Result<Caller> {
     let denied = |why: String| Error::PermissionDenied(format!("the caller cannot be identified: {why}"));
@@ -221,6 +246,7 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
     let events = runtime.events().subscribe();
     add_all(&conn, &ctx).await;
     add_networks(&conn, &ctx).await;
+    add_records(&conn, &ctx).await;
     conn.object_server().at(MANAGER_PATH, zbus::fdo::ObjectManager).await?;
     conn.object_server().at(MANAGER_PATH, storage::Storage { ctx: ctx.clone() }).await?;
     conn.request_name(BUS_NAME).await?;
@@ -259,6 +285,47 @@ async fn add_network(conn: &Connection, ctx: &Ctx, config: crate::model::network
     let _ = conn.object_server().at(path, network::NetworkObject::new(config, ctx.clone())).await;
 }
 
+/// Objects for every pod, volume and image.
+async fn add_records(conn: &Connection, ctx: &Ctx) {
+    for pod in ctx.runtime.list_pods(&[]).await.unwrap_or_default() {
+        add_pod(conn, ctx, pod.config).await;
+    }
+    for volume in ctx.runtime.list_volumes(&[]).await.unwrap_or_default() {
+        add_volume(conn, ctx, volume.config).await;
+    }
+    for (image, _) in ctx.runtime.list_images().await.unwrap_or_default() {
+        add_image(conn, ctx, image).await;
+    }
+}
+
+async fn add_pod(conn: &Connection, ctx: &Ctx, config: crate::model::pod::PodConfig) {
+    let path = pod::pod_path(&config.id);
+    let _ = conn.object_server().at(path, pod::PodObject::new(config, ctx.clone())).await;
+}
+
+async fn add_volume(conn: &Connection, ctx: &Ctx, config: crate::model::volume::VolumeConfig) {
+    let path = volume::volume_path(&config.name);
+    let _ = conn.object_server().at(path, volume::VolumeObject::new(config, ctx.clone())).await;
+}
+
+async fn add_image(conn: &Connection, ctx: &Ctx, image: crate::model::image::Image) {
+    let path = image::image_path(&image.id);
+    let _ = conn.object_server().at(path, image::ImageObject::new(image, ctx.clone())).await;
+}
+
+/// An image was stored, tagged or untagged: its object, with its names now.
+async fn image_changed(conn: &Connection, ctx: &Ctx, id: &str) {
+    let Ok(now) = ctx.runtime.lookup_image(id).await else { return };
+    let path = image::image_path(id);
+    let Ok(object) = conn.object_server().interface::<_, image::ImageObject>(&path).await else {
+        return add_image(conn, ctx, now).await;
+    };
+    if object.get().await.take_names(now.names.clone()) {
+        let changed = HashMap::from([("Names", zbus::Variant::from(now.names))]);
+        let _ = emit_changes(object.signal_emitter(), "io.berth.Berth1.Image", changed).await;
+    }
+}
+
 /// Keep the objects in step with the runtime's events.
 async fn follow(conn: Connection, ctx: Ctx, mut events: tokio::sync::broadcast::Receiver<Arc<Event>>) {
     loop {
@@ -287,11 +354,27 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
         }
         (EventType::Container, _) => refresh(conn, ctx, &event.id).await,
         (EventType::Pod, "create") => {
+            if let Ok(pod) = ctx.runtime.inspect_pod(&event.id).await {
+                add_pod(conn, ctx, pod.config).await;
+            }
             let _ = Manager::pod_new(&emitter, &event.id, &event.name).await;
         }
         (EventType::Pod, "remove") => {
+            let _ = conn.object_server().remove::<pod::PodObject, _>(pod::pod_path(&event.id)).await;
             let _ = Manager::pod_removed(&emitter, &event.id, &event.name).await;
         }
+        (EventType::Volume, "create") => {
+            if let Ok(v) = ctx.runtime.inspect_volume(&event.name).await {
+                add_volume(conn, ctx, v.config).await;
+            }
+        }
+        (EventType::Volume, "remove") => {
+            let _ = conn.object_server().remove::<volume::VolumeObject, _>(volume::volume_path(&event.name)).await;
+        }
+        (EventType::Image, "remove") => {
+            let _ = conn.object_server().remove::<image::ImageObject, _>(image::image_path(&event.id)).await;
+        }
+        (EventType::Image, _) => image_changed(conn, ctx, &event.id).await,
         (EventType::Network, "create") => {
             if let Ok(n) = ctx.runtime.inspect_network(&event.name).await {
                 add_network(conn, ctx, n.config).await;

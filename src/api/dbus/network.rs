@@ -11,20 +11,9 @@ use zbus::message::Header;
 use zbus::object_server::SignalEmitter;
 use zbus::{interface, Connection, OwnedObjectPath};
 
-/// A network's object path: its name with each byte outside [A-Za-z0-9]
-/// written as _XX (hex), as sd_bus_path_encode does, since names may hold
-/// `-` and `.`, which a path may not.
+/// A network's object path, its name encoded (see `encoded_path`).
 pub fn network_path(name: &str) -> OwnedObjectPath {
-    let mut encoded = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("_{b:02x}"));
-        }
-    }
-    OwnedObjectPath::try_from(format!("{}/network/{encoded}", super::MANAGER_PATH))
-        .expect("an encoded name is valid in an object path")
+    super::encoded_path("network", name)
 }
 
 pub struct NetworkObject {
@@ -89,7 +78,7 @@ impl NetworkObject {
     /// Microseconds since the epoch.
     #[zbus(property)]
     fn created(&self) -> u64 {
-        crate::api::view::usec(self.config.created_nanos).max(0) as u64
+        super::bus_time(self.config.created_nanos)
     }
 
     /// The containers on it now.
