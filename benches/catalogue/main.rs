@@ -12,6 +12,7 @@ mod berth;
 mod floors;
 mod interactive;
 mod podman;
+mod rootless;
 mod units;
 
 use berth::{Berth, Bus, ColdStart};
@@ -48,6 +49,11 @@ const PUBLISHED: u16 = 18080;
 /// The row of units.rs.
 const UNIT_START: &str = "`systemctl start` of a container's unit to the container running \
      (berth: berth-generator's from a .container file; podman: `generate systemd --new`'s, in the CLI column)";
+/// The rows of rootless.rs: an ordinary user's, each engine's CLI.
+const ROOTLESS_CREATE: &str =
+    "rootless create, as an ordinary user (berth: berthctl to the user's berthd, in the CLI's row)";
+const ROOTLESS_START: &str = "rootless start, as an ordinary user (berthctl; podman)";
+const ROOTLESS_RUN: &str = "rootless run /bin/true to exit with --rm, as an ordinary user (berthctl; podman)";
 /// The rows of the floors (see floors.rs).
 const BARE_RUNC: &str = "bare `runc run` of /bin/true, timed beside berth's run to exit (the floor)";
 const BARE_COMMIT: &str =
@@ -590,6 +596,13 @@ fn main() {
                 podman.as_mut().filter(|_| n <= podman_max).map(|pm| &mut pm.rest),
                 n,
             ));
+            if podman.is_some() {
+                eprintln!("rootless, as an ordinary user");
+                let r = rootless::measure(10, &Path::new(STATE).join("rootfs"));
+                for (op, (b, p)) in [(ROOTLESS_CREATE, r.create), (ROOTLESS_START, r.start), (ROOTLESS_RUN, r.run)] {
+                    rows.push(Row { op, n: 0, berth: Some(b), cli: Some(p), berth_beside_rest: None, rest: None });
+                }
+            }
             eprintln!("units in a booted systemd");
             let starts = units::measure(10, podman.is_some());
             rows.push(Row {

@@ -27,7 +27,12 @@ use std::time::Duration;
         --idle-timeout seconds without a client; containers outlive it. Under the systemd cgroup \
         manager each container runs in a transient scope berth-ID.scope and is registered with \
         systemd-machined. It reads /etc/berth/berth.conf (berth.conf(5)); berthctl(1) is its \
-        client, berth.container(5) the unit files of containers."
+        client, berth.container(5) the unit files of containers.\n\n        Started by an ordinary user \
+        (systemctl --user start berth.socket), berthd is that user's: rootless, as root of a user \
+        namespace on the user's subordinate IDs (/etc/subuid, /etc/subgid), serving \
+        $XDG_RUNTIME_DIR/berth/io.berth and the session bus, with state under \
+        ~/.local/share/berth, settings from ~/.config/berth/berth.conf, scopes from the user's \
+        manager, and pasta for networks."
 )]
 struct Args {
     /// Database, images, layers and volumes.

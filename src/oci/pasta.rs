@@ -68,7 +68,9 @@ fn port_spec(p: &PortMapping) -> String {
     format!("{address}{}:{}", span(p.host_port), span(p.container_port))
 }
 
-/// Stop the pasta whose PID file is `pid_file`, if it still runs.
+/// Stop the pasta whose PID file is `pid_file`, if it still runs, and wait
+/// (a second at most) until it has closed its ports, so that another
+/// container may publish them at once.
 pub fn stop(pid_file: &Path) {
     let pid = std::fs::read_to_string(pid_file).ok().and_then(|s| s.trim().parse::<i32>().ok()).filter(|p| *p > 0);
     if let Some(pid) = pid {
@@ -77,9 +79,22 @@ pub fn stop(pid_file: &Path) {
         let pasta = comm.starts_with("pasta") || comm.starts_with("passt");
         if pasta {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+            for _ in 0..100 {
+                if !alive(pid) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
         }
     }
     let _ = std::fs::remove_file(pid_file);
+}
+
+/// Running: there, and not a zombie its reaper has yet to collect.
+fn alive(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
+    state.is_some_and(|s| s != 'Z' && s != 'X')
 }
 
 #[cfg(test)]

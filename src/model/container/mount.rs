@@ -167,6 +167,12 @@ pub fn check(m: &HostMount) -> Result<HostMount> {
                 // podman's words for a source that is not there.
                 return Err(bad(d, format!("statfs {source}: {}", os_reason(&e))));
             }
+            // A user's berthd is root only over what the user's namespace
+            // maps: a path the user cannot read would be bound unreadable.
+            let readable = nix::unistd::access(source, nix::unistd::AccessFlags::R_OK);
+            if crate::rootless::owner().is_some() && readable.is_err() {
+                return Err(bad(d, format!("{source}: the user cannot read it (permission denied)")));
+            }
             if !layered.is_empty() {
                 super::volume_overlay(&layered).map_err(|why| bad(d, why))?;
                 return Ok(HostMount { options: layered, ..m.clone() });
