@@ -373,6 +373,29 @@ fn manager_and_container_objects_over_the_system_bus() {
     assert_eq!(exec_id.len(), 64, "{exec_id}");
     type_and_read(&mut shell, &mut seen, "exit 5\n", "exit 5");
     assert_eq!(object(&s, &tty_path, "Wait"), "i 5");
+    // Log hands out a descriptor: the log so far and, with follow, lines
+    // as they are written until the container stops.
+    let reply = manager(
+        &s,
+        &format!("CreateContainer 'a{{sv}}' 3 rootfs s {rootfs} command as 3 /bin/sh -c 'echo one; sleep 1; echo two' name s talker"),
+    );
+    let talker = strings(&reply)[1].clone();
+    object(&s, &talker, "Start");
+    let log = |options: &[(&str, zbus::Variant<'static>)]| {
+        let options: std::collections::HashMap<&str, zbus::Variant> = options.iter().cloned().collect();
+        let fd: zbus::OwnedFd = call_over_the_bus(&bus, &talker, "Log", &(options,));
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut socket_of(fd), &mut text).unwrap();
+        text
+    };
+    assert_eq!(log(&[("follow", true.into())]), "one\ntwo\n", "followed to the container's end");
+    assert_eq!(log(&[("tail", 1i64.into())]), "two\n");
+    let stamped = log(&[("timestamps", true.into())]);
+    let first = stamped.lines().next().and_then(|l| l.split_once(' '));
+    assert!(
+        first.is_some_and(|(time, text)| time.starts_with("20") && time.contains('T') && text == "one"),
+        "{stamped}"
+    );
     let pulled =
         s.sh(&format!("busctl call {DEST} {MANAGER} PullImage 'sa{{sv}}' 127.0.0.1:1/none:1 1 tlsVerify b false"));
     assert!(!pulled.status.success());

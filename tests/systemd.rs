@@ -816,6 +816,20 @@ fn a_users_own_berth_runs_rootless_containers_under_their_manager() {
     assert!(state.is_empty() || state == "Z", "pasta went with it: {state}");
     assert!(s.sh(fetch).status.code() == Some(1), "nothing serves the port");
 
+    // A user's own unit file, made a service of the user's manager by the
+    // user generator: its container runs while the service does.
+    desk_ok(
+        "mkdir -p ~/.config/berth/systemd && printf \"[Container]\\nImage=localhost/test:1\\nUser=0\\n\
+         Network=none\\nStopTimeout=1\\nExec=sleep 300\\n\" > ~/.config/berth/systemd/desk-app.container",
+    );
+    let status = || String::from_utf8_lossy(&desk("systemctl --user status desk-app.service").stdout).into_owned();
+    let started = desk("systemctl --user daemon-reload && systemctl --user start desk-app.service");
+    assert!(started.status.success(), "{}", status());
+    let state = desk_ok("berthctl inspect --format {{.State.State}} systemd-desk-app");
+    assert_eq!(state, "running", "{}", status());
+    desk_ok("systemctl --user stop desk-app.service");
+    assert!(!desk("berthctl container exists systemd-desk-app").status.success(), "stopped, its container went");
+
     // Root is not the user: its changes are refused by name.
     let socket = format!("unix:/run/user/{uid}/berth/io.berth");
     let refused = s.sh(&format!("berthctl --address {socket} stop {id}"));

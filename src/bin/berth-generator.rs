@@ -2,6 +2,10 @@
 //! the `.container`, `.volume`, `.network` and `.pod` files in
 //! /etc/berth/systemd (then /usr/share/berth/systemd; the first of a name
 //! wins) into services, at boot and at each `systemctl daemon-reload`.
+//! As a user generator (/usr/lib/systemd/user-generators, run by a user's
+//! manager with SYSTEMD_SCOPE=user) it reads the user's
+//! ~/.config/berth/systemd, then /etc/berth/systemd/users, and the units
+//! run the user's own containers.
 //!
 //! `berth-generator NORMAL_DIR [EARLY_DIR LATE_DIR]` writes the units into
 //! NORMAL_DIR; `--dry-run` prints them instead. BERTH_UNIT_DIRS
@@ -17,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const UNIT_DIRS: [&str; 2] = ["/etc/berth/systemd", "/usr/share/berth/systemd"];
+/// What every user's manager reads after the user's own directory.
+const USERS_UNIT_DIR: &str = "/etc/berth/systemd/users";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -73,10 +79,26 @@ impl SourceFile {
     }
 }
 
+/// Run by a user's manager (systemd says so in SYSTEMD_SCOPE), or by an
+/// ordinary user.
+fn for_a_user() -> bool {
+    std::env::var("SYSTEMD_SCOPE").map_or(!nix::unistd::Uid::current().is_root(), |scope| scope == "user")
+}
+
+/// $XDG_CONFIG_HOME, else ~/.config (HOME, else the user database's).
+fn user_config_dir() -> PathBuf {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let home = || {
+        var("HOME").or_else(|| nix::unistd::User::from_uid(nix::unistd::Uid::current()).ok().flatten().map(|u| u.dir))
+    };
+    var("XDG_CONFIG_HOME").or_else(|| home().map(|h| h.join(".config"))).unwrap_or_else(|| "/nonexistent".into())
+}
+
 /// Every unit file by file name, the first directory's winning.
 fn read_files(failed: &mut bool) -> BTreeMap<String, SourceFile> {
     let dirs: Vec<PathBuf> = match std::env::var("BERTH_UNIT_DIRS") {
         Ok(list) => list.split(':').filter(|d| !d.is_empty()).map(PathBuf::from).collect(),
+        Err(_) if for_a_user() => vec![user_config_dir().join("berth/systemd"), USERS_UNIT_DIR.into()],
         Err(_) => UNIT_DIRS.iter().map(PathBuf::from).collect(),
     };
     let mut files = BTreeMap::new();

@@ -194,6 +194,18 @@ fn cpu_mask(cpus: &[u32]) -> Vec<u8> {
     mask
 }
 
+/// Move `pids` into the calling process's own unit on the user's manager
+/// (the session bus; an empty unit name is the caller's). A user's manager
+/// takes a main PID from outside the unit's cgroup only from root, so a
+/// user's unit has conmon moved in before naming it.
+pub async fn attach_to_own_user_unit(pids: &[u32]) -> Result<()> {
+    let conn = zbus::Connection::session().await.map_err(|e| bus_error("connecting to the user's session bus", e))?;
+    conn.call_method(Some(DEST), PATH, Some(MANAGER), "AttachProcessesToUnit", &("", "", pids))
+        .await
+        .map_err(|e| bus_error("AttachProcessesToUnit", e))?;
+    Ok(())
+}
+
 /// The cgroup path of a slice: `a-b.slice` -> `/a.slice/a-b.slice`.
 pub fn slice_path(slice: &str) -> String {
     let name = slice.strip_suffix(".slice").unwrap_or(slice);

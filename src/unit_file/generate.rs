@@ -401,6 +401,10 @@ fn container(file: &UnitFile, cx: &Context, deps: &mut Dependencies) -> Result<S
     // conmon, the main PID, and the container stop through ExecStop;
     // anything left in the unit's own cgroup is killed after.
     body.push_str("KillMode=mixed\nType=notify\nNotifyAccess=all\nSyslogIdentifier=%N\n");
+    // Under a user's manager berthctl moves conmon in before naming it the
+    // main PID (only root may name one outside the unit), which systemd
+    // allows only into a delegated unit.
+    body.push_str("Delegate=yes\n");
     let _ = writeln!(body, "ExecStart={}", exec_line(cx, &start, &args));
     let _ = writeln!(body, "ExecStop={}", exec_line(cx, &format!("rm -v -f -i {cid}"), &[]));
     let _ = writeln!(body, "ExecStopPost=-{}", exec_line(cx, &format!("rm -v -f -i {cid}"), &[]));

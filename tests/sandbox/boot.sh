@@ -169,9 +169,11 @@ if [ "$INSTALL" = install ]; then
     mkdir -p "$ROOT/usr/lib/systemd/user" "$ROOT/usr/share/dbus-1/services"
     cp "$X"/units/user/berth.* "$ROOT/usr/lib/systemd/user/"
     cp "$X"/units/user/io.berth.Berth1.service "$ROOT/usr/share/dbus-1/services/"
-    # Where the package puts the generator (the overlay's upper takes it).
-    mkdir -p "$ROOT/usr/lib/systemd/system-generators"
+    # Where the package puts the generator, for the system and for users
+    # (the overlay's upper takes it).
+    mkdir -p "$ROOT/usr/lib/systemd/system-generators" "$ROOT/usr/lib/systemd/user-generators"
     ln -sf /usr/bin/berth-generator "$ROOT/usr/lib/systemd/system-generators/berth-generator"
+    ln -sf /usr/bin/berth-generator "$ROOT/usr/lib/systemd/user-generators/berth-generator"
     wanted=berth.socket
 fi
 cat >"$etc/systemd/system/berth-sandbox.target" <<EOF

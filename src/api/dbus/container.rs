@@ -401,6 +401,35 @@ impl ContainerObject {
         self.ctx.call(bus, &call, "io.berth.Container.Attach", attach).await
     }
 
+    /// Its log on a descriptor, line by line (options as varlink's Logs:
+    /// follow b, tail x, since s, until s, timestamps b); with follow, the
+    /// descriptor carries new lines until the container has stopped, or
+    /// until the caller closes it.
+    #[zbus(out_args("log"))]
+    async fn log(
+        &self,
+        options: HashMap<String, OwnedVariant>,
+        #[zbus(header)] call: Header<'_>,
+        #[zbus(connection)] bus: &Connection,
+    ) -> Result<zbus::OwnedFd> {
+        let log = async {
+            options::only(&options, &["follow", "tail", "since", "until", "timestamps"])?;
+            let follow = options::get::<bool>(&options, "follow")?.unwrap_or(false);
+            let timestamps = options::get::<bool>(&options, "timestamps")?.unwrap_or(false);
+            let (since, until) =
+                (options::get::<String>(&options, "since")?, options::get::<String>(&options, "until")?);
+            let tail = options::get::<i64>(&options, "tail")?;
+            let now = crate::events::now_nanos();
+            let wanted = crate::api::request::log_options(tail, since.as_deref(), until.as_deref(), now)?;
+            let (id, lines, position) = self.ctx.runtime.container_logs(&self.id, wanted).await?;
+            let follow = follow.then_some((position, wanted));
+            super::log_stream::hand_out(&self.ctx.runtime, id, lines, follow, timestamps)
+                .map(|stream| zbus::OwnedFd::from(std::os::fd::OwnedFd::from(stream)))
+                .map_err(|e| crate::error::Error::Runtime(format!("a stream for the log: {e}")))
+        };
+        self.ctx.call(bus, &call, "io.berth.Container.Logs", log).await
+    }
+
     /// Run `command` in it as an exec session: the session's ID and a unix
     /// socket carrying its stream, as varlink's ExecCreate and upgraded
     /// ExecStart (options: env a{ss}, user s, workDir s, terminal b,

@@ -10,6 +10,7 @@ mod container;
 mod errors;
 mod image;
 mod job;
+mod log_stream;
 mod manager;
 mod network;
 mod options;

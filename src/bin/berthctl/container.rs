@@ -626,7 +626,8 @@ impl CreateArgs {
     /// processes may): conmon's PID becomes the unit's main PID, so the
     /// unit lives as long as the container; READY=1 follows now (conmon),
     /// once the health check passes (healthy), or from the program itself
-    /// through conmon's relay (container).
+    /// through conmon's relay (container). In a user's unit conmon is moved
+    /// into the unit first: only root may name a main PID outside it.
     fn tell_unit(&self, c: &mut VarlinkClient, id: &str) -> Result<(), Failure> {
         if self.notify_socket().is_none() {
             return Ok(());
@@ -643,6 +644,13 @@ impl CreateArgs {
         let Some(conmon) = info.state.conmonPid else {
             return Err(Failure::engine(format!("container {id} has no conmon to stand for it")));
         };
+        if !nix::unistd::Uid::effective().is_root() {
+            let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let tokio = tokio.map_err(|e| Failure::engine(format!("notifying the unit: {e}")))?;
+            tokio
+                .block_on(berth::systemd::manager::attach_to_own_user_unit(&[conmon as u32]))
+                .map_err(|e| Failure::engine(format!("moving conmon into the unit: {e}")))?;
+        }
         let mut states = vec![sd_notify::NotifyState::MainPid(conmon as u32)];
         if mode != "container" {
             states.push(sd_notify::NotifyState::Ready);
