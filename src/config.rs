@@ -93,6 +93,9 @@ pub struct EngineSection {
     pub aardvark_path: Option<PathBuf>,
     /// pasta (Debian's passt), a user's containers' way out.
     pub pasta_path: Option<PathBuf>,
+    /// What mounts containers' overlays instead of the kernel
+    /// (containers-storage's mount_program: fuse-overlayfs).
+    pub mount_program: Option<PathBuf>,
     /// The default network's subnet, and the pool other networks' come from.
     pub default_subnet: Option<String>,
     pub subnet_pool: Option<String>,
@@ -127,6 +130,7 @@ pub struct Config {
     pub netavark_path: PathBuf,
     pub aardvark_path: PathBuf,
     pub pasta_path: PathBuf,
+    pub mount_program: Option<PathBuf>,
     /// The `berth` network's subnet (podman's default network has 10.88.0.0/16).
     pub default_subnet: String,
     /// Where new networks' /24 subnets come from (podman's 10.89.0.0/16).
@@ -222,6 +226,7 @@ impl Config {
             netavark_path: e.netavark_path.unwrap_or_else(|| "/usr/lib/podman/netavark".into()),
             aardvark_path: e.aardvark_path.unwrap_or_else(|| "/usr/lib/podman/aardvark-dns".into()),
             pasta_path: e.pasta_path.unwrap_or_else(|| PASTA.into()),
+            mount_program: e.mount_program,
             default_subnet: e.default_subnet.unwrap_or_else(|| "10.88.0.0/16".into()),
             subnet_pool: e.subnet_pool.unwrap_or_else(|| "10.89.0.0/16".into()),
             default_netns: validate_netns(e.netns.unwrap_or_else(|| "bridge".into()))?,

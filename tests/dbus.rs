@@ -594,9 +594,11 @@ EOF");
     assert!(exists("first"));
 
     // D-Bus, busctl allowing interaction (its default): the agent asks.
+    // polkit's check of a password (PAM) can take longer than busctl's 25 s
+    // while the other tests load both cores.
     let remove = |name: &str, password: &str| {
         s.sh(&format!(
-            "{desk} agent-answers {password} busctl call {DEST} {MANAGER} RemoveContainer sbb {name} false false"
+            "{desk} agent-answers {password} busctl --timeout=120 call {DEST} {MANAGER} RemoveContainer sbb {name} false false"
         ))
     };
     let wrong = remove("first", "wrong-password");

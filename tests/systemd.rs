@@ -849,4 +849,17 @@ fn a_users_own_berth_runs_rootless_containers_under_their_manager() {
     assert_eq!(desk_ok("systemctl --user list-units --all --no-legend --plain \"berth-*\""), "");
     assert!(!s.ok(&format!("cat /proc/{pause}/mountinfo")).contains(&id), "its overlay is unmounted");
     assert!(s.sh(&format!("test -e {store}/containers/{id}")).status.code() == Some(1), "its files are gone");
+
+    // fuse-overlayfs instead of the kernel's overlay, as berth.conf says
+    // (what a kernel that refuses overlays in a user namespace gets).
+    desk_ok("echo mount_program = \\\"/usr/bin/fuse-overlayfs\\\" >> ~/.config/berth/berth.conf");
+    desk_ok("systemctl --user stop berth.service");
+    let fused = desk_ok("berthctl create --image localhost/test:1 --network none --user 0 sleep 300");
+    desk_ok(&format!("berthctl start {fused}"));
+    let pause = s.ok(&format!("cat /run/user/{uid}/berth/pause.pid"));
+    let mounts = || s.ok(&format!("grep {fused} /proc/{pause}/mountinfo || true"));
+    assert!(mounts().contains("fuse.fuse-overlayfs"), "{}", mounts());
+    assert_eq!(desk_ok(&format!("berthctl exec {fused} id -u")), "0");
+    desk_ok(&format!("berthctl rm --force --time 0 {fused}"));
+    assert_eq!(mounts(), "", "unmounted with the container");
 }

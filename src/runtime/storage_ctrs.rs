@@ -75,9 +75,10 @@ impl Runtime {
             }
         };
         let (dir, target) = (self.container_dir(&c.id), self.rootfs_path(c));
+        let program = self.config.mount_program.clone();
         blocking(move || {
             if !overlay::is_mounted(&target) {
-                overlay::mount(&lowers, &dir.join("upper"), &dir.join("work"), &target)?;
+                overlay::mount(&lowers, &dir.join("upper"), &dir.join("work"), &target, program.as_deref())?;
             }
             Ok(target)
         })

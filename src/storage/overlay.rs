@@ -24,8 +24,14 @@ fn lowerdir(lowers: &[PathBuf]) -> String {
     lowers.iter().map(|l| l.display().to_string()).collect::<Vec<_>>().join(":")
 }
 
-/// Mount the overlay at `target` (made if missing).
-pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Result<()> {
+/// Where Debian's fuse-overlayfs is: a user's overlays when the kernel
+/// refuses one in a user namespace.
+const FUSE_OVERLAYFS: &str = "/usr/bin/fuse-overlayfs";
+
+/// Mount the overlay at `target` (made if missing): by the kernel, or by
+/// `program` (berth.conf's mount_program, as containers-storage's), or in a
+/// user's namespace whose kernel refuses it, by fuse-overlayfs if installed.
+pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path, program: Option<&Path>) -> Result<()> {
     use nix::mount::{mount, MsFlags};
     if !upper.exists() {
         std::fs::create_dir_all(upper).map_err(|e| StorageError::file(upper, e))?;
@@ -42,9 +48,43 @@ pub fn mount(lowers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Re
         ("upperdir", upper.display().to_string()),
         ("workdir", work.display().to_string()),
     ];
+    if let Some(program) = program {
+        return mount_with(program, &dirs, target);
+    }
     let options = options(&dirs).join(",");
-    mount(Some("overlay"), target, Some("overlay"), MsFlags::empty(), Some(options.as_str()))
-        .map_err(|e| StorageError::Mount { what: format!("mounting the overlay at {}", target.display()), source: e })
+    match mount(Some("overlay"), target, Some("overlay"), MsFlags::empty(), Some(options.as_str())) {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::EPERM | nix::errno::Errno::EINVAL)
+            if user_xattrs() && Path::new(FUSE_OVERLAYFS).exists() =>
+        {
+            tracing::info!(target = %target.display(), "the kernel refuses overlay here: fuse-overlayfs");
+            mount_with(Path::new(FUSE_OVERLAYFS), &dirs, target)
+        }
+        Err(e) => Err(StorageError::Mount { what: format!("mounting the overlay at {}", target.display()), source: e }),
+    }
+}
+
+/// The overlay by a FUSE program taking overlayfs's options
+/// (fuse-overlayfs), which serves it in the background once mounted.
+fn mount_with(program: &Path, dirs: &[(&str, String)], target: &Path) -> Result<()> {
+    let options: Vec<String> = dirs.iter().map(|(key, dir)| format!("{key}={dir}")).collect();
+    let out = std::process::Command::new(program)
+        .arg("-o")
+        .arg(options.join(","))
+        .arg(target)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .output()
+        .map_err(|e| StorageError::file(program, e))?;
+    match out.status.success() {
+        true => Ok(()),
+        false => Err(StorageError::Invalid(format!(
+            "{} could not mount the overlay at {}: {}",
+            program.display(),
+            target.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))),
+    }
 }
 
 /// Give `to` the mode and owner of `from`.
