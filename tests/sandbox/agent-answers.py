@@ -13,6 +13,7 @@ import os
 import pty
 import select
 import sys
+import termios
 import time
 
 password, command = sys.argv[1], sys.argv[2:]
@@ -41,6 +42,11 @@ while time.monotonic() < deadline:
     shown += chunk
     if shown.count(b"Password:") > answered:
         answered += 1
+        # Typed only once the agent has turned echo off: it flushes what
+        # was typed before (TCSAFLUSH), and would wait for a password then.
+        quiet_by = time.monotonic() + 5
+        while termios.tcgetattr(terminal)[3] & termios.ECHO and time.monotonic() < quiet_by:
+            time.sleep(0.01)
         os.write(terminal, password.encode() + b"\n")
 _, status = os.waitpid(pid, 0)
 os.unlink(fifo)
