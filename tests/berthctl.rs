@@ -558,3 +558,32 @@ fn generated_unit_files_round_trip_through_the_generator() {
     assert_eq!(ok(d.ctl(&["exec", "web", "sh", "-c", "echo $GREETING"])).trim(), "hello there");
     ok(d.ctl(&["rm", "-f", "-t", "0", "web"]));
 }
+
+/// Each command's help opens with what that command does: clap builds a
+/// command's arguments only when it is invoked (deferred), and a doc
+/// comment on an argument struct it flattens would then replace it.
+#[test]
+fn each_commands_help_says_what_it_does() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["create"], "Create a container (state \"configured\")"),
+        (&["run"], "Create a container and start it"),
+        (&["attach"], "Attach to a running container's terminal"),
+        (&["start"], "Start containers"),
+        (&["container", "rm"], "Remove containers"),
+        (&["healthcheck"], "Run a container's health check now"),
+        (&["pod", "ls"], "List pods"),
+        (&["pod", "rm"], "Remove pods and their containers"),
+        (&["pod", "create"], "Create a pod"),
+        (&["volume", "inspect"], "Show volumes and the containers that mount them"),
+        (&["image", "pull"], "Pull an image from a registry"),
+        (&["events"], "Stream events until interrupted"),
+    ];
+    for (command, about) in cases {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl")).args(*command).arg("--help").output();
+        let help = ok(out.unwrap());
+        assert!(help.starts_with(about), "berthctl {} --help: {help}", command.join(" "));
+    }
+    // Arguments of deferred commands are still checked.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_berthctl")).args(["pod", "ls", "--nope"]).output();
+    assert!(failed(out.unwrap(), 125).contains("--nope"));
+}

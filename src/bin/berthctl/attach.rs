@@ -14,7 +14,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// The flags of the attached commands.
+// The flags of the attached commands.
 #[derive(clap::Args, Debug)]
 pub struct AttachArgs {
     /// The keys that leave the container running and end the attach

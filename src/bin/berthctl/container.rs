@@ -8,14 +8,16 @@ use berth::api::varlink::generated::container::{self as vl, VarlinkClient, Varli
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-/// `healthcheck` subcommands.
+// `healthcheck` subcommands.
 #[derive(clap::Subcommand, Debug)]
+#[command(defer = true)]
 pub enum HealthcheckCommand {
     /// Run it now.
     Run { name: String },
 }
 
 #[derive(clap::Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a container (state "configured").
     Create(Box<CreateArgs>),

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Print a .container file that runs a new container like this one
     /// (for /etc/berth/systemd/; see berth-generator).

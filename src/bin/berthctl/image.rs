@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Import an OCI layout directory, OCI archive or docker-save archive.
     Import { path: String, reference: Option<String> },
@@ -76,7 +77,7 @@ pub enum Command {
     },
 }
 
-/// How to pull, for `image pull` and for `run` and `create`.
+// How to pull, for `image pull` and for `run` and `create`.
 #[derive(clap::Args)]
 pub struct PullArgs {
     /// user:password for the registry.
@@ -142,7 +143,7 @@ pub fn pull(conn: &Connection, reference: String, how: &PullArgs) -> Result<Stri
     Err(Failure::engine("the pull ended without an image"))
 }
 
-/// `images` and `image ls`.
+// `images` and `image ls`.
 #[derive(clap::Args)]
 pub struct ImagesArgs {
     /// Only these images (names or IDs).

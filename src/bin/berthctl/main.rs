@@ -43,7 +43,13 @@ struct Cli {
     command: Command,
 }
 
+// Every subcommand enum is deferred: clap then builds the arguments of the
+// invoked command alone, not of all of them, which was most of berthctl's
+// own start-up time. A deferred command takes its help from its variant's
+// doc comment only if the Args structs it flattens have none (their doc
+// would replace it), so theirs are plain comments.
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum Command {
     #[command(flatten)]
     Container(container::Command),
@@ -81,7 +87,7 @@ enum Command {
     Completion { shell: clap_complete::Shell },
 }
 
-/// `pod ls` and `volume ls`.
+// `pod ls` and `volume ls`.
 #[derive(clap::Args)]
 pub struct ListArgs {
     #[arg(short, long)]
@@ -100,7 +106,7 @@ pub struct ListArgs {
     format: String,
 }
 
-/// `pod inspect` and `volume inspect`.
+// `pod inspect` and `volume inspect`.
 #[derive(clap::Args)]
 pub struct InspectArgs {
     #[arg(required = true)]
@@ -110,7 +116,7 @@ pub struct InspectArgs {
     format: String,
 }
 
-/// `pod rm` and `volume rm`.
+// `pod rm` and `volume rm`.
 #[derive(clap::Args)]
 pub struct RmArgs {
     #[arg(required = true)]

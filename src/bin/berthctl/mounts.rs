@@ -45,7 +45,7 @@ pub fn from_flags(
     Ok((named, host))
 }
 
-/// podman's network flags of create, run and pod create.
+// podman's network flags of create, run and pod create.
 #[derive(clap::Args, Default)]
 pub struct NetworkArgs {
     /// bridge (the default network `berth`, unless berth.conf's netns says

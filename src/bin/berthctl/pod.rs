@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a pod.
     Create(Box<PodCreateArgs>),
@@ -55,7 +56,7 @@ pub enum Command {
     },
 }
 
-/// `pod create`, with podman's flags.
+// `pod create`, with podman's flags.
 #[derive(clap::Args, Default)]
 pub struct PodCreateArgs {
     #[arg(long)]
@@ -329,7 +330,7 @@ fn print_acted(pod: &str, containers: &[String]) {
     containers.iter().for_each(|id| println!("  {id}"));
 }
 
-/// `pod rm`: podman's flags and exit codes (see remove.rs).
+// `pod rm`: podman's flags and exit codes (see remove.rs).
 #[derive(clap::Args)]
 pub struct PodRmArgs {
     #[command(flatten)]

@@ -9,7 +9,7 @@ use crate::Connection;
 use berth::api::varlink::generated::container::{VarlinkClient, VarlinkClientInterface};
 use std::process::ExitCode;
 
-/// What `rm` and `pod rm` share: which objects, and how hard to try.
+// What `rm` and `pod rm` share: which objects, and how hard to try.
 #[derive(clap::Args)]
 pub struct Selection {
     pub names: Vec<String>,

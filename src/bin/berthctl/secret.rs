@@ -10,6 +10,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Store a secret: the contents of FILE, or of standard input for "-"
     /// (with --env, of the environment variable FILE names).

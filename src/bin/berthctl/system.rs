@@ -9,6 +9,7 @@ use berth::timestamp::rfc3339_micros;
 use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Compare the database with the disk.
     Check {
@@ -32,7 +33,7 @@ pub enum Command {
     },
 }
 
-/// `events`: stream until interrupted (or --until), as podman's.
+// `events`: stream until interrupted (or --until), as podman's.
 #[derive(clap::Args)]
 pub struct EventsArgs {
     #[arg(short, long)]

@@ -9,6 +9,7 @@ use serde_json::json;
 use std::process::ExitCode;
 
 #[derive(clap::Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create a volume (a generated name when none is given).
     Create {
