@@ -4,7 +4,7 @@
 use super::error::{OciError, Result};
 use crate::process::{process_start_time, process_state};
 use serde::Deserialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 #[derive(Debug, Clone)]
@@ -32,6 +32,13 @@ pub struct ExecProcess<'a> {
     pub user: Option<&'a str>,
     pub workdir: Option<&'a str>,
     pub pid_file: Option<&'a std::path::Path>,
+}
+
+/// Whether a container's init, its PID and its start time as runc records
+/// them, still runs: a PID taken by another process since is not the init,
+/// and a zombie has ended (its parent has not yet collected it).
+fn init_alive(pid: u32, start_time: Option<u64>) -> bool {
+    process_state(pid).is_some_and(|(state, start)| state != 'Z' && Some(start) == start_time)
 }
 
 /// Which of a command's output streams some bytes came from.
@@ -122,8 +129,7 @@ impl Runc {
             .ok()
             .and_then(|state| serde_json::from_slice::<serde_json::Value>(&state).ok()?["init_process_start"].as_u64())
             .or_else(|| process_start_time(pid));
-        // A zombie has ended: its parent has not yet collected it.
-        let alive = || process_state(pid).is_some_and(|(state, start)| state != 'Z' && Some(start) == start_time);
+        let alive = || init_alive(pid, start_time);
         // Non-blocking: with no init left to write, a blocking open would
         // wait for ever.
         let mut fifo = std::fs::OpenOptions::new()
@@ -224,13 +230,47 @@ impl Runc {
     /// a failure (the runtime's messages are not read): a container it does
     /// not hold costs a stat, not a runtime process.
     pub fn delete(&self, id: &str) -> Result<()> {
-        if !self.knows(id) {
+        if !self.knows(id) || self.forget_ended(id) {
             return Ok(());
         }
         match self.run(&["delete", "--force", id]) {
             Err(_) if !self.knows(id) => Ok(()),
             other => other.map(drop),
         }
+    }
+
+    /// What `runc delete` does for a container whose process has ended and
+    /// that left nothing else behind, without starting runc: remove its
+    /// state directory. That is all runc's delete does when it has no
+    /// cgroup to remove (a user's berthd without a delegated one), no
+    /// poststop hook to run and a PID namespace of its own, whose processes
+    /// ended with its init; a runc process was a third of what clean-up
+    /// after an exit cost. Whether it applied (otherwise runc is asked).
+    fn forget_ended(&self, id: &str) -> bool {
+        if self.name != "runc" {
+            return false;
+        }
+        let dir = self.root.join(id);
+        let Some(state) = std::fs::read(dir.join("state.json"))
+            .ok()
+            .and_then(|state| serde_json::from_slice::<serde_json::Value>(&state).ok())
+        else {
+            return false;
+        };
+        let ended = match (state["init_process_pid"].as_u64(), state["init_process_start"].as_u64()) {
+            (Some(pid), Some(start)) => !init_alive(pid as u32, Some(start)),
+            _ => false,
+        };
+        let no_cgroup = state["cgroup_paths"]
+            .as_object()
+            .is_some_and(|paths| paths.values().all(|p| p.as_str().is_some_and(|p| !Path::new(p).exists())));
+        let config = &state["config"];
+        let no_poststop = config["Hooks"]["poststop"].as_array().is_none_or(Vec::is_empty);
+        let own_pid_namespace = config["namespaces"].as_array().is_some_and(|namespaces| {
+            namespaces.iter().any(|ns| ns["type"] == "NEWPID" && ns["path"].as_str().is_none_or(str::is_empty))
+        });
+        let no_rdt = state["intel_rdt_path"].as_str().is_none_or(str::is_empty);
+        ended && no_cgroup && no_poststop && own_pid_namespace && no_rdt && std::fs::remove_dir_all(&dir).is_ok()
     }
 
     /// The runtime's view of a container, or None when it does not know it.
@@ -298,5 +338,70 @@ impl Runc {
             }
         }
         Ok(exit_code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A runc state directory for `id` under `root` whose init is `pid`
+    /// started at `start`, with `state` changed by `edit`.
+    fn state_dir(root: &Path, id: &str, pid: u32, start: u64, edit: impl FnOnce(&mut serde_json::Value)) {
+        let mut state = serde_json::json!({
+            "id": id,
+            "init_process_pid": pid,
+            "init_process_start": start,
+            "cgroup_paths": { "": root.join("no-such-cgroup").display().to_string() },
+            "intel_rdt_path": "",
+            "config": {
+                "Hooks": null,
+                "namespaces": [{ "type": "NEWPID", "path": "" }, { "type": "NEWNS", "path": "" }],
+            },
+        });
+        edit(&mut state);
+        std::fs::create_dir_all(root.join(id)).unwrap();
+        std::fs::write(root.join(id).join("state.json"), state.to_string()).unwrap();
+    }
+
+    #[test]
+    fn only_an_ended_container_that_left_nothing_else_is_forgotten_without_runc() {
+        let root = std::env::temp_dir().join(format!("berth-runc-forget-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let runc = Runc { name: "runc".into(), path: "/nonexistent/runc".into(), root: root.clone(), flags: vec![] };
+        // A process that has ended and been collected: its PID is free.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let (ended, ended_start) = (child.id(), process_start_time(child.id()).unwrap_or(1));
+        child.wait().unwrap();
+        let (me, my_start) = (std::process::id(), process_start_time(std::process::id()).unwrap());
+
+        state_dir(&root, "ended", ended, ended_start, |_| {});
+        assert!(runc.forget_ended("ended") && !root.join("ended").exists());
+        // The PID of a running process, recorded with another start time:
+        // not the init, which has ended.
+        state_dir(&root, "reused", me, my_start + 1, |_| {});
+        assert!(runc.forget_ended("reused"));
+
+        // Still running; or ended, having left what only runc removes.
+        state_dir(&root, "running", me, my_start, |_| {});
+        assert!(!runc.forget_ended("running"));
+        type Edit = fn(&mut serde_json::Value);
+        let kept: [(&str, Edit); 4] = [
+            ("hooked", |s| s["config"]["Hooks"] = serde_json::json!({"poststop": [{"path": "/x"}]})),
+            ("cgroup", |s| s["cgroup_paths"] = serde_json::json!({"memory": "/"})),
+            ("joined", |s| {
+                s["config"]["namespaces"] = serde_json::json!([{"type": "NEWPID", "path": "/proc/1/ns/pid"}])
+            }),
+            ("rdt", |s| s["intel_rdt_path"] = "/sys/fs/resctrl/x".into()),
+        ];
+        for (id, edit) in kept {
+            state_dir(&root, id, ended, ended_start, edit);
+            assert!(!runc.forget_ended(id) && root.join(id).join("state.json").exists(), "{id}");
+        }
+        // crun's state is crun's to remove.
+        let crun = Runc { name: "crun".into(), ..runc };
+        state_dir(&root, "crun", ended, ended_start, |_| {});
+        assert!(!crun.forget_ended("crun"));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
