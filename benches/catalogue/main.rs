@@ -54,6 +54,8 @@ const ROOTLESS_CREATE: &str =
     "rootless create, as an ordinary user (berth: berthctl to the user's berthd, in the CLI's row)";
 const ROOTLESS_START: &str = "rootless start, as an ordinary user (berthctl; podman)";
 const ROOTLESS_RUN: &str = "rootless run /bin/true to exit with --rm, as an ordinary user (berthctl; podman)";
+const ROOTLESS_FLOOR: &str =
+    "rootless bare `runc run` of /bin/true in the user's namespace, timed beside the rootless rows (their floor)";
 /// The rows of the floors (see floors.rs).
 const BARE_RUNC: &str = "bare `runc run` of /bin/true, timed beside berth's run to exit (the floor)";
 const BARE_COMMIT: &str =
@@ -599,6 +601,14 @@ fn main() {
             if podman.is_some() {
                 eprintln!("rootless, as an ordinary user");
                 let r = rootless::measure(10, &Path::new(STATE).join("rootfs"));
+                rows.push(Row {
+                    op: ROOTLESS_FLOOR,
+                    n: 0,
+                    berth: Some(r.floor),
+                    cli: None,
+                    berth_beside_rest: None,
+                    rest: None,
+                });
                 for (op, (b, p)) in [(ROOTLESS_CREATE, r.create), (ROOTLESS_START, r.start), (ROOTLESS_RUN, r.run)] {
                     rows.push(Row { op, n: 0, berth: Some(b), cli: Some(p), berth_beside_rest: None, rest: None });
                 }

@@ -6,9 +6,12 @@
 //! network on either, and no cgroups on either: this machine has no user
 //! manager to delegate one, so berth and Podman both run rootless without
 //! (Podman's cgroupfs fallback, runc told it is rootless). One shell as
-//! the user runs every sample, the engines taking turns: create of a shell
-//! that exits on SIGTERM, its start (its stop and removal untimed), and a
-//! run of /bin/true to its exit with --rm; the first round is not timed.
+//! the user (bash, whose clock is a variable, not a process) runs every
+//! sample, the engines taking turns: create of a shell that exits on
+//! SIGTERM, its start (its stop and removal untimed), and a run of /bin/true
+//! to its exit with --rm; the first round is not timed. Beside them, the
+//! floor both engines stand on: a bare `runc run` of /bin/true inside the
+//! user's namespace (berthd's, entered with nsenter, which is not timed).
 
 use super::{median, POLITE, STATE};
 use std::path::{Path, PathBuf};
@@ -24,6 +27,8 @@ pub struct Rootless {
     pub create: (Duration, Duration),
     pub start: (Duration, Duration),
     pub run: (Duration, Duration),
+    /// A bare `runc run` of /bin/true in the user's namespace.
+    pub floor: Duration,
 }
 
 /// Run `script` as the user, in `dir` (their runtime directory too).
@@ -32,7 +37,7 @@ fn as_user(dir: &Path, script: &str) -> String {
         .args(["-u", USER, "--", "env"])
         .arg(format!("XDG_RUNTIME_DIR={}", dir.join("run").display()))
         .arg(format!("BERTH_ADDRESS=unix:{}", dir.join("run/berth/io.berth").display()))
-        .args(["sh", "-c", script])
+        .args(["bash", "-c", script])
         .current_dir(dir)
         .stderr(Stdio::inherit())
         .output()
@@ -89,19 +94,41 @@ pub fn measure(reps: usize, rootfs: &Path) -> Rootless {
     }
     as_user(&dir, &format!("./berthctl image import {} {IMAGE} >/dev/null", image.display()));
 
+    // The floor's bundle: `runc spec`'s, running /bin/true on the image's
+    // files, unpacked by the user.
+    let bare = dir.join("bare");
+    std::fs::create_dir_all(bare.join("rootfs")).unwrap();
+    assert!(Command::new("runc").arg("spec").current_dir(&bare).status().unwrap().success());
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bare.join("config.json")).unwrap()).unwrap();
+    spec["process"]["terminal"] = false.into();
+    spec["process"]["args"] = serde_json::json!(["/bin/true"]);
+    std::fs::write(bare.join("config.json"), spec.to_string()).unwrap();
+    let chown = Command::new("chown").args(["-R", &format!("{USER}:")]).arg(&bare).status().unwrap();
+    assert!(chown.success());
+    as_user(&dir, "tar -C bare/rootfs -xf busybox.tar");
+
     let engines = [("berth", "./berthctl"), ("podman", "podman")];
     let polite = POLITE.replace('\'', "'\\''");
-    let mut script = format!("for i in $(seq 0 {reps}); do\n");
+    // Times in microseconds, from bash's clock (no process started for it).
+    let mut script = format!(
+        "bare=\"runc --root=$PWD/run/bare --rootless=true run --bundle $PWD/bare\"\n\
+         for i in $(seq 0 {reps}); do\n"
+    );
     for (name, cli) in engines {
         script.push_str(&format!(
-            "t0=$(date +%s%N); id=$({cli} create --network none {IMAGE} sh -c '{polite}'); t1=$(date +%s%N)\n\
-             {cli} start $id >/dev/null; t2=$(date +%s%N)\n\
-             {cli} rm --force --time 0 $id >/dev/null\n\
-             t3=$(date +%s%N); {cli} run --rm --network none {IMAGE} true; t4=$(date +%s%N)\n\
-             [ $i -gt 0 ] && echo {name} $((t1 - t0)) $((t2 - t1)) $((t4 - t3))\n"
+            "t0=$EPOCHREALTIME; {cli} create --name {name}$i --network none {IMAGE} sh -c '{polite}' >/dev/null; t1=$EPOCHREALTIME\n\
+             {cli} start {name}$i >/dev/null; t2=$EPOCHREALTIME\n\
+             {cli} rm --force --time 0 {name}$i >/dev/null\n\
+             t3=$EPOCHREALTIME; {cli} run --rm --network none {IMAGE} true; t4=$EPOCHREALTIME\n\
+             [ $i -gt 0 ] && echo {name} $((${{t1/./}} - ${{t0/./}})) $((${{t2/./}} - ${{t1/./}})) $((${{t4/./}} - ${{t3/./}}))\n"
         ));
     }
-    script.push_str("done\n");
+    script.push_str(
+        "floor=$(nsenter -t $(cat run/berth/pause.pid) -U -m --preserve-credentials bash -c \"a=\\$EPOCHREALTIME; $bare bare$i; b=\\$EPOCHREALTIME; echo \\$((\\${b/./} - \\${a/./}))\")\n\
+         [ $i -gt 0 ] && echo floor $floor\n\
+         done\n",
+    );
     let out = as_user(&dir, &script);
     let left = as_user(&dir, "./berthctl ps -a -q; podman ps -a -q");
     assert_eq!(left.trim(), "", "containers left behind");
@@ -114,11 +141,11 @@ pub fn measure(reps: usize, rootfs: &Path) -> Rootless {
         let samples: Vec<Duration> = out
             .lines()
             .filter_map(|l| l.strip_prefix(engine)?.split_whitespace().nth(k)?.parse().ok())
-            .map(Duration::from_nanos)
+            .map(Duration::from_micros)
             .collect();
         assert_eq!(samples.len(), reps, "{engine}: {out}");
         median(samples)
     };
     let pair = |k: usize| (column("berth ", k), column("podman ", k));
-    Rootless { create: pair(0), start: pair(1), run: pair(2) }
+    Rootless { create: pair(0), start: pair(1), run: pair(2), floor: column("floor ", 0) }
 }
