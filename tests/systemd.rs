@@ -808,6 +808,13 @@ fn a_users_own_berth_runs_rootless_containers_under_their_manager() {
     let unreadable = desk("berthctl create --image localhost/test:1 -v /root:/secret true");
     let said = String::from_utf8_lossy(&unreadable.stderr);
     assert!(said.contains("/root: the user cannot read it"), "{said}");
+    // An image with a file of an ID the user's namespace does not map:
+    // refused by name, as Podman's "insufficient UIDs or GIDs" is.
+    common::image::docker_archive_owned_by(&image_host.join("far.tar"), 70000);
+    let far = desk(&format!("berthctl image import {image_inside}/far.tar"));
+    let said = String::from_utf8_lossy(&far.stderr);
+    assert!(!far.status.success() && said.contains("far is owned by 70000:70000, outside the IDs"), "{said}");
+    assert!(said.contains("user IDs 0-0, 1-65536"), "{said}");
     let bridged = desk("berthctl create --image localhost/test:1 --network bridge true");
     let said = String::from_utf8_lossy(&bridged.stderr);
     assert!(said.contains("cannot join bridge networks"), "{said}");

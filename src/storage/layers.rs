@@ -66,9 +66,16 @@ fn unpack_into(blob: &Path, blob_digest: Option<&str>, diff_id: &str, dir: &Path
     archive.set_preserve_ownerships(true);
     archive.set_unpack_xattrs(true);
     archive.set_overwrite(true);
+    let owners = super::id_map::Owners::of_self();
     for entry in archive.entries().map_err(io)? {
         let mut entry = entry.map_err(io)?;
         let path = entry.path().map_err(io)?.into_owned();
+        // In a user's namespace, a file of an ID it does not map cannot be
+        // created (the kernel's EINVAL says nothing of why).
+        let header = entry.header();
+        if let Some(why) = owners.refuses(header.uid().map_err(io)?, header.gid().map_err(io)?) {
+            return Err(StorageError::Invalid(format!("layer {}: {} is {why}", blob.display(), path.display())));
+        }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if let Some(hidden) = name.strip_prefix(WHITEOUT) {
             let parent = safe_join(dir, path.parent().unwrap_or(Path::new("")))?;

@@ -3,6 +3,7 @@
 //! docker-save archives), and the overlay mounts that give each container a
 //! copy-on-write root over its image's layers.
 
+pub mod id_map;
 pub mod layers;
 pub mod overlay;
 pub mod registry;

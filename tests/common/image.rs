@@ -158,3 +158,39 @@ pub fn build_for(dir: &Path, run_config: serde_json::Value, architecture: &str) 
         manifest: (sha(&manifest), manifest.len()),
     }
 }
+
+/// A docker-save archive at `path` of one layer holding one file, `far`,
+/// owned by `id`:`id`: for a user's namespace that does not map `id`.
+pub fn docker_archive_owned_by(path: &Path, id: u64) {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_uid(id);
+    h.set_gid(id);
+    h.set_mtime(1_700_000_000);
+    h.set_size(4);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "far", &b"far\n"[..]).unwrap();
+    let layer = b.into_inner().unwrap();
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": { "type": "layers", "diff_ids": [sha(&layer)] },
+    })
+    .to_string()
+    .into_bytes();
+    let config_name = format!("{}.json", &sha(&config)[7..]);
+    let manifest =
+        serde_json::json!([ { "Config": config_name, "RepoTags": ["localhost/far:1"], "Layers": ["l/layer.tar"] } ]);
+    let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
+    for (name, data) in
+        [("manifest.json", manifest.to_string().into_bytes()), (config_name.as_str(), config), ("l/layer.tar", layer)]
+    {
+        let mut h = tar::Header::new_gnu();
+        h.set_mtime(1_700_000_000);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    b.finish().unwrap();
+}
