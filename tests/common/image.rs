@@ -138,18 +138,7 @@ pub fn build_for(dir: &Path, run_config: serde_json::Value, architecture: &str) 
         ("l1/layer.tar".into(), lower_tar),
         ("l2/layer.tar".into(), upper_tar),
     ];
-    let mut b = tar::Builder::new(std::fs::File::create(&docker_archive).unwrap());
-    for (name, data) in &files {
-        let mut h = tar::Header::new_gnu();
-        h.set_uid(0);
-        h.set_gid(0);
-        h.set_mtime(1_700_000_000);
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, &data[..]).unwrap();
-    }
-    b.finish().unwrap();
+    write_archive(&docker_archive, files.iter().map(|(name, data)| (name.as_str(), &data[..])));
     TestImage {
         layout,
         oci_archive,
@@ -181,16 +170,22 @@ pub fn docker_archive_owned_by(path: &Path, id: u64) {
     let config_name = format!("{}.json", &sha(&config)[7..]);
     let manifest =
         serde_json::json!([ { "Config": config_name, "RepoTags": ["localhost/far:1"], "Layers": ["l/layer.tar"] } ]);
+    let manifest = manifest.to_string().into_bytes();
+    write_archive(path, [("manifest.json", &manifest[..]), (&config_name, &config[..]), ("l/layer.tar", &layer[..])]);
+}
+
+/// A tar at `path` of (name, content) files, owned by root.
+fn write_archive<'a>(path: &Path, files: impl IntoIterator<Item = (&'a str, &'a [u8])>) {
     let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
-    for (name, data) in
-        [("manifest.json", manifest.to_string().into_bytes()), (config_name.as_str(), config), ("l/layer.tar", layer)]
-    {
+    for (name, data) in files {
         let mut h = tar::Header::new_gnu();
+        h.set_uid(0);
+        h.set_gid(0);
         h.set_mtime(1_700_000_000);
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
         h.set_cksum();
-        b.append_data(&mut h, name, &data[..]).unwrap();
+        b.append_data(&mut h, name, data).unwrap();
     }
     b.finish().unwrap();
 }
