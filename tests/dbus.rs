@@ -44,14 +44,6 @@ fn strings(reply: &str) -> Vec<String> {
     reply.split('"').skip(1).step_by(2).map(str::to_string).collect()
 }
 
-/// The `<interface name="NAME">` element of an introspection document.
-fn interface_element<'a>(xml: &'a str, name: &str) -> &'a str {
-    let open = format!("<interface name=\"{name}\">");
-    let start = xml.find(&open).unwrap_or_else(|| panic!("{name} is not in {xml}"));
-    let end = start + xml[start..].find("</interface>").unwrap() + "</interface>".len();
-    &xml[start..end]
-}
-
 fn create(s: &Sandbox, rootfs: &str, name: &str, script: &str) -> (String, String) {
     let reply = manager(
         s,
@@ -76,16 +68,16 @@ fn manager_and_container_objects_over_the_system_bus() {
 
     // The introspection file is what the service exports.
     let (web, web_path) = create(&s, &rootfs, "web", "echo hi; sleep 1; exit 3");
-    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/interfaces/io.berth.Berth1.xml")).unwrap();
+    let file = common::interface_file();
     let live_manager = s.ok(&format!("busctl introspect --xml-interface {DEST} /io/berth/Berth1"));
     let live_container = s.ok(&format!("busctl introspect --xml-interface {DEST} {web_path}"));
     assert_eq!(
-        interface_element(&file, "io.berth.Berth1.Manager"),
-        interface_element(&live_manager, "io.berth.Berth1.Manager")
+        common::interface_element(&file, "io.berth.Berth1.Manager"),
+        common::interface_element(&live_manager, "io.berth.Berth1.Manager")
     );
-    assert_eq!(interface_element(&file, CONTAINER), interface_element(&live_container, CONTAINER));
+    assert_eq!(common::interface_element(&file, CONTAINER), common::interface_element(&live_container, CONTAINER));
     let storage_name = "io.berth.Berth1.Storage";
-    assert_eq!(interface_element(&file, storage_name), interface_element(&live_manager, storage_name));
+    assert_eq!(common::interface_element(&file, storage_name), common::interface_element(&live_manager, storage_name));
     assert!(live_manager.contains("org.freedesktop.DBus.ObjectManager"));
 
     // The object and what a desktop program sees of it.
@@ -198,7 +190,7 @@ fn manager_and_container_objects_over_the_system_bus() {
     // Pods, volumes and images are objects too, as the file says.
     let introspected = |path: &str, interface: &str| {
         let live = s.ok(&format!("busctl introspect --xml-interface {DEST} {path}"));
-        assert_eq!(interface_element(&file, interface), interface_element(&live, interface));
+        assert_eq!(common::interface_element(&file, interface), common::interface_element(&live, interface));
     };
     const POD: &str = "io.berth.Berth1.Pod";
     let pod_path = format!("/io/berth/Berth1/pod/{pod}");
@@ -253,7 +245,7 @@ fn manager_and_container_objects_over_the_system_bus() {
     // Each network is an object, its name encoded in its path.
     const NETWORK: &str = "io.berth.Berth1.Network";
     let live_network = s.ok(&format!("busctl introspect --xml-interface {DEST} /io/berth/Berth1/network/berth"));
-    assert_eq!(interface_element(&file, NETWORK), interface_element(&live_network, NETWORK));
+    assert_eq!(common::interface_element(&file, NETWORK), common::interface_element(&live_network, NETWORK));
     let dashed = manager(&s, "CreateNetwork 'a{sv}' 1 name s web-net.1");
     assert_eq!(dashed, "s \"web-net.1\"");
     let dashed_path = "/io/berth/Berth1/network/web_2dnet_2e1";

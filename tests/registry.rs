@@ -451,4 +451,24 @@ fn a_pull_over_d_bus_is_a_job_with_progress_signals() {
     assert_ne!(failed_path, path, "each job has a number of its own");
     let removed = messages.iter().find(|m| m.contains("Member=JobRemoved")).expect("no JobRemoved");
     assert!(removed.contains("STRING \"failed\"") && removed.contains("401 Unauthorized"), "{removed}");
+
+    // A job's interface, introspected while one runs (the image pulled
+    // again, removed first, through a slow registry), is the file's.
+    let manager = "io.berth.Berth1 /io/berth/Berth1 io.berth.Berth1.Manager";
+    busctl(&format!("call {manager} RemoveImage sb {reference} false"));
+    let slow = slow_proxy(reg.host.clone(), std::time::Duration::from_millis(40));
+    let options = format!("2 credentials s {} tlsVerify b false", creds());
+    let begun = busctl(&format!("call {manager} BeginPullImage 'sa{{sv}}' {slow}/berth/testimage:1 {options}"));
+    let job = begun.split('"').nth(1).unwrap().to_string();
+    let live = busctl(&format!("introspect --xml-interface io.berth.Berth1 {job}"));
+    let file = common::interface_file();
+    let interface = "io.berth.Berth1.Job";
+    assert_eq!(common::interface_element(&file, interface), common::interface_element(&live, interface));
+    for _ in 0..1500 {
+        if !busctl("tree io.berth.Berth1").contains(&job) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(images(&mut c), 1, "the slow pull stored it again");
 }

@@ -394,3 +394,16 @@ impl Drop for Reaped {
         let _ = self.0.wait();
     }
 }
+
+/// The D-Bus introspection file the package installs.
+pub fn interface_file() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/interfaces/io.berth.Berth1.xml")).unwrap()
+}
+
+/// The `<interface name="NAME">` element of an introspection document.
+pub fn interface_element<'a>(xml: &'a str, name: &str) -> &'a str {
+    let open = format!("<interface name=\"{name}\">");
+    let start = xml.find(&open).unwrap_or_else(|| panic!("{name} is not in {xml}"));
+    let end = start + xml[start..].find("</interface>").unwrap() + "</interface>".len();
+    &xml[start..end]
+}
