@@ -144,7 +144,7 @@ impl Drop for Hold<'_> {
 
 impl EventBus {
     pub fn new() -> Self {
-        EventBus { tx: broadcast::channel(4096).0, published: Default::default() }
+        EventBus { tx: broadcast::channel(crate::fault::event_backlog()).0, published: Default::default() }
     }
 
     /// Hold the events this thread emits until the returned guard drops: a

@@ -1,4 +1,5 @@
-//! Crash points, for the crash test (tests/crash.rs): in a debug build,
+//! Faults for tests, none in a release build. Crash points, for the crash
+//! test (tests/crash.rs): in a debug build,
 //! `BERTH_CRASH_AT=POINT` (or `POINT:N`, the Nth time) makes berthd kill
 //! itself with SIGKILL when it reaches `crash_point(POINT)`, as a power cut
 //! or an OOM kill would, between two steps of an operation. A release
@@ -40,5 +41,47 @@ mod armed {
                 let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
             }
         }
+    }
+}
+
+/// For the test of what follows lost events (tests/dbus.rs): in a debug
+/// build, `BERTH_SLOW_AT=POINT:MS` makes each pass through
+/// `slow_point(POINT)` sleep MS milliseconds, and `BERTH_EVENT_BACKLOG=N`
+/// keeps N events for a slow subscriber (see events.rs) instead of 4,096,
+/// so that a few changes leave it behind. A release build has neither.
+pub async fn slow_point(name: &str) {
+    #[cfg(debug_assertions)]
+    if let Some(pause) = slowed::pause(name) {
+        tokio::time::sleep(pause).await;
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+}
+
+/// Events kept for each subscriber.
+pub fn event_backlog() -> usize {
+    const BACKLOG: usize = 4096;
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("BERTH_EVENT_BACKLOG").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0) {
+        return n;
+    }
+    BACKLOG
+}
+
+#[cfg(debug_assertions)]
+mod slowed {
+    use std::sync::OnceLock;
+    use std::time::Duration;
+
+    pub fn pause(name: &str) -> Option<Duration> {
+        static WANTED: OnceLock<Option<(String, Duration)>> = OnceLock::new();
+        let (point, pause) = WANTED
+            .get_or_init(|| {
+                let v = std::env::var("BERTH_SLOW_AT").ok()?;
+                let (point, ms) = v.split_once(':')?;
+                Some((point.to_string(), Duration::from_millis(ms.parse().ok()?)))
+            })
+            .as_ref()?;
+        (point == name).then_some(*pause)
     }
 }

@@ -370,43 +370,19 @@ fn create_picks_the_platform_of_a_multi_platform_image() {
 /// ID or the error; the object is gone after. On a bus of the test's own.
 #[test]
 fn a_pull_over_d_bus_is_a_job_with_progress_signals() {
-    let bus_dir = tempfile::tempdir().unwrap();
-    let address = format!("unix:path={}", bus_dir.path().join("bus").display());
-    let _bus = common::Reaped(
-        std::process::Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", &format!("--address={address}")])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("dbus-daemon (scripts/setup-tests.sh)"),
-    );
-    while !bus_dir.path().join("bus").exists() {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let bus = common::PrivateBus::start();
+    let address = bus.address.clone();
     let d = Daemon::start_env(&["--dbus", &address], &[]);
     let img = image::build(d.dir.path());
     let reg = TestRegistry::start(&d.dir.path().join("registry"));
     reg.push(&img.layout, "berth/testimage", "1");
     let reference = format!("{}/berth/testimage:1", reg.host);
-    let busctl = |args: &str| {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("busctl --address={address} {args}"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "busctl {args}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    // Wait for the name: berthd takes it once its objects are up.
-    for _ in 0..500 {
-        if busctl("list --acquired").contains("io.berth.Berth1") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let busctl = |args: &str| bus.busctl(args);
+    bus.wait_for_berth();
     // A job begun while busctl monitors the bus: its path, and what was seen
     // until its JobRemoved.
     let observe = |reference: &str, options: &str| {
-        let monitor_file = bus_dir.path().join("monitor");
+        let monitor_file = bus.dir.path().join("monitor");
         let mut monitor = std::process::Command::new("sh")
             .arg("-c")
             .arg(format!("exec busctl --address={address} monitor > {}", monitor_file.display()))

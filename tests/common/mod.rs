@@ -395,6 +395,50 @@ impl Drop for Reaped {
     }
 }
 
+/// A dbus-daemon of a test's own, its socket in a directory of its own.
+pub struct PrivateBus {
+    pub address: String,
+    pub dir: tempfile::TempDir,
+    _daemon: Reaped,
+}
+
+impl PrivateBus {
+    pub fn start() -> PrivateBus {
+        let dir = tempfile::tempdir().unwrap();
+        let address = format!("unix:path={}", dir.path().join("bus").display());
+        let daemon = Reaped(
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--nopidfile", &format!("--address={address}")])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("dbus-daemon (scripts/setup-tests.sh)"),
+        );
+        while !dir.path().join("bus").exists() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        PrivateBus { address, dir, _daemon: daemon }
+    }
+
+    /// busctl's output for `args` on this bus, which must succeed.
+    pub fn busctl(&self, args: &str) -> String {
+        let out = Command::new("sh").arg("-c").arg(format!("busctl --address={} {args}", self.address)).output();
+        let out = out.unwrap();
+        assert!(out.status.success(), "busctl {args}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Wait for berthd's name: it takes it once its objects are up.
+    pub fn wait_for_berth(&self) {
+        for _ in 0..500 {
+            if self.busctl("list --acquired").contains("io.berth.Berth1") {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("io.berth.Berth1 never appeared on the bus");
+    }
+}
+
 /// The D-Bus introspection file the package installs.
 pub fn interface_file() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/interfaces/io.berth.Berth1.xml")).unwrap()

@@ -49,6 +49,28 @@ pub(crate) struct Ctx {
     objects: Arc<Mutex<HashSet<String>>>,
     /// Each container ID as its object is put on the bus.
     published: tokio::sync::broadcast::Sender<String>,
+    /// The pod, volume, image and network objects, by path.
+    records: Arc<Mutex<HashMap<OwnedObjectPath, Record>>>,
+}
+
+/// A pod, volume, image or network on the bus: what taking its object off
+/// again needs, and says.
+#[derive(Clone)]
+struct Record {
+    kind: EventType,
+    id: String,
+    name: String,
+}
+
+impl Record {
+    fn interface(&self) -> &'static str {
+        match self.kind {
+            EventType::Pod => "io.berth.Berth1.Pod",
+            EventType::Volume => "io.berth.Berth1.Volume",
+            EventType::Image => "io.berth.Berth1.Image",
+            _ => "io.berth.Berth1.Network",
+        }
+    }
 }
 
 impl Ctx {
@@ -235,6 +257,7 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
         bus: Default::default(),
         objects: Default::default(),
         published: tokio::sync::broadcast::channel(1024).0,
+        records: Default::default(),
     };
     let builder = crate::rootless::bus_builder(match bus {
         "system" => zbus::connection::Builder::system(),
@@ -281,9 +304,40 @@ async fn add_networks(conn: &Connection, ctx: &Ctx) {
     }
 }
 
-async fn add_network(conn: &Connection, ctx: &Ctx, config: crate::model::network::NetworkConfig) {
-    let path = network::network_path(&config.name);
-    let _ = conn.object_server().at(path, network::NetworkObject::new(config, ctx.clone())).await;
+async fn add_network(conn: &Connection, ctx: &Ctx, config: crate::model::network::NetworkConfig) -> bool {
+    let record = Record { kind: EventType::Network, id: config.id.clone(), name: config.name.clone() };
+    add_record(conn, ctx, network::network_path(&config.name), record, network::NetworkObject::new(config, ctx.clone()))
+        .await
+}
+
+/// Put a pod's, volume's, image's or network's object on the bus; false
+/// when it was there.
+async fn add_record(
+    conn: &Connection,
+    ctx: &Ctx,
+    path: OwnedObjectPath,
+    record: Record,
+    object: impl zbus::object_server::Interface,
+) -> bool {
+    let added = matches!(conn.object_server().at(&path, object).await, Ok(None));
+    if added {
+        ctx.records.lock().unwrap_or_else(|p| p.into_inner()).insert(path, record);
+    }
+    added
+}
+
+/// Take a pod's, volume's, image's or network's object off the bus, and
+/// say so (pods and networks have the manager's signals).
+async fn retire_record(conn: &Connection, ctx: &Ctx, path: OwnedObjectPath, record: Record) {
+    ctx.records.lock().unwrap_or_else(|p| p.into_inner()).remove(&path);
+    let interface = zbus::names::InterfaceName::from_static_str_unchecked(record.interface());
+    let _ = conn.object_server().remove_named(&path, interface).await;
+    let Ok(emitter) = SignalEmitter::new(conn, MANAGER_PATH) else { return };
+    let _ = match record.kind {
+        EventType::Pod => Manager::pod_removed(&emitter, &record.id, &record.name).await,
+        EventType::Network => Manager::network_removed(&emitter, &record.id, &record.name).await,
+        _ => Ok(()),
+    };
 }
 
 /// Objects for every pod, volume and image.
@@ -299,19 +353,20 @@ async fn add_records(conn: &Connection, ctx: &Ctx) {
     }
 }
 
-async fn add_pod(conn: &Connection, ctx: &Ctx, config: crate::model::pod::PodConfig) {
-    let path = pod::pod_path(&config.id);
-    let _ = conn.object_server().at(path, pod::PodObject::new(config, ctx.clone())).await;
+async fn add_pod(conn: &Connection, ctx: &Ctx, config: crate::model::pod::PodConfig) -> bool {
+    let record = Record { kind: EventType::Pod, id: config.id.clone(), name: config.name.clone() };
+    add_record(conn, ctx, pod::pod_path(&config.id), record, pod::PodObject::new(config, ctx.clone())).await
 }
 
 async fn add_volume(conn: &Connection, ctx: &Ctx, config: crate::model::volume::VolumeConfig) {
+    let record = Record { kind: EventType::Volume, id: config.name.clone(), name: config.name.clone() };
     let path = volume::volume_path(&config.name);
-    let _ = conn.object_server().at(path, volume::VolumeObject::new(config, ctx.clone())).await;
+    add_record(conn, ctx, path, record, volume::VolumeObject::new(config, ctx.clone())).await;
 }
 
 async fn add_image(conn: &Connection, ctx: &Ctx, image: crate::model::image::Image) {
-    let path = image::image_path(&image.id);
-    let _ = conn.object_server().at(path, image::ImageObject::new(image, ctx.clone())).await;
+    let record = Record { kind: EventType::Image, id: image.id.clone(), name: String::new() };
+    add_record(conn, ctx, image::image_path(&image.id), record, image::ImageObject::new(image, ctx.clone())).await;
 }
 
 /// An image was stored, tagged or untagged: its object, with its names now.
@@ -330,10 +385,14 @@ async fn image_changed(conn: &Connection, ctx: &Ctx, id: &str) {
 /// Keep the objects in step with the runtime's events.
 async fn follow(conn: Connection, ctx: Ctx, mut events: tokio::sync::broadcast::Receiver<Arc<Event>>) {
     loop {
+        crate::fault::slow_point("dbus.follow").await;
         match events.recv().await {
             Ok(event) => apply(&conn, &ctx, &event).await,
             // Events were dropped: look at everything again.
-            Err(RecvError::Lagged(_)) => resync(&conn, &ctx).await,
+            Err(RecvError::Lagged(lost)) => {
+                tracing::warn!(lost, "the D-Bus objects fell behind the events; reading every record again");
+                resync(&conn, &ctx).await
+            }
             Err(RecvError::Closed) => return,
         }
     }
@@ -360,20 +419,14 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
             }
             let _ = Manager::pod_new(&emitter, &event.id, &event.name).await;
         }
-        (EventType::Pod, "remove") => {
-            let _ = conn.object_server().remove::<pod::PodObject, _>(pod::pod_path(&event.id)).await;
-            let _ = Manager::pod_removed(&emitter, &event.id, &event.name).await;
+        (kind @ (EventType::Pod | EventType::Volume | EventType::Image | EventType::Network), "remove") => {
+            let record = Record { kind, id: event.id.clone(), name: event.name.clone() };
+            retire_record(conn, ctx, record_path(&record), record).await;
         }
         (EventType::Volume, "create") => {
             if let Ok(v) = ctx.runtime.inspect_volume(&event.name).await {
                 add_volume(conn, ctx, v.config).await;
             }
-        }
-        (EventType::Volume, "remove") => {
-            let _ = conn.object_server().remove::<volume::VolumeObject, _>(volume::volume_path(&event.name)).await;
-        }
-        (EventType::Image, "remove") => {
-            let _ = conn.object_server().remove::<image::ImageObject, _>(image::image_path(&event.id)).await;
         }
         (EventType::Image, _) => image_changed(conn, ctx, &event.id).await,
         (EventType::Network, "create") => {
@@ -393,11 +446,6 @@ async fn apply(conn: &Connection, ctx: &Ctx, event: &Event) {
                 let networks = container::networks_of(&inspect).into();
                 change_object(conn, &inspect.id, |_| HashMap::from([("Networks", networks)])).await;
             }
-        }
-        (EventType::Network, "remove") => {
-            let path = network::network_path(&event.name);
-            let _ = conn.object_server().remove::<network::NetworkObject, _>(&path).await;
-            let _ = Manager::network_removed(&emitter, &event.id, &event.name).await;
         }
         _ => {}
     }
@@ -421,8 +469,67 @@ async fn change_object(
     let _ = emit_changes(object.signal_emitter(), container::INTERFACE, changed).await;
 }
 
+/// The path of a record's object: pods and images by ID, volumes and
+/// networks by name.
+fn record_path(record: &Record) -> OwnedObjectPath {
+    match record.kind {
+        EventType::Pod => pod::pod_path(&record.id),
+        EventType::Volume => volume::volume_path(&record.name),
+        EventType::Image => image::image_path(&record.id),
+        _ => network::network_path(&record.name),
+    }
+}
+
+/// After lost events, for pods, volumes, images and networks: objects for
+/// what has none (said as their events would have), images' names again,
+/// and none for what is gone. Nothing is taken away unless every list
+/// was read.
+async fn resync_records(conn: &Connection, ctx: &Ctx) {
+    let runtime = &ctx.runtime;
+    let (Ok(pods), Ok(volumes), Ok(images), Ok(networks)) = (
+        runtime.list_pods(&[]).await,
+        runtime.list_volumes(&[]).await,
+        runtime.list_images().await,
+        runtime.list_networks(&[]).await,
+    ) else {
+        return;
+    };
+    let Ok(emitter) = SignalEmitter::new(conn, MANAGER_PATH) else { return };
+    let mut now = HashSet::new();
+    for pod in pods {
+        let (id, name) = (pod.config.id.clone(), pod.config.name.clone());
+        now.insert(pod::pod_path(&id));
+        if add_pod(conn, ctx, pod.config).await {
+            let _ = Manager::pod_new(&emitter, &id, &name).await;
+        }
+    }
+    for volume in volumes {
+        now.insert(volume::volume_path(&volume.config.name));
+        add_volume(conn, ctx, volume.config).await;
+    }
+    for (image, _) in images {
+        now.insert(image::image_path(&image.id));
+        image_changed(conn, ctx, &image.id).await;
+    }
+    for n in networks {
+        let (id, name) = (n.config.id.clone(), n.config.name.clone());
+        now.insert(network::network_path(&name));
+        if add_network(conn, ctx, n.config).await {
+            let _ = Manager::network_new(&emitter, &id, &name).await;
+        }
+    }
+    let gone: Vec<(OwnedObjectPath, Record)> = {
+        let records = ctx.records.lock().unwrap_or_else(|p| p.into_inner());
+        records.iter().filter(|(path, _)| !now.contains(*path)).map(|(p, r)| (p.clone(), r.clone())).collect()
+    };
+    for (path, record) in gone {
+        retire_record(conn, ctx, path, record).await;
+    }
+}
+
 /// After lost events: add what is missing, drop what is gone, refresh the rest.
 async fn resync(conn: &Connection, ctx: &Ctx) {
+    resync_records(conn, ctx).await;
     let Ok(ids) = ctx.runtime.container_ids().await else { return };
     let ids: HashSet<String> = ids.into_iter().collect();
     let known = ctx.objects.lock().unwrap_or_else(|p| p.into_inner()).clone();
