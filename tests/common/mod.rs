@@ -421,10 +421,18 @@ impl PrivateBus {
 
     /// busctl's output for `args` on this bus, which must succeed.
     pub fn busctl(&self, args: &str) -> String {
+        self.try_busctl(args).unwrap_or_else(|e| panic!("busctl {args}: {e}"))
+    }
+
+    /// busctl's output for `args`, or what it said when it failed.
+    pub fn try_busctl(&self, args: &str) -> Result<String, String> {
         let out = Command::new("sh").arg("-c").arg(format!("busctl --address={} {args}", self.address)).output();
         let out = out.unwrap();
-        assert!(out.status.success(), "busctl {args}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        match out.status.success() {
+            true => Ok(stdout),
+            false => Err(format!("{stdout}{}", String::from_utf8_lossy(&out.stderr))),
+        }
     }
 
     /// Wait for berthd's name: it takes it once its objects are up.
