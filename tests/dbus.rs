@@ -942,3 +942,48 @@ fn objects_follow_the_records_after_lost_events() {
     let pods = bus.busctl("call io.berth.Berth1 /io/berth/Berth1 io.berth.Berth1.Manager ListPods as 0");
     assert!(!pods.contains("oldpod") && pods.contains("\"p3\""), "{pods}");
 }
+
+/// Introspect answers as sd-bus does: a node's own interfaces and its
+/// children's names, never their interfaces, so that the manager's answer
+/// does not grow with the catalogue and busctl walks the tree without a
+/// complaint (zbus's own answer nests every descendant, which busctl
+/// misreads as signal arguments "in").
+#[test]
+fn introspection_names_children_without_their_interfaces() {
+    let bus = common::PrivateBus::start();
+    let d = common::Daemon::start_with(&["--dbus", &bus.address]);
+    bus.wait_for_berth();
+    let mut c = d.client();
+    for name in ["n1", "n2"] {
+        c.call("io.berth.Network.Create", json!({ "name": name })).unwrap();
+        c.call("io.berth.Volume.Create", json!({ "name": format!("v-{name}") })).unwrap();
+    }
+    let options = json!({ "rootfs": d.rootfs(), "command": ["/bin/true"], "name": "c1" });
+    let id =
+        c.call("io.berth.Container.Create", json!({ "options": options })).unwrap()["id"].as_str().unwrap().to_string();
+    let introspect = |path: &str| {
+        let reply = bus.busctl(&format!("call io.berth.Berth1 {path} org.freedesktop.DBus.Introspectable Introspect"));
+        reply.replace("\\\"", "\"").replace("\\n", "\n")
+    };
+
+    let manager = introspect("/io/berth/Berth1");
+    for own in ["io.berth.Berth1.Manager", "io.berth.Berth1.Storage", "org.freedesktop.DBus.ObjectManager"] {
+        assert!(manager.contains(&format!("<interface name=\"{own}\">")), "no {own} in {manager}");
+    }
+    for kind in ["container", "network", "volume"] {
+        assert!(manager.contains(&format!("<node name=\"{kind}\"/>")), "no {kind} child in {manager}");
+    }
+    assert!(!manager.contains("io.berth.Berth1.Volume") && !manager.contains("<node name=\"n1\""), "{manager}");
+    let networks = introspect("/io/berth/Berth1/network");
+    assert!(["berth", "n1", "n2"].iter().all(|n| networks.contains(&format!("<node name=\"{n}\"/>"))), "{networks}");
+    assert!(!networks.contains("io.berth.Berth1.Network"), "{networks}");
+    assert!(introspect("/").contains("<node name=\"io\"/>"));
+    let container = introspect(&format!("/io/berth/Berth1/container/{id}"));
+    assert!(container.contains("<interface name=\"io.berth.Berth1.Container\">"), "{container}");
+
+    let tree = bus.busctl("tree --list io.berth.Berth1 2>&1");
+    assert!(!tree.contains("Unexpected") && !tree.contains("Failed"), "{tree}");
+    for path in [format!("/io/berth/Berth1/container/{id}"), "/io/berth/Berth1/volume/v_2dn2".into()] {
+        assert!(tree.lines().any(|l| l == path), "no {path} in {tree}");
+    }
+}

@@ -143,6 +143,8 @@ pub async fn begin_pull(
         .at(&path, object)
         .await
         .map_err(|e| crate::error::Error::Runtime(format!("putting job {id} on the bus: {e}")))?;
+    ctx.jobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
+    super::introspect::flatten(ctx, bus, super::introspect::parent(path.as_str())).await;
     if let Ok(emitter) = SignalEmitter::new(bus, MANAGER_PATH) {
         let _ = Manager::job_new(&emitter, id, path.as_ref()).await;
     }
@@ -164,6 +166,7 @@ pub async fn begin_pull(
             Ok((image, _)) => ("done", image, String::new()),
             Err(e) => ("failed", String::new(), e.message()),
         };
+        ctx.jobs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         let _ = bus.object_server().remove::<JobObject, _>(&job).await;
         if let Ok(emitter) = SignalEmitter::new(&bus, MANAGER_PATH) {
             let _ = Manager::job_removed(&emitter, id, job.as_ref(), result, &image, &error).await;

@@ -9,6 +9,7 @@
 mod container;
 mod errors;
 mod image;
+mod introspect;
 mod job;
 mod log_stream;
 mod manager;
@@ -51,6 +52,8 @@ pub(crate) struct Ctx {
     published: tokio::sync::broadcast::Sender<String>,
     /// The pod, volume, image and network objects, by path.
     records: Arc<Mutex<HashMap<OwnedObjectPath, Record>>>,
+    /// The pull jobs that have an object.
+    jobs: Arc<Mutex<HashSet<u32>>>,
 }
 
 /// A pod, volume, image or network on the bus: what taking its object off
@@ -122,12 +125,36 @@ impl Ctx {
     /// Register a container's object; false when it was there.
     async fn add(&self, bus: &Connection, id: &str, props: Props) -> bool {
         let object = ContainerObject::new(id.to_string(), props, self.clone());
-        let added = matches!(bus.object_server().at(container_path(id), object).await, Ok(None));
+        let path = container_path(id);
+        let added = matches!(bus.object_server().at(&path, object).await, Ok(None));
         if added {
             self.objects.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string());
+            introspect::flatten(self, bus, introspect::parent(&path)).await;
             let _ = self.published.send(id.to_string());
         }
         added
+    }
+
+    /// Every object's path: the manager's, the containers', the records'
+    /// and the jobs'.
+    fn object_paths(&self) -> Vec<String> {
+        let containers = self
+            .objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|id| container_path(id).to_string())
+            .collect::<Vec<_>>();
+        let records =
+            self.records.lock().unwrap_or_else(|p| p.into_inner()).keys().map(|p| p.to_string()).collect::<Vec<_>>();
+        let jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|id| job::job_path(*id).to_string())
+            .collect::<Vec<_>>();
+        [vec![MANAGER_PATH.to_string()], containers, records, jobs].concat()
     }
 
     /// Make `create` (a container's creation), then wait until the event
@@ -258,6 +285,7 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
         objects: Default::default(),
         published: tokio::sync::broadcast::channel(1024).0,
         records: Default::default(),
+        jobs: Default::default(),
     };
     let builder = crate::rootless::bus_builder(match bus {
         "system" => zbus::connection::Builder::system(),
@@ -271,6 +299,10 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
     add_all(&conn, &ctx).await;
     add_networks(&conn, &ctx).await;
     add_records(&conn, &ctx).await;
+    // Before the ObjectManager, whose InterfacesAdded would say it.
+    for path in ["/", "/io", "/io/berth", MANAGER_PATH] {
+        introspect::flatten(&ctx, &conn, path).await;
+    }
     conn.object_server().at(MANAGER_PATH, zbus::fdo::ObjectManager).await?;
     conn.object_server().at(MANAGER_PATH, storage::Storage { ctx: ctx.clone() }).await?;
     conn.request_name(BUS_NAME).await?;
@@ -321,7 +353,9 @@ async fn add_record(
 ) -> bool {
     let added = matches!(conn.object_server().at(&path, object).await, Ok(None));
     if added {
+        let parent = introspect::parent(path.as_str()).to_string();
         ctx.records.lock().unwrap_or_else(|p| p.into_inner()).insert(path, record);
+        introspect::flatten(ctx, conn, &parent).await;
     }
     added
 }
