@@ -608,7 +608,9 @@ fn pod_members_serve_on_the_pods_published_port() {
     }
     let line = ok(&d, &["ps", "--filter", &format!("id={cid}"), "--format", "{{.ID}} {{.Ports}} {{.Names}}"]);
     assert_eq!(line, format!("{} 0.0.0.0:8090->5000/tcp listener\n", &cid[..12]));
-    in_ns(&d, "echo test-string | /bin/busybox nc 127.0.0.1 8090");
+    // From a file: busybox nc ends when the listener shuts its half, which
+    // it does at once, perhaps before a pipe would have brought the line.
+    in_ns(&d, "m=$(mktemp) && echo test-string >$m && /bin/busybox nc 127.0.0.1 8090 <$m; r=$?; rm -f $m; exit $r");
     let mut logs = String::new();
     for _ in 0..50 {
         logs = ok(&d, &["logs", &cid]);
