@@ -123,6 +123,9 @@ struct Published {
     /// not yet published; whoever publishes next publishes these first, so
     /// subscribers see events in the order they were emitted.
     held: Vec<Event>,
+    /// How many events have been sent, for a subscriber that must know
+    /// when it has seen all of them up to a point (`sent`).
+    sent: u64,
 }
 
 thread_local! {
@@ -189,6 +192,7 @@ impl EventBus {
                 published.history.pop_front();
             }
             published.history.push_back(event.clone());
+            published.sent += 1;
             let _ = self.tx.send(event);
         }
     }
@@ -204,6 +208,20 @@ impl EventBus {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.release();
         self.tx.subscribe()
+    }
+
+    /// How many events have been sent so far.
+    pub fn sent(&self) -> u64 {
+        self.lock().sent
+    }
+
+    /// A receiver, and how many events were sent before its first: a
+    /// subscriber that counts what it receives (and loses) knows from
+    /// this when it is as far as `sent` was at any moment.
+    pub fn subscribe_counted(&self) -> (u64, broadcast::Receiver<Arc<Event>>) {
+        self.release();
+        let published = self.lock();
+        (published.sent, self.tx.subscribe())
     }
 
     /// The kept events from `since_nanos` on, and a receiver for the ones

@@ -987,3 +987,32 @@ fn introspection_names_children_without_their_interfaces() {
         assert!(tree.lines().any(|l| l == path), "no {path} in {tree}");
     }
 }
+
+/// A change over D-Bus is answered once the objects show it, however far
+/// behind the runtime's events they run (here 30 ms an event): the path a
+/// creation answers is there at once, and a removed object is gone.
+#[test]
+fn a_change_is_answered_once_the_objects_show_it() {
+    let bus = common::PrivateBus::start();
+    let d = common::Daemon::start_env(&["--dbus", &bus.address], &[("BERTH_SLOW_AT", "dbus.follow:30")]);
+    bus.wait_for_berth();
+    let manager = "io.berth.Berth1 /io/berth/Berth1 io.berth.Berth1.Manager";
+    for name in ["v1", "v2", "v3"] {
+        bus.busctl(&format!("call {manager} CreateVolume 'sa{{ss}}' {name} 0"));
+        let path = format!("/io/berth/Berth1/volume/{name}");
+        let named = bus.busctl(&format!("get-property io.berth.Berth1 {path} io.berth.Berth1.Volume Name"));
+        assert_eq!(named.trim(), format!("s \"{name}\""));
+        bus.busctl(&format!("call {manager} RemoveVolume sb {name} false"));
+        let tree = bus.busctl("tree --list io.berth.Berth1");
+        assert!(!tree.lines().any(|l| l == path), "{path} is still there: {tree}");
+    }
+    let create = format!("CreateContainer 'a{{sv}}' 2 rootfs s {} command as 1 /bin/true", d.rootfs());
+    let created = bus.busctl(&format!("call {manager} {create}"));
+    let path = created.split('"').nth(3).expect("an object path").to_string();
+    let state = bus.busctl(&format!("get-property io.berth.Berth1 {path} io.berth.Berth1.Container State"));
+    assert_eq!(state.trim(), "s \"configured\"");
+    bus.busctl(&format!("call io.berth.Berth1 {path} io.berth.Berth1.Container Start"));
+    bus.busctl(&format!("call io.berth.Berth1 {path} io.berth.Berth1.Container Wait"));
+    let state = bus.busctl(&format!("get-property io.berth.Berth1 {path} io.berth.Berth1.Container State"));
+    assert_eq!(state.trim(), "s \"exited\"");
+}

@@ -71,10 +71,7 @@ impl Manager {
             let o: CreateOptions = options::decode("io.berth.Container", "Create", Some("options"), &options)?;
             self.ctx.runtime.create_container(o.into_spec()?).await
         };
-        let id = self
-            .ctx
-            .created(async { Ok(self.ctx.call(bus, &call, "io.berth.Container.Create", create).await?.0) })
-            .await?;
+        let id = self.ctx.call(bus, &call, "io.berth.Container.Create", create).await?.0;
         let path = container_path(&id);
         Ok((id, path))
     }

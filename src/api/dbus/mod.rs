@@ -48,8 +48,8 @@ pub(crate) struct Ctx {
     bus: Arc<OnceLock<Connection>>,
     /// The containers that have an object.
     objects: Arc<Mutex<HashSet<String>>>,
-    /// Each container ID as its object is put on the bus.
-    published: tokio::sync::broadcast::Sender<String>,
+    /// How many of the runtime's events the objects have followed.
+    applied: tokio::sync::watch::Receiver<u64>,
     /// The pod, volume, image and network objects, by path.
     records: Arc<Mutex<HashMap<OwnedObjectPath, Record>>>,
     /// The pull jobs that have an object.
@@ -88,12 +88,29 @@ impl Ctx {
         call: impl Future<Output = crate::error::Result<T>>,
     ) -> Result<T> {
         let _busy = self.activity.enter(usize::MAX);
-        if let Some(access) = crate::api::access::required(method) {
+        let access = crate::api::access::required(method);
+        if let Some(access) = access {
             let caller = caller(bus, header).await?;
             let interactive = header.primary().flags().contains(zbus::message::Flags::ALLOW_INTERACTIVE_AUTH);
             self.runtime.authorize(caller, access, interactive).await?;
         }
-        Ok(call.await?)
+        let outcome = call.await;
+        // A change, or the wait for one (an exit).
+        if matches!(access, Some(crate::runtime::Access::Manage)) || method == "io.berth.Container.Wait" {
+            self.caught_up().await;
+        }
+        Ok(outcome?)
+    }
+
+    /// Wait until the objects have followed every event sent so far, so
+    /// that a change is answered after its objects show it: the path a
+    /// creation answers can be called at once, a removed object is gone, a
+    /// container that Wait saw end says so in its State. Bounded, as
+    /// others' events before it may be many.
+    async fn caught_up(&self) {
+        let sent = self.runtime.events().sent();
+        let mut applied = self.applied.clone();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), applied.wait_for(|a| *a >= sent)).await;
     }
 
     /// Put a container's object on the bus and say so (ContainerNew);
@@ -130,7 +147,6 @@ impl Ctx {
         if added {
             self.objects.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string());
             introspect::flatten(self, bus, introspect::parent(&path)).await;
-            let _ = self.published.send(id.to_string());
         }
         added
     }
@@ -155,29 +171,6 @@ impl Ctx {
             .map(|id| job::job_path(*id).to_string())
             .collect::<Vec<_>>();
         [vec![MANAGER_PATH.to_string()], containers, records, jobs].concat()
-    }
-
-    /// Make `create` (a container's creation), then wait until the event
-    /// path has put the container's object on the bus, so that the path
-    /// answered can be called at once; the event path alone publishes.
-    async fn created(&self, create: impl Future<Output = Result<String>>) -> Result<String> {
-        let mut published = self.published.subscribe();
-        let id = create.await?;
-        let wait = async {
-            loop {
-                match published.recv().await {
-                    Ok(p) if p == id => return,
-                    Ok(_) => {}
-                    // Missed among many: the set of objects says.
-                    Err(_) if self.objects.lock().unwrap_or_else(|p| p.into_inner()).contains(&id) => return,
-                    Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        };
-        // Bounded: a container removed at once may never have had one.
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wait).await;
-        Ok(id)
     }
 
     /// Take a removed container's object off the bus and say so.
@@ -278,12 +271,15 @@ impl Service {
 /// Connect to `bus` (system, session or an address), put every container on
 /// it, then take the name, so that whoever sees the name sees everything.
 pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) -> zbus::Result<Service> {
+    // Subscribed before the first listing: nothing created meanwhile is missed.
+    let (sent, events) = runtime.events().subscribe_counted();
+    let (applying, applied) = tokio::sync::watch::channel(sent);
     let ctx = Ctx {
         runtime: runtime.clone(),
         activity,
         bus: Default::default(),
         objects: Default::default(),
-        published: tokio::sync::broadcast::channel(1024).0,
+        applied,
         records: Default::default(),
         jobs: Default::default(),
     };
@@ -294,8 +290,6 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
     });
     let conn = builder.serve_at(MANAGER_PATH, Manager { ctx: ctx.clone() }).build().await?;
     let _ = ctx.bus.set(conn.clone());
-    // Subscribed before the first listing: nothing created meanwhile is missed.
-    let events = runtime.events().subscribe();
     add_all(&conn, &ctx).await;
     add_networks(&conn, &ctx).await;
     add_records(&conn, &ctx).await;
@@ -306,7 +300,7 @@ pub async fn serve(runtime: Arc<Runtime>, activity: Arc<Activity>, bus: &str) ->
     conn.object_server().at(MANAGER_PATH, zbus::fdo::ObjectManager).await?;
     conn.object_server().at(MANAGER_PATH, storage::Storage { ctx: ctx.clone() }).await?;
     conn.request_name(BUS_NAME).await?;
-    tokio::spawn(follow(conn.clone(), ctx, events));
+    tokio::spawn(follow(conn.clone(), ctx, events, applying));
     Ok(Service { bus: conn })
 }
 
@@ -417,18 +411,30 @@ async fn image_changed(conn: &Connection, ctx: &Ctx, id: &str) {
 }
 
 /// Keep the objects in step with the runtime's events.
-async fn follow(conn: Connection, ctx: Ctx, mut events: tokio::sync::broadcast::Receiver<Arc<Event>>) {
+/// `applied` counts the events followed, lost ones once the resync
+/// after them is done.
+async fn follow(
+    conn: Connection,
+    ctx: Ctx,
+    mut events: tokio::sync::broadcast::Receiver<Arc<Event>>,
+    applied: tokio::sync::watch::Sender<u64>,
+) {
     loop {
         crate::fault::slow_point("dbus.follow").await;
-        match events.recv().await {
-            Ok(event) => apply(&conn, &ctx, &event).await,
+        let followed = match events.recv().await {
+            Ok(event) => {
+                apply(&conn, &ctx, &event).await;
+                1
+            }
             // Events were dropped: look at everything again.
             Err(RecvError::Lagged(lost)) => {
                 tracing::warn!(lost, "the D-Bus objects fell behind the events; reading every record again");
-                resync(&conn, &ctx).await
+                resync(&conn, &ctx).await;
+                lost
             }
             Err(RecvError::Closed) => return,
-        }
+        };
+        applied.send_modify(|n| *n += followed);
     }
 }
 
