@@ -187,8 +187,14 @@ impl Runtime {
             Some("running") => State::Running,
             Some("paused") => State::Paused,
             Some("created") => State::Created,
-            // Stopped or unknown to the runtime, and conmon left no exit file.
+            // Stopped or unknown to the runtime, and conmon left no exit
+            // file: none yet, if conmon still runs (it drains the output and
+            // syncs the log before it writes the file); its code is worth a
+            // short wait, the unknown code is what is left without it.
             _ => {
+                if self.conmon_wrote_exit_file(id).await? {
+                    return self.handle_exit(id).await;
+                }
                 let lock = self.locks.lock(id).await;
                 return self.finish_exit_then_auto_remove(&config, lock).await;
             }
@@ -201,6 +207,27 @@ impl Runtime {
             self.set_status(id, status).await?;
         }
         Ok(())
+    }
+
+    /// Whether a container's conmon, still running, writes its exit file
+    /// within a few seconds.
+    async fn conmon_wrote_exit_file(&self, id: &str) -> Result<bool> {
+        let paths = self.oci_paths(id);
+        let (pidfile, key) = (paths.conmon_pidfile(), id.to_string());
+        blocking(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(3);
+            while std::time::Instant::now() < deadline {
+                if paths.exit_file.exists() {
+                    return Ok(true);
+                }
+                if !matches!(crate::oci::conmon::of(&pidfile, &key), crate::oci::conmon::Conmon::Running(..)) {
+                    return Ok(paths.exit_file.exists());
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Ok(false)
+        })
+        .await
     }
 
     /// Wait until the container has exited and return its exit code
