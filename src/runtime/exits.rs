@@ -18,6 +18,9 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// The exit code recorded when conmon left none (it was killed with the container).
 const UNKNOWN_EXIT: i32 = -1;
+/// How long the start-up re-sync waits for a running conmon of an ended
+/// container to write its exit file.
+const CONMON_WRITING: Duration = Duration::from_secs(3);
 /// How many exits of removed autoRemove containers are kept for Wait.
 const REMOVED_EXITS_KEPT: usize = 1024;
 
@@ -192,7 +195,9 @@ impl Runtime {
             // syncs the log before it writes the file); its code is worth a
             // short wait, the unknown code is what is left without it.
             _ => {
-                if self.conmon_wrote_exit_file(id).await? {
+                let conmon = crate::oci::conmon::of(&self.oci_paths(id).conmon_pidfile(), id);
+                let conmon_runs = matches!(conmon, crate::oci::conmon::Conmon::Running(..));
+                if conmon_runs && self.wait_for_end(&config, CONMON_WRITING).await == super::stop::End::Exited {
                     return self.handle_exit(id).await;
                 }
                 let lock = self.locks.lock(id).await;
@@ -207,27 +212,6 @@ impl Runtime {
             self.set_status(id, status).await?;
         }
         Ok(())
-    }
-
-    /// Whether a container's conmon, still running, writes its exit file
-    /// within a few seconds.
-    async fn conmon_wrote_exit_file(&self, id: &str) -> Result<bool> {
-        let paths = self.oci_paths(id);
-        let (pidfile, key) = (paths.conmon_pidfile(), id.to_string());
-        blocking(move || {
-            let deadline = std::time::Instant::now() + Duration::from_secs(3);
-            while std::time::Instant::now() < deadline {
-                if paths.exit_file.exists() {
-                    return Ok(true);
-                }
-                if !matches!(crate::oci::conmon::of(&pidfile, &key), crate::oci::conmon::Conmon::Running(..)) {
-                    return Ok(paths.exit_file.exists());
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Ok(false)
-        })
-        .await
     }
 
     /// Wait until the container has exited and return its exit code

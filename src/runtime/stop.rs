@@ -30,7 +30,7 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// How a wait for a container's end ended.
 #[derive(Debug, PartialEq)]
-enum End {
+pub(super) enum End {
     /// conmon wrote the exit file (or the watcher recorded it).
     Exited,
     /// conmon is gone without writing one: none will come.
@@ -143,7 +143,7 @@ impl Runtime {
     }
 
     /// Wait until conmon has written the exit file or is gone, or `timeout` passes.
-    async fn wait_for_end(&self, c: &ContainerConfig, timeout: Duration) -> End {
+    pub(super) async fn wait_for_end(&self, c: &ContainerConfig, timeout: Duration) -> End {
         let paths = self.oci_paths(&c.id);
         let conmon = conmon::of(&paths.conmon_pidfile(), &c.id);
         let mut exits = self.exits.subscribe();
